@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import type { Herald } from '../herald.js';
+import { getAlert, listAlerts } from '../services/alerts.js';
+import { admin, beforeId, errors, errorsWith404, flag, idParams, limit, type AdminApp } from './http.js';
+import { alertDetail, alertView } from './schemas.js';
+
+/** Alerts as received, with where they went. */
+export function registerAlertRoutes(app: AdminApp, herald: Herald): void {
+  app.get(
+    '/v1/admin/alerts',
+    {
+      schema: {
+        ...admin,
+        summary: 'List alerts, newest first',
+        querystring: z.object({
+          unrouted: flag.optional().describe('true: only alerts no route and no default channel took'),
+          limit,
+          before_id: beforeId,
+        }),
+        response: { 200: z.array(alertView), ...errors },
+      },
+    },
+    async (req) => listAlerts(herald, { unrouted: req.query.unrouted, limit: req.query.limit, beforeId: req.query.before_id }),
+  );
+
+  app.get(
+    '/v1/admin/alerts/:id',
+    { schema: { ...admin, summary: 'One alert with its deliveries', params: idParams, response: { 200: alertDetail, ...errorsWith404 } } },
+    async (req) => getAlert(herald, req.params.id),
+  );
+}

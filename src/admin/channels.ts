@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import type { Herald } from '../herald.js';
+import { channelInput, channelUpdate, createChannel, deleteChannel, listChannels, updateChannel } from '../services/channels.js';
+import { admin, errorBody, errors, errorsWith404, idParams, noContent, type AdminApp } from './http.js';
+import { channelView, createdId } from './schemas.js';
+
+/** Discord channels alerts go to. */
+export function registerChannelRoutes(app: AdminApp, herald: Herald): void {
+  app.post(
+    '/v1/admin/channels',
+    {
+      schema: {
+        ...admin,
+        summary: 'Add a channel (optionally the default one, for alerts no route matches)',
+        body: channelInput,
+        response: { 201: createdId, ...errors, 409: errorBody },
+      },
+    },
+    async (req, reply) => reply.code(201).send(createChannel(herald, req.body)),
+  );
+
+  app.get(
+    '/v1/admin/channels',
+    { schema: { ...admin, summary: 'List channels with their webhook counts and backlog', response: { 200: z.array(channelView), ...errors } } },
+    async () => listChannels(herald),
+  );
+
+  app.patch(
+    '/v1/admin/channels/:id',
+    {
+      schema: {
+        ...admin,
+        summary: 'Make a channel the default (or not)',
+        params: idParams,
+        body: channelUpdate,
+        response: { 200: channelView, ...errorsWith404 },
+      },
+    },
+    async (req) => updateChannel(herald, req.params.id, req.body),
+  );
+
+  app.delete(
+    '/v1/admin/channels/:id',
+    {
+      schema: {
+        ...admin,
+        summary: 'Delete a channel with its webhooks, routes and queued deliveries',
+        params: idParams,
+        response: { 204: noContent, ...errorsWith404 },
+      },
+    },
+    async (req, reply) => {
+      deleteChannel(herald, req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import type { Herald } from '../herald.js';
+import { createRoute, deleteRoute, listRoutes, routeInput } from '../services/routes.js';
+import { admin, errors, errorsWith404, idParams, noContent, type AdminApp } from './http.js';
+import { createdId, routeView } from './schemas.js';
+
+/** Routing rules: which alerts go to which channel. */
+export function registerRoutingRoutes(app: AdminApp, herald: Herald): void {
+  app.post(
+    '/v1/admin/routes',
+    {
+      schema: {
+        ...admin,
+        summary: 'Add a route: alerts matching every given criterion go to the channel',
+        body: routeInput,
+        response: { 201: createdId, ...errorsWith404 },
+      },
+    },
+    async (req, reply) => reply.code(201).send(createRoute(herald, req.body)),
+  );
+
+  app.get('/v1/admin/routes', { schema: { ...admin, summary: 'List routes in evaluation order', response: { 200: z.array(routeView), ...errors } } }, async () =>
+    listRoutes(herald),
+  );
+
+  app.delete(
+    '/v1/admin/routes/:id',
+    { schema: { ...admin, summary: 'Delete a route', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
+    async (req, reply) => {
+      deleteRoute(herald, req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}

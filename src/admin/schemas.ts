@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { SEVERITIES } from '../domain/alert.js';
+
+/** Answer schemas of the admin API: they document it, and the serializer sends only these fields. */
+export const createdId = z.object({ id: z.number() });
+
+export const sourceView = z.object({ id: z.number(), name: z.string(), created_at: z.number() });
+export const createdSource = z.object({
+  id: z.number(),
+  name: z.string(),
+  token: z.string().describe('Bearer token for POST /v1/alerts. Shown only in this answer: store it now.'),
+});
+
+export const channelView = z.object({
+  id: z.number(),
+  name: z.string(),
+  discord_channel_id: z.string(),
+  default: z.boolean(),
+  created_at: z.number(),
+  webhooks: z.object({ active: z.number(), quarantined: z.number() }),
+  backlog: z.number().describe('Deliveries queued or in flight'),
+});
+
+export const webhookView = z.object({
+  id: z.number(),
+  channel_id: z.number(),
+  discord_webhook_id: z.string(),
+  url_masked: z.string().describe('Where Herald sends, token replaced by ****'),
+  owner: z.enum(['app', 'external']),
+  state: z.enum(['active', 'quarantined', 'removed']),
+  breaker_state: z.enum(['closed', 'open', 'half_open']),
+  last_error: z.string().nullable(),
+  created_at: z.number(),
+});
+
+export const routeView = z.object({
+  id: z.number(),
+  channel_id: z.number(),
+  channel_name: z.string(),
+  service: z.string().nullable(),
+  severities: z.array(z.string()).nullable(),
+  environment: z.string().nullable(),
+  labels: z.record(z.string(), z.string()).nullable(),
+  created_at: z.number(),
+});
+
+const severity = z.enum(SEVERITIES);
+
+export const alertView = z.object({
+  id: z.number(),
+  source_id: z.number().nullable(),
+  service: z.string(),
+  severity,
+  title: z.string(),
+  description: z.string().nullable(),
+  status: z.enum(['firing', 'resolved']),
+  dedup_key: z.string().nullable(),
+  environment: z.string().nullable(),
+  labels: z.record(z.string(), z.string()).nullable(),
+  fields: z.array(z.object({ name: z.string(), value: z.string() })).nullable(),
+  links: z.array(z.object({ title: z.string(), url: z.string() })).nullable(),
+  unrouted: z.boolean(),
+  received_at: z.number(),
+});
+
+export const deliveryView = z.object({
+  id: z.number(),
+  channel_id: z.number(),
+  state: z.enum(['pending', 'leased', 'sent', 'dead']),
+  attempts: z.number(),
+  last_error: z.string().nullable(),
+  webhook_id: z.number().nullable(),
+  discord_message_id: z.string().nullable(),
+  sent_at: z.number().nullable(),
+});
+
+export const alertDetail = alertView.extend({ deliveries: z.array(deliveryView) });
+
+export const deadLetterView = z.object({
+  id: z.number(),
+  delivery_id: z.number(),
+  alert_id: z.number(),
+  channel_id: z.number(),
+  alert_title: z.string(),
+  severity,
+  reason: z.string(),
+  discord_error: z.string().nullable().describe("Discord's error body (JSON text) when it gave one"),
+  created_at: z.number(),
+  replayed_at: z.number().nullable(),
+});
+
+export const attemptView = z.object({
+  id: z.number(),
+  delivery_id: z.number().nullable(),
+  webhook_id: z.number().nullable(),
+  at: z.number(),
+  status: z.number().nullable().describe('HTTP status; null when Discord did not answer'),
+  latency_ms: z.number(),
+  outcome: z.string(),
+  error: z.string().nullable(),
+  rate_limit_scope: z.string().nullable(),
+});
+
+export const eventView = z.object({
+  id: z.number(),
+  kind: z.string(),
+  channel_id: z.number().nullable(),
+  webhook_id: z.number().nullable(),
+  message: z.string(),
+  at: z.number(),
+});
+
+export const statusView = z.object({
+  queue_depth_by_priority: z.object({ P0: z.number(), P1: z.number(), P2: z.number(), P3: z.number() }),
+  lanes: z.array(
+    z.object({
+      channel_id: z.number(),
+      backlog: z.number(),
+      webhooks: z.number(),
+      budget: z.object({ cap: z.number(), effective_cap: z.number(), in_window: z.number(), in_flight: z.number(), blocked_until: z.number() }),
+    }),
+  ),
+  dead_letters_pending: z.number(),
+  breakers: z.record(z.string(), z.number()),
+});

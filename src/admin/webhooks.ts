@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { Herald } from '../herald.js';
+import { addWebhook, listWebhooks, removeWebhook, restoreWebhook, webhookInput } from '../services/webhooks.js';
+import { admin, errorBody, errorsWith404, flag, idParams, noContent, type AdminApp } from './http.js';
+import { webhookView } from './schemas.js';
+
+/** A channel's webhook pool. Tokens go in, never out: answers show a masked URL. */
+export function registerWebhookRoutes(app: AdminApp, herald: Herald): void {
+  app.post(
+    '/v1/admin/channels/:id/webhooks',
+    {
+      schema: {
+        ...admin,
+        summary: "Add a webhook to a channel's pool",
+        params: idParams,
+        body: webhookInput,
+        response: { 201: webhookView, ...errorsWith404, 409: errorBody },
+      },
+    },
+    async (req, reply) => reply.code(201).send(addWebhook(herald, req.params.id, req.body)),
+  );
+
+  app.get(
+    '/v1/admin/channels/:id/webhooks',
+    {
+      schema: {
+        ...admin,
+        summary: "List a channel's webhooks",
+        params: idParams,
+        querystring: z.object({ include_removed: flag.optional().describe('Also list removed webhooks') }),
+        response: { 200: z.array(webhookView), ...errorsWith404 },
+      },
+    },
+    async (req) => listWebhooks(herald, req.params.id, { includeRemoved: req.query.include_removed ?? false }),
+  );
+
+  app.delete(
+    '/v1/admin/webhooks/:id',
+    {
+      schema: {
+        ...admin,
+        summary: 'Take a webhook out of its pool (kept as removed, so past deliveries keep their reference)',
+        params: idParams,
+        response: { 204: noContent, ...errorsWith404 },
+      },
+    },
+    async (req, reply) => {
+      removeWebhook(herald, req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/v1/admin/webhooks/:id/restore',
+    {
+      schema: {
+        ...admin,
+        summary: 'Put a quarantined webhook back in rotation, with its breaker closed',
+        params: idParams,
+        response: { 200: webhookView, ...errorsWith404, 409: errorBody },
+      },
+    },
+    async (req) => restoreWebhook(herald, req.params.id),
+  );
+}

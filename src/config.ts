@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+/**
+ * Herald's whole configuration, read once from the environment (and `.env`, loaded by main).
+ * Every variable is documented in `.env.example` and the README; keep the three in step.
+ */
+const DISCORD_DEFAULT_API = 'https://discord.com/api';
+
+const int = (name: string, def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max} (got "${v}")` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const envSchema = z.object({
+  HERALD_HOST: z.string().min(1).default('127.0.0.1'),
+  HERALD_PORT: int('HERALD_PORT', 8080, 0, 65535),
+  HERALD_DB: z.string().min(1).default('./data/herald.db'),
+  HERALD_ADMIN_TOKEN: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || v.length >= 16, 'HERALD_ADMIN_TOKEN must be at least 16 characters'),
+  HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HERALD_BODY_LIMIT: int('HERALD_BODY_LIMIT', 1_048_576, 1024, 64 * 1_048_576),
+  HERALD_DB_SYNC: z.enum(['full', 'normal']).default('full'),
+  HERALD_CHANNEL_CAP: int('HERALD_CHANNEL_CAP', 30, 1, 10_000),
+  HERALD_CHANNEL_WINDOW_MS: int('HERALD_CHANNEL_WINDOW_MS', 60_000, 100, 3_600_000),
+  HERALD_PRIORITY_RESERVE: int('HERALD_PRIORITY_RESERVE', 2, 0, 1000),
+  HERALD_AGING_MS: int('HERALD_AGING_MS', 60_000, 0, 86_400_000),
+  HERALD_REQUEST_TIMEOUT_MS: int('HERALD_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000),
+  HERALD_MAX_ATTEMPTS: int('HERALD_MAX_ATTEMPTS', 8, 1, 100),
+  HERALD_MAX_AGE_MS: int('HERALD_MAX_AGE_MS', 86_400_000, 1000, 30 * 86_400_000),
+  HERALD_RETRY_BASE_MS: int('HERALD_RETRY_BASE_MS', 1000, 10, 600_000),
+  HERALD_BREAKER_THRESHOLD: int('HERALD_BREAKER_THRESHOLD', 5, 1, 1000),
+  HERALD_BREAKER_COOLDOWN_MS: int('HERALD_BREAKER_COOLDOWN_MS', 30_000, 100, 3_600_000),
+  HERALD_USERNAME: z
+    .string()
+    .default('Herald')
+    .refine((v) => v.length >= 1 && v.length <= 80, 'HERALD_USERNAME must be 1 to 80 characters')
+    .refine((v) => !/discord|clyde/i.test(v), 'HERALD_USERNAME may not contain "discord" or "clyde" (Discord rejects it)'),
+  HERALD_EMULATOR_PORT: int('HERALD_EMULATOR_PORT', 8081, 0, 65535),
+  DISCORD_API_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^https?:\/\/[^/]+/.test(v), 'DISCORD_API_URL must be an http(s) URL such as https://discord.com/api'),
+  DISCORD_TOKEN: z.string().optional(),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  dbPath: string;
+  /** Undefined only in emulator mode, where main generates one for the local demo. */
+  adminToken: string | undefined;
+  logLevel: string;
+  bodyLimit: number;
+  dbSync: 'full' | 'normal';
+  discord: {
+    /** Base such as https://discord.com/api (no version); requests go to `${apiUrl}/v10/...`. */
+    apiUrl: string;
+    token: string | undefined;
+    /** True when neither DISCORD_API_URL nor DISCORD_TOKEN is set: main starts the built-in emulator. */
+    emulated: boolean;
+    emulatorPort: number;
+  };
+  delivery: {
+    channelCap: number;
+    channelWindowMs: number;
+    priorityReserve: number;
+    agingMs: number;
+    requestTimeoutMs: number;
+    maxAttempts: number;
+    maxAgeMs: number;
+    retryBaseMs: number;
+    breakerThreshold: number;
+    breakerCooldownMs: number;
+    username: string;
+  };
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false, problems: string[] };
+
+/** Parses the environment; on failure returns one plain sentence per problem, never a stack trace. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? 'environment');
+        return i.message.includes(name) ? i.message : `${name}: ${i.message}`;
+      }),
+    };
+  }
+  const e = parsed.data;
+  const apiUrl = (e.DISCORD_API_URL || DISCORD_DEFAULT_API).replace(/\/+$/, '');
+  const token = e.DISCORD_TOKEN || undefined;
+  const emulated = !e.DISCORD_API_URL && !token;
+  const problems: string[] = [];
+  if (!emulated && !e.HERALD_ADMIN_TOKEN) {
+    problems.push('HERALD_ADMIN_TOKEN is required when Discord is configured (set a random string of 16+ characters)');
+  }
+  if (e.HERALD_PRIORITY_RESERVE >= e.HERALD_CHANNEL_CAP) {
+    problems.push(`HERALD_PRIORITY_RESERVE (${e.HERALD_PRIORITY_RESERVE}) must be below HERALD_CHANNEL_CAP (${e.HERALD_CHANNEL_CAP})`);
+  }
+  if (problems.length) return { ok: false, problems };
+  return {
+    ok: true,
+    config: {
+      host: e.HERALD_HOST,
+      port: e.HERALD_PORT,
+      dbPath: e.HERALD_DB,
+      adminToken: e.HERALD_ADMIN_TOKEN || undefined,
+      logLevel: e.HERALD_LOG_LEVEL,
+      bodyLimit: e.HERALD_BODY_LIMIT,
+      dbSync: e.HERALD_DB_SYNC,
+      discord: { apiUrl, token, emulated, emulatorPort: e.HERALD_EMULATOR_PORT },
+      delivery: {
+        channelCap: e.HERALD_CHANNEL_CAP,
+        channelWindowMs: e.HERALD_CHANNEL_WINDOW_MS,
+        priorityReserve: e.HERALD_PRIORITY_RESERVE,
+        agingMs: e.HERALD_AGING_MS,
+        requestTimeoutMs: e.HERALD_REQUEST_TIMEOUT_MS,
+        maxAttempts: e.HERALD_MAX_ATTEMPTS,
+        maxAgeMs: e.HERALD_MAX_AGE_MS,
+        retryBaseMs: e.HERALD_RETRY_BASE_MS,
+        breakerThreshold: e.HERALD_BREAKER_THRESHOLD,
+        breakerCooldownMs: e.HERALD_BREAKER_COOLDOWN_MS,
+        username: e.HERALD_USERNAME,
+      },
+    },
+  };
+}

@@ -1,0 +1,276 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/open.js';
+import { alerts, attempts, deadLetters, deliveries } from '../db/schema.js';
+import type { RenderableAlert } from './render.js';
+
+/** A claimed delivery with what render needs of its alert. */
+export interface ClaimedDelivery {
+  id: number;
+  alertId: number;
+  channelId: number;
+  priority: number;
+  attempts: number;
+  renderLevel: number;
+  createdAt: number;
+  alert: RenderableAlert;
+}
+
+export interface AttemptRecord {
+  deliveryIds: number[];
+  webhookId: number | null;
+  at: number;
+  status: number | null;
+  latencyMs: number;
+  outcome: string;
+  error?: string | null;
+  rateLimitScope?: string | null;
+}
+
+const p = sql.placeholder;
+
+/**
+ * The transactional outbox: every delivery is a row before it is a request, and every state change
+ * of a delivery happens here. The scheduler decides *when*; this module only records *what*.
+ */
+export class Outbox {
+  private readonly insertDelivery;
+  private readonly selectReady;
+  private readonly selectUrgent;
+  private readonly nextAvailable;
+
+  constructor(
+    private readonly db: Db,
+    private readonly agingMs: number,
+  ) {
+    this.insertDelivery = db
+      .insert(deliveries)
+      .values({
+        alertId: p('alertId'),
+        channelId: p('channelId'),
+        priority: p('priority'),
+        sortKey: p('sortKey'),
+        availableAt: p('now'),
+        createdAt: p('now'),
+      })
+      .prepare();
+    this.selectReady = this.readyQuery(false);
+    this.selectUrgent = this.readyQuery(true);
+    this.nextAvailable = db
+      .select({ at: sql<number | null>`min(${deliveries.availableAt})` })
+      .from(deliveries)
+      .where(and(eq(deliveries.channelId, p('channelId')), eq(deliveries.state, 'pending')))
+      .prepare();
+  }
+
+  /** Queues one delivery; called inside the ingest transaction so the alert and its deliveries commit together. */
+  enqueue(alertId: number, channelId: number, priority: number, now: number): void {
+    this.insertDelivery.run({ alertId, channelId, priority, sortKey: now + priority * this.agingMs, now });
+  }
+
+  /**
+   * Leases up to `limit` ready deliveries of a channel, best first (P0 first, aged), no lower than
+   * `maxPriority` (the channel's reserved headroom is for P0/P1 only). Leased rows survive a crash as
+   * leased and are released at the next start.
+   */
+  claim(channelId: number, now: number, limit: number, maxPriority: number, leaseMs: number): ClaimedDelivery[] {
+    return this.db.transaction(() => {
+      const rows = (maxPriority >= 3 ? this.selectReady : this.selectUrgent).all({ channelId, now, limit });
+      if (rows.length === 0) return [];
+      this.db
+        .update(deliveries)
+        .set({ state: 'leased', leaseUntil: now + leaseMs })
+        .where(inArray(deliveries.id, rows.map((r) => r.id)))
+        .run();
+      return rows.map((r) => ({
+        id: r.id,
+        alertId: r.alertId,
+        channelId: r.channelId,
+        priority: r.priority,
+        attempts: r.attempts,
+        renderLevel: r.renderLevel,
+        createdAt: r.createdAt,
+        alert: {
+          id: r.alertId,
+          service: r.service,
+          severity: r.severity,
+          title: r.title,
+          description: r.description,
+          status: r.status,
+          environment: r.environment,
+          dedupKey: r.dedupKey,
+          labels: r.labels,
+          fields: r.fields,
+          links: r.links,
+          receivedAt: r.receivedAt,
+        },
+      }));
+    });
+  }
+
+  /**
+   * Ready deliveries in queue order. `+available_at` keeps SQLite off the availability index: walking
+   * the queue index in sort order and skipping the few rows in backoff is far cheaper than sorting the
+   * whole backlog (measured with 100k queued: 64 ms → about 1 ms per claim).
+   */
+  private readyQuery(urgentOnly: boolean) {
+    return this.db
+      .select({
+        id: deliveries.id,
+        alertId: deliveries.alertId,
+        channelId: deliveries.channelId,
+        priority: deliveries.priority,
+        attempts: deliveries.attempts,
+        renderLevel: deliveries.renderLevel,
+        createdAt: deliveries.createdAt,
+        service: alerts.service,
+        severity: alerts.severity,
+        title: alerts.title,
+        description: alerts.description,
+        status: alerts.status,
+        environment: alerts.environment,
+        dedupKey: alerts.dedupKey,
+        labels: alerts.labels,
+        fields: alerts.fields,
+        links: alerts.links,
+        receivedAt: alerts.receivedAt,
+      })
+      .from(deliveries)
+      .innerJoin(alerts, eq(alerts.id, deliveries.alertId))
+      .where(
+        and(
+          eq(deliveries.channelId, p('channelId')),
+          eq(deliveries.state, 'pending'),
+          sql`+${deliveries.availableAt} <= ${p('now')}`,
+          // P0 and P1 only: the channel's reserved headroom.
+          urgentOnly ? inArray(deliveries.priority, [0, 1]) : undefined,
+        ),
+      )
+      // For the urgent query, `+sort_key` stops SQLite from walking the whole queue index for order;
+      // it then seeks the (priority, sort_key) index for P0 and P1 and sorts those few rows.
+      .orderBy(urgentOnly ? sql`+${deliveries.sortKey}` : asc(deliveries.sortKey))
+      .limit(p('limit'))
+      .prepare();
+  }
+
+  /** Earliest time a pending delivery of this channel becomes ready (null: nothing pending). */
+  nextAvailableAt(channelId: number): number | null {
+    return this.nextAvailable.get({ channelId })?.at ?? null;
+  }
+
+  /** Discord took the message: remember which webhook posted it and its id (edits must use the same webhook). */
+  markSent(ids: number[], webhookId: number, messageId: string, now: number, attempt: AttemptRecord): void {
+    this.db.transaction((tx) => {
+      tx.update(deliveries)
+        .set({ state: 'sent', webhookId, discordMessageId: messageId, sentAt: now, leaseUntil: null, lastError: null })
+        .where(inArray(deliveries.id, ids))
+        .run();
+      this.insertAttempts(attempt);
+    });
+  }
+
+  /**
+   * Puts deliveries back in the queue. `countAttempt` is false for waits that are not failures
+   * (a 429, a webhook taken out of the pool); `renderLevel` raises caution after a 400.
+   */
+  release(
+    ids: number[],
+    opts: { availableAt: number; countAttempt: boolean; error?: string | null; renderLevel?: number; attempt?: AttemptRecord },
+  ): void {
+    if (ids.length === 0) return;
+    this.db.transaction((tx) => {
+      tx.update(deliveries)
+        .set({
+          state: 'pending',
+          leaseUntil: null,
+          availableAt: opts.availableAt,
+          ...(opts.countAttempt ? { attempts: sql`${deliveries.attempts} + 1` } : {}),
+          ...(opts.error !== undefined ? { lastError: opts.error } : {}),
+          ...(opts.renderLevel !== undefined ? { renderLevel: opts.renderLevel } : {}),
+        })
+        .where(inArray(deliveries.id, ids))
+        .run();
+      if (opts.attempt) this.insertAttempts(opts.attempt);
+    });
+  }
+
+  /** Gives up on deliveries: they stay visible as dead letters, with Discord's error, and can be replayed. */
+  deadLetter(ids: number[], reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): void {
+    if (ids.length === 0) return;
+    this.db.transaction((tx) => {
+      tx.update(deliveries)
+        .set({ state: 'dead', leaseUntil: null, lastError: reason, attempts: sql`${deliveries.attempts} + 1` })
+        .where(inArray(deliveries.id, ids))
+        .run();
+      for (const id of ids) tx.insert(deadLetters).values({ deliveryId: id, reason, discordError, createdAt: now }).run();
+      if (attempt) this.insertAttempts(attempt);
+    });
+  }
+
+  /** At start: a lease held by a process that died is void, so its deliveries go back to the queue. */
+  recoverLeases(): number {
+    return this.db
+      .update(deliveries)
+      .set({ state: 'pending', leaseUntil: null })
+      .where(eq(deliveries.state, 'leased'))
+      .run().changes;
+  }
+
+  /**
+   * When this channel's recent messages were posted (one time per message, oldest first), so a lane
+   * started after a restart knows how much of Discord's sliding window is already used.
+   */
+  recentMessageTimes(channelId: number, since: number): number[] {
+    return this.db
+      .select({ at: sql<number>`max(${deliveries.sentAt})` })
+      .from(deliveries)
+      .where(and(eq(deliveries.channelId, channelId), eq(deliveries.state, 'sent'), sql`${deliveries.sentAt} > ${since}`))
+      .groupBy(deliveries.discordMessageId)
+      .orderBy(sql`1`)
+      .all()
+      .map((r) => r.at);
+  }
+
+  /** Pending deliveries per channel, to seed the scheduler's lanes at start. */
+  pendingByChannel(): Map<number, number> {
+    const rows = this.db
+      .select({ channelId: deliveries.channelId, n: sql<number>`count(*)` })
+      .from(deliveries)
+      .where(inArray(deliveries.state, ['pending', 'leased']))
+      .groupBy(deliveries.channelId)
+      .all();
+    return new Map(rows.map((r) => [r.channelId, r.n]));
+  }
+
+  /** Queue depth by priority (pending or in flight), for /metrics and /status. */
+  depthByPriority(): Record<number, number> {
+    const out: Record<number, number> = { 0: 0, 1: 0, 2: 0, 3: 0 };
+    const rows = this.db
+      .select({ priority: deliveries.priority, n: sql<number>`count(*)` })
+      .from(deliveries)
+      .where(inArray(deliveries.state, ['pending', 'leased']))
+      .groupBy(deliveries.priority)
+      .all();
+    for (const r of rows) out[r.priority] = r.n;
+    return out;
+  }
+
+  private insertAttempts(a: AttemptRecord): void {
+    // One request may carry several packed deliveries; each gets the attempt so its history is complete.
+    const ids = a.deliveryIds.length ? a.deliveryIds : [null];
+    for (const deliveryId of ids) {
+      this.db
+        .insert(attempts)
+        .values({
+          deliveryId,
+          webhookId: a.webhookId,
+          at: a.at,
+          status: a.status,
+          latencyMs: a.latencyMs,
+          outcome: a.outcome,
+          error: a.error ?? null,
+          rateLimitScope: a.rateLimitScope ?? null,
+        })
+        .run();
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** P0 → 0 … P3 → 3: the queue's priority. */
+export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+
+const label = z.string().min(1).max(128);
+
+/** Herald's native alert, as a sender POSTs it. Limits are generous; render fits them into Discord's. */
+export const alertInput = z.strictObject({
+  service: z.string().trim().min(1).max(200),
+  severity: z.enum(SEVERITIES),
+  title: z.string().trim().min(1).max(1000),
+  description: z.string().max(20_000).optional(),
+  status: z.enum(['firing', 'resolved']).default('firing'),
+  dedup_key: z.string().min(1).max(255).optional(),
+  environment: z.string().min(1).max(100).optional(),
+  labels: z.record(label, z.string().max(1024)).optional()
+    .refine((l) => l === undefined || Object.keys(l).length <= 64, 'at most 64 labels'),
+  fields: z.array(z.strictObject({ name: z.string().max(1000), value: z.string().max(5000) })).max(50).optional(),
+  links: z.array(z.strictObject({ title: z.string().min(1).max(200), url: z.url({ protocol: /^https?$/ }) })).max(20).optional(),
+});
+export type AlertInput = z.output<typeof alertInput>;
+
+export const MAX_ALERTS_PER_REQUEST = 1000;
+
+const alertBatch = z.strictObject({ alerts: z.array(alertInput).min(1).max(MAX_ALERTS_PER_REQUEST) });
+
+/** The hook takes one alert or `{"alerts": [...]}` (this union documents it; `parseAlertsBody` validates it). */
+export const alertsBody = z.union([alertBatch, alertInput]);
+export type AlertsBody = z.output<typeof alertsBody>;
+
+/**
+ * Validates a hook body, choosing the shape by the presence of `alerts`, so the problems reported are
+ * those of the shape the sender meant (a plain union would report both shapes' complaints).
+ */
+export function parseAlertsBody(data: unknown): { ok: true; alerts: AlertInput[] } | { ok: false; problems: InputProblem[] } {
+  const isBatch = typeof data === 'object' && data !== null && !Array.isArray(data) && 'alerts' in data;
+  const result = isBatch ? alertBatch.safeParse(data) : alertInput.safeParse(data);
+  if (!result.success) return { ok: false, problems: describeIssues(result.error) };
+  return { ok: true, alerts: 'alerts' in result.data ? result.data.alerts : [result.data] };
+}
+
+/** A problem in the request, as the 400 answer lists it: `path` like `alerts[1].severity`. */
+export interface InputProblem {
+  path: string;
+  message: string;
+}
+
+/** Flattens zod's issues into `{path, message}` pairs, one per problem, for a 400 answer. */
+export function describeIssues(error: z.ZodError): InputProblem[] {
+  return error.issues.flatMap((issue) =>
+    // One problem per unknown key, so each is named where it stands.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((k) => ({ path: pathOf([...issue.path, k]), message: 'unknown field' }))
+      : [{ path: pathOf(issue.path), message: issue.message }],
+  );
+}
+
+function pathOf(path: PropertyKey[]): string {
+  return path.length === 0 ? '(body)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+}

@@ -1,0 +1,50 @@
+import picomatch from 'picomatch';
+import type { Severity } from './alert.js';
+
+/** What a route matches on; an absent criterion matches every alert. */
+export interface RouteRule {
+  id: number;
+  channelId: number;
+  service: string | null;
+  severities: string[] | null;
+  environment: string | null;
+  labels: Record<string, string> | null;
+}
+
+export interface RoutableAlert {
+  service: string;
+  severity: Severity;
+  environment?: string | null;
+  labels?: Record<string, string> | null;
+}
+
+export interface CompiledRoute extends RouteRule {
+  matches(alert: RoutableAlert): boolean;
+}
+
+/** Compiles the service glob once, so matching an alert is cheap on the ingest path. */
+export function compileRoute(rule: RouteRule): CompiledRoute {
+  const serviceMatches = rule.service ? picomatch(rule.service, { nocase: true, dot: true }) : () => true;
+  return {
+    ...rule,
+    matches(alert) {
+      if (!serviceMatches(alert.service)) return false;
+      if (rule.severities?.length && !rule.severities.includes(alert.severity)) return false;
+      if (rule.environment && rule.environment !== alert.environment) return false;
+      if (rule.labels) {
+        for (const [k, v] of Object.entries(rule.labels)) if (alert.labels?.[k] !== v) return false;
+      }
+      return true;
+    },
+  };
+}
+
+/**
+ * The channels an alert goes to: every matching route's channel, once each, in route order.
+ * Empty when nothing matches; the caller then falls back to the default channel or marks it unrouted.
+ */
+export function matchChannels(routes: readonly CompiledRoute[], alert: RoutableAlert): number[] {
+  const out: number[] = [];
+  for (const r of routes) if (r.matches(alert) && !out.includes(r.channelId)) out.push(r.channelId);
+  return out;
+}

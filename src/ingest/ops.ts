@@ -1,0 +1,24 @@
+import type { Herald } from '../herald.js';
+import type { App } from './server.js';
+
+/** Liveness, readiness and Prometheus metrics. */
+export function registerOps(app: App, herald: Herald, ready?: () => { ok: boolean; problems: string[] }): void {
+  app.get('/healthz', { schema: { summary: 'Liveness: the process answers' } }, async () => ({ ok: true }));
+
+  app.get('/readyz', { schema: { summary: 'Readiness: the database answers and delivery can run' } }, async (_req, reply) => {
+    const problems: string[] = [];
+    try {
+      herald.db.$client.prepare('select 1').get();
+    } catch {
+      problems.push('database unavailable');
+    }
+    const extra = ready?.();
+    if (extra) problems.push(...extra.problems);
+    return reply.code(problems.length ? 503 : 200).send({ ok: problems.length === 0, problems });
+  });
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_req, reply) => {
+    reply.header('content-type', herald.metrics.registry.contentType);
+    return herald.metrics.registry.metrics();
+  });
+}

@@ -1,0 +1,68 @@
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { InputProblem } from '../domain/alert.js';
+import type { Herald } from '../herald.js';
+import { registerAdmin } from '../admin/index.js';
+import { registerHook } from './hook.js';
+import { registerOps } from './ops.js';
+import { zodValidator } from './validation.js';
+
+export type App = ReturnType<typeof typed>;
+const typed = (app: FastifyInstance) => app.withTypeProvider<ZodTypeProvider>();
+
+/**
+ * Herald's HTTP server: the alert hook, the admin API, health and metrics, and the OpenAPI document
+ * generated from the same zod schemas that validate requests.
+ */
+export async function buildServer(herald: Herald, opts: { ready?: () => { ok: boolean; problems: string[] } } = {}): Promise<App> {
+  const app = typed(
+    Fastify({
+      loggerInstance: herald.log.child({ component: 'http' }) as FastifyBaseLogger,
+      bodyLimit: herald.config.bodyLimit,
+      // No line per request: at thousands of alerts a second that is the log's whole volume.
+      logController: new LogController({ disableRequestLogging: true }),
+      forceCloseConnections: 'idle',
+      // Alerts are machine-sent; a slow client should not hold a connection forever.
+      requestTimeout: 30_000,
+    }),
+  );
+
+  // Validation reports every problem as {path, message}; fastify puts the array on `err.validation`.
+  app.setValidatorCompiler(zodValidator);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.validation) {
+      const where = err.validationContext && err.validationContext !== 'body' ? `${err.validationContext}.` : '';
+      const problems = (err.validation as unknown as InputProblem[]).map((p) => ({ path: `${where}${p.path}`, message: p.message }));
+      return reply.code(400).send({ error: 'invalid_request', problems });
+    }
+    const status = err.statusCode ?? 500;
+    if (status === 413) return reply.code(413).send({ error: 'payload_too_large', message: `body larger than ${herald.config.bodyLimit} bytes` });
+    if (status === 415) return reply.code(415).send({ error: 'unsupported_media_type', message: 'send JSON with Content-Type: application/json' });
+    if (status === 400) return reply.code(400).send({ error: 'invalid_request', problems: [{ path: '(body)', message: err.message }] });
+    if (status < 500) return reply.code(status).send({ error: err.code ?? 'error', message: err.message });
+    req.log.error({ err }, 'request failed');
+    return reply.code(503).send({ error: 'unavailable', message: 'Herald could not process the request; nothing was stored. Retry later.' });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Herald', version: '0.1.0', description: 'Discord alert router: alert hook and admin API' },
+      components: {
+        securitySchemes: {
+          sourceToken: { type: 'http', scheme: 'bearer', description: 'A source token from POST /v1/admin/sources' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'HERALD_ADMIN_TOKEN' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  await app.register(async (scope) => registerHook(typed(scope), herald));
+  await app.register(async (scope) => registerAdmin(typed(scope), herald));
+  await app.register(async (scope) => registerOps(typed(scope), herald, opts.ready));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,22 @@
+import type { FastifySchemaCompiler } from 'fastify';
+import type { ZodType } from 'zod';
+import { describeIssues, type InputProblem } from '../domain/alert.js';
+
+/**
+ * Fastify validator for zod schemas that reports every problem as `{path, message}`. Fastify puts the
+ * returned array on `err.validation`, and the server's error handler turns it into the 400 answer.
+ */
+export const zodValidator: FastifySchemaCompiler<ZodType> =
+  ({ schema }) =>
+  (data: unknown) => {
+    const result = schema.safeParse(data);
+    return result.success ? { value: result.data } : { error: describeIssues(result.error) as unknown as Error };
+  };
+
+/** Wraps a custom parser (for bodies a plain schema cannot describe well) the same way. */
+export const customValidator =
+  (parse: (data: unknown) => { ok: true; value: unknown } | { ok: false; problems: InputProblem[] }) =>
+  (data: unknown) => {
+    const r = parse(data);
+    return r.ok ? { value: r.value } : { error: r.problems as unknown as Error };
+  };

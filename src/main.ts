@@ -1,0 +1,73 @@
+import { config as loadDotenv } from 'dotenv';
+import { loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { createHerald, type Herald } from './herald.js';
+import { buildServer, type App } from './ingest/server.js';
+import { startEmulator, type Emulator } from './emulator/index.js';
+import { demoAdminToken, seedDemo } from './demo.js';
+
+/** Composition root: config → emulator (when Discord is not configured) → services → HTTP → delivery. */
+async function main(): Promise<void> {
+  loadDotenv({ quiet: true });
+  const parsed = loadConfig();
+  if (!parsed.ok) {
+    for (const p of parsed.problems) process.stderr.write(`herald: config: ${p}\n`);
+    process.exit(2);
+  }
+  const config = parsed.config;
+  const log = createLogger(config.logLevel);
+
+  let emulator: Emulator | undefined;
+  if (config.discord.emulated) {
+    emulator = await startEmulator({ host: '127.0.0.1', port: config.discord.emulatorPort });
+    config.discord.apiUrl = emulator.url;
+    config.adminToken ??= demoAdminToken();
+    log.warn(
+      { emulator: emulator.url },
+      'Discord is not configured (no DISCORD_API_URL or DISCORD_TOKEN): using the built-in Discord emulator; nothing reaches real Discord',
+    );
+  } else {
+    log.info({ discordApi: config.discord.apiUrl }, 'delivering to Discord');
+  }
+
+  let herald: Herald | undefined;
+  let app: App | undefined;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: no new alerts; finishing deliveries in flight');
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting (leases are recovered at next start)');
+      process.exit(1);
+    }, config.delivery.requestTimeoutMs + 15_000);
+    force.unref();
+    await app?.close();
+    await herald?.close();
+    await emulator?.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  herald = createHerald(config, log);
+  app = await buildServer(herald);
+  if (emulator) {
+    const demo = seedDemo(herald, emulator, config.adminToken!, log);
+    log.info(
+      { readMessages: `curl -s http://127.0.0.1:${emulator.port}/_emulator/channels/${demo.discordChannelId}/messages` },
+      'demo channel ready: POST an alert with the token in demo.env, then read what the channel received',
+    );
+  }
+  herald.scheduler.start();
+  await app.listen({ host: config.host, port: config.port });
+  log.info({ url: `http://${config.host}:${(app.server.address() as { port: number }).port}` }, 'Herald is listening');
+}
+
+main().catch((err: NodeJS.ErrnoException) => {
+  // Start-up failures are the user's to fix (port in use, unwritable database path): one plain line.
+  const hint = err.code === 'EADDRINUSE' ? ' (is another Herald or emulator running? set HERALD_PORT / HERALD_EMULATOR_PORT)' : '';
+  process.stderr.write(`herald: cannot start: ${err.message}${hint}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every Prometheus series Herald exports, on one registry (so tests can build several apps in one process). */
+export interface MetricSources {
+  /** Deliveries pending or in flight per priority (0 = P0), read at scrape time. */
+  queueDepth?: () => Record<number, number>;
+  /** Active webhooks per breaker state, read at scrape time. */
+  breakers?: () => Record<string, number>;
+}
+
+export function createMetrics(sources: MetricSources = {}) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'herald_process_' });
+  const m = {
+    registry,
+    accepted: new Counter({ name: 'herald_alerts_accepted_total', help: 'Alerts committed by the hook', labelNames: ['severity'], registers: [registry] }),
+    unrouted: new Counter({ name: 'herald_alerts_unrouted_total', help: 'Alerts that matched no route and no default channel (kept, listed by the admin API)', registers: [registry] }),
+    delivered: new Counter({ name: 'herald_deliveries_delivered_total', help: 'Deliveries Discord accepted', registers: [registry] }),
+    messages: new Counter({ name: 'herald_discord_messages_total', help: 'Messages posted to Discord (one may carry several packed alerts)', registers: [registry] }),
+    failed: new Counter({ name: 'herald_delivery_failures_total', help: 'Failed requests to Discord, by reason', labelNames: ['reason'], registers: [registry] }),
+    rateLimited: new Counter({ name: 'herald_discord_429_total', help: '429 answers from Discord, by scope', labelNames: ['scope'], registers: [registry] }),
+    deadLetters: new Counter({ name: 'herald_dead_letters_total', help: 'Deliveries given up on', labelNames: ['reason'], registers: [registry] }),
+    queueDepth: new Gauge({
+      name: 'herald_queue_depth',
+      help: 'Deliveries pending or in flight, by priority',
+      labelNames: ['priority'],
+      registers: [registry],
+      collect() {
+        for (const [p, n] of Object.entries(sources.queueDepth?.() ?? {})) this.set({ priority: `P${p}` }, n);
+      },
+    }),
+    breakers: new Gauge({
+      name: 'herald_webhook_breakers',
+      help: 'Active webhooks by circuit-breaker state',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        for (const [state, n] of Object.entries(sources.breakers?.() ?? {})) this.set({ state }, n);
+      },
+    }),
+    endToEnd: new Histogram({
+      name: 'herald_delivery_latency_seconds',
+      help: 'From alert accepted to Discord message posted',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+      registers: [registry],
+    }),
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

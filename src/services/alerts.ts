@@ -1,0 +1,99 @@
+import { and, asc, desc, eq, lt } from 'drizzle-orm';
+import { alerts, deliveries } from '../db/schema.js';
+import type { Herald } from '../herald.js';
+import { notFound } from './errors.js';
+
+export interface DeliveryView {
+  id: number;
+  channel_id: number;
+  state: 'pending' | 'leased' | 'sent' | 'dead';
+  attempts: number;
+  last_error: string | null;
+  webhook_id: number | null;
+  discord_message_id: string | null;
+  sent_at: number | null;
+}
+
+export interface AlertView {
+  id: number;
+  source_id: number | null;
+  service: string;
+  severity: 'P0' | 'P1' | 'P2' | 'P3';
+  title: string;
+  description: string | null;
+  status: 'firing' | 'resolved';
+  dedup_key: string | null;
+  environment: string | null;
+  labels: Record<string, string> | null;
+  fields: { name: string; value: string }[] | null;
+  links: { title: string; url: string }[] | null;
+  unrouted: boolean;
+  received_at: number;
+}
+
+export interface AlertDetail extends AlertView {
+  deliveries: DeliveryView[];
+}
+
+const alertColumns = {
+  id: alerts.id,
+  source_id: alerts.sourceId,
+  service: alerts.service,
+  severity: alerts.severity,
+  title: alerts.title,
+  description: alerts.description,
+  status: alerts.status,
+  dedup_key: alerts.dedupKey,
+  environment: alerts.environment,
+  labels: alerts.labels,
+  fields: alerts.fields,
+  links: alerts.links,
+  unrouted: alerts.unrouted,
+  received_at: alerts.receivedAt,
+};
+
+/** One alert with every delivery made (or queued) for it. */
+export function getAlert(h: Pick<Herald, 'db'>, id: number): AlertDetail {
+  const alert = h.db.select(alertColumns).from(alerts).where(eq(alerts.id, id)).get();
+  if (!alert) throw notFound('alert', id);
+  const rows = h.db
+    .select({
+      id: deliveries.id,
+      channel_id: deliveries.channelId,
+      state: deliveries.state,
+      attempts: deliveries.attempts,
+      last_error: deliveries.lastError,
+      webhook_id: deliveries.webhookId,
+      discord_message_id: deliveries.discordMessageId,
+      sent_at: deliveries.sentAt,
+    })
+    .from(deliveries)
+    .where(eq(deliveries.alertId, id))
+    .orderBy(asc(deliveries.id))
+    .all();
+  return { ...alert, deliveries: rows };
+}
+
+export interface AlertFilter {
+  /** Only alerts no route and no default channel took. */
+  unrouted?: boolean;
+  limit: number;
+  /** Paging: only alerts with a smaller id. */
+  beforeId?: number;
+}
+
+/** Alerts, newest first. */
+export function listAlerts(h: Pick<Herald, 'db'>, f: AlertFilter): AlertView[] {
+  return h.db
+    .select(alertColumns)
+    .from(alerts)
+    .where(
+      and(
+        f.unrouted === undefined ? undefined : eq(alerts.unrouted, f.unrouted),
+        f.beforeId === undefined ? undefined : lt(alerts.id, f.beforeId),
+      ),
+    )
+    .orderBy(desc(alerts.id))
+    .limit(f.limit)
+    .all();
+}

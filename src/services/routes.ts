@@ -1,0 +1,87 @@
+import { asc, eq } from 'drizzle-orm';
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import { channels, routes } from '../db/schema.js';
+import { SEVERITIES } from '../domain/alert.js';
+import type { Herald } from '../herald.js';
+import { invalid, notFound } from './errors.js';
+
+export const routeInput = z.strictObject({
+  channel_id: z.number().int().positive().describe('The channel matching alerts go to'),
+  service: z.string().trim().min(1).max(200).optional().describe('A glob on the alert\'s service, e.g. "payments-*" (case-insensitive)'),
+  severities: z.array(z.enum(SEVERITIES)).min(1).max(4).optional().describe('Only these severities, e.g. ["P0","P1"]'),
+  environment: z.string().min(1).max(100).optional().describe('Only alerts with exactly this environment'),
+  labels: z
+    .record(z.string().min(1).max(128), z.string().max(1024))
+    .optional()
+    .refine((l) => l === undefined || Object.keys(l).length <= 64, 'at most 64 labels')
+    .describe('Only alerts carrying every one of these labels with the same value'),
+});
+export type RouteInput = z.output<typeof routeInput>;
+
+export interface RouteView {
+  id: number;
+  channel_id: number;
+  channel_name: string;
+  service: string | null;
+  severities: string[] | null;
+  environment: string | null;
+  labels: Record<string, string> | null;
+  created_at: number;
+}
+
+type Deps = Pick<Herald, 'db' | 'routes'>;
+
+/** Adds a routing rule: an alert matching every given criterion goes to the channel (as well as to other matching routes' channels). */
+export function createRoute(h: Deps, input: RouteInput): { id: number } {
+  if (input.service !== undefined) {
+    try {
+      picomatch.makeRe(input.service);
+    } catch {
+      throw invalid('service', `"${input.service}" is not a valid glob`);
+    }
+  }
+  const id = h.db.transaction((tx) => {
+    if (!tx.select({ id: channels.id }).from(channels).where(eq(channels.id, input.channel_id)).get()) {
+      throw notFound('channel', input.channel_id);
+    }
+    return tx
+      .insert(routes)
+      .values({
+        channelId: input.channel_id,
+        service: input.service ?? null,
+        severities: input.severities ? [...new Set(input.severities)] : null,
+        environment: input.environment ?? null,
+        labels: input.labels && Object.keys(input.labels).length ? input.labels : null,
+      })
+      .returning({ id: routes.id })
+      .get().id;
+  });
+  h.routes.reload();
+  return { id };
+}
+
+/** Routes in the order they are evaluated. */
+export function listRoutes(h: Pick<Herald, 'db'>): RouteView[] {
+  return h.db
+    .select({
+      id: routes.id,
+      channel_id: routes.channelId,
+      channel_name: channels.name,
+      service: routes.service,
+      severities: routes.severities,
+      environment: routes.environment,
+      labels: routes.labels,
+      created_at: routes.createdAt,
+    })
+    .from(routes)
+    .innerJoin(channels, eq(channels.id, routes.channelId))
+    .orderBy(asc(routes.id))
+    .all();
+}
+
+export function deleteRoute(h: Deps, id: number): void {
+  const n = h.db.delete(routes).where(eq(routes.id, id)).run().changes;
+  if (!n) throw notFound('route', id);
+  h.routes.reload();
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { spawnHerald } from './support/process.js';
+
+describe('configuration', () => {
+  it('has working defaults and starts the emulator only when Discord is not configured', () => {
+    const r = loadConfig({});
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config).toMatchObject({ host: '127.0.0.1', port: 8080, dbPath: './data/herald.db' });
+    expect(r.config.discord).toMatchObject({ emulated: true, apiUrl: 'https://discord.com/api' });
+    expect(r.config.delivery).toMatchObject({ channelCap: 30, channelWindowMs: 60_000 });
+
+    const real = loadConfig({ DISCORD_TOKEN: 'x', HERALD_ADMIN_TOKEN: 'a'.repeat(20) });
+    expect(real.ok && real.config.discord.emulated).toBe(false);
+    const api = loadConfig({ DISCORD_API_URL: 'http://127.0.0.1:9999/api/', HERALD_ADMIN_TOKEN: 'a'.repeat(20) });
+    expect(api.ok && api.config.discord).toMatchObject({ emulated: false, apiUrl: 'http://127.0.0.1:9999/api' });
+  });
+
+  it('reports every bad value as one plain line', () => {
+    const r = loadConfig({
+      HERALD_PORT: 'eighty',
+      HERALD_CHANNEL_CAP: '0',
+      HERALD_USERNAME: 'Discord Alerts',
+      DISCORD_API_URL: 'discord.com',
+      HERALD_ADMIN_TOKEN: 'short',
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toHaveLength(5);
+    expect(r.problems.join('\n')).toMatch(/HERALD_PORT must be a whole number from 0 to 65535 \(got "eighty"\)/);
+    expect(r.problems.join('\n')).toMatch(/HERALD_USERNAME may not contain "discord"/);
+    expect(r.problems.join('\n')).toMatch(/HERALD_ADMIN_TOKEN must be at least 16 characters/);
+  });
+
+  it('requires an admin token once real Discord is configured', () => {
+    const r = loadConfig({ DISCORD_TOKEN: 'bot-token' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problems[0]).toMatch(/HERALD_ADMIN_TOKEN is required/);
+  });
+
+  it('the real process exits with code 2 and one line per problem, no stack trace', async () => {
+    const p = await spawnHerald({ HERALD_PORT: '99999', HERALD_LOG_LEVEL: 'loud' }, { expectExit: true });
+    expect(await p.exited).toBe(2);
+    const lines = p.output().trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(l).toMatch(/^herald: config: (HERALD_PORT|HERALD_LOG_LEVEL)/);
+    expect(p.output()).not.toMatch(/at .*\.ts:\d+/);
+  });
+});

@@ -1,0 +1,119 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alert, startStack, type Stack } from './support/stack.js';
+
+let stack: Stack;
+let token: string;
+beforeAll(async () => {
+  stack = await startStack({ env: { HERALD_BODY_LIMIT: '4096' } });
+  token = await stack.source();
+});
+afterAll(() => stack.close());
+
+const countAlerts = () => (stack.herald.db.$client.prepare('select count(*) n from alerts').get() as { n: number }).n;
+
+describe('POST /v1/alerts', () => {
+  it('answers 202 with the id only after the alert is committed (visible to another connection)', async () => {
+    const res = await stack.post(token, alert(1, { severity: 'P1', labels: { team: 'payments' }, links: [{ title: 'Runbook', url: 'https://example.com/rb' }] }));
+    expect(res.status).toBe(202);
+    expect(res.body.ids).toHaveLength(1);
+    const other = new Database(join(stack.dir, 'herald.db'), { readonly: true });
+    const row = other.prepare('select service, severity, labels from alerts where id = ?').get(res.body.ids[0]) as Record<string, string>;
+    other.close();
+    expect(row).toEqual({ service: 'checkout', severity: 'P1', labels: '{"team":"payments"}' });
+  });
+
+  it('takes a batch as {"alerts": [...]} and answers ids in order', async () => {
+    const res = await stack.post(token, { alerts: [alert(1), alert(2), alert(3)] });
+    expect(res.status).toBe(202);
+    expect(res.body.ids).toHaveLength(3);
+    expect(res.body.ids[1]).toBe(res.body.ids[0] + 1);
+  });
+
+  it('honours Idempotency-Key: the same key gives the same answer and stores nothing twice', async () => {
+    const before = countAlerts();
+    const a = await stack.post(token, alert(7), { 'idempotency-key': 'deploy-42' });
+    const b = await stack.post(token, alert(7), { 'idempotency-key': 'deploy-42' });
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    expect(b.body.ids).toEqual(a.body.ids);
+    expect(countAlerts()).toBe(before + 1);
+  });
+
+  it('keeps an alert no route matches as unrouted, never dropped', async () => {
+    const res = await stack.post(token, alert(9));
+    const list = await stack.admin('GET', '/v1/admin/alerts?unrouted=true');
+    expect(list.body.map((a: { id: number }) => a.id)).toContain(res.body.ids[0]);
+  });
+
+  describe('rejects bad requests and stores nothing', () => {
+    it('401 without a token or with an unknown one', async () => {
+      const before = countAlerts();
+      const none = await fetch(`${stack.url}/v1/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert(1)) });
+      expect(none.status).toBe(401);
+      const wrong = await stack.post('hrl_not-a-real-token', alert(1));
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.error).toBe('unauthorized');
+      expect(countAlerts()).toBe(before);
+    });
+
+    it('400 listing every problem with its path', async () => {
+      const before = countAlerts();
+      const res = await stack.post(token, { service: '', severity: 'P9', description: 5, labels: { team: 3 }, links: [{ title: 'x', url: 'ftp://nope' }], extra: true });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('invalid_request');
+      const paths = res.body.problems.map((p: { path: string }) => p.path);
+      for (const p of ['service', 'severity', 'title', 'description', 'labels.team', 'links[0].url']) expect(paths).toContain(p);
+      for (const p of res.body.problems) expect(typeof p.message).toBe('string');
+      expect(countAlerts()).toBe(before);
+    });
+
+    it('400 for a bad alert inside a batch, naming its index; the good ones are not stored either', async () => {
+      const before = countAlerts();
+      const res = await stack.post(token, { alerts: [alert(1), { ...alert(2), severity: 'urgent' }] });
+      expect(res.status).toBe(400);
+      expect(res.body.problems.map((p: { path: string }) => p.path)).toContain('alerts[1].severity');
+      expect(countAlerts()).toBe(before);
+    });
+
+    it('400 for a body that is not JSON', async () => {
+      const res = await fetch(`${stack.url}/v1/alerts`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"service": ' });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
+    });
+
+    it('413 for a body over the limit', async () => {
+      const before = countAlerts();
+      const res = await stack.post(token, alert(1, { description: 'x'.repeat(5000) }));
+      expect(res.status).toBe(413);
+      expect(res.body.error).toBe('payload_too_large');
+      expect(countAlerts()).toBe(before);
+    });
+
+    it('415 for a body that is not JSON by content type', async () => {
+      const res = await fetch(`${stack.url}/v1/alerts`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body: 'disk full' });
+      expect(res.status).toBe(415);
+      expect(((await res.json()) as { error: string }).error).toBe('unsupported_media_type');
+    });
+  });
+});
+
+describe('operations endpoints', () => {
+  it('serves /healthz, /readyz and Prometheus /metrics', async () => {
+    expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${stack.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+    for (const name of ['herald_alerts_accepted_total', 'herald_queue_depth', 'herald_delivery_latency_seconds', 'herald_discord_429_total', 'herald_webhook_breakers']) {
+      expect(metrics).toContain(name);
+    }
+    expect(metrics).toMatch(/herald_alerts_accepted_total\{severity="P2"\} \d+/);
+  });
+
+  it('serves an OpenAPI document that covers the hook and the admin API', async () => {
+    const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/alerts', '/v1/admin/sources', '/v1/admin/routes']));
+  });
+});

@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface HeraldProcess {
+  proc: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Runs Herald as `npm start` does (tsx src/main.ts) in a child process, and resolves once it is listening.
+ * Used where only a real process will do: kill -9, exit codes, signals.
+ */
+export function spawnHerald(env: Record<string, string>, opts: { expectExit?: boolean } = {}): Promise<HeraldProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HERALD_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  return new Promise((resolveStart, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Herald did not start:\n${out}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"url":"(http:\/\/[^"]+)","msg":"Herald is listening"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolveStart({ proc, url: m[1]!, output: () => out, exited });
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      if (opts.expectExit) resolveStart({ proc, url: '', output: () => out, exited });
+      else reject(new Error(`Herald exited with ${code} before listening:\n${out}`));
+    });
+  });
+}
+
+/** A tiny HTTP client for a Herald in another process. */
+export function client(url: string, adminToken: string) {
+  const call = async (method: string, path: string, body: unknown, token: string) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  return {
+    admin: (method: string, path: string, body?: unknown) => call(method, path, body, adminToken),
+    post: (token: string, body: unknown) => call('POST', '/v1/alerts', body, token),
+  };
+}
