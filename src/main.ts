@@ -62,7 +62,8 @@ async function main(): Promise<void> {
   }
   herald.scheduler.start();
   await app.listen({ host: config.host, port: config.port });
-  log.info({ url: `http://${config.host}:${(app.server.address() as { port: number }).port}` }, 'Herald is listening');
+  // Key `address`, not `url`: `url` is a redacted path (webhook URLs carry tokens).
+  log.info({ address: `http://${config.host}:${(app.server.address() as { port: number }).port}` }, 'Herald is listening');
 }
 
 main().catch((err: NodeJS.ErrnoException) => {

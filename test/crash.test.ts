@@ -26,7 +26,7 @@ describe('kill -9 of the real process mid-storm', () => {
       DISCORD_API_URL: emulator.url,
       HERALD_CHANNEL_CAP: '30',
       HERALD_CHANNEL_WINDOW_MS: '1000',
-      HERALD_LOG_LEVEL: 'warn',
+      HERALD_LOG_LEVEL: 'info',
     };
     const first = await spawnHerald(env);
     const api = client(first.url, ADMIN);

@@ -28,6 +28,10 @@ export async function buildServer(herald: Herald, opts: { ready?: () => { ok: bo
     }),
   );
 
+  // Herald speaks JSON only: without this, fastify's built-in text/plain parser would turn a wrong
+  // content type into a confusing validation error instead of a 415.
+  app.removeContentTypeParser('text/plain');
+
   // Validation reports every problem as {path, message}; fastify puts the array on `err.validation`.
   app.setValidatorCompiler(zodValidator);
   app.setSerializerCompiler(serializerCompiler);

@@ -27,7 +27,7 @@ export function spawnHerald(env: Record<string, string>, opts: { expectExit?: bo
     const timer = setTimeout(() => reject(new Error(`Herald did not start:\n${out}`)), 30_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)","msg":"Herald is listening"/.exec(out);
+      const m = /"address":"(http:\/\/[^"]+)","msg":"Herald is listening"/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolveStart({ proc, url: m[1]!, output: () => out, exited });
