@@ -20,6 +20,41 @@ const int = (name: string, def: number, min: number, max: number) =>
       return n;
     });
 
+const SNOWFLAKE = /^\d{17,20}$/;
+
+/** One Discord id (17 to 20 digits), or unset. */
+const snowflakeVar = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const t = v?.trim();
+      if (!t) return undefined;
+      if (!SNOWFLAKE.test(t)) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a Discord id (17 to 20 digits; got "${v}")` });
+        return z.NEVER;
+      }
+      return t;
+    });
+
+/** Comma-separated Discord ids (spaces allowed), or unset: an empty list. */
+const snowflakeList = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const parts = (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const bad = parts.filter((s) => !SNOWFLAKE.test(s));
+      if (bad.length) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be comma-separated Discord role ids (17 to 20 digits each; not: ${bad.map((b) => `"${b}"`).join(', ')})`,
+        });
+        return z.NEVER;
+      }
+      return [...new Set(parts)];
+    });
+
 const envSchema = z.object({
   HERALD_HOST: z.string().min(1).default('127.0.0.1'),
   HERALD_PORT: int('HERALD_PORT', 8080, 0, 65535),
@@ -52,6 +87,10 @@ const envSchema = z.object({
     .optional()
     .refine((v) => v === undefined || v === '' || /^https?:\/\/[^/]+/.test(v), 'DISCORD_API_URL must be an http(s) URL such as https://discord.com/api'),
   DISCORD_TOKEN: z.string().optional(),
+  DISCORD_APPLICATION_ID: snowflakeVar('DISCORD_APPLICATION_ID'),
+  DISCORD_GUILD_ID: snowflakeVar('DISCORD_GUILD_ID'),
+  HERALD_ADMIN_ROLE_IDS: snowflakeList('HERALD_ADMIN_ROLE_IDS'),
+  HERALD_ONCALL_ROLE_IDS: snowflakeList('HERALD_ONCALL_ROLE_IDS'),
 });
 
 export interface Config {
@@ -70,6 +109,14 @@ export interface Config {
     /** True when neither DISCORD_API_URL nor DISCORD_TOKEN is set: main starts the built-in emulator. */
     emulated: boolean;
     emulatorPort: number;
+    /** The bot's application id; learnt from the gateway (READY) when unset. */
+    applicationId: string | undefined;
+    /** Where `npm run register` and the bot register slash commands; unset: globally. */
+    guildId: string | undefined;
+    /** Roles whose members may use configuration commands (as well as anyone with Manage Server). */
+    adminRoleIds: string[];
+    /** Roles whose members may acknowledge and resolve (commands and buttons); empty: any member. */
+    oncallRoleIds: string[];
   };
   delivery: {
     channelCap: number;
@@ -122,7 +169,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       logLevel: e.HERALD_LOG_LEVEL,
       bodyLimit: e.HERALD_BODY_LIMIT,
       dbSync: e.HERALD_DB_SYNC,
-      discord: { apiUrl, token, emulated, emulatorPort: e.HERALD_EMULATOR_PORT },
+      discord: {
+        apiUrl,
+        token,
+        emulated,
+        emulatorPort: e.HERALD_EMULATOR_PORT,
+        applicationId: e.DISCORD_APPLICATION_ID,
+        guildId: e.DISCORD_GUILD_ID,
+        adminRoleIds: e.HERALD_ADMIN_ROLE_IDS,
+        oncallRoleIds: e.HERALD_ONCALL_ROLE_IDS,
+      },
       delivery: {
         channelCap: e.HERALD_CHANNEL_CAP,
         channelWindowMs: e.HERALD_CHANNEL_WINDOW_MS,

@@ -24,7 +24,8 @@ export function seedDemo(herald: Herald, emulator: Emulator, adminToken: string,
   const emuChannel = emulator.createChannel({ name: DEMO, ...(existing ? { id: existing.discord_channel_id } : {}) });
   const channelId = existing?.id ?? createChannel(herald, { name: DEMO, discord_channel_id: emuChannel.id, default: true }).id;
   for (const w of listWebhooks(herald, channelId)) removeWebhook(herald, w.id);
-  addWebhook(herald, channelId, { url: emulator.createWebhook(emuChannel.id, { name: 'Herald demo' }).url });
+  // Application-owned, as /webhooks create makes it: its alerts carry the Acknowledge / Resolve / Mute 1h buttons.
+  addWebhook(herald, channelId, { url: emulator.createWebhook(emuChannel.id, { name: 'Herald demo', applicationOwned: true }).url, owner: 'app' });
 
   const oldSource = listSources(herald).find((s) => s.name === DEMO);
   if (oldSource) deleteSource(herald, oldSource.id);

@@ -5,8 +5,9 @@ import { createHerald, type Herald } from './herald.js';
 import { buildServer, type App } from './ingest/server.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
 import { demoAdminToken, seedDemo } from './demo.js';
+import { startBot, type Bot } from './bot/index.js';
 
-/** Composition root: config → emulator (when Discord is not configured) → services → HTTP → delivery. */
+/** Composition root: config → emulator (when Discord is not configured) → services → HTTP → delivery → bot. */
 async function main(): Promise<void> {
   loadDotenv({ quiet: true });
   const parsed = loadConfig();
@@ -22,16 +23,25 @@ async function main(): Promise<void> {
     emulator = await startEmulator({ host: '127.0.0.1', port: config.discord.emulatorPort });
     config.discord.apiUrl = emulator.url;
     config.adminToken ??= demoAdminToken();
+    // The emulator's gateway takes its own bot token only; the bot runs against it like against Discord.
+    const emu = emulator as Emulator & Partial<{ botToken: string; guildId: string }>;
+    if (emu.botToken) {
+      config.discord.token = emu.botToken;
+      config.discord.guildId = emu.guildId;
+    }
     log.warn(
       { emulator: emulator.url },
       'Discord is not configured (no DISCORD_API_URL or DISCORD_TOKEN): using the built-in Discord emulator; nothing reaches real Discord',
     );
+    if (emu.botToken) log.warn({ guildId: emu.guildId }, 'the bot runs against the emulator too: its slash commands are registered in the emulated guild');
   } else {
     log.info({ discordApi: config.discord.apiUrl }, 'delivering to Discord');
+    if (!config.discord.token) log.info('DISCORD_TOKEN is not set: the bot (slash commands, buttons) is off; webhook delivery works without it');
   }
 
   let herald: Herald | undefined;
   let app: App | undefined;
+  let bot: Bot | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -42,6 +52,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.delivery.requestTimeoutMs + 15_000);
     force.unref();
+    await bot?.close();
     await app?.close();
     await herald?.close();
     await emulator?.close();
@@ -52,7 +63,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   herald = createHerald(config, log);
-  app = await buildServer(herald);
+  // Readiness: the bot counts once it is configured (a fatal gateway close fails /readyz, plainly worded).
+  app = await buildServer(herald, {
+    ready: () => {
+      if (!config.discord.token) return { ok: true, problems: [] };
+      const h = bot?.healthy() ?? { ok: false, problem: 'bot: starting' };
+      return { ok: h.ok, problems: h.ok ? [] : [h.problem ?? 'bot: not connected'] };
+    },
+  });
   if (emulator) {
     const demo = seedDemo(herald, emulator, config.adminToken!, log);
     log.info(
@@ -64,6 +82,19 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   // Key `address`, not `url`: `url` is a redacted path (webhook URLs carry tokens).
   log.info({ address: `http://${config.host}:${(app.server.address() as { port: number }).port}` }, 'Herald is listening');
+  if (config.discord.token) {
+    bot = await startBot(herald, {
+      token: config.discord.token,
+      apiUrl: config.discord.apiUrl,
+      applicationId: config.discord.applicationId,
+      guildId: config.discord.guildId,
+      adminRoleIds: config.discord.adminRoleIds,
+      oncallRoleIds: config.discord.oncallRoleIds,
+      log,
+      // With real Discord, commands are registered by `npm run register`; the emulator forgets them at each start.
+      registerCommands: config.discord.emulated,
+    });
+  }
 }
 
 main().catch((err: NodeJS.ErrnoException) => {

@@ -33,6 +33,42 @@ describe('configuration', () => {
     expect(r.problems.join('\n')).toMatch(/HERALD_ADMIN_TOKEN must be at least 16 characters/);
   });
 
+  it('reads the bot settings: application id, guild id and role lists', () => {
+    const r = loadConfig({
+      DISCORD_APPLICATION_ID: '123456789012345678',
+      DISCORD_GUILD_ID: ' 223456789012345678 ',
+      HERALD_ADMIN_ROLE_IDS: '323456789012345678, 423456789012345678,',
+      HERALD_ONCALL_ROLE_IDS: '',
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.discord).toMatchObject({
+      applicationId: '123456789012345678',
+      guildId: '223456789012345678',
+      adminRoleIds: ['323456789012345678', '423456789012345678'],
+      oncallRoleIds: [],
+    });
+    const none = loadConfig({});
+    expect(none.ok && none.config.discord).toMatchObject({ applicationId: undefined, guildId: undefined, adminRoleIds: [], oncallRoleIds: [] });
+  });
+
+  it('reports each bad Discord id on its own line', () => {
+    const r = loadConfig({
+      DISCORD_APPLICATION_ID: 'my-bot',
+      DISCORD_GUILD_ID: '12345',
+      HERALD_ADMIN_ROLE_IDS: '323456789012345678,@admins',
+      HERALD_ONCALL_ROLE_IDS: 'oncall',
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toHaveLength(4);
+    const text = r.problems.join('\n');
+    expect(text).toMatch(/DISCORD_APPLICATION_ID must be a Discord id \(17 to 20 digits; got "my-bot"\)/);
+    expect(text).toMatch(/DISCORD_GUILD_ID must be a Discord id/);
+    expect(text).toMatch(/HERALD_ADMIN_ROLE_IDS must be comma-separated Discord role ids .*not: "@admins"/);
+    expect(text).toMatch(/HERALD_ONCALL_ROLE_IDS .*not: "oncall"/);
+  });
+
   it('requires an admin token once real Discord is configured', () => {
     const r = loadConfig({ DISCORD_TOKEN: 'bot-token' });
     expect(r.ok).toBe(false);

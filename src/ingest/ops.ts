@@ -5,7 +5,7 @@ import type { App } from './server.js';
 export function registerOps(app: App, herald: Herald, ready?: () => { ok: boolean; problems: string[] }): void {
   app.get('/healthz', { schema: { summary: 'Liveness: the process answers' } }, async () => ({ ok: true }));
 
-  app.get('/readyz', { schema: { summary: 'Readiness: the database answers and delivery can run' } }, async (_req, reply) => {
+  app.get('/readyz', { schema: { summary: 'Readiness: the database answers and delivery can run; when a bot token is set, the bot is connected to the gateway' } }, async (_req, reply) => {
     const problems: string[] = [];
     try {
       herald.db.$client.prepare('select 1').get();

@@ -1,0 +1,40 @@
+import type { ChatInputCommandInteraction } from 'discord.js';
+import type { Herald } from '../herald.js';
+import { createChannel, listChannels, type ChannelView } from '../services/channels.js';
+import { ServiceError } from '../services/errors.js';
+
+type Deps = Pick<Herald, 'db' | 'outbox' | 'routes' | 'scheduler'>;
+
+/** The Herald channel for a Discord channel id, if any. */
+export function findChannel(h: Pick<Herald, 'db' | 'outbox'>, discordChannelId: string): ChannelView | undefined {
+  return listChannels(h).find((c) => c.discord_channel_id === discordChannelId);
+}
+
+/** The Herald channel for the Discord channel the command ran in (or the one given); 404 with what to do otherwise. */
+export function channelFor(h: Pick<Herald, 'db' | 'outbox'>, discordChannelId: string): ChannelView {
+  const c = findChannel(h, discordChannelId);
+  if (!c) {
+    throw new ServiceError(
+      404,
+      'not_found',
+      `<#${discordChannelId}> is not set up in Herald yet: run /webhooks create there (or /webhooks add-url) to give it a webhook first.`,
+    );
+  }
+  return c;
+}
+
+/** The Herald channel for this Discord channel, created (named after it) when there is none. */
+export function ensureChannel(h: Deps, i: ChatInputCommandInteraction, discordChannelId: string): ChannelView {
+  const existing = findChannel(h, discordChannelId);
+  if (existing) return existing;
+  const discordName = i.channelId === discordChannelId && i.channel && 'name' in i.channel && i.channel.name ? i.channel.name : `discord-${discordChannelId}`;
+  const taken = new Set(listChannels(h).map((c) => c.name));
+  const name = taken.has(discordName) ? `${discordName}-${discordChannelId.slice(-6)}` : discordName;
+  createChannel(h, { name: name.slice(0, 100), discord_channel_id: discordChannelId });
+  return channelFor(h, discordChannelId);
+}
+
+/** The channel option when given, else the channel the command ran in. */
+export function targetChannelId(i: ChatInputCommandInteraction, option = 'channel'): string {
+  return i.options.getChannel(option, false)?.id ?? i.channelId;
+}

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import {
+  MessageFlags,
+  type AutocompleteInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+  type InteractionUpdateOptions,
+} from 'discord.js';
+import { ServiceError } from '../services/errors.js';
+import { refusal, type AccessConfig } from './permissions.js';
+import type { Answer, BotContext, CommandModule } from './types.js';
+
+/** A button on an alert: `herald:<action>:<alertId>`; it answers by updating the message in place (type 7). */
+export type ButtonHandler = (i: ButtonInteraction, alertId: number, ctx: BotContext) => Promise<InteractionUpdateOptions> | InteractionUpdateOptions;
+
+/** Discord gives 3 s for the first answer; past this, the router defers and edits the reply later. */
+const DEFER_AFTER_MS = 1500;
+const BUTTON_ID = /^herald:([a-z]+):(\d{1,15})$/;
+
+export interface RouterOptions {
+  commands: Map<string, CommandModule>;
+  buttons: Record<string, ButtonHandler>;
+  access: AccessConfig;
+  ctx: BotContext;
+}
+
+/** What a person sees when something fails: a ServiceError's message (written for people), else a reference to the log. */
+function explain(err: unknown, ctx: BotContext, what: string): string {
+  if (err instanceof ServiceError) return err.message;
+  const ref = randomBytes(4).toString('hex');
+  ctx.log.error({ err, ref, what }, 'interaction failed');
+  return `Herald could not do that: an internal error (logged with reference ${ref}).`;
+}
+
+const ephemeral = (content: string) => ({ content, flags: MessageFlags.Ephemeral as const, allowedMentions: { parse: [] } });
+
+/** Turns interactions into calls of command modules and button handlers; every interaction gets an answer. */
+export function createRouter(o: RouterOptions): (i: Interaction) => Promise<void> {
+  const { ctx } = o;
+  return async (i) => {
+    try {
+      if (i.isChatInputCommand()) await command(i);
+      else if (i.isAutocomplete()) await autocomplete(i);
+      else if (i.isButton()) await button(i);
+    } catch (err) {
+      // Answering itself failed (interaction expired, Discord unreachable): nothing more to tell the person.
+      ctx.log.warn({ err: { message: (err as Error).message }, kind: i.type }, 'could not answer an interaction');
+    }
+  };
+
+  async function command(i: ChatInputCommandInteraction) {
+    const mod = o.commands.get(i.commandName);
+    const what = `/${[i.commandName, i.options.getSubcommandGroup(false), i.options.getSubcommand(false)].filter(Boolean).join(' ')}`;
+    if (!mod) {
+      await i.reply(ephemeral(`Herald does not know ${what}; the registered commands may be out of date (run npm run register).`));
+      return;
+    }
+    const refused = refusal(i, mod.access, o.access, what);
+    if (refused) {
+      ctx.log.info({ user: i.user.id, command: what }, 'command refused: missing permission');
+      await i.reply(ephemeral(refused));
+      return;
+    }
+    ctx.log.debug({ user: i.user.id, command: what }, 'command');
+    if (mod.defer) await i.deferReply({ flags: MessageFlags.Ephemeral });
+    let timer: NodeJS.Timeout | undefined;
+    let deferring: Promise<unknown> | undefined;
+    const run = (async () => mod.execute(i, ctx))();
+    if (!mod.defer) {
+      timer = setTimeout(() => {
+        deferring = i.deferReply({ flags: MessageFlags.Ephemeral }).catch(() => undefined);
+      }, DEFER_AFTER_MS);
+    }
+    let answer: Answer;
+    let failed = false;
+    try {
+      answer = await run;
+    } catch (err) {
+      failed = true;
+      answer = { content: explain(err, ctx, what), ephemeral: true };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (deferring) await deferring;
+    const payload = { content: answer.content ?? '', embeds: answer.embeds ?? [], allowedMentions: { parse: [] as [] } };
+    if (i.deferred) {
+      await i.editReply(payload);
+    } else {
+      await i.reply({ ...payload, ...(answer.ephemeral || failed ? { flags: MessageFlags.Ephemeral as const } : {}) });
+    }
+  }
+
+  async function autocomplete(i: AutocompleteInteraction) {
+    const mod = o.commands.get(i.commandName);
+    let choices: { name: string; value: string | number }[] = [];
+    try {
+      choices = (await mod?.autocomplete?.(i, ctx)) ?? [];
+    } catch (err) {
+      ctx.log.warn({ err: { message: (err as Error).message }, command: i.commandName }, 'autocomplete failed');
+    }
+    await i.respond(choices.slice(0, 25).map((c) => ({ name: c.name.slice(0, 100) || String(c.value), value: c.value })));
+  }
+
+  async function button(i: ButtonInteraction) {
+    const m = BUTTON_ID.exec(i.customId);
+    const handler = m ? o.buttons[m[1]!] : undefined;
+    if (!m || !handler) {
+      await i.reply(ephemeral('This button is not one of Herald\'s (or is from an older version); use /ack or /resolve instead.'));
+      return;
+    }
+    const what = `the ${m[1]} button`;
+    const refused = refusal(i, 'oncall', o.access, what);
+    if (refused) {
+      ctx.log.info({ user: i.user.id, button: m[1] }, 'button refused: missing permission');
+      await i.reply(ephemeral(refused));
+      return;
+    }
+    let update: InteractionUpdateOptions;
+    try {
+      update = await handler(i, Number(m[2]), ctx);
+    } catch (err) {
+      await i.reply(ephemeral(explain(err, ctx, what)));
+      return;
+    }
+    await i.update(update);
+  }
+}

@@ -1,0 +1,44 @@
+import type {
+  AutocompleteInteraction,
+  ChatInputCommandInteraction,
+  InteractionReplyOptions,
+  RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import type { Logger } from 'pino';
+import type { Herald } from '../herald.js';
+
+/** Who may run a command: configuration (admins), ack/resolve (on-call), or any member. */
+export type Access = 'admin' | 'oncall' | 'member';
+
+/** What a handler answers; the router sends it (reply, or edit of the deferred reply). */
+export interface Answer {
+  content?: string;
+  embeds?: InteractionReplyOptions['embeds'];
+  /** Only the person who ran the command sees it. Ignored for deferred commands (they are always ephemeral). */
+  ephemeral?: boolean;
+}
+
+export interface BotContext {
+  herald: Herald;
+  log: Logger;
+  /** The person, as lifecycle services record them. */
+  actor(i: { user: { id: string; username: string } }): { kind: 'discord'; userId: string; name: string };
+}
+
+/**
+ * One slash command: its definition (what registration sends, built with SlashCommandBuilder) and its
+ * handlers. Handlers are thin: parse the options, call a service, return the answer.
+ */
+export interface CommandModule {
+  data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
+  access: Access;
+  /** Set for handlers that call Discord (or may take long): the router defers (ephemeral) before running them. */
+  defer?: boolean;
+  execute(i: ChatInputCommandInteraction, ctx: BotContext): Promise<Answer> | Answer;
+  autocomplete?(i: AutocompleteInteraction, ctx: BotContext): Promise<Choice[]> | Choice[];
+}
+
+export interface Choice {
+  name: string;
+  value: string | number;
+}
