@@ -1,0 +1,94 @@
+// @ts-nocheck: pending the lifecycle services (branch lifecycle); not in the loader until they land on main.
+import { ChannelType, InteractionContextType, SlashCommandBuilder, type AutocompleteInteraction } from 'discord.js';
+import { channelFor, ensureChannel, findChannel, targetChannelId } from '../src/bot/channels.js';
+import type { BotContext, CommandModule } from '../src/bot/types.js';
+import { listChannels } from '../src/services/channels.js';
+import { addWebhook, createAppWebhook, getWebhook, listWebhooks, removeWebhook, rotateWebhook, type WebhookView } from '../src/services/webhooks.js';
+
+const describe = (w: WebhookView) =>
+  `#${w.id} ${w.owner === 'app' ? 'app-owned (buttons)' : 'pasted'} · ${w.state}${w.breaker_state !== 'closed' ? ` · breaker ${w.breaker_state}` : ''} · ${w.url_masked}${w.last_error ? ` · last error: ${w.last_error.slice(0, 80)}` : ''}`;
+
+const channelOption = (o: any) =>
+  o.setName('channel').setDescription('Default: this channel').addChannelTypes(ChannelType.GuildText, ChannelType.GuildAnnouncement);
+
+export const webhooks: CommandModule = {
+  access: 'admin',
+  // create and rotate call Discord; the others are quick, but one deferred path keeps the answers alike.
+  defer: true,
+  data: new SlashCommandBuilder()
+    .setName('webhooks')
+    .setDescription("A channel's webhook pool (Herald delivers alerts through it)")
+    .setContexts(InteractionContextType.Guild)
+    .addSubcommand((s) => s.setName('list').setDescription("The channel's webhooks").addChannelOption(channelOption))
+    .addSubcommand((s) =>
+      s
+        .setName('create')
+        .setDescription('Create an application-owned webhook (its alerts carry buttons)')
+        .addChannelOption(channelOption)
+        .addStringOption((o) => o.setName('name').setDescription('Default: Herald').setMaxLength(80)),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName('add-url')
+        .setDescription('Add a webhook URL copied from Discord (its alerts carry no buttons)')
+        .addStringOption((o) => o.setName('url').setDescription('https://discord.com/api/webhooks/...').setRequired(true).setMaxLength(512))
+        .addChannelOption(channelOption),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName('rotate')
+        .setDescription('Bring a new webhook in and retire this one: nothing lost, nothing twice')
+        .addIntegerOption((o) => o.setName('webhook').setDescription('The webhook to retire').setRequired(true).setAutocomplete(true).setMinValue(1))
+        .addStringOption((o) => o.setName('url').setDescription('A pasted URL for the new one (default: the bot creates it)').setMaxLength(512)),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName('remove')
+        .setDescription('Take a webhook out of its pool')
+        .addIntegerOption((o) => o.setName('webhook').setDescription('The webhook').setRequired(true).setAutocomplete(true).setMinValue(1)),
+    ),
+  async execute(i, ctx) {
+    const h = ctx.herald;
+    const sub = i.options.getSubcommand(true);
+    if (sub === 'list') {
+      const discordId = targetChannelId(i);
+      const hooks = listWebhooks(h, channelFor(h, discordId).id);
+      if (hooks.length === 0) return { content: `<#${discordId}> has no webhooks: /webhooks create adds one.` };
+      return { content: [`Webhooks of <#${discordId}>:`, ...hooks.map((w) => `• ${describe(w)}`)].join('\n').slice(0, 2000) };
+    }
+    if (sub === 'create') {
+      const discordId = targetChannelId(i);
+      const channel = ensureChannel(h, i, discordId);
+      const name = i.options.getString('name')?.trim() || undefined;
+      const w = await createAppWebhook(h, channel.id, name ? { name } : {});
+      return { content: `Created webhook ${describe(w)} in <#${discordId}>; alerts through it carry Acknowledge, Resolve and Mute 1h.` };
+    }
+    if (sub === 'add-url') {
+      const discordId = targetChannelId(i);
+      const channel = ensureChannel(h, i, discordId);
+      const w = addWebhook(h, channel.id, { url: i.options.getString('url', true) });
+      return { content: `Added webhook ${describe(w)} to <#${discordId}>.` };
+    }
+    if (sub === 'rotate') {
+      const id = i.options.getInteger('webhook', true);
+      const url = i.options.getString('url')?.trim() || undefined;
+      const r = await rotateWebhook(h, id, url ? { url } : {});
+      return {
+        content: `Rotated: new webhook ${describe(r.added)} takes new alerts; #${r.retired.id} is retired (no new posts; its messages stay editable and retractable).`,
+      };
+    }
+    const id = i.options.getInteger('webhook', true);
+    const before = getWebhook(h, id);
+    removeWebhook(h, id);
+    return { content: `Webhook #${id} removed from the pool of channel ${before.channel_id}.` };
+  },
+  autocomplete(i: AutocompleteInteraction, ctx: BotContext) {
+    const typed = String(i.options.getFocused()).toLowerCase();
+    const here = findChannel(ctx.herald, i.channelId);
+    const channels = here ? [here, ...listChannels(ctx.herald).filter((c) => c.id !== here.id)] : listChannels(ctx.herald);
+    return channels
+      .flatMap((c) => listWebhooks(ctx.herald, c.id).map((w) => ({ name: `${c.name}: ${describe(w)}`, value: w.id })))
+      .filter((c) => c.name.toLowerCase().includes(typed))
+      .slice(0, 25);
+  },
+};
