@@ -3,9 +3,10 @@ import { loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { createHerald, type Herald } from './herald.js';
 import { buildServer, type App } from './ingest/server.js';
+import { addReadinessCheck } from './ingest/ops.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
 import { demoAdminToken, seedDemo } from './demo.js';
-import { startBot, type Bot } from './bot/index.js';
+import { botReadiness, startBot, type Bot } from './bot/index.js';
 
 /** Composition root: config → emulator (when Discord is not configured) → services → HTTP → delivery → bot. */
 async function main(): Promise<void> {
@@ -63,14 +64,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   herald = createHerald(config, log);
-  // Readiness: the bot counts once it is configured (a fatal gateway close fails /readyz, plainly worded).
-  app = await buildServer(herald, {
-    ready: () => {
-      if (!config.discord.token) return { ok: true, problems: [] };
-      const h = bot?.healthy() ?? { ok: false, problem: 'bot: starting' };
-      return { ok: h.ok, problems: h.ok ? [] : [h.problem ?? 'bot: not connected'] };
-    },
-  });
+  app = await buildServer(herald);
   if (emulator) {
     const demo = seedDemo(herald, emulator, config.adminToken!, log);
     log.info(
@@ -83,6 +77,8 @@ async function main(): Promise<void> {
   // Key `address`, not `url`: `url` is a redacted path (webhook URLs carry tokens).
   log.info({ address: `http://${config.host}:${(app.server.address() as { port: number }).port}` }, 'Herald is listening');
   if (config.discord.token) {
+    // Readiness counts the bot once it is configured (a fatal gateway close fails /readyz, plainly worded).
+    addReadinessCheck(herald, botReadiness(() => bot));
     bot = await startBot(herald, {
       token: config.discord.token,
       apiUrl: config.discord.apiUrl,

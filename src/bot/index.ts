@@ -74,3 +74,11 @@ export async function startBot(herald: Herald, o: BotOptions): Promise<Bot> {
     },
   };
 }
+
+/** The /readyz check for a configured bot (undefined while it is starting). */
+export function botReadiness(bot: () => Bot | undefined): () => { ok: boolean; problems: string[] } {
+  return () => {
+    const h = bot()?.healthy() ?? { ok: false, problem: 'bot: starting' };
+    return { ok: h.ok, problems: h.ok ? [] : [h.problem ?? 'bot: not connected to the Discord gateway'] };
+  };
+}

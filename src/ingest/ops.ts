@@ -1,6 +1,16 @@
 import type { Herald } from '../herald.js';
 import type { App } from './server.js';
 
+export type ReadinessCheck = () => { ok: boolean; problems: string[] };
+
+/** Checks added after the server was built (the bot starts after HTTP listens), per Herald. */
+const lateChecks = new WeakMap<Herald, ReadinessCheck[]>();
+
+/** Adds a check to /readyz, e.g. the bot's gateway connection. */
+export function addReadinessCheck(herald: Herald, check: ReadinessCheck): void {
+  lateChecks.set(herald, [...(lateChecks.get(herald) ?? []), check]);
+}
+
 /** Liveness, readiness and Prometheus metrics. */
 export function registerOps(app: App, herald: Herald, ready?: () => { ok: boolean; problems: string[] }): void {
   app.get('/healthz', { schema: { summary: 'Liveness: the process answers' } }, async () => ({ ok: true }));
@@ -12,8 +22,7 @@ export function registerOps(app: App, herald: Herald, ready?: () => { ok: boolea
     } catch {
       problems.push('database unavailable');
     }
-    const extra = ready?.();
-    if (extra) problems.push(...extra.problems);
+    for (const check of [...(ready ? [ready] : []), ...(lateChecks.get(herald) ?? [])]) problems.push(...check().problems);
     return reply.code(problems.length ? 503 : 200).send({ ok: problems.length === 0, problems });
   });
 

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandBodies } from '../src/bot/register.js';
+import { listDeadLetters } from '../src/services/dead-letters.js';
+import { listRoutes } from '../src/services/routes.js';
+import { emulatorHasGateway, focused, opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
+import { alert, deliveredAlertIds, waitFor, type TestChannel } from './support/stack.js';
+
+/** The bot tests need the emulator's gateway (helper A's branch); until it is merged they are skipped. */
+const HAS_GATEWAY = await emulatorHasGateway();
+
+const FAST = {
+  env: { HERALD_CHANNEL_CAP: '30', HERALD_CHANNEL_WINDOW_MS: '1000', HERALD_RETRY_BASE_MS: '50', HERALD_REQUEST_TIMEOUT_MS: '1000', HERALD_MAX_ATTEMPTS: '1' },
+  emulator: { channelCap: { limit: 30, windowMs: 1000 }, webhookBucket: { limit: 5, windowMs: 100 } },
+};
+
+describe.skipIf(!HAS_GATEWAY)('the bot: slash commands against the emulated gateway', () => {
+  let s: BotStack;
+  let token: string;
+  /** A channel with a webhook and a catch-all route. */
+  let ch: TestChannel;
+  /** A channel set up in Herald (webhook) with no route. */
+  let bare: { id: number; discordChannelId: string };
+
+  beforeAll(async () => {
+    s = await startBotStack(FAST);
+    token = await s.source();
+    ch = await s.channel({ webhooks: 1, applicationOwned: true });
+    const emu = s.emulator.createChannel({ name: 'bare' });
+    const created = await s.admin('POST', '/v1/admin/channels', { name: 'bare', discord_channel_id: emu.id });
+    await s.admin('POST', `/v1/admin/channels/${created.body.id}/webhooks`, { url: s.emulator.createWebhook(emu.id).url });
+    bare = { id: created.body.id, discordChannelId: emu.id };
+  });
+  afterAll(async () => s?.close());
+
+  const run = (userId: string, channelId: string, name: string, ...options: ReturnType<typeof opt>[]) => s.emulator.runCommand({ userId, channelId, name, options });
+
+  it('registers every command module in the guild, from the same modules the router runs', () => {
+    const registered = s.emulator.commands({ guildId: s.emulator.guildId }).map((c) => c.name).sort();
+    expect(registered).toEqual(commandBodies().map((c) => c.name).sort());
+  });
+
+  it('refuses configuration commands to a member without Manage Server, ephemerally, naming what is missing', async () => {
+    const r = await run(s.member.id, ch.discordChannelId, 'route', sub('list'));
+    expect(r.type).toBe(4);
+    expect(r.ephemeral).toBe(true);
+    expect(r.content).toMatch(/You need the Manage Server permission to use \/route list/);
+
+    // A configured admin role is enough.
+    const role = s.emulator.createRole({ name: 'herald-admins' });
+    s.herald.config.discord.adminRoleIds.push(role.id);
+    const withRole = s.emulator.createMember({ username: 'ops', roles: [role.id] });
+    const refused = await run(s.member.id, ch.discordChannelId, 'route', sub('list'));
+    expect(refused.content).toContain(`<@&${role.id}>`);
+    const ok = await run(withRole.id, ch.discordChannelId, 'route', sub('list'));
+    expect(ok.content).toMatch(/#\d+ → /);
+    s.herald.config.discord.adminRoleIds.length = 0;
+  });
+
+  it('/subscribe routes a service to this channel; bad input and unknown channels get specific ephemeral errors', async () => {
+    const nowhere = s.emulator.createChannel({ name: 'not-in-herald' });
+    const unknown = await run(s.admin_.id, nowhere.id, 'subscribe', opt('service', T.STRING, 'payments'));
+    expect(unknown).toMatchObject({ ephemeral: true });
+    expect(unknown.content).toMatch(/is not set up in Herald yet: run \/webhooks create/);
+
+    const bad = await run(s.admin_.id, bare.discordChannelId, 'subscribe', opt('service', T.STRING, 'payments'), opt('severities', T.STRING, 'P0,P9'));
+    expect(bad.ephemeral).toBe(true);
+    expect(bad.content).toMatch(/severities: "P9" is not a severity; use P0, P1, P2 or P3/);
+
+    const badGlob = await run(s.admin_.id, bare.discordChannelId, 'subscribe', opt('service', T.STRING, 'pay[ments'));
+    expect(badGlob.ephemeral).toBe(true);
+
+    const good = await run(s.admin_.id, bare.discordChannelId, 'subscribe', opt('service', T.STRING, 'payments-*'), opt('severities', T.STRING, 'p0 p1'));
+    expect(good.ephemeral).toBe(false);
+    expect(good.content).toMatch(/Alerts from \*\*payments-\*\*\* \(P0, P1\) now come to/);
+    const r = listRoutes(s.herald).find((x) => x.channel_id === bare.id)!;
+    expect(r).toMatchObject({ service: 'payments-*', severities: ['P0', 'P1'] });
+
+    const res = await s.post(token, alert(1, { service: 'payments-api', severity: 'P1' }));
+    await waitFor('the subscribed alert in the channel', () => deliveredAlertIds(s.emulator, bare.discordChannelId).includes(res.body.ids[0]));
+  });
+
+  it('/unsubscribe removes this channel\'s routes for a service, and says so when there is none', async () => {
+    const ok = await run(s.admin_.id, bare.discordChannelId, 'unsubscribe', opt('service', T.STRING, 'payments-*'));
+    expect(ok.content).toMatch(/Removed 1 route to/);
+    expect(listRoutes(s.herald).filter((x) => x.channel_id === bare.id)).toHaveLength(0);
+    const again = await run(s.admin_.id, bare.discordChannelId, 'unsubscribe', opt('service', T.STRING, 'payments-*'));
+    expect(again).toMatchObject({ ephemeral: true });
+    expect(again.content).toMatch(/No route sends \*\*payments-\*\*\* to this channel/);
+  });
+
+  it('/route add|list|remove with the full matching', async () => {
+    const add = await run(
+      s.admin_.id,
+      ch.discordChannelId,
+      'route',
+      sub('add', opt('channel', T.CHANNEL, bare.discordChannelId), opt('service', T.STRING, 'db'), opt('environment', T.STRING, 'prod'), opt('labels', T.STRING, 'team=core,region=eu')),
+    );
+    const id = Number(/route added: #(\d+)/i.exec(add.content)?.[1]);
+    expect(id).toBeGreaterThan(0);
+    expect(listRoutes(s.herald).find((r) => r.id === id)).toMatchObject({ environment: 'prod', labels: { team: 'core', region: 'eu' } });
+
+    const badLabels = await run(s.admin_.id, ch.discordChannelId, 'route', sub('add', opt('channel', T.CHANNEL, bare.discordChannelId), opt('labels', T.STRING, 'team')));
+    expect(badLabels.content).toMatch(/labels: "team" is not key=value/);
+
+    const list = await run(s.admin_.id, ch.discordChannelId, 'route', sub('list'));
+    expect(list.ephemeral).toBe(true);
+    expect(list.content).toContain(`#${id} → bare: service db, env prod, team=core,region=eu`);
+
+    const rm = await run(s.admin_.id, ch.discordChannelId, 'route', sub('remove', opt('route', T.INTEGER, id)));
+    expect(rm.content).toBe(`Route #${id} removed.`);
+    const gone = await run(s.admin_.id, ch.discordChannelId, 'route', sub('remove', opt('route', T.INTEGER, id)));
+    expect(gone).toMatchObject({ ephemeral: true, content: `no route with id ${id}` });
+  });
+
+  it('/alert test goes through the whole pipeline; /status shows delivery', async () => {
+    const r = await run(s.admin_.id, ch.discordChannelId, 'alert', sub('test', opt('severity', T.STRING, 'P1')));
+    const id = Number(/Test alert #(\d+)/.exec(r.content)?.[1]);
+    expect(id).toBeGreaterThan(0);
+    await waitFor('the test alert delivered', () => deliveredAlertIds(s.emulator, ch.discordChannelId).includes(id));
+    expect((await run(s.member.id, ch.discordChannelId, 'alert', sub('test'))).content).toMatch(/Manage Server/);
+
+    const st = await run(s.member.id, ch.discordChannelId, 'status');
+    expect(st.ephemeral).toBe(true);
+    expect(st.content).toMatch(/\*\*Queue\*\* P0 \d+ · P1 \d+/);
+    expect(st.content).toMatch(/\*\*Last delivery\*\* <t:\d+:R>/);
+  });
+
+  it('/deadletters list|replay', async () => {
+    s.emulator.injectFault({ kind: 'error', status: 500, count: 1, channelId: ch.discordChannelId });
+    const res = await s.post(token, alert(2, { title: 'Doomed once' }));
+    const alertId = res.body.ids[0];
+    await waitFor('a dead letter', () => listDeadLetters(s.herald, { limit: 10, pending: true }).some((d) => d.alert_id === alertId));
+    const dl = listDeadLetters(s.herald, { limit: 10, pending: true }).find((d) => d.alert_id === alertId)!;
+
+    const list = await run(s.admin_.id, ch.discordChannelId, 'deadletters', sub('list'));
+    expect(list.content).toContain(`#${dl.id} alert #${alertId} P2 "Doomed once"`);
+    const choices = await s.emulator.autocomplete({ userId: s.admin_.id, channelId: ch.discordChannelId, name: 'deadletters', options: [{ name: 'replay', type: T.SUB, options: [focused('id', '', T.INTEGER)] }] });
+    expect(choices.map((c) => c.value)).toContain(dl.id);
+
+    const replay = await run(s.admin_.id, ch.discordChannelId, 'deadletters', sub('replay', opt('id', T.INTEGER, dl.id)));
+    expect(replay.content).toMatch(new RegExp(`Dead letter #${dl.id} queued again`));
+    await waitFor('the replayed alert delivered', () => deliveredAlertIds(s.emulator, ch.discordChannelId).includes(alertId));
+    const twice = await run(s.admin_.id, ch.discordChannelId, 'deadletters', sub('replay', opt('id', T.INTEGER, dl.id)));
+    expect(twice).toMatchObject({ ephemeral: true, content: `dead letter ${dl.id} was already replayed` });
+    const unknown = await run(s.admin_.id, ch.discordChannelId, 'deadletters', sub('replay', opt('id', T.INTEGER, 99999)));
+    expect(unknown.content).toBe('no dead letter with id 99999');
+  });
+
+  it('autocompletes services (from recent alerts), routes and recent alerts', async () => {
+    await s.post(token, alert(3, { service: 'search-indexer' }));
+    const services = await s.emulator.autocomplete({ userId: s.admin_.id, channelId: ch.discordChannelId, name: 'subscribe', options: [focused('service', 'search')] });
+    expect(services).toEqual([{ name: 'search-indexer', value: 'search-indexer' }]);
+    const routes = await s.emulator.autocomplete({ userId: s.admin_.id, channelId: ch.discordChannelId, name: 'route', options: [{ name: 'remove', type: T.SUB, options: [focused('route', '', T.INTEGER)] }] });
+    expect(routes.length).toBeGreaterThan(0);
+    expect(routes[0]!.name).toMatch(/^#\d+ → /);
+  });
+
+  it('never shows an internal error\'s details or a token', async () => {
+    for (const r of [await run(s.admin_.id, ch.discordChannelId, 'route', sub('remove', opt('route', T.INTEGER, 424242)))]) {
+      expect(r.content).not.toContain(s.emulator.botToken);
+      expect(r.content).not.toMatch(/at .*\.ts:\d+/);
+    }
+    expect(s.logs.join('')).not.toContain(s.emulator.botToken);
+  });
+});
