@@ -110,7 +110,8 @@ export class Lane {
     if (!member) {
       const at = this.pool.nextReadyAt(now);
       if (at !== null) this.schedule(at);
-      else this.noteEmptyPool(now);
+      // Every member busy: the first to finish pumps again. Only a pool with no member at all needs a person.
+      else if (this.pool.size === 0) this.noteEmptyPool(now);
       return false;
     }
     const packLimit = this.backlog > this.budget.freeSlots(now, 3) ? MAX_PACK : 1;
