@@ -77,6 +77,7 @@ export class Interactions {
   // ---- the person's side ----
 
   async runCommand(opts: { userId: string; channelId: string; name: string; options?: CommandOption[] | undefined }): Promise<InteractionResult> {
+    this.needBot(`/${opts.name}`);
     const command = this.command(opts.name, opts.userId);
     const options = opts.options ?? [];
     checkInvocation(command, options, { autocomplete: false });
@@ -85,6 +86,7 @@ export class Interactions {
   }
 
   async autocomplete(opts: { userId: string; channelId: string; name: string; options: CommandOption[] }): Promise<Choice[]> {
+    this.needBot(`autocomplete of /${opts.name}`);
     const command = this.command(opts.name, opts.userId);
     if (countFocused(opts.options) !== 1) throw new EmulatorError(400, `autocomplete needs exactly one option marked focused: true`);
     checkInvocation(command, opts.options, { autocomplete: true });
@@ -93,6 +95,7 @@ export class Interactions {
   }
 
   async pressButton(opts: { userId: string; channelId: string; messageId: string; customId: string }): Promise<InteractionResult> {
+    this.needBot(`button "${opts.customId}"`);
     const m = this.o.state.message(opts.messageId);
     if (!m || m.deleted || m.channelId !== opts.channelId) throw new EmulatorError(404, `no message ${opts.messageId} in channel ${opts.channelId}`, 10008);
     const appOwned = m.kind !== 'webhook' || (m.webhookId !== undefined && this.o.state.webhook(m.webhookId)?.applicationOwned === true);
@@ -172,7 +175,7 @@ export class Interactions {
     const channel = this.o.state.channel(channelId);
     if (!channel) throw new EmulatorError(404, `unknown channel ${channelId}`, 10003);
     if (!this.o.guild.member(userId)) throw new EmulatorError(404, `unknown member ${userId} (create one with createMember)`, 10013);
-    if (!this.o.gateway.hasSession()) throw new EmulatorError(409, `no bot is connected to the gateway: nobody would receive ${what}`);
+    this.needBot(what);
     this.forgetOld();
 
     const now = Date.now();
@@ -236,6 +239,11 @@ export class Interactions {
     });
     this.o.gateway.dispatch('INTERACTION_CREATE', payload);
     return done;
+  }
+
+  /** Checked first: without a bot nothing else about the action matters. */
+  private needBot(what: string): void {
+    if (!this.o.gateway.hasSession()) throw new EmulatorError(409, `no bot is connected to the gateway: nobody would receive ${what}`);
   }
 
   private settle(p: Pending, err?: Error): void {
@@ -381,7 +389,7 @@ export class Interactions {
   message(method: 'GET' | 'PATCH' | 'DELETE', token: string, messageId: string, rawBody: unknown): Outcome {
     const p = this.byWebhookToken(token);
     if (!p) return UNKNOWN_WEBHOOK;
-    const m = this.target(p, decodeURIComponent(messageId));
+    const m = this.target(p, messageId); // fastify decoded %40original already
     if (!m) return UNKNOWN_MESSAGE;
     if (method === 'GET') return { status: 200, body: messageObject(m, this.o.state, this.o.guild) };
     if (method === 'DELETE') {
