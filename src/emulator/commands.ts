@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { snowflake } from '../discord/snowflake.js';
+import { describeIssues } from './faults.js';
 import { EmulatorError } from './state.js';
 import type { CommandOption, EmulatedCommand } from './types.js';
 import { invalidFormBody, type Checked, type FormErrors } from './validate.js';
@@ -192,4 +194,23 @@ function walk(defs: unknown[], given: CommandOption[], where: string, autocomple
   for (const d of defs.filter(isObject)) {
     if (d.required === true && !given.some((g) => g.name === d.name)) throw new EmulatorError(400, `${where} needs its required option "${String(d.name)}"`);
   }
+}
+
+/** An option as a person's client sends it (name, type, value, nested options for sub-commands, focused). */
+export const optionSchema: z.ZodType<CommandOption> = z.lazy(() =>
+  z.strictObject({
+    name: z.string(),
+    type: z.number().int(),
+    value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    options: z.array(optionSchema).optional(),
+    focused: z.boolean().optional(),
+  }),
+) as z.ZodType<CommandOption>;
+
+/** Options given as plain data (the contract types them unknown[]); a malformed one is a 400 naming it. */
+export function parseOptions(input: unknown): CommandOption[] {
+  if (input === undefined) return [];
+  const r = z.array(optionSchema).safeParse(input);
+  if (!r.success) throw new EmulatorError(400, `invalid options: ${describeIssues(r.error)}`);
+  return r.data;
 }

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { CommandRegistry } from './commands.js';
+import { optionSchema, type CommandRegistry } from './commands.js';
 import { describeIssues, type Faults, parseFault } from './faults.js';
 import type { Gateway } from './gateway.js';
 import type { GuildDirectory } from './guild.js';
 import type { Interactions } from './interactions.js';
 import { EmulatorError, type EmulatorState } from './state.js';
 import type { StatsRecorder } from './stats.js';
-import type { CommandOption } from './types.js';
 
 export interface ControlDeps {
   state: EmulatorState;
@@ -24,15 +23,6 @@ const webhookBody = z.strictObject({ name: z.string().optional(), application_ow
 const permissions = z.union([z.string(), z.array(z.string())]).optional();
 const roleBody = z.strictObject({ name: z.string(), permissions });
 const memberBody = z.strictObject({ username: z.string().optional(), roles: z.array(z.string()).optional(), permissions });
-const optionSchema: z.ZodType<CommandOption> = z.lazy(() =>
-  z.strictObject({
-    name: z.string(),
-    type: z.number().int(),
-    value: z.union([z.string(), z.number(), z.boolean()]).optional(),
-    options: z.array(optionSchema).optional(),
-    focused: z.boolean().optional(),
-  }),
-) as z.ZodType<CommandOption>;
 const commandBody = z.strictObject({ user_id: z.string(), channel_id: z.string(), name: z.string(), options: z.array(optionSchema).optional() });
 const buttonBody = z.strictObject({ user_id: z.string(), channel_id: z.string(), message_id: z.string(), custom_id: z.string() });
 const dropBody = z.strictObject({ code: z.number().int().min(1000).max(4999).optional(), abrupt: z.boolean().optional() });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { snowflake } from '../discord/snowflake.js';
-import { checkInvocation, type CommandRegistry } from './commands.js';
+import { checkInvocation, parseOptions, type CommandRegistry } from './commands.js';
 import type { Gateway } from './gateway.js';
 import type { GuildDirectory } from './guild.js';
 import { channelObject, messageObject } from './objects.js';
@@ -76,21 +76,22 @@ export class Interactions {
 
   // ---- the person's side ----
 
-  async runCommand(opts: { userId: string; channelId: string; name: string; options?: CommandOption[] | undefined }): Promise<InteractionResult> {
+  async runCommand(opts: { userId: string; channelId: string; name: string; options?: unknown[] | undefined }): Promise<InteractionResult> {
     this.needBot(`/${opts.name}`);
     const command = this.command(opts.name, opts.userId);
-    const options = opts.options ?? [];
+    const options = parseOptions(opts.options);
     checkInvocation(command, options, { autocomplete: false });
     const data = this.commandData(command, options);
     return this.start('command', `/${opts.name}`, opts.userId, opts.channelId, data).then((p) => p.result);
   }
 
-  async autocomplete(opts: { userId: string; channelId: string; name: string; options: CommandOption[] }): Promise<Choice[]> {
+  async autocomplete(opts: { userId: string; channelId: string; name: string; options: unknown[] }): Promise<Choice[]> {
     this.needBot(`autocomplete of /${opts.name}`);
     const command = this.command(opts.name, opts.userId);
-    if (countFocused(opts.options) !== 1) throw new EmulatorError(400, `autocomplete needs exactly one option marked focused: true`);
-    checkInvocation(command, opts.options, { autocomplete: true });
-    const p = await this.start('autocomplete', `autocomplete of /${opts.name}`, opts.userId, opts.channelId, this.commandData(command, opts.options));
+    const options = parseOptions(opts.options);
+    if (countFocused(options) !== 1) throw new EmulatorError(400, `autocomplete needs exactly one option marked focused: true`);
+    checkInvocation(command, options, { autocomplete: true });
+    const p = await this.start('autocomplete', `autocomplete of /${opts.name}`, opts.userId, opts.channelId, this.commandData(command, options));
     return p.choices ?? [];
   }
 

@@ -174,10 +174,10 @@ export interface Emulator {
    * Acts as a person: sends INTERACTION_CREATE to the connected bot, resolves once it answered (and, for a
    * deferred answer, once it first edited it). The result object stays live: later edits and follow-ups show in it.
    */
-  runCommand(opts: { userId: string; channelId: string; name: string; options?: CommandOption[] }): Promise<InteractionResult>;
+  runCommand(opts: { userId: string; channelId: string; name: string; options?: CommandOption[] | unknown[] }): Promise<InteractionResult>;
   pressButton(opts: { userId: string; channelId: string; messageId: string; customId: string }): Promise<InteractionResult>;
   /** options: the command's options with the one being typed marked `focused: true`. */
-  autocomplete(opts: { userId: string; channelId: string; name: string; options: CommandOption[] }): Promise<Array<{ name: string; value: string | number }>>;
+  autocomplete(opts: { userId: string; channelId: string; name: string; options: CommandOption[] | unknown[] }): Promise<Array<{ name: string; value: string | number }>>;
   /** Closes every gateway connection (code 4000 by default; abrupt: no close frame at all). Sessions stay resumable. */
   dropGateway(opts?: { code?: number; abrupt?: boolean }): void;
   gatewayStats(): GatewayStats;
