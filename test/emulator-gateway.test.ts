@@ -371,6 +371,18 @@ describe('bot REST', () => {
     expect((await channel.fetchWebhooks()).has(hook.id)).toBe(false);
   });
 
+  it('a 16th webhook in a channel is refused with 30007', async () => {
+    const ch = emu.createChannel({ name: 'full' }).id;
+    for (let n = 0; n < 15; n++) emu.createWebhook(ch, { name: `hook ${n}` });
+    const res = await fetch(`${emu.url}/v10/channels/${ch}/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bot ${emu.botToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'one too many' }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: number }).code).toBe(30007);
+  });
+
   it('bot messages: post, edit own, delete any; GET /users/@me; 401 without the token', async () => {
     const channel = (await client.channels.fetch(channelId)) as TextChannel;
     const sent = await channel.send('from the bot');
@@ -490,6 +502,14 @@ describe('deadlines and limits (a second emulator with short windows)', () => {
     expect(late).toMatchObject({ code: 10062, status: 404 });
     mode = 'defer';
     await expect(e.runCommand({ userId: m.id, channelId: ch, name: 'slow' })).rejects.toThrow(/deferred \/slow .* showed nothing within 1500 ms/);
+  });
+
+  it('a close with 4004 stops discord.js for good: no reconnect, no resume', async () => {
+    const before = e.gatewayStats();
+    e.dropGateway({ code: 4004 });
+    await vi.waitFor(() => expect(e.gatewayStats().connections).toBe(0));
+    await sleep(1000); // discord.js would reconnect after 500 ms if it were going to
+    expect(e.gatewayStats()).toMatchObject({ connections: 0, identifies: before.identifies, resumes: before.resumes });
   });
 
   it('the bot global limit answers 429 scope global', async () => {
