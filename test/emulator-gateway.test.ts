@@ -432,7 +432,7 @@ describe('bot REST', () => {
 });
 
 describe('a dropped gateway', () => {
-  for (const how of [{ code: 4000 }, { abrupt: true }] as const) {
+  for (const how of [{ code: 4000 }, { abrupt: true }, { reconnect: true }] as const) {
     it(`is resumed by discord.js (${JSON.stringify(how)}) and later interactions still arrive`, async () => {
       const before = emu.gatewayStats();
       emu.dropGateway(how);

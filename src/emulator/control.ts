@@ -25,7 +25,7 @@ const roleBody = z.strictObject({ name: z.string(), permissions });
 const memberBody = z.strictObject({ username: z.string().optional(), roles: z.array(z.string()).optional(), permissions });
 const commandBody = z.strictObject({ user_id: z.string(), channel_id: z.string(), name: z.string(), options: z.array(optionSchema).optional() });
 const buttonBody = z.strictObject({ user_id: z.string(), channel_id: z.string(), message_id: z.string(), custom_id: z.string() });
-const dropBody = z.strictObject({ code: z.number().int().min(1000).max(4999).optional(), abrupt: z.boolean().optional() });
+const dropBody = z.strictObject({ code: z.number().int().min(1000).max(4999).optional(), abrupt: z.boolean().optional(), reconnect: z.boolean().optional() });
 
 /**
  * The emulator's own API, under `/_emulator`, for a separate process (Herald's demo mode, tests that spawn

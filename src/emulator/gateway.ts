@@ -266,10 +266,14 @@ export class Gateway {
     };
   }
 
-  /** Drops every connection: a close frame with `code` (default 4000, so clients resume), or none at all. */
-  drop(opts: { code?: number | undefined; abrupt?: boolean | undefined } = {}): void {
+  /**
+   * Drops every connection: a close frame with `code` (default 4000, so clients resume), none at all
+   * (`abrupt`), or op 7 RECONNECT (`reconnect`: Discord asks the client to close and resume itself).
+   */
+  drop(opts: { code?: number | undefined; abrupt?: boolean | undefined; reconnect?: boolean | undefined } = {}): void {
     for (const conn of [...this.conns]) {
-      if (opts.abrupt) conn.ws.terminate();
+      if (opts.reconnect) this.send(conn, { op: OP.reconnect, d: null, s: null, t: null });
+      else if (opts.abrupt) conn.ws.terminate();
       else conn.ws.close(opts.code ?? CLOSE.unknownError, 'Dropped by the emulator.');
     }
   }

@@ -178,8 +178,11 @@ export interface Emulator {
   pressButton(opts: { userId: string; channelId: string; messageId: string; customId: string }): Promise<InteractionResult>;
   /** options: the command's options with the one being typed marked `focused: true`. */
   autocomplete(opts: { userId: string; channelId: string; name: string; options: CommandOption[] | unknown[] }): Promise<Array<{ name: string; value: string | number }>>;
-  /** Closes every gateway connection (code 4000 by default; abrupt: no close frame at all). Sessions stay resumable. */
-  dropGateway(opts?: { code?: number; abrupt?: boolean }): void;
+  /**
+   * Drops every gateway connection: close code 4000 by default (or `code`), `abrupt`: no close frame at all,
+   * `reconnect`: op 7 (the client closes and resumes). Sessions stay resumable unless the close code is 1000/1001.
+   */
+  dropGateway(opts?: { code?: number; abrupt?: boolean; reconnect?: boolean }): void;
   gatewayStats(): GatewayStats;
   /** Any stored message by id (deleted ones flagged; ephemeral answers included), or undefined. */
   message(id: string): EmulatedMessage | undefined;
