@@ -148,7 +148,10 @@ export interface Emulator {
   /** Afterwards Discord answers 404 Unknown Webhook (10015). */
   deleteWebhook(webhookId: string): void;
   channels(): EmulatedChannel[];
-  /** In creation order, deleted ones included (flagged `deleted`); throws for an unknown channel. */
+  /**
+   * In creation order, deleted ones included (flagged `deleted`); throws for an unknown channel. Webhook,
+   * bot and public interaction messages; ephemeral answers are only seen by their person (see message(id)).
+   */
   messages(channelId: string): EmulatedMessage[];
   /** `count` omitted = until clearFaults(). */
   injectFault(f: Fault): void;
