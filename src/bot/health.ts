@@ -15,6 +15,8 @@ export interface Health {
   healthy(): { ok: boolean; problem?: string };
   /** For a login that failed before the gateway was reached (e.g. 401 from GET /gateway/bot). */
   fail(problem: string): void;
+  /** Herald is stopping the bot: the closes that follow are not drops. */
+  closing(): void;
 }
 
 /**
@@ -24,16 +26,21 @@ export interface Health {
  */
 export function watchHealth(client: Client, log: Logger): Health {
   let fatal: string | undefined;
+  let closing = false;
   client.on(Events.ShardDisconnect, (event, shardId) => {
+    if (closing) return;
     fatal = `Discord gateway closed the bot's connection with code ${event.code} (${FATAL_REASONS[event.code] ?? 'not recoverable'}); the bot will not reconnect until Herald restarts. Webhook delivery goes on.`;
     log.error({ code: event.code, shardId }, fatal);
   });
-  client.on(Events.ShardReconnecting, (shardId) => log.warn({ shardId }, 'Discord gateway connection lost; reconnecting (webhook delivery goes on)'));
+  client.on(Events.ShardReconnecting, (shardId) => !closing && log.warn({ shardId }, 'Discord gateway connection lost; reconnecting (webhook delivery goes on)'));
   client.on(Events.ShardResume, (shardId, replayed) => log.info({ shardId, replayed }, 'Discord gateway session resumed'));
   client.on(Events.ShardReady, (shardId) => log.info({ shardId }, 'Discord gateway connected'));
   client.on(Events.ShardError, (err, shardId) => log.warn({ shardId, err: { message: err.message } }, 'Discord gateway connection error'));
 
   return {
+    closing() {
+      closing = true;
+    },
     fail(problem) {
       fatal = problem;
     },

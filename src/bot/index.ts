@@ -70,7 +70,9 @@ export async function startBot(herald: Herald, o: BotOptions): Promise<Bot> {
     client,
     healthy: () => health.healthy(),
     async close() {
+      health.closing();
       await client.destroy();
+      log.info('bot disconnected from Discord');
     },
   };
 }
