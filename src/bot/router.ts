@@ -7,6 +7,7 @@ import {
   type Interaction,
   type InteractionUpdateOptions,
 } from 'discord.js';
+import { scrubSecrets } from '../log.js';
 import { ServiceError } from '../services/errors.js';
 import { refusal, type AccessConfig } from './permissions.js';
 import type { Answer, BotContext, CommandModule } from './types.js';
@@ -29,7 +30,9 @@ export interface RouterOptions {
 function explain(err: unknown, ctx: BotContext, what: string): string {
   if (err instanceof ServiceError) return err.message;
   const ref = randomBytes(4).toString('hex');
-  ctx.log.error({ err, ref, what }, 'interaction failed');
+  const e = err instanceof Error ? err : new Error(String(err));
+  // Messages from fetch or SQLite may echo a URL with a token: scrubbed before logging.
+  ctx.log.error({ err: { type: e.name, message: scrubSecrets(e.message), stack: scrubSecrets(e.stack ?? '') }, ref, what }, 'interaction failed');
   return `Herald could not do that: an internal error (logged with reference ${ref}).`;
 }
 
@@ -45,7 +48,7 @@ export function createRouter(o: RouterOptions): (i: Interaction) => Promise<void
       else if (i.isButton()) await button(i);
     } catch (err) {
       // Answering itself failed (interaction expired, Discord unreachable): nothing more to tell the person.
-      ctx.log.warn({ err: { message: (err as Error).message }, kind: i.type }, 'could not answer an interaction');
+      ctx.log.warn({ err: { message: scrubSecrets((err as Error).message) }, kind: i.type }, 'could not answer an interaction');
     }
   };
 
