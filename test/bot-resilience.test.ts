@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { startBot } from '../src/bot/index.js';
 import { emulatorHasGateway, startBotStack, type BotStack } from './support/bot.js';
 import { alert, deliveredAlertIds, waitFor } from './support/stack.js';
 
@@ -72,5 +73,20 @@ describe.skipIf(!HAS_GATEWAY)('the bot: gateway drops and fatal closes', () => {
 
     const ids = await storm(s, token, 20);
     await waitFor('alerts delivered without the bot', () => ids.every((id) => deliveredAlertIds(s!.emulator, ch.discordChannelId).includes(id)), 30_000);
+  });
+
+  it('a wrong token: startBot does not throw, says so plainly, and Herald goes on', async () => {
+    s = await startBotStack(FAST);
+    const d = s.herald.config.discord;
+    const wrong = await startBot(s.herald, { token: 'emu.not-the-token', apiUrl: d.apiUrl, adminRoleIds: [], oncallRoleIds: [], log: s.herald.log });
+    try {
+      expect(wrong.healthy()).toEqual({
+        ok: false,
+        problem: 'bot: Discord refused the bot token (401): check DISCORD_TOKEN; the bot is not running. Webhook delivery goes on.',
+      });
+      expect(s.logs.join('')).not.toContain('emu.not-the-token');
+    } finally {
+      await wrong.close();
+    }
   });
 });

@@ -64,6 +64,7 @@ export async function startBot(herald: Herald, o: BotOptions): Promise<Bot> {
       : `the bot could not connect to Discord (${message}); it is not running. Webhook delivery goes on.`;
     health.fail(problem);
     log.error(problem);
+    await client.destroy().catch(() => undefined);
   }
 
   return {
