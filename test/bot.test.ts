@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandBodies } from '../src/bot/register.js';
+import { commandList } from '../src/bot/registry.js';
 import { listDeadLetters } from '../src/services/dead-letters.js';
 import { listRoutes } from '../src/services/routes.js';
 import { emulatorHasGateway, focused, opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
@@ -54,6 +55,22 @@ describe.skipIf(!HAS_GATEWAY)('the bot: slash commands against the emulated gate
     const ok = await run(withRole.id, ch.discordChannelId, 'route', sub('list'));
     expect(ok.content).toMatch(/#\d+ → /);
     s.herald.config.discord.adminRoleIds.length = 0;
+  });
+
+  it('every configuration command refuses a plain member, ephemerally, naming Manage Server', async () => {
+    const admin = commandList().filter((c) => c.access === 'admin');
+    expect(admin.length).toBeGreaterThanOrEqual(5);
+    for (const c of admin) {
+      const body = c.data.toJSON();
+      type Def = { type: number; name: string; required?: boolean; options?: Def[] };
+      const sample: Record<number, string | number | boolean> = { [T.STRING]: 'x', [T.INTEGER]: 1, [T.BOOLEAN]: true, [T.CHANNEL]: ch.discordChannelId };
+      const fill = (defs: Def[] = []) => defs.filter((d) => d.required).map((d) => opt(d.name, d.type, sample[d.type]));
+      const first = (body.options ?? [])[0] as Def | undefined;
+      const options = first && first.type === T.SUB ? [sub(first.name, ...fill(first.options))] : fill(body.options as Def[]);
+      const r = await s.emulator.runCommand({ userId: s.member.id, channelId: ch.discordChannelId, name: body.name, options });
+      expect(r, `/${body.name}`).toMatchObject({ type: 4, ephemeral: true });
+      expect(r.content, `/${body.name}`).toMatch(/^You need the Manage Server permission to use \//);
+    }
   });
 
   it('/subscribe routes a service to this channel; bad input and unknown channels get specific ephemeral errors', async () => {
