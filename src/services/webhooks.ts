@@ -21,7 +21,7 @@ export interface WebhookView {
   /** Where Herald sends, with the token replaced by ****. */
   url_masked: string;
   owner: 'app' | 'external';
-  state: 'active' | 'quarantined' | 'removed';
+  state: 'active' | 'retired' | 'quarantined' | 'removed';
   breaker_state: 'closed' | 'open' | 'half_open';
   last_error: string | null;
   created_at: number;
