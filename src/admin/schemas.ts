@@ -131,3 +131,17 @@ export const statusView = z.object({
   dead_letters_pending: z.number(),
   breakers: z.record(z.string(), z.number()),
 });
+
+export const muteView = z.object({
+  id: z.number(),
+  service: z.string().nullable(),
+  title: z.string().nullable().describe('With service: only alerts with this exact title'),
+  route_id: z.number().nullable(),
+  dedup_key: z.string().nullable(),
+  reason: z.string().nullable(),
+  created_by: z.string(),
+  created_at: z.number(),
+  expires_at: z.number(),
+  ended_at: z.number().nullable(),
+  active: z.boolean(),
+});
