@@ -8,7 +8,7 @@ import { alertDetail, muteView, webhookView } from './schemas.js';
 
 const by = z.string().trim().min(1).max(100).optional().describe('Name recorded as who did it (default "admin")');
 const actorOf = (name: string | undefined): Actor => ({ kind: 'admin', name: name ?? 'admin' });
-const actionBody = z.strictObject({ by }).optional();
+const actionBody = z.strictObject({ by }).nullish();
 
 /** Acting on alerts (acknowledge, resolve, retract), mutes, bot-created webhooks and rotation. */
 export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
@@ -99,7 +99,7 @@ export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
         ...admin,
         summary: "Have Herald's bot create an application-owned webhook (its messages get buttons) and add it to the pool",
         params: idParams,
-        body: z.strictObject({ name: z.string().trim().min(1).max(80).optional().describe('Webhook name (default HERALD_USERNAME)') }).optional(),
+        body: z.strictObject({ name: z.string().trim().min(1).max(80).optional().describe('Webhook name (default HERALD_USERNAME)') }).nullish(),
         response: { 201: webhookView, ...errorsWith404, 409: errorBody, 502: errorBody, 503: errorBody },
       },
     },
@@ -113,7 +113,7 @@ export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
         ...admin,
         summary: 'Rotate a webhook: the new one (pasted url, or created by the bot) joins, then the old one retires (it still edits its own messages)',
         params: idParams,
-        body: z.strictObject({ url: z.string().trim().min(1).max(512).optional().describe('A webhook URL to rotate in; without it the bot creates one') }).optional(),
+        body: z.strictObject({ url: z.string().trim().min(1).max(512).optional().describe('A webhook URL to rotate in; without it the bot creates one') }).nullish(),
         response: { 200: z.object({ added: webhookView, retired: webhookView }), ...errorsWith404, 409: errorBody, 502: errorBody, 503: errorBody },
       },
     },
