@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Herald } from '../herald.js';
 import { acknowledgeAlert, type Actor, resolveAlert, retractAlert, retractInput } from '../services/lifecycle.js';
-import { createMute, deleteMute, listMutes, muteInput } from '../services/mutes.js';
+import { createMute, deleteMute, listMutes, muteFields, oneTarget } from '../services/mutes.js';
 import { createAppWebhook, rotateWebhook } from '../services/webhooks.js';
 import { admin, errorBody, errors, errorsWith404, flag, idParams, noContent, type AdminApp } from './http.js';
 import { alertDetail, muteView, webhookView } from './schemas.js';
@@ -73,7 +73,7 @@ export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
       schema: {
         ...admin,
         summary: 'Mute alerts by service glob, route or dedup key for a while: stored, not delivered',
-        body: muteInput.and(z.object({ by })),
+        body: muteFields.extend({ by }).refine(...oneTarget),
         response: { 201: muteView, ...errorsWith404 },
       },
     },

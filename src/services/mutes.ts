@@ -9,18 +9,24 @@ import { type Actor, recordAction } from './lifecycle.js';
 /** Longest mute: 30 days. */
 export const MAX_MUTE_MINUTES = 43_200;
 
-export const muteInput = z
-  .strictObject({
+/** Exactly one target: checked by `oneTarget`, which the admin API's body schema reuses. */
+export const muteFields = z.strictObject({
     service: z.string().trim().min(1).max(200).optional().describe('A glob on the alert\'s service, e.g. "payments-*" (case-insensitive)'),
     route_id: z.number().int().positive().optional().describe('Silence one route (alerts still go where other matching routes send them)'),
     dedup_key: z.string().min(1).max(255).optional().describe('Alerts with exactly this dedup key'),
     duration_minutes: z.number().int().min(1).max(MAX_MUTE_MINUTES).describe(`How long, in minutes (1 to ${MAX_MUTE_MINUTES})`),
     reason: z.string().trim().min(1).max(500).optional(),
-  })
-  .refine((m) => [m.service, m.route_id, m.dedup_key].filter((v) => v !== undefined).length === 1, {
-    message: 'give exactly one of service, route_id, dedup_key',
-    path: ['service'],
-  });
+});
+
+export const oneTarget: [
+  (m: { service?: string | undefined; route_id?: number | undefined; dedup_key?: string | undefined }) => boolean,
+  { message: string; path: PropertyKey[] },
+] = [
+  (m) => [m.service, m.route_id, m.dedup_key].filter((v) => v !== undefined).length === 1,
+  { message: 'give exactly one of service, route_id, dedup_key', path: ['service'] },
+];
+
+export const muteInput = muteFields.refine(...oneTarget);
 export type MuteInput = z.output<typeof muteInput>;
 
 export interface MuteView {
@@ -74,7 +80,7 @@ export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now(
   }
   if (m.route_id !== undefined && !h.db.select({ id: routes.id }).from(routes).where(eq(routes.id, m.route_id)).get()) throw notFound('route', m.route_id);
   const row = insert(h, { service: m.service ?? null, routeId: m.route_id ?? null, dedupKey: m.dedup_key ?? null, reason: m.reason ?? null }, m.duration_minutes, by, now);
-  return view(row, now);
+  return view(row, Date.now());
 }
 
 /** Mutes, newest first; `active`: only those still in force. */
@@ -103,7 +109,7 @@ export function deleteMute(h: Deps, id: number, by: Actor = { kind: 'admin', nam
     h.db.update(mutes).set({ endedAt: now }).where(eq(mutes.id, id)).run();
     if (m.alertId !== null) recordAction(h, m.alertId, 'unmute', by, null, now);
   });
-  h.mutes.reload(now);
+  h.mutes.reload();
 }
 
 /**
@@ -135,6 +141,6 @@ function insert(
     if (what.alertId !== undefined) recordAction(h, what.alertId, 'mute', by, what.reason, now);
     return r;
   });
-  h.mutes.reload(now);
+  h.mutes.reload();
   return row;
 }
