@@ -57,6 +57,9 @@ describe('delivery engine against the emulator', () => {
     const status = await stack.admin('GET', `/v1/admin/alerts/${accepted[0]}`);
     expect(status.body.deliveries[0]).toMatchObject({ state: 'sent' });
     expect(status.body.deliveries[0].discord_message_id).toMatch(/^\d{17,20}$/);
+    // Webhooks busy with a send are not an empty pool: no false alarm for an admin.
+    const events = await stack.admin('GET', '/v1/admin/events');
+    expect(events.body.map((e: { kind: string }) => e.kind)).not.toContain('channel_without_webhook');
   });
 
   it('obeys shared-scope 429s when the channel cap is lower than configured, and still delivers everything', async () => {

@@ -10,6 +10,11 @@ const EDGE_MARGIN_MS = 250;
  * The hidden per-channel cap (about 30 webhook messages per 60 s, shared by every webhook of the
  * channel). A sliding window of send completions; a slot is taken as soon as a send starts.
  * The last `reserve` slots are kept for P0/P1 so a flood of low severities cannot delay a page.
+ *
+ * P2/P3 are also paced: a token bucket (GCRA) of a few sends that refills one per window/(cap − reserve).
+ * Without it a flood takes the whole window in its first seconds, nothing leaves the window for a
+ * minute, and only `reserve` pages get through in that minute. Paced, the flood drains at the same
+ * rate (the cap allows no more), but slots come free every couple of seconds, so pages keep finding one.
  */
 export class ChannelBudget {
   private readonly sends: number[] = [];
@@ -18,6 +23,10 @@ export class ChannelBudget {
   /** Lowered after a shared-scope 429 (someone else posts in the channel too); creeps back up per quiet window. */
   private effectiveCap: number;
   private lastLoweredAt = 0;
+  /** GCRA state for P2/P3: the theoretical time of the next low send, its spacing and the burst it allows. */
+  private lowTat = 0;
+  private readonly lowIntervalMs: number;
+  private readonly lowBurst: number;
 
   constructor(
     private readonly cap: number,
@@ -25,23 +34,41 @@ export class ChannelBudget {
     private readonly reserve: number,
   ) {
     this.effectiveCap = cap;
+    const lowSlots = Math.max(1, cap - reserve);
+    this.lowIntervalMs = windowMs / lowSlots;
+    // A third of the low slots at once: a short burst delivers the first alerts of a storm without delay.
+    this.lowBurst = Math.max(1, Math.floor(lowSlots / 3));
   }
 
-  /** Free slots now, for the given priority (0 = P0). Low priorities do not see the reserve. */
+  /** Free slots now, for the given priority (0 = P0). Low priorities do not see the reserve and wait for their pace. */
   freeSlots(now: number, priority: number): number {
     this.expire(now);
     if (now < this.blockedUntil) return 0;
+    if (priority > 1 && now < this.lowPaceAt()) return 0;
     const used = this.sends.length + this.inFlight;
     const usable = priority <= 1 ? this.effectiveCap : this.effectiveCap - this.reserve;
     return Math.max(0, usable - used);
   }
 
-  /** When the next slot frees up (for a timer), given nothing else changes. */
-  nextSlotAt(now: number): number {
+  /** When a slot for this priority may be free (for a timer), given nothing else changes. */
+  nextSlotAt(now: number, priority = 0): number {
     this.expire(now);
-    if (now < this.blockedUntil) return this.blockedUntil;
-    const oldest = this.sends[0];
-    return oldest === undefined ? now + EDGE_MARGIN_MS : oldest + this.windowMs + EDGE_MARGIN_MS;
+    const paceAt = priority > 1 ? this.lowPaceAt() : now;
+    const used = this.sends.length + this.inFlight;
+    const usable = priority <= 1 ? this.effectiveCap : this.effectiveCap - this.reserve;
+    let slotAt = now;
+    if (used >= usable) {
+      // One slot needs the (used − usable + 1)-th oldest send to leave the window; sends still in flight
+      // are not in `sends` yet, and their completion pumps the lane anyway.
+      const leaving = this.sends[used - usable];
+      slotAt = leaving === undefined ? now + EDGE_MARGIN_MS : leaving + this.windowMs + EDGE_MARGIN_MS;
+    }
+    return Math.max(now, this.blockedUntil, paceAt, slotAt);
+  }
+
+  /** The earliest moment the P2/P3 pace allows another send. */
+  private lowPaceAt(): number {
+    return this.lowTat - (this.lowBurst - 1) * this.lowIntervalMs;
   }
 
   /** Messages already posted in the current window (by an earlier run of Herald), oldest first. */
@@ -49,8 +76,10 @@ export class ChannelBudget {
     this.sends.push(...times);
   }
 
-  begin(): void {
+  /** A send starts; `low`: it carries P2/P3 alerts, so it takes a step of their pace. */
+  begin(now: number, low: boolean): void {
     this.inFlight++;
+    if (low) this.lowTat = Math.max(this.lowTat, now) + this.lowIntervalMs;
   }
 
   /** A send finished. `posted`: Discord created a message, so it counts in the window. */

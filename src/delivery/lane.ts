@@ -131,7 +131,8 @@ export class Lane {
     if (!member) {
       const at = this.pool.nextReadyAt(now);
       if (at !== null) this.schedule(at);
-      else this.noteEmptyPool(now);
+      // Every member busy: the first to finish pumps again. Only a pool with no member at all needs a person.
+      else if (this.pool.size === 0) this.noteEmptyPool(now);
       return false;
     }
     const packLimit = this.backlog > this.budget.freeSlots(now, 3) ? MAX_PACK : 1;
@@ -141,7 +142,7 @@ export class Lane {
       const nextReady = outbox.nextAvailableAt(this.channelId);
       if (nextReady === null) return false; // nothing queued: the next enqueue wakes the lane
       // Something waits: for its backoff to end, or (P2/P3) for the budget or a webhook bucket to refill.
-      const budgetAt = this.budget.freeSlots(now, 3) > 0 ? now : this.budget.nextSlotAt(now);
+      const budgetAt = this.budget.nextSlotAt(now, 3);
       const lowReadyAt = lowAllowed ? now : Math.max(budgetAt, this.pool.nextReadyAt(now, true) ?? now);
       this.schedule(Math.max(nextReady, lowReadyAt, now + 1));
       return false;
@@ -153,7 +154,7 @@ export class Lane {
     member.busy = true;
     member.bucket.begin();
     member.breaker.begin();
-    this.budget.begin();
+    this.budget.begin(now, batch.some((d) => d.priority > 1));
     const ids = batch.map((d) => d.id);
     const done = this.deps.transport
       .executeWebhook(member, message)

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { ChannelBudget } from '../src/delivery/budget.js';
+
+/** Sends one message of the given priority now if the budget allows; true when it did. */
+function trySend(b: ChannelBudget, now: number, priority: number): boolean {
+  if (b.freeSlots(now, priority) === 0) return false;
+  b.begin(now, priority > 1);
+  b.end(now, true);
+  return true;
+}
+
+describe('ChannelBudget (Discord hidden per-channel cap)', () => {
+  const cap = 30;
+  const windowMs = 60_000;
+  const reserve = 2;
+  const interval = windowMs / (cap - reserve);
+
+  it('lets a short burst of P2/P3 through, then paces them evenly over the window', () => {
+    const b = new ChannelBudget(cap, windowMs, reserve);
+    let burst = 0;
+    while (trySend(b, 0, 3)) burst++;
+    expect(burst).toBe(Math.floor((cap - reserve) / 3));
+    // The next low send waits one pace step, and the budget says when.
+    expect(b.nextSlotAt(0, 3)).toBeCloseTo(interval, 0);
+    expect(trySend(b, interval - 1, 3)).toBe(false);
+    expect(trySend(b, interval, 3)).toBe(true);
+  });
+
+  it('never lets P2/P3 take the reserved slots, and never lets anything past the cap', () => {
+    const b = new ChannelBudget(cap, windowMs, reserve);
+    let low = 0;
+    for (let t = 0; t < windowMs - 1000; t += 100) if (trySend(b, t, 3)) low++;
+    expect(low).toBe(cap - reserve);
+    let urgent = 0;
+    while (trySend(b, windowMs - 1000, 0)) urgent++;
+    expect(urgent).toBe(reserve);
+  });
+
+  it('keeps pages flowing through a sustained flood: a P0 every 10 s finds a slot within two pace steps', () => {
+    const b = new ChannelBudget(cap, windowMs, reserve);
+    const pageDelays: number[] = [];
+    let nextPage = 2000;
+    let pageWaitingSince: number | null = null;
+    let lowSent = 0;
+    for (let t = 0; t <= 3 * windowMs; t += 50) {
+      if (pageWaitingSince === null && t >= nextPage) pageWaitingSince = t;
+      if (pageWaitingSince !== null && trySend(b, t, 0)) {
+        pageDelays.push(t - pageWaitingSince);
+        pageWaitingSince = null;
+        nextPage += 10_000;
+      }
+      if (trySend(b, t, 3)) lowSent++; // the flood takes whatever else it may
+    }
+    // The flood still drains at nearly the rate the cap leaves it (pacing costs it no throughput).
+    expect(lowSent).toBeGreaterThan(3 * (cap - reserve) - pageDelays.length - 3);
+    expect(pageDelays.length).toBeGreaterThan(15);
+    expect(Math.max(...pageDelays)).toBeLessThanOrEqual(2 * interval);
+  });
+
+  it('after a shared-scope 429 blocks every priority until Discord\'s wait is over', () => {
+    const b = new ChannelBudget(cap, windowMs, reserve);
+    trySend(b, 0, 0);
+    b.sharedLimitHit(10, 40_000);
+    expect(b.freeSlots(20_000, 0)).toBe(0);
+    expect(b.nextSlotAt(20_000, 0)).toBeGreaterThanOrEqual(40_010);
+    // The cap is lowered to what the window held; it comes back once that send has left the window.
+    expect(b.freeSlots(61_000, 0)).toBeGreaterThan(0);
+  });
+});
