@@ -44,10 +44,9 @@ export class ChannelBudget {
   freeSlots(now: number, priority: number): number {
     this.expire(now);
     if (now < this.blockedUntil) return 0;
-    if (priority > 1 && now < this.lowPaceAt()) return 0;
     const used = this.sends.length + this.inFlight;
-    const usable = priority <= 1 ? this.effectiveCap : this.effectiveCap - this.reserve;
-    return Math.max(0, usable - used);
+    if (priority <= 1) return Math.max(0, this.effectiveCap - used);
+    return Math.max(0, Math.min(this.effectiveCap - this.reserve - used, this.lowTokens(now)));
   }
 
   /** When a slot for this priority may be free (for a timer), given nothing else changes. */
@@ -69,6 +68,11 @@ export class ChannelBudget {
   /** The earliest moment the P2/P3 pace allows another send. */
   private lowPaceAt(): number {
     return this.lowTat - (this.lowBurst - 1) * this.lowIntervalMs;
+  }
+
+  /** P2/P3 sends the pace allows right now (0 to the burst): an honest count, so the lane packs when a backlog outgrows it. */
+  private lowTokens(now: number): number {
+    return Math.min(this.lowBurst, Math.max(0, Math.floor((now - this.lowTat) / this.lowIntervalMs) + this.lowBurst));
   }
 
   /** Messages already posted in the current window (by an earlier run of Herald), oldest first. */
