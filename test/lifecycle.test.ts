@@ -193,6 +193,30 @@ describe('retract', () => {
   });
 });
 
+describe('edit failures', () => {
+  it('retries 5xx with backoff, dead-letters after the bounded attempts, and a replay makes the edit', async () => {
+    stack = await startStack({ ...FAST, env: { ...FAST.env, HERALD_MAX_ATTEMPTS: '3' } });
+    const token = await stack.source();
+    const ch = await stack.channel({ webhooks: 1 });
+    const id = await postOne(stack, token);
+    await deliveredIn(stack, [ch], id);
+    stack.emulator.injectFault({ kind: 'error', status: 502 });
+    await stack.admin('POST', `/v1/admin/alerts/${id}/ack`);
+    await waitFor('a dead letter', async () => (await stack!.admin('GET', '/v1/admin/dead-letters')).body.length === 1);
+    const [letter] = (await stack.admin('GET', '/v1/admin/dead-letters')).body;
+    expect(letter.reason).toMatch(/gave up on editing message \d+ after 3 attempts: Discord answered 502/);
+    expect(stack.emulator.stats().byStatus['502']).toBe(3);
+    expect(messagesOf(stack, ch, id)[0]!.editedAt).toBeUndefined();
+
+    stack.emulator.clearFaults();
+    expect((await stack.admin('POST', `/v1/admin/dead-letters/${letter.id}/replay`)).status).toBe(200);
+    await waitFor('edited after replay', () => messagesOf(stack!, ch, id)[0]!.editedAt !== undefined);
+    expect(statusField(embedOf(messagesOf(stack, ch, id)[0]!, id))).toMatch(/^Acknowledged by admin/);
+    // The delivery itself was never in question.
+    expect((await stack.admin('GET', `/v1/admin/alerts/${id}`)).body.deliveries[0].state).toBe('sent');
+  });
+});
+
 describe('when the posting webhook is gone', () => {
   it('without a bot: the edit is a dead letter with a clear reason, and the webhook is not hammered', async () => {
     stack = await startStack(FAST);

@@ -62,6 +62,11 @@ export class Lane {
   /** Buckets of webhooks out of the pool (retired, quarantined) that still edit their own messages. */
   private readonly outOfPool = new Map<number, WebhookSlot>();
   private botBusy = false;
+  /**
+   * When to look at message_ops again: 0 now, Infinity when none is pending (a new one comes with
+   * `opsChanged`). Saves the delivery hot path a query per send on channels nobody acts on.
+   */
+  private opsCheckAt = 0;
   private warnedEmpty = false;
 
   constructor(
@@ -214,6 +219,7 @@ export class Lane {
       outbox.markSent(ids, member.id, result.messageId, now, attempt);
       // An action on an alert while its message was on the way: the message shows the old state, so edit it.
       if (this.deps.ops.syncIfChanged(batch.map((d) => ({ id: d.alertId, changedAt: d.alert.changedAt })), this.channelId, member.id, result.messageId, ids[0]!, now)) {
+        this.opsChanged();
         this.schedule(now);
       }
       this.backlog = Math.max(0, this.backlog - ids.length);
@@ -328,11 +334,14 @@ export class Lane {
    */
   private sendOp(): boolean {
     const now = Date.now();
+    if (now < this.opsCheckAt) return false;
     const { ops } = this.deps;
     const ready = ops.ready(this.channelId, now, OP_SCAN);
     if (ready.length === 0) {
       const next = ops.nextAvailableAt(this.channelId);
-      if (next !== null && next > now) this.schedule(next);
+      // Leased ones are not counted: their settling calls `opsChanged`.
+      this.opsCheckAt = next ?? Infinity;
+      if (next !== null) this.schedule(next);
       return false;
     }
     let wakeAt = Infinity;
@@ -358,6 +367,11 @@ export class Lane {
     }
     if (wakeAt < Infinity) this.schedule(Math.max(wakeAt, now + 1));
     return false;
+  }
+
+  /** A message operation was queued or changed state: look at the queue again on the next pump. */
+  opsChanged(): void {
+    this.opsCheckAt = 0;
   }
 
   private slotFor(webhookId: number): WebhookSlot {
@@ -395,6 +409,7 @@ export class Lane {
       .finally(() => {
         slot.busy = false;
         this.opsInFlight.delete(done);
+        this.opsChanged();
         this.pump();
       });
     this.opsInFlight.set(done, op.id);
@@ -511,6 +526,7 @@ export class Lane {
       .finally(() => {
         this.botBusy = false;
         this.opsInFlight.delete(done);
+        this.opsChanged();
         this.pump();
       });
     this.opsInFlight.set(done, op.id);

@@ -73,7 +73,7 @@ export function replayDeadLetter(h: Pick<Herald, 'db' | 'scheduler' | 'config'>,
         .run().changes;
       if (!n) throw conflict(`the message edit of dead letter ${id} is no longer dead; nothing to replay`);
       tx.update(deadLetters).set({ replayedAt: now }).where(eq(deadLetters.id, id)).run();
-      return { delivery_id: dl.deliveryId, channel_id: dl.channelId };
+      return { delivery_id: dl.deliveryId, channel_id: dl.channelId, op: true };
     }
     if (dl.state !== 'dead') throw conflict(`delivery ${dl.deliveryId} is ${dl.state}, not dead; nothing to replay`);
     tx.update(deliveries)
@@ -90,10 +90,11 @@ export function replayDeadLetter(h: Pick<Herald, 'db' | 'scheduler' | 'config'>,
       .where(eq(deliveries.id, dl.deliveryId))
       .run();
     tx.update(deadLetters).set({ replayedAt: now }).where(eq(deadLetters.id, id)).run();
-    return { delivery_id: dl.deliveryId, channel_id: dl.channelId };
+    return { delivery_id: dl.deliveryId, channel_id: dl.channelId, op: false };
   });
-  h.scheduler.wake(result.channel_id, 1);
-  return result;
+  if (result.op) h.scheduler.wakeOps(result.channel_id);
+  else h.scheduler.wake(result.channel_id, 1);
+  return { delivery_id: result.delivery_id, channel_id: result.channel_id };
 }
 
 /** Dead letters not replayed yet, for /status. */

@@ -106,7 +106,7 @@ function change(
     recordAction(h, alertId, kind, by, reason ?? null, now);
     return h.ops.enqueueForAlert(alertId, kind, now, skipMessageId);
   });
-  for (const channelId of result.channels) h.scheduler.wake(channelId);
+  for (const channelId of result.channels) h.scheduler.wakeOps(channelId);
   return result.messages;
 }
 
