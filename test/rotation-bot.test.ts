@@ -95,7 +95,7 @@ describe('bot-managed webhooks (emulator bot REST)', () => {
     const id = (await s.post(token, alert(1))).body.ids[0] as number;
     await waitFor('delivered', () => deliveredAlertIds(s.emulator, ch.discordChannelId).includes(id));
     const original = s.emulator.messages(ch.discordChannelId).find((m) => showsAlert(m, id))!;
-    s.emulator.deleteWebhook(original.webhookId);
+    s.emulator.deleteWebhook(original.webhookId!);
     await s.admin('POST', `/v1/admin/alerts/${id}/ack`, { by: 'jay' });
     await waitFor('reposted', () => s.emulator.messages(ch.discordChannelId).some((m) => m.id !== original.id && !m.deleted && showsAlert(m, id)));
     expect(s.emulator.messages(ch.discordChannelId).find((m) => m.id === original.id)!.deleted).toBe(true);
