@@ -1,24 +1,38 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { optionSchema, type CommandRegistry } from './commands.js';
 import { describeIssues, type Faults, parseFault } from './faults.js';
+import type { Gateway } from './gateway.js';
+import type { GuildDirectory } from './guild.js';
+import type { Interactions } from './interactions.js';
 import { EmulatorError, type EmulatorState } from './state.js';
 import type { StatsRecorder } from './stats.js';
 
 export interface ControlDeps {
   state: EmulatorState;
+  guild: GuildDirectory;
+  commands: CommandRegistry;
+  gateway: Gateway;
+  interactions: Interactions;
   faults: Faults;
   stats: StatsRecorder;
 }
 
 const channelBody = z.strictObject({ name: z.string().min(1).max(100).optional(), id: z.string().optional() });
 const webhookBody = z.strictObject({ name: z.string().optional(), application_owned: z.boolean().optional() });
+const permissions = z.union([z.string(), z.array(z.string())]).optional();
+const roleBody = z.strictObject({ name: z.string(), permissions });
+const memberBody = z.strictObject({ username: z.string().optional(), roles: z.array(z.string()).optional(), permissions });
+const commandBody = z.strictObject({ user_id: z.string(), channel_id: z.string(), name: z.string(), options: z.array(optionSchema).optional() });
+const buttonBody = z.strictObject({ user_id: z.string(), channel_id: z.string(), message_id: z.string(), custom_id: z.string() });
+const dropBody = z.strictObject({ code: z.number().int().min(1000).max(4999).optional(), abrupt: z.boolean().optional(), reconnect: z.boolean().optional() });
 
 /**
  * The emulator's own API, under `/_emulator`, for a separate process (Herald's demo mode, tests that spawn
  * Herald): the same operations as the in-process Emulator object. Errors are `{ error }` with a sentence.
  */
 export async function controlRoutes(app: FastifyInstance, opts: { deps: ControlDeps }): Promise<void> {
-  const { state, faults, stats } = opts.deps;
+  const { state, guild, commands, gateway, interactions, faults, stats } = opts.deps;
 
   app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
     if (err instanceof EmulatorError) return reply.code(err.status).send({ error: err.message, ...(err.code ? { code: err.code } : {}) });
@@ -63,6 +77,51 @@ export async function controlRoutes(app: FastifyInstance, opts: { deps: ControlD
   });
 
   app.get('/stats', async () => stats.snapshot(Date.now()));
+
+  // The bot's side. No bot token here: whoever runs the emulator configured it (or reads it from its start line).
+  app.get('/guild', async () => ({ guild_id: state.guildId, application_id: state.applicationId, gateway: gateway.stats() }));
+
+  app.post('/roles', async (req, reply) => reply.code(201).send(guild.createRole(roleBody.parse(req.body ?? {}))));
+
+  app.post('/members', async (req, reply) => reply.code(201).send(guild.createMember(memberBody.parse(req.body ?? {}))));
+
+  app.get<{ Querystring: { guild_id?: string } }>('/commands', async (req) => commands.list(req.query.guild_id));
+
+  // Acting as a person: each answers once the bot has (see Emulator.runCommand), or with the reason it did not.
+  app.post('/interactions/command', async (req) => {
+    const b = commandBody.parse(req.body ?? {});
+    return interactions.runCommand({ userId: b.user_id, channelId: b.channel_id, name: b.name, options: b.options });
+  });
+
+  app.post('/interactions/button', async (req) => {
+    const b = buttonBody.parse(req.body ?? {});
+    return interactions.pressButton({ userId: b.user_id, channelId: b.channel_id, messageId: b.message_id, customId: b.custom_id });
+  });
+
+  app.post('/interactions/autocomplete', async (req) => {
+    const b = commandBody.parse(req.body ?? {});
+    return { choices: await interactions.autocomplete({ userId: b.user_id, channelId: b.channel_id, name: b.name, options: b.options ?? [] }) };
+  });
+
+  /** The interaction's answer as it is now (later edits and follow-ups included). */
+  app.get<{ Params: { id: string } }>('/interactions/:id', async (req) => {
+    const r = interactions.result(req.params.id);
+    if (!r) throw new EmulatorError(404, `unknown interaction ${req.params.id}`);
+    return r;
+  });
+
+  app.get<{ Params: { id: string } }>('/messages/:id', async (req) => {
+    const m = state.message(req.params.id);
+    if (!m) throw new EmulatorError(404, `unknown message ${req.params.id}`, 10008);
+    return m;
+  });
+
+  app.get('/gateway', async () => gateway.stats());
+
+  app.post('/gateway/drop', async (req, reply) => {
+    gateway.drop(dropBody.parse(req.body ?? {}));
+    return reply.code(204).send();
+  });
 
   app.delete('/stats', async (_req, reply) => {
     stats.reset();

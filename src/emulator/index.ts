@@ -1,31 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { GATEWAY_PATH } from './gateway.js';
 import { buildEmulator } from './server.js';
 import { EmulatorError } from './state.js';
 import { parseFault } from './faults.js';
 import type { Emulator, EmulatorOptions } from './types.js';
 
-export type { EmulatedChannel, EmulatedMessage, EmulatedWebhook, Emulator, EmulatorOptions, EmulatorStats, Fault } from './types.js';
+export type {
+  CommandOption,
+  EmulatedChannel,
+  EmulatedCommand,
+  EmulatedMember,
+  EmulatedMessage,
+  EmulatedRole,
+  EmulatedWebhook,
+  Emulator,
+  EmulatorOptions,
+  EmulatorStats,
+  Fault,
+  GatewayStats,
+  InteractionResult,
+} from './types.js';
 export { EmulatorError } from './state.js';
 
 export const DEFAULT_WEBHOOK_BUCKET = { limit: 5, windowMs: 2000 } as const;
 export const DEFAULT_CHANNEL_CAP = { limit: 30, windowMs: 60_000 } as const;
+export const DEFAULT_BOT_GLOBAL_LIMIT = { limit: 50, windowMs: 1000 } as const;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 41_250;
 
 /**
- * Starts an emulated Discord (webhook REST API, with its limits) on `host:port` (default 127.0.0.1, an
- * ephemeral port). Everything lives in memory and is gone after close().
+ * Starts an emulated Discord on `host:port` (default 127.0.0.1, an ephemeral port): the webhook REST API
+ * with its limits, the bot's REST API and gateway (for discord.js), and people to act as. Everything lives
+ * in memory and is gone after close().
  */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const host = opts.host ?? '127.0.0.1';
   const webhookBucket = checkWindow('webhookBucket', opts.webhookBucket ?? DEFAULT_WEBHOOK_BUCKET);
   const channelCap = checkWindow('channelCap', opts.channelCap ?? DEFAULT_CHANNEL_CAP);
+  const botGlobalLimit = checkWindow('botGlobalLimit', opts.botGlobalLimit ?? DEFAULT_BOT_GLOBAL_LIMIT);
+  const botToken = opts.botToken ?? `emu.${randomBytes(30).toString('base64url')}`;
+  if (!/^[\x21-\x7e]{8,200}$/.test(botToken)) throw new EmulatorError(400, 'emulator: botToken must be 8 to 200 printable characters without spaces');
+  const heartbeatIntervalMs = positive('heartbeatIntervalMs', opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);
+  const interactionDeadlineMs = positive('interactionDeadlineMs', opts.interactionDeadlineMs ?? 3000);
+  const deferredEditWaitMs = positive('deferredEditWaitMs', opts.deferredEditWaitMs ?? 10_000);
   let url = '';
-  const core = buildEmulator({ webhookBucket, channelCap, logger: opts.logger ?? false, apiUrl: () => url });
+  let gatewayUrl = '';
+  const core = buildEmulator({
+    webhookBucket,
+    channelCap,
+    botGlobalLimit,
+    botToken,
+    heartbeatIntervalMs,
+    interactionDeadlineMs,
+    deferredEditWaitMs,
+    logger: opts.logger ?? false,
+    apiUrl: () => url,
+    gatewayUrl: () => gatewayUrl,
+  });
   await core.app.listen({ host, port: opts.port ?? 0 });
   const address = core.app.server.address();
   if (!address || typeof address === 'string') throw new Error('emulator: the server has no TCP address');
   const port = address.port;
-  url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/api`;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  url = `http://${hostPart}:${port}/api`;
+  gatewayUrl = `ws://${hostPart}:${port}${GATEWAY_PATH}`;
 
-  const { state, faults, stats } = core;
+  const { state, guild, commands, gateway, interactions, faults, stats } = core;
   let closed: Promise<void> | undefined;
   return {
     url,
@@ -42,6 +81,23 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     stats: () => stats.snapshot(Date.now()),
     resetStats: () => stats.reset(),
     close: () => (closed ??= core.shutdown()),
+
+    botToken,
+    applicationId: state.applicationId,
+    guildId: state.guildId,
+    gatewayUrl,
+    createRole: (o) => guild.createRole(o),
+    createMember: (o) => guild.createMember(o),
+    commands: (scope) => commands.list(scope?.guildId),
+    runCommand: (o) => interactions.runCommand(o),
+    pressButton: (o) => interactions.pressButton(o),
+    autocomplete: (o) => interactions.autocomplete(o),
+    dropGateway: (o) => gateway.drop(o),
+    gatewayStats: () => gateway.stats(),
+    message(id) {
+      const m = state.message(id);
+      return m && structuredClone(m);
+    },
   };
 }
 
@@ -50,4 +106,9 @@ function checkWindow(name: string, w: { limit: number; windowMs: number }) {
     throw new EmulatorError(400, `emulator: ${name} needs a positive integer limit and windowMs, got ${JSON.stringify(w)}`);
   }
   return { limit: w.limit, windowMs: w.windowMs };
+}
+
+function positive(name: string, ms: number): number {
+  if (!Number.isInteger(ms) || ms < 1) throw new EmulatorError(400, `emulator: ${name} must be a positive whole number of ms, got ${String(ms)}`);
+  return ms;
 }

@@ -110,3 +110,21 @@ export function tooManyRequests(retryAfterMs: number, scope: 'user' | 'shared' |
     body: { message: 'You are being rate limited.', retry_after: Number(seconds.toFixed(3)), global: scope === 'global' },
   };
 }
+
+/**
+ * The bot's global limit (Discord: 50 requests per second per bot token, interaction callbacks exempt):
+ * a fixed window, like the webhook buckets. A refused request is not counted.
+ */
+export class GlobalLimit {
+  private window = { start: 0, used: 0 };
+
+  constructor(private readonly cfg: { limit: number; windowMs: number }) {}
+
+  /** 0 when the request may go (and is counted), else ms until the window resets. */
+  take(now: number): number {
+    if (now >= this.window.start + this.cfg.windowMs) this.window = { start: now, used: 0 };
+    if (this.window.used >= this.cfg.limit) return Math.max(1, this.window.start + this.cfg.windowMs - now);
+    this.window.used++;
+    return 0;
+  }
+}

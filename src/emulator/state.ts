@@ -41,6 +41,8 @@ export class EmulatorState {
   private readonly webhooksById = new Map<string, WebhookRecord>();
   private readonly messagesByChannel = new Map<string, EmulatedMessage[]>();
   private readonly messagesById = new Map<string, EmulatedMessage>();
+  /** Called with each channel created (the gateway announces it with CHANNEL_CREATE). */
+  onChannelCreated: (channel: EmulatedChannel) => void = () => {};
 
   /** Base of webhook URLs (`http://host:port/api`); known only once the server listens. */
   constructor(private readonly apiUrl: () => string) {}
@@ -57,6 +59,7 @@ export class EmulatorState {
     const channel: EmulatedChannel = { id: opts.id ?? snowflake(), name, guildId: this.guildId };
     this.channelsById.set(channel.id, channel);
     this.messagesByChannel.set(channel.id, []);
+    this.onChannelCreated({ ...channel });
     return { ...channel };
   }
 
@@ -97,9 +100,19 @@ export class EmulatorState {
     return { ...w, url: `${this.apiUrl()}/webhooks/${w.id}/${w.token}` };
   }
 
-  addMessage(m: EmulatedMessage): void {
-    this.messagesByChannel.get(m.channelId)?.push(m);
+  /** `ephemeral`: only the person who ran the interaction sees it, so it is not in the channel's list. */
+  addMessage(m: EmulatedMessage, opts: { ephemeral?: boolean } = {}): void {
+    if (!opts.ephemeral) this.messagesByChannel.get(m.channelId)?.push(m);
     this.messagesById.set(m.id, m);
+  }
+
+  webhooksIn(channelId?: string): WebhookRecord[] {
+    return [...this.webhooksById.values()].filter((w) => channelId === undefined || w.channelId === channelId);
+  }
+
+  channel(id: string): EmulatedChannel | undefined {
+    const c = this.channelsById.get(id);
+    return c && { ...c };
   }
 
   /** The live record (handlers edit it in place); undefined when unknown. */

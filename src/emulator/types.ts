@@ -12,6 +12,16 @@ export interface EmulatorOptions {
   /** Discord's hidden per-channel cap on webhook messages, over a sliding window. */
   channelCap?: { limit: number; windowMs: number };
   logger?: Logger | false;
+  /** The only token the bot REST API and the gateway accept. Default: a random `emu.`-prefixed one. */
+  botToken?: string;
+  /** op 10 HELLO's heartbeat_interval (Discord: 41250 ms); tests shrink it. */
+  heartbeatIntervalMs?: number;
+  /** Discord's 3-second rule: an interaction not answered by then is gone (10062). Tests may shrink it. */
+  interactionDeadlineMs?: number;
+  /** How long runCommand/pressButton wait, after dispatch, for a deferred answer's first edit (default 10 s). */
+  deferredEditWaitMs?: number;
+  /** The bot's global limit (Discord: 50 requests per second; interaction callbacks and webhooks exempt). */
+  botGlobalLimit?: { limit: number; windowMs: number };
 }
 
 export interface EmulatedChannel {
@@ -33,7 +43,10 @@ export interface EmulatedWebhook {
 export interface EmulatedMessage {
   id: string;
   channelId: string;
-  webhookId: string;
+  /** Who posted it: a webhook (Herald's deliveries), the bot (POST /channels/{id}/messages) or an interaction answer. */
+  kind: 'webhook' | 'bot' | 'interaction';
+  /** The posting webhook; for an interaction answer the application id (as Discord's webhook_id); absent for the bot. */
+  webhookId?: string;
   content: string;
   embeds: unknown[];
   components: unknown[];
@@ -44,6 +57,66 @@ export interface EmulatedMessage {
   editedAt?: number;
   deleted: boolean;
   threadId?: string;
+  /** Interaction answers only: the interaction it answers (absent for the component message a press updated). */
+  interactionId?: string;
+}
+
+export interface EmulatedRole {
+  id: string;
+  name: string;
+  /** Bitfield as a decimal string, like Discord. */
+  permissions: string;
+}
+
+export interface EmulatedMember {
+  id: string;
+  username: string;
+  roles: string[];
+  /** Extra permission bits granted to this member alone (as a channel overwrite would), decimal string. */
+  permissions: string;
+}
+
+export interface EmulatedCommand {
+  id: string;
+  name: string;
+  description: string;
+  type: number;
+  options?: unknown[];
+  /** Absent for a global command. */
+  guildId?: string;
+  defaultMemberPermissions: string | null;
+}
+
+export interface CommandOption {
+  name: string;
+  type: number;
+  value?: string | number | boolean;
+  options?: unknown[];
+  focused?: boolean;
+}
+
+export interface InteractionResult {
+  /** The interaction's id (the control API's GET /_emulator/interactions/:id shows its later state). */
+  interactionId: string;
+  /** The callback type the bot used first (4 reply, 5 deferred reply, 6 deferred update, 7 update message, 8 autocomplete). */
+  type: number;
+  /** What the person sees as the answer: the reply after every edit of @original (or, for 6/7, the message as updated). */
+  content: string;
+  embeds: unknown[];
+  components: unknown[];
+  ephemeral: boolean;
+  /** The @original message's id, once there is one (for 6/7 the message the button was on). */
+  messageId?: string;
+  followups: Array<{ id: string; content: string; embeds: unknown[]; ephemeral: boolean }>;
+}
+
+export interface GatewayStats {
+  /** Open WebSocket connections (identified or not). */
+  connections: number;
+  identifies: number;
+  resumes: number;
+  /** Sessions that can still be resumed (connected or dropped). */
+  sessions: number;
 }
 
 interface FaultTarget {
@@ -75,7 +148,10 @@ export interface Emulator {
   /** Afterwards Discord answers 404 Unknown Webhook (10015). */
   deleteWebhook(webhookId: string): void;
   channels(): EmulatedChannel[];
-  /** In creation order, deleted ones included (flagged `deleted`); throws for an unknown channel. */
+  /**
+   * In creation order, deleted ones included (flagged `deleted`); throws for an unknown channel. Webhook,
+   * bot and public interaction messages; ephemeral answers are only seen by their person (see message(id)).
+   */
   messages(channelId: string): EmulatedMessage[];
   /** `count` omitted = until clearFaults(). */
   injectFault(f: Fault): void;
@@ -84,4 +160,33 @@ export interface Emulator {
   resetStats(): void;
   /** Never hangs on 'hang' faults: open connections are destroyed. */
   close(): Promise<void>;
+
+  // The bot's side: gateway, bot REST, acting as a person.
+  readonly botToken: string;
+  /** Also the bot user's id, as on Discord. */
+  readonly applicationId: string;
+  readonly guildId: string;
+  /** ws://host:port/gateway, what GET /gateway/bot answers. */
+  readonly gatewayUrl: string;
+  /** permissions: Discord permission bit names (e.g. ['ManageGuild'], comma-separated) or a bitfield string. */
+  createRole(opts: { name: string; permissions?: string | string[] }): EmulatedRole;
+  createMember(opts?: { username?: string; roles?: string[]; permissions?: string | string[] }): EmulatedMember;
+  /** Application commands registered by the bot; without scope the global ones, with guildId that guild's. */
+  commands(scope?: { guildId?: string }): EmulatedCommand[];
+  /**
+   * Acts as a person: sends INTERACTION_CREATE to the connected bot, resolves once it answered (and, for a
+   * deferred answer, once it first edited it). The result object stays live: later edits and follow-ups show in it.
+   */
+  runCommand(opts: { userId: string; channelId: string; name: string; options?: CommandOption[] | unknown[] }): Promise<InteractionResult>;
+  pressButton(opts: { userId: string; channelId: string; messageId: string; customId: string }): Promise<InteractionResult>;
+  /** options: the command's options with the one being typed marked `focused: true`. */
+  autocomplete(opts: { userId: string; channelId: string; name: string; options: CommandOption[] | unknown[] }): Promise<Array<{ name: string; value: string | number }>>;
+  /**
+   * Drops every gateway connection: close code 4000 by default (or `code`), `abrupt`: no close frame at all,
+   * `reconnect`: op 7 (the client closes and resumes). Sessions stay resumable unless the close code is 1000/1001.
+   */
+  dropGateway(opts?: { code?: number; abrupt?: boolean; reconnect?: boolean }): void;
+  gatewayStats(): GatewayStats;
+  /** Any stored message by id (deleted ones flagged; ephemeral answers included), or undefined. */
+  message(id: string): EmulatedMessage | undefined;
 }

@@ -88,6 +88,8 @@ export interface CheckOptions {
   applicationOwned: boolean;
   /** `?with_components=true`: a non-application webhook may then send link buttons (only). */
   withComponents: boolean;
+  /** Flags allowed on top of a webhook's (an interaction answer may be EPHEMERAL, 64). */
+  extraFlags?: number;
 }
 
 /** Validates an execute or edit body. Components a webhook may not send are dropped first, silently, as Discord does. */
@@ -141,7 +143,7 @@ export function checkMessage(body: unknown, opts: CheckOptions): Checked<Message
 
   if (body.flags !== undefined && body.flags !== null) {
     if (typeof body.flags !== 'number' || !Number.isInteger(body.flags)) errors.add(['flags'], 'NUMBER_TYPE_COERCE', `Value "${String(body.flags)}" is not int.`);
-    else out.flags = body.flags & WEBHOOK_FLAGS;
+    else out.flags = body.flags & (WEBHOOK_FLAGS | (opts.extraFlags ?? 0));
   }
 
   if (body.allowed_mentions !== undefined && body.allowed_mentions !== null) {

@@ -5,12 +5,18 @@ import type { Faults } from './faults.js';
 import { rateLimitHeaders, tooManyRequests, type ChannelCap, type WebhookBuckets } from './ratelimit.js';
 import type { EmulatorState, WebhookRecord } from './state.js';
 import type { StatsRecorder } from './stats.js';
+import type { GuildDirectory } from './guild.js';
+import type { Interactions } from './interactions.js';
+import { messageObject, webhookObject } from './objects.js';
 import type { EmulatedMessage } from './types.js';
 import { EMPTY_MESSAGE, checkMessage, invalidFormBody, isEmptyMessage, parseJson, type DiscordFailure } from './validate.js';
 
 /** What the Discord-shaped routes share; one set per emulator, used under both URL prefixes. */
 export interface DiscordDeps {
   state: EmulatorState;
+  guild: GuildDirectory;
+  /** `/webhooks/{application id}/{interaction token}` is an interaction's webhook, answered there. */
+  interactions: Interactions;
   buckets: WebhookBuckets;
   channelCap: ChannelCap;
   faults: Faults;
@@ -47,22 +53,6 @@ const SNOWFLAKE = /^\d{17,20}$/;
  */
 export async function discordWebhookRoutes(app: FastifyInstance, opts: { deps: DiscordDeps }): Promise<void> {
   const d = opts.deps;
-
-  // Bodies arrive as text whatever their content type, so invalid JSON gets Discord's 50109, not fastify's error.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 8 * 1024 * 1024 }, (_req, body, done) => done(null, body));
-
-  app.addHook('onRequest', async () => d.stats.request());
-  app.addHook('onResponse', async (_req, reply) => {
-    const scope = reply.getHeader('x-ratelimit-scope');
-    d.stats.response(reply.statusCode, typeof scope === 'string' ? scope : undefined, Date.now());
-  });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ message: '404: Not Found', code: 0 }));
-  app.setErrorHandler((err: { statusCode?: number }, req, reply) => {
-    if (err.statusCode === 413) return reply.code(413).send({ message: 'Request entity too large', code: 40005 });
-    req.log.error({ err }, 'emulator route failed');
-    return reply.code(500).send({ message: 'Internal Server Error', code: 0 });
-  });
 
   /** Runs the shared pipeline, then `op`; `creates` marks message creation (the only thing the channel cap counts). */
   const route = (op: Op, creates = false) =>
@@ -119,6 +109,7 @@ export async function discordWebhookRoutes(app: FastifyInstance, opts: { deps: D
     const message: EmulatedMessage = {
       id: snowflake(now),
       channelId: w.channelId,
+      kind: 'webhook',
       webhookId: w.id,
       content: input.content ?? '',
       embeds: input.embeds ?? [],
@@ -134,7 +125,7 @@ export async function discordWebhookRoutes(app: FastifyInstance, opts: { deps: D
     d.channelCap.record(w.channelId, now);
     d.stats.messageCreated();
     // Without `wait` Discord answers 204 before the message is saved (so a failed save reports nothing).
-    return isTrue(req.query.wait) ? { status: 200, body: messageObject(message, w, d.state.applicationId), headers } : { status: 204, headers };
+    return isTrue(req.query.wait) ? { status: 200, body: messageObject(message, d.state, d.guild), headers } : { status: 204, headers };
   };
 
   /** The message, if this webhook posted it: Discord answers 10008 for anyone else's, as for a missing one. */
@@ -146,7 +137,7 @@ export async function discordWebhookRoutes(app: FastifyInstance, opts: { deps: D
   const getMessage: Op = (w, req, headers) => {
     const m = own(w, req.params.messageId);
     if (!m) return { ...UNKNOWN_MESSAGE, headers };
-    return { status: 200, body: messageObject(m, w, d.state.applicationId), headers };
+    return { status: 200, body: messageObject(m, d.state, d.guild), headers };
   };
 
   const editMessage: Op = (w, req, headers) => {
@@ -162,7 +153,7 @@ export async function discordWebhookRoutes(app: FastifyInstance, opts: { deps: D
     Object.assign(m, next, { editedAt: Date.now() });
     if (edit.allowedMentions !== undefined) m.allowedMentions = edit.allowedMentions;
     if (edit.flags !== undefined) m.flags = edit.flags;
-    return { status: 200, body: messageObject(m, w, d.state.applicationId), headers };
+    return { status: 200, body: messageObject(m, d.state, d.guild), headers };
   };
 
   const deleteMessage: Op = (w, req, headers) => {
@@ -179,15 +170,24 @@ export async function discordWebhookRoutes(app: FastifyInstance, opts: { deps: D
     return { status: 204, headers };
   };
 
-  app.post('/webhooks/:id/:token', route(execute, true));
-  app.get('/webhooks/:id/:token', route(getWebhook));
-  app.delete('/webhooks/:id/:token', route(deleteWebhook));
-  app.get('/webhooks/:id/:token/messages/:messageId', route(getMessage));
-  app.patch('/webhooks/:id/:token/messages/:messageId', route(editMessage));
-  app.delete('/webhooks/:id/:token/messages/:messageId', route(deleteMessage));
+  // An interaction's webhook has the same path shape, with the application id as webhook id.
+  type Req = FastifyRequest<{ Params: Params; Querystring: Query }>;
+  const isInteraction = (req: Req) => req.params.id === d.state.applicationId;
+  const interactionMessage = (method: 'GET' | 'PATCH' | 'DELETE') => (req: Req, reply: FastifyReply) =>
+    send(reply, d.interactions.message(method, req.params.token, req.params.messageId ?? '', req.body));
+  const either = (forInteraction: (req: Req, reply: FastifyReply) => unknown, forWebhook: (req: Req, reply: FastifyReply) => unknown) => async (req: Req, reply: FastifyReply) =>
+    isInteraction(req) ? forInteraction(req, reply) : forWebhook(req, reply);
+  const noSuchWebhook = (_req: Req, reply: FastifyReply) => send(reply, UNKNOWN_WEBHOOK);
+
+  app.post('/webhooks/:id/:token', either((req, reply) => send(reply, d.interactions.followup(req.params.token, req.body)), route(execute, true)));
+  app.get('/webhooks/:id/:token', either(noSuchWebhook, route(getWebhook)));
+  app.delete('/webhooks/:id/:token', either(noSuchWebhook, route(deleteWebhook)));
+  app.get('/webhooks/:id/:token/messages/:messageId', either(interactionMessage('GET'), route(getMessage)));
+  app.patch('/webhooks/:id/:token/messages/:messageId', either(interactionMessage('PATCH'), route(editMessage)));
+  app.delete('/webhooks/:id/:token/messages/:messageId', either(interactionMessage('DELETE'), route(deleteMessage)));
 }
 
-function send(reply: FastifyReply, o: Outcome): FastifyReply {
+export function send(reply: FastifyReply, o: Outcome): FastifyReply {
   reply.code(o.status);
   if (o.headers) reply.headers(o.headers);
   return o.body === undefined ? reply.send() : reply.send(o.body);
@@ -212,43 +212,4 @@ function delay(ms: number, signal: AbortSignal): Promise<boolean> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-/** A message object as Discord returns it (resources/message.mdx), for a webhook author. */
-export function messageObject(m: EmulatedMessage, w: WebhookRecord, applicationId: string): Record<string, unknown> {
-  return {
-    id: m.id,
-    type: 0,
-    content: m.content,
-    channel_id: m.threadId ?? m.channelId,
-    author: { id: w.id, username: m.username ?? w.name, avatar: null, discriminator: '0000', public_flags: 0, flags: 0, bot: true, global_name: null },
-    attachments: [],
-    embeds: m.embeds.map((e) => ({ type: 'rich', ...(e as object) })),
-    mentions: [],
-    mention_roles: [],
-    pinned: false,
-    mention_everyone: false,
-    tts: false,
-    timestamp: new Date(m.createdAt).toISOString().replace('Z', '+00:00'),
-    edited_timestamp: m.editedAt === undefined ? null : new Date(m.editedAt).toISOString().replace('Z', '+00:00'),
-    flags: m.flags,
-    components: m.components,
-    webhook_id: w.id,
-    ...(w.applicationOwned ? { application_id: applicationId } : {}),
-    ...(m.threadId ? { position: 0 } : {}),
-  };
-}
-
-/** A webhook object as `GET /webhooks/{id}/{token}` returns it (no `user` field when fetched by token). */
-function webhookObject(w: WebhookRecord, state: EmulatorState): Record<string, unknown> {
-  return {
-    application_id: w.applicationOwned ? state.applicationId : null,
-    avatar: null,
-    channel_id: w.channelId,
-    guild_id: state.guildId,
-    id: w.id,
-    name: w.name,
-    type: 1,
-    token: w.token,
-  };
 }
