@@ -334,7 +334,11 @@ export class Lane {
    */
   private sendOp(): boolean {
     const now = Date.now();
-    if (now < this.opsCheckAt) return false;
+    if (now < this.opsCheckAt) {
+      // A timer can fire a millisecond before Date.now() reaches its time: keep one set, or the lane stalls.
+      if (this.opsCheckAt !== Infinity) this.schedule(this.opsCheckAt);
+      return false;
+    }
     const { ops } = this.deps;
     const ready = ops.ready(this.channelId, now, OP_SCAN);
     if (ready.length === 0) {
