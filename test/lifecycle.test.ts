@@ -193,6 +193,32 @@ describe('retract', () => {
   });
 });
 
+describe('budgets', () => {
+  it("edits stay within the posting webhook's bucket and take no slot of the channel's message cap", async () => {
+    // The channel allows 6 messages a minute; the webhook 3 requests per 400 ms.
+    stack = await startStack({
+      env: { ...FAST.env, HERALD_CHANNEL_CAP: '6', HERALD_CHANNEL_WINDOW_MS: '60000', HERALD_PRIORITY_RESERVE: '1' },
+      emulator: { channelCap: { limit: 6, windowMs: 60_000 }, webhookBucket: { limit: 3, windowMs: 400 } },
+    });
+    const token = await stack.source();
+    const ch = await stack.channel({ webhooks: 1, applicationOwned: true });
+    const ids: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const id = await postOne(stack, token, { severity: 'P1', title: `Alert ${i}` });
+      await deliveredIn(stack, [ch], id);
+      ids.push(id);
+    }
+    expect(stack.emulator.messages(ch.discordChannelId)).toHaveLength(6);
+    // The channel's cap is used up; twelve edits still go through, paced by the webhook's bucket.
+    for (const id of ids) await stack.admin('POST', `/v1/admin/alerts/${id}/ack`);
+    for (const id of ids) await stack.admin('POST', `/v1/admin/alerts/${id}/resolve`);
+    await waitFor('all resolved', () => stack!.emulator.messages(ch.discordChannelId).every((m) => (m.embeds[0] as Embed).color === RESOLVED_COLOR), 20_000);
+    const stats = stack.emulator.stats();
+    expect(stats.rateLimited).toEqual({ user: 0, shared: 0, global: 0 });
+    expect(stats.messagesCreated).toBe(6);
+  });
+});
+
 describe('edit failures', () => {
   it('retries 5xx with backoff, dead-letters after the bounded attempts, and a replay makes the edit', async () => {
     stack = await startStack({ ...FAST, env: { ...FAST.env, HERALD_MAX_ATTEMPTS: '3' } });

@@ -1,13 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RESOLVED_COLOR } from '../src/delivery/render.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
+import { BotRest, type BotRestError } from '../src/discord/bot-rest.js';
+import { ServiceError } from '../src/services/errors.js';
 import { deleteRetiredWebhook } from '../src/services/webhooks.js';
 import { alert, deliveredAlertIds, startStack, waitFor, type Stack } from './support/stack.js';
 
-/**
- * Bot-managed webhooks against the emulator's bot REST (helper A's gateway work). Skipped, with a note,
- * on an emulator without a bot token.
- */
+/** Bot-managed webhooks against the emulator's bot REST (POST /channels/{id}/webhooks, DELETE /webhooks/{id}, DELETE /channels/{id}/messages/{mid}). */
 const FAST = {
   env: { HERALD_CHANNEL_CAP: '30', HERALD_CHANNEL_WINDOW_MS: '1000', HERALD_RETRY_BASE_MS: '50', HERALD_REQUEST_TIMEOUT_MS: '2000' },
   emulator: { channelCap: { limit: 30, windowMs: 1000 }, webhookBucket: { limit: 5, windowMs: 100 } },
@@ -26,21 +25,30 @@ type Embed = { title?: string; color?: number; footer?: { text: string }; fields
 type Row = { components: { custom_id: string }[] };
 const showsAlert = (m: { embeds: unknown[] }, id: number) => (m.embeds as Embed[]).some((e) => e.footer?.text.includes(`alert #${id}`));
 
-async function withBot(): Promise<{ s: Stack; ch: { id: number; discordChannelId: string }; token: string } | undefined> {
+async function withBot(): Promise<{ s: Stack; ch: { id: number; discordChannelId: string }; token: string }> {
   emulator = await startEmulator(FAST.emulator);
-  const botToken = (emulator as { botToken?: string }).botToken;
-  if (typeof botToken !== 'string') return undefined;
-  stack = await startStack({ ...FAST, env: { ...FAST.env, DISCORD_TOKEN: botToken }, emulatorInstance: emulator });
+  stack = await startStack({ ...FAST, env: { ...FAST.env, DISCORD_TOKEN: emulator.botToken }, emulatorInstance: emulator });
   const token = await stack.source();
   const ch = await stack.channel({ webhooks: 0 });
   return { s: stack, ch, token };
 }
 
 describe('bot-managed webhooks (emulator bot REST)', () => {
-  it('creates an app-owned webhook, rotates through the bot, edits through the retired one, and falls back to the bot once it is deleted', async (ctx) => {
-    const setup = await withBot();
-    if (!setup) return ctx.skip();
-    const { s, ch, token } = setup;
+  it('turns Discord refusals into plain ServiceErrors without the token', async () => {
+    const { s, ch } = await withBot();
+    const bad = new BotRest({ apiUrl: emulator!.url, token: 'emu.wrong-token-0123456789' });
+    const err = await bad.createWebhook(ch.discordChannelId, 'x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceError);
+    expect((err as BotRestError).discordStatus).toBe(401);
+    expect((err as Error).message).toMatch(/^Discord refused to create a webhook in channel \d+: .*\(is DISCORD_TOKEN right\?\)$/);
+    expect((err as Error).message).not.toContain('wrong-token');
+    const unknown = await s.herald.bot!.deleteChannelMessage(ch.discordChannelId, '123456789012345678').catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ discordStatus: 404 });
+    expect(JSON.stringify(s.logs)).not.toContain(emulator!.botToken);
+  });
+
+  it('creates an app-owned webhook, rotates through the bot, edits through the retired one, and falls back to the bot once it is deleted', async () => {
+    const { s, ch, token } = await withBot();
     expect(s.herald.bot).toBeDefined();
 
     const created = await s.admin('POST', `/v1/admin/channels/${ch.id}/webhooks/create`, { name: 'Herald alerts' });
@@ -85,10 +93,8 @@ describe('bot-managed webhooks (emulator bot REST)', () => {
     expect(detail.deliveries.filter((d: { state: string }) => d.state === 'sent')).toHaveLength(2);
   });
 
-  it('a webhook deleted behind Herald\'s back: 404 on the edit, the bot deletes the message and reposts the acknowledged card', async (ctx) => {
-    const setup = await withBot();
-    if (!setup) return ctx.skip();
-    const { s, ch, token } = setup;
+  it('a webhook deleted behind Herald\'s back: 404 on the edit, the bot deletes the message and reposts the acknowledged card', async () => {
+    const { s, ch, token } = await withBot();
     const a = await s.admin('POST', `/v1/admin/channels/${ch.id}/webhooks/create`);
     const b = await s.admin('POST', `/v1/admin/channels/${ch.id}/webhooks/create`);
     expect([a.status, b.status]).toEqual([201, 201]);
