@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acknowledgeAlert, findAlert, resolveAlert, retractAlert } from '../src/services/lifecycle.js';
+import { acknowledgeAlert, alertCard, findAlert, resolveAlert, retractAlert } from '../src/services/lifecycle.js';
 import { ServiceError } from '../src/services/errors.js';
 import { alert, startStack, type Stack } from './support/stack.js';
 
@@ -116,6 +116,11 @@ describe('lifecycle services (what the bot calls)', () => {
     const id = await post();
     const by = { kind: 'discord' as const, userId: '223456789012345678', name: 'gina' };
     expect(acknowledgeAlert(stack.herald, id, by, { skipMessageId: '1' })).toMatchObject({ acknowledged_by: 'gina' });
+    const card = alertCard(stack.herald, id);
+    expect(card.embeds[0]!.fields![0]!.value).toMatch(/^Acknowledged by <@223456789012345678> <t:\d+:R>$/);
+    expect(card.components!.flatMap((r) => r.components.map((c) => c.custom_id))).toEqual([`herald:resolve:${id}`]);
+    expect(alertCard(stack.herald, id, { buttons: false }).components).toBeUndefined();
+    expect(() => alertCard(stack!.herald, 999_999)).toThrow('no alert with id 999999');
     const first = resolveAlert(stack.herald, id, system);
     expect(resolveAlert(stack.herald, id, by).resolved_at).toBe(first.resolved_at);
     expect(first).toMatchObject({ status: 'resolved', resolved_by: 'herald' });

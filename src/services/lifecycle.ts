@@ -1,7 +1,8 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { alertActions, alerts } from '../db/schema.js';
-import type { OpPurpose } from '../delivery/message-ops.js';
+import { type OpPurpose, renderColumns } from '../delivery/message-ops.js';
+import { renderAlertCard, type WebhookMessage } from '../delivery/render.js';
 import type { Herald } from '../herald.js';
 import { type AlertDetail, getAlert } from './alerts.js';
 import { ServiceError, conflict, notFound } from './errors.js';
@@ -20,6 +21,17 @@ export const retractInput = z.strictObject({
 export type RetractInput = z.output<typeof retractInput>;
 
 type Deps = Pick<Herald, 'db' | 'ops' | 'outbox' | 'scheduler'>;
+
+/**
+ * The alert's card as it is now, e.g. for the bot's answer to a button press (interaction type 7, which
+ * updates the pressed message itself: pass its id as `skipMessageId` to the action). `buttons`: the
+ * message may carry buttons (posted by an application-owned webhook, one alert): default true.
+ */
+export function alertCard(h: Pick<Herald, 'db' | 'config'>, alertId: number, opts: { buttons?: boolean } = {}): WebhookMessage {
+  const a = h.db.select(renderColumns).from(alerts).where(eq(alerts.id, alertId)).get();
+  if (!a) throw notFound('alert', alertId);
+  return renderAlertCard(a, { username: h.config.delivery.username, buttons: opts.buttons ?? true });
+}
 type AlertRow = typeof alerts.$inferSelect;
 
 /**
