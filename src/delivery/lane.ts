@@ -362,8 +362,9 @@ export class Lane {
       }
       const slot = this.slotFor(op.webhook.id);
       if (slot.busy) continue; // its request in flight wakes the lane when done
-      if (!slot.bucket.canSend(now)) {
-        wakeAt = Math.min(wakeAt, slot.bucket.nextSendAt(now));
+      // Like a P2/P3 send, an edit leaves the bucket's last request of the window to a page.
+      if (!slot.bucket.canSend(now, true)) {
+        wakeAt = Math.min(wakeAt, slot.bucket.nextSendAt(now, true));
         continue;
       }
       this.startWebhookOp(op, op.webhook, slot, now);
