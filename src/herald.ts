@@ -1,13 +1,15 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { openDb, type Db } from './db/open.js';
+import { BotRest } from './discord/bot-rest.js';
+import { MessageOps } from './delivery/message-ops.js';
 import { Outbox } from './delivery/outbox.js';
 import { Scheduler } from './delivery/scheduler.js';
 import { DiscordTransport } from './delivery/transport.js';
 import { WebhookStore } from './delivery/webhook-store.js';
 import { SourceAuth } from './ingest/auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { Acceptor, RouteTable, buildPipeline } from './pipeline/index.js';
+import { Acceptor, MuteTable, RouteTable, buildPipeline } from './pipeline/index.js';
 
 /** Herald's services, wired once; every entry point (HTTP hook, admin API, later the bot and cron) uses these. */
 export interface Herald {
@@ -16,8 +18,13 @@ export interface Herald {
   log: Logger;
   metrics: Metrics;
   outbox: Outbox;
+  /** Edits and deletes of messages already sent (acknowledge, resolve, retract). */
+  ops: MessageOps;
   scheduler: Scheduler;
   routes: RouteTable;
+  mutes: MuteTable;
+  /** The bot's REST client, present when DISCORD_TOKEN is set: creates webhooks, deletes messages whose webhook is gone. */
+  bot: BotRest | undefined;
   acceptor: Acceptor;
   sourceAuth: SourceAuth;
   webhooks: WebhookStore;
@@ -29,13 +36,16 @@ export function createHerald(config: Config, log: Logger): Herald {
   const db = openDb(config.dbPath, { sync: config.dbSync });
   const outbox = new Outbox(db, config.delivery.agingMs);
   const webhooks = new WebhookStore(db);
+  const ops = new MessageOps(db);
+  const bot = config.discord.token ? new BotRest({ apiUrl: config.discord.apiUrl, token: config.discord.token, timeoutMs: config.delivery.requestTimeoutMs }) : undefined;
   const metrics = createMetrics({ queueDepth: () => outbox.depthByPriority(), breakers: () => webhooks.breakerCounts() });
   const transport = new DiscordTransport(config.discord.apiUrl, config.delivery.requestTimeoutMs);
-  const scheduler = new Scheduler({ outbox, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }) });
+  const scheduler = new Scheduler({ outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }) });
   const routes = new RouteTable(db);
+  const mutes = new MuteTable(db);
   const acceptor = new Acceptor(
     db,
-    buildPipeline({ routes }),
+    buildPipeline({ routes, mutes }),
     outbox,
     (counts) => {
       for (const [channelId, n] of counts) scheduler.wake(channelId, n);
@@ -47,7 +57,7 @@ export function createHerald(config: Config, log: Logger): Herald {
 
   let closed = false;
   return {
-    config, db, log, metrics, outbox, scheduler, routes, acceptor, sourceAuth, webhooks,
+    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks,
     async close() {
       if (closed) return;
       closed = true;

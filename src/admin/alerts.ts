@@ -14,13 +14,14 @@ export function registerAlertRoutes(app: AdminApp, herald: Herald): void {
         summary: 'List alerts, newest first',
         querystring: z.object({
           unrouted: flag.optional().describe('true: only alerts no route and no default channel took'),
+          muted: flag.optional().describe('true: only alerts a mute silenced (stored, not delivered); false: only the others'),
           limit,
           before_id: beforeId,
         }),
         response: { 200: z.array(alertView), ...errors },
       },
     },
-    async (req) => listAlerts(herald, { unrouted: req.query.unrouted, limit: req.query.limit, beforeId: req.query.before_id }),
+    async (req) => listAlerts(herald, { unrouted: req.query.unrouted, muted: req.query.muted, limit: req.query.limit, beforeId: req.query.before_id }),
   );
 
   app.get(

@@ -4,6 +4,7 @@ import { registerAlertRoutes } from './alerts.js';
 import { registerChannelRoutes } from './channels.js';
 import { registerDeliveryRoutes } from './delivery.js';
 import { mapServiceErrors, typedAdmin } from './http.js';
+import { registerLifecycleRoutes } from './lifecycle.js';
 import { registerRoutingRoutes } from './routing.js';
 import { registerSourceRoutes } from './sources.js';
 import { registerWebhookRoutes } from './webhooks.js';
@@ -22,5 +23,6 @@ export function registerAdminRoutes(app: App, herald: Herald): void {
     registerRoutingRoutes(admin, herald);
     registerAlertRoutes(admin, herald);
     registerDeliveryRoutes(admin, herald);
+    registerLifecycleRoutes(admin, herald);
   });
 }

@@ -27,7 +27,7 @@ export const webhookView = z.object({
   discord_webhook_id: z.string(),
   url_masked: z.string().describe('Where Herald sends, token replaced by ****'),
   owner: z.enum(['app', 'external']),
-  state: z.enum(['active', 'quarantined', 'removed']),
+  state: z.enum(['active', 'retired', 'quarantined', 'removed']).describe('retired: rotated out; sends nothing new, still edits its own messages'),
   breaker_state: z.enum(['closed', 'open', 'half_open']),
   last_error: z.string().nullable(),
   created_at: z.number(),
@@ -61,12 +61,20 @@ export const alertView = z.object({
   links: z.array(z.object({ title: z.string(), url: z.string() })).nullable(),
   unrouted: z.boolean(),
   received_at: z.number(),
+  acknowledged_by: z.string().nullable(),
+  acknowledged_at: z.number().nullable(),
+  resolved_by: z.string().nullable(),
+  resolved_at: z.number().nullable(),
+  retracted_at: z.number().nullable(),
+  retract_mode: z.enum(['delete', 'strike']).nullable(),
+  retract_reason: z.string().nullable(),
+  muted_by_mute_id: z.number().nullable().describe('The mute that silenced this alert: stored, not delivered'),
 });
 
 export const deliveryView = z.object({
   id: z.number(),
   channel_id: z.number(),
-  state: z.enum(['pending', 'leased', 'sent', 'dead']),
+  state: z.enum(['pending', 'leased', 'sent', 'dead', 'cancelled']),
   attempts: z.number(),
   last_error: z.string().nullable(),
   webhook_id: z.number().nullable(),
@@ -122,4 +130,18 @@ export const statusView = z.object({
   ),
   dead_letters_pending: z.number(),
   breakers: z.record(z.string(), z.number()),
+});
+
+export const muteView = z.object({
+  id: z.number(),
+  service: z.string().nullable(),
+  title: z.string().nullable().describe('With service: only alerts with this exact title'),
+  route_id: z.number().nullable(),
+  dedup_key: z.string().nullable(),
+  reason: z.string().nullable(),
+  created_by: z.string(),
+  created_at: z.number(),
+  expires_at: z.number(),
+  ended_at: z.number().nullable(),
+  active: z.boolean(),
 });

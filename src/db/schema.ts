@@ -23,7 +23,11 @@ export const channels = sqliteTable('channels', {
 
 /**
  * A member of a channel's webhook pool. `token` is a credential: never logged, never returned.
- * `state`: active (in rotation), quarantined (Discord said 401/404: out until an admin acts), removed.
+ * `state`: active (in rotation), retired (rotated out: no new posts, still edits and deletes its own
+ * messages, since only the webhook that posted a message can edit it), quarantined (Discord said
+ * 401/404: out until an admin acts), removed.
+ * `goneAt`: when Discord said the webhook no longer exists (or Herald deleted it): edits of its
+ * messages then go straight to the bot instead of hammering a dead webhook.
  * `breaker*`: the per-webhook circuit breaker for 5xx and timeouts (closed, open, half_open).
  */
 export const webhooks = sqliteTable(
@@ -34,11 +38,12 @@ export const webhooks = sqliteTable(
     discordWebhookId: text('discord_webhook_id').notNull(),
     token: text('token').notNull(),
     owner: text('owner', { enum: ['app', 'external'] }).notNull().default('external'),
-    state: text('state', { enum: ['active', 'quarantined', 'removed'] }).notNull().default('active'),
+    state: text('state', { enum: ['active', 'retired', 'quarantined', 'removed'] }).notNull().default('active'),
     breakerState: text('breaker_state', { enum: ['closed', 'open', 'half_open'] }).notNull().default('closed'),
     breakerFailures: integer('breaker_failures').notNull().default(0),
     breakerOpenedAt: integer('breaker_opened_at'),
     lastError: text('last_error'),
+    goneAt: integer('gone_at'),
     createdAt: createdAt(),
   },
   (t) => [index('webhooks_channel').on(t.channelId), uniqueIndex('webhooks_discord_id').on(t.discordWebhookId)],
@@ -76,14 +81,68 @@ export const alerts = sqliteTable(
     /** True when no route and no default channel matched: kept and listed, never dropped. */
     unrouted: integer('unrouted', { mode: 'boolean' }).notNull().default(false),
     receivedAt: integer('received_at').notNull(),
+    /** Lifecycle, set by the services in services/lifecycle.ts. `*By` is a display name, `*ByUser` a Discord user id. */
+    acknowledgedBy: text('acknowledged_by'),
+    acknowledgedByUser: text('acknowledged_by_user'),
+    acknowledgedAt: integer('acknowledged_at'),
+    resolvedBy: text('resolved_by'),
+    resolvedByUser: text('resolved_by_user'),
+    resolvedAt: integer('resolved_at'),
+    retractedAt: integer('retracted_at'),
+    retractMode: text('retract_mode', { enum: ['delete', 'strike'] }),
+    retractReason: text('retract_reason'),
+    /** The mute that silenced this alert at ingest: stored, never delivered. */
+    mutedByMuteId: integer('muted_by_mute_id'),
+    /** Bumped by every lifecycle change: a send rendered before a change is followed by an edit. */
+    changedAt: integer('changed_at'),
   },
-  (t) => [index('alerts_dedup').on(t.dedupKey), index('alerts_unrouted').on(t.unrouted)],
+  (t) => [index('alerts_dedup').on(t.dedupKey), index('alerts_unrouted').on(t.unrouted), index('alerts_muted').on(t.mutedByMuteId)],
+);
+
+/** Who did what to an alert, and why: acknowledge, resolve, retract, mute, unmute. */
+export const alertActions = sqliteTable(
+  'alert_actions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    alertId: integer('alert_id').notNull().references(() => alerts.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['ack', 'resolve', 'retract', 'mute', 'unmute'] }).notNull(),
+    actorKind: text('actor_kind', { enum: ['discord', 'admin', 'system'] }).notNull(),
+    actorUserId: text('actor_user_id'),
+    actorName: text('actor_name').notNull(),
+    reason: text('reason'),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('alert_actions_alert').on(t.alertId)],
+);
+
+/**
+ * A mute: alerts matching it until `expiresAt` are stored (with the mute's id) but not delivered.
+ * Exactly one of service (a glob, or an exact name when `title` is set too), routeId, dedupKey.
+ * `endedAt`: unmuted early; the row stays so muted alerts keep pointing at it.
+ */
+export const mutes = sqliteTable(
+  'mutes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    service: text('service'),
+    title: text('title'),
+    routeId: integer('route_id'),
+    dedupKey: text('dedup_key'),
+    reason: text('reason'),
+    /** The alert a "Mute 1h" button was pressed on, if any. */
+    alertId: integer('alert_id'),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    endedAt: integer('ended_at'),
+  },
+  (t) => [index('mutes_expires').on(t.expiresAt)],
 );
 
 /**
  * The outbox: one row per (alert, channel) message to send. A delivery is a row before it is a request.
  * `sortKey` = created + priority × aging step: P0 first, yet an old P3 eventually overtakes new P2s.
- * `state`: pending → leased (a send in flight, until `leaseUntil`) → sent | dead.
+ * `state`: pending → leased (a send in flight, until `leaseUntil`) → sent | dead; pending → cancelled (retracted).
  */
 export const deliveries = sqliteTable(
   'deliveries',
@@ -93,7 +152,8 @@ export const deliveries = sqliteTable(
     channelId: integer('channel_id').notNull().references(() => channels.id, { onDelete: 'cascade' }),
     priority: integer('priority').notNull(),
     sortKey: integer('sort_key').notNull(),
-    state: text('state', { enum: ['pending', 'leased', 'sent', 'dead'] }).notNull().default('pending'),
+    /** `cancelled`: its alert was retracted before it was sent. */
+    state: text('state', { enum: ['pending', 'leased', 'sent', 'dead', 'cancelled'] }).notNull().default('pending'),
     availableAt: integer('available_at').notNull(),
     leaseUntil: integer('lease_until'),
     attempts: integer('attempts').notNull().default(0),
@@ -115,7 +175,41 @@ export const deliveries = sqliteTable(
     index('deliveries_state').on(t.state, t.priority),
     index('deliveries_available').on(t.channelId, t.state, t.availableAt),
     index('deliveries_sent').on(t.channelId, t.sentAt),
+    index('deliveries_message').on(t.discordMessageId),
   ],
+);
+
+/**
+ * The outbox of operations on messages already sent: bring a message in line with its alerts' current
+ * state. A row before it is a request, like a delivery. At send time the lane renders the message's
+ * alerts as they are now (so quick successive actions collapse into one request) and edits it, or
+ * deletes it when none of its alerts may be shown any more.
+ * `via`: 'webhook' (the one that posted it, even retired) or 'bot' (that webhook is gone: the bot deletes
+ * the message and, unless its alerts were retracted, the card is reposted as a new delivery).
+ * `purpose`: the action that asked for it (ack, resolve, retract, sync). `outcome`: what finally happened.
+ * `state`: pending → leased → done | dead.
+ */
+export const messageOps = sqliteTable(
+  'message_ops',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    channelId: integer('channel_id').notNull().references(() => channels.id, { onDelete: 'cascade' }),
+    webhookId: integer('webhook_id').references(() => webhooks.id, { onDelete: 'set null' }),
+    discordMessageId: text('discord_message_id').notNull(),
+    /** A delivery that put this message there (any of them, for packed messages): for dead letters and history. */
+    deliveryId: integer('delivery_id').notNull().references(() => deliveries.id, { onDelete: 'cascade' }),
+    purpose: text('purpose', { enum: ['ack', 'resolve', 'retract', 'sync'] }).notNull(),
+    via: text('via', { enum: ['webhook', 'bot'] }).notNull().default('webhook'),
+    state: text('state', { enum: ['pending', 'leased', 'done', 'dead'] }).notNull().default('pending'),
+    availableAt: integer('available_at').notNull(),
+    leaseUntil: integer('lease_until'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    outcome: text('outcome'),
+    createdAt: integer('created_at').notNull(),
+    doneAt: integer('done_at'),
+  },
+  (t) => [index('message_ops_queue').on(t.channelId, t.state, t.availableAt), index('message_ops_message').on(t.discordMessageId, t.state)],
 );
 
 /** Every request Herald made to Discord, successful or not. */
@@ -132,6 +226,8 @@ export const attempts = sqliteTable(
     outcome: text('outcome').notNull(),
     error: text('error'),
     rateLimitScope: text('rate_limit_scope'),
+    /** Set for requests that edited or deleted a sent message (then `deliveryId` is the message's delivery). */
+    opId: integer('op_id'),
   },
   (t) => [index('attempts_at').on(t.at), index('attempts_delivery').on(t.deliveryId)],
 );
@@ -144,6 +240,8 @@ export const deadLetters = sqliteTable('dead_letters', {
   discordError: text('discord_error'),
   createdAt: integer('created_at').notNull(),
   replayedAt: integer('replayed_at'),
+  /** Set when what was given up on is an edit or delete of the delivery's message, not the delivery itself. */
+  opId: integer('op_id'),
 });
 
 /** Admin-visible happenings that need a person: a webhook quarantined, a channel with no healthy webhook. */

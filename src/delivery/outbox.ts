@@ -1,7 +1,8 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { alerts, attempts, deadLetters, deliveries } from '../db/schema.js';
-import type { RenderableAlert } from './render.js';
+import { renderColumns } from './message-ops.js';
+import type { StatefulAlert } from './render.js';
 
 /** A claimed delivery with what render needs of its alert. */
 export interface ClaimedDelivery {
@@ -12,7 +13,8 @@ export interface ClaimedDelivery {
   attempts: number;
   renderLevel: number;
   createdAt: number;
-  alert: RenderableAlert;
+  /** As it was when claimed; `changedAt` tells, after the send, whether it changed meanwhile (then an edit follows). */
+  alert: StatefulAlert & { changedAt: number | null };
 }
 
 export interface AttemptRecord {
@@ -79,30 +81,17 @@ export class Outbox {
       this.db
         .update(deliveries)
         .set({ state: 'leased', leaseUntil: now + leaseMs })
-        .where(inArray(deliveries.id, rows.map((r) => r.id)))
+        .where(inArray(deliveries.id, rows.map((r) => r.deliveryId)))
         .run();
-      return rows.map((r) => ({
-        id: r.id,
-        alertId: r.alertId,
-        channelId: r.channelId,
-        priority: r.priority,
-        attempts: r.attempts,
-        renderLevel: r.renderLevel,
-        createdAt: r.createdAt,
-        alert: {
-          id: r.alertId,
-          service: r.service,
-          severity: r.severity,
-          title: r.title,
-          description: r.description,
-          status: r.status,
-          environment: r.environment,
-          dedupKey: r.dedupKey,
-          labels: r.labels,
-          fields: r.fields,
-          links: r.links,
-          receivedAt: r.receivedAt,
-        },
+      return rows.map(({ deliveryId, alertId, channelId, priority, attempts: n, renderLevel, createdAt, ...alert }) => ({
+        id: deliveryId,
+        alertId,
+        channelId,
+        priority,
+        attempts: n,
+        renderLevel,
+        createdAt,
+        alert,
       }));
     });
   }
@@ -115,24 +104,14 @@ export class Outbox {
   private readyQuery(urgentOnly: boolean) {
     return this.db
       .select({
-        id: deliveries.id,
+        deliveryId: deliveries.id,
         alertId: deliveries.alertId,
         channelId: deliveries.channelId,
         priority: deliveries.priority,
         attempts: deliveries.attempts,
         renderLevel: deliveries.renderLevel,
         createdAt: deliveries.createdAt,
-        service: alerts.service,
-        severity: alerts.severity,
-        title: alerts.title,
-        description: alerts.description,
-        status: alerts.status,
-        environment: alerts.environment,
-        dedupKey: alerts.dedupKey,
-        labels: alerts.labels,
-        fields: alerts.fields,
-        links: alerts.links,
-        receivedAt: alerts.receivedAt,
+        ...renderColumns,
       })
       .from(deliveries)
       .innerJoin(alerts, eq(alerts.id, deliveries.alertId))
@@ -204,6 +183,15 @@ export class Outbox {
       for (const id of ids) tx.insert(deadLetters).values({ deliveryId: id, reason, discordError, createdAt: now }).run();
       if (attempt) this.insertAttempts(attempt);
     });
+  }
+
+  /** A retracted alert's deliveries not sent yet are cancelled (never sent); returns how many, per channel. */
+  cancelForAlert(alertId: number): number {
+    return this.db
+      .update(deliveries)
+      .set({ state: 'cancelled', leaseUntil: null, lastError: 'alert retracted before it was sent' })
+      .where(and(eq(deliveries.alertId, alertId), eq(deliveries.state, 'pending')))
+      .run().changes;
   }
 
   /** At start: a lease held by a process that died is void, so its deliveries go back to the queue. */

@@ -37,6 +37,10 @@ export class WebhookPool {
     this.cursor = this.cursor % Math.max(1, this.members.length);
   }
 
+  get(id: number): PoolMember | undefined {
+    return this.members.find((m) => m.id === id);
+  }
+
   remove(id: number): void {
     this.members = this.members.filter((m) => m.id !== id);
   }

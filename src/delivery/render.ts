@@ -33,12 +33,39 @@ export interface RenderableAlert {
   receivedAt: number;
 }
 
+/**
+ * What people did to the alert (services/lifecycle.ts), shown on its card. All optional: an alert
+ * nobody touched renders as before. `*ByUser` is a Discord user id (shown as a mention, which never
+ * pings from an embed); `*By` the display name used when there is no user id.
+ */
+export interface AlertStateForRender {
+  acknowledgedBy?: string | null;
+  acknowledgedByUser?: string | null;
+  acknowledgedAt?: number | null;
+  resolvedBy?: string | null;
+  resolvedByUser?: string | null;
+  resolvedAt?: number | null;
+  retractedAt?: number | null;
+  retractMode?: 'delete' | 'strike' | null;
+  retractReason?: string | null;
+}
+
+export type StatefulAlert = RenderableAlert & AlertStateForRender;
+
+/** A message component row (type 1) of buttons (type 2), as Discord takes it. */
+export interface ActionRow {
+  type: 1;
+  components: { type: 2; style: number; label: string; custom_id: string }[];
+}
+
 export interface WebhookMessage {
   content?: string;
   username?: string;
   embeds: Embed[];
   allowed_mentions: { parse: never[]; roles?: string[]; users?: string[] };
   flags?: number;
+  /** Only for application-owned webhooks (others' are ignored by Discord); `[]` clears buttons on an edit. */
+  components?: ActionRow[];
 }
 
 export interface RenderOptions {
@@ -53,6 +80,8 @@ export const SEVERITY_COLOR: Record<Severity, number> = {
   P3: 0x3b82f6,
 };
 export const RESOLVED_COLOR = 0x22c55e;
+/** A retracted (struck-through) alert. */
+export const RETRACTED_COLOR = 0x6b7280;
 
 /** Shown instead of a string Discord requires to be non-empty (field names and values). */
 export const EMPTY_PLACEHOLDER = '—';
@@ -202,10 +231,38 @@ function joinLines(lines: string[], max: number, noun: string): string {
   return truncateMiddle(kept.join('\n'), max);
 }
 
-function titleOf(alert: RenderableAlert): string {
-  const prefix = alert.status === 'resolved' ? '[RESOLVED]' : `[${alert.severity}]`;
+const isResolved = (a: StatefulAlert) => a.status === 'resolved' || !!a.resolvedAt;
+const isRetracted = (a: StatefulAlert) => !!a.retractedAt;
+
+function titleOf(alert: StatefulAlert): string {
+  const prefix = isRetracted(alert) ? '[RETRACTED]' : isResolved(alert) ? '[RESOLVED]' : `[${alert.severity}]`;
   const title = (alert.title ?? '').trim();
   return `${prefix} ${title.length > 0 ? title : '(untitled)'}`;
+}
+
+const STRIKE = '~~';
+
+/** Cuts a struck-through title inside its markers, so a cut never leaves an unclosed `~~`. */
+const cutStruck: Cut = (text, max) => {
+  if (text.length <= max) return text;
+  const inner = text.slice(STRIKE.length, -STRIKE.length);
+  return max < 2 * STRIKE.length + 2 ? truncateEnd(inner, max) : STRIKE + truncateEnd(inner, max - 2 * STRIKE.length) + STRIKE;
+};
+
+/** Discord's relative timestamp markup: every reader sees "5 minutes ago" in their own locale. */
+const relative = (ms: number) => `<t:${Math.floor(ms / 1000)}:R>`;
+const who = (user: string | null | undefined, name: string | null | undefined) => (user ? `<@${user}>` : (name?.trim() || 'someone'));
+
+/** One line saying what people did to the alert, or undefined when nobody did anything. */
+function stateLine(a: StatefulAlert): string | undefined {
+  if (isRetracted(a)) {
+    const reason = a.retractReason?.trim();
+    return `Retracted ${relative(a.retractedAt!)}` + (reason ? `: ${reason}` : '');
+  }
+  const lines: string[] = [];
+  if (a.resolvedAt) lines.push(`Resolved by ${who(a.resolvedByUser, a.resolvedBy)} ${relative(a.resolvedAt)}`);
+  if (a.acknowledgedAt) lines.push(`Acknowledged by ${who(a.acknowledgedByUser, a.acknowledgedBy)} ${relative(a.acknowledgedAt)}`);
+  return lines.length ? lines.join('\n') : undefined;
 }
 
 function footerOf(alert: RenderableAlert, withDedup: boolean): string {
@@ -213,8 +270,9 @@ function footerOf(alert: RenderableAlert, withDedup: boolean): string {
   return `Herald · alert #${alert.id}` + (withDedup && dedup ? ` · dedup ${dedup}` : '');
 }
 
-function colorOf(alert: RenderableAlert): number {
-  if (alert.status === 'resolved') return RESOLVED_COLOR;
+function colorOf(alert: StatefulAlert): number {
+  if (isRetracted(alert)) return RETRACTED_COLOR;
+  if (isResolved(alert)) return RESOLVED_COLOR;
   return SEVERITY_COLOR[alert.severity] ?? SEVERITY_COLOR.P2;
 }
 
@@ -223,9 +281,10 @@ function timestampOf(ms: number): string | undefined {
   return Number.isFinite(d.getTime()) ? d.toISOString() : undefined;
 }
 
-function buildModel(alert: RenderableAlert, degraded: boolean): Model {
+function buildModel(alert: StatefulAlert, degraded: boolean): Model {
+  const struck = isRetracted(alert) && alert.retractMode !== 'delete';
   const base = {
-    title: slot(titleOf(alert), L.embedTitle, truncateEnd),
+    title: struck ? slot(`${STRIKE}${titleOf(alert)}${STRIKE}`, L.embedTitle, cutStruck) : slot(titleOf(alert), L.embedTitle, truncateEnd),
     footer: slot(footerOf(alert, !degraded), L.footerText, truncateEnd),
     color: colorOf(alert),
   };
@@ -233,16 +292,19 @@ function buildModel(alert: RenderableAlert, degraded: boolean): Model {
   const timestamp = ts === undefined ? {} : { timestamp: ts };
   const env = alert.environment?.trim();
   const description = (alert.description ?? '').trim();
+  const state = stateLine(alert);
 
   if (degraded) {
     // The minimal safe form, after Discord answered 400: one line of facts and a short description.
-    const facts = `**Severity** ${alert.severity} · **Service** ${truncateEnd(required(alert.service), 100)}` +
+    const facts = (state ? `${truncateEnd(state, 300)}\n` : '') + `**Severity** ${alert.severity} · **Service** ${truncateEnd(required(alert.service), 100)}` +
       (env ? ` · **Environment** ${truncateEnd(env, 100)}` : '');
     const text = description ? `${facts}\n\n${truncateMiddle(description, DEGRADED_DESCRIPTION_MAX)}` : facts;
     return { ...base, ...timestamp, description: slot(text, L.embedDescription, truncateMiddle), fields: [] };
   }
 
-  const fixed: FieldSlot[] = [{ name: nameSlot('Service'), value: valueSlot(alert.service), inline: true }];
+  // What people did comes first: it is what a reader of an old alert needs to know.
+  const fixed: FieldSlot[] = state ? [{ name: nameSlot('Status'), value: valueSlot(state) }] : [];
+  fixed.push({ name: nameSlot('Service'), value: valueSlot(alert.service), inline: true });
   if (env) fixed.push({ name: nameSlot('Environment'), value: valueSlot(env), inline: true });
   fixed.push({ name: nameSlot('Severity'), value: valueSlot(alert.severity), inline: true });
 
@@ -353,7 +415,7 @@ function toEmbed(m: Model): Embed {
   return e;
 }
 
-const fitted = (alert: RenderableAlert, degraded: boolean, budget: number) => fit(buildModel(alert, degraded), budget);
+const fitted = (alert: StatefulAlert, degraded: boolean, budget: number) => fit(buildModel(alert, degraded), budget);
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -363,7 +425,7 @@ const fitted = (alert: RenderableAlert, degraded: boolean, budget: number) => fi
  * `degraded`: the minimal safe form used once after Discord answered 400: title, a severity/service
  * line, the description cut to 1000 characters; no fields, links or labels.
  */
-export function renderEmbed(alert: RenderableAlert, opts: { degraded?: boolean } = {}): Embed {
+export function renderEmbed(alert: StatefulAlert, opts: { degraded?: boolean } = {}): Embed {
   return toEmbed(fitted(alert, opts.degraded ?? false, L.embedsTotal));
 }
 
@@ -371,7 +433,7 @@ export function renderEmbed(alert: RenderableAlert, opts: { degraded?: boolean }
  * Several alerts → one message of 1..10 embeds whose lengths total at most 6000. When they would
  * not fit, each embed gets a fair share: small embeds keep everything, the largest are cut evenly.
  */
-export function renderMessage(alerts: RenderableAlert[], opts: RenderOptions): WebhookMessage {
+export function renderMessage(alerts: StatefulAlert[], opts: RenderOptions): WebhookMessage {
   if (alerts.length === 0 || alerts.length > L.embeds) {
     throw new RangeError(`renderMessage takes 1 to ${L.embeds} alerts, got ${alerts.length}`);
   }
@@ -386,7 +448,7 @@ export function renderMessage(alerts: RenderableAlert[], opts: RenderOptions): W
  * Greedy packing for a backlog: takes alerts in order while the message stays within 10 embeds and
  * 6000 characters; always takes the first (shrunk if it alone is over 6000).
  */
-export function packMessage(alerts: RenderableAlert[], opts: RenderOptions): { taken: number; message: WebhookMessage } {
+export function packMessage(alerts: StatefulAlert[], opts: RenderOptions): { taken: number; message: WebhookMessage } {
   if (alerts.length === 0) throw new RangeError('packMessage needs at least one alert');
   const degraded = opts.degraded ?? false;
   const embeds: Embed[] = [toEmbed(fitted(alerts[0]!, degraded, L.embedsTotal))];
@@ -399,6 +461,48 @@ export function packMessage(alerts: RenderableAlert[], opts: RenderOptions): { t
     total += n;
   }
   return { taken: embeds.length, message: messageOf(alerts.slice(0, embeds.length), embeds, opts.username) };
+}
+
+/** Custom ids of the card's buttons; the bot parses them back with `parseButtonId`. */
+export const buttonId = (action: 'ack' | 'resolve' | 'mute', alertId: number) => `herald:${action}:${alertId}`;
+
+export function parseButtonId(customId: string): { action: 'ack' | 'resolve' | 'mute'; alertId: number } | undefined {
+  const m = /^herald:(ack|resolve|mute):(\d{1,15})$/.exec(customId);
+  return m ? { action: m[1] as 'ack' | 'resolve' | 'mute', alertId: Number(m[2]) } : undefined;
+}
+
+const BUTTON = { primary: 1, secondary: 2, success: 3 } as const;
+
+/**
+ * The buttons an alert's card offers in its state: Acknowledge, Resolve, Mute 1h while firing;
+ * Resolve only once acknowledged; none once resolved or retracted.
+ */
+export function cardButtons(alert: StatefulAlert): ActionRow[] {
+  if (isRetracted(alert) || isResolved(alert)) return [];
+  const resolve = { type: 2, style: BUTTON.success, label: 'Resolve', custom_id: buttonId('resolve', alert.id) } as const;
+  if (alert.acknowledgedAt) return [{ type: 1, components: [resolve] }];
+  return [
+    {
+      type: 1,
+      components: [
+        { type: 2, style: BUTTON.primary, label: 'Acknowledge', custom_id: buttonId('ack', alert.id) },
+        resolve,
+        { type: 2, style: BUTTON.secondary, label: 'Mute 1h', custom_id: buttonId('mute', alert.id) },
+      ],
+    },
+  ];
+}
+
+/**
+ * One alert's card as it is now. `buttons`: the message is (or will be) posted by an
+ * application-owned webhook and holds this alert alone, so it may carry buttons; the message then
+ * always has `components` (`[]` once no button applies, which removes them on an edit or a type 7
+ * interaction answer). Packed messages and pasted webhooks get none.
+ */
+export function renderAlertCard(alert: StatefulAlert, opts: { username: string; buttons: boolean; degraded?: boolean }): WebhookMessage {
+  const msg = renderMessage([alert], { username: opts.username, degraded: opts.degraded ?? false });
+  if (opts.buttons) msg.components = cardButtons(alert);
+  return msg;
 }
 
 /** The largest per-embed cap c with Σ min(length, c) ≤ total. */
@@ -414,7 +518,7 @@ function fairShare(lengths: number[], total: number): number {
   return lo;
 }
 
-function messageOf(alerts: RenderableAlert[], embeds: Embed[], username: string): WebhookMessage {
+function messageOf(alerts: StatefulAlert[], embeds: Embed[], username: string): WebhookMessage {
   const msg: WebhookMessage = { embeds, allowed_mentions: { parse: [] } };
   // Validated by config; guarded here too, because a name Discord refuses fails the whole message.
   const name = truncateEnd(wellFormed((username ?? '').trim()), L.username);

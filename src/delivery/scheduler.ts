@@ -15,7 +15,10 @@ export class Scheduler {
   start(): void {
     const recovered = this.deps.outbox.recoverLeases();
     if (recovered > 0) this.deps.log.warn({ recovered }, 'released deliveries leased by a previous run; they will be sent again');
+    const recoveredOps = this.deps.ops.recoverLeases();
+    if (recoveredOps > 0) this.deps.log.warn({ recovered: recoveredOps }, 'released message edits leased by a previous run; they will be made again');
     for (const [channelId, n] of this.deps.outbox.pendingByChannel()) this.wake(channelId, n);
+    for (const channelId of this.deps.ops.pendingByChannel().keys()) this.wakeOps(channelId);
   }
 
   /** New work for a channel (after it is committed). */
@@ -23,6 +26,14 @@ export class Scheduler {
     if (this.stopped) return;
     const lane = this.lane(channelId);
     lane.backlog += added;
+    lane.schedule();
+  }
+
+  /** Edits or deletes of sent messages were queued for a channel (after they are committed). */
+  wakeOps(channelId: number): void {
+    if (this.stopped) return;
+    const lane = this.lane(channelId);
+    lane.opsChanged();
     lane.schedule();
   }
 

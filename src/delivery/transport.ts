@@ -22,20 +22,42 @@ export class DiscordTransport {
   ) {}
 
   /** Execute webhook with `wait=true`, so Discord answers with the message (and its id) or an error. */
-  async executeWebhook(target: WebhookTarget, body: unknown): Promise<TransportResult> {
-    const url = `${this.apiUrl}/v10/webhooks/${target.discordWebhookId}/${target.token}?wait=true`;
+  executeWebhook(target: WebhookTarget, body: unknown): Promise<TransportResult> {
+    return this.request('POST', `${this.base(target)}?wait=true`, body, true);
+  }
+
+  /** Edits a message this webhook posted (only that webhook can). A 200 answer carries the message. */
+  editMessage(target: WebhookTarget, messageId: string, body: unknown): Promise<TransportResult> {
+    return this.request('PATCH', `${this.base(target)}/messages/${messageId}`, body, true);
+  }
+
+  /** Deletes a message this webhook posted. Discord answers 204; `ok` then carries the same message id. */
+  async deleteMessage(target: WebhookTarget, messageId: string): Promise<TransportResult> {
+    const result = await this.request('DELETE', `${this.base(target)}/messages/${messageId}`, undefined, false);
+    return result.kind === 'ok' ? { ...result, messageId } : result;
+  }
+
+  private base(target: WebhookTarget): string {
+    return `${this.apiUrl}/v10/webhooks/${target.discordWebhookId}/${target.token}`;
+  }
+
+  private async request(method: string, url: string, body: unknown, expectMessage: boolean): Promise<TransportResult> {
     const started = performance.now();
     try {
       const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'DiscordBot (https://github.com/herald, 0.1) Herald' },
-        body: JSON.stringify(body),
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          'user-agent': 'DiscordBot (https://github.com/herald, 0.1) Herald',
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       const text = await res.text();
       const latencyMs = Math.round(performance.now() - started);
       const rate = parseRateLimit(res.headers, res.status === 429 ? text : undefined);
       if (res.ok) {
+        if (!expectMessage) return { kind: 'ok', status: res.status, messageId: '', rate, latencyMs };
         const id = safeJson(text)?.id;
         if (typeof id === 'string') return { kind: 'ok', status: res.status, messageId: id, rate, latencyMs };
         return { kind: 'http', status: res.status, body: 'answer without a message id', rate, latencyMs };
@@ -47,6 +69,12 @@ export class DiscordTransport {
       return { kind: 'network', error: timedOut ? `no answer within ${this.timeoutMs} ms` : describeNetworkError(err), timedOut, latencyMs };
     }
   }
+}
+
+/** Discord's JSON error code from an error body (10008 Unknown Message, 10015 Unknown Webhook…), if any. */
+export function discordErrorCode(body: string): number | undefined {
+  const code = safeJson(body)?.code;
+  return typeof code === 'number' ? code : undefined;
 }
 
 /** Reads X-RateLimit-* headers and, for a 429, `retry_after` (seconds, float) from the body or Retry-After. */

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { events, webhooks } from '../db/schema.js';
 import type { BreakerSnapshot } from './breaker.js';
@@ -39,10 +39,16 @@ export class WebhookStore {
       .run();
   }
 
-  /** Discord said the webhook is gone or its token wrong: out of the pool until a person acts. */
-  quarantine(id: number, channelId: number, reason: string, now: number): void {
+  /**
+   * Discord said the webhook is gone or its token wrong: out of the pool until a person acts. `gone`
+   * (a 404 or 401): edits of its messages go to the bot from now on. A retired webhook stays retired.
+   */
+  quarantine(id: number, channelId: number, reason: string, now: number, gone = false): void {
     this.db.transaction((tx) => {
-      tx.update(webhooks).set({ state: 'quarantined', lastError: reason }).where(eq(webhooks.id, id)).run();
+      tx.update(webhooks)
+        .set({ state: sql`case when ${webhooks.state} = 'active' then 'quarantined' else ${webhooks.state} end`, lastError: reason, ...(gone ? { goneAt: now } : {}) })
+        .where(eq(webhooks.id, id))
+        .run();
       tx.insert(events)
         .values({ kind: 'webhook_quarantined', channelId, webhookId: id, message: `webhook ${id} taken out of the pool: ${reason}`, at: now })
         .run();

@@ -9,7 +9,7 @@ import { tooManyRequests, type GlobalLimit } from './ratelimit.js';
 import { EmulatorError, type EmulatorState } from './state.js';
 import type { StatsRecorder } from './stats.js';
 import type { EmulatedMessage } from './types.js';
-import { EMPTY_MESSAGE, checkMessage, isEmptyMessage, parseJson } from './validate.js';
+import { EMPTY_MESSAGE, applyMessageEdit, checkMessage, isEmptyMessage, parseJson } from './validate.js';
 import { send } from './webhooks.js';
 
 /** What the bot's routes need; one set per emulator, used under both URL prefixes. */
@@ -227,15 +227,8 @@ export async function botRoutes(app: FastifyInstance, opts: { deps: BotDeps }): 
       if (!m) return UNKNOWN_MESSAGE;
       // Only the author edits a message; webhook messages only through their webhook.
       if (m.kind === 'webhook') return NOT_AUTHOR;
-      const parsed = parseJson(req.body);
-      if (!parsed.ok) return parsed;
-      const checked = checkMessage(parsed.value, { mode: 'edit', applicationOwned: true, withComponents: false });
-      if (!checked.ok) return checked;
-      const edit = checked.value;
-      const next = { content: edit.content ?? m.content, embeds: edit.embeds ?? m.embeds, components: edit.components ?? m.components };
-      if (isEmptyMessage(next)) return EMPTY_MESSAGE;
-      Object.assign(m, next, { editedAt: Date.now() });
-      if (edit.allowedMentions !== undefined) m.allowedMentions = edit.allowedMentions;
+      const edited = applyMessageEdit(m, req.body, { applicationOwned: true, withComponents: false });
+      if (!edited.ok) return edited;
       return { status: 200, body: messageObject(m, d.state, d.guild) };
     }),
   );

@@ -7,7 +7,7 @@ import { channelObject, messageObject } from './objects.js';
 import { ALL_PERMISSIONS } from './permissions.js';
 import { EmulatorError, type EmulatorState } from './state.js';
 import type { CommandOption, EmulatedMessage, InteractionResult } from './types.js';
-import { EMPTY_MESSAGE, checkMessage, invalidFormBody, isEmptyMessage, parseJson, type DiscordFailure } from './validate.js';
+import { EMPTY_MESSAGE, applyMessageEdit, checkMessage, invalidFormBody, isEmptyMessage, parseJson, type DiscordFailure } from './validate.js';
 
 /**
  * Acting as a person, and the bot's answers to it (interactions/receiving-and-responding.mdx).
@@ -398,16 +398,11 @@ export class Interactions {
       this.sync(p);
       return { status: 204 };
     }
-    const parsed = parseJson(rawBody);
-    if (!parsed.ok) return parsed;
-    const checked = checkMessage(parsed.value, { mode: 'edit', applicationOwned: true, withComponents: false });
-    if (!checked.ok) return checked;
-    const edit = checked.value;
-    const next = { content: edit.content ?? m.content, embeds: edit.embeds ?? m.embeds, components: edit.components ?? m.components };
-    if (isEmptyMessage(next)) return EMPTY_MESSAGE;
-    Object.assign(m, next, { editedAt: Date.now() });
-    m.flags &= ~LOADING;
-    if (edit.allowedMentions !== undefined) m.allowedMentions = edit.allowedMentions;
+    const flags = m.flags;
+    const edited = applyMessageEdit(m, rawBody, { applicationOwned: true, withComponents: false });
+    if (!edited.ok) return edited;
+    // An edit of @original ends "thinking…"; its other flags (ephemeral) are set by the first answer only.
+    m.flags = flags & ~LOADING;
     if (m === p.original) p.shown = true;
     this.progress(p);
     return { status: 200, body: messageObject(m, this.o.state, this.o.guild) };

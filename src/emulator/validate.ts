@@ -1,4 +1,5 @@
 import { DISCORD_ERROR, FORBIDDEN_USERNAME, MESSAGE_LIMITS, embedLength, type Embed } from '../discord/limits.js';
+import type { EmulatedMessage } from './types.js';
 
 /**
  * Message validation as Discord does it for webhooks: every limit from the shared table, reported as a
@@ -153,6 +154,24 @@ export function checkMessage(body: unknown, opts: CheckOptions): Checked<Message
 
   if (errors.count) return { ok: false, ...invalidFormBody(errors.root) };
   return { ok: true, value: out };
+}
+
+/**
+ * Applies an edit body to a stored message as Discord does: fields left out stay as they were, and an edit
+ * may not leave the message empty. Shared by every edit route (webhook message, bot message, @original).
+ */
+export function applyMessageEdit(m: EmulatedMessage, raw: unknown, opts: Omit<CheckOptions, 'mode'>): { ok: true } | ({ ok: false } & DiscordFailure) {
+  const parsed = parseJson(raw);
+  if (!parsed.ok) return parsed;
+  const checked = checkMessage(parsed.value, { ...opts, mode: 'edit' });
+  if (!checked.ok) return checked;
+  const edit = checked.value;
+  const next = { content: edit.content ?? m.content, embeds: edit.embeds ?? m.embeds, components: edit.components ?? m.components };
+  if (isEmptyMessage(next)) return { ok: false, ...EMPTY_MESSAGE };
+  Object.assign(m, next, { editedAt: Date.now() });
+  if (edit.allowedMentions !== undefined) m.allowedMentions = edit.allowedMentions;
+  if (edit.flags !== undefined) m.flags = edit.flags;
+  return { ok: true };
 }
 
 /** Discord refuses a message with nothing to show (components dropped for the webhook do not count). */

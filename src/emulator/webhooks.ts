@@ -9,7 +9,7 @@ import type { GuildDirectory } from './guild.js';
 import type { Interactions } from './interactions.js';
 import { messageObject, webhookObject } from './objects.js';
 import type { EmulatedMessage } from './types.js';
-import { EMPTY_MESSAGE, checkMessage, invalidFormBody, isEmptyMessage, parseJson, type DiscordFailure } from './validate.js';
+import { EMPTY_MESSAGE, applyMessageEdit, checkMessage, invalidFormBody, isEmptyMessage, parseJson, type DiscordFailure } from './validate.js';
 
 /** What the Discord-shaped routes share; one set per emulator, used under both URL prefixes. */
 export interface DiscordDeps {
@@ -143,16 +143,8 @@ export async function discordWebhookRoutes(app: FastifyInstance, opts: { deps: D
   const editMessage: Op = (w, req, headers) => {
     const m = own(w, req.params.messageId);
     if (!m) return { ...UNKNOWN_MESSAGE, headers };
-    const parsed = parseJson(req.body);
-    if (!parsed.ok) return { ...parsed, headers };
-    const checked = checkMessage(parsed.value, { mode: 'edit', applicationOwned: w.applicationOwned, withComponents: isTrue(req.query.with_components) });
-    if (!checked.ok) return { ...checked, headers };
-    const edit = checked.value;
-    const next = { content: edit.content ?? m.content, embeds: edit.embeds ?? m.embeds, components: edit.components ?? m.components };
-    if (isEmptyMessage(next)) return { ...EMPTY_MESSAGE, headers };
-    Object.assign(m, next, { editedAt: Date.now() });
-    if (edit.allowedMentions !== undefined) m.allowedMentions = edit.allowedMentions;
-    if (edit.flags !== undefined) m.flags = edit.flags;
+    const edited = applyMessageEdit(m, req.body, { applicationOwned: w.applicationOwned, withComponents: isTrue(req.query.with_components) });
+    if (!edited.ok) return { ...edited, headers };
     return { status: 200, body: messageObject(m, d.state, d.guild), headers };
   };
 

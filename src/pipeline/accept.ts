@@ -64,6 +64,7 @@ export class Acceptor {
         links: p('links'),
         unrouted: p('unrouted'),
         receivedAt: p('receivedAt'),
+        mutedByMuteId: p('mutedBy'),
       })
       .returning({ id: alerts.id })
       .prepare();
@@ -142,7 +143,7 @@ export class Acceptor {
       const prior = this.findKey.get({ sourceId: s.sourceId, key: s.idempotencyKey });
       if (prior) return { ids: (JSON.parse(prior.response) as { ids: number[] }).ids, replayed: true };
     }
-    const incoming: PlannedAlert[] = s.inputs.map((input) => ({ input, sourceId: s.sourceId, receivedAt: s.receivedAt, channels: [], unrouted: false }));
+    const incoming: PlannedAlert[] = s.inputs.map((input) => ({ input, sourceId: s.sourceId, receivedAt: s.receivedAt, channels: [], routeIds: [], unrouted: false, mutedBy: null }));
     const planned = this.pipeline(incoming);
     const ids: number[] = [];
     for (const a of planned) {
@@ -161,6 +162,7 @@ export class Acceptor {
         links: i.links ?? null,
         unrouted: a.unrouted,
         receivedAt: a.receivedAt,
+        mutedBy: a.mutedBy,
       })!;
       ids.push(row.id);
       if (a.unrouted) this.metrics.unrouted.inc();

@@ -1,9 +1,11 @@
+import { muteStage, type MuteTable } from './mute-stage.js';
 import type { RouteTable } from './route-stage.js';
 import { routeStage } from './route-stage.js';
 import { sequence, type Stage } from './types.js';
 
 export interface PipelineDeps {
   routes: RouteTable;
+  mutes: MuteTable;
 }
 
 /**
@@ -14,8 +16,10 @@ export interface PipelineDeps {
 export function buildPipeline(deps: PipelineDeps): Stage {
   return sequence(
     routeStage(deps.routes),
+    muteStage(deps.mutes, deps.routes),
   );
 }
 
 export { Acceptor } from './accept.js';
 export { RouteTable } from './route-stage.js';
+export { MuteTable } from './mute-stage.js';

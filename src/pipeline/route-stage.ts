@@ -1,7 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { channels, routes } from '../db/schema.js';
-import { compileRoute, matchChannels, type CompiledRoute } from '../domain/routing.js';
+import { compileRoute, type CompiledRoute } from '../domain/routing.js';
 import type { Stage } from './types.js';
 
 /** Routes and the default channel, compiled in memory; the admin services call `reload` after a change. */
@@ -31,9 +31,15 @@ export class RouteTable {
 export function routeStage(table: RouteTable): Stage {
   return (alerts) =>
     alerts.map((a) => {
-      const matched = matchChannels(table.routes, a.input);
-      if (matched.length) return { ...a, channels: matched, unrouted: false };
+      const routeIds: number[] = [];
+      const matched: number[] = [];
+      for (const r of table.routes) {
+        if (!r.matches(a.input)) continue;
+        routeIds.push(r.id);
+        if (!matched.includes(r.channelId)) matched.push(r.channelId);
+      }
+      if (matched.length) return { ...a, channels: matched, routeIds, unrouted: false };
       const fallback = table.fallback;
-      return fallback === null ? { ...a, channels: [], unrouted: true } : { ...a, channels: [fallback], unrouted: false };
+      return fallback === null ? { ...a, channels: [], routeIds, unrouted: true } : { ...a, channels: [fallback], routeIds, unrouted: false };
     });
 }

@@ -10,7 +10,11 @@ export interface IncomingAlert {
 /** An alert as the stages shape it: where it goes, or why it goes nowhere. */
 export interface PlannedAlert extends IncomingAlert {
   channels: number[];
+  /** The routes that matched (empty when the default channel took it or nothing did). */
+  routeIds: number[];
   unrouted: boolean;
+  /** The mute that silenced it: stored, delivered nowhere. */
+  mutedBy: number | null;
 }
 
 /**

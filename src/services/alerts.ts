@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, isNotNull, isNull, lt } from 'drizzle-orm';
 import { alerts, deliveries } from '../db/schema.js';
 import type { Herald } from '../herald.js';
 import { notFound } from './errors.js';
@@ -6,7 +6,7 @@ import { notFound } from './errors.js';
 export interface DeliveryView {
   id: number;
   channel_id: number;
-  state: 'pending' | 'leased' | 'sent' | 'dead';
+  state: 'pending' | 'leased' | 'sent' | 'dead' | 'cancelled';
   attempts: number;
   last_error: string | null;
   webhook_id: number | null;
@@ -29,6 +29,15 @@ export interface AlertView {
   links: { title: string; url: string }[] | null;
   unrouted: boolean;
   received_at: number;
+  /** Lifecycle: who acknowledged / resolved (display name) and when; when it was retracted; the mute that silenced it. */
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+  resolved_by: string | null;
+  resolved_at: number | null;
+  retracted_at: number | null;
+  retract_mode: 'delete' | 'strike' | null;
+  retract_reason: string | null;
+  muted_by_mute_id: number | null;
 }
 
 export interface AlertDetail extends AlertView {
@@ -50,6 +59,14 @@ const alertColumns = {
   links: alerts.links,
   unrouted: alerts.unrouted,
   received_at: alerts.receivedAt,
+  acknowledged_by: alerts.acknowledgedBy,
+  acknowledged_at: alerts.acknowledgedAt,
+  resolved_by: alerts.resolvedBy,
+  resolved_at: alerts.resolvedAt,
+  retracted_at: alerts.retractedAt,
+  retract_mode: alerts.retractMode,
+  retract_reason: alerts.retractReason,
+  muted_by_mute_id: alerts.mutedByMuteId,
 };
 
 /** One alert with every delivery made (or queued) for it. */
@@ -77,6 +94,8 @@ export function getAlert(h: Pick<Herald, 'db'>, id: number): AlertDetail {
 export interface AlertFilter {
   /** Only alerts no route and no default channel took. */
   unrouted?: boolean;
+  /** true: only alerts a mute silenced; false: only those it did not. */
+  muted?: boolean;
   limit: number;
   /** Paging: only alerts with a smaller id. */
   beforeId?: number;
@@ -90,6 +109,7 @@ export function listAlerts(h: Pick<Herald, 'db'>, f: AlertFilter): AlertView[] {
     .where(
       and(
         f.unrouted === undefined ? undefined : eq(alerts.unrouted, f.unrouted),
+        f.muted === undefined ? undefined : f.muted ? isNotNull(alerts.mutedByMuteId) : isNull(alerts.mutedByMuteId),
         f.beforeId === undefined ? undefined : lt(alerts.id, f.beforeId),
       ),
     )

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, isNull, lt } from 'drizzle-orm';
-import { alerts, deadLetters, deliveries } from '../db/schema.js';
+import { alerts, deadLetters, deliveries, messageOps } from '../db/schema.js';
 import type { Herald } from '../herald.js';
 import { scrubSecrets } from '../log.js';
 import { conflict, notFound } from './errors.js';
@@ -57,13 +57,24 @@ export function listDeadLetters(h: Pick<Herald, 'db'>, f: DeadLetterFilter): Dea
 export function replayDeadLetter(h: Pick<Herald, 'db' | 'scheduler' | 'config'>, id: number, now = Date.now()): { delivery_id: number; channel_id: number } {
   const result = h.db.transaction((tx) => {
     const dl = tx
-      .select({ replayedAt: deadLetters.replayedAt, deliveryId: deadLetters.deliveryId, state: deliveries.state, channelId: deliveries.channelId, priority: deliveries.priority })
+      .select({ replayedAt: deadLetters.replayedAt, deliveryId: deadLetters.deliveryId, opId: deadLetters.opId, state: deliveries.state, channelId: deliveries.channelId, priority: deliveries.priority })
       .from(deadLetters)
       .innerJoin(deliveries, eq(deliveries.id, deadLetters.deliveryId))
       .where(eq(deadLetters.id, id))
       .get();
     if (!dl) throw notFound('dead letter', id);
     if (dl.replayedAt !== null) throw conflict(`dead letter ${id} was already replayed`);
+    if (dl.opId !== null) {
+      // An edit or delete of the delivery's message: run that operation again from a fresh start.
+      const n = tx
+        .update(messageOps)
+        .set({ state: 'pending', attempts: 0, availableAt: now, leaseUntil: null, createdAt: now })
+        .where(and(eq(messageOps.id, dl.opId), eq(messageOps.state, 'dead')))
+        .run().changes;
+      if (!n) throw conflict(`the message edit of dead letter ${id} is no longer dead; nothing to replay`);
+      tx.update(deadLetters).set({ replayedAt: now }).where(eq(deadLetters.id, id)).run();
+      return { delivery_id: dl.deliveryId, channel_id: dl.channelId, op: true };
+    }
     if (dl.state !== 'dead') throw conflict(`delivery ${dl.deliveryId} is ${dl.state}, not dead; nothing to replay`);
     tx.update(deliveries)
       .set({
@@ -79,10 +90,11 @@ export function replayDeadLetter(h: Pick<Herald, 'db' | 'scheduler' | 'config'>,
       .where(eq(deliveries.id, dl.deliveryId))
       .run();
     tx.update(deadLetters).set({ replayedAt: now }).where(eq(deadLetters.id, id)).run();
-    return { delivery_id: dl.deliveryId, channel_id: dl.channelId };
+    return { delivery_id: dl.deliveryId, channel_id: dl.channelId, op: false };
   });
-  h.scheduler.wake(result.channel_id, 1);
-  return result;
+  if (result.op) h.scheduler.wakeOps(result.channel_id);
+  else h.scheduler.wake(result.channel_id, 1);
+  return { delivery_id: result.delivery_id, channel_id: result.channel_id };
 }
 
 /** Dead letters not replayed yet, for /status. */

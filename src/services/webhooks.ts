@@ -1,8 +1,10 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import { channels, webhooks } from '../db/schema.js';
+import type { Db } from '../db/open.js';
 import type { Herald } from '../herald.js';
 import { maskUrl } from '../log.js';
+import { BotRestError } from '../discord/bot-rest.js';
 import { ServiceError, conflict, invalid, notFound } from './errors.js';
 
 export const webhookInput = z.strictObject({
@@ -21,7 +23,7 @@ export interface WebhookView {
   /** Where Herald sends, with the token replaced by ****. */
   url_masked: string;
   owner: 'app' | 'external';
-  state: 'active' | 'quarantined' | 'removed';
+  state: 'active' | 'retired' | 'quarantined' | 'removed';
   breaker_state: 'closed' | 'open' | 'half_open';
   last_error: string | null;
   created_at: number;
@@ -63,7 +65,7 @@ export function parseWebhookUrl(raw: string, apiUrl: string): { discordWebhookId
   return { discordWebhookId: m[2]!, token: m[3]! };
 }
 
-type Deps = Pick<Herald, 'db' | 'config' | 'scheduler'>;
+type Deps = Pick<Herald, 'db' | 'config' | 'scheduler' | 'webhooks'>;
 type Row = typeof webhooks.$inferSelect;
 
 function view(h: Pick<Herald, 'config'>, w: Row): WebhookView {
@@ -135,9 +137,10 @@ export function restoreWebhook(h: Deps & Pick<Herald, 'webhooks'>, id: number): 
   const w = h.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
   if (!w) throw notFound('webhook', id);
   if (w.state === 'removed') throw new ServiceError(409, 'conflict', `webhook ${id} was removed; add its URL to the channel again`);
+  if (w.state === 'retired') throw conflict(`webhook ${id} was rotated out (retired); it only edits its own messages now`);
   const row = h.db
     .update(webhooks)
-    .set({ state: 'active', breakerState: 'closed', breakerFailures: 0, breakerOpenedAt: null, lastError: null })
+    .set({ state: 'active', breakerState: 'closed', breakerFailures: 0, breakerOpenedAt: null, lastError: null, goneAt: null })
     .where(eq(webhooks.id, id))
     .returning()
     .get();
@@ -149,4 +152,121 @@ export function restoreWebhook(h: Deps & Pick<Herald, 'webhooks'>, id: number): 
   }
   h.scheduler.reloadPool(w.channelId);
   return view(h, row);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bot-managed webhooks and rotation (async: they call Discord through the bot)
+
+type BotDeps = Deps & Pick<Herald, 'bot'>;
+
+const noBot = (what: string) =>
+  new ServiceError(503, 'bot_not_configured', `${what} needs Herald's bot: set DISCORD_TOKEN (a bot with Manage Webhooks in the channel)`);
+
+/** Webhooks a channel has on Discord's side (everything not removed counts towards Discord's 15). */
+function checkRoom(tx: Pick<Db, 'select'>, channelId: number): void {
+  const pool = tx.select({ id: webhooks.id }).from(webhooks).where(and(eq(webhooks.channelId, channelId), ne(webhooks.state, 'removed'))).all();
+  if (pool.length >= MAX_WEBHOOKS_PER_CHANNEL) {
+    throw conflict(
+      `channel ${channelId} already has ${pool.length} webhooks; Discord allows at most ${MAX_WEBHOOKS_PER_CHANNEL} per channel (delete retired ones first)`,
+    );
+  }
+}
+
+function channelOf(h: Pick<Herald, 'db'>, channelId: number): typeof channels.$inferSelect {
+  const c = h.db.select().from(channels).where(eq(channels.id, channelId)).get();
+  if (!c) throw notFound('channel', channelId);
+  return c;
+}
+
+/** The bot creates a webhook; if storing it then fails, the bot deletes it again so none is left behind on Discord. */
+async function withBotWebhook<T>(h: BotDeps, discordChannelId: string, name: string, store: (hook: { id: string; token: string }) => T): Promise<T> {
+  const bot = h.bot!;
+  const hook = await bot.createWebhook(discordChannelId, name);
+  try {
+    return store(hook);
+  } catch (err) {
+    await bot.deleteWebhook(hook.id).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Has the bot create an application-owned webhook in the channel (POST /channels/{id}/webhooks) and adds
+ * it to the pool: messages it posts can carry buttons. 503 without a bot token.
+ */
+export async function createAppWebhook(h: BotDeps, channelId: number, opts: { name?: string } = {}): Promise<WebhookView> {
+  const channel = channelOf(h, channelId);
+  if (!h.bot) throw noBot('creating a webhook');
+  checkRoom(h.db, channelId);
+  const row = await withBotWebhook(h, channel.discordChannelId, opts.name ?? h.config.delivery.username, (hook) =>
+    h.db.transaction((tx) => {
+      checkRoom(tx, channelId);
+      return tx.insert(webhooks).values({ channelId, discordWebhookId: hook.id, token: hook.token, owner: 'app' }).returning().get();
+    }),
+  );
+  h.scheduler.reloadPool(channelId);
+  return view(h, row);
+}
+
+/**
+ * Replaces a webhook in its pool: the new member (the pasted `url`, else one the bot creates) joins
+ * before the old one is retired, so no alert waits. Sends already in flight on the old webhook finish
+ * and are recorded as usual (nothing lost, nothing posted twice); the retired webhook posts nothing new
+ * but keeps editing and deleting the messages it posted (only it can).
+ */
+export async function rotateWebhook(h: BotDeps, webhookId: number, opts: { url?: string } = {}): Promise<{ added: WebhookView; retired: WebhookView }> {
+  const old = h.db.select().from(webhooks).where(eq(webhooks.id, webhookId)).get();
+  if (!old || old.state === 'removed') throw notFound('webhook', webhookId);
+  if (old.state === 'retired') throw conflict(`webhook ${webhookId} is already retired`);
+  const channel = channelOf(h, old.channelId);
+  const swap = (hook: { discordWebhookId: string; token: string; owner: 'app' | 'external' }) =>
+    h.db.transaction((tx) => {
+      const again = tx.select({ state: webhooks.state }).from(webhooks).where(eq(webhooks.id, webhookId)).get();
+      if (again?.state === 'retired' || again?.state === 'removed') throw conflict(`webhook ${webhookId} was rotated meanwhile`);
+      const existing = tx.select().from(webhooks).where(eq(webhooks.discordWebhookId, hook.discordWebhookId)).get();
+      if (existing && existing.state !== 'removed') {
+        throw conflict(`Discord webhook ${hook.discordWebhookId} is already in the pool of channel ${existing.channelId} (as webhook ${existing.id})`);
+      }
+      checkRoom(tx, old.channelId);
+      const fresh = { channelId: old.channelId, token: hook.token, owner: hook.owner, state: 'active', breakerState: 'closed', breakerFailures: 0, breakerOpenedAt: null, lastError: null, goneAt: null } as const;
+      const added = existing
+        ? tx.update(webhooks).set(fresh).where(eq(webhooks.id, existing.id)).returning().get()
+        : tx.insert(webhooks).values({ ...fresh, discordWebhookId: hook.discordWebhookId }).returning().get();
+      const retired = tx.update(webhooks).set({ state: 'retired' }).where(eq(webhooks.id, webhookId)).returning().get();
+      h.webhooks.recordEvent('webhook_rotated', `webhook ${webhookId} retired in channel ${old.channelId}; webhook ${added.id} took its place`, Date.now(), {
+        channelId: old.channelId,
+        webhookId,
+      });
+      return { added, retired };
+    });
+  let result: { added: Row; retired: Row };
+  if (opts.url !== undefined) {
+    result = swap({ ...parseWebhookUrl(opts.url, h.config.discord.apiUrl), owner: 'external' });
+  } else {
+    if (!h.bot) throw noBot('rotating without a pasted url');
+    checkRoom(h.db, old.channelId);
+    result = await withBotWebhook(h, channel.discordChannelId, h.config.delivery.username, (hook) => swap({ discordWebhookId: hook.id, token: hook.token, owner: 'app' }));
+  }
+  // One pool rebuild: the new member is in and the old one out at the same moment.
+  h.scheduler.reloadPool(old.channelId);
+  return { added: view(h, result.added), retired: view(h, result.retired) };
+}
+
+/**
+ * Deletes a retired webhook on Discord (through the bot) and marks it removed. Later edits of its
+ * messages fall back to the bot (delete, and repost unless retracted).
+ */
+export async function deleteRetiredWebhook(h: BotDeps, webhookId: number): Promise<void> {
+  const w = h.db.select().from(webhooks).where(eq(webhooks.id, webhookId)).get();
+  if (!w || w.state === 'removed') throw notFound('webhook', webhookId);
+  if (w.state !== 'retired') throw conflict(`webhook ${webhookId} is ${w.state}; rotate it out first (only retired webhooks are deleted)`);
+  if (!h.bot) throw noBot('deleting a webhook on Discord');
+  try {
+    await h.bot.deleteWebhook(w.discordWebhookId);
+  } catch (err) {
+    // Already gone on Discord: the goal is reached.
+    if (!(err instanceof BotRestError && err.discordStatus === 404)) throw err;
+  }
+  h.db.update(webhooks).set({ state: 'removed', goneAt: Date.now(), lastError: 'deleted on Discord after rotation' }).where(eq(webhooks.id, webhookId)).run();
+  h.scheduler.reloadPool(w.channelId);
 }

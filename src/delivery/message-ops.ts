@@ -1,0 +1,274 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/open.js';
+import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhooks } from '../db/schema.js';
+import type { AttemptRecord } from './outbox.js';
+import type { StatefulAlert } from './render.js';
+
+export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync';
+
+/** A message operation ready to run, with the webhook that posted the message (whatever its state now). */
+export interface ReadyOp {
+  id: number;
+  channelId: number;
+  discordChannelId: string;
+  discordMessageId: string;
+  deliveryId: number;
+  purpose: OpPurpose;
+  via: 'webhook' | 'bot';
+  attempts: number;
+  createdAt: number;
+  webhook: { id: number; discordWebhookId: string; token: string; owner: 'app' | 'external'; gone: boolean } | null;
+}
+
+const p = sql.placeholder;
+
+/** The columns render needs of an alert, its lifecycle state included. */
+export const renderColumns = {
+  id: alerts.id,
+  service: alerts.service,
+  severity: alerts.severity,
+  title: alerts.title,
+  description: alerts.description,
+  status: alerts.status,
+  environment: alerts.environment,
+  dedupKey: alerts.dedupKey,
+  labels: alerts.labels,
+  fields: alerts.fields,
+  links: alerts.links,
+  receivedAt: alerts.receivedAt,
+  acknowledgedBy: alerts.acknowledgedBy,
+  acknowledgedByUser: alerts.acknowledgedByUser,
+  acknowledgedAt: alerts.acknowledgedAt,
+  resolvedBy: alerts.resolvedBy,
+  resolvedByUser: alerts.resolvedByUser,
+  resolvedAt: alerts.resolvedAt,
+  retractedAt: alerts.retractedAt,
+  retractMode: alerts.retractMode,
+  retractReason: alerts.retractReason,
+  changedAt: alerts.changedAt,
+};
+
+/**
+ * The outbox of edits and deletes of messages already sent (message_ops). Like `Outbox` for
+ * deliveries, every state change of an operation happens here; the lane decides when and how.
+ * An operation names a message, not a rendering: the lane renders the message's alerts as they are
+ * when it sends, so a pending operation already covers any later change (enqueue coalesces).
+ */
+export class MessageOps {
+  private readonly selectReady;
+  private readonly selectMessageAlerts;
+  private readonly pendingFor;
+  private readonly insertOp;
+
+  constructor(private readonly db: Db) {
+    this.selectReady = db
+      .select({
+        id: messageOps.id,
+        channelId: messageOps.channelId,
+        discordChannelId: channels.discordChannelId,
+        discordMessageId: messageOps.discordMessageId,
+        deliveryId: messageOps.deliveryId,
+        purpose: messageOps.purpose,
+        via: messageOps.via,
+        attempts: messageOps.attempts,
+        createdAt: messageOps.createdAt,
+        webhookId: webhooks.id,
+        discordWebhookId: webhooks.discordWebhookId,
+        token: webhooks.token,
+        owner: webhooks.owner,
+        goneAt: webhooks.goneAt,
+      })
+      .from(messageOps)
+      .innerJoin(channels, eq(channels.id, messageOps.channelId))
+      .leftJoin(webhooks, eq(webhooks.id, messageOps.webhookId))
+      .where(and(eq(messageOps.channelId, p('channelId')), eq(messageOps.state, 'pending'), sql`${messageOps.availableAt} <= ${p('now')}`))
+      .orderBy(asc(messageOps.id))
+      .limit(p('limit'))
+      .prepare();
+    this.selectMessageAlerts = db
+      .select(renderColumns)
+      .from(deliveries)
+      .innerJoin(alerts, eq(alerts.id, deliveries.alertId))
+      .where(and(eq(deliveries.discordMessageId, p('messageId')), eq(deliveries.state, 'sent')))
+      .orderBy(asc(deliveries.id))
+      .prepare();
+    this.pendingFor = db
+      .select({ id: messageOps.id })
+      .from(messageOps)
+      .where(and(eq(messageOps.discordMessageId, p('messageId')), eq(messageOps.state, 'pending'), eq(messageOps.via, 'webhook')))
+      .prepare();
+    this.insertOp = db
+      .insert(messageOps)
+      .values({
+        channelId: p('channelId'),
+        webhookId: p('webhookId'),
+        discordMessageId: p('messageId'),
+        deliveryId: p('deliveryId'),
+        purpose: p('purpose'),
+        availableAt: p('now'),
+        createdAt: p('now'),
+      })
+      .prepare();
+  }
+
+  /**
+   * Queues a sync of every sent message of the alert (call inside the transaction that changed the
+   * alert). A message that already has a pending operation gets no second one: that one renders the
+   * state at send time. Returns the channels to wake and how many messages the alert has.
+   */
+  enqueueForAlert(alertId: number, purpose: OpPurpose, now: number, skipMessageId?: string): { channels: Set<number>; messages: number } {
+    const sent = this.db
+      .select({ deliveryId: sql<number>`min(${deliveries.id})`, channelId: deliveries.channelId, webhookId: deliveries.webhookId, messageId: deliveries.discordMessageId })
+      .from(deliveries)
+      .where(and(eq(deliveries.alertId, alertId), eq(deliveries.state, 'sent')))
+      .groupBy(deliveries.discordMessageId)
+      .all();
+    const channels = new Set<number>();
+    for (const m of sent) {
+      if (m.messageId === null || m.messageId === skipMessageId) continue;
+      if (this.enqueueMessage(m.channelId, m.webhookId, m.messageId, m.deliveryId, purpose, now)) channels.add(m.channelId);
+    }
+    return { channels, messages: sent.length };
+  }
+
+  /** Queues a sync of one message unless one is already pending; true when a row was added. */
+  enqueueMessage(channelId: number, webhookId: number | null, messageId: string, deliveryId: number, purpose: OpPurpose, now: number): boolean {
+    if (this.pendingFor.get({ messageId })) return false;
+    this.insertOp.run({ channelId, webhookId, messageId, deliveryId, purpose, now });
+    return true;
+  }
+
+  /** Ready operations of a channel, oldest first (not leased: the lane leases the one it sends). */
+  ready(channelId: number, now: number, limit: number): ReadyOp[] {
+    return this.selectReady.all({ channelId, now, limit }).map((r) => ({
+      id: r.id,
+      channelId: r.channelId,
+      discordChannelId: r.discordChannelId,
+      discordMessageId: r.discordMessageId,
+      deliveryId: r.deliveryId,
+      purpose: r.purpose,
+      via: r.via,
+      attempts: r.attempts,
+      createdAt: r.createdAt,
+      webhook:
+        r.webhookId === null
+          ? null
+          : { id: r.webhookId, discordWebhookId: r.discordWebhookId!, token: r.token!, owner: r.owner!, gone: r.goneAt !== null },
+    }));
+  }
+
+  lease(id: number, until: number): void {
+    this.db.update(messageOps).set({ state: 'leased', leaseUntil: until }).where(eq(messageOps.id, id)).run();
+  }
+
+  /** The alerts shown in a message (several when it was packed), as they are now. */
+  alertsOf(messageId: string): (StatefulAlert & { changedAt: number | null })[] {
+    return this.selectMessageAlerts.all({ messageId });
+  }
+
+  /**
+   * After a send: if an alert changed (ack, resolve, retract) while its message was being rendered and
+   * sent, the new message already shows an old state: queue a sync of it.
+   */
+  syncIfChanged(sent: { id: number; changedAt: number | null }[], channelId: number, webhookId: number, messageId: string, deliveryId: number, now: number): boolean {
+    const ids = sent.map((a) => a.id);
+    const current = new Map(this.db.select({ id: alerts.id, changedAt: alerts.changedAt }).from(alerts).where(inArray(alerts.id, ids)).all().map((r) => [r.id, r.changedAt]));
+    if (!sent.some((a) => (current.get(a.id) ?? null) !== a.changedAt)) return false;
+    return this.enqueueMessage(channelId, webhookId, messageId, deliveryId, 'sync', now);
+  }
+
+  /** Earliest time a pending operation of this channel becomes ready (null: none pending). */
+  nextAvailableAt(channelId: number): number | null {
+    return (
+      this.db
+        .select({ at: sql<number | null>`min(${messageOps.availableAt})` })
+        .from(messageOps)
+        .where(and(eq(messageOps.channelId, channelId), eq(messageOps.state, 'pending')))
+        .get()?.at ?? null
+    );
+  }
+
+  /** Finished. `also` runs in the same transaction (a repost's new deliveries commit with the outcome). */
+  done(id: number, outcome: string, now: number, attempt?: AttemptRecord, also?: () => void): void {
+    this.db.transaction(() => {
+      this.db.update(messageOps).set({ state: 'done', outcome, doneAt: now, leaseUntil: null }).where(eq(messageOps.id, id)).run();
+      if (attempt) this.recordAttempt(id, attempt);
+      also?.();
+    });
+  }
+
+  /** Back to pending. `countAttempt` false for waits that are not failures (a 429, a busy webhook). */
+  retry(id: number, opts: { availableAt: number; countAttempt: boolean; error?: string; attempt?: AttemptRecord }): void {
+    this.db.transaction(() => {
+      this.db
+        .update(messageOps)
+        .set({
+          state: 'pending',
+          leaseUntil: null,
+          availableAt: opts.availableAt,
+          ...(opts.countAttempt ? { attempts: sql`${messageOps.attempts} + 1` } : {}),
+          ...(opts.error !== undefined ? { lastError: opts.error } : {}),
+        })
+        .where(eq(messageOps.id, id))
+        .run();
+      if (opts.attempt) this.recordAttempt(id, opts.attempt);
+    });
+  }
+
+  /** The webhook that posted the message is gone: from now on the bot handles this operation. */
+  toBot(id: number, now: number, reason: string, attempt?: AttemptRecord): void {
+    this.db.transaction(() => {
+      this.db
+        .update(messageOps)
+        .set({ state: 'pending', via: 'bot', attempts: 0, leaseUntil: null, availableAt: now, lastError: reason })
+        .where(eq(messageOps.id, id))
+        .run();
+      if (attempt) this.recordAttempt(id, attempt);
+    });
+  }
+
+  /** Gives up: the operation is dead and listed as a dead letter of its message's delivery, with the reason. */
+  dead(id: number, deliveryId: number, reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): void {
+    this.db.transaction(() => {
+      this.db
+        .update(messageOps)
+        .set({ state: 'dead', outcome: 'dead', leaseUntil: null, lastError: reason, attempts: sql`${messageOps.attempts} + 1` })
+        .where(eq(messageOps.id, id))
+        .run();
+      this.db.insert(deadLetters).values({ deliveryId, opId: id, reason, discordError, createdAt: now }).run();
+      if (attempt) this.recordAttempt(id, attempt);
+    });
+  }
+
+  /** At start: operations leased by a process that died go back to pending. */
+  recoverLeases(): number {
+    return this.db.update(messageOps).set({ state: 'pending', leaseUntil: null }).where(eq(messageOps.state, 'leased')).run().changes;
+  }
+
+  pendingByChannel(): Map<number, number> {
+    const rows = this.db
+      .select({ channelId: messageOps.channelId, n: sql<number>`count(*)` })
+      .from(messageOps)
+      .where(inArray(messageOps.state, ['pending', 'leased']))
+      .groupBy(messageOps.channelId)
+      .all();
+    return new Map(rows.map((r) => [r.channelId, r.n]));
+  }
+
+  private recordAttempt(opId: number, a: AttemptRecord): void {
+    this.db
+      .insert(attempts)
+      .values({
+        deliveryId: a.deliveryIds[0] ?? null,
+        opId,
+        webhookId: a.webhookId,
+        at: a.at,
+        status: a.status,
+        latencyMs: a.latencyMs,
+        outcome: a.outcome,
+        error: a.error ?? null,
+        rateLimitScope: a.rateLimitScope ?? null,
+      })
+      .run();
+  }
+}

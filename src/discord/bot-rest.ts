@@ -1,0 +1,89 @@
+import { DiscordAPIError, HTTPError, RateLimitError, REST } from '@discordjs/rest';
+import { scrubSecrets } from '../log.js';
+import { ServiceError } from '../services/errors.js';
+
+/**
+ * A failed bot request, as a ServiceError a person can read (never the token, never a stack), with
+ * what the caller needs to decide: Discord's HTTP status and JSON code, and for a 429 how long to wait.
+ */
+export class BotRestError extends ServiceError {
+  constructor(
+    status: number,
+    message: string,
+    readonly discordStatus: number | null,
+    readonly discordCode: number | null,
+    readonly retryAfterMs: number | null,
+  ) {
+    super(status, 'discord_error', message);
+  }
+
+  get rateLimited(): boolean {
+    return this.retryAfterMs !== null;
+  }
+}
+
+/**
+ * The bot's own REST calls (Authorization: Bot <token>), over @discordjs/rest. `rejectOnRateLimit`
+ * and `retries: 0` make every 429 and every failure come straight back: Herald's own retry logic
+ * decides, and no second hidden queue waits inside the library (DESIGN.md, invariant 3).
+ */
+export class BotRest {
+  private readonly rest: REST;
+
+  constructor(opts: { apiUrl: string; token: string; timeoutMs?: number }) {
+    this.rest = new REST({ api: opts.apiUrl, rejectOnRateLimit: () => true, retries: 0, timeout: opts.timeoutMs ?? 15_000 }).setToken(opts.token);
+  }
+
+  /** Creates an application-owned webhook in a channel (it can send buttons); needs Manage Webhooks. */
+  async createWebhook(channelId: string, name: string): Promise<{ id: string; token: string }> {
+    const w = (await this.call('create a webhook in channel ' + channelId, () => this.rest.post(`/channels/${channelId}/webhooks`, { body: { name } }))) as {
+      id?: unknown;
+      token?: unknown;
+    };
+    if (typeof w?.id !== 'string' || typeof w?.token !== 'string') {
+      throw new BotRestError(502, 'Discord created the webhook but did not return its id and token', null, null, null);
+    }
+    return { id: w.id, token: w.token };
+  }
+
+  async deleteWebhook(webhookId: string): Promise<void> {
+    await this.call('delete webhook ' + webhookId, () => this.rest.delete(`/webhooks/${webhookId}`));
+  }
+
+  /** Deletes any message in a channel of the guild (the bot needs Manage Messages): the fallback when its webhook is gone. */
+  async deleteChannelMessage(channelId: string, messageId: string): Promise<void> {
+    await this.call(`delete message ${messageId}`, () => this.rest.delete(`/channels/${channelId}/messages/${messageId}`));
+  }
+
+  async createChannelMessage(channelId: string, body: unknown): Promise<{ id: string }> {
+    const m = (await this.call(`post in channel ${channelId}`, () => this.rest.post(`/channels/${channelId}/messages`, { body }))) as { id?: unknown };
+    return { id: String(m?.id ?? '') };
+  }
+
+  private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (err) {
+      throw toBotRestError(what, err);
+    }
+  }
+}
+
+/** Turns what @discordjs/rest throws into one plain sentence (and the facts a retry needs). */
+export function toBotRestError(what: string, err: unknown): BotRestError {
+  if (err instanceof RateLimitError) {
+    const waitMs = Math.max(0, Math.ceil(err.retryAfter || err.timeToReset || 1000));
+    return new BotRestError(503, `Discord rate-limited the bot (${err.scope ?? (err.global ? 'global' : 'user')}); could not ${what}; try again in ${Math.ceil(waitMs / 1000)} s`, 429, null, waitMs);
+  }
+  if (err instanceof DiscordAPIError) {
+    const code = typeof err.code === 'number' ? err.code : null;
+    const status = err.status === 401 || err.status === 403 ? 502 : err.status === 404 ? 404 : err.status >= 500 ? 502 : 400;
+    const hint = err.status === 401 ? ' (is DISCORD_TOKEN right?)' : err.status === 403 ? ' (does the bot have the permission in that channel?)' : '';
+    return new BotRestError(status, `Discord refused to ${what}: ${scrubSecrets(err.message)}${hint}`, err.status, code, null);
+  }
+  if (err instanceof HTTPError) return new BotRestError(502, `Discord answered ${err.status} when asked to ${what}`, err.status, null, null);
+  const cause = (err as { cause?: { code?: string } })?.cause?.code;
+  const name = (err as { name?: string })?.name;
+  const reason = name === 'AbortError' || name === 'TimeoutError' ? 'no answer in time' : (cause ?? 'network error');
+  return new BotRestError(502, `could not reach Discord to ${what}: ${reason}`, null, null, null);
+}

@@ -1,0 +1,156 @@
+import { and, desc, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { alertActions, alerts } from '../db/schema.js';
+import { type OpPurpose, renderColumns } from '../delivery/message-ops.js';
+import { renderAlertCard, type WebhookMessage } from '../delivery/render.js';
+import type { Herald } from '../herald.js';
+import { type AlertDetail, getAlert } from './alerts.js';
+import { ServiceError, conflict, notFound } from './errors.js';
+
+/** Who acts on an alert: a person in Discord (with their user id), an admin over the API, or Herald itself. */
+export interface Actor {
+  kind: 'discord' | 'admin' | 'system';
+  userId?: string;
+  name: string;
+}
+
+export const retractInput = z.strictObject({
+  mode: z.enum(['delete', 'strike']).describe('delete: remove its messages; strike: keep them, struck through, with the reason'),
+  reason: z.string().trim().min(1).max(500).optional().describe('Why it is retracted (shown on struck messages)'),
+});
+export type RetractInput = z.output<typeof retractInput>;
+
+type Deps = Pick<Herald, 'db' | 'ops' | 'outbox' | 'scheduler'>;
+
+/**
+ * The alert's card as it is now, e.g. for the bot's answer to a button press (interaction type 7, which
+ * updates the pressed message itself: pass its id as `skipMessageId` to the action). `buttons`: the
+ * message may carry buttons (posted by an application-owned webhook, one alert): default true.
+ */
+export function alertCard(h: Pick<Herald, 'db' | 'config'>, alertId: number, opts: { buttons?: boolean } = {}): WebhookMessage {
+  const a = h.db.select(renderColumns).from(alerts).where(eq(alerts.id, alertId)).get();
+  if (!a) throw notFound('alert', alertId);
+  return renderAlertCard(a, { username: h.config.delivery.username, buttons: opts.buttons ?? true });
+}
+type AlertRow = typeof alerts.$inferSelect;
+
+/**
+ * "12" or "#12" → alert 12; anything else is a dedup key → the newest alert with it.
+ * 404 when there is none (so the bot can answer "no alert …" as it is).
+ */
+export function findAlert(h: Pick<Herald, 'db'>, ref: string): number {
+  const r = ref.trim();
+  const asId = /^#?(\d{1,15})$/.exec(r);
+  if (asId) {
+    const id = Number(asId[1]);
+    if (h.db.select({ id: alerts.id }).from(alerts).where(eq(alerts.id, id)).get()) return id;
+    // A numeric dedup key is possible too.
+  }
+  const byKey = r ? h.db.select({ id: alerts.id }).from(alerts).where(eq(alerts.dedupKey, r)).orderBy(desc(alerts.id)).limit(1).get() : undefined;
+  if (byKey) return byKey.id;
+  throw new ServiceError(404, 'not_found', asId ? `no alert #${asId[1]}` : `no alert with id or dedup key "${r.slice(0, 100)}"`);
+}
+
+/**
+ * Marks the alert acknowledged and queues an edit of every message of it, in every channel, through the
+ * webhook that posted each (`skipMessageId`: the message a button press already updated itself).
+ * 409 once resolved or retracted; acknowledging twice changes nothing and returns the alert.
+ */
+export function acknowledgeAlert(h: Deps, alertId: number, by: Actor, opts: { skipMessageId?: string } = {}): AlertDetail {
+  change(h, alertId, 'ack', by, opts.skipMessageId, undefined, (a, now) => {
+    if (a.retractedAt !== null) throw conflict(`alert #${alertId} was retracted; it cannot be acknowledged`);
+    if (a.resolvedAt !== null || a.status === 'resolved') throw conflict(`alert #${alertId} is already resolved`);
+    if (a.acknowledgedAt !== null) return null;
+    return { acknowledgedBy: by.name, acknowledgedByUser: by.userId ?? null, acknowledgedAt: now };
+  });
+  return getAlert(h, alertId);
+}
+
+/**
+ * Marks the alert resolved (whoever or whatever says so: a person, or later a sender's `status: resolved`)
+ * and queues an edit of every message of it. 409 once retracted; resolving twice changes nothing.
+ */
+export function resolveAlert(h: Deps, alertId: number, by: Actor, opts: { skipMessageId?: string } = {}): AlertDetail {
+  change(h, alertId, 'resolve', by, opts.skipMessageId, undefined, (a, now) => {
+    if (a.retractedAt !== null) throw conflict(`alert #${alertId} was retracted; it cannot be resolved`);
+    if (a.resolvedAt !== null) return null;
+    return { status: 'resolved' as const, resolvedBy: by.name, resolvedByUser: by.userId ?? null, resolvedAt: now };
+  });
+  return getAlert(h, alertId);
+}
+
+/**
+ * Takes an alert back (sent by mistake, or wrong): its queued deliveries are cancelled and every message
+ * of it is deleted (`delete`; in a packed message only its embed goes) or struck through with the reason
+ * (`strike`). 409 when already retracted.
+ */
+export function retractAlert(h: Deps, alertId: number, opts: { mode: 'delete' | 'strike'; reason?: string; by: Actor }): { alert_id: number; messages: number; cancelled: number } {
+  let cancelled = 0;
+  const messages = change(h, alertId, 'retract', opts.by, undefined, opts.reason, (a, now) => {
+    if (a.retractedAt !== null) throw conflict(`alert #${alertId} is already retracted`);
+    cancelled = h.outbox.cancelForAlert(alertId);
+    return { retractedAt: now, retractMode: opts.mode, retractReason: opts.reason ?? null };
+  });
+  return { alert_id: alertId, messages, cancelled };
+}
+
+/**
+ * One lifecycle change in one transaction: the alert's new state, the action's record, and an edit
+ * queued for each of its messages. `decide` returns the columns to set, or null for a no-op.
+ * Returns the number of messages the alert has.
+ */
+function change(
+  h: Deps,
+  alertId: number,
+  kind: OpPurpose & ('ack' | 'resolve' | 'retract'),
+  by: Actor,
+  skipMessageId: string | undefined,
+  reason: string | undefined,
+  decide: (a: AlertRow, now: number) => Partial<AlertRow> | null,
+): number {
+  const now = Date.now();
+  const result = h.db.transaction((tx) => {
+    const a = tx.select().from(alerts).where(eq(alerts.id, alertId)).get();
+    if (!a) throw notFound('alert', alertId);
+    const set = decide(a, now);
+    if (set === null) return { channels: new Set<number>(), messages: 0 };
+    tx.update(alerts).set({ ...set, changedAt: now }).where(eq(alerts.id, alertId)).run();
+    recordAction(h, alertId, kind, by, reason ?? null, now);
+    return h.ops.enqueueForAlert(alertId, kind, now, skipMessageId);
+  });
+  for (const channelId of result.channels) h.scheduler.wakeOps(channelId);
+  return result.messages;
+}
+
+/** Appends to the alert's history (alert_actions). Call inside the transaction that made the change. */
+export function recordAction(h: Pick<Herald, 'db'>, alertId: number, kind: 'ack' | 'resolve' | 'retract' | 'mute' | 'unmute', by: Actor, reason: string | null, now: number): void {
+  h.db.insert(alertActions).values({ alertId, kind, actorKind: by.kind, actorUserId: by.userId ?? null, actorName: by.name, reason, at: now }).run();
+}
+
+export interface AlertActionView {
+  id: number;
+  kind: string;
+  actor_kind: string;
+  actor_user_id: string | null;
+  actor_name: string;
+  reason: string | null;
+  at: number;
+}
+
+/** What was done to an alert, oldest first. */
+export function listAlertActions(h: Pick<Herald, 'db'>, alertId: number): AlertActionView[] {
+  return h.db
+    .select({
+      id: alertActions.id,
+      kind: alertActions.kind,
+      actor_kind: alertActions.actorKind,
+      actor_user_id: alertActions.actorUserId,
+      actor_name: alertActions.actorName,
+      reason: alertActions.reason,
+      at: alertActions.at,
+    })
+    .from(alertActions)
+    .where(and(eq(alertActions.alertId, alertId)))
+    .orderBy(alertActions.id)
+    .all();
+}

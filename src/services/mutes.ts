@@ -1,0 +1,146 @@
+import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import { alerts, mutes, routes } from '../db/schema.js';
+import type { Herald } from '../herald.js';
+import { ServiceError, invalid, notFound } from './errors.js';
+import { type Actor, recordAction } from './lifecycle.js';
+
+/** Longest mute: 30 days. */
+export const MAX_MUTE_MINUTES = 43_200;
+
+/** Exactly one target: checked by `oneTarget`, which the admin API's body schema reuses. */
+export const muteFields = z.strictObject({
+    service: z.string().trim().min(1).max(200).optional().describe('A glob on the alert\'s service, e.g. "payments-*" (case-insensitive)'),
+    route_id: z.number().int().positive().optional().describe('Silence one route (alerts still go where other matching routes send them)'),
+    dedup_key: z.string().min(1).max(255).optional().describe('Alerts with exactly this dedup key'),
+    duration_minutes: z.number().int().min(1).max(MAX_MUTE_MINUTES).describe(`How long, in minutes (1 to ${MAX_MUTE_MINUTES})`),
+    reason: z.string().trim().min(1).max(500).optional(),
+});
+
+export const oneTarget: [
+  (m: { service?: string | undefined; route_id?: number | undefined; dedup_key?: string | undefined }) => boolean,
+  { message: string; path: PropertyKey[] },
+] = [
+  (m) => [m.service, m.route_id, m.dedup_key].filter((v) => v !== undefined).length === 1,
+  { message: 'give exactly one of service, route_id, dedup_key', path: ['service'] },
+];
+
+export const muteInput = muteFields.refine(...oneTarget);
+export type MuteInput = z.output<typeof muteInput>;
+
+export interface MuteView {
+  id: number;
+  service: string | null;
+  /** With `service`: only alerts with this exact title (a "Mute 1h" on an alert without a dedup key). */
+  title: string | null;
+  route_id: number | null;
+  dedup_key: string | null;
+  reason: string | null;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  /** Set when it was lifted before it expired. */
+  ended_at: number | null;
+  /** Not ended and not expired. */
+  active: boolean;
+}
+
+type Deps = Pick<Herald, 'db' | 'mutes'>;
+type Row = typeof mutes.$inferSelect;
+
+const view = (m: Row, now: number): MuteView => ({
+  id: m.id,
+  service: m.service,
+  title: m.title,
+  route_id: m.routeId,
+  dedup_key: m.dedupKey,
+  reason: m.reason,
+  created_by: m.createdBy,
+  created_at: m.createdAt,
+  expires_at: m.expiresAt,
+  ended_at: m.endedAt,
+  active: m.endedAt === null && m.expiresAt > now,
+});
+
+/** Mutes matching alerts for `duration_minutes`: they are stored with the mute's id and delivered nowhere. */
+export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now()): MuteView {
+  const parsed = muteInput.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw invalid(issue.path.join('.') || 'body', issue.message);
+  }
+  const m = parsed.data;
+  if (m.service !== undefined) {
+    try {
+      picomatch.makeRe(m.service);
+    } catch {
+      throw invalid('service', `"${m.service}" is not a valid glob`);
+    }
+  }
+  if (m.route_id !== undefined && !h.db.select({ id: routes.id }).from(routes).where(eq(routes.id, m.route_id)).get()) throw notFound('route', m.route_id);
+  const row = insert(h, { service: m.service ?? null, routeId: m.route_id ?? null, dedupKey: m.dedup_key ?? null, reason: m.reason ?? null }, m.duration_minutes, by, now);
+  return view(row, Date.now());
+}
+
+/** Mutes, newest first; `active`: only those still in force. */
+export function listMutes(h: Pick<Herald, 'db'>, opts: { active?: boolean } = {}, now = Date.now()): MuteView[] {
+  return h.db
+    .select()
+    .from(mutes)
+    .where(opts.active ? and(isNull(mutes.endedAt), gt(mutes.expiresAt, now)) : undefined)
+    .orderBy(asc(mutes.id))
+    .all()
+    .reverse()
+    .map((m) => view(m, now));
+}
+
+export function getMute(h: Pick<Herald, 'db'>, id: number, now = Date.now()): MuteView {
+  const m = h.db.select().from(mutes).where(eq(mutes.id, id)).get();
+  if (!m) throw notFound('mute', id);
+  return view(m, now);
+}
+
+/** Unmutes: alerts arriving from now on are delivered again. 404 when no such mute is in force. */
+export function deleteMute(h: Deps, id: number, by: Actor = { kind: 'admin', name: 'admin' }, now = Date.now()): void {
+  h.db.transaction(() => {
+    const m = h.db.select().from(mutes).where(eq(mutes.id, id)).get();
+    if (!m || m.endedAt !== null || m.expiresAt <= now) throw new ServiceError(404, 'not_found', `no mute in force with id ${id}`);
+    h.db.update(mutes).set({ endedAt: now }).where(eq(mutes.id, id)).run();
+    if (m.alertId !== null) recordAction(h, m.alertId, 'unmute', by, null, now);
+  });
+  h.mutes.reload();
+}
+
+/**
+ * The card's "Mute 1h": mutes alerts like this one for `minutes`: same dedup key, or (without one)
+ * same service and title. Recorded on the alert.
+ */
+export function muteAlert(h: Deps, alertId: number, minutes: number, by: Actor, now = Date.now()): MuteView {
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_MUTE_MINUTES) throw invalid('duration_minutes', `a mute lasts 1 to ${MAX_MUTE_MINUTES} minutes`);
+  const a = h.db.select({ service: alerts.service, title: alerts.title, dedupKey: alerts.dedupKey }).from(alerts).where(eq(alerts.id, alertId)).get();
+  if (!a) throw notFound('alert', alertId);
+  const target = a.dedupKey !== null ? { service: null, title: null, dedupKey: a.dedupKey } : { service: a.service, title: a.title, dedupKey: null };
+  const row = insert(h, { ...target, routeId: null, reason: `muted from alert #${alertId}`, alertId }, minutes, by, now);
+  return view(row, now);
+}
+
+function insert(
+  h: Deps,
+  what: { service: string | null; title?: string | null; routeId: number | null; dedupKey: string | null; reason: string | null; alertId?: number },
+  minutes: number,
+  by: Actor,
+  now: number,
+): Row {
+  const row = h.db.transaction(() => {
+    const r = h.db
+      .insert(mutes)
+      .values({ ...what, title: what.title ?? null, alertId: what.alertId ?? null, createdBy: by.name, createdAt: now, expiresAt: now + minutes * 60_000 })
+      .returning()
+      .get();
+    if (what.alertId !== undefined) recordAction(h, what.alertId, 'mute', by, what.reason, now);
+    return r;
+  });
+  h.mutes.reload();
+  return row;
+}
