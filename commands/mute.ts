@@ -1,4 +1,3 @@
-// @ts-nocheck: pending the lifecycle services (branch lifecycle); not in the loader until they land on main.
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { standardChoices } from '../src/bot/autocomplete.js';
 import { badInput, parseDuration } from '../src/bot/input.js';

@@ -1,4 +1,3 @@
-// @ts-nocheck: pending the lifecycle services (branch lifecycle); not in the loader until they land on main.
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import type { CommandModule } from '../src/bot/types.js';
 import { listMutes } from '../src/services/mutes.js';

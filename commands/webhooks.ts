@@ -1,4 +1,3 @@
-// @ts-nocheck: pending the lifecycle services (branch lifecycle); not in the loader until they land on main.
 import { ChannelType, InteractionContextType, SlashCommandBuilder, type AutocompleteInteraction } from 'discord.js';
 import { channelFor, ensureChannel, findChannel, targetChannelId } from '../src/bot/channels.js';
 import type { BotContext, CommandModule } from '../src/bot/types.js';

@@ -25,16 +25,13 @@ async function main(): Promise<void> {
     config.discord.apiUrl = emulator.url;
     config.adminToken ??= demoAdminToken();
     // The emulator's gateway takes its own bot token only; the bot runs against it like against Discord.
-    const emu = emulator as Emulator & Partial<{ botToken: string; guildId: string }>;
-    if (emu.botToken) {
-      config.discord.token = emu.botToken;
-      config.discord.guildId = emu.guildId;
-    }
+    config.discord.token = emulator.botToken;
+    config.discord.guildId = emulator.guildId;
     log.warn(
       { emulator: emulator.url },
       'Discord is not configured (no DISCORD_API_URL or DISCORD_TOKEN): using the built-in Discord emulator; nothing reaches real Discord',
     );
-    if (emu.botToken) log.warn({ guildId: emu.guildId }, 'the bot runs against the emulator too: its slash commands are registered in the emulated guild');
+    log.warn({ guildId: emulator.guildId }, 'the bot runs against the emulator too: its slash commands are registered in the emulated guild');
   } else {
     log.info({ discordApi: config.discord.apiUrl }, 'delivering to Discord');
     if (!config.discord.token) log.info('DISCORD_TOKEN is not set: the bot (slash commands, buttons) is off; webhook delivery works without it');

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listWebhooks } from '../src/services/webhooks.js';
-import { emulatorHasGateway, focused, hasCommand, opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
+import { focused, opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
 import { alert, deliveredAlertIds, waitFor, type TestChannel } from './support/stack.js';
-
-/** Needs the emulator's gateway (helper A) and the lifecycle services (helper B); skipped until both are merged. */
-const READY = (await emulatorHasGateway()) && hasCommand('ack');
 
 const FAST = {
   env: { HERALD_CHANNEL_CAP: '30', HERALD_CHANNEL_WINDOW_MS: '1000', HERALD_RETRY_BASE_MS: '50', HERALD_REQUEST_TIMEOUT_MS: '1000' },
@@ -13,7 +10,7 @@ const FAST = {
 
 type Msg = { id: string; deleted: boolean; content: string; embeds: unknown[]; components: unknown[] };
 
-describe.skipIf(!READY)('the bot: alert lifecycle commands and buttons', () => {
+describe('the bot: alert lifecycle commands and buttons', () => {
   let s: BotStack;
   let token: string;
   let ch: TestChannel;

@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBot } from '../src/bot/index.js';
-import { emulatorHasGateway, startBotStack, type BotStack } from './support/bot.js';
+import { startBotStack, type BotStack } from './support/bot.js';
 import { alert, deliveredAlertIds, waitFor } from './support/stack.js';
 
-/** Needs the emulator's gateway (helper A); skipped until it is merged. */
-const HAS_GATEWAY = await emulatorHasGateway();
 
 const FAST = {
   env: { HERALD_CHANNEL_CAP: '30', HERALD_CHANNEL_WINDOW_MS: '1000', HERALD_RETRY_BASE_MS: '50', HERALD_REQUEST_TIMEOUT_MS: '1000' },
@@ -30,7 +28,7 @@ async function storm(stack: BotStack, token: string, n: number, from = 0): Promi
   return ids;
 }
 
-describe.skipIf(!HAS_GATEWAY)('the bot: gateway drops and fatal closes', () => {
+describe('the bot: gateway drops and fatal closes', () => {
   it('a gateway drop in the middle of a storm: delivery goes on, the bot resumes and answers again', async () => {
     s = await startBotStack(FAST);
     const token = await s.source();

@@ -3,18 +3,16 @@ import { commandBodies } from '../src/bot/register.js';
 import { commandList } from '../src/bot/registry.js';
 import { listDeadLetters } from '../src/services/dead-letters.js';
 import { listRoutes } from '../src/services/routes.js';
-import { emulatorHasGateway, focused, opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
+import { focused, opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
 import { alert, deliveredAlertIds, waitFor, type TestChannel } from './support/stack.js';
 
-/** The bot tests need the emulator's gateway (helper A's branch); until it is merged they are skipped. */
-const HAS_GATEWAY = await emulatorHasGateway();
 
 const FAST = {
   env: { HERALD_CHANNEL_CAP: '30', HERALD_CHANNEL_WINDOW_MS: '1000', HERALD_RETRY_BASE_MS: '50', HERALD_REQUEST_TIMEOUT_MS: '1000', HERALD_MAX_ATTEMPTS: '1' },
   emulator: { channelCap: { limit: 30, windowMs: 1000 }, webhookBucket: { limit: 5, windowMs: 100 } },
 };
 
-describe.skipIf(!HAS_GATEWAY)('the bot: slash commands against the emulated gateway', () => {
+describe('the bot: slash commands against the emulated gateway', () => {
   let s: BotStack;
   let token: string;
   /** A channel with a webhook and a catch-all route. */

@@ -1,38 +1,18 @@
 import { PermissionFlagsBits } from 'discord.js';
 import { botReadiness, startBot, type Bot } from '../../src/bot/index.js';
-import { commandList } from '../../src/bot/registry.js';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { startEmulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { addReadinessCheck } from '../../src/ingest/ops.js';
 import { startStack, waitFor, type Stack } from './stack.js';
 
-/** The emulator's gateway half and act-as-a-person API, as the work-split contract names them (helper A). */
-export interface InteractionResult {
-  type: number;
-  content: string;
-  embeds: unknown[];
-  components: unknown[];
-  ephemeral: boolean;
-  followups: Array<{ content: string; embeds: unknown[]; ephemeral: boolean }>;
-}
+export type { InteractionResult } from '../../src/emulator/index.js';
+
+/** An option of a command invocation, as the emulator's runCommand takes it. */
 export interface CommandOption {
   name: string;
   type: number;
   value?: string | number | boolean;
   options?: CommandOption[];
 }
-export type GatewayEmulator = Emulator & {
-  readonly botToken: string;
-  readonly applicationId: string;
-  readonly guildId: string;
-  createRole(opts: { name: string; permissions?: string }): { id: string; name: string };
-  createMember(opts?: { username?: string; roles?: string[]; permissions?: string }): { id: string; username: string };
-  commands(scope?: { guildId?: string }): Array<{ id: string; name: string; description: string; options?: unknown[] }>;
-  runCommand(opts: { userId: string; channelId: string; name: string; options?: CommandOption[] }): Promise<InteractionResult>;
-  pressButton(opts: { userId: string; channelId: string; messageId: string; customId: string }): Promise<InteractionResult>;
-  autocomplete(opts: { userId: string; channelId: string; name: string; options: unknown[] }): Promise<Array<{ name: string; value: string | number }>>;
-  dropGateway(opts?: { code?: number }): void;
-  gatewayStats(): { connections: number; identifies: number; resumes: number };
-};
 
 /** Application command option types. */
 export const T = { SUB: 1, GROUP: 2, STRING: 3, INTEGER: 4, BOOLEAN: 5, CHANNEL: 7 } as const;
@@ -41,23 +21,9 @@ export const sub = (name: string, ...options: CommandOption[]): CommandOption =>
 /** For autocomplete: the option being typed. */
 export const focused = (name: string, value: string, type: number = T.STRING) => ({ name, type, value, focused: true });
 
-/** True once the emulator has its gateway (helper A's branch merged): the bot tests skip until then. */
-export async function emulatorHasGateway(): Promise<boolean> {
-  const e = await startEmulator();
-  try {
-    return typeof (e as Partial<GatewayEmulator>).runCommand === 'function';
-  } finally {
-    await e.close();
-  }
-}
-
-/** True when the commands that need the lifecycle services (helper B) are in the loader. */
-export const hasCommand = (name: string): boolean => commandList().some((c) => c.data.name === name);
-
 export const MANAGE_GUILD = PermissionFlagsBits.ManageGuild.toString();
 
 export interface BotStack extends Stack {
-  emulator: GatewayEmulator;
   bot: Bot;
   /** A member with Manage Server. */
   admin_: { id: string };
@@ -72,7 +38,7 @@ export interface BotStack extends Stack {
  * registered in the emulated guild, and /readyz counting the bot, as main.ts wires it.
  */
 export async function startBotStack(opts: { env?: Record<string, string>; emulator?: EmulatorOptions } = {}): Promise<BotStack> {
-  const emulator = (await startEmulator(opts.emulator)) as GatewayEmulator;
+  const emulator = await startEmulator(opts.emulator);
   const stack = await startStack({ emulatorInstance: emulator, env: { DISCORD_TOKEN: emulator.botToken, ...opts.env } });
   const d = stack.herald.config.discord;
   let bot: Bot | undefined;
