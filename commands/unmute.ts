@@ -9,9 +9,9 @@ export const unmute: CommandModule = {
     .setDescription('End a mute now')
     .setContexts(InteractionContextType.Guild)
     .addIntegerOption((o) => o.setName('mute').setDescription('The mute (see /mutes)').setRequired(true).setAutocomplete(true).setMinValue(1)),
-  execute(i, { herald }) {
+  execute(i, { herald, actor }) {
     const id = i.options.getInteger('mute', true);
-    deleteMute(herald, id);
+    deleteMute(herald, id, actor(i));
     return { content: `Mute #${id} ended by <@${i.user.id}>; matching alerts are delivered again.` };
   },
   autocomplete(i, { herald }) {

@@ -1,4 +1,4 @@
-import { ChannelType, InteractionContextType, SlashCommandBuilder, type AutocompleteInteraction } from 'discord.js';
+import { ChannelType, InteractionContextType, SlashCommandBuilder, type AutocompleteInteraction, type SlashCommandChannelOption } from 'discord.js';
 import { channelFor, ensureChannel, findChannel, targetChannelId } from '../src/bot/channels.js';
 import type { BotContext, CommandModule } from '../src/bot/types.js';
 import { listChannels } from '../src/services/channels.js';
@@ -7,7 +7,7 @@ import { addWebhook, createAppWebhook, getWebhook, listWebhooks, removeWebhook, 
 const describe = (w: WebhookView) =>
   `#${w.id} ${w.owner === 'app' ? 'app-owned (buttons)' : 'pasted'} · ${w.state}${w.breaker_state !== 'closed' ? ` · breaker ${w.breaker_state}` : ''} · ${w.url_masked}${w.last_error ? ` · last error: ${w.last_error.slice(0, 80)}` : ''}`;
 
-const channelOption = (o: any) =>
+const channelOption = (o: SlashCommandChannelOption) =>
   o.setName('channel').setDescription('Default: this channel').addChannelTypes(ChannelType.GuildText, ChannelType.GuildAnnouncement);
 
 export const webhooks: CommandModule = {
