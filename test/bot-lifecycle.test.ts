@@ -90,7 +90,7 @@ describe('the bot: alert lifecycle commands and buttons', () => {
     try {
       const refused = await s.emulator.pressButton({ userId: s.member.id, channelId: ch.discordChannelId, messageId: message.id, customId: `herald:ack:${alertId}` });
       expect(refused).toMatchObject({ type: 4, ephemeral: true });
-      expect(refused.content).toBe(`You need one of the on-call roles to use the ack button: <@&${role.id}>.`);
+      expect(refused.content).toBe(`You need one of the on-call roles to use the Acknowledge button: <@&${role.id}>.`);
       const cmd = await run(s.member.id, ch.discordChannelId, 'ack', opt('alert', T.STRING, String(alertId)));
       expect(cmd.content).toMatch(/on-call roles to use \/ack/);
       const oncall = s.emulator.createMember({ username: 'pager', roles: [role.id] });

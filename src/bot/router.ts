@@ -18,6 +18,7 @@ export type ButtonHandler = (i: ButtonInteraction, alertId: number, ctx: BotCont
 /** Discord gives 3 s for the first answer; past this, the router defers and edits the reply later. */
 const DEFER_AFTER_MS = 1500;
 const BUTTON_ID = /^herald:([a-z]+):(\d{1,15})$/;
+const BUTTON_LABELS: Record<string, string> = { ack: 'Acknowledge', resolve: 'Resolve', mute: 'Mute 1h' };
 
 export interface RouterOptions {
   commands: Map<string, CommandModule>;
@@ -112,7 +113,7 @@ export function createRouter(o: RouterOptions): (i: Interaction) => Promise<void
       await i.reply(ephemeral('This button is not one of Herald\'s (or is from an older version); use /ack or /resolve instead.'));
       return;
     }
-    const what = `the ${m[1]} button`;
+    const what = `the ${BUTTON_LABELS[m[1]!] ?? m[1]} button`;
     const refused = refusal(i, 'oncall', o.access, what);
     if (refused) {
       ctx.log.info({ user: i.user.id, button: m[1] }, 'button refused: missing permission');
