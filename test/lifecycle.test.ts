@@ -4,12 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RESOLVED_COLOR, RETRACTED_COLOR } from '../src/delivery/render.js';
 import { startEmulator, type EmulatedMessage } from '../src/emulator/index.js';
-import { alert, deliveredAlertIds, startStack, waitFor, type Stack, type TestChannel } from './support/stack.js';
+import { alert, deliveredAlertIds, startStack, waitFor, type Stack, type TestChannel, FAST } from './support/stack.js';
 
-const FAST = {
-  env: { HERALD_CHANNEL_CAP: '30', HERALD_CHANNEL_WINDOW_MS: '1000', HERALD_RETRY_BASE_MS: '50', HERALD_REQUEST_TIMEOUT_MS: '1000' },
-  emulator: { channelCap: { limit: 30, windowMs: 1000 }, webhookBucket: { limit: 5, windowMs: 100 } },
-};
 
 let stack: Stack | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];

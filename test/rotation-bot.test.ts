@@ -4,13 +4,9 @@ import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { BotRest, type BotRestError } from '../src/discord/bot-rest.js';
 import { ServiceError } from '../src/services/errors.js';
 import { deleteRetiredWebhook } from '../src/services/webhooks.js';
-import { alert, deliveredAlertIds, startStack, waitFor, type Stack } from './support/stack.js';
+import { alert, deliveredAlertIds, startStack, waitFor, type Stack, FAST } from './support/stack.js';
 
 /** Bot-managed webhooks against the emulator's bot REST (POST /channels/{id}/webhooks, DELETE /webhooks/{id}, DELETE /channels/{id}/messages/{mid}). */
-const FAST = {
-  env: { HERALD_CHANNEL_CAP: '30', HERALD_CHANNEL_WINDOW_MS: '1000', HERALD_RETRY_BASE_MS: '50', HERALD_REQUEST_TIMEOUT_MS: '2000' },
-  emulator: { channelCap: { limit: 30, windowMs: 1000 }, webhookBucket: { limit: 5, windowMs: 100 } },
-};
 
 let stack: Stack | undefined;
 let emulator: Emulator | undefined;
@@ -27,7 +23,8 @@ const showsAlert = (m: { embeds: unknown[] }, id: number) => (m.embeds as Embed[
 
 async function withBot(): Promise<{ s: Stack; ch: { id: number; discordChannelId: string }; token: string }> {
   emulator = await startEmulator(FAST.emulator);
-  stack = await startStack({ ...FAST, env: { ...FAST.env, DISCORD_TOKEN: emulator.botToken }, emulatorInstance: emulator });
+  // Bot calls answer a little slower than webhook posts: a 2 s request timeout.
+  stack = await startStack({ ...FAST, env: { ...FAST.env, HERALD_REQUEST_TIMEOUT_MS: '2000', DISCORD_TOKEN: emulator.botToken }, emulatorInstance: emulator });
   const token = await stack.source();
   const ch = await stack.channel({ webhooks: 0 });
   return { s: stack, ch, token };

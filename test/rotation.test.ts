@@ -1,11 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteRetiredWebhook } from '../src/services/webhooks.js';
-import { alert, deliveredAlertIds, startStack, waitFor, type Stack } from './support/stack.js';
+import { alert, deliveredAlertIds, startStack, waitFor, type Stack, FAST } from './support/stack.js';
 
-const FAST = {
-  env: { HERALD_CHANNEL_CAP: '30', HERALD_CHANNEL_WINDOW_MS: '1000', HERALD_RETRY_BASE_MS: '50', HERALD_REQUEST_TIMEOUT_MS: '1000' },
-  emulator: { channelCap: { limit: 30, windowMs: 1000 }, webhookBucket: { limit: 5, windowMs: 100 } },
-};
 
 let stack: Stack | undefined;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhooks } from '../db/schema.js';
-import type { AttemptRecord } from './outbox.js';
+import { attemptRow, type AttemptRecord } from './outbox.js';
 import type { StatefulAlert } from './render.js';
 
 export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync';
@@ -256,19 +256,6 @@ export class MessageOps {
   }
 
   private recordAttempt(opId: number, a: AttemptRecord): void {
-    this.db
-      .insert(attempts)
-      .values({
-        deliveryId: a.deliveryIds[0] ?? null,
-        opId,
-        webhookId: a.webhookId,
-        at: a.at,
-        status: a.status,
-        latencyMs: a.latencyMs,
-        outcome: a.outcome,
-        error: a.error ?? null,
-        rateLimitScope: a.rateLimitScope ?? null,
-      })
-      .run();
+    this.db.insert(attempts).values(attemptRow(a, a.deliveryIds[0] ?? null, opId)).run();
   }
 }

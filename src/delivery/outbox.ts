@@ -30,6 +30,21 @@ export interface AttemptRecord {
 
 const p = sql.placeholder;
 
+/** The attempts row of one request; `opId` names the message operation (edit, delete) it was for, if any. */
+export function attemptRow(a: AttemptRecord, deliveryId: number | null, opId: number | null = null): typeof attempts.$inferInsert {
+  return {
+    deliveryId,
+    opId,
+    webhookId: a.webhookId,
+    at: a.at,
+    status: a.status,
+    latencyMs: a.latencyMs,
+    outcome: a.outcome,
+    error: a.error ?? null,
+    rateLimitScope: a.rateLimitScope ?? null,
+  };
+}
+
 /**
  * The transactional outbox: every delivery is a row before it is a request, and every state change
  * of a delivery happens here. The scheduler decides *when*; this module only records *what*.
@@ -246,19 +261,7 @@ export class Outbox {
     // One request may carry several packed deliveries; each gets the attempt so its history is complete.
     const ids = a.deliveryIds.length ? a.deliveryIds : [null];
     for (const deliveryId of ids) {
-      this.db
-        .insert(attempts)
-        .values({
-          deliveryId,
-          webhookId: a.webhookId,
-          at: a.at,
-          status: a.status,
-          latencyMs: a.latencyMs,
-          outcome: a.outcome,
-          error: a.error ?? null,
-          rateLimitScope: a.rateLimitScope ?? null,
-        })
-        .run();
+      this.db.insert(attempts).values(attemptRow(a, deliveryId)).run();
     }
   }
 }

@@ -10,6 +10,12 @@ import { createLogger } from '../../src/log.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
+/** Shrunk windows keep the suite fast; the ratios (30 per window, 5 per webhook bucket) are Discord's. */
+export const FAST = {
+  env: { HERALD_CHANNEL_CAP: '30', HERALD_CHANNEL_WINDOW_MS: '1000', HERALD_RETRY_BASE_MS: '50', HERALD_REQUEST_TIMEOUT_MS: '1000' },
+  emulator: { channelCap: { limit: 30, windowMs: 1000 }, webhookBucket: { limit: 5, windowMs: 100 } },
+};
+
 export interface Stack {
   emulator: Emulator;
   herald: Herald;
