@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listWebhooks } from '../src/services/webhooks.js';
 import { focused, opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
-import { alert, deliveredAlertIds, waitFor, type TestChannel } from './support/stack.js';
-
-const FAST = {
-  env: { HERALD_CHANNEL_CAP: '30', HERALD_CHANNEL_WINDOW_MS: '1000', HERALD_RETRY_BASE_MS: '50', HERALD_REQUEST_TIMEOUT_MS: '1000' },
-  emulator: { channelCap: { limit: 30, windowMs: 1000 }, webhookBucket: { limit: 5, windowMs: 100 } },
-};
+import { alert, deliveredAlertIds, FAST, waitFor, type TestChannel } from './support/stack.js';
 
 type Msg = { id: string; deleted: boolean; content: string; embeds: unknown[]; components: unknown[] };
 

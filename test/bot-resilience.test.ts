@@ -1,13 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBot } from '../src/bot/index.js';
 import { startBotStack, type BotStack } from './support/bot.js';
-import { alert, deliveredAlertIds, waitFor } from './support/stack.js';
-
-
-const FAST = {
-  env: { HERALD_CHANNEL_CAP: '30', HERALD_CHANNEL_WINDOW_MS: '1000', HERALD_RETRY_BASE_MS: '50', HERALD_REQUEST_TIMEOUT_MS: '1000' },
-  emulator: { channelCap: { limit: 30, windowMs: 1000 }, webhookBucket: { limit: 5, windowMs: 100 } },
-};
+import { alert, deliveredAlertIds, FAST, waitFor } from './support/stack.js';
 
 let s: BotStack | undefined;
 afterEach(async () => {

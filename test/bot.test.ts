@@ -4,13 +4,10 @@ import { commandList } from '../src/bot/registry.js';
 import { listDeadLetters } from '../src/services/dead-letters.js';
 import { listRoutes } from '../src/services/routes.js';
 import { focused, opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
-import { alert, deliveredAlertIds, waitFor, type TestChannel } from './support/stack.js';
+import { alert, deliveredAlertIds, FAST as SHARED_FAST, waitFor, type TestChannel } from './support/stack.js';
 
-
-const FAST = {
-  env: { HERALD_CHANNEL_CAP: '30', HERALD_CHANNEL_WINDOW_MS: '1000', HERALD_RETRY_BASE_MS: '50', HERALD_REQUEST_TIMEOUT_MS: '1000', HERALD_MAX_ATTEMPTS: '1' },
-  emulator: { channelCap: { limit: 30, windowMs: 1000 }, webhookBucket: { limit: 5, windowMs: 100 } },
-};
+/** Shared fast limits; one attempt only, so a single injected 500 makes a dead letter. */
+const FAST = { ...SHARED_FAST, env: { ...SHARED_FAST.env, HERALD_MAX_ATTEMPTS: '1' } };
 
 describe('the bot: slash commands against the emulated gateway', () => {
   let s: BotStack;
