@@ -7,6 +7,7 @@ import {
   type Interaction,
   type InteractionUpdateOptions,
 } from 'discord.js';
+import { BUTTON_LABEL, parseButtonId } from '../delivery/render.js';
 import { scrubSecrets } from '../log.js';
 import { ServiceError } from '../services/errors.js';
 import { refusal, type AccessConfig } from './permissions.js';
@@ -17,8 +18,6 @@ export type ButtonHandler = (i: ButtonInteraction, alertId: number, ctx: BotCont
 
 /** Discord gives 3 s for the first answer; past this, the router defers and edits the reply later. */
 const DEFER_AFTER_MS = 1500;
-const BUTTON_ID = /^herald:([a-z]+):(\d{1,15})$/;
-const BUTTON_LABELS: Record<string, string> = { ack: 'Acknowledge', resolve: 'Resolve', mute: 'Mute 1h' };
 
 export interface RouterOptions {
   commands: Map<string, CommandModule>;
@@ -107,22 +106,22 @@ export function createRouter(o: RouterOptions): (i: Interaction) => Promise<void
   }
 
   async function button(i: ButtonInteraction) {
-    const m = BUTTON_ID.exec(i.customId);
-    const handler = m ? o.buttons[m[1]!] : undefined;
-    if (!m || !handler) {
+    const pressed = parseButtonId(i.customId);
+    const handler = pressed ? o.buttons[pressed.action] : undefined;
+    if (!pressed || !handler) {
       await i.reply(ephemeral('This button is not one of Herald\'s (or is from an older version); use /ack or /resolve instead.'));
       return;
     }
-    const what = `the ${BUTTON_LABELS[m[1]!] ?? m[1]} button`;
+    const what = `the ${BUTTON_LABEL[pressed.action]} button`;
     const refused = refusal(i, 'oncall', o.access, what);
     if (refused) {
-      ctx.log.info({ user: i.user.id, button: m[1] }, 'button refused: missing permission');
+      ctx.log.info({ user: i.user.id, button: pressed.action }, 'button refused: missing permission');
       await i.reply(ephemeral(refused));
       return;
     }
     let update: InteractionUpdateOptions;
     try {
-      update = await handler(i, Number(m[2]), ctx);
+      update = await handler(i, pressed.alertId, ctx);
     } catch (err) {
       await i.reply(ephemeral(explain(err, ctx, what)));
       return;

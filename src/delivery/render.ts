@@ -473,21 +473,24 @@ export function parseButtonId(customId: string): { action: 'ack' | 'resolve' | '
 
 const BUTTON = { primary: 1, secondary: 2, success: 3 } as const;
 
+/** What each button says; the bot names a button the same way in its answers. */
+export const BUTTON_LABEL = { ack: 'Acknowledge', resolve: 'Resolve', mute: 'Mute 1h' } as const;
+
 /**
  * The buttons an alert's card offers in its state: Acknowledge, Resolve, Mute 1h while firing;
  * Resolve only once acknowledged; none once resolved or retracted.
  */
 export function cardButtons(alert: StatefulAlert): ActionRow[] {
   if (isRetracted(alert) || isResolved(alert)) return [];
-  const resolve = { type: 2, style: BUTTON.success, label: 'Resolve', custom_id: buttonId('resolve', alert.id) } as const;
+  const resolve = { type: 2, style: BUTTON.success, label: BUTTON_LABEL.resolve, custom_id: buttonId('resolve', alert.id) } as const;
   if (alert.acknowledgedAt) return [{ type: 1, components: [resolve] }];
   return [
     {
       type: 1,
       components: [
-        { type: 2, style: BUTTON.primary, label: 'Acknowledge', custom_id: buttonId('ack', alert.id) },
+        { type: 2, style: BUTTON.primary, label: BUTTON_LABEL.ack, custom_id: buttonId('ack', alert.id) },
         resolve,
-        { type: 2, style: BUTTON.secondary, label: 'Mute 1h', custom_id: buttonId('mute', alert.id) },
+        { type: 2, style: BUTTON.secondary, label: BUTTON_LABEL.mute, custom_id: buttonId('mute', alert.id) },
       ],
     },
   ];
