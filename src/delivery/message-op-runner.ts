@@ -1,0 +1,298 @@
+import { BotRestError } from '../discord/bot-rest.js';
+import { DISCORD_ERROR } from '../discord/limits.js';
+import { severityRank } from '../domain/alert.js';
+import { scrubSecrets } from '../log.js';
+import { WebhookBucket } from './budget.js';
+import type { LaneDeps } from './lane.js';
+import type { ReadyOp } from './message-ops.js';
+import type { AttemptRecord } from './outbox.js';
+import type { WebhookPool } from './pool.js';
+import { renderAlertCard, renderMessage, type StatefulAlert } from './render.js';
+import { retryDelayMs } from './retry.js';
+import { discordErrorCode, type TransportResult } from './transport.js';
+
+/** How many ready message operations one pass looks at to find one whose webhook may send now. */
+const OP_SCAN = 20;
+
+/** What an edit needs of a webhook: its own bucket and the one-request-at-a-time flag (pool members have both). */
+interface WebhookSlot {
+  bucket: WebhookBucket;
+  busy: boolean;
+}
+
+/** What the runner needs of its channel's lane: the pool (whose members' buckets it shares) and its timer. */
+export interface LaneHooks {
+  readonly pool: WebhookPool;
+  schedule(at: number): void;
+  pump(): void;
+  /** Deliveries were queued for this channel (a card reposted after its webhook was gone). */
+  enqueued(count: number): void;
+}
+
+/**
+ * The half of a channel's lane that edits and deletes messages already posted (message_ops rows): acks,
+ * resolves and retractions. Edits go through the webhook that posted the message (only it may edit),
+ * within that webhook's own bucket; when the webhook is gone, the bot deletes the message and the card
+ * is posted again. The lane calls `sendOne` before each new post: a person is waiting to see their action.
+ */
+export class MessageOpRunner {
+  /** Edits and deletes in flight (operation ids): at shutdown they stay leased and run again at restart. */
+  private readonly inFlight = new Map<Promise<void>, number>();
+  /** Buckets of webhooks out of the pool (retired, quarantined) that still edit their own messages. */
+  private readonly outOfPool = new Map<number, WebhookSlot>();
+  private botBusy = false;
+  /**
+   * When to look at message_ops again: 0 now, Infinity when none is pending (a new one comes with
+   * `changed`). Saves the delivery hot path a query per send on channels nobody acts on.
+   */
+  private checkAt = 0;
+
+  constructor(
+    private readonly channelId: number,
+    private readonly deps: LaneDeps,
+    private readonly lane: LaneHooks,
+  ) {}
+
+  /** Requests in flight, for a bounded wait at shutdown. */
+  pending(): Promise<void>[] {
+    return [...this.inFlight.keys()];
+  }
+
+  /**
+   * Starts one edit or delete if one is ready and its webhook may send now; false when none can go
+   * (a timer is set for the earliest moment one could). Edits go through the webhook that posted the
+   * message, within that webhook's own bucket; they take no slot of the channel's create cap.
+   */
+  sendOne(): boolean {
+    const now = Date.now();
+    if (now < this.checkAt) {
+      // A timer can fire a millisecond before Date.now() reaches its time: keep one set, or the lane stalls.
+      if (this.checkAt !== Infinity) this.lane.schedule(this.checkAt);
+      return false;
+    }
+    const { ops } = this.deps;
+    const ready = ops.ready(this.channelId, now, OP_SCAN);
+    if (ready.length === 0) {
+      const next = ops.nextAvailableAt(this.channelId);
+      // Leased ones are not counted: their settling calls `changed`.
+      this.checkAt = next ?? Infinity;
+      if (next !== null) this.lane.schedule(next);
+      return false;
+    }
+    let wakeAt = Infinity;
+    for (const op of ready) {
+      if (op.via === 'bot') {
+        if (this.botBusy) continue;
+        this.startBotOp(op, now);
+        return true;
+      }
+      if (!op.webhook || op.webhook.gone) {
+        // Known dead: no request to a deleted webhook (Discord restricts clients that hammer them).
+        this.fallback(op, now, `webhook ${op.webhook?.id ?? '(deleted from Herald)'} that posted message ${op.discordMessageId} no longer exists`);
+        return true;
+      }
+      const slot = this.slotFor(op.webhook.id);
+      if (slot.busy) continue; // its request in flight wakes the lane when done
+      // Like a P2/P3 send, an edit leaves the bucket's last request of the window to a page.
+      if (!slot.bucket.canSend(now, true)) {
+        wakeAt = Math.min(wakeAt, slot.bucket.nextSendAt(now, true));
+        continue;
+      }
+      this.startWebhookOp(op, op.webhook, slot, now);
+      return true;
+    }
+    if (wakeAt < Infinity) this.lane.schedule(Math.max(wakeAt, now + 1));
+    return false;
+  }
+
+  /** A message operation was queued or changed state: look at the queue again on the next pump. */
+  changed(): void {
+    this.checkAt = 0;
+  }
+
+  private slotFor(webhookId: number): WebhookSlot {
+    const member = this.lane.pool.get(webhookId);
+    if (member) return member;
+    let slot = this.outOfPool.get(webhookId);
+    if (!slot) {
+      slot = { bucket: new WebhookBucket(), busy: false };
+      this.outOfPool.set(webhookId, slot);
+    }
+    return slot;
+  }
+
+  /** The message as it should look now: its alerts' current state; undefined when it should be deleted. */
+  private renderEdit(alerts: StatefulAlert[], owner: 'app' | 'external'): Record<string, unknown> | undefined {
+    const visible = alerts.filter((a) => !(a.retractedAt && a.retractMode === 'delete'));
+    if (visible.length === 0) return undefined;
+    const username = this.deps.config.username;
+    // Only a message that held one alert had (and may have) buttons.
+    const message = alerts.length === 1 ? renderAlertCard(visible[0]!, { username, buttons: owner === 'app' }) : renderMessage(visible.slice(0, 10), { username });
+    const { embeds, allowed_mentions, components } = message;
+    return { embeds, allowed_mentions, ...(components ? { components } : {}) };
+  }
+
+  private startWebhookOp(op: ReadyOp, webhook: NonNullable<ReadyOp['webhook']>, slot: WebhookSlot, now: number): void {
+    const { ops, transport, config } = this.deps;
+    const body = this.renderEdit(ops.alertsOf(op.discordMessageId), webhook.owner);
+    ops.lease(op.id, now + config.requestTimeoutMs + 30_000);
+    slot.busy = true;
+    slot.bucket.begin();
+    const request = body === undefined ? transport.deleteMessage(webhook, op.discordMessageId) : transport.editMessage(webhook, op.discordMessageId, body);
+    const done = request
+      .then((result) => this.settleOp(op, webhook.id, slot, result, body === undefined ? 'deleted' : 'edited'))
+      .catch((err) => this.deps.log.error({ err, channelId: this.channelId, op: op.id }, 'settling a message edit failed; its lease is recovered at restart'))
+      .finally(() => {
+        slot.busy = false;
+        this.inFlight.delete(done);
+        this.changed();
+        this.lane.pump();
+      });
+    this.inFlight.set(done, op.id);
+  }
+
+  /** Decides what Discord's answer to an edit or delete means for the operation and the webhook. */
+  private settleOp(op: ReadyOp, webhookId: number, slot: WebhookSlot, result: TransportResult, done: 'edited' | 'deleted'): void {
+    const now = Date.now();
+    const { ops, store, log } = this.deps;
+    const attempt: AttemptRecord = {
+      deliveryIds: [op.deliveryId],
+      webhookId,
+      at: now,
+      status: result.kind === 'network' ? null : result.status,
+      latencyMs: result.latencyMs,
+      outcome: done,
+    };
+    if (result.kind === 'ok') {
+      slot.bucket.end(now, result.rate);
+      ops.done(op.id, done, now, attempt);
+      return;
+    }
+    if (result.kind === 'network') {
+      slot.bucket.end(now, {});
+      this.retryOp(op, now, { ...attempt, outcome: result.timedOut ? 'timeout' : 'network', error: result.error }, result.error);
+      return;
+    }
+    slot.bucket.end(now, result.rate);
+    const status = result.status;
+    const discordError = scrubSecrets(result.body);
+    if (status === 429) {
+      const scope = result.rate.scope ?? 'user';
+      const waitMs = result.rate.retryAfterMs ?? 1000;
+      this.deps.metrics.rateLimited.inc({ scope });
+      // The bucket now waits as told; the operation itself is not at fault.
+      ops.retry(op.id, { availableAt: now + waitMs, countAttempt: false, attempt: { ...attempt, outcome: 'rate_limited', rateLimitScope: scope } });
+      this.lane.schedule(now + waitMs);
+      return;
+    }
+    const code = discordErrorCode(result.body);
+    if (status === 404 && code === DISCORD_ERROR.unknownMessage) {
+      // Someone deleted the message already: nothing left to edit.
+      ops.done(op.id, 'unknown_message', now, { ...attempt, outcome: 'unknown_message', error: discordError });
+      return;
+    }
+    if (status === 404 || status === 401 || status === 403) {
+      const reason = `Discord answered ${status} for webhook ${webhookId}: ${discordError.slice(0, 200)}`;
+      store.quarantine(webhookId, this.channelId, reason, now, status !== 403);
+      this.lane.pool.remove(webhookId);
+      log.error({ channelId: this.channelId, webhookId, status }, 'webhook gone while editing a message; falling back to the bot');
+      this.fallback(op, now, reason, { ...attempt, outcome: 'webhook_gone', error: discordError });
+      return;
+    }
+    if (status >= 500) {
+      this.retryOp(op, now, { ...attempt, outcome: 'server_error', error: discordError }, `Discord answered ${status}`);
+      return;
+    }
+    this.deadOp(op, `Discord refused to ${done === 'deleted' ? 'delete' : 'edit'} message ${op.discordMessageId} (${status})`, discordError, now, {
+      ...attempt,
+      outcome: 'rejected',
+      error: discordError,
+    });
+  }
+
+  /**
+   * The webhook that posted the message is gone, so nothing can edit it: the bot deletes it (and the
+   * card is posted again, as a new delivery, unless its alerts were retracted). Without a bot, a dead letter.
+   */
+  private fallback(op: ReadyOp, now: number, reason: string, attempt?: AttemptRecord): void {
+    if (this.deps.bot) {
+      this.deps.ops.toBot(op.id, now, reason, attempt);
+      return;
+    }
+    this.deadOp(op, `${reason}; no bot is configured (DISCORD_TOKEN), so Herald cannot delete or repost the message`, null, now, attempt);
+  }
+
+  private startBotOp(op: ReadyOp, now: number): void {
+    const { ops, bot, config } = this.deps;
+    if (!bot) {
+      // Queued while a bot was configured, and there is none now.
+      this.deadOp(op, `webhook of message ${op.discordMessageId} is gone and no bot is configured (DISCORD_TOKEN) to delete or repost it`, null, now);
+      return;
+    }
+    ops.lease(op.id, now + config.requestTimeoutMs + 30_000);
+    this.botBusy = true;
+    const started = performance.now();
+    const attempt = (outcome: string, status: number | null, error?: string): AttemptRecord => ({
+      deliveryIds: [op.deliveryId],
+      webhookId: null,
+      at: Date.now(),
+      status,
+      latencyMs: Math.round(performance.now() - started),
+      outcome,
+      error: error ?? null,
+    });
+    const done = bot
+      .deleteChannelMessage(op.discordChannelId, op.discordMessageId)
+      .then(
+        () => this.afterBotDelete(op, attempt('deleted_by_bot', 204)),
+        (err: unknown) => {
+          const e = err instanceof BotRestError ? err : new BotRestError(502, String(err), null, null, null);
+          const t = Date.now();
+          if (e.discordCode === DISCORD_ERROR.unknownMessage || e.discordStatus === 404) {
+            ops.done(op.id, 'unknown_message', t, attempt('unknown_message', 404, e.message));
+          } else if (e.rateLimited) {
+            ops.retry(op.id, { availableAt: t + e.retryAfterMs!, countAttempt: false, attempt: attempt('rate_limited', 429) });
+            this.lane.schedule(t + e.retryAfterMs!);
+          } else {
+            this.retryOp(op, t, attempt('bot_failed', e.discordStatus, e.message), e.message);
+          }
+        },
+      )
+      .catch((err) => this.deps.log.error({ err, channelId: this.channelId, op: op.id }, 'settling a bot delete failed; its lease is recovered at restart'))
+      .finally(() => {
+        this.botBusy = false;
+        this.inFlight.delete(done);
+        this.changed();
+        this.lane.pump();
+      });
+    this.inFlight.set(done, op.id);
+  }
+
+  /** The bot deleted the message: its alerts that are still shown get posted again through the current pool. */
+  private afterBotDelete(op: ReadyOp, attempt: AttemptRecord): void {
+    const now = Date.now();
+    const { ops, outbox } = this.deps;
+    const again = ops.alertsOf(op.discordMessageId).filter((a) => !a.retractedAt);
+    ops.done(op.id, again.length ? 'reposted' : 'deleted_by_bot', now, attempt, () => {
+      for (const a of again) outbox.enqueue(a.id, this.channelId, severityRank(a.severity), now);
+    });
+    if (again.length) this.lane.enqueued(again.length);
+  }
+
+  private retryOp(op: ReadyOp, now: number, attempt: AttemptRecord, error: string): void {
+    const { maxAttempts, maxAgeMs, retryBaseMs } = this.deps.config;
+    if (op.attempts + 1 >= maxAttempts || now - op.createdAt >= maxAgeMs) {
+      this.deadOp(op, `gave up on ${op.via === 'bot' ? 'deleting' : 'editing'} message ${op.discordMessageId} after ${op.attempts + 1} attempts: ${error}`, null, now, attempt);
+      return;
+    }
+    const delay = retryDelayMs(op.attempts, retryBaseMs);
+    this.deps.ops.retry(op.id, { availableAt: now + delay, countAttempt: true, error, attempt });
+    this.lane.schedule(now + delay);
+  }
+
+  private deadOp(op: ReadyOp, reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): void {
+    this.deps.ops.dead(op.id, op.deliveryId, reason, discordError, now, attempt);
+    this.deps.metrics.deadLetters.inc({ reason: 'message_op' });
+    this.deps.log.error({ channelId: this.channelId, op: op.id, reason }, 'message edit dead-lettered');
+  }
+}
