@@ -9,8 +9,40 @@ export const sources = sqliteTable('sources', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   name: text('name').notNull().unique(),
   tokenHash: text('token_hash').notNull().unique(),
+  /** The payload format the hook expects from this sender when the request has no `?format=` (null: native). */
+  format: text('format', { enum: ['native', 'alertmanager', 'pagerduty', 'jobs', 'pipeline', 'jobstatus'] }),
   createdAt: createdAt(),
 });
+
+/**
+ * Standard Webhooks signing secrets of a source (`whsec_<base64>`), several at once for key rotation.
+ * HMAC verification needs the secret itself, so it is stored as given (like a Discord webhook token):
+ * shown once when created, never returned or logged again (listed by id and a 4-character hint).
+ */
+export const sourceSecrets = sqliteTable(
+  'source_secrets',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    sourceId: integer('source_id').notNull().references(() => sources.id, { onDelete: 'cascade' }),
+    secret: text('secret').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('source_secrets_source').on(t.sourceId)],
+);
+
+/**
+ * `webhook-id`s of signed requests already taken, so a replay is refused. Kept until `expiresAt`
+ * (the message's timestamp plus the tolerance): after that the timestamp check refuses it anyway.
+ */
+export const seenWebhookIds = sqliteTable(
+  'seen_webhook_ids',
+  {
+    sourceId: integer('source_id').notNull(),
+    messageId: text('message_id').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.messageId] }), index('seen_webhook_ids_expires').on(t.expiresAt)],
+);
 
 /** A Discord channel that alerts are routed to; `isDefault` catches alerts no route matches. */
 export const channels = sqliteTable('channels', {
