@@ -73,7 +73,7 @@ export function registerSourceRoutes(app: AdminApp, herald: Herald): void {
         ...admin,
         summary: 'Add a Standard Webhooks signing secret (generated unless given); from then on the source must sign its requests',
         params: idParams,
-        body: secretInput.default({}),
+        body: z.preprocess((b) => b ?? {}, secretInput),
         response: { 201: createdSecret, ...errorsWith404, 409: errorBody },
       },
     },
