@@ -297,3 +297,48 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.sourceId, t.key] })],
 );
+
+/**
+ * Outbound targets beyond Discord, per route: a Slack-compatible incoming webhook (`{"text": …}`) or a
+ * generic JSON webhook signed with Standard Webhooks headers (`secret`, `whsec_…`). `url` is a
+ * credential (Slack's carries its token): never logged or returned unmasked.
+ */
+export const outboundTargets = sqliteTable(
+  'outbound_targets',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    routeId: integer('route_id').notNull().references(() => routes.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['slack', 'webhook'] }).notNull(),
+    url: text('url').notNull(),
+    secret: text('secret'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('outbound_targets_route').on(t.routeId)],
+);
+
+/**
+ * The outbox of outbound targets: one row per (alert event, target), a row before it is a request, with
+ * a lease, retries with the same backoff as Discord deliveries, and `dead` as its dead letter.
+ * `event`: what the message says (alert.firing, alert.resolved, alert.acknowledged).
+ */
+export const outboundDeliveries = sqliteTable(
+  'outbound_deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    targetId: integer('target_id').notNull().references(() => outboundTargets.id, { onDelete: 'cascade' }),
+    alertId: integer('alert_id').notNull().references(() => alerts.id, { onDelete: 'cascade' }),
+    event: text('event', { enum: ['alert.firing', 'alert.resolved', 'alert.acknowledged'] }).notNull(),
+    state: text('state', { enum: ['pending', 'leased', 'sent', 'dead'] }).notNull().default('pending'),
+    availableAt: integer('available_at').notNull(),
+    leaseUntil: integer('lease_until'),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    sentAt: integer('sent_at'),
+    /** When it was given up on (its dead letter), and when an admin replayed it. */
+    deadAt: integer('dead_at'),
+    replayedAt: integer('replayed_at'),
+  },
+  (t) => [index('outbound_deliveries_queue').on(t.state, t.availableAt), index('outbound_deliveries_alert').on(t.alertId)],
+);

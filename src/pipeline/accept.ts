@@ -39,6 +39,8 @@ export class Acceptor {
   private readonly insertAlert;
   private readonly findKey;
   private readonly saveKey;
+  /** Called inside the ingest transaction for each alert row inserted (outbound targets enqueue there). */
+  afterInsert: ((alertId: number, planned: PlannedAlert) => void) | undefined;
 
   constructor(
     private readonly db: Db,
@@ -165,6 +167,7 @@ export class Acceptor {
         mutedBy: a.mutedBy,
       })!;
       ids.push(row.id);
+      this.afterInsert?.(row.id, a);
       if (a.unrouted) this.metrics.unrouted.inc();
       for (const channelId of a.channels) {
         this.outbox.enqueue(row.id, channelId, severityRank(i.severity), a.receivedAt);
