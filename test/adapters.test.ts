@@ -165,6 +165,18 @@ describe('job-scheduler hooks', () => {
     expect(newest('job:nightly-export')).toMatchObject({ status: 'resolved' });
   });
 
+  it('takes the event from ?event= when the payload is fixed (one URL per hook); the body wins when it names one', async () => {
+    const { event: _drop, ...payload } = { ...fixture('jobs-on-retries-exhausted'), name: 'url-hooked' };
+    const res = await post(payload, 'jobs&event=on_retries_exhausted');
+    expect(res.status).toBe(202);
+    expect(row(res.body.ids[0])).toMatchObject({ severity: 'P1', dedup_key: 'job:url-hooked' });
+    const withBody = await post({ ...payload, event: 'on_error' }, 'jobs&event=on_retries_exhausted');
+    expect(row(withBody.body.ids[0]).severity).toBe('P2');
+    const missing = await post(payload, 'jobs');
+    expect(missing.status).toBe(400);
+    expect(missing.body.problems.map((p: { path: string }) => p.path)).toContain('event');
+  });
+
   it('on_success with no open alert for the job stores nothing', async () => {
     const before = countAlerts();
     const body = { ...fixture('jobs-on-success'), name: 'always-fine' };

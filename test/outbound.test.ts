@@ -152,6 +152,29 @@ describe('outbound targets per route', () => {
     expect(got('/muted')).toHaveLength(0);
   });
 
+  it('a follow-up (resolved) goes to the targets that had the firing message', async () => {
+    await target('svc-follow', 'webhook', '/follow');
+    const res = await stack.post(token, alert(9, { service: 'svc-follow' }));
+    await waitFor('firing', () => got('/follow').length === 1, 5000);
+    const h = stack.herald;
+    const n = h.db.transaction(() => h.outboundTargets.enqueueFollowUp(res.body.ids[0], 'alert.resolved', Date.now()));
+    expect(n).toBe(1);
+    await waitFor('resolved', () => got('/follow').length === 2, 5000);
+    expect(JSON.parse(got('/follow')[1]!.raw.toString()).type).toBe('alert.resolved');
+  });
+
+  it('a delivery whose lease ran out (a crash mid-send) is sent again', async () => {
+    await target('svc-lease', 'slack', '/lease');
+    const route = stack.herald.db.$client.prepare("select id from outbound_targets where url like '%/lease'").get() as { id: number };
+    const alertId = (await stack.post(token, alert(10, { service: 'svc-lease' }))).body.ids[0];
+    await waitFor('first send', () => got('/lease').length === 1, 5000);
+    // As if Herald had died after claiming it: leased, with a lease in the past.
+    stack.herald.db.$client.prepare("update outbound_deliveries set state = 'leased', lease_until = ? where target_id = ?").run(Date.now() - 1, route.id);
+    stack.herald.outbound.wake();
+    await waitFor('sent again', () => got('/lease').length === 2, 5000);
+    await waitFor('sent', async () => (await deliveries(`alert_id=${alertId}`))[0]?.state === 'sent', 5000);
+  });
+
   it('404 for a target on an unknown route; 400 for a bad URL or kind', async () => {
     expect((await stack.admin('POST', '/v1/admin/routes/999999/outbound', { kind: 'slack', url: `${base}/x` })).status).toBe(404);
     const bad = await stack.admin('POST', '/v1/admin/routes/999999/outbound', { kind: 'teams', url: 'ftp://x' });

@@ -29,6 +29,12 @@ const query = z.object({
     .enum(FORMATS)
     .optional()
     .describe("The body's format; default: the source's configured format, else native"),
+  event: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('For formats with an `event` field (jobs, pipeline, jobstatus) whose sender cannot put it in the body: e.g. one hook URL per job-scheduler hook, `?format=jobs&event=on_error`'),
 });
 
 /**
@@ -100,9 +106,11 @@ export function registerHook(app: App, herald: Herald): void {
     async (req, reply) => {
       const sourceId = req.sourceId!;
       const settings = herald.sourceAuth.settings(sourceId);
-      const format: Format = (req.query as z.output<typeof query>).format ?? settings?.format ?? 'native';
+      const q = req.query as z.output<typeof query>;
+      const format: Format = q.format ?? settings?.format ?? 'native';
       try {
-        const converted = convertBody(format, req.body);
+        const body = withEvent(req.body, format, q.event);
+        const converted = convertBody(format, body);
         if (!converted.ok) return reply.code(400).send({ error: 'invalid_request', problems: converted.problems });
         const c = converted.conversion;
         const ignored = [...c.ignored];
@@ -137,6 +145,13 @@ export function registerHook(app: App, herald: Herald): void {
       }
     },
   );
+}
+
+/** `?event=` fills the body's `event` when the body has none (the body wins when it names one). */
+function withEvent(body: unknown, format: Format, event: string | undefined): unknown {
+  if (event === undefined || (format !== 'jobs' && format !== 'pipeline' && format !== 'jobstatus')) return body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || 'event' in body) return body;
+  return { event, ...body };
 }
 
 declare module 'fastify' {

@@ -5,9 +5,9 @@ import { fields, fitLabels, nativeAlert } from './common.js';
 const id = z.union([z.string(), z.number()]);
 
 /**
- * A job scheduler's event hooks. The hook that fired is named by `event` (Herald's own field: the
- * scheduler's payload does not carry it, so configure each hook's body or URL to add it, e.g.
- * `?format=jobs` with `"event": "on_error"` in the body).
+ * A job scheduler's event hooks. The hook that fired is named by `event`: Herald's own field, since the
+ * scheduler's payload does not carry it. Put it in the body, or, when the payload is fixed, in each hook's
+ * URL: `POST /v1/alerts?format=jobs&event=on_error` (the hook fills `event` from `?event=`).
  */
 export const jobsPayload = z.object({
   event: z.enum(['on_success', 'on_error', 'on_retries_exhausted'], { error: 'event must be on_success, on_error or on_retries_exhausted' }),

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { severityOf } from './common.js';
+import { fields, fitLabels, nativeAlert, severityOf } from './common.js';
 import { conversion, type Adapter } from './types.js';
-import { fields, fitLabels, nativeAlert } from './common.js';
 
 const id = z.union([z.string().min(1).max(200), z.number()]);
 const data = <T extends z.ZodRawShape>(shape: T) => z.object(shape);
