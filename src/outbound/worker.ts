@@ -7,7 +7,8 @@ import { retryDelayMs } from '../delivery/retry.js';
 import { signedHeaders } from '../ingest/signatures.js';
 import { slackBody, webhookBody, type OutboundEvent } from './render.js';
 
-const BATCH = 8;
+/** Sends in flight at once, over all targets. */
+const MAX_IN_FLIGHT = 16;
 const POLL_MS = 500;
 /** Answers that will not get better by retrying: the target is wrong or refuses this message. */
 const PERMANENT = new Set([400, 401, 403, 404, 405, 410, 413, 422]);
@@ -32,8 +33,7 @@ type Outcome = { ok: true; status: number } | { ok: false; status: number | null
  */
 export class OutboundWorker {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly inFlight = new Set<Promise<void>>();
   private stopped = true;
   private closed = false;
   private readonly claim;
@@ -69,22 +69,25 @@ export class OutboundWorker {
     this.wake();
   }
 
-  /** Runs a pass now (or right after the one in progress). */
+  /**
+   * Claims as many due rows as there are free slots and sends them; each finished send frees its slot
+   * and claims again. No pass waits for a whole batch, so one slow target does not hold up the others.
+   */
   wake(): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((err) => this.log.error({ err }, 'outbound pass failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
+    const free = MAX_IN_FLIGHT - this.inFlight.size;
+    if (free <= 0) return;
+    const now = Date.now();
+    const rows = this.claim.all({ now, leaseUntil: now + this.config.requestTimeoutMs * 2 + 1000, limit: free }) as Claimed[];
+    for (const r of rows) {
+      const p: Promise<void> = this.deliver(r)
+        .catch((err) => this.log.error({ err, outboundDelivery: r.id }, 'outbound send failed'))
+        .finally(() => {
+          this.inFlight.delete(p);
           this.wake();
-        }
-      });
+        });
+      this.inFlight.add(p);
+    }
   }
 
   /** Stops claiming; waits for sends in flight (each is bounded by the request timeout). */
@@ -92,16 +95,7 @@ export class OutboundWorker {
     this.closed = true;
     this.stopped = true;
     clearInterval(this.timer);
-    await this.running;
-  }
-
-  private async drain(): Promise<void> {
-    while (!this.stopped) {
-      const now = Date.now();
-      const rows = this.claim.all({ now, leaseUntil: now + this.config.requestTimeoutMs * 2 + 1000, limit: BATCH }) as Claimed[];
-      if (rows.length === 0) return;
-      await Promise.all(rows.map((r) => this.deliver(r)));
-    }
+    while (this.inFlight.size) await Promise.all([...this.inFlight]);
   }
 
   private async deliver(r: Claimed): Promise<void> {
