@@ -175,6 +175,15 @@ describe('outbound targets per route', () => {
     await waitFor('sent', async () => (await deliveries(`alert_id=${alertId}`))[0]?.state === 'sent', 5000);
   });
 
+  it('deleting the route removes its targets; ingest goes on', async () => {
+    const route = await stack.admin('POST', '/v1/admin/routes', { channel_id: channelId, service: 'svc-deleted' });
+    const t = await stack.admin('POST', `/v1/admin/routes/${route.body.id}/outbound`, { kind: 'slack', url: `${base}/deleted` });
+    expect((await stack.admin('DELETE', `/v1/admin/routes/${route.body.id}`)).status).toBe(204);
+    expect((await stack.admin('GET', '/v1/admin/outbound')).body.map((x: { id: number }) => x.id)).not.toContain(t.body.id);
+    expect((await stack.post(token, alert(11, { service: 'svc-deleted' }))).status).toBe(202);
+    expect((await stack.admin('DELETE', `/v1/admin/outbound/${t.body.id}`)).status).toBe(404);
+  });
+
   it('404 for a target on an unknown route; 400 for a bad URL or kind', async () => {
     expect((await stack.admin('POST', '/v1/admin/routes/999999/outbound', { kind: 'slack', url: `${base}/x` })).status).toBe(404);
     const bad = await stack.admin('POST', '/v1/admin/routes/999999/outbound', { kind: 'teams', url: 'ftp://x' });

@@ -17,10 +17,12 @@ export class OutboundTargets {
   onEnqueued: () => void = () => {};
 
   constructor(private readonly db: Db) {
-    this.insert = db
-      .insert(outboundDeliveries)
-      .values({ targetId: p('targetId'), alertId: p('alertId'), event: p('event'), availableAt: p('now'), createdAt: p('now') })
-      .prepare();
+    // Guarded by the target's existence: a cache a moment stale must never fail an ingest transaction.
+    const insert = db.$client.prepare(
+      `insert into outbound_deliveries (target_id, alert_id, event, available_at, created_at)
+       select @targetId, @alertId, @event, @now, @now where exists (select 1 from outbound_targets where id = @targetId)`,
+    );
+    this.insert = { run: (v: { targetId: number; alertId: number; event: OutboundEvent; now: number }) => insert.run(v) };
     this.priorTargets = db
       .selectDistinct({ targetId: outboundDeliveries.targetId })
       .from(outboundDeliveries)
