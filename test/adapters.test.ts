@@ -250,6 +250,11 @@ describe('choosing the format', () => {
     expect((await stack.admin('PATCH', `/v1/admin/sources/${created.body.id}`, { format: 'nagios' })).status).toBe(400);
   });
 
+  it('takes application/json with a charset parameter', async () => {
+    const res = await request(fixture('pagerduty-trigger'), 'pagerduty', token, { 'content-type': 'application/json; charset=utf-8' });
+    expect(res.status).toBe(202);
+  });
+
   it('400 for an unknown ?format=', async () => {
     const res = await post(alert(1), 'nagios');
     expect(res.status).toBe(400);

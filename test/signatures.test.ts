@@ -116,6 +116,21 @@ describe('signed sources on POST /v1/alerts', () => {
     }
   });
 
+  it('a webhook-id is given back when storing fails (503), so the sender\'s retry is taken', async () => {
+    const b = body(6);
+    const headers = signedHeaders([secret], msgId(), b);
+    const acceptor = stack.herald.acceptor;
+    const submit = acceptor.submit;
+    acceptor.submit = () => Promise.reject(new Error('disk I/O error'));
+    try {
+      expect((await send(b, headers)).status).toBe(503);
+    } finally {
+      acceptor.submit = submit;
+    }
+    expect((await send(b, headers)).status).toBe(202);
+    expect((await send(b, headers)).status).toBe(409);
+  });
+
   it('the same webhook-id from another source is not a replay', async () => {
     const other = await stack.admin('POST', '/v1/admin/sources', { name: 'signed-2' });
     const s2 = (await stack.admin('POST', `/v1/admin/sources/${other.body.id}/secrets`)).body.secret as string;
