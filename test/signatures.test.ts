@@ -129,6 +129,11 @@ describe('signed sources on POST /v1/alerts', () => {
     }
     expect((await send(b, headers)).status).toBe(202);
     expect((await send(b, headers)).status).toBe(409);
+    // An invalid body stores nothing either: the same message is judged again, not refused as a replay.
+    const bad = JSON.stringify({ service: 'x' });
+    const h2 = signedHeaders([secret], msgId(), bad);
+    expect((await send(bad, h2)).status).toBe(400);
+    expect((await send(bad, h2)).status).toBe(400);
   });
 
   it('the same webhook-id from another source is not a replay', async () => {

@@ -108,10 +108,19 @@ export function registerHook(app: App, herald: Herald): void {
       const settings = herald.sourceAuth.settings(sourceId);
       const q = req.query as z.output<typeof query>;
       const format: Format = q.format ?? settings?.format ?? 'native';
+      // A signed message's id is given back when nothing came of it (invalid, or storing failed), so the
+      // sender's retry is judged on its merits rather than refused as a replay.
+      const giveBack = () => {
+        if (req.webhookId !== undefined) replay.release(sourceId, req.webhookId);
+      };
+      let stored = false;
       try {
         const body = withEvent(req.body, format, q.event);
         const converted = convertBody(format, body);
-        if (!converted.ok) return reply.code(400).send({ error: 'invalid_request', problems: converted.problems });
+        if (!converted.ok) {
+          giveBack();
+          return reply.code(400).send({ error: 'invalid_request', problems: converted.problems });
+        }
         const c = converted.conversion;
         const ignored = [...c.ignored];
         const inputs = c.alerts.filter((a) => {
@@ -120,6 +129,7 @@ export function registerHook(app: App, herald: Herald): void {
           return false;
         }).map((a) => a.input);
         const result = inputs.length ? await herald.acceptor.submit(sourceId, inputs, req.headers['idempotency-key']) : { ids: [], replayed: false };
+        stored = true;
         if (result.replayed) reply.header('idempotent-replayed', 'true');
         const acknowledged: number[] = [];
         const by: Actor = { kind: 'system', name: settings?.name ?? `source ${sourceId}` };
@@ -139,8 +149,7 @@ export function registerHook(app: App, herald: Herald): void {
         }
         return reply.code(202).send({ ids: result.ids, ...(acknowledged.length ? { acknowledged } : {}), ...(ignored.length ? { ignored } : {}) });
       } catch (err) {
-        // Nothing was stored: the sender's retry with the same webhook-id must not be refused as a replay.
-        if (req.webhookId !== undefined) replay.release(sourceId, req.webhookId);
+        if (!stored) giveBack();
         throw err;
       }
     },
