@@ -81,6 +81,7 @@ const envSchema = z.object({
     .default('Herald')
     .refine((v) => v.length >= 1 && v.length <= 80, 'HERALD_USERNAME must be 1 to 80 characters')
     .refine((v) => !/discord|clyde/i.test(v), 'HERALD_USERNAME may not contain "discord" or "clyde" (Discord rejects it)'),
+  HERALD_ESCALATION_POLL_MS: int('HERALD_ESCALATION_POLL_MS', 5000, 10, 600_000),
   HERALD_EMULATOR_PORT: int('HERALD_EMULATOR_PORT', 8081, 0, 65535),
   DISCORD_API_URL: z
     .string()
@@ -102,6 +103,8 @@ export interface Config {
   logLevel: string;
   bodyLimit: number;
   dbSync: 'full' | 'normal';
+  /** The longest the escalation runner sleeps: how soon an acknowledgement or resolve is noticed at the latest. */
+  escalationPollMs: number;
   discord: {
     /** Base such as https://discord.com/api (no version); requests go to `${apiUrl}/v10/...`. */
     apiUrl: string;
@@ -169,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       logLevel: e.HERALD_LOG_LEVEL,
       bodyLimit: e.HERALD_BODY_LIMIT,
       dbSync: e.HERALD_DB_SYNC,
+      escalationPollMs: e.HERALD_ESCALATION_POLL_MS,
       discord: {
         apiUrl,
         token,

@@ -9,6 +9,7 @@ import { DiscordTransport } from './delivery/transport.js';
 import { WebhookStore } from './delivery/webhook-store.js';
 import { SourceAuth } from './ingest/auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { EscalationRunner } from './escalation/runner.js';
 import { Acceptor, MuteTable, RouteTable, buildPipeline } from './pipeline/index.js';
 
 /** Herald's services, wired once; every entry point (HTTP hook, admin API, later the bot and cron) uses these. */
@@ -28,6 +29,8 @@ export interface Herald {
   acceptor: Acceptor;
   sourceAuth: SourceAuth;
   webhooks: WebhookStore;
+  /** Escalation chains' durable timers: armed at ingest, steps posted through the outbox. */
+  escalation: EscalationRunner;
   /** Stops delivery (bounded wait for requests in flight) and closes the database. */
   close(): Promise<void>;
 }
@@ -43,25 +46,36 @@ export function createHerald(config: Config, log: Logger): Herald {
   const scheduler = new Scheduler({ outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }) });
   const routes = new RouteTable(db);
   const mutes = new MuteTable(db);
+  const escalation = new EscalationRunner({
+    db,
+    outbox,
+    wake: (channelId, n) => scheduler.wake(channelId, n),
+    pollMs: config.escalationPollMs,
+    log: log.child({ component: 'escalation' }),
+  });
   const acceptor = new Acceptor(
     db,
     buildPipeline({ routes, mutes }),
     outbox,
     (counts) => {
       for (const [channelId, n] of counts) scheduler.wake(channelId, n);
+      escalation.afterCommit();
     },
     metrics,
     log.child({ component: 'ingest' }),
+    escalation,
   );
+  escalation.start();
   const sourceAuth = new SourceAuth(db);
 
   let closed = false;
   return {
-    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks,
+    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, escalation,
     async close() {
       if (closed) return;
       closed = true;
       acceptor.flush();
+      escalation.stop();
       await scheduler.stop(config.delivery.requestTimeoutMs + 1000);
       db.$client.close();
     },
