@@ -161,7 +161,12 @@ export function findChain(h: Pick<Herald, 'db'>, ref: string): number {
 
 /** Deletes a chain: its routes no longer arm it, and escalations running it stop (their history goes with them). */
 export function deleteChain(h: Deps, id: number): void {
-  const n = h.db.delete(escalationChains).where(eq(escalationChains.id, id)).run().changes;
+  const n = h.db.transaction((tx) => {
+    // Explicit: the migration drizzle-kit generates adds routes.escalation_chain_id with its reference
+    // but without ON DELETE SET NULL, so the routes are detached here.
+    tx.update(routes).set({ escalationChainId: null }).where(eq(routes.escalationChainId, id)).run();
+    return tx.delete(escalationChains).where(eq(escalationChains.id, id)).run().changes;
+  });
   if (!n) throw notFound('escalation chain', id);
   h.escalation.reload();
 }
@@ -218,7 +223,7 @@ export function listEscalations(h: Pick<Herald, 'db'>, f: { alertId?: number; ac
 
 const ms = (n: number) => (n % 60_000 === 0 ? `${n / 60_000}m` : n % 1000 === 0 ? `${n / 1000}s` : `${n}ms`);
 
-/** One line per step, for the bot: "1. after 5m: mention <@&role> in the alert's channels". */
+/** One line per step, for the bot: "1. after 5m: mention <@&role> in the alert's channels" (delays from the previous step). */
 export function describeChain(c: ChainView, channelName: (id: number) => string = (id) => `channel #${id}`): string {
   const head =
     `**${c.name}** (#${c.id}): runs ${c.repeats + 1} time${c.repeats ? 's' : ''}` +
@@ -227,7 +232,7 @@ export function describeChain(c: ChainView, channelName: (id: number) => string 
   const lines = c.steps.map((s, i) => {
     const where = s.channel_id !== null ? `in ${channelName(s.channel_id)}` : "in the alert's channels";
     const what = s.kind === 'channel' ? `post the alert ${where}` : `mention ${s.kind === 'role' ? `<@&${s.target}>` : `<@${s.target}>`} ${where}`;
-    return `${i + 1}. after ${ms(s.delay_ms)}: ${what}`;
+    return `${i + 1}. ${s.delay_ms === 0 ? 'at once' : `after ${ms(s.delay_ms)}`}: ${what}`;
   });
   return [head, ...(lines.length ? lines : ['(no steps yet: add one with /escalation add-step)'])].join('\n');
 }
