@@ -10,6 +10,7 @@ import { WebhookStore } from './delivery/webhook-store.js';
 import { SourceAuth } from './ingest/auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { EscalationRunner } from './escalation/runner.js';
+import { DigestJobs } from './jobs/digest.js';
 import { Acceptor, MuteTable, RouteTable, buildPipeline } from './pipeline/index.js';
 
 /** Herald's services, wired once; every entry point (HTTP hook, admin API, later the bot and cron) uses these. */
@@ -31,6 +32,8 @@ export interface Herald {
   webhooks: WebhookStore;
   /** Escalation chains' durable timers: armed at ingest, steps posted through the outbox. */
   escalation: EscalationRunner;
+  /** The daily digests' cron tasks: started by main.ts (`digests.start()`), rescheduled when settings change. */
+  digests: DigestJobs;
   /** Stops delivery (bounded wait for requests in flight) and closes the database. */
   close(): Promise<void>;
 }
@@ -66,18 +69,22 @@ export function createHerald(config: Config, log: Logger): Herald {
     escalation,
   );
   escalation.start();
+  // The jobs read Herald's services when they fire (after `herald` below is built).
+  const digests = new DigestJobs(() => herald, log.child({ component: 'digest' }));
   const sourceAuth = new SourceAuth(db);
 
   let closed = false;
-  return {
-    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, escalation,
+  const herald: Herald = {
+    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, escalation, digests,
     async close() {
       if (closed) return;
       closed = true;
       acceptor.flush();
       escalation.stop();
+      digests.stop();
       await scheduler.stop(config.delivery.requestTimeoutMs + 1000);
       db.$client.close();
     },
   };
+  return herald;
 }

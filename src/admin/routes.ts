@@ -3,6 +3,7 @@ import type { App } from '../ingest/server.js';
 import { registerAlertRoutes } from './alerts.js';
 import { registerChannelRoutes } from './channels.js';
 import { registerDeliveryRoutes } from './delivery.js';
+import { registerDigestRoutes } from './digest.js';
 import { registerEscalationRoutes } from './escalation.js';
 import { mapServiceErrors, typedAdmin } from './http.js';
 import { registerLifecycleRoutes } from './lifecycle.js';
@@ -26,5 +27,6 @@ export function registerAdminRoutes(app: App, herald: Herald): void {
     registerDeliveryRoutes(admin, herald);
     registerLifecycleRoutes(admin, herald);
     registerEscalationRoutes(admin, herald);
+    registerDigestRoutes(admin, herald);
   });
 }
