@@ -205,3 +205,15 @@ describe('/digest set|off|show|send', () => {
     expect((await run(s.admin_.id, sub('off'))).content).toMatch(/has no daily digest/);
   });
 });
+
+describe('digest configuration', () => {
+  it('refuses a bad default time or time zone with a plain sentence', async () => {
+    const { loadConfig } = await import('../src/config.js');
+    const r = loadConfig({ HERALD_DIGEST_TIME: '9am', HERALD_DIGEST_TIMEZONE: 'Europe/Atlantis', HERALD_ESCALATION_POLL_MS: '1' });
+    expect(r.ok).toBe(false);
+    const problems = r.ok ? '' : r.problems.join('\n');
+    expect(problems).toMatch(/HERALD_DIGEST_TIME must be a time as HH:MM/);
+    expect(problems).toMatch(/HERALD_DIGEST_TIMEZONE must be an IANA time zone/);
+    expect(problems).toMatch(/HERALD_ESCALATION_POLL_MS must be a whole number from 10 to 600000/);
+  });
+});
