@@ -217,3 +217,22 @@ describe('digest configuration', () => {
     expect(problems).toMatch(/HERALD_ESCALATION_POLL_MS must be a whole number from 10 to 600000/);
   });
 });
+
+describe('digest rendering', () => {
+  it('stays within Discord limits with hundreds of services, cutting whole lines and saying how many are left out', async () => {
+    const { embedLength, MESSAGE_LIMITS } = await import('../src/discord/limits.js');
+    const by_service = Array.from({ length: 300 }, (_, i) => ({ service: `service-${String(i).padStart(3, '0')}-${'x'.repeat(40)}`, severity: 'P2' as const, fired: i, acknowledged: 0, resolved: 0 }));
+    const noisiest = Array.from({ length: 5 }, (_, i) => ({ service: 's'.repeat(300), title: 't'.repeat(3000), count: 10 - i }));
+    const msg = renderDigest(
+      { from: 0, to: 86_400_000, channel_id: 1, totals: { fired: 1, acknowledged: 0, resolved: 0 }, by_service, mtta_ms: null, mttr_ms: null, noisiest, muted: 0, dead_letters: 0 },
+      { timezone: 'UTC', username: 'Herald', channelName: 'c'.repeat(300) },
+    );
+    const e = msg.embeds[0]!;
+    expect(e.title!.length).toBeLessThanOrEqual(MESSAGE_LIMITS.embedTitle);
+    for (const f of e.fields!) expect(f.value.length).toBeLessThanOrEqual(MESSAGE_LIMITS.fieldValue);
+    expect(embedLength(e)).toBeLessThanOrEqual(MESSAGE_LIMITS.embedsTotal);
+    expect(e.fields![0]!.value).toMatch(/\n…and \d+ more$/);
+    const shown = e.fields![0]!.value.split('\n').length - 1;
+    expect(e.fields![0]!.value).toMatch(new RegExp(`…and ${300 - shown} more$`));
+  });
+});
