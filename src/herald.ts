@@ -30,7 +30,7 @@ export interface Herald {
   acceptor: Acceptor;
   sourceAuth: SourceAuth;
   webhooks: WebhookStore;
-  /** Escalation chains' durable timers: armed at ingest, steps posted through the outbox. */
+  /** Escalation chains' durable timers: armed at ingest, steps posted through the outbox; started with the scheduler. */
   escalation: EscalationRunner;
   /** The daily digests' cron tasks: started by main.ts (`digests.start()`), rescheduled when settings change. */
   digests: DigestJobs;
@@ -46,7 +46,12 @@ export function createHerald(config: Config, log: Logger): Herald {
   const bot = config.discord.token ? new BotRest({ apiUrl: config.discord.apiUrl, token: config.discord.token, timeoutMs: config.delivery.requestTimeoutMs }) : undefined;
   const metrics = createMetrics({ queueDepth: () => outbox.depthByPriority(), breakers: () => webhooks.breakerCounts() });
   const transport = new DiscordTransport(config.discord.apiUrl, config.delivery.requestTimeoutMs);
-  const scheduler = new Scheduler({ outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }) });
+  const scheduler = new Scheduler({
+    outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
+    // Escalation steps queue deliveries: its timers run only once delivery has started (leases recovered),
+    // so a lane never claims a row that the start-up recovery would then hand out a second time.
+    onStarted: () => escalation.start(),
+  });
   const routes = new RouteTable(db);
   const mutes = new MuteTable(db);
   const escalation = new EscalationRunner({
@@ -68,7 +73,6 @@ export function createHerald(config: Config, log: Logger): Herald {
     log.child({ component: 'ingest' }),
     escalation,
   );
-  escalation.start();
   // The jobs read Herald's services when they fire (after `herald` below is built).
   const digests = new DigestJobs(() => herald, log.child({ component: 'digest' }));
   const sourceAuth = new SourceAuth(db);
