@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
-import { alerts, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../db/schema.js';
+import { alerts, channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../db/schema.js';
 import { severityRank } from '../domain/alert.js';
 import type { Outbox } from '../delivery/outbox.js';
 import { mentionOf } from './mention.js';
@@ -256,7 +256,9 @@ export class EscalationRunner {
         }
         return finish('chain exhausted');
       }
-      const targets = step.channelId !== null ? [step.channelId] : e.channelIds;
+      const wanted = step.channelId !== null ? [step.channelId] : e.channelIds;
+      // A channel deleted since the alert was routed is skipped (the run records how many got the step).
+      const targets = wanted.length ? tx.select({ id: channels.id }).from(channels).where(inArray(channels.id, wanted)).all().map((c) => c.id) : [];
       const mention = step.kind === 'channel' || step.target === null ? null : mentionOf(step.kind, step.target);
       const priority = severityRank(a.severity);
       for (const channelId of targets) {
