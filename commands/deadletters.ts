@@ -29,14 +29,14 @@ export const deadletters: CommandModule = {
     const rows = listDeadLetters(herald, { limit: 15, pending: !i.options.getBoolean('all') });
     if (rows.length === 0) return { content: 'No dead letters pending.', ephemeral: true };
     const lines = rows.map(
-      (d) => `• #${d.id} alert #${d.alert_id} ${d.severity} "${d.alert_title.slice(0, 60)}" → channel ${d.channel_id}: ${d.reason.slice(0, 120)}${d.replayed_at ? ' (replayed)' : ''}`,
+      (d) => `• #${d.id} ${d.alert_id === null ? 'digest' : `alert #${d.alert_id} ${d.severity} "${(d.alert_title ?? '').slice(0, 60)}"`} → channel ${d.channel_id}: ${d.reason.slice(0, 120)}${d.replayed_at ? ' (replayed)' : ''}`,
     );
     return { content: lines.join('\n').slice(0, 2000), ephemeral: true };
   },
   autocomplete(i, { herald }) {
     const typed = String(i.options.getFocused());
     return listDeadLetters(herald, { limit: 25, pending: true })
-      .map((d) => ({ name: `#${d.id} alert #${d.alert_id}: ${d.alert_title}`, value: d.id }))
+      .map((d) => ({ name: d.alert_id === null ? `#${d.id} digest` : `#${d.id} alert #${d.alert_id}: ${d.alert_title}`, value: d.id }))
       .filter((c) => c.name.toLowerCase().includes(typed.toLowerCase()));
   },
 };

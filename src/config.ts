@@ -81,6 +81,22 @@ const envSchema = z.object({
     .default('Herald')
     .refine((v) => v.length >= 1 && v.length <= 80, 'HERALD_USERNAME must be 1 to 80 characters')
     .refine((v) => !/discord|clyde/i.test(v), 'HERALD_USERNAME may not contain "discord" or "clyde" (Discord rejects it)'),
+  HERALD_DIGEST_TIME: z
+    .string()
+    .default('09:00')
+    .refine((v) => /^([01]\d|2[0-3]):[0-5]\d$/.test(v), 'HERALD_DIGEST_TIME must be a time as HH:MM (24 h), e.g. 09:00'),
+  HERALD_DIGEST_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine((v) => {
+      try {
+        new Intl.DateTimeFormat('en-GB', { timeZone: v });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'HERALD_DIGEST_TIMEZONE must be an IANA time zone, e.g. Europe/Paris or UTC'),
+  HERALD_ESCALATION_POLL_MS: int('HERALD_ESCALATION_POLL_MS', 5000, 10, 600_000),
   HERALD_EMULATOR_PORT: int('HERALD_EMULATOR_PORT', 8081, 0, 65535),
   DISCORD_API_URL: z
     .string()
@@ -102,6 +118,10 @@ export interface Config {
   logLevel: string;
   bodyLimit: number;
   dbSync: 'full' | 'normal';
+  /** The longest the escalation runner sleeps: how soon an acknowledgement or resolve is noticed at the latest. */
+  escalationPollMs: number;
+  /** Defaults for a channel's daily digest (each channel may set its own). */
+  digest: { time: string; timezone: string };
   discord: {
     /** Base such as https://discord.com/api (no version); requests go to `${apiUrl}/v10/...`. */
     apiUrl: string;
@@ -169,6 +189,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       logLevel: e.HERALD_LOG_LEVEL,
       bodyLimit: e.HERALD_BODY_LIMIT,
       dbSync: e.HERALD_DB_SYNC,
+      escalationPollMs: e.HERALD_ESCALATION_POLL_MS,
+      digest: { time: e.HERALD_DIGEST_TIME, timezone: e.HERALD_DIGEST_TIMEZONE },
       discord: {
         apiUrl,
         token,

@@ -9,6 +9,8 @@ import { DiscordTransport } from './delivery/transport.js';
 import { WebhookStore } from './delivery/webhook-store.js';
 import { SourceAuth } from './ingest/auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { EscalationRunner } from './escalation/runner.js';
+import { DigestJobs } from './jobs/digest.js';
 import { Acceptor, MuteTable, RouteTable, buildPipeline } from './pipeline/index.js';
 import { OutboundTargets } from './outbound/targets.js';
 import { OutboundWorker } from './outbound/worker.js';
@@ -33,6 +35,10 @@ export interface Herald {
   /** Outbound targets beyond Discord (Slack-compatible, signed generic webhooks) per route, and their sender. */
   outboundTargets: OutboundTargets;
   outbound: OutboundWorker;
+  /** Escalation chains' durable timers: armed at ingest, steps posted through the outbox; started with the scheduler. */
+  escalation: EscalationRunner;
+  /** The daily digests' cron tasks: started by main.ts (`digests.start()`), rescheduled when settings change. */
+  digests: DigestJobs;
   /** Stops delivery (bounded wait for requests in flight) and closes the database. */
   close(): Promise<void>;
 }
@@ -45,19 +51,35 @@ export function createHerald(config: Config, log: Logger): Herald {
   const bot = config.discord.token ? new BotRest({ apiUrl: config.discord.apiUrl, token: config.discord.token, timeoutMs: config.delivery.requestTimeoutMs }) : undefined;
   const metrics = createMetrics({ queueDepth: () => outbox.depthByPriority(), breakers: () => webhooks.breakerCounts() });
   const transport = new DiscordTransport(config.discord.apiUrl, config.delivery.requestTimeoutMs);
-  const scheduler = new Scheduler({ outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }) });
+  const scheduler = new Scheduler({
+    outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
+    // Escalation steps queue deliveries: its timers run only once delivery has started (leases recovered),
+    // so a lane never claims a row that the start-up recovery would then hand out a second time.
+    onStarted: () => escalation.start(),
+  });
   const routes = new RouteTable(db);
   const mutes = new MuteTable(db);
+  const escalation = new EscalationRunner({
+    db,
+    outbox,
+    wake: (channelId, n) => scheduler.wake(channelId, n),
+    pollMs: config.escalationPollMs,
+    log: log.child({ component: 'escalation' }),
+  });
   const acceptor = new Acceptor(
     db,
     buildPipeline({ routes, mutes }),
     outbox,
     (counts) => {
       for (const [channelId, n] of counts) scheduler.wake(channelId, n);
+      escalation.afterCommit();
     },
     metrics,
     log.child({ component: 'ingest' }),
+    escalation,
   );
+  // The jobs read Herald's services when they fire (after `herald` below is built).
+  const digests = new DigestJobs(() => herald, log.child({ component: 'digest' }));
   const sourceAuth = new SourceAuth(db);
   const outboundTargets = new OutboundTargets(db);
   const outbound = new OutboundWorker(db, config.delivery, log.child({ component: 'outbound' }));
@@ -68,15 +90,18 @@ export function createHerald(config: Config, log: Logger): Herald {
   };
 
   let closed = false;
-  return {
-    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound,
+  const herald: Herald = {
+    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, escalation, digests,
     async close() {
       if (closed) return;
       closed = true;
       acceptor.flush();
+      escalation.stop();
+      digests.stop();
       await scheduler.stop(config.delivery.requestTimeoutMs + 1000);
       await outbound.stop();
       db.$client.close();
     },
   };
+  return herald;
 }

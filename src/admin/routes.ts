@@ -3,6 +3,8 @@ import type { App } from '../ingest/server.js';
 import { registerAlertRoutes } from './alerts.js';
 import { registerChannelRoutes } from './channels.js';
 import { registerDeliveryRoutes } from './delivery.js';
+import { registerDigestRoutes } from './digest.js';
+import { registerEscalationRoutes } from './escalation.js';
 import { mapServiceErrors, typedAdmin } from './http.js';
 import { registerLifecycleRoutes } from './lifecycle.js';
 import { registerRoutingRoutes } from './routing.js';
@@ -26,5 +28,7 @@ export function registerAdminRoutes(app: App, herald: Herald): void {
     registerDeliveryRoutes(admin, herald);
     registerLifecycleRoutes(admin, herald);
     registerOutboundRoutes(admin, herald);
+    registerEscalationRoutes(admin, herald);
+    registerDigestRoutes(admin, herald);
   });
 }

@@ -87,10 +87,10 @@ export const alertDetail = alertView.extend({ deliveries: z.array(deliveryView) 
 export const deadLetterView = z.object({
   id: z.number(),
   delivery_id: z.number(),
-  alert_id: z.number(),
+  alert_id: z.number().nullable().describe('Null for a message about no alert (a daily digest)'),
   channel_id: z.number(),
-  alert_title: z.string(),
-  severity,
+  alert_title: z.string().nullable(),
+  severity: severity.nullable(),
   reason: z.string(),
   discord_error: z.string().nullable().describe("Discord's error body (JSON text) when it gave one"),
   created_at: z.number(),

@@ -19,11 +19,17 @@ export function openDb(path: string, opts: { sync?: 'full' | 'normal' } = {}): D
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${opts.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
-  sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   // A bounded page cache keeps RSS flat with a large queue; the OS cache does the rest.
   sqlite.pragma('cache_size = -16000');
   const db = drizzle(sqlite, { schema }) as Db;
+  // Foreign keys off while migrating: a migration that rebuilds a table (drizzle-kit's way to change a
+  // column in SQLite) drops the old one, and with them on, that drop would cascade-delete child rows.
+  // The pragma is a no-op inside a transaction, so it is set around the migrator, then checked.
+  sqlite.pragma('foreign_keys = OFF');
   migrate(db, { migrationsFolder: MIGRATIONS });
+  sqlite.pragma('foreign_keys = ON');
+  const broken = sqlite.pragma('foreign_key_check') as unknown[];
+  if (broken.length > 0) throw new Error(`database migration left ${broken.length} rows with broken references`);
   return db;
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Times are epoch milliseconds (integer) throughout: cheap to compare and index. */
 const createdAt = () => integer('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`);
@@ -92,6 +92,8 @@ export const routes = sqliteTable('routes', {
   environment: text('environment'),
   /** JSON object: every key must be present on the alert with the same value. */
   labels: text('labels', { mode: 'json' }).$type<Record<string, string>>(),
+  /** The escalation chain armed for alerts this route matches (issue 4: src/escalation). */
+  escalationChainId: integer('escalation_chain_id').references((): AnySQLiteColumn => escalationChains.id, { onDelete: 'set null' }),
   createdAt: createdAt(),
 });
 
@@ -180,9 +182,17 @@ export const deliveries = sqliteTable(
   'deliveries',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    alertId: integer('alert_id').notNull().references(() => alerts.id, { onDelete: 'cascade' }),
+    /** Null only for a message that is about no alert (a daily digest: see `message`). */
+    alertId: integer('alert_id').references(() => alerts.id, { onDelete: 'cascade' }),
     channelId: integer('channel_id').notNull().references(() => channels.id, { onDelete: 'cascade' }),
     priority: integer('priority').notNull(),
+    /**
+     * An escalation step's mention, `role:<id>` or `user:<id>`: the alert's card is sent alone with the
+     * mention as content and allowed_mentions naming exactly it (nothing else may ping).
+     */
+    mention: text('mention'),
+    /** A message rendered in advance (JSON of a WebhookMessage) for a delivery about no alert: a digest. */
+    message: text('message'),
     sortKey: integer('sort_key').notNull(),
     /** `cancelled`: its alert was retracted before it was sent. */
     state: text('state', { enum: ['pending', 'leased', 'sent', 'dead', 'cancelled'] }).notNull().default('pending'),
@@ -342,3 +352,98 @@ export const outboundDeliveries = sqliteTable(
   },
   (t) => [index('outbound_deliveries_queue').on(t.state, t.availableAt), index('outbound_deliveries_alert').on(t.alertId)],
 );
+
+/**
+ * An escalation chain: ordered steps, each after a delay (from the previous step, or from the alert for
+ * the first): notify a channel, mention a role, mention a user. The whole chain runs 1 + `repeats`
+ * times unless the alert is acknowledged or resolved; an acknowledgement not followed by a resolve
+ * within `rearmAfterMs` re-arms it (null: an acknowledgement stops it for good).
+ */
+export const escalationChains = sqliteTable('escalation_chains', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().unique(),
+  repeats: integer('repeats').notNull().default(0),
+  rearmAfterMs: integer('rearm_after_ms'),
+  createdAt: createdAt(),
+});
+
+/**
+ * One step of a chain. `kind`: channel (post the card in `channelId`), role or user (post the card
+ * with a mention of `target`, a Discord id, in `channelId`, or when null in the channels the alert
+ * was routed to).
+ */
+export const escalationSteps = sqliteTable(
+  'escalation_steps',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    chainId: integer('chain_id').notNull().references(() => escalationChains.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    delayMs: integer('delay_ms').notNull(),
+    kind: text('kind', { enum: ['channel', 'role', 'user'] }).notNull(),
+    target: text('target'),
+    channelId: integer('channel_id').references(() => channels.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('escalation_steps_position').on(t.chainId, t.position)],
+);
+
+/**
+ * A chain armed on an alert: the durable timer. `stepIndex` is the next step to run (index in the
+ * chain's steps by position) at `dueAt`; `round` counts repetitions, `cycle` re-arms after an
+ * acknowledgement (`ackSeenAt`: the acknowledgement already acted on). `state`: active (a step is due
+ * at `dueAt`) → acked (waiting until `dueAt` for a resolve, then re-armed) → done (`reason` says why).
+ */
+export const escalations = sqliteTable(
+  'escalations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    alertId: integer('alert_id').notNull().references(() => alerts.id, { onDelete: 'cascade' }),
+    chainId: integer('chain_id').notNull().references(() => escalationChains.id, { onDelete: 'cascade' }),
+    /** Channels the alert was routed to (JSON array of channel ids): where mention steps post by default. */
+    channelIds: text('channel_ids', { mode: 'json' }).$type<number[]>().notNull(),
+    state: text('state', { enum: ['active', 'acked', 'done'] }).notNull().default('active'),
+    stepIndex: integer('step_index').notNull().default(0),
+    round: integer('round').notNull().default(0),
+    cycle: integer('cycle').notNull().default(0),
+    dueAt: integer('due_at').notNull(),
+    ackSeenAt: integer('ack_seen_at'),
+    reason: text('reason'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('escalations_due').on(t.state, t.dueAt), uniqueIndex('escalations_alert_chain').on(t.alertId, t.chainId)],
+);
+
+/**
+ * Each step run, recorded in the transaction that queued its deliveries: the unique index makes
+ * running a step twice impossible, even after a crash.
+ */
+export const escalationRuns = sqliteTable(
+  'escalation_runs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    escalationId: integer('escalation_id').notNull().references(() => escalations.id, { onDelete: 'cascade' }),
+    cycle: integer('cycle').notNull(),
+    round: integer('round').notNull(),
+    stepIndex: integer('step_index').notNull(),
+    stepId: integer('step_id'),
+    kind: text('kind').notNull(),
+    target: text('target'),
+    deliveries: integer('deliveries').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [uniqueIndex('escalation_runs_once').on(t.escalationId, t.cycle, t.round, t.stepIndex)],
+);
+
+/**
+ * A channel's daily digest: posted at `time` (HH:MM) in `timezone` (IANA), covering the 24 hours
+ * before. `lastSentAt`: the end of the last period posted (so a restart does not post it twice).
+ */
+export const digestSettings = sqliteTable('digest_settings', {
+  channelId: integer('channel_id').primaryKey().references(() => channels.id, { onDelete: 'cascade' }),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  time: text('time').notNull(),
+  timezone: text('timezone').notNull(),
+  lastSentAt: integer('last_sent_at'),
+  createdAt: createdAt(),
+});

@@ -11,6 +11,7 @@ import type { ClaimedDelivery, Outbox } from './outbox.js';
 import { type PoolMember, WebhookPool } from './pool.js';
 import { cardButtons, packMessage, type WebhookMessage } from './render.js';
 import { retryDelayMs } from './retry.js';
+import { withMention } from '../escalation/mention.js';
 import type { DiscordTransport, TransportResult } from './transport.js';
 import type { WebhookStore } from './webhook-store.js';
 
@@ -172,22 +173,27 @@ export class Lane {
     return true;
   }
 
-  /** Packs what it can; a message holding one alert, sent by an application-owned webhook, gets the card's buttons. */
-  private render(claimed: ClaimedDelivery[], owner: 'app' | 'external') {
+  /**
+   * Packs what it can; a message holding one alert, sent by an application-owned webhook, gets the card's
+   * buttons. A message rendered in advance (a digest) and an escalation step's mention go alone.
+   */
+  private render(claimed: ClaimedDelivery[], owner: 'app' | 'external'): { batch: ClaimedDelivery[]; message: WebhookMessage } {
     const first = claimed[0]!;
     const username = this.deps.config.username;
+    if (first.message || !first.alert) return { batch: [first], message: first.message ?? { embeds: [], allowed_mentions: { parse: [] } } };
     const withButtons = (batch: ClaimedDelivery[], message: WebhookMessage) => {
-      if (owner === 'app' && batch.length === 1) message.components = cardButtons(batch[0]!.alert);
+      if (owner === 'app' && batch.length === 1) message.components = cardButtons(batch[0]!.alert!);
+      if (batch.length === 1 && batch[0]!.mention) withMention(message, batch[0]!.mention);
       return { batch, message };
     };
-    if (first.renderLevel !== PACKABLE) {
+    if (first.renderLevel !== PACKABLE || first.mention) {
       const { message } = packMessage([first.alert], { username, degraded: first.renderLevel === DEGRADED });
       return withButtons([first], message);
     }
-    const packable: ClaimedDelivery[] = [];
+    const packable: (ClaimedDelivery & { alert: NonNullable<ClaimedDelivery['alert']> })[] = [];
     for (const d of claimed) {
-      if (d.renderLevel !== PACKABLE) break;
-      packable.push(d);
+      if (d.renderLevel !== PACKABLE || d.mention || !d.alert) break;
+      packable.push(d as (typeof packable)[number]);
     }
     const { taken, message } = packMessage(packable.map((d) => d.alert), { username });
     return withButtons(packable.slice(0, taken), message);
@@ -216,14 +222,15 @@ export class Lane {
       member.breaker.success();
       outbox.markSent(ids, member.id, result.messageId, now, attempt);
       // An action on an alert while its message was on the way: the message shows the old state, so edit it.
-      if (this.deps.ops.syncIfChanged(batch.map((d) => ({ id: d.alertId, changedAt: d.alert.changedAt })), this.channelId, member.id, result.messageId, ids[0]!, now)) {
+      const shown = batch.flatMap((d) => (d.alert ? [{ id: d.alert.id, changedAt: d.alert.changedAt }] : []));
+      if (shown.length > 0 && this.deps.ops.syncIfChanged(shown, this.channelId, member.id, result.messageId, ids[0]!, now)) {
         this.opsChanged();
         this.schedule(now);
       }
       this.backlog = Math.max(0, this.backlog - ids.length);
       metrics.messages.inc();
       metrics.delivered.inc(ids.length);
-      for (const d of batch) metrics.endToEnd.observe((now - d.alert.receivedAt) / 1000);
+      for (const d of batch) if (d.alert) metrics.endToEnd.observe((now - d.alert.receivedAt) / 1000);
       return;
     }
 

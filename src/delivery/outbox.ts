@@ -2,19 +2,30 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { alerts, attempts, deadLetters, deliveries } from '../db/schema.js';
 import { renderColumns } from './message-ops.js';
-import type { StatefulAlert } from './render.js';
+import type { StatefulAlert, WebhookMessage } from './render.js';
 
 /** A claimed delivery with what render needs of its alert. */
 export interface ClaimedDelivery {
   id: number;
-  alertId: number;
+  /** Null for a message about no alert (a digest: `message`). */
+  alertId: number | null;
   channelId: number;
+  /** An escalation step's mention (`role:<id>` or `user:<id>`): the card goes alone, with it. */
+  mention: string | null;
+  /** A message rendered in advance (a digest): sent as it is, alone. */
+  message: WebhookMessage | null;
   priority: number;
   attempts: number;
   renderLevel: number;
   createdAt: number;
-  /** As it was when claimed; `changedAt` tells, after the send, whether it changed meanwhile (then an edit follows). */
-  alert: StatefulAlert & { changedAt: number | null };
+  /** As it was when claimed; `changedAt` tells, after the send, whether it changed meanwhile (then an edit follows). Null with `message`. */
+  alert: (StatefulAlert & { changedAt: number | null }) | null;
+}
+
+/** What a delivery carries besides its alert's card (escalation steps, digests). */
+export interface DeliveryExtra {
+  mention?: string | null;
+  message?: WebhookMessage | null;
 }
 
 export interface AttemptRecord {
@@ -65,6 +76,8 @@ export class Outbox {
         alertId: p('alertId'),
         channelId: p('channelId'),
         priority: p('priority'),
+        mention: p('mention'),
+        message: p('message'),
         sortKey: p('sortKey'),
         availableAt: p('now'),
         createdAt: p('now'),
@@ -80,8 +93,16 @@ export class Outbox {
   }
 
   /** Queues one delivery; called inside the ingest transaction so the alert and its deliveries commit together. */
-  enqueue(alertId: number, channelId: number, priority: number, now: number): void {
-    this.insertDelivery.run({ alertId, channelId, priority, sortKey: now + priority * this.agingMs, now });
+  enqueue(alertId: number | null, channelId: number, priority: number, now: number, extra: DeliveryExtra = {}): void {
+    this.insertDelivery.run({
+      alertId,
+      channelId,
+      priority,
+      mention: extra.mention ?? null,
+      message: extra.message ? JSON.stringify(extra.message) : null,
+      sortKey: now + priority * this.agingMs,
+      now,
+    });
   }
 
   /**
@@ -98,15 +119,17 @@ export class Outbox {
         .set({ state: 'leased', leaseUntil: now + leaseMs })
         .where(inArray(deliveries.id, rows.map((r) => r.deliveryId)))
         .run();
-      return rows.map(({ deliveryId, alertId, channelId, priority, attempts: n, renderLevel, createdAt, ...alert }) => ({
+      return rows.map(({ deliveryId, alertId, channelId, priority, attempts: n, renderLevel, createdAt, mention, message, ...alert }) => ({
         id: deliveryId,
         alertId,
         channelId,
+        mention,
+        message: message === null ? null : (JSON.parse(message) as WebhookMessage),
         priority,
         attempts: n,
         renderLevel,
         createdAt,
-        alert,
+        alert: alert.id === null ? null : (alert as ClaimedDelivery['alert']),
       }));
     });
   }
@@ -126,10 +149,12 @@ export class Outbox {
         attempts: deliveries.attempts,
         renderLevel: deliveries.renderLevel,
         createdAt: deliveries.createdAt,
+        mention: deliveries.mention,
+        message: deliveries.message,
         ...renderColumns,
       })
       .from(deliveries)
-      .innerJoin(alerts, eq(alerts.id, deliveries.alertId))
+      .leftJoin(alerts, eq(alerts.id, deliveries.alertId))
       .where(
         and(
           eq(deliveries.channelId, p('channelId')),

@@ -9,7 +9,8 @@ export class Scheduler {
   private readonly lanes = new Map<number, Lane>();
   private stopped = false;
 
-  constructor(private readonly deps: LaneDeps & { log: Logger }) {}
+  /** `onStarted`: workers that queue deliveries themselves (escalation) start after the leases are recovered. */
+  constructor(private readonly deps: LaneDeps & { log: Logger; onStarted?: () => void }) {}
 
   /** Recovers leases of a previous process and starts every channel that has work queued. */
   start(): void {
@@ -19,6 +20,7 @@ export class Scheduler {
     if (recoveredOps > 0) this.deps.log.warn({ recovered: recoveredOps }, 'released message edits leased by a previous run; they will be made again');
     for (const [channelId, n] of this.deps.outbox.pendingByChannel()) this.wake(channelId, n);
     for (const channelId of this.deps.ops.pendingByChannel().keys()) this.wakeOps(channelId);
+    this.deps.onStarted?.();
   }
 
   /** New work for a channel (after it is committed). */

@@ -49,6 +49,8 @@ export class Acceptor {
     private readonly onCommitted: (channelCounts: Map<number, number>) => void,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    /** Arms escalation chains on new alerts, in this same transaction (src/escalation). */
+    private readonly escalation?: { arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number): void },
   ) {
     this.insertAlert = db
       .insert(alerts)
@@ -169,6 +171,7 @@ export class Acceptor {
       ids.push(row.id);
       this.afterInsert?.(row.id, a);
       if (a.unrouted) this.metrics.unrouted.inc();
+      if (a.mutedBy === null && i.status === 'firing') this.escalation?.arm(row.id, a.routeIds, a.channels, a.receivedAt);
       for (const channelId of a.channels) {
         this.outbox.enqueue(row.id, channelId, severityRank(i.severity), a.receivedAt);
         channelCounts.set(channelId, (channelCounts.get(channelId) ?? 0) + 1);

@@ -7,10 +7,11 @@ import { conflict, notFound } from './errors.js';
 export interface DeadLetterView {
   id: number;
   delivery_id: number;
-  alert_id: number;
+  /** Null for a message about no alert (a daily digest). */
+  alert_id: number | null;
   channel_id: number;
-  alert_title: string;
-  severity: 'P0' | 'P1' | 'P2' | 'P3';
+  alert_title: string | null;
+  severity: 'P0' | 'P1' | 'P2' | 'P3' | null;
   reason: string;
   /** Discord's own error body (JSON text) when it gave one. */
   discord_error: string | null;
@@ -42,7 +43,7 @@ export function listDeadLetters(h: Pick<Herald, 'db'>, f: DeadLetterFilter): Dea
     })
     .from(deadLetters)
     .innerJoin(deliveries, eq(deliveries.id, deadLetters.deliveryId))
-    .innerJoin(alerts, eq(alerts.id, deliveries.alertId))
+    .leftJoin(alerts, eq(alerts.id, deliveries.alertId))
     .where(and(f.pending ? isNull(deadLetters.replayedAt) : undefined, f.beforeId === undefined ? undefined : lt(deadLetters.id, f.beforeId)))
     .orderBy(desc(deadLetters.id))
     .limit(f.limit)

@@ -1,0 +1,287 @@
+import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Db } from '../db/open.js';
+import { alerts, channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../db/schema.js';
+import { severityRank } from '../domain/alert.js';
+import type { Outbox } from '../delivery/outbox.js';
+import { mentionOf } from './mention.js';
+
+type Step = typeof escalationSteps.$inferSelect;
+type Escalation = typeof escalations.$inferSelect;
+
+export interface EscalationDeps {
+  db: Db;
+  outbox: Outbox;
+  /** Wakes a channel's lane after deliveries were committed (Scheduler.wake). */
+  wake: (channelId: number, added: number) => void;
+  /** The longest the runner sleeps: it notices acknowledgements and resolves at least this often. */
+  pollMs: number;
+  log: Logger;
+}
+
+/** What one pass did, for tests and logs. */
+export interface TickResult {
+  stepsRun: number;
+  stopped: number;
+  rearmed: number;
+}
+
+/**
+ * Escalation chains as durable timers (the `escalations` table). `arm` is called inside the ingest
+ * transaction for a new alert whose routes name a chain. The runner keeps one timer, to the next due
+ * step (at most `pollMs` away, so acknowledgements and resolves are noticed without a hook in the
+ * lifecycle services), and checks everything due at start.
+ *
+ * A due step is claimed, recorded as run (escalation_runs, unique per step, round and cycle) and its
+ * deliveries queued in one transaction: a crash before the commit runs it after restart, a crash after
+ * it never runs it again. Its messages go through the outbox like any card, so Discord's budgets and
+ * the P0/P1 headroom (by the alert's severity) apply.
+ */
+export class EscalationRunner {
+  /** routeId → chainId, for the routes that name a chain; empty when none does (arming costs nothing then). */
+  private chainOfRoute = new Map<number, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  /** Earliest due time armed in transactions not yet followed by `afterCommit`. */
+  private armedDueAt = Infinity;
+  private stopped = true;
+  private running = false;
+  private readonly insertEscalation;
+
+  constructor(private readonly deps: EscalationDeps) {
+    this.insertEscalation = deps.db
+      .insert(escalations)
+      .values({
+        alertId: sql.placeholder('alertId'),
+        chainId: sql.placeholder('chainId'),
+        channelIds: sql.placeholder('channelIds'),
+        dueAt: sql.placeholder('dueAt'),
+        createdAt: sql.placeholder('now'),
+        updatedAt: sql.placeholder('now'),
+      })
+      .onConflictDoNothing()
+      .prepare();
+    this.reload();
+  }
+
+  /** Re-reads which routes name a chain (after a chain is attached, detached or deleted). */
+  reload(): void {
+    const rows = this.deps.db
+      .select({ routeId: routes.id, chainId: routes.escalationChainId })
+      .from(routes)
+      .where(sql`${routes.escalationChainId} is not null`)
+      .all();
+    this.chainOfRoute = new Map(rows.map((r) => [r.routeId, r.chainId!]));
+  }
+
+  /**
+   * Inside the ingest transaction, for a new alert (not a grouped repeat): arms each chain its routes
+   * name, its first step due after that step's delay. `channelIds`: where the alert was routed (mention
+   * steps without a channel of their own post there).
+   */
+  arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number): void {
+    if (this.chainOfRoute.size === 0 || routeIds.length === 0) return;
+    const chainIds = new Set<number>();
+    for (const r of routeIds) {
+      const c = this.chainOfRoute.get(r);
+      if (c !== undefined) chainIds.add(c);
+    }
+    for (const chainId of chainIds) {
+      const first = this.steps(chainId)[0];
+      if (!first) continue;
+      const dueAt = now + first.delayMs;
+      this.insertEscalation.run({ alertId, chainId, channelIds: [...channelIds], dueAt, now });
+      this.armedDueAt = Math.min(this.armedDueAt, dueAt);
+    }
+  }
+
+  /** After the ingest commit: the timer moves earlier if a step armed now is due sooner. */
+  afterCommit(): void {
+    if (this.armedDueAt === Infinity) return;
+    const at = this.armedDueAt;
+    this.armedDueAt = Infinity;
+    this.schedule(at);
+  }
+
+  /** Starts the timer, with a check of everything due (a restart resumes each chain where it was). */
+  start(): void {
+    this.stopped = false;
+    this.schedule(Date.now());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  /** Wake now (tests, and after a chain changed). */
+  poke(): void {
+    this.schedule(Date.now());
+  }
+
+  private schedule(at: number): void {
+    if (this.stopped || at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.run();
+    }, Math.max(0, at - Date.now()));
+    this.timer.unref?.();
+  }
+
+  private run(): void {
+    if (this.stopped || this.running) return;
+    this.running = true;
+    try {
+      this.tick(Date.now());
+    } catch (err) {
+      this.deps.log.error({ err }, 'escalation pass failed; trying again in 1 s');
+      this.running = false;
+      this.schedule(Date.now() + 1000);
+      return;
+    }
+    this.running = false;
+    if (!this.stopped) this.schedule(Math.min(this.nextDueAt() ?? Infinity, Date.now() + this.deps.pollMs));
+  }
+  /** Earliest due time of an escalation still going. */
+  nextDueAt(): number | null {
+    return (
+      this.deps.db
+        .select({ at: sql<number | null>`min(${escalations.dueAt})` })
+        .from(escalations)
+        .where(inArray(escalations.state, ['active', 'acked']))
+        .get()?.at ?? null
+    );
+  }
+
+  /**
+   * One pass: every escalation that is due, or whose alert was acknowledged, resolved or retracted
+   * meanwhile, moves on (each in its own transaction). Returns what it did.
+   */
+  tick(now: number): TickResult {
+    const result: TickResult = { stepsRun: 0, stopped: 0, rearmed: 0 };
+    const candidates = this.deps.db
+      .select({ id: escalations.id })
+      .from(escalations)
+      .innerJoin(alerts, eq(alerts.id, escalations.alertId))
+      .where(
+        and(
+          inArray(escalations.state, ['active', 'acked']),
+          or(
+            lte(escalations.dueAt, now),
+            sql`${alerts.resolvedAt} is not null`,
+            eq(alerts.status, 'resolved'),
+            sql`${alerts.retractedAt} is not null`,
+            and(eq(escalations.state, 'active'), sql`${alerts.acknowledgedAt} > coalesce(${escalations.ackSeenAt}, -1)`),
+          ),
+        ),
+      )
+      .orderBy(asc(escalations.dueAt))
+      .all();
+    for (const { id } of candidates) {
+      try {
+        // A few moves at once at most (e.g. an acknowledgement seen, then its re-arm already due).
+        for (let i = 0; i < 4; i++) {
+          const moved = this.advance(id, now, result);
+          if (!moved) break;
+        }
+      } catch (err) {
+        // Nothing of the failed move was committed; try this one again in a second, the others now.
+        this.deps.log.error({ err, escalationId: id }, 'escalation step failed; retrying in 1 s');
+        this.deps.db.update(escalations).set({ dueAt: now + 1000 }).where(eq(escalations.id, id)).run();
+      }
+    }
+    return result;
+  }
+
+  /** Moves one escalation on by one transition, in one transaction; false when nothing is due. */
+  private advance(id: number, now: number, result: TickResult): boolean {
+    const woken = new Map<number, number>();
+    const moved = this.deps.db.transaction((tx) => {
+      const row = tx
+        .select({ e: escalations, a: { status: alerts.status, severity: alerts.severity, acknowledgedAt: alerts.acknowledgedAt, resolvedAt: alerts.resolvedAt, retractedAt: alerts.retractedAt } })
+        .from(escalations)
+        .innerJoin(alerts, eq(alerts.id, escalations.alertId))
+        .where(eq(escalations.id, id))
+        .get();
+      if (!row || row.e.state === 'done') return false;
+      const { e, a } = row;
+      const set = (values: Partial<Escalation>) => {
+        // Conditional on the state read above: a concurrent pass (there is none today) could not move it twice.
+        const n = tx
+          .update(escalations)
+          .set({ ...values, updatedAt: now })
+          .where(and(eq(escalations.id, e.id), eq(escalations.state, e.state), eq(escalations.stepIndex, e.stepIndex), eq(escalations.round, e.round), eq(escalations.cycle, e.cycle)))
+          .run().changes;
+        if (n !== 1) throw new Error(`escalation ${e.id} changed under a pass`);
+      };
+      const finish = (reason: string) => {
+        set({ state: 'done', reason });
+        result.stopped++;
+        return true;
+      };
+
+      if (a.retractedAt !== null) return finish('retracted');
+      if (a.resolvedAt !== null || a.status === 'resolved') return finish('resolved');
+      const chain = tx.select().from(escalationChains).where(eq(escalationChains.id, e.chainId)).get();
+      if (!chain) return finish('chain deleted');
+      const steps = this.steps(e.chainId, tx);
+      if (steps.length === 0) return finish('chain has no steps');
+
+      if (e.state === 'active' && a.acknowledgedAt !== null && a.acknowledgedAt > (e.ackSeenAt ?? -1)) {
+        if (chain.rearmAfterMs === null) return finish('acknowledged');
+        // Wait for a resolve; without one in time, the chain starts again.
+        set({ state: 'acked', ackSeenAt: a.acknowledgedAt, dueAt: a.acknowledgedAt + chain.rearmAfterMs });
+        return true;
+      }
+      if (e.dueAt > now) return false;
+
+      if (e.state === 'acked') {
+        set({ state: 'active', cycle: e.cycle + 1, round: 0, stepIndex: 0, dueAt: now + steps[0]!.delayMs });
+        result.rearmed++;
+        this.deps.log.info({ escalationId: e.id, alertId: e.alertId }, 'acknowledged but not resolved in time: escalation re-armed');
+        return true;
+      }
+
+      // Active and due: run the step (or, past the last step, repeat the chain or end it).
+      const step = steps[e.stepIndex];
+      if (!step) {
+        if (e.round < chain.repeats) {
+          set({ round: e.round + 1, stepIndex: 0, dueAt: now + steps[0]!.delayMs });
+          return true;
+        }
+        return finish('chain exhausted');
+      }
+      const wanted = step.channelId !== null ? [step.channelId] : e.channelIds;
+      // A channel deleted since the alert was routed is skipped (the run records how many got the step).
+      const targets = wanted.length ? tx.select({ id: channels.id }).from(channels).where(inArray(channels.id, wanted)).all().map((c) => c.id) : [];
+      const mention = step.kind === 'channel' || step.target === null ? null : mentionOf(step.kind, step.target);
+      const priority = severityRank(a.severity);
+      for (const channelId of targets) {
+        this.deps.outbox.enqueue(e.alertId, channelId, priority, now, { mention });
+        woken.set(channelId, (woken.get(channelId) ?? 0) + 1);
+      }
+      // The unique index (escalation, cycle, round, step) refuses a second run of the same step.
+      tx.insert(escalationRuns)
+        .values({ escalationId: e.id, cycle: e.cycle, round: e.round, stepIndex: e.stepIndex, stepId: step.id, kind: step.kind, target: step.target, deliveries: targets.length, at: now })
+        .run();
+      const next = steps[e.stepIndex + 1];
+      const lastRound = e.round >= chain.repeats;
+      if (next) set({ stepIndex: e.stepIndex + 1, dueAt: now + next.delayMs });
+      else if (!lastRound) set({ round: e.round + 1, stepIndex: 0, dueAt: now + steps[0]!.delayMs });
+      else set({ state: 'done', reason: 'chain exhausted', stepIndex: e.stepIndex + 1 });
+      result.stepsRun++;
+      return true;
+    });
+    for (const [channelId, n] of woken) this.deps.wake(channelId, n);
+    return moved;
+  }
+
+  private steps(chainId: number, db: Pick<Db, 'select'> = this.deps.db): Step[] {
+    return db.select().from(escalationSteps).where(eq(escalationSteps.chainId, chainId)).orderBy(asc(escalationSteps.position)).all();
+  }
+}

@@ -1,0 +1,238 @@
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../db/schema.js';
+import type { Herald } from '../herald.js';
+import { conflict, invalid, isUniqueViolation, notFound } from './errors.js';
+
+const DAY_MS = 86_400_000;
+const snowflake = z.string().regex(/^\d{17,20}$/, 'a Discord id (17 to 20 digits)');
+
+export const stepInput = z
+  .strictObject({
+    kind: z.enum(['channel', 'role', 'user']).describe('channel: post the alert in `channel_id`; role / user: post it mentioning `target`'),
+    delay_ms: z.number().int().min(0).max(7 * DAY_MS).describe('Wait after the previous step (for the first: after the alert arrived), in milliseconds'),
+    target: snowflake.optional().describe('The Discord role or user id to mention (role and user steps)'),
+    channel_id: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Channel steps: where to post. Mention steps: where to post the mention (default: the channels the alert was routed to)'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.kind === 'channel' && s.channel_id === undefined) ctx.addIssue({ code: 'custom', path: ['channel_id'], message: 'a channel step needs channel_id' });
+    if (s.kind === 'channel' && s.target !== undefined) ctx.addIssue({ code: 'custom', path: ['target'], message: 'a channel step mentions nobody: leave target out' });
+    if (s.kind !== 'channel' && s.target === undefined) ctx.addIssue({ code: 'custom', path: ['target'], message: `a ${s.kind} step needs target (the ${s.kind} id)` });
+  });
+export type StepInput = z.output<typeof stepInput>;
+
+export const chainInput = z.strictObject({
+  name: z.string().trim().min(1).max(100).describe('A unique name'),
+  repeats: z.number().int().min(0).max(10).default(0).describe('How many more times the whole chain runs after the first (0 to 10)'),
+  rearm_after_ms: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * DAY_MS)
+    .nullable()
+    .optional()
+    .describe('An acknowledgement not followed by a resolve within this time re-arms the chain; unset: an acknowledgement stops it'),
+  steps: z.array(stepInput).max(20).optional().describe('Steps, in order (more can be added later)'),
+});
+export type ChainInput = z.output<typeof chainInput>;
+
+export const routeChainInput = z.strictObject({
+  chain_id: z.number().int().positive().nullable().describe('The chain to arm for alerts this route matches; null detaches'),
+});
+
+export interface StepView {
+  id: number;
+  position: number;
+  kind: 'channel' | 'role' | 'user';
+  delay_ms: number;
+  target: string | null;
+  channel_id: number | null;
+}
+
+export interface ChainView {
+  id: number;
+  name: string;
+  repeats: number;
+  rearm_after_ms: number | null;
+  steps: StepView[];
+  /** Routes that arm this chain. */
+  route_ids: number[];
+  created_at: number;
+}
+
+export interface EscalationView {
+  id: number;
+  alert_id: number;
+  chain_id: number;
+  state: 'active' | 'acked' | 'done';
+  step_index: number;
+  round: number;
+  cycle: number;
+  due_at: number;
+  reason: string | null;
+  runs: { cycle: number; round: number; step_index: number; kind: string; target: string | null; deliveries: number; at: number }[];
+}
+
+type Deps = Pick<Herald, 'db' | 'escalation'>;
+
+/** Creates a chain (with its first steps, if given). 409 when the name is taken. */
+export function createChain(h: Deps, input: ChainInput): ChainView {
+  const id = h.db.transaction((tx) => {
+    let chainId: number;
+    try {
+      chainId = tx
+        .insert(escalationChains)
+        .values({ name: input.name, repeats: input.repeats, rearmAfterMs: input.rearm_after_ms ?? null })
+        .returning({ id: escalationChains.id })
+        .get().id;
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict(`an escalation chain named "${input.name}" already exists`);
+      throw err;
+    }
+    for (const s of input.steps ?? []) insertStep(h, chainId, s);
+    return chainId;
+  });
+  return getChain(h, id);
+}
+
+/** Appends a step to a chain; running escalations pick it up at their next step. */
+export function addStep(h: Deps, chainId: number, input: StepInput): ChainView {
+  h.db.transaction(() => insertStep(h, chainId, input));
+  h.escalation.poke();
+  return getChain(h, chainId);
+}
+
+function insertStep(h: Pick<Herald, 'db'>, chainId: number, s: StepInput): void {
+  if (!h.db.select({ id: escalationChains.id }).from(escalationChains).where(eq(escalationChains.id, chainId)).get()) throw notFound('escalation chain', chainId);
+  if (s.channel_id !== undefined && !h.db.select({ id: channels.id }).from(channels).where(eq(channels.id, s.channel_id)).get()) {
+    throw invalid('channel_id', `no channel with id ${s.channel_id}`);
+  }
+  const last = h.db
+    .select({ n: sql<number | null>`max(${escalationSteps.position})` })
+    .from(escalationSteps)
+    .where(eq(escalationSteps.chainId, chainId))
+    .get();
+  if ((last?.n ?? -1) >= 19) throw invalid('steps', 'a chain has at most 20 steps');
+  h.db
+    .insert(escalationSteps)
+    .values({ chainId, position: (last?.n ?? -1) + 1, delayMs: s.delay_ms, kind: s.kind, target: s.target ?? null, channelId: s.channel_id ?? null })
+    .run();
+}
+
+export function listChains(h: Pick<Herald, 'db'>): ChainView[] {
+  const chains = h.db.select().from(escalationChains).orderBy(asc(escalationChains.id)).all();
+  if (chains.length === 0) return [];
+  const steps = h.db.select().from(escalationSteps).orderBy(asc(escalationSteps.chainId), asc(escalationSteps.position)).all();
+  const rs = h.db.select({ id: routes.id, chainId: routes.escalationChainId }).from(routes).where(sql`${routes.escalationChainId} is not null`).orderBy(asc(routes.id)).all();
+  return chains.map((c) => ({
+    id: c.id,
+    name: c.name,
+    repeats: c.repeats,
+    rearm_after_ms: c.rearmAfterMs,
+    steps: steps
+      .filter((s) => s.chainId === c.id)
+      .map((s) => ({ id: s.id, position: s.position, kind: s.kind, delay_ms: s.delayMs, target: s.target, channel_id: s.channelId })),
+    route_ids: rs.filter((r) => r.chainId === c.id).map((r) => r.id),
+    created_at: c.createdAt,
+  }));
+}
+
+export function getChain(h: Pick<Herald, 'db'>, id: number): ChainView {
+  const c = listChains(h).find((x) => x.id === id);
+  if (!c) throw notFound('escalation chain', id);
+  return c;
+}
+
+/** "12", "#12" or a chain's name → its id; 404 otherwise. */
+export function findChain(h: Pick<Herald, 'db'>, ref: string): number {
+  const r = ref.trim();
+  const asId = /^#?(\d{1,15})$/.exec(r);
+  const row = asId
+    ? h.db.select({ id: escalationChains.id }).from(escalationChains).where(eq(escalationChains.id, Number(asId[1]))).get()
+    : h.db.select({ id: escalationChains.id }).from(escalationChains).where(eq(escalationChains.name, r)).get();
+  if (!row) throw notFound('escalation chain', r);
+  return row.id;
+}
+
+/** Deletes a chain: its routes no longer arm it, and escalations running it stop (their history goes with them). */
+export function deleteChain(h: Deps, id: number): void {
+  const n = h.db.transaction((tx) => {
+    // Explicit: the migration drizzle-kit generates adds routes.escalation_chain_id with its reference
+    // but without ON DELETE SET NULL, so the routes are detached here.
+    tx.update(routes).set({ escalationChainId: null }).where(eq(routes.escalationChainId, id)).run();
+    return tx.delete(escalationChains).where(eq(escalationChains.id, id)).run().changes;
+  });
+  if (!n) throw notFound('escalation chain', id);
+  h.escalation.reload();
+}
+
+/** Names (or, with null, clears) the chain a route arms. */
+export function setRouteChain(h: Deps, routeId: number, chainId: number | null): { route_id: number; chain_id: number | null } {
+  h.db.transaction((tx) => {
+    if (chainId !== null && !tx.select({ id: escalationChains.id }).from(escalationChains).where(eq(escalationChains.id, chainId)).get()) {
+      throw notFound('escalation chain', chainId);
+    }
+    const n = tx.update(routes).set({ escalationChainId: chainId }).where(eq(routes.id, routeId)).run().changes;
+    if (!n) throw notFound('route', routeId);
+  });
+  h.escalation.reload();
+  return { route_id: routeId, chain_id: chainId };
+}
+
+/** Escalations (newest first), of one alert or all, optionally only those still going; each with the steps it ran. */
+export function listEscalations(h: Pick<Herald, 'db'>, f: { alertId?: number; active?: boolean; limit?: number } = {}): EscalationView[] {
+  const rows = h.db
+    .select()
+    .from(escalations)
+    .where(
+      and(
+        f.alertId === undefined ? undefined : eq(escalations.alertId, f.alertId),
+        f.active ? inArray(escalations.state, ['active', 'acked']) : undefined,
+      ),
+    )
+    .orderBy(desc(escalations.id))
+    .limit(f.limit ?? 100)
+    .all();
+  if (rows.length === 0) return [];
+  const runs = h.db
+    .select()
+    .from(escalationRuns)
+    .where(inArray(escalationRuns.escalationId, rows.map((r) => r.id)))
+    .orderBy(asc(escalationRuns.id))
+    .all();
+  return rows.map((e) => ({
+    id: e.id,
+    alert_id: e.alertId,
+    chain_id: e.chainId,
+    state: e.state,
+    step_index: e.stepIndex,
+    round: e.round,
+    cycle: e.cycle,
+    due_at: e.dueAt,
+    reason: e.reason,
+    runs: runs
+      .filter((r) => r.escalationId === e.id)
+      .map((r) => ({ cycle: r.cycle, round: r.round, step_index: r.stepIndex, kind: r.kind, target: r.target, deliveries: r.deliveries, at: r.at })),
+  }));
+}
+
+const ms = (n: number) => (n % 60_000 === 0 ? `${n / 60_000}m` : n % 1000 === 0 ? `${n / 1000}s` : `${n}ms`);
+
+/** One line per step, for the bot: "1. after 5m: mention <@&role> in the alert's channels" (delays from the previous step). */
+export function describeChain(c: ChainView, channelName: (id: number) => string = (id) => `channel #${id}`): string {
+  const head =
+    `**${c.name}** (#${c.id}): runs ${c.repeats + 1} time${c.repeats ? 's' : ''}` +
+    (c.rearm_after_ms !== null ? `, re-armed ${ms(c.rearm_after_ms)} after an acknowledgement without resolve` : ', stops on acknowledge or resolve') +
+    (c.route_ids.length ? `; armed by route${c.route_ids.length > 1 ? 's' : ''} ${c.route_ids.map((r) => `#${r}`).join(', ')}` : '; no route arms it yet');
+  const lines = c.steps.map((s, i) => {
+    const where = s.channel_id !== null ? `in ${channelName(s.channel_id)}` : "in the alert's channels";
+    const what = s.kind === 'channel' ? `post the alert ${where}` : `mention ${s.kind === 'role' ? `<@&${s.target}>` : `<@${s.target}>`} ${where}`;
+    return `${i + 1}. ${s.delay_ms === 0 ? 'at once' : `after ${ms(s.delay_ms)}`}: ${what}`;
+  });
+  return [head, ...(lines.length ? lines : ['(no steps yet: add one with /escalation add-step)'])].join('\n');
+}
