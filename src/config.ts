@@ -81,6 +81,7 @@ const envSchema = z.object({
     .default('Herald')
     .refine((v) => v.length >= 1 && v.length <= 80, 'HERALD_USERNAME must be 1 to 80 characters')
     .refine((v) => !/discord|clyde/i.test(v), 'HERALD_USERNAME may not contain "discord" or "clyde" (Discord rejects it)'),
+  HERALD_REOPEN_WINDOW_MS: int('HERALD_REOPEN_WINDOW_MS', 3_600_000, 0, 30 * 86_400_000),
   HERALD_EMULATOR_PORT: int('HERALD_EMULATOR_PORT', 8081, 0, 65535),
   DISCORD_API_URL: z
     .string()
@@ -102,6 +103,8 @@ export interface Config {
   logLevel: string;
   bodyLimit: number;
   dbSync: 'full' | 'normal';
+  /** A resolved alert firing again (same source and dedup key) within this many ms reopens its card; 0: never. */
+  reopenWindowMs: number;
   discord: {
     /** Base such as https://discord.com/api (no version); requests go to `${apiUrl}/v10/...`. */
     apiUrl: string;
@@ -169,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       logLevel: e.HERALD_LOG_LEVEL,
       bodyLimit: e.HERALD_BODY_LIMIT,
       dbSync: e.HERALD_DB_SYNC,
+      reopenWindowMs: e.HERALD_REOPEN_WINDOW_MS,
       discord: {
         apiUrl,
         token,

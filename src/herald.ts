@@ -9,7 +9,7 @@ import { DiscordTransport } from './delivery/transport.js';
 import { WebhookStore } from './delivery/webhook-store.js';
 import { SourceAuth } from './ingest/auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { Acceptor, MuteTable, RouteTable, buildPipeline } from './pipeline/index.js';
+import { Acceptor, AlertLookup, MuteTable, RouteTable, buildPipeline } from './pipeline/index.js';
 
 /** Herald's services, wired once; every entry point (HTTP hook, admin API, later the bot and cron) uses these. */
 export interface Herald {
@@ -32,7 +32,8 @@ export interface Herald {
   close(): Promise<void>;
 }
 
-export function createHerald(config: Config, log: Logger): Herald {
+/** `clock`: the wall clock business hours are read against (tests shift it; default the process clock). */
+export function createHerald(config: Config, log: Logger, opts: { clock?: () => number } = {}): Herald {
   const db = openDb(config.dbPath, { sync: config.dbSync });
   const outbox = new Outbox(db, config.delivery.agingMs);
   const webhooks = new WebhookStore(db);
@@ -45,10 +46,12 @@ export function createHerald(config: Config, log: Logger): Herald {
   const mutes = new MuteTable(db);
   const acceptor = new Acceptor(
     db,
-    buildPipeline({ routes, mutes }),
+    buildPipeline({ routes, mutes, lookup: new AlertLookup(db), reopenWindowMs: config.reopenWindowMs, ...(opts.clock ? { clock: opts.clock } : {}) }),
     outbox,
-    (counts) => {
+    ops,
+    (counts, opsChannels) => {
       for (const [channelId, n] of counts) scheduler.wake(channelId, n);
+      for (const channelId of opsChannels) scheduler.wakeOps(channelId);
     },
     metrics,
     log.child({ component: 'ingest' }),

@@ -46,6 +46,9 @@ export const renderColumns = {
   retractMode: alerts.retractMode,
   retractReason: alerts.retractReason,
   changedAt: alerts.changedAt,
+  occurrences: alerts.occurrences,
+  lastSeenAt: alerts.lastSeenAt,
+  reopenedAt: alerts.reopenedAt,
 };
 
 /**

@@ -66,8 +66,9 @@ export class Outbox {
         channelId: p('channelId'),
         priority: p('priority'),
         sortKey: p('sortKey'),
-        availableAt: p('now'),
-        createdAt: p('now'),
+        state: p('state'),
+        availableAt: p('availableAt'),
+        createdAt: p('availableAt'),
       })
       .prepare();
     this.selectReady = this.readyQuery(false);
@@ -79,9 +80,14 @@ export class Outbox {
       .prepare();
   }
 
-  /** Queues one delivery; called inside the ingest transaction so the alert and its deliveries commit together. */
-  enqueue(alertId: number, channelId: number, priority: number, now: number): void {
-    this.insertDelivery.run({ alertId, channelId, priority, sortKey: now + priority * this.agingMs, now });
+  /**
+   * Queues one delivery; called inside the ingest transaction so the alert and its deliveries commit together.
+   * `availableAt`: not before then (business hours; its age, for the give-up limit, counts from then too).
+   * `state: 'digest'`: outside business hours on a digest-only route: kept for the digest, never sent.
+   */
+  enqueue(alertId: number, channelId: number, priority: number, now: number, opts: { availableAt?: number; state?: 'pending' | 'digest' } = {}): void {
+    const availableAt = opts.availableAt ?? now;
+    this.insertDelivery.run({ alertId, channelId, priority, sortKey: availableAt + priority * this.agingMs, availableAt, state: opts.state ?? 'pending' });
   }
 
   /**
