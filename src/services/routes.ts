@@ -46,6 +46,13 @@ export function createRoute(h: Deps, input: RouteInput): { id: number } {
       throw invalid('service', `"${input.service}" is not a valid glob`);
     }
   }
+  let hours: BusinessHours | null = null;
+  if (input.business_hours !== undefined) {
+    // Validated again for callers other than the admin API (the slash command).
+    const parsed = businessHoursInput.safeParse(input.business_hours);
+    if (!parsed.success) throw invalid(['business_hours', ...parsed.error.issues[0]!.path].join('.'), parsed.error.issues[0]!.message);
+    hours = normalHours(parsed.data);
+  }
   const id = h.db.transaction((tx) => {
     if (!tx.select({ id: channels.id }).from(channels).where(eq(channels.id, input.channel_id)).get()) {
       throw notFound('channel', input.channel_id);
@@ -58,7 +65,7 @@ export function createRoute(h: Deps, input: RouteInput): { id: number } {
         severities: input.severities ? [...new Set(input.severities)] : null,
         environment: input.environment ?? null,
         labels: input.labels && Object.keys(input.labels).length ? input.labels : null,
-        businessHours: input.business_hours ? normalHours(input.business_hours) : null,
+        businessHours: hours,
       })
       .returning({ id: routes.id })
       .get().id;
