@@ -158,4 +158,5 @@ export const muteView = z.object({
   expires_at: z.number(),
   ended_at: z.number().nullable(),
   active: z.boolean(),
+  muted_alerts: z.number().describe('Alerts it silenced: stored, not delivered (GET /v1/admin/alerts?muted=true)'),
 });
