@@ -107,7 +107,8 @@ export const alerts = sqliteTable(
     index('alerts_dedup').on(t.dedupKey),
     index('alerts_unrouted').on(t.unrouted),
     index('alerts_muted').on(t.mutedByMuteId),
-    index('alerts_service_title').on(t.service, t.title),
+    // For a sender's resolved without a dedup key (same service and title); partial, so keyed alerts pay nothing for it.
+    index('alerts_keyless').on(t.service, t.title).where(sql`${t.dedupKey} IS NULL`),
   ],
 );
 

@@ -8,6 +8,14 @@ const sameSource = sql`${alerts.sourceId} IS ${p('sourceId')}`;
 /** At most this many open alerts are resolved by one `resolved` (more would be a sender's bug; the rest stay open). */
 const MAX_RESOLVE = 100;
 
+interface LatestRow {
+  id: number;
+  status: 'firing' | 'resolved';
+  resolvedAt: number | null;
+  mutedBy: number | null;
+  occurrences: number;
+}
+
 /**
  * The alerts already stored that an incoming one may belong to. Scope: the same source (a dedup key
  * is the sender's name for a problem, like PagerDuty's per-integration dedup_key; two senders may use
@@ -20,13 +28,12 @@ export class AlertLookup {
   private readonly openByTitle;
 
   constructor(db: Db) {
-    this.newest = db
-      .select({ id: alerts.id, status: alerts.status, resolvedAt: alerts.resolvedAt, mutedBy: alerts.mutedByMuteId, occurrences: alerts.occurrences })
-      .from(alerts)
-      .where(and(eq(alerts.dedupKey, p('key')), sameSource, isNull(alerts.retractedAt)))
-      .orderBy(desc(alerts.id))
-      .limit(1)
-      .prepare();
+    // Every keyed alert asks this on the ingest path: a plain better-sqlite3 statement (about 2 µs) rather
+    // than drizzle's prepared query (about 10 µs of parameter and row mapping); same columns as schema.ts.
+    this.newest = db.$client.prepare<{ key: string; sourceId: number | null }, LatestRow>(
+      `select id, status, resolved_at as resolvedAt, muted_by_mute_id as mutedBy, occurrences from alerts
+       where dedup_key = @key and source_id is @sourceId and retracted_at is null order by id desc limit 1`,
+    );
     this.openByKey = db
       .select({ id: alerts.id })
       .from(alerts)
@@ -46,7 +53,7 @@ export class AlertLookup {
   }
 
   /** The newest alert with this key (firing or resolved). */
-  latest(sourceId: number | null, key: string) {
+  latest(sourceId: number | null, key: string): LatestRow | undefined {
     return this.newest.get({ sourceId, key });
   }
 

@@ -153,29 +153,41 @@ export function resolveFromSender(h: Pick<Herald, 'db' | 'ops'>, alertId: number
  */
 export function foldRepeat(h: Pick<Herald, 'db' | 'ops'>, alertId: number, opts: { at: number; reopen: boolean; by: Actor }): Set<number> {
   const { at, reopen, by } = opts;
-  h.db
-    .update(alerts)
-    .set({
-      occurrences: sql`${alerts.occurrences} + 1`,
-      lastSeenAt: at,
-      changedAt: at,
-      ...(reopen
-        ? {
-            status: 'firing' as const,
-            reopenedAt: at,
-            resolvedAt: null,
-            resolvedBy: null,
-            resolvedByUser: null,
-            acknowledgedAt: null,
-            acknowledgedBy: null,
-            acknowledgedByUser: null,
-          }
-        : {}),
-    })
-    .where(eq(alerts.id, alertId))
-    .run();
+  const q = foldQueries(h.db);
+  (reopen ? q.reopen : q.bump).run({ id: alertId, at });
   if (reopen) recordAction(h, alertId, 'reopen', by, null, at);
   return h.ops.enqueueForAlert(alertId, 'sync', at).channels;
+}
+
+const ph = sql.placeholder;
+const foldCache = new WeakMap<Herald['db'], ReturnType<typeof prepareFold>>();
+/** Prepared once per database: repeats are on the ingest path (an Alertmanager storm re-sends a lot). */
+const foldQueries = (db: Herald['db']) => {
+  let q = foldCache.get(db);
+  if (!q) foldCache.set(db, (q = prepareFold(db)));
+  return q;
+};
+function prepareFold(db: Herald['db']) {
+  const at = sql`${ph('at')}`;
+  const bump = { occurrences: sql`${alerts.occurrences} + 1`, lastSeenAt: at, changedAt: at };
+  return {
+    bump: db.update(alerts).set(bump).where(eq(alerts.id, ph('id'))).prepare(),
+    reopen: db
+      .update(alerts)
+      .set({
+        ...bump,
+        status: 'firing',
+        reopenedAt: at,
+        resolvedAt: null,
+        resolvedBy: null,
+        resolvedByUser: null,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+        acknowledgedByUser: null,
+      })
+      .where(eq(alerts.id, ph('id')))
+      .prepare(),
+  };
 }
 
 /** Appends to the alert's history (alert_actions). Call inside the transaction that made the change. */
