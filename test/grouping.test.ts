@@ -53,6 +53,9 @@ describe('dedup and grouping', () => {
     expect(d).toMatchObject({ occurrences: 4, status: 'firing', last_seen_at: expect.any(Number), reopened_at: null });
     expect(d.deliveries).toHaveLength(1);
     expect((await stack.admin('GET', '/v1/admin/alerts')).body).toHaveLength(1);
+    // The edits are durable message operations, like an acknowledgement's.
+    const ops = stack.herald.db.$client.prepare('select distinct purpose from message_ops').all();
+    expect(ops).toEqual([{ purpose: 'repeat' }]);
 
     // An alert without a dedup key is never folded; another key is another alert.
     const plain1 = (await stack.post(token, alert(2))).body.ids[0];
@@ -154,6 +157,7 @@ describe('dedup and grouping', () => {
     expect(field(e, 'Fired')).toMatch(/^2 times/);
     expect(buttons(m[0]!)).toEqual([`herald:ack:${id}`, `herald:resolve:${id}`, `herald:mute:${id}`]);
     expect(await detail(stack, id)).toMatchObject({ status: 'firing', occurrences: 2, reopened_at: expect.any(Number), resolved_at: null, acknowledged_at: null });
+    expect(stack.herald.db.$client.prepare("select count(*) as n from message_ops where purpose = 'reopen'").get()).toEqual({ n: 1 });
     const kinds = stack.herald.db.$client.prepare('select kind, actor_name from alert_actions where alert_id = ? order by id').all(id);
     expect(kinds).toEqual([
       { kind: 'ack', actor_name: 'alice' },

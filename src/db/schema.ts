@@ -202,7 +202,7 @@ export const deliveries = sqliteTable(
  * deletes it when none of its alerts may be shown any more.
  * `via`: 'webhook' (the one that posted it, even retired) or 'bot' (that webhook is gone: the bot deletes
  * the message and, unless its alerts were retracted, the card is reposted as a new delivery).
- * `purpose`: the action that asked for it (ack, resolve, retract, sync). `outcome`: what finally happened.
+ * `purpose`: the action that asked for it (ack, resolve, retract, sync; repeat and reopen: a sender's repeat folded in). `outcome`: what finally happened.
  * `state`: pending → leased → done | dead.
  */
 export const messageOps = sqliteTable(
@@ -214,7 +214,7 @@ export const messageOps = sqliteTable(
     discordMessageId: text('discord_message_id').notNull(),
     /** A delivery that put this message there (any of them, for packed messages): for dead letters and history. */
     deliveryId: integer('delivery_id').notNull().references(() => deliveries.id, { onDelete: 'cascade' }),
-    purpose: text('purpose', { enum: ['ack', 'resolve', 'retract', 'sync'] }).notNull(),
+    purpose: text('purpose', { enum: ['ack', 'resolve', 'retract', 'sync', 'repeat', 'reopen'] }).notNull(),
     via: text('via', { enum: ['webhook', 'bot'] }).notNull().default('webhook'),
     state: text('state', { enum: ['pending', 'leased', 'done', 'dead'] }).notNull().default('pending'),
     availableAt: integer('available_at').notNull(),

@@ -4,7 +4,7 @@ import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhoo
 import { attemptRow, type AttemptRecord } from './outbox.js';
 import type { StatefulAlert } from './render.js';
 
-export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync';
+export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync' | 'repeat' | 'reopen';
 
 /** A message operation ready to run, with the webhook that posted the message (whatever its state now). */
 export interface ReadyOp {

@@ -156,7 +156,7 @@ export function foldRepeat(h: Pick<Herald, 'db' | 'ops'>, alertId: number, opts:
   const q = foldQueries(h.db);
   (reopen ? q.reopen : q.bump).run({ id: alertId, at });
   if (reopen) recordAction(h, alertId, 'reopen', by, null, at);
-  return h.ops.enqueueForAlert(alertId, 'sync', at).channels;
+  return h.ops.enqueueForAlert(alertId, reopen ? 'reopen' : 'repeat', at).channels;
 }
 
 const ph = sql.placeholder;
