@@ -10,6 +10,8 @@ import { WebhookStore } from './delivery/webhook-store.js';
 import { SourceAuth } from './ingest/auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { Acceptor, AlertLookup, MuteTable, RouteTable, buildPipeline } from './pipeline/index.js';
+import { OutboundTargets } from './outbound/targets.js';
+import { OutboundWorker } from './outbound/worker.js';
 
 /** Herald's services, wired once; every entry point (HTTP hook, admin API, later the bot and cron) uses these. */
 export interface Herald {
@@ -28,6 +30,9 @@ export interface Herald {
   acceptor: Acceptor;
   sourceAuth: SourceAuth;
   webhooks: WebhookStore;
+  /** Outbound targets beyond Discord (Slack-compatible, signed generic webhooks) per route, and their sender. */
+  outboundTargets: OutboundTargets;
+  outbound: OutboundWorker;
   /** Stops delivery (bounded wait for requests in flight) and closes the database. */
   close(): Promise<void>;
 }
@@ -57,15 +62,23 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
     log.child({ component: 'ingest' }),
   );
   const sourceAuth = new SourceAuth(db);
+  const outboundTargets = new OutboundTargets(db);
+  const outbound = new OutboundWorker(db, config.delivery, log.child({ component: 'outbound' }));
+  // The worker starts at the first enqueue (main.ts also starts it at boot, for rows left by a restart).
+  outboundTargets.onEnqueued = () => outbound.start();
+  acceptor.afterInsert = (alertId, a) => {
+    if (a.mutedBy === null) outboundTargets.enqueue(alertId, a.routeIds, a.input.status === 'resolved' ? 'alert.resolved' : 'alert.firing', a.receivedAt);
+  };
 
   let closed = false;
   return {
-    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks,
+    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound,
     async close() {
       if (closed) return;
       closed = true;
       acceptor.flush();
       await scheduler.stop(config.delivery.requestTimeoutMs + 1000);
+      await outbound.stop();
       db.$client.close();
     },
   };

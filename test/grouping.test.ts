@@ -65,6 +65,22 @@ describe('dedup and grouping', () => {
     await delivered(stack, [ch], other);
   });
 
+  it('a repeat takes the sender\'s latest content; a higher severity posts the alert again, and every message shows it', async () => {
+    stack = await startStack(FAST);
+    const token = await stack.source();
+    const ch = await stack.channel({ webhooks: 1 });
+    const id = await fire(stack, token, { severity: 'P2', title: 'Job export failed (attempt 1)' });
+    await delivered(stack, [ch], id);
+    expect(await fire(stack, token, { severity: 'P1', title: 'Job export failed: retries exhausted' })).toBe(id);
+    await waitFor('a second message of the same alert', () => live(stack!, ch).length === 2);
+    await waitFor('both messages show P1', () => live(stack!, ch).every((m) => embedOf(m, id).title === '[P1] Job export failed: retries exhausted'));
+    // A lower severity later does not lower it, and posts nothing new.
+    expect(await fire(stack, token, { severity: 'P3', title: 'Job export failed (attempt 1)' })).toBe(id);
+    await waitFor('both edited to the latest title', () => live(stack!, ch).every((m) => embedOf(m, id).title === '[P1] Job export failed (attempt 1)'));
+    expect(live(stack, ch)).toHaveLength(2);
+    expect(await detail(stack, id)).toMatchObject({ severity: 'P1', occurrences: 3 });
+  });
+
   it('keeps a dedup key within its source, and the Idempotency-Key behaviour as it was', async () => {
     stack = await startStack(FAST);
     const a = await stack.source('alertmanager');

@@ -8,6 +8,7 @@ import { registerLifecycleRoutes } from './lifecycle.js';
 import { registerRoutingRoutes } from './routing.js';
 import { registerSourceRoutes } from './sources.js';
 import { registerWebhookRoutes } from './webhooks.js';
+import { registerOutboundRoutes } from '../outbound/admin.js';
 
 /**
  * The admin API's endpoints (auth is done by `registerAdmin`). Handlers only translate HTTP to the
@@ -24,5 +25,6 @@ export function registerAdminRoutes(app: App, herald: Herald): void {
     registerAlertRoutes(admin, herald);
     registerDeliveryRoutes(admin, herald);
     registerLifecycleRoutes(admin, herald);
+    registerOutboundRoutes(admin, herald);
   });
 }

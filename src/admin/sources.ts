@@ -1,10 +1,32 @@
 import { z } from 'zod';
 import type { Herald } from '../herald.js';
-import { createSource, deleteSource, listSources, sourceInput } from '../services/sources.js';
-import { admin, errorBody, errors, errorsWith404, idParams, noContent, type AdminApp } from './http.js';
+import { FORMATS } from '../ingest/adapters/index.js';
+import {
+  addSecret,
+  createSource,
+  deleteSecret,
+  deleteSource,
+  getSource,
+  listSources,
+  secretInput,
+  sourceInput,
+  sourcePatch,
+  updateSource,
+} from '../services/sources.js';
+import { admin, errorBody, errors, errorsWith404, id, idParams, noContent, type AdminApp } from './http.js';
 import { createdSource, sourceView } from './schemas.js';
 
-/** Senders of alerts and their tokens. */
+const sourceDetail = sourceView.extend({
+  format: z.enum(FORMATS),
+  secrets: z.array(z.object({ id: z.number(), hint: z.string().describe('The last 4 characters'), created_at: z.number() })),
+});
+const createdSecret = z.object({
+  id: z.number(),
+  secret: z.string().describe('The whsec_ secret: shown only in this answer. Configure the sender with it.'),
+  created_at: z.number(),
+});
+
+/** Senders of alerts, their tokens, formats and signing secrets. */
 export function registerSourceRoutes(app: AdminApp, herald: Herald): void {
   app.post(
     '/v1/admin/sources',
@@ -23,11 +45,53 @@ export function registerSourceRoutes(app: AdminApp, herald: Herald): void {
     listSources(herald),
   );
 
+  app.get(
+    '/v1/admin/sources/:id',
+    { schema: { ...admin, summary: 'A source with its format and signing secrets (by hint only)', params: idParams, response: { 200: sourceDetail, ...errorsWith404 } } },
+    async (req) => getSource(herald, req.params.id),
+  );
+
+  app.patch(
+    '/v1/admin/sources/:id',
+    { schema: { ...admin, summary: "Set a source's default payload format", params: idParams, body: sourcePatch, response: { 200: sourceDetail, ...errorsWith404 } } },
+    async (req) => updateSource(herald, req.params.id, req.body),
+  );
+
   app.delete(
     '/v1/admin/sources/:id',
     { schema: { ...admin, summary: 'Delete a source: its token stops working at once', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
       deleteSource(herald, req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/v1/admin/sources/:id/secrets',
+    {
+      schema: {
+        ...admin,
+        summary: 'Add a Standard Webhooks signing secret (generated unless given); from then on the source must sign its requests',
+        params: idParams,
+        body: z.preprocess((b) => b ?? {}, secretInput),
+        response: { 201: createdSecret, ...errorsWith404, 409: errorBody },
+      },
+    },
+    async (req, reply) => reply.code(201).send(addSecret(herald, req.params.id, req.body ?? {})),
+  );
+
+  app.delete(
+    '/v1/admin/sources/:id/secrets/:secretId',
+    {
+      schema: {
+        ...admin,
+        summary: 'Remove a signing secret (end of a key rotation)',
+        params: z.object({ id, secretId: id }),
+        response: { 204: noContent, ...errorsWith404 },
+      },
+    },
+    async (req, reply) => {
+      deleteSecret(herald, req.params.id, req.params.secretId);
       return reply.code(204).send(null);
     },
   );

@@ -10,8 +10,40 @@ export const sources = sqliteTable('sources', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   name: text('name').notNull().unique(),
   tokenHash: text('token_hash').notNull().unique(),
+  /** The payload format the hook expects from this sender when the request has no `?format=` (null: native). */
+  format: text('format', { enum: ['native', 'alertmanager', 'pagerduty', 'jobs', 'pipeline', 'jobstatus'] }),
   createdAt: createdAt(),
 });
+
+/**
+ * Standard Webhooks signing secrets of a source (`whsec_<base64>`), several at once for key rotation.
+ * HMAC verification needs the secret itself, so it is stored as given (like a Discord webhook token):
+ * shown once when created, never returned or logged again (listed by id and a 4-character hint).
+ */
+export const sourceSecrets = sqliteTable(
+  'source_secrets',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    sourceId: integer('source_id').notNull().references(() => sources.id, { onDelete: 'cascade' }),
+    secret: text('secret').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('source_secrets_source').on(t.sourceId)],
+);
+
+/**
+ * `webhook-id`s of signed requests already taken, so a replay is refused. Kept until `expiresAt`
+ * (the message's timestamp plus the tolerance): after that the timestamp check refuses it anyway.
+ */
+export const seenWebhookIds = sqliteTable(
+  'seen_webhook_ids',
+  {
+    sourceId: integer('source_id').notNull(),
+    messageId: text('message_id').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.messageId] }), index('seen_webhook_ids_expires').on(t.expiresAt)],
+);
 
 /** A Discord channel that alerts are routed to; `isDefault` catches alerts no route matches. */
 export const channels = sqliteTable('channels', {
@@ -280,4 +312,49 @@ export const idempotencyKeys = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.sourceId, t.key] })],
+);
+
+/**
+ * Outbound targets beyond Discord, per route: a Slack-compatible incoming webhook (`{"text": …}`) or a
+ * generic JSON webhook signed with Standard Webhooks headers (`secret`, `whsec_…`). `url` is a
+ * credential (Slack's carries its token): never logged or returned unmasked.
+ */
+export const outboundTargets = sqliteTable(
+  'outbound_targets',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    routeId: integer('route_id').notNull().references(() => routes.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['slack', 'webhook'] }).notNull(),
+    url: text('url').notNull(),
+    secret: text('secret'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('outbound_targets_route').on(t.routeId)],
+);
+
+/**
+ * The outbox of outbound targets: one row per (alert event, target), a row before it is a request, with
+ * a lease, retries with the same backoff as Discord deliveries, and `dead` as its dead letter.
+ * `event`: what the message says (alert.firing, alert.resolved, alert.acknowledged).
+ */
+export const outboundDeliveries = sqliteTable(
+  'outbound_deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    targetId: integer('target_id').notNull().references(() => outboundTargets.id, { onDelete: 'cascade' }),
+    alertId: integer('alert_id').notNull().references(() => alerts.id, { onDelete: 'cascade' }),
+    event: text('event', { enum: ['alert.firing', 'alert.resolved', 'alert.acknowledged'] }).notNull(),
+    state: text('state', { enum: ['pending', 'leased', 'sent', 'dead'] }).notNull().default('pending'),
+    availableAt: integer('available_at').notNull(),
+    leaseUntil: integer('lease_until'),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    sentAt: integer('sent_at'),
+    /** When it was given up on (its dead letter), and when an admin replayed it. */
+    deadAt: integer('dead_at'),
+    replayedAt: integer('replayed_at'),
+  },
+  (t) => [index('outbound_deliveries_queue').on(t.state, t.availableAt), index('outbound_deliveries_alert').on(t.alertId)],
 );

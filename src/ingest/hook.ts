@@ -1,32 +1,89 @@
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { alertsBody, parseAlertsBody, type AlertInput } from '../domain/alert.js';
+import { alerts } from '../db/schema.js';
+import { alertsBody } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
+import { acknowledgeAlert, type Actor } from '../services/lifecycle.js';
+import { ServiceError } from '../services/errors.js';
+import { convertBody, FORMATS, type Format } from './adapters/index.js';
 import { bearer, unauthorized } from './auth.js';
-import { customValidator, zodValidator } from './validation.js';
+import { ReplayGuard } from './replay.js';
+import { verifySignature } from './signatures.js';
 import type { App } from './server.js';
+import { zodValidator } from './validation.js';
 
-const accepted = z.object({ ids: z.array(z.number()) });
+const accepted = z.object({
+  ids: z.array(z.number()).describe('The stored alerts, in order'),
+  acknowledged: z.array(z.number()).optional().describe('Alerts acknowledged by this request (PagerDuty acknowledge)'),
+  ignored: z.array(z.string()).optional().describe('Events understood but with nothing to do, and why'),
+});
 
-/** POST /v1/alerts: Herald's native alert format. Answers 202 only after the alerts are committed. */
+const problem = z.object({
+  error: z.string(),
+  message: z.string().optional(),
+  problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+const query = z.object({
+  format: z
+    .enum(FORMATS)
+    .optional()
+    .describe("The body's format; default: the source's configured format, else native"),
+  event: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('For formats with an `event` field (jobs, pipeline, jobstatus) whose sender cannot put it in the body: e.g. one hook URL per job-scheduler hook, `?format=jobs&event=on_error`'),
+});
+
+/**
+ * POST /v1/alerts: Herald's native alert format, or a sender's own (Alertmanager, PagerDuty Events v2,
+ * job-scheduler hooks, pipeline events, job status events) converted by src/ingest/adapters. Answers 202
+ * only after the alerts are committed. A source with signing secrets must sign (Standard Webhooks).
+ */
 export function registerHook(app: App, herald: Herald): void {
+  // Signatures are over the bytes as sent: keep them (this scope only) before parsing.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const raw = body as Buffer;
+    req.rawBody = raw;
+    try {
+      done(null, JSON.parse(raw.toString('utf8')));
+    } catch (err) {
+      const e = new Error(`body is not valid JSON: ${(err as Error).message}`) as Error & { statusCode: number };
+      e.statusCode = 400;
+      done(e, undefined);
+    }
+  });
+
+  const replay = new ReplayGuard(herald.db);
+  const openByKey = herald.db
+    .select({ id: alerts.id })
+    .from(alerts)
+    .where(and(eq(alerts.dedupKey, sql.placeholder('key')), eq(alerts.status, 'firing'), isNull(alerts.resolvedAt), isNull(alerts.retractedAt)))
+    .orderBy(desc(alerts.id))
+    .limit(1)
+    .prepare();
+
   app.post(
     '/v1/alerts',
     {
       schema: {
-        summary: 'Send one alert, or {"alerts": [...]}',
+        summary: 'Send one alert, or {"alerts": [...]}, or a payload in a sender\'s format (?format=)',
+        description:
+          'Formats: native (this schema), alertmanager (webhook v4), pagerduty (Events API v2), jobs (scheduler hooks), pipeline (pipeline events), jobstatus (job.* events). ' +
+          'A source with signing secrets must send Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature).',
         security: [{ sourceToken: [] }],
+        querystring: query,
         headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }).loose(),
         body: alertsBody,
-        response: { 202: accepted },
+        response: { 202: accepted, 400: problem, 401: problem, 409: problem },
       },
-      // Validate by the shape the sender meant (see parseAlertsBody); the union above is for the OpenAPI document.
+      // The body is validated by its format in the handler (the format is only known per request);
+      // the schema above documents the native format in the OpenAPI document.
       validatorCompiler: (part) =>
-        part.httpPart === 'body'
-          ? customValidator((data) => {
-              const parsed = parseAlertsBody(data);
-              return parsed.ok ? { ok: true, value: parsed.alerts } : parsed;
-            })
-          : zodValidator(part as unknown as Parameters<typeof zodValidator>[0]),
+        part.httpPart === 'body' ? (data: unknown) => ({ value: data }) : zodValidator(part as unknown as Parameters<typeof zodValidator>[0]),
       // Authenticate before the body is parsed: an unknown sender gets 401, not a validation report.
       onRequest: async (req, reply) => {
         const token = bearer(req);
@@ -34,19 +91,84 @@ export function registerHook(app: App, herald: Herald): void {
         if (sourceId === undefined) return unauthorized(reply, token === undefined ? 'missing bearer token' : 'unknown source token');
         req.sourceId = sourceId;
       },
+      // Then the signature, on the raw body, before anything looks at its content.
+      preValidation: async (req, reply) => {
+        const settings = herald.sourceAuth.settings(req.sourceId!);
+        if (!settings || settings.secrets.length === 0) return;
+        const v = verifySignature(req.headers, req.rawBody ?? Buffer.alloc(0), settings.secrets);
+        if (!v.ok) return reply.code(401).send({ error: 'bad_signature', message: v.reason });
+        if (!replay.take(req.sourceId!, v.id, v.timestamp)) {
+          return reply.code(409).send({ error: 'replayed', message: `webhook-id "${v.id.slice(0, 100)}" was already received; a message is taken once` });
+        }
+        req.webhookId = v.id;
+      },
     },
     async (req, reply) => {
-      // The route's validator has already turned the body into a list of alerts.
-      const inputs = req.body as unknown as AlertInput[];
-      const result = await herald.acceptor.submit(req.sourceId ?? null, inputs, req.headers['idempotency-key']);
-      if (result.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(202).send({ ids: result.ids });
+      const sourceId = req.sourceId!;
+      const settings = herald.sourceAuth.settings(sourceId);
+      const q = req.query as z.output<typeof query>;
+      const format: Format = q.format ?? settings?.format ?? 'native';
+      // A signed message's id is given back when nothing came of it (invalid, or storing failed), so the
+      // sender's retry is judged on its merits rather than refused as a replay.
+      const giveBack = () => {
+        if (req.webhookId !== undefined) replay.release(sourceId, req.webhookId);
+      };
+      let stored = false;
+      try {
+        const body = withEvent(req.body, format, q.event);
+        const converted = convertBody(format, body);
+        if (!converted.ok) {
+          giveBack();
+          return reply.code(400).send({ error: 'invalid_request', problems: converted.problems });
+        }
+        const c = converted.conversion;
+        const ignored = [...c.ignored];
+        const inputs = c.alerts.filter((a) => {
+          if (!a.onlyIfOpen || openByKey.get({ key: a.input.dedup_key! })) return true;
+          ignored.push(`no open alert with dedup key "${a.input.dedup_key}" to resolve`);
+          return false;
+        }).map((a) => a.input);
+        const result = inputs.length ? await herald.acceptor.submit(sourceId, inputs, req.headers['idempotency-key']) : { ids: [], replayed: false };
+        stored = true;
+        if (result.replayed) reply.header('idempotent-replayed', 'true');
+        const acknowledged: number[] = [];
+        const by: Actor = { kind: 'system', name: settings?.name ?? `source ${sourceId}` };
+        for (const key of c.acknowledge) {
+          const open = openByKey.get({ key });
+          if (!open) {
+            ignored.push(`no open alert with dedup key "${key}" to acknowledge`);
+            continue;
+          }
+          try {
+            acknowledgeAlert(herald, open.id, by);
+            acknowledged.push(open.id);
+          } catch (err) {
+            if (!(err instanceof ServiceError)) throw err;
+            ignored.push(err.message);
+          }
+        }
+        return reply.code(202).send({ ids: result.ids, ...(acknowledged.length ? { acknowledged } : {}), ...(ignored.length ? { ignored } : {}) });
+      } catch (err) {
+        if (!stored) giveBack();
+        throw err;
+      }
     },
   );
+}
+
+/** `?event=` fills the body's `event` when the body has none (the body wins when it names one). */
+function withEvent(body: unknown, format: Format, event: string | undefined): unknown {
+  if (event === undefined || (format !== 'jobs' && format !== 'pipeline' && format !== 'jobstatus')) return body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || 'event' in body) return body;
+  return { event, ...body };
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     sourceId?: number;
+    /** The body as received, for signature checks (hook route only). */
+    rawBody?: Buffer;
+    /** The Standard Webhooks message id of a signed request. */
+    webhookId?: string;
   }
 }

@@ -42,6 +42,12 @@ export class Acceptor {
   private readonly findKey;
   private readonly saveKey;
   private readonly sourceName;
+  /**
+   * Called inside the ingest transaction for each alert event beyond Discord (outbound targets enqueue
+   * there): a new alert stored, an alert a sender's resolved resolved, an alert reopened. Not for
+   * repeats folded into a firing alert (nothing new to tell) nor for a resolved with nothing to resolve.
+   */
+  afterInsert: ((alertId: number, planned: PlannedAlert) => void) | undefined;
 
   constructor(
     private readonly db: Db,
@@ -166,18 +172,27 @@ export class Acceptor {
       for (const a of this.pipeline([incoming])) {
         const g = a.grouping ?? { kind: 'new' };
         switch (g.kind) {
-          case 'new':
-            ids.push(this.store(a, channelCounts, null));
+          case 'new': {
+            const id = this.store(a, channelCounts, null);
+            this.afterInsert?.(id, a);
+            ids.push(id);
             break;
+          }
           case 'orphan':
             ids.push(this.store(a, channelCounts, by()));
             break;
           case 'repeat':
-            for (const c of foldRepeat({ db: this.db, ops: this.ops }, g.alertId, { at: a.receivedAt, reopen: g.reopen, by: by() })) opsChannels.add(c);
+            for (const c of foldRepeat({ db: this.db, ops: this.ops }, g.alertId, a.input, { at: a.receivedAt, reopen: g.reopen, by: by() })) opsChannels.add(c);
+            // A higher severity is news: the alert is posted again (a new message of the same alert).
+            if (g.raised) this.enqueueDeliveries(g.alertId, a, channelCounts);
+            if (g.reopen || g.raised) this.afterInsert?.(g.alertId, a);
             ids.push(g.alertId);
             break;
           case 'resolve':
-            for (const id of g.alertIds) for (const c of resolveFromSender({ db: this.db, ops: this.ops }, id, by(), a.receivedAt)) opsChannels.add(c);
+            for (const id of g.alertIds) {
+              for (const c of resolveFromSender({ db: this.db, ops: this.ops }, id, by(), a.receivedAt)) opsChannels.add(c);
+              this.afterInsert?.(id, a);
+            }
             ids.push(g.alertIds[0]!);
             break;
           case 'resolved-again':
@@ -220,12 +235,18 @@ export class Acceptor {
     })!;
     if (resolvedBy) return row.id;
     if (a.unrouted) this.metrics.unrouted.inc();
+    this.enqueueDeliveries(row.id, a, channelCounts);
+    return row.id;
+  }
+
+  /** One delivery per channel the stages chose (held ones: see `store`). */
+  private enqueueDeliveries(alertId: number, a: PlannedAlert, channelCounts: Map<number, number>): void {
+    const i = a.input;
     for (const channelId of a.channels) {
       const held = a.held?.get(channelId);
-      this.outbox.enqueue(row.id, channelId, severityRank(i.severity), a.receivedAt, held === undefined ? undefined : held === 'digest' ? { state: 'digest' } : { availableAt: held });
+      this.outbox.enqueue(alertId, channelId, severityRank(i.severity), a.receivedAt, held === undefined ? undefined : held === 'digest' ? { state: 'digest' } : { availableAt: held });
       // A held delivery adds nothing to send now, but the lane must learn when it becomes ready.
       channelCounts.set(channelId, (channelCounts.get(channelId) ?? 0) + (held === undefined ? 1 : 0));
     }
-    return row.id;
   }
 }

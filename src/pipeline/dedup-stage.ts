@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
+import { type Severity, severityRank } from '../domain/alert.js';
 import { alerts } from '../db/schema.js';
 import type { Grouping, PlannedAlert, Stage } from './types.js';
 
@@ -11,6 +12,7 @@ const MAX_RESOLVE = 100;
 interface LatestRow {
   id: number;
   status: 'firing' | 'resolved';
+  severity: Severity;
   resolvedAt: number | null;
   mutedBy: number | null;
   occurrences: number;
@@ -31,7 +33,7 @@ export class AlertLookup {
     // Every keyed alert asks this on the ingest path: a plain better-sqlite3 statement (about 2 µs) rather
     // than drizzle's prepared query (about 10 µs of parameter and row mapping); same columns as schema.ts.
     this.newest = db.$client.prepare<{ key: string; sourceId: number | null }, LatestRow>(
-      `select id, status, resolved_at as resolvedAt, muted_by_mute_id as mutedBy, occurrences from alerts
+      `select id, status, severity, resolved_at as resolvedAt, muted_by_mute_id as mutedBy, occurrences from alerts
        where dedup_key = @key and source_id is @sourceId and retracted_at is null order by id desc limit 1`,
     );
     this.openByKey = db
@@ -67,7 +69,8 @@ export class AlertLookup {
 /**
  * Last stage: does the alert start something new, or belong to what is already stored?
  * - firing, with a dedup key whose newest alert is firing: a repeat (Alertmanager's periodic re-sends
- *   land here): folded in, nothing new posted. Resolved within `reopenWindowMs`: folded in and reopened.
+ *   land here): folded in, nothing new posted (unless its severity is higher: then posted again).
+ *   Resolved within `reopenWindowMs`: folded in and reopened.
  *   Only when both are muted or both are not: a muted repeat of a posted alert is stored as a muted alert
  *   (recorded and counted as muted; later muted repeats fold into it), and a repeat once the mute ended is
  *   posted as a new alert (it must be seen).
@@ -92,8 +95,9 @@ export function dedupStage(lookup: AlertLookup, reopenWindowMs: number): Stage {
     const n = lookup.latest(a.sourceId, i.dedup_key);
     if (!n || n.occurrences === 0) return { kind: 'new' };
     if ((n.mutedBy === null) !== (a.mutedBy === null)) return { kind: 'new' };
-    if (n.status === 'firing') return { kind: 'repeat', alertId: n.id, reopen: false };
-    if (n.resolvedAt !== null && a.receivedAt - n.resolvedAt <= reopenWindowMs) return { kind: 'repeat', alertId: n.id, reopen: true };
+    const raised = severityRank(i.severity) < severityRank(n.severity);
+    if (n.status === 'firing') return { kind: 'repeat', alertId: n.id, reopen: false, raised };
+    if (n.resolvedAt !== null && a.receivedAt - n.resolvedAt <= reopenWindowMs) return { kind: 'repeat', alertId: n.id, reopen: true, raised };
     return { kind: 'new' };
   };
   return (alerts) => alerts.map((a) => ({ ...a, grouping: decide(a) }));

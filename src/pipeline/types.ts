@@ -28,14 +28,16 @@ export interface PlannedAlert extends IncomingAlert {
  * How an incoming alert relates to those already stored with its key (dedup-stage.ts):
  * - `new`: stored and delivered as a new alert;
  * - `repeat`: folded into a firing alert (or one resolved within the reopen window, which `reopen`s):
- *   its count and last-seen time go up and its messages are edited; nothing new is posted;
+ *   its count and last-seen time go up, it takes the repeat's content (title, description, fields…;
+ *   the severity only goes up) and its messages are edited; nothing new is posted unless the severity
+ *   went up (`raised`: the alert is posted again, so people hear of it);
  * - `resolve`: a `resolved` for open alerts: they are resolved and their messages edited;
  * - `resolved-again`: a `resolved` for an alert already resolved: nothing changes;
  * - `orphan`: a `resolved` with no alert to resolve: recorded as a resolved alert, not posted.
  */
 export type Grouping =
   | { kind: 'new' }
-  | { kind: 'repeat'; alertId: number; reopen: boolean }
+  | { kind: 'repeat'; alertId: number; reopen: boolean; /** Its severity is above the alert's: posted again. */ raised: boolean }
   | { kind: 'resolve'; alertIds: number[] }
   | { kind: 'resolved-again'; alertId: number }
   | { kind: 'orphan' };

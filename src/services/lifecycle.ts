@@ -1,6 +1,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { alertActions, alerts } from '../db/schema.js';
+import type { AlertInput } from '../domain/alert.js';
 import { type OpPurpose, renderColumns } from '../delivery/message-ops.js';
 import { renderAlertCard, type WebhookMessage } from '../delivery/render.js';
 import type { Herald } from '../herald.js';
@@ -146,15 +147,27 @@ export function resolveFromSender(h: Pick<Herald, 'db' | 'ops'>, alertId: number
 
 /**
  * A repeat folded into an alert already stored (pipeline/accept.ts, inside the ingest transaction): one
- * more occurrence, last seen now, and an edit of every message of it so the card shows the count.
- * `reopen`: it had resolved within the reopen window: it is firing again, its acknowledgement and
- * resolution are cleared (recorded as a 'reopen' action by `by`), and its card turns back to firing.
- * Returns the channels whose message edits were queued.
+ * more occurrence, last seen now, the repeat's content (title, description, environment, labels, fields,
+ * links: the sender's latest word; the severity only goes up while it is one problem), and an edit of
+ * every message of it so the card shows all that. `reopen`: it had resolved within the reopen window: it
+ * is firing again, its acknowledgement and resolution are cleared (recorded as a 'reopen' action by
+ * `by`), and its card turns back to firing. Returns the channels whose message edits were queued.
  */
-export function foldRepeat(h: Pick<Herald, 'db' | 'ops'>, alertId: number, opts: { at: number; reopen: boolean; by: Actor }): Set<number> {
+export function foldRepeat(h: Pick<Herald, 'db' | 'ops'>, alertId: number, input: AlertInput, opts: { at: number; reopen: boolean; by: Actor }): Set<number> {
   const { at, reopen, by } = opts;
   const q = foldQueries(h.db);
-  (reopen ? q.reopen : q.bump).run({ id: alertId, at });
+  const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+  (reopen ? q.reopen : q.bump).run({
+    id: alertId,
+    at,
+    severity: input.severity,
+    title: input.title,
+    description: input.description ?? null,
+    environment: input.environment ?? null,
+    labels: json(input.labels),
+    fields: json(input.fields),
+    links: json(input.links),
+  });
   if (reopen) recordAction(h, alertId, 'reopen', by, null, at);
   return h.ops.enqueueForAlert(alertId, reopen ? 'reopen' : 'repeat', at).channels;
 }
@@ -168,8 +181,21 @@ const foldQueries = (db: Herald['db']) => {
   return q;
 };
 function prepareFold(db: Herald['db']) {
-  const at = sql`${ph('at')}`;
-  const bump = { occurrences: sql`${alerts.occurrences} + 1`, lastSeenAt: at, changedAt: at };
+  const v = (name: string) => sql`${ph(name)}`;
+  const at = v('at');
+  const bump = {
+    occurrences: sql`${alerts.occurrences} + 1`,
+    lastSeenAt: at,
+    changedAt: at,
+    // 'P0' < 'P1' < … as text: min() keeps the higher severity.
+    severity: sql`min(${alerts.severity}, ${ph('severity')})`,
+    title: v('title'),
+    description: v('description'),
+    environment: v('environment'),
+    labels: v('labels'),
+    fields: v('fields'),
+    links: v('links'),
+  };
   return {
     bump: db.update(alerts).set(bump).where(eq(alerts.id, ph('id'))).prepare(),
     reopen: db

@@ -1,0 +1,152 @@
+import { eq } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Db } from '../db/open.js';
+import { alerts, outboundTargets } from '../db/schema.js';
+import { retryDelayMs } from '../delivery/retry.js';
+import { signedHeaders } from '../ingest/signatures.js';
+import { slackBody, webhookBody, type OutboundEvent } from './render.js';
+
+/** Sends in flight at once, over all targets. */
+const MAX_IN_FLIGHT = 16;
+const POLL_MS = 500;
+/** Answers that will not get better by retrying: the target is wrong or refuses this message. */
+const PERMANENT = new Set([400, 401, 403, 404, 405, 410, 413, 422]);
+
+interface Claimed {
+  id: number;
+  targetId: number;
+  alertId: number;
+  event: OutboundEvent;
+  attempts: number;
+  createdAt: number;
+}
+
+type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string; permanent: boolean; retryAfterMs?: number };
+
+/**
+ * Sends outbound deliveries (Slack-compatible and generic webhooks) from their outbox table: claims due
+ * rows with a lease (a crash mid-send is retried after the lease), sends, and records the outcome. Retries
+ * use Discord deliveries' backoff (`retryDelayMs`, HERALD_RETRY_BASE_MS) and limits (HERALD_MAX_ATTEMPTS,
+ * HERALD_MAX_AGE_MS); a row given up on is `dead`, with its last status and error, until replayed.
+ * It shares nothing with Discord's lanes: a slow Slack cannot hold up a Discord channel.
+ */
+export class OutboundWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = true;
+  private closed = false;
+  private readonly claim;
+  private readonly finish;
+  private readonly retry;
+  private readonly kill;
+
+  constructor(
+    private readonly db: Db,
+    private readonly config: Config['delivery'],
+    private readonly log: Logger,
+  ) {
+    const c = db.$client;
+    this.claim = c.prepare(
+      `update outbound_deliveries set state = 'leased', lease_until = @leaseUntil, attempts = attempts + 1
+       where id in (select id from outbound_deliveries
+                    where (state = 'pending' and available_at <= @now) or (state = 'leased' and lease_until < @now)
+                    order by id limit @limit)
+       returning id, target_id as targetId, alert_id as alertId, event, attempts, created_at as createdAt`,
+    );
+    this.finish = c.prepare(`update outbound_deliveries set state = 'sent', sent_at = @now, last_status = @status, last_error = null, lease_until = null where id = @id`);
+    this.retry = c.prepare(`update outbound_deliveries set state = 'pending', available_at = @at, last_status = @status, last_error = @error, lease_until = null where id = @id`);
+    this.kill = c.prepare(`update outbound_deliveries set state = 'dead', dead_at = @now, last_status = @status, last_error = @error, lease_until = null where id = @id`);
+  }
+
+  /** Starts polling (idempotent; nothing after `stop`). */
+  start(): void {
+    if (this.closed) return;
+    if (!this.stopped) return this.wake();
+    this.stopped = false;
+    this.timer = setInterval(() => this.wake(), POLL_MS);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /**
+   * Claims as many due rows as there are free slots and sends them; each finished send frees its slot
+   * and claims again. No pass waits for a whole batch, so one slow target does not hold up the others.
+   */
+  wake(): void {
+    if (this.stopped) return;
+    const free = MAX_IN_FLIGHT - this.inFlight.size;
+    if (free <= 0) return;
+    const now = Date.now();
+    const rows = this.claim.all({ now, leaseUntil: now + this.config.requestTimeoutMs * 2 + 1000, limit: free }) as Claimed[];
+    for (const r of rows) {
+      const p: Promise<void> = this.deliver(r)
+        .catch((err) => this.log.error({ err, outboundDelivery: r.id }, 'outbound send failed'))
+        .finally(() => {
+          this.inFlight.delete(p);
+          this.wake();
+        });
+      this.inFlight.add(p);
+    }
+  }
+
+  /** Stops claiming; waits for sends in flight (each is bounded by the request timeout). */
+  async stop(): Promise<void> {
+    this.closed = true;
+    this.stopped = true;
+    clearInterval(this.timer);
+    while (this.inFlight.size) await Promise.all([...this.inFlight]);
+  }
+
+  private async deliver(r: Claimed): Promise<void> {
+    const target = this.db.select().from(outboundTargets).where(eq(outboundTargets.id, r.targetId)).get();
+    const alert = this.db.select().from(alerts).where(eq(alerts.id, r.alertId)).get();
+    const now = Date.now();
+    if (!target || !alert) {
+      this.kill.run({ id: r.id, now, status: null, error: 'target or alert no longer exists' });
+      return;
+    }
+    const body = JSON.stringify(target.kind === 'slack' ? slackBody(alert, r.event) : webhookBody(alert, r.event, now));
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Herald' };
+    // The message id stays the same on every retry, so a receiver can drop duplicates.
+    if (target.kind === 'webhook' && target.secret) Object.assign(headers, signedHeaders([target.secret], `msg_herald_${r.id}`, body, Math.floor(now / 1000)));
+    const outcome = await send(target.url, headers, body, this.config.requestTimeoutMs);
+    const done = Date.now();
+    if (outcome.ok) {
+      this.finish.run({ id: r.id, now: done, status: outcome.status });
+      return;
+    }
+    const tooOld = done - r.createdAt >= this.config.maxAgeMs;
+    if (outcome.permanent || r.attempts >= this.config.maxAttempts || tooOld) {
+      const why = outcome.permanent ? outcome.error : `${outcome.error} (gave up after ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`;
+      this.kill.run({ id: r.id, now: done, status: outcome.status, error: why });
+      this.log.warn({ outboundDelivery: r.id, target: r.targetId, status: outcome.status }, 'outbound delivery dead-lettered');
+      return;
+    }
+    const wait = Math.max(retryDelayMs(r.attempts - 1, this.config.retryBaseMs), outcome.retryAfterMs ?? 0);
+    this.retry.run({ id: r.id, at: done + wait, status: outcome.status, error: outcome.error });
+  }
+}
+
+/** One POST. The URL is a credential: errors name the status or the network error's code, never the URL. */
+async function send(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<Outcome> {
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    const what = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `request failed: ${e.cause?.code ?? e.name}`;
+    return { ok: false, status: null, error: what, permanent: false };
+  }
+  const text = (await res.text().catch(() => '')).slice(0, 300);
+  if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
+  const error = `HTTP ${res.status}${text ? `: ${text}` : ''}`;
+  const retryAfter = Number(res.headers.get('retry-after'));
+  return {
+    ok: false,
+    status: res.status,
+    error,
+    permanent: PERMANENT.has(res.status),
+    ...(res.status === 429 && Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: Math.min(retryAfter * 1000, 5 * 60_000) } : {}),
+  };
+}
