@@ -1,7 +1,8 @@
 import { ChannelType, InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { describeRoute, routeChoices, serviceChoices } from '../src/bot/autocomplete.js';
 import { channelFor } from '../src/bot/channels.js';
-import { parseLabels, parseSeverities } from '../src/bot/input.js';
+import { badInput, parseLabels, parseSeverities } from '../src/bot/input.js';
+import { type BusinessHours, businessHoursInput, isTimeZone, parseHoursSpec } from '../src/domain/hours.js';
 import type { CommandModule } from '../src/bot/types.js';
 import { createRoute, deleteRoute, listRoutes } from '../src/services/routes.js';
 
@@ -19,7 +20,15 @@ export const route: CommandModule = {
         .addStringOption((o) => o.setName('service').setDescription('Service name or glob, e.g. payments-*').setAutocomplete(true).setMaxLength(200))
         .addStringOption((o) => o.setName('severities').setDescription('e.g. P0,P1').setMaxLength(20))
         .addStringOption((o) => o.setName('environment').setDescription('Exactly this environment, e.g. production').setMaxLength(100))
-        .addStringOption((o) => o.setName('labels').setDescription('Every one of these labels, e.g. team=payments,region=eu').setMaxLength(1000)),
+        .addStringOption((o) => o.setName('labels').setDescription('Every one of these labels, e.g. team=payments,region=eu').setMaxLength(1000))
+        .addStringOption((o) => o.setName('hours').setDescription('Business hours, e.g. mon-fri 09:00-18:00 (outside them P2/P3 wait)').setMaxLength(100))
+        .addStringOption((o) => o.setName('timezone').setDescription('Time zone of the hours, e.g. Europe/Berlin (default UTC)').setMaxLength(64))
+        .addStringOption((o) =>
+          o
+            .setName('outside_hours')
+            .setDescription('Outside business hours, P2/P3… (default: wait)')
+            .addChoices({ name: 'wait until the hours open', value: 'wait' }, { name: 'go only to the daily digest', value: 'digest' }),
+        ),
     )
     .addSubcommand((s) => s.setName('list').setDescription('Every route, in the order they are evaluated'))
     .addSubcommand((s) =>
@@ -46,12 +55,14 @@ export const route: CommandModule = {
     const labels = parseLabels(i.options.getString('labels'));
     const service = i.options.getString('service')?.trim() || undefined;
     const environment = i.options.getString('environment')?.trim() || undefined;
+    const business_hours = parseHoursOptions(i.options.getString('hours'), i.options.getString('timezone'), i.options.getString('outside_hours'));
     const { id } = createRoute(herald, {
       channel_id: channel.id,
       ...(service ? { service } : {}),
       ...(severities ? { severities } : {}),
       ...(environment ? { environment } : {}),
       ...(labels ? { labels } : {}),
+      ...(business_hours ? { business_hours } : {}),
     });
     const view = listRoutes(herald).find((r) => r.id === id)!;
     return { content: `Route added: ${describeRoute(view)}.` };
@@ -61,3 +72,18 @@ export const route: CommandModule = {
     return focused.name === 'route' ? routeChoices(herald, String(focused.value)) : serviceChoices(herald, String(focused.value));
   },
 };
+
+/** The hours, timezone and outside_hours options → a route's business hours (undefined: none given). */
+export function parseHoursOptions(hours: string | null, timezone: string | null, outside: string | null): BusinessHours | undefined {
+  if (!hours?.trim()) {
+    if (timezone?.trim() || outside) throw badInput('hours', 'give the hours too, e.g. "mon-fri 09:00-18:00"');
+    return undefined;
+  }
+  const spec = parseHoursSpec(hours);
+  if ('error' in spec) throw badInput('hours', spec.error);
+  const tz = timezone?.trim() || 'UTC';
+  if (!isTimeZone(tz)) throw badInput('timezone', `"${tz}" is not a known IANA time zone, e.g. Europe/Berlin or America/New_York`);
+  const parsed = businessHoursInput.safeParse({ ...spec, timezone: tz, outside: outside === 'digest' ? 'digest' : 'wait' });
+  if (!parsed.success) throw badInput('hours', parsed.error.issues[0]!.message);
+  return parsed.data;
+}

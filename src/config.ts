@@ -97,6 +97,7 @@ const envSchema = z.object({
       }
     }, 'HERALD_DIGEST_TIMEZONE must be an IANA time zone, e.g. Europe/Paris or UTC'),
   HERALD_ESCALATION_POLL_MS: int('HERALD_ESCALATION_POLL_MS', 5000, 10, 600_000),
+  HERALD_REOPEN_WINDOW_MS: int('HERALD_REOPEN_WINDOW_MS', 3_600_000, 0, 30 * 86_400_000),
   HERALD_EMULATOR_PORT: int('HERALD_EMULATOR_PORT', 8081, 0, 65535),
   DISCORD_API_URL: z
     .string()
@@ -122,6 +123,8 @@ export interface Config {
   escalationPollMs: number;
   /** Defaults for a channel's daily digest (each channel may set its own). */
   digest: { time: string; timezone: string };
+  /** A resolved alert firing again (same source and dedup key) within this many ms reopens its card; 0: never. */
+  reopenWindowMs: number;
   discord: {
     /** Base such as https://discord.com/api (no version); requests go to `${apiUrl}/v10/...`. */
     apiUrl: string;
@@ -191,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       dbSync: e.HERALD_DB_SYNC,
       escalationPollMs: e.HERALD_ESCALATION_POLL_MS,
       digest: { time: e.HERALD_DIGEST_TIME, timezone: e.HERALD_DIGEST_TIMEZONE },
+      reopenWindowMs: e.HERALD_REOPEN_WINDOW_MS,
       discord: {
         apiUrl,
         token,

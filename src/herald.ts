@@ -11,7 +11,7 @@ import { SourceAuth } from './ingest/auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { EscalationRunner } from './escalation/runner.js';
 import { DigestJobs } from './jobs/digest.js';
-import { Acceptor, MuteTable, RouteTable, buildPipeline } from './pipeline/index.js';
+import { Acceptor, AlertLookup, MuteTable, RouteTable, buildPipeline } from './pipeline/index.js';
 import { OutboundTargets } from './outbound/targets.js';
 import { OutboundWorker } from './outbound/worker.js';
 
@@ -43,7 +43,8 @@ export interface Herald {
   close(): Promise<void>;
 }
 
-export function createHerald(config: Config, log: Logger): Herald {
+/** `clock`: the wall clock business hours are read against (tests shift it; default the process clock). */
+export function createHerald(config: Config, log: Logger, opts: { clock?: () => number } = {}): Herald {
   const db = openDb(config.dbPath, { sync: config.dbSync });
   const outbox = new Outbox(db, config.delivery.agingMs);
   const webhooks = new WebhookStore(db);
@@ -68,11 +69,13 @@ export function createHerald(config: Config, log: Logger): Herald {
   });
   const acceptor = new Acceptor(
     db,
-    buildPipeline({ routes, mutes }),
+    buildPipeline({ routes, mutes, lookup: new AlertLookup(db), reopenWindowMs: config.reopenWindowMs, ...(opts.clock ? { clock: opts.clock } : {}) }),
     outbox,
-    (counts) => {
+    ops,
+    (counts, opsChannels) => {
       for (const [channelId, n] of counts) scheduler.wake(channelId, n);
       escalation.afterCommit();
+      for (const channelId of opsChannels) scheduler.wakeOps(channelId);
     },
     metrics,
     log.child({ component: 'ingest' }),

@@ -82,7 +82,14 @@ describe('Alertmanager webhook v4', () => {
     const res = await post(fixture('alertmanager-resolved'), 'alertmanager');
     expect(res.status).toBe(202);
     expect(newest('c1a2b3d4e5f60718')).toMatchObject({ status: 'resolved', severity: 'P0', service: 'checkout' });
-    expect(newest('c1a2b3d4e5f60718')!.fields).toContainEqual({ name: 'Ended', value: '2026-11-24T21:14:30.123Z' });
+    // The resolved folds into the firing alert (grouping: one alert, its card edited), which keeps its content.
+    expect(res.body.ids).toEqual([newest('c1a2b3d4e5f60718')!.id]);
+    // A resolved for a fingerprint never seen firing is recorded as it came (with its end time), not posted.
+    const resolved = fixture('alertmanager-resolved');
+    const orphan = await post({ ...resolved, alerts: [{ ...resolved.alerts[0], fingerprint: 'f0f0f0f0f0f0f0f0' }] }, 'alertmanager');
+    expect(orphan.status).toBe(202);
+    expect(newest('f0f0f0f0f0f0f0f0')).toMatchObject({ status: 'resolved', occurrences: 0 });
+    expect(newest('f0f0f0f0f0f0f0f0')!.fields).toContainEqual({ name: 'Ended', value: '2026-11-24T21:14:30.123Z' });
   });
 
   it('maps severities, with P2 as the default for a missing or unknown label', async () => {
@@ -171,7 +178,9 @@ describe('job-scheduler hooks', () => {
     expect(res.status).toBe(202);
     expect(row(res.body.ids[0])).toMatchObject({ severity: 'P1', dedup_key: 'job:url-hooked' });
     const withBody = await post({ ...payload, event: 'on_error' }, 'jobs&event=on_retries_exhausted');
-    expect(row(withBody.body.ids[0]).severity).toBe('P2');
+    // Same job, same dedup key: folded into the open alert, which takes the on_error title (its severity only goes up).
+    expect(withBody.body.ids).toEqual(res.body.ids);
+    expect(row(withBody.body.ids[0])).toMatchObject({ severity: 'P1', title: expect.stringMatching(/failed \(attempt \d+\)$/), occurrences: 2 });
     const missing = await post(payload, 'jobs');
     expect(missing.status).toBe(400);
     expect(missing.body.problems.map((p: { path: string }) => p.path)).toContain('event');

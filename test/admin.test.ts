@@ -239,9 +239,9 @@ describe('routing', () => {
 
     const list = await call('GET', '/v1/admin/routes');
     expect(list.body).toEqual([
-      { id: r1.body.id, channel_id: ch.payments, channel_name: 'route-payments', service: 'payments-*', severities: null, environment: null, labels: null, created_at: expect.any(Number) },
-      { id: r2.body.id, channel_id: ch.pager, channel_name: 'route-pager', service: null, severities: ['P0'], environment: null, labels: null, created_at: expect.any(Number) },
-      { id: r3.body.id, channel_id: ch.database, channel_name: 'route-database', service: null, severities: null, environment: 'prod', labels: { team: 'db' }, created_at: expect.any(Number) },
+      { id: r1.body.id, channel_id: ch.payments, channel_name: 'route-payments', service: 'payments-*', severities: null, environment: null, labels: null, business_hours: null, created_at: expect.any(Number) },
+      { id: r2.body.id, channel_id: ch.pager, channel_name: 'route-pager', service: null, severities: ['P0'], environment: null, labels: null, business_hours: null, created_at: expect.any(Number) },
+      { id: r3.body.id, channel_id: ch.database, channel_name: 'route-database', service: null, severities: null, environment: 'prod', labels: { team: 'db' }, business_hours: null, created_at: expect.any(Number) },
     ]);
 
     expect(await channelsOf(await postAlert(token, { service: 'payments-api', severity: 'P2' }))).toEqual([ch.payments]);
@@ -255,7 +255,7 @@ describe('routing', () => {
 
     const detail = (await call('GET', `/v1/admin/alerts/${await postAlert(token, { service: 'payments-db', severity: 'P1' })}`)).body;
     expect(detail.deliveries).toEqual([
-      { id: expect.any(Number), channel_id: ch.payments, state: 'pending', attempts: 0, last_error: null, webhook_id: null, discord_message_id: null, sent_at: null },
+      { id: expect.any(Number), channel_id: ch.payments, state: 'pending', available_at: expect.any(Number), attempts: 0, last_error: null, webhook_id: null, discord_message_id: null, sent_at: null },
     ]);
 
     // Deleting a route takes effect at once.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Herald } from '../herald.js';
 import { acknowledgeAlert, type Actor, resolveAlert, retractAlert, retractInput } from '../services/lifecycle.js';
-import { createMute, deleteMute, listMutes, muteFields, oneTarget } from '../services/mutes.js';
+import { createMute, deleteMute, getMute, listMutes, muteFields, oneTarget } from '../services/mutes.js';
 import { createAppWebhook, rotateWebhook } from '../services/webhooks.js';
 import { admin, errorBody, errors, errorsWith404, flag, idParams, noContent, type AdminApp } from './http.js';
 import { alertDetail, muteView, webhookView } from './schemas.js';
@@ -81,6 +81,12 @@ export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
       const { by: name, ...input } = req.body;
       return reply.code(201).send(createMute(herald, input, actorOf(name)));
     },
+  );
+
+  app.get(
+    '/v1/admin/mutes/:id',
+    { schema: { ...admin, summary: 'One mute, with how many alerts it silenced', params: idParams, response: { 200: muteView, ...errorsWith404 } } },
+    async (req) => getMute(herald, req.params.id),
   );
 
   app.delete(

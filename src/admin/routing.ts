@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Herald } from '../herald.js';
-import { createRoute, deleteRoute, listRoutes, routeInput } from '../services/routes.js';
+import { businessHoursInput } from '../domain/hours.js';
+import { createRoute, deleteRoute, listRoutes, routeInput, setRouteHours } from '../services/routes.js';
 import { admin, errors, errorsWith404, idParams, noContent, type AdminApp } from './http.js';
 import { createdId, routeView } from './schemas.js';
 
@@ -21,6 +22,20 @@ export function registerRoutingRoutes(app: AdminApp, herald: Herald): void {
 
   app.get('/v1/admin/routes', { schema: { ...admin, summary: 'List routes in evaluation order', response: { 200: z.array(routeView), ...errors } } }, async () =>
     listRoutes(herald),
+  );
+
+  app.patch(
+    '/v1/admin/routes/:id',
+    {
+      schema: {
+        ...admin,
+        summary: "Set a route's business hours (null: always open)",
+        params: idParams,
+        body: z.strictObject({ business_hours: businessHoursInput.nullable() }),
+        response: { 200: routeView, ...errorsWith404 },
+      },
+    },
+    async (req) => setRouteHours(herald, req.params.id, req.body.business_hours),
   );
 
   app.delete(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/alert.js';
+import { OUTSIDE_HOURS, WEEKDAYS } from '../domain/hours.js';
 
 /** Answer schemas of the admin API: they document it, and the serializer sends only these fields. */
 export const createdId = z.object({ id: z.number() });
@@ -33,6 +34,14 @@ export const webhookView = z.object({
   created_at: z.number(),
 });
 
+export const businessHoursView = z.object({
+  timezone: z.string(),
+  days: z.array(z.enum(WEEKDAYS)),
+  start: z.string(),
+  end: z.string(),
+  outside: z.enum(OUTSIDE_HOURS),
+});
+
 export const routeView = z.object({
   id: z.number(),
   channel_id: z.number(),
@@ -41,6 +50,7 @@ export const routeView = z.object({
   severities: z.array(z.string()).nullable(),
   environment: z.string().nullable(),
   labels: z.record(z.string(), z.string()).nullable(),
+  business_hours: businessHoursView.nullable().describe('Outside these hours P2/P3 wait (or go only to the digest); null: always'),
   created_at: z.number(),
 });
 
@@ -69,12 +79,16 @@ export const alertView = z.object({
   retract_mode: z.enum(['delete', 'strike']).nullable(),
   retract_reason: z.string().nullable(),
   muted_by_mute_id: z.number().nullable().describe('The mute that silenced this alert: stored, not delivered'),
+  occurrences: z.number().describe('How often it fired (repeats of its dedup key folded in); 0: a resolved that had nothing to resolve'),
+  last_seen_at: z.number().nullable().describe('When it last fired again (null: only once)'),
+  reopened_at: z.number().nullable().describe('When it last fired again after it resolved, reopening it'),
 });
 
 export const deliveryView = z.object({
   id: z.number(),
   channel_id: z.number(),
-  state: z.enum(['pending', 'leased', 'sent', 'dead', 'cancelled']),
+  state: z.enum(['pending', 'leased', 'sent', 'dead', 'cancelled', 'digest']).describe('digest: outside business hours on a digest-only route, never sent'),
+  available_at: z.number().describe('Not sent before then (later than its alert: waiting for business hours)'),
   attempts: z.number(),
   last_error: z.string().nullable(),
   webhook_id: z.number().nullable(),
@@ -144,4 +158,5 @@ export const muteView = z.object({
   expires_at: z.number(),
   ended_at: z.number().nullable(),
   active: z.boolean(),
+  muted_alerts: z.number().describe('Alerts it silenced: stored, not delivered (GET /v1/admin/alerts?muted=true)'),
 });

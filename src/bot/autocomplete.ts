@@ -1,6 +1,7 @@
 import { desc } from 'drizzle-orm';
 import type { AutocompleteInteraction } from 'discord.js';
 import { alerts } from '../db/schema.js';
+import { describeHours } from '../domain/hours.js';
 import type { Herald } from '../herald.js';
 import { listAlerts } from '../services/alerts.js';
 import { listRoutes, type RouteView } from '../services/routes.js';
@@ -22,6 +23,7 @@ export function describeRoute(r: RouteView): string {
   if (r.severities) parts.push(r.severities.join('/'));
   if (r.environment) parts.push(`env ${r.environment}`);
   if (r.labels) parts.push(Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(','));
+  if (r.business_hours) parts.push(`hours ${describeHours(r.business_hours)}`);
   return `#${r.id} → ${r.channel_name}: ${parts.join(', ')}`;
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { BusinessHours } from '../domain/hours.js';
 
 /** Times are epoch milliseconds (integer) throughout: cheap to compare and index. */
 const createdAt = () => integer('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`);
@@ -94,6 +95,8 @@ export const routes = sqliteTable('routes', {
   labels: text('labels', { mode: 'json' }).$type<Record<string, string>>(),
   /** The escalation chain armed for alerts this route matches (issue 4: src/escalation). */
   escalationChainId: integer('escalation_chain_id').references((): AnySQLiteColumn => escalationChains.id, { onDelete: 'set null' }),
+  /** Business hours (domain/hours.ts): outside them P2/P3 wait or go only to the digest; null: always open. */
+  businessHours: text('business_hours', { mode: 'json' }).$type<BusinessHours>(),
   createdAt: createdAt(),
 });
 
@@ -129,8 +132,18 @@ export const alerts = sqliteTable(
     mutedByMuteId: integer('muted_by_mute_id'),
     /** Bumped by every lifecycle change: a send rendered before a change is followed by an edit. */
     changedAt: integer('changed_at'),
+    /** Grouping (pipeline/dedup-stage.ts): how often it fired (repeats folded in), when last, when it last reopened. */
+    occurrences: integer('occurrences').notNull().default(1),
+    lastSeenAt: integer('last_seen_at'),
+    reopenedAt: integer('reopened_at'),
   },
-  (t) => [index('alerts_dedup').on(t.dedupKey), index('alerts_unrouted').on(t.unrouted), index('alerts_muted').on(t.mutedByMuteId)],
+  (t) => [
+    index('alerts_dedup').on(t.dedupKey),
+    index('alerts_unrouted').on(t.unrouted),
+    index('alerts_muted').on(t.mutedByMuteId),
+    // For a sender's resolved without a dedup key (same service and title); partial, so keyed alerts pay nothing for it.
+    index('alerts_keyless').on(t.service, t.title).where(sql`${t.dedupKey} IS NULL`),
+  ],
 );
 
 /** Who did what to an alert, and why: acknowledge, resolve, retract, mute, unmute. */
@@ -139,7 +152,7 @@ export const alertActions = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     alertId: integer('alert_id').notNull().references(() => alerts.id, { onDelete: 'cascade' }),
-    kind: text('kind', { enum: ['ack', 'resolve', 'retract', 'mute', 'unmute'] }).notNull(),
+    kind: text('kind', { enum: ['ack', 'resolve', 'retract', 'mute', 'unmute', 'reopen'] }).notNull(),
     actorKind: text('actor_kind', { enum: ['discord', 'admin', 'system'] }).notNull(),
     actorUserId: text('actor_user_id'),
     actorName: text('actor_name').notNull(),
@@ -177,6 +190,9 @@ export const mutes = sqliteTable(
  * The outbox: one row per (alert, channel) message to send. A delivery is a row before it is a request.
  * `sortKey` = created + priority × aging step: P0 first, yet an old P3 eventually overtakes new P2s.
  * `state`: pending → leased (a send in flight, until `leaseUntil`) → sent | dead; pending → cancelled (retracted).
+ * `digest`: outside its route's business hours, with the route set to "digest only": never sent, counted by the digest.
+ * A P2/P3 waiting for business hours is `pending` with `availableAt` at the window's opening (and `createdAt` too,
+ * so the age limit counts from when it could first go).
  */
 export const deliveries = sqliteTable(
   'deliveries',
@@ -195,7 +211,7 @@ export const deliveries = sqliteTable(
     message: text('message'),
     sortKey: integer('sort_key').notNull(),
     /** `cancelled`: its alert was retracted before it was sent. */
-    state: text('state', { enum: ['pending', 'leased', 'sent', 'dead', 'cancelled'] }).notNull().default('pending'),
+    state: text('state', { enum: ['pending', 'leased', 'sent', 'dead', 'cancelled', 'digest'] }).notNull().default('pending'),
     availableAt: integer('available_at').notNull(),
     leaseUntil: integer('lease_until'),
     attempts: integer('attempts').notNull().default(0),
@@ -228,7 +244,7 @@ export const deliveries = sqliteTable(
  * deletes it when none of its alerts may be shown any more.
  * `via`: 'webhook' (the one that posted it, even retired) or 'bot' (that webhook is gone: the bot deletes
  * the message and, unless its alerts were retracted, the card is reposted as a new delivery).
- * `purpose`: the action that asked for it (ack, resolve, retract, sync). `outcome`: what finally happened.
+ * `purpose`: the action that asked for it (ack, resolve, retract, sync; repeat and reopen: a sender's repeat folded in). `outcome`: what finally happened.
  * `state`: pending → leased → done | dead.
  */
 export const messageOps = sqliteTable(
@@ -240,7 +256,7 @@ export const messageOps = sqliteTable(
     discordMessageId: text('discord_message_id').notNull(),
     /** A delivery that put this message there (any of them, for packed messages): for dead letters and history. */
     deliveryId: integer('delivery_id').notNull().references(() => deliveries.id, { onDelete: 'cascade' }),
-    purpose: text('purpose', { enum: ['ack', 'resolve', 'retract', 'sync'] }).notNull(),
+    purpose: text('purpose', { enum: ['ack', 'resolve', 'retract', 'sync', 'repeat', 'reopen'] }).notNull(),
     via: text('via', { enum: ['webhook', 'bot'] }).notNull().default('webhook'),
     state: text('state', { enum: ['pending', 'leased', 'done', 'dead'] }).notNull().default('pending'),
     availableAt: integer('available_at').notNull(),

@@ -4,7 +4,7 @@ import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhoo
 import { attemptRow, type AttemptRecord } from './outbox.js';
 import type { StatefulAlert } from './render.js';
 
-export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync';
+export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync' | 'repeat' | 'reopen';
 
 /** A message operation ready to run, with the webhook that posted the message (whatever its state now). */
 export interface ReadyOp {
@@ -46,6 +46,9 @@ export const renderColumns = {
   retractMode: alerts.retractMode,
   retractReason: alerts.retractReason,
   changedAt: alerts.changedAt,
+  occurrences: alerts.occurrences,
+  lastSeenAt: alerts.lastSeenAt,
+  reopenedAt: alerts.reopenedAt,
 };
 
 /**
@@ -59,8 +62,15 @@ export class MessageOps {
   private readonly selectMessageAlerts;
   private readonly pendingFor;
   private readonly insertOp;
+  private readonly sentOf;
 
   constructor(private readonly db: Db) {
+    this.sentOf = db
+      .select({ deliveryId: sql<number>`min(${deliveries.id})`, channelId: deliveries.channelId, webhookId: deliveries.webhookId, messageId: deliveries.discordMessageId })
+      .from(deliveries)
+      .where(and(eq(deliveries.alertId, p('alertId')), eq(deliveries.state, 'sent')))
+      .groupBy(deliveries.discordMessageId)
+      .prepare();
     this.selectReady = db
       .select({
         id: messageOps.id,
@@ -117,12 +127,8 @@ export class MessageOps {
    * state at send time. Returns the channels to wake and how many messages the alert has.
    */
   enqueueForAlert(alertId: number, purpose: OpPurpose, now: number, skipMessageId?: string): { channels: Set<number>; messages: number } {
-    const sent = this.db
-      .select({ deliveryId: sql<number>`min(${deliveries.id})`, channelId: deliveries.channelId, webhookId: deliveries.webhookId, messageId: deliveries.discordMessageId })
-      .from(deliveries)
-      .where(and(eq(deliveries.alertId, alertId), eq(deliveries.state, 'sent')))
-      .groupBy(deliveries.discordMessageId)
-      .all();
+    // Prepared: a sender's repeats call this on the ingest path.
+    const sent = this.sentOf.all({ alertId });
     const channels = new Set<number>();
     for (const m of sent) {
       if (m.messageId === null || m.messageId === skipMessageId) continue;

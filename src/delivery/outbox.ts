@@ -79,8 +79,9 @@ export class Outbox {
         mention: p('mention'),
         message: p('message'),
         sortKey: p('sortKey'),
-        availableAt: p('now'),
-        createdAt: p('now'),
+        state: p('state'),
+        availableAt: p('availableAt'),
+        createdAt: p('availableAt'),
       })
       .prepare();
     this.selectReady = this.readyQuery(false);
@@ -92,16 +93,23 @@ export class Outbox {
       .prepare();
   }
 
-  /** Queues one delivery; called inside the ingest transaction so the alert and its deliveries commit together. */
-  enqueue(alertId: number | null, channelId: number, priority: number, now: number, extra: DeliveryExtra = {}): void {
+  /**
+   * Queues one delivery; called inside the ingest transaction so the alert and its deliveries commit together.
+   * `availableAt`: not before then (business hours; its age, for the give-up limit, counts from then too).
+   * `state: 'digest'`: outside business hours on a digest-only route: kept for the digest, never sent.
+   * `mention` / `message`: an escalation step's mention, or a pre-rendered message about no alert (a digest).
+   */
+  enqueue(alertId: number | null, channelId: number, priority: number, now: number, opts: DeliveryExtra & { availableAt?: number; state?: 'pending' | 'digest' } = {}): void {
+    const availableAt = opts.availableAt ?? now;
     this.insertDelivery.run({
       alertId,
       channelId,
       priority,
-      mention: extra.mention ?? null,
-      message: extra.message ? JSON.stringify(extra.message) : null,
-      sortKey: now + priority * this.agingMs,
-      now,
+      mention: opts.mention ?? null,
+      message: opts.message ? JSON.stringify(opts.message) : null,
+      sortKey: availableAt + priority * this.agingMs,
+      availableAt,
+      state: opts.state ?? 'pending',
     });
   }
 

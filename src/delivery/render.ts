@@ -48,6 +48,10 @@ export interface AlertStateForRender {
   retractedAt?: number | null;
   retractMode?: 'delete' | 'strike' | null;
   retractReason?: string | null;
+  /** Grouping: how often it fired (repeats folded in), when it last did, when it last reopened after a resolve. */
+  occurrences?: number | null;
+  lastSeenAt?: number | null;
+  reopenedAt?: number | null;
 }
 
 export type StatefulAlert = RenderableAlert & AlertStateForRender;
@@ -253,6 +257,16 @@ const cutStruck: Cut = (text, max) => {
 const relative = (ms: number) => `<t:${Math.floor(ms / 1000)}:R>`;
 const who = (user: string | null | undefined, name: string | null | undefined) => (user ? `<@${user}>` : (name?.trim() || 'someone'));
 
+/** Discord's absolute short date-time markup, in each reader's time zone. */
+const absolute = (ms: number) => `<t:${Math.floor(ms / 1000)}:f>`;
+
+/** "Fired 5 times · first … · last …" for an alert whose repeats were folded in; undefined when it fired once. */
+function seenLine(a: StatefulAlert): string | undefined {
+  const n = a.occurrences ?? 1;
+  if (n <= 1) return undefined;
+  return `${n} times · first ${absolute(a.receivedAt)} · last ${relative(a.lastSeenAt ?? a.receivedAt)}`;
+}
+
 /** One line saying what people did to the alert, or undefined when nobody did anything. */
 function stateLine(a: StatefulAlert): string | undefined {
   if (isRetracted(a)) {
@@ -260,6 +274,7 @@ function stateLine(a: StatefulAlert): string | undefined {
     return `Retracted ${relative(a.retractedAt!)}` + (reason ? `: ${reason}` : '');
   }
   const lines: string[] = [];
+  if (a.reopenedAt && !isResolved(a)) lines.push(`Reopened ${relative(a.reopenedAt)}`);
   if (a.resolvedAt) lines.push(`Resolved by ${who(a.resolvedByUser, a.resolvedBy)} ${relative(a.resolvedAt)}`);
   if (a.acknowledgedAt) lines.push(`Acknowledged by ${who(a.acknowledgedByUser, a.acknowledgedBy)} ${relative(a.acknowledgedAt)}`);
   return lines.length ? lines.join('\n') : undefined;
@@ -296,7 +311,8 @@ function buildModel(alert: StatefulAlert, degraded: boolean): Model {
 
   if (degraded) {
     // The minimal safe form, after Discord answered 400: one line of facts and a short description.
-    const facts = (state ? `${truncateEnd(state, 300)}\n` : '') + `**Severity** ${alert.severity} · **Service** ${truncateEnd(required(alert.service), 100)}` +
+    const seen = seenLine(alert);
+    const facts = (state ? `${truncateEnd(state, 300)}\n` : '') + (seen ? `Fired ${seen}\n` : '') + `**Severity** ${alert.severity} · **Service** ${truncateEnd(required(alert.service), 100)}` +
       (env ? ` · **Environment** ${truncateEnd(env, 100)}` : '');
     const text = description ? `${facts}\n\n${truncateMiddle(description, DEGRADED_DESCRIPTION_MAX)}` : facts;
     return { ...base, ...timestamp, description: slot(text, L.embedDescription, truncateMiddle), fields: [] };
@@ -304,6 +320,8 @@ function buildModel(alert: StatefulAlert, degraded: boolean): Model {
 
   // What people did comes first: it is what a reader of an old alert needs to know.
   const fixed: FieldSlot[] = state ? [{ name: nameSlot('Status'), value: valueSlot(state) }] : [];
+  const seen = seenLine(alert);
+  if (seen) fixed.push({ name: nameSlot('Fired'), value: valueSlot(seen) });
   fixed.push({ name: nameSlot('Service'), value: valueSlot(alert.service), inline: true });
   if (env) fixed.push({ name: nameSlot('Environment'), value: valueSlot(env), inline: true });
   fixed.push({ name: nameSlot('Severity'), value: valueSlot(alert.severity), inline: true });

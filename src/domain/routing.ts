@@ -1,3 +1,4 @@
+import type { BusinessHours } from './hours.js';
 import picomatch from 'picomatch';
 import type { Severity } from './alert.js';
 
@@ -9,6 +10,8 @@ export interface RouteRule {
   severities: string[] | null;
   environment: string | null;
   labels: Record<string, string> | null;
+  /** Business hours (domain/hours.ts): they decide when, not whether, an alert goes. */
+  businessHours?: BusinessHours | null;
 }
 
 export interface RoutableAlert {

@@ -1,10 +1,12 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
-import { alerts, idempotencyKeys } from '../db/schema.js';
+import { alerts, idempotencyKeys, sources } from '../db/schema.js';
 import { type AlertInput, severityRank } from '../domain/alert.js';
+import type { MessageOps } from '../delivery/message-ops.js';
 import type { Outbox } from '../delivery/outbox.js';
 import type { Metrics } from '../metrics.js';
+import { type Actor, foldRepeat, resolveFromSender } from '../services/lifecycle.js';
 import type { PlannedAlert, Stage } from './types.js';
 
 export interface Accepted {
@@ -39,14 +41,21 @@ export class Acceptor {
   private readonly insertAlert;
   private readonly findKey;
   private readonly saveKey;
-  /** Called inside the ingest transaction for each alert row inserted (outbound targets enqueue there). */
+  private readonly sourceName;
+  /**
+   * Called inside the ingest transaction for each alert event beyond Discord (outbound targets enqueue
+   * there): a new alert stored, an alert a sender's resolved resolved, an alert reopened. Not for
+   * repeats folded into a firing alert (nothing new to tell) nor for a resolved with nothing to resolve.
+   */
   afterInsert: ((alertId: number, planned: PlannedAlert) => void) | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly pipeline: Stage,
     private readonly outbox: Outbox,
-    private readonly onCommitted: (channelCounts: Map<number, number>) => void,
+    private readonly ops: MessageOps,
+    /** After a commit: new deliveries per channel, and channels whose sent messages got edits queued. */
+    private readonly onCommitted: (channelCounts: Map<number, number>, opsChannels: Set<number>) => void,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     /** Arms escalation chains on new alerts, in this same transaction (src/escalation). */
@@ -69,6 +78,9 @@ export class Acceptor {
         unrouted: p('unrouted'),
         receivedAt: p('receivedAt'),
         mutedByMuteId: p('mutedBy'),
+        occurrences: p('occurrences'),
+        resolvedAt: p('resolvedAt'),
+        resolvedBy: p('resolvedBy'),
       })
       .returning({ id: alerts.id })
       .prepare();
@@ -81,6 +93,7 @@ export class Acceptor {
       .insert(idempotencyKeys)
       .values({ sourceId: p('sourceId'), key: p('key'), response: p('response'), createdAt: p('createdAt') })
       .prepare();
+    this.sourceName = db.select({ name: sources.name }).from(sources).where(eq(sources.id, p('id'))).prepare();
   }
 
   submit(sourceId: number | null, inputs: AlertInput[], idempotencyKey?: string): Promise<Accepted> {
@@ -103,9 +116,10 @@ export class Acceptor {
     this.queue = [];
     this.queuedAlerts = 0;
     const channelCounts = new Map<number, number>();
+    const opsChannels = new Set<number>();
     let results: Accepted[];
     try {
-      results = this.db.transaction(() => batch.map((s) => this.apply(s, channelCounts)));
+      results = this.db.transaction(() => batch.map((s) => this.apply(s, channelCounts, opsChannels)));
     } catch (err) {
       // One bad submission must not fail its neighbours: retry each in a transaction of its own.
       if (batch.length > 1) {
@@ -118,68 +132,126 @@ export class Acceptor {
       return;
     }
     batch.forEach((s, i) => s.resolve(results[i]!));
-    this.afterCommit(batch, results, channelCounts);
+    this.afterCommit(batch, results, channelCounts, opsChannels);
   }
 
   private commitOne(s: Submission): void {
     const counts = new Map<number, number>();
+    const opsChannels = new Set<number>();
     try {
-      const result = this.db.transaction(() => this.apply(s, counts));
+      const result = this.db.transaction(() => this.apply(s, counts, opsChannels));
       s.resolve(result);
-      this.afterCommit([s], [result], counts);
+      this.afterCommit([s], [result], counts, opsChannels);
     } catch (err) {
       this.log.error({ err }, 'could not store alerts');
       s.reject(err);
     }
   }
 
-  private afterCommit(batch: Submission[], results: Accepted[], channelCounts: Map<number, number>): void {
+  private afterCommit(batch: Submission[], results: Accepted[], channelCounts: Map<number, number>, opsChannels: Set<number>): void {
     batch.forEach((s, i) => {
       if (results[i]!.replayed) return;
       for (const a of s.inputs) this.metrics.accepted.inc({ severity: a.severity });
     });
-    this.onCommitted(channelCounts);
+    this.onCommitted(channelCounts, opsChannels);
   }
 
-  /** Inside the transaction: idempotency, the pipeline's stages, then the alert rows and their outbox rows. */
-  private apply(s: Submission, channelCounts: Map<number, number>): Accepted {
+  /**
+   * Inside the transaction: idempotency, then each alert through the pipeline's stages and the plan
+   * carried out. One alert at a time, so a repeat later in the same request finds the alert stored
+   * earlier. The answer has one id per alert sent: the new alert's, or the one it was folded into.
+   */
+  private apply(s: Submission, channelCounts: Map<number, number>, opsChannels: Set<number>): Accepted {
     if (s.idempotencyKey !== undefined && s.sourceId !== null) {
       const prior = this.findKey.get({ sourceId: s.sourceId, key: s.idempotencyKey });
       if (prior) return { ids: (JSON.parse(prior.response) as { ids: number[] }).ids, replayed: true };
     }
-    const incoming: PlannedAlert[] = s.inputs.map((input) => ({ input, sourceId: s.sourceId, receivedAt: s.receivedAt, channels: [], routeIds: [], unrouted: false, mutedBy: null }));
-    const planned = this.pipeline(incoming);
     const ids: number[] = [];
-    for (const a of planned) {
-      const i = a.input;
-      const row = this.insertAlert.get({
-        sourceId: a.sourceId,
-        service: i.service,
-        severity: i.severity,
-        title: i.title,
-        description: i.description ?? null,
-        status: i.status,
-        dedupKey: i.dedup_key ?? null,
-        environment: i.environment ?? null,
-        labels: i.labels ?? null,
-        fields: i.fields ?? null,
-        links: i.links ?? null,
-        unrouted: a.unrouted,
-        receivedAt: a.receivedAt,
-        mutedBy: a.mutedBy,
-      })!;
-      ids.push(row.id);
-      this.afterInsert?.(row.id, a);
-      if (a.unrouted) this.metrics.unrouted.inc();
-      if (a.mutedBy === null && i.status === 'firing') this.escalation?.arm(row.id, a.routeIds, a.channels, a.receivedAt);
-      for (const channelId of a.channels) {
-        this.outbox.enqueue(row.id, channelId, severityRank(i.severity), a.receivedAt);
-        channelCounts.set(channelId, (channelCounts.get(channelId) ?? 0) + 1);
+    let sender: Actor | undefined;
+    const by = (): Actor => (sender ??= { kind: 'system', name: (s.sourceId === null ? undefined : this.sourceName.get({ id: s.sourceId })?.name) ?? 'sender' });
+    for (const input of s.inputs) {
+      const incoming: PlannedAlert = { input, sourceId: s.sourceId, receivedAt: s.receivedAt, channels: [], routeIds: [], unrouted: false, mutedBy: null };
+      for (const a of this.pipeline([incoming])) {
+        const g = a.grouping ?? { kind: 'new' };
+        switch (g.kind) {
+          case 'new': {
+            const id = this.store(a, channelCounts, null);
+            this.afterInsert?.(id, a);
+            // Escalate only what is posted now: a P2/P3 held for business hours (or the digest) must not page at night.
+            const postedNow = a.channels.some((c) => a.held?.get(c) === undefined);
+            if (a.mutedBy === null && a.input.status === 'firing' && postedNow) this.escalation?.arm(id, a.routeIds, a.channels, a.receivedAt);
+            ids.push(id);
+            break;
+          }
+          case 'orphan':
+            ids.push(this.store(a, channelCounts, by()));
+            break;
+          case 'repeat':
+            for (const c of foldRepeat({ db: this.db, ops: this.ops }, g.alertId, a.input, { at: a.receivedAt, reopen: g.reopen, by: by() })) opsChannels.add(c);
+            // A higher severity is news: the alert is posted again (a new message of the same alert).
+            if (g.raised) this.enqueueDeliveries(g.alertId, a, channelCounts);
+            if (g.reopen || g.raised) this.afterInsert?.(g.alertId, a);
+            ids.push(g.alertId);
+            break;
+          case 'resolve':
+            for (const id of g.alertIds) {
+              for (const c of resolveFromSender({ db: this.db, ops: this.ops }, id, by(), a.receivedAt)) opsChannels.add(c);
+              this.afterInsert?.(id, a);
+            }
+            ids.push(g.alertIds[0]!);
+            break;
+          case 'resolved-again':
+            ids.push(g.alertId);
+            break;
+        }
       }
     }
     if (s.idempotencyKey !== undefined && s.sourceId !== null) {
       this.saveKey.run({ sourceId: s.sourceId, key: s.idempotencyKey, response: JSON.stringify({ ids }), createdAt: s.receivedAt });
     }
     return { ids, replayed: false };
+  }
+
+  /**
+   * Stores a new alert and queues its deliveries (held ones: available when the route's hours open,
+   * or kept as 'digest' rows that are never sent). `resolvedBy`: a sender's resolved with nothing to
+   * resolve, stored resolved, with 0 occurrences and no delivery.
+   */
+  private store(a: PlannedAlert, channelCounts: Map<number, number>, resolvedBy: Actor | null): number {
+    const i = a.input;
+    const row = this.insertAlert.get({
+      sourceId: a.sourceId,
+      service: i.service,
+      severity: i.severity,
+      title: i.title,
+      description: i.description ?? null,
+      status: resolvedBy ? 'resolved' : i.status,
+      dedupKey: i.dedup_key ?? null,
+      environment: i.environment ?? null,
+      labels: i.labels ?? null,
+      fields: i.fields ?? null,
+      links: i.links ?? null,
+      unrouted: a.unrouted,
+      receivedAt: a.receivedAt,
+      mutedBy: a.mutedBy,
+      occurrences: resolvedBy ? 0 : 1,
+      resolvedAt: resolvedBy ? a.receivedAt : null,
+      resolvedBy: resolvedBy?.name ?? null,
+    })!;
+    if (resolvedBy) return row.id;
+    if (a.unrouted) this.metrics.unrouted.inc();
+    this.enqueueDeliveries(row.id, a, channelCounts);
+    return row.id;
+  }
+
+  /** One delivery per channel the stages chose (held ones: see `store`). */
+  private enqueueDeliveries(alertId: number, a: PlannedAlert, channelCounts: Map<number, number>): void {
+    const i = a.input;
+    for (const channelId of a.channels) {
+      const held = a.held?.get(channelId);
+      this.outbox.enqueue(alertId, channelId, severityRank(i.severity), a.receivedAt, held === undefined ? undefined : held === 'digest' ? { state: 'digest' } : { availableAt: held });
+      // A held delivery adds nothing to send now, but the lane must learn when it becomes ready.
+      channelCounts.set(channelId, (channelCounts.get(channelId) ?? 0) + (held === undefined ? 1 : 0));
+    }
   }
 }

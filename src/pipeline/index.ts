@@ -1,3 +1,5 @@
+import { AlertLookup, dedupStage } from './dedup-stage.js';
+import { hoursStage } from './hours-stage.js';
 import { muteStage, type MuteTable } from './mute-stage.js';
 import type { RouteTable } from './route-stage.js';
 import { routeStage } from './route-stage.js';
@@ -6,20 +8,29 @@ import { sequence, type Stage } from './types.js';
 export interface PipelineDeps {
   routes: RouteTable;
   mutes: MuteTable;
+  lookup: AlertLookup;
+  /** A resolved alert firing again within this many ms reopens (HERALD_REOPEN_WINDOW_MS). */
+  reopenWindowMs: number;
+  /** The wall clock business hours are read against (default: the process clock). */
+  clock?: () => number;
 }
 
 /**
  * The whole path of an alert between validation and the outbox, in order. Read this function to know
- * what happens to an alert; add a stage here (dedup, mute, business hours, escalation) without touching the others.
- * Accepting (the commit) and enqueueing are done by `Acceptor` around this, in the same transaction.
+ * what happens to an alert; add a stage here without touching the others.
+ * Accepting (the commit) and acting on the plan (insert and enqueue, or fold a repeat into an alert
+ * already stored, or resolve one) are done by `Acceptor` around this, in the same transaction.
  */
 export function buildPipeline(deps: PipelineDeps): Stage {
   return sequence(
-    routeStage(deps.routes),
-    muteStage(deps.mutes, deps.routes),
+    routeStage(deps.routes), // which channels (every matching route, else the default channel)
+    muteStage(deps.mutes, deps.routes), // silenced: kept, delivered nowhere
+    hoursStage(deps.routes, deps.clock), // outside business hours: P2/P3 wait, or go to the digest only
+    dedupStage(deps.lookup, deps.reopenWindowMs), // new, a repeat of an open alert, a reopen, or a resolve
   );
 }
 
 export { Acceptor } from './accept.js';
+export { AlertLookup } from './dedup-stage.js';
 export { RouteTable } from './route-stage.js';
 export { MuteTable } from './mute-stage.js';

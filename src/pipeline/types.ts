@@ -15,7 +15,32 @@ export interface PlannedAlert extends IncomingAlert {
   unrouted: boolean;
   /** The mute that silenced it: stored, delivered nowhere. */
   mutedBy: number | null;
+  /**
+   * Channels whose delivery does not go at once (hours-stage.ts): a time (the route's business hours
+   * open then) or 'digest' (only counted in the daily digest). Channels not named here go now.
+   */
+  held?: Map<number, number | 'digest'>;
+  /** What it means for alerts already stored (dedup-stage.ts); unset: a new alert. */
+  grouping?: Grouping;
 }
+
+/**
+ * How an incoming alert relates to those already stored with its key (dedup-stage.ts):
+ * - `new`: stored and delivered as a new alert;
+ * - `repeat`: folded into a firing alert (or one resolved within the reopen window, which `reopen`s):
+ *   its count and last-seen time go up, it takes the repeat's content (title, description, fields…;
+ *   the severity only goes up) and its messages are edited; nothing new is posted unless the severity
+ *   went up (`raised`: the alert is posted again, so people hear of it);
+ * - `resolve`: a `resolved` for open alerts: they are resolved and their messages edited;
+ * - `resolved-again`: a `resolved` for an alert already resolved: nothing changes;
+ * - `orphan`: a `resolved` with no alert to resolve: recorded as a resolved alert, not posted.
+ */
+export type Grouping =
+  | { kind: 'new' }
+  | { kind: 'repeat'; alertId: number; reopen: boolean; /** Its severity is above the alert's: posted again. */ raised: boolean }
+  | { kind: 'resolve'; alertIds: number[] }
+  | { kind: 'resolved-again'; alertId: number }
+  | { kind: 'orphan' };
 
 /**
  * A pipeline stage (after Alertmanager's notify stages): takes alerts, returns those that go on,

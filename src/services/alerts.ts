@@ -6,7 +6,9 @@ import { notFound } from './errors.js';
 export interface DeliveryView {
   id: number;
   channel_id: number;
-  state: 'pending' | 'leased' | 'sent' | 'dead' | 'cancelled';
+  /** `digest`: held outside business hours on a digest-only route (never sent); pending with a future `available_at`: waiting for hours. */
+  state: 'pending' | 'leased' | 'sent' | 'dead' | 'cancelled' | 'digest';
+  available_at: number;
   attempts: number;
   last_error: string | null;
   webhook_id: number | null;
@@ -38,6 +40,10 @@ export interface AlertView {
   retract_mode: 'delete' | 'strike' | null;
   retract_reason: string | null;
   muted_by_mute_id: number | null;
+  /** Grouping: how often it fired (repeats folded in; 0 for a resolved with nothing to resolve), when last, when it last reopened. */
+  occurrences: number;
+  last_seen_at: number | null;
+  reopened_at: number | null;
 }
 
 export interface AlertDetail extends AlertView {
@@ -67,6 +73,9 @@ const alertColumns = {
   retract_mode: alerts.retractMode,
   retract_reason: alerts.retractReason,
   muted_by_mute_id: alerts.mutedByMuteId,
+  occurrences: alerts.occurrences,
+  last_seen_at: alerts.lastSeenAt,
+  reopened_at: alerts.reopenedAt,
 };
 
 /** One alert with every delivery made (or queued) for it. */
@@ -78,6 +87,7 @@ export function getAlert(h: Pick<Herald, 'db'>, id: number): AlertDetail {
       id: deliveries.id,
       channel_id: deliveries.channelId,
       state: deliveries.state,
+      available_at: deliveries.availableAt,
       attempts: deliveries.attempts,
       last_error: deliveries.lastError,
       webhook_id: deliveries.webhookId,

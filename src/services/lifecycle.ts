@@ -1,6 +1,7 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { alertActions, alerts } from '../db/schema.js';
+import type { AlertInput } from '../domain/alert.js';
 import { type OpPurpose, renderColumns } from '../delivery/message-ops.js';
 import { renderAlertCard, type WebhookMessage } from '../delivery/render.js';
 import type { Herald } from '../herald.js';
@@ -67,8 +68,8 @@ export function acknowledgeAlert(h: Deps, alertId: number, by: Actor, opts: { sk
 }
 
 /**
- * Marks the alert resolved (whoever or whatever says so: a person, or later a sender's `status: resolved`)
- * and queues an edit of every message of it. 409 once retracted; resolving twice changes nothing.
+ * Marks the alert resolved (a person, the admin API; a sender's `status: resolved` goes through
+ * `resolveFromSender`, the same change inside the ingest transaction) and queues an edit of every message of it. 409 once retracted; resolving twice changes nothing.
  */
 export function resolveAlert(h: Deps, alertId: number, by: Actor, opts: { skipMessageId?: string } = {}): AlertDetail {
   change(h, alertId, 'resolve', by, opts.skipMessageId, undefined, (a, now) => {
@@ -109,21 +110,114 @@ function change(
   decide: (a: AlertRow, now: number) => Partial<AlertRow> | null,
 ): number {
   const now = Date.now();
-  const result = h.db.transaction((tx) => {
-    const a = tx.select().from(alerts).where(eq(alerts.id, alertId)).get();
-    if (!a) throw notFound('alert', alertId);
-    const set = decide(a, now);
-    if (set === null) return { channels: new Set<number>(), messages: 0 };
-    tx.update(alerts).set({ ...set, changedAt: now }).where(eq(alerts.id, alertId)).run();
-    recordAction(h, alertId, kind, by, reason ?? null, now);
-    return h.ops.enqueueForAlert(alertId, kind, now, skipMessageId);
-  });
+  const result = h.db.transaction(() => changeInTx(h, alertId, kind, by, now, decide, { skipMessageId, reason }));
   for (const channelId of result.channels) h.scheduler.wakeOps(channelId);
   return result.messages;
 }
 
+/** `change` without its own transaction nor wake-up: for callers already in one (the ingest transaction). */
+function changeInTx(
+  h: Pick<Herald, 'db' | 'ops'>,
+  alertId: number,
+  kind: OpPurpose & ('ack' | 'resolve' | 'retract'),
+  by: Actor,
+  now: number,
+  decide: (a: AlertRow, now: number) => Partial<AlertRow> | null,
+  opts: { skipMessageId?: string | undefined; reason?: string | undefined } = {},
+): { channels: Set<number>; messages: number } {
+  const a = h.db.select().from(alerts).where(eq(alerts.id, alertId)).get();
+  if (!a) throw notFound('alert', alertId);
+  const set = decide(a, now);
+  if (set === null) return { channels: new Set<number>(), messages: 0 };
+  h.db.update(alerts).set({ ...set, changedAt: now }).where(eq(alerts.id, alertId)).run();
+  recordAction(h, alertId, kind, by, opts.reason ?? null, now);
+  return h.ops.enqueueForAlert(alertId, kind, now, opts.skipMessageId);
+}
+
+/**
+ * A sender's `status: resolved` (pipeline/accept.ts, inside the ingest transaction): resolves the alert
+ * like the Resolve button, by the sender (`by`: kind 'system', the source's name). A retracted or already
+ * resolved alert is left as it is. Returns the channels whose message edits were queued (to wake after commit).
+ */
+export function resolveFromSender(h: Pick<Herald, 'db' | 'ops'>, alertId: number, by: Actor, now: number): Set<number> {
+  return changeInTx(h, alertId, 'resolve', by, now, (a) =>
+    a.retractedAt !== null || a.resolvedAt !== null ? null : { status: 'resolved' as const, resolvedBy: by.name, resolvedByUser: by.userId ?? null, resolvedAt: now },
+  ).channels;
+}
+
+/**
+ * A repeat folded into an alert already stored (pipeline/accept.ts, inside the ingest transaction): one
+ * more occurrence, last seen now, the repeat's content (title, description, environment, labels, fields,
+ * links: the sender's latest word; the severity only goes up while it is one problem), and an edit of
+ * every message of it so the card shows all that. `reopen`: it had resolved within the reopen window: it
+ * is firing again, its acknowledgement and resolution are cleared (recorded as a 'reopen' action by
+ * `by`), and its card turns back to firing. Returns the channels whose message edits were queued.
+ */
+export function foldRepeat(h: Pick<Herald, 'db' | 'ops'>, alertId: number, input: AlertInput, opts: { at: number; reopen: boolean; by: Actor }): Set<number> {
+  const { at, reopen, by } = opts;
+  const q = foldQueries(h.db);
+  const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+  (reopen ? q.reopen : q.bump).run({
+    id: alertId,
+    at,
+    severity: input.severity,
+    title: input.title,
+    description: input.description ?? null,
+    environment: input.environment ?? null,
+    labels: json(input.labels),
+    fields: json(input.fields),
+    links: json(input.links),
+  });
+  if (reopen) recordAction(h, alertId, 'reopen', by, null, at);
+  return h.ops.enqueueForAlert(alertId, reopen ? 'reopen' : 'repeat', at).channels;
+}
+
+const ph = sql.placeholder;
+const foldCache = new WeakMap<Herald['db'], ReturnType<typeof prepareFold>>();
+/** Prepared once per database: repeats are on the ingest path (an Alertmanager storm re-sends a lot). */
+const foldQueries = (db: Herald['db']) => {
+  let q = foldCache.get(db);
+  if (!q) foldCache.set(db, (q = prepareFold(db)));
+  return q;
+};
+function prepareFold(db: Herald['db']) {
+  const v = (name: string) => sql`${ph(name)}`;
+  const at = v('at');
+  const bump = {
+    occurrences: sql`${alerts.occurrences} + 1`,
+    lastSeenAt: at,
+    changedAt: at,
+    // 'P0' < 'P1' < … as text: min() keeps the higher severity.
+    severity: sql`min(${alerts.severity}, ${ph('severity')})`,
+    title: v('title'),
+    description: v('description'),
+    environment: v('environment'),
+    labels: v('labels'),
+    fields: v('fields'),
+    links: v('links'),
+  };
+  return {
+    bump: db.update(alerts).set(bump).where(eq(alerts.id, ph('id'))).prepare(),
+    reopen: db
+      .update(alerts)
+      .set({
+        ...bump,
+        status: 'firing',
+        reopenedAt: at,
+        resolvedAt: null,
+        resolvedBy: null,
+        resolvedByUser: null,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+        acknowledgedByUser: null,
+      })
+      .where(eq(alerts.id, ph('id')))
+      .prepare(),
+  };
+}
+
 /** Appends to the alert's history (alert_actions). Call inside the transaction that made the change. */
-export function recordAction(h: Pick<Herald, 'db'>, alertId: number, kind: 'ack' | 'resolve' | 'retract' | 'mute' | 'unmute', by: Actor, reason: string | null, now: number): void {
+export function recordAction(h: Pick<Herald, 'db'>, alertId: number, kind: 'ack' | 'resolve' | 'retract' | 'mute' | 'unmute' | 'reopen', by: Actor, reason: string | null, now: number): void {
   h.db.insert(alertActions).values({ alertId, kind, actorKind: by.kind, actorUserId: by.userId ?? null, actorName: by.name, reason, at: now }).run();
 }
 

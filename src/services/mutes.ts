@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { alerts, mutes, routes } from '../db/schema.js';
@@ -44,12 +44,14 @@ export interface MuteView {
   ended_at: number | null;
   /** Not ended and not expired. */
   active: boolean;
+  /** Alerts it silenced (stored, not delivered; `GET /v1/admin/alerts?muted=true` lists them). */
+  muted_alerts: number;
 }
 
 type Deps = Pick<Herald, 'db' | 'mutes'>;
 type Row = typeof mutes.$inferSelect;
 
-const view = (m: Row, now: number): MuteView => ({
+const view = (m: Row, now: number, mutedAlerts = 0): MuteView => ({
   id: m.id,
   service: m.service,
   title: m.title,
@@ -61,7 +63,19 @@ const view = (m: Row, now: number): MuteView => ({
   expires_at: m.expiresAt,
   ended_at: m.endedAt,
   active: m.endedAt === null && m.expiresAt > now,
+  muted_alerts: mutedAlerts,
 });
+
+/** How many alerts each mute silenced. */
+function mutedCounts(h: Pick<Herald, 'db'>, ids?: number[]): Map<number, number> {
+  const rows = h.db
+    .select({ id: alerts.mutedByMuteId, n: sql<number>`count(*)` })
+    .from(alerts)
+    .where(ids ? inArray(alerts.mutedByMuteId, ids) : isNotNull(alerts.mutedByMuteId))
+    .groupBy(alerts.mutedByMuteId)
+    .all();
+  return new Map(rows.map((r) => [r.id!, r.n]));
+}
 
 /** Mutes matching alerts for `duration_minutes`: they are stored with the mute's id and delivered nowhere. */
 export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now()): MuteView {
@@ -85,6 +99,7 @@ export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now(
 
 /** Mutes, newest first; `active`: only those still in force. */
 export function listMutes(h: Pick<Herald, 'db'>, opts: { active?: boolean } = {}, now = Date.now()): MuteView[] {
+  const counts = mutedCounts(h);
   return h.db
     .select()
     .from(mutes)
@@ -92,13 +107,13 @@ export function listMutes(h: Pick<Herald, 'db'>, opts: { active?: boolean } = {}
     .orderBy(asc(mutes.id))
     .all()
     .reverse()
-    .map((m) => view(m, now));
+    .map((m) => view(m, now, counts.get(m.id) ?? 0));
 }
 
 export function getMute(h: Pick<Herald, 'db'>, id: number, now = Date.now()): MuteView {
   const m = h.db.select().from(mutes).where(eq(mutes.id, id)).get();
   if (!m) throw notFound('mute', id);
-  return view(m, now);
+  return view(m, now, mutedCounts(h, [id]).get(id) ?? 0);
 }
 
 /** Unmutes: alerts arriving from now on are delivered again. 404 when no such mute is in force. */

@@ -3,6 +3,7 @@ import picomatch from 'picomatch';
 import { z } from 'zod';
 import { channels, routes } from '../db/schema.js';
 import { SEVERITIES } from '../domain/alert.js';
+import { type BusinessHours, businessHoursInput, WEEKDAYS } from '../domain/hours.js';
 import type { Herald } from '../herald.js';
 import { invalid, notFound } from './errors.js';
 
@@ -16,6 +17,9 @@ export const routeInput = z.strictObject({
     .optional()
     .refine((l) => l === undefined || Object.keys(l).length <= 64, 'at most 64 labels')
     .describe('Only alerts carrying every one of these labels with the same value'),
+  business_hours: businessHoursInput
+    .optional()
+    .describe('Outside these hours P2/P3 wait until they open (outside: "wait", the default) or go only to the daily digest ("digest"); P0/P1 always go'),
 });
 export type RouteInput = z.output<typeof routeInput>;
 
@@ -27,6 +31,7 @@ export interface RouteView {
   severities: string[] | null;
   environment: string | null;
   labels: Record<string, string> | null;
+  business_hours: BusinessHours | null;
   created_at: number;
 }
 
@@ -41,6 +46,13 @@ export function createRoute(h: Deps, input: RouteInput): { id: number } {
       throw invalid('service', `"${input.service}" is not a valid glob`);
     }
   }
+  let hours: BusinessHours | null = null;
+  if (input.business_hours !== undefined) {
+    // Validated again for callers other than the admin API (the slash command).
+    const parsed = businessHoursInput.safeParse(input.business_hours);
+    if (!parsed.success) throw invalid(['business_hours', ...parsed.error.issues[0]!.path].join('.'), parsed.error.issues[0]!.message);
+    hours = normalHours(parsed.data);
+  }
   const id = h.db.transaction((tx) => {
     if (!tx.select({ id: channels.id }).from(channels).where(eq(channels.id, input.channel_id)).get()) {
       throw notFound('channel', input.channel_id);
@@ -53,6 +65,7 @@ export function createRoute(h: Deps, input: RouteInput): { id: number } {
         severities: input.severities ? [...new Set(input.severities)] : null,
         environment: input.environment ?? null,
         labels: input.labels && Object.keys(input.labels).length ? input.labels : null,
+        businessHours: hours,
       })
       .returning({ id: routes.id })
       .get().id;
@@ -72,6 +85,7 @@ export function listRoutes(h: Pick<Herald, 'db'>): RouteView[] {
       severities: routes.severities,
       environment: routes.environment,
       labels: routes.labels,
+      business_hours: routes.businessHours,
       created_at: routes.createdAt,
     })
     .from(routes)
@@ -79,6 +93,29 @@ export function listRoutes(h: Pick<Herald, 'db'>): RouteView[] {
     .orderBy(asc(routes.id))
     .all();
 }
+
+/**
+ * Sets (or with null clears) a route's business hours. Outside them P2/P3 wait for the window to open, or
+ * go only to the digest; P0/P1 always go. Deliveries already waiting keep the time they were given.
+ */
+export function setRouteHours(h: Deps, id: number, hours: z.input<typeof businessHoursInput> | null): RouteView {
+  let value: BusinessHours | null = null;
+  if (hours !== null) {
+    const parsed = businessHoursInput.safeParse(hours);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw invalid(['business_hours', ...issue.path].join('.'), issue.message);
+    }
+    value = normalHours(parsed.data);
+  }
+  const n = h.db.update(routes).set({ businessHours: value }).where(eq(routes.id, id)).run().changes;
+  if (!n) throw notFound('route', id);
+  h.routes.reload();
+  return listRoutes(h).find((r) => r.id === id)!;
+}
+
+/** Days in week order, once each. */
+const normalHours = (b: BusinessHours): BusinessHours => ({ ...b, days: WEEKDAYS.filter((d) => b.days.includes(d)) });
 
 export function deleteRoute(h: Deps, id: number): void {
   const n = h.db.delete(routes).where(eq(routes.id, id)).run().changes;

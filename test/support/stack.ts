@@ -43,9 +43,12 @@ export interface TestChannel {
 
 /**
  * A real Herald (SQLite file, HTTP server on loopback, delivery engine) against a real emulator,
- * in this process. `env` overrides Herald's configuration; `emulator` its limits (tests shrink windows).
+ * in this process. `env` overrides Herald's configuration; `emulator` its limits (tests shrink windows);
+ * `clock` the wall clock business hours are read against.
  */
-export async function startStack(opts: { env?: Record<string, string>; emulator?: EmulatorOptions; dir?: string; emulatorInstance?: Emulator } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { env?: Record<string, string>; emulator?: EmulatorOptions; dir?: string; emulatorInstance?: Emulator; clock?: () => number } = {},
+): Promise<Stack> {
   const emulator = opts.emulatorInstance ?? (await startEmulator(opts.emulator));
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'herald-test-'));
   const parsed = loadConfig({
@@ -64,7 +67,7 @@ export async function startStack(opts: { env?: Record<string, string>; emulator?
       cb();
     },
   });
-  const herald = createHerald(parsed.config, createLogger(parsed.config.logLevel, sink));
+  const herald = createHerald(parsed.config, createLogger(parsed.config.logLevel, sink), opts.clock ? { clock: opts.clock } : {});
   const app = await buildServer(herald);
   await app.listen({ host: '127.0.0.1', port: 0 });
   herald.scheduler.start();
