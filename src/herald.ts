@@ -88,9 +88,12 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   const outbound = new OutboundWorker(db, config.delivery, log.child({ component: 'outbound' }));
   // The worker starts at the first enqueue (main.ts also starts it at boot, for rows left by a restart).
   outboundTargets.onEnqueued = () => outbound.start();
+  // New, reopened or raised alerts tell the route's targets it fires; resolves and acknowledgements
+  // (a sender's, a person's) are follow-ups queued by the lifecycle change (services/lifecycle.ts).
   acceptor.afterInsert = (alertId, a) => {
-    if (a.mutedBy === null) outboundTargets.enqueue(alertId, a.routeIds, a.input.status === 'resolved' ? 'alert.resolved' : 'alert.firing', a.receivedAt);
+    if (a.mutedBy === null) outboundTargets.enqueue(alertId, a.routeIds, 'alert.firing', a.receivedAt);
   };
+  acceptor.followUps = outboundTargets;
 
   let closed = false;
   const herald: Herald = {

@@ -163,6 +163,47 @@ describe('outbound targets per route', () => {
     expect(JSON.parse(got('/follow')[1]!.raw.toString()).type).toBe('alert.resolved');
   });
 
+  it('acknowledging and resolving through the admin API each send one signed follow-up; a re-ack sends nothing', async () => {
+    const t = await target('svc-life', 'webhook', '/life');
+    const id = (await stack.post(token, alert(12, { service: 'svc-life', dedup_key: 'k-life' }))).body.ids[0];
+    await waitFor('firing', () => got('/life').length === 1, 5000);
+    const events = () => got('/life').map((r) => JSON.parse(r.raw.toString()) as { type: string; data: Record<string, unknown> });
+
+    expect((await stack.admin('POST', `/v1/admin/alerts/${id}/ack`, { by: 'olga' })).status).toBe(200);
+    await waitFor('the acknowledged follow-up', () => got('/life').length === 2, 5000);
+    expect(events()[1]).toMatchObject({ type: 'alert.acknowledged', data: { id, acknowledged_by: 'olga', status: 'firing' } });
+
+    // A second ack is a no-op: no follow-up, no outbound row.
+    expect((await stack.admin('POST', `/v1/admin/alerts/${id}/ack`, { by: 'olga' })).status).toBe(200);
+
+    expect((await stack.admin('POST', `/v1/admin/alerts/${id}/resolve`, { by: 'olga' })).status).toBe(200);
+    await waitFor('the resolved follow-up', () => got('/life').length === 3, 5000);
+    expect(events()[2]).toMatchObject({ type: 'alert.resolved', data: { id, resolved_by: 'olga', status: 'resolved' } });
+    // Resolving again changes nothing either.
+    expect((await stack.admin('POST', `/v1/admin/alerts/${id}/resolve`)).status).toBe(200);
+
+    for (const r of got('/life')) expect(verifySignature(r.headers, r.raw, [t.secret!]).ok).toBe(true);
+    expect(new Set(got('/life').map((r) => r.headers['webhook-id'])).size).toBe(3);
+    await waitFor('all sent', async () => (await deliveries(`alert_id=${id}`)).every((d) => d.state === 'sent'), 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(events().map((e) => e.type)).toEqual(['alert.firing', 'alert.acknowledged', 'alert.resolved']);
+    expect((await deliveries(`alert_id=${id}`)).map((d) => d.event).sort()).toEqual(['alert.acknowledged', 'alert.firing', 'alert.resolved']);
+  });
+
+  it("a sender's resolve sends exactly one resolved follow-up; a second resolved sends nothing", async () => {
+    await target('svc-sender-res', 'webhook', '/sender-res');
+    const id = (await stack.post(token, alert(13, { service: 'svc-sender-res', dedup_key: 'k-sres' }))).body.ids[0];
+    await waitFor('firing', () => got('/sender-res').length === 1, 5000);
+    const res = await stack.post(token, alert(13, { service: 'svc-sender-res', dedup_key: 'k-sres', status: 'resolved' }));
+    expect(res.body.ids).toEqual([id]);
+    await waitFor('resolved', () => got('/sender-res').length === 2, 5000);
+    expect(JSON.parse(got('/sender-res')[1]!.raw.toString())).toMatchObject({ type: 'alert.resolved', data: { id, status: 'resolved' } });
+    await stack.post(token, alert(13, { service: 'svc-sender-res', dedup_key: 'k-sres', status: 'resolved' }));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got('/sender-res')).toHaveLength(2);
+    expect((await deliveries(`alert_id=${id}`)).map((d) => d.event).sort()).toEqual(['alert.firing', 'alert.resolved']);
+  });
+
   it('a delivery whose lease ran out (a crash mid-send) is sent again', async () => {
     await target('svc-lease', 'slack', '/lease');
     const route = stack.herald.db.$client.prepare("select id from outbound_targets where url like '%/lease'").get() as { id: number };

@@ -6,6 +6,7 @@ import { type AlertInput, severityRank } from '../domain/alert.js';
 import type { MessageOps } from '../delivery/message-ops.js';
 import type { Outbox } from '../delivery/outbox.js';
 import type { Metrics } from '../metrics.js';
+import type { OutboundTargets } from '../outbound/targets.js';
 import { type Actor, foldRepeat, resolveFromSender } from '../services/lifecycle.js';
 import type { PlannedAlert, Stage } from './types.js';
 
@@ -44,10 +45,13 @@ export class Acceptor {
   private readonly sourceName;
   /**
    * Called inside the ingest transaction for each alert event beyond Discord (outbound targets enqueue
-   * there): a new alert stored, an alert a sender's resolved resolved, an alert reopened. Not for
-   * repeats folded into a firing alert (nothing new to tell) nor for a resolved with nothing to resolve.
+   * there): a new alert stored, an alert reopened or raised. Not for repeats folded into a firing alert
+   * (nothing new to tell), nor for a resolved with nothing to resolve, nor for a sender's resolve: that
+   * one's follow-up is queued by the lifecycle change itself (`followUps`), once, and only if it resolved.
    */
   afterInsert: ((alertId: number, planned: PlannedAlert) => void) | undefined;
+  /** Outbound follow-ups for a sender's resolve (services/lifecycle.ts queues them inside this transaction). */
+  followUps: Pick<OutboundTargets, 'enqueueFollowUp'> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -195,8 +199,7 @@ export class Acceptor {
             break;
           case 'resolve':
             for (const id of g.alertIds) {
-              for (const c of resolveFromSender({ db: this.db, ops: this.ops }, id, by(), a.receivedAt)) opsChannels.add(c);
-              this.afterInsert?.(id, a);
+              for (const c of resolveFromSender({ db: this.db, ops: this.ops, outboundTargets: this.followUps }, id, by(), a.receivedAt)) opsChannels.add(c);
             }
             ids.push(g.alertIds[0]!);
             break;

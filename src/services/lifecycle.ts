@@ -5,6 +5,7 @@ import type { AlertInput } from '../domain/alert.js';
 import { type OpPurpose, renderColumns } from '../delivery/message-ops.js';
 import { renderAlertCard, type WebhookMessage } from '../delivery/render.js';
 import type { Herald } from '../herald.js';
+import type { OutboundTargets } from '../outbound/targets.js';
 import { type AlertDetail, getAlert } from './alerts.js';
 import { ServiceError, conflict, notFound } from './errors.js';
 
@@ -21,7 +22,9 @@ export const retractInput = z.strictObject({
 });
 export type RetractInput = z.output<typeof retractInput>;
 
-type Deps = Pick<Herald, 'db' | 'ops' | 'outbox' | 'scheduler'>;
+type Deps = Pick<Herald, 'db' | 'ops' | 'outbox' | 'scheduler' | 'outboundTargets'>;
+/** What a change inside a transaction needs: the follow-ups beyond Discord are optional (an Acceptor without outbound targets). */
+type TxDeps = Pick<Herald, 'db' | 'ops'> & { outboundTargets?: Pick<OutboundTargets, 'enqueueFollowUp'> | undefined };
 
 /**
  * The alert's card as it is now, e.g. for the bot's answer to a button press (interaction type 7, which
@@ -96,8 +99,10 @@ export function retractAlert(h: Deps, alertId: number, opts: { mode: 'delete' | 
 }
 
 /**
- * One lifecycle change in one transaction: the alert's new state, the action's record, and an edit
- * queued for each of its messages. `decide` returns the columns to set, or null for a no-op.
+ * One lifecycle change in one transaction: the alert's new state, the action's record, an edit
+ * queued for each of its messages and, for an acknowledgement or a resolution, a follow-up to the
+ * outbound targets that had its firing message. `decide` returns the columns to set, or null for a no-op
+ * (then nothing is recorded, edited or sent).
  * Returns the number of messages the alert has.
  */
 function change(
@@ -117,7 +122,7 @@ function change(
 
 /** `change` without its own transaction nor wake-up: for callers already in one (the ingest transaction). */
 function changeInTx(
-  h: Pick<Herald, 'db' | 'ops'>,
+  h: TxDeps,
   alertId: number,
   kind: OpPurpose & ('ack' | 'resolve' | 'retract'),
   by: Actor,
@@ -131,15 +136,18 @@ function changeInTx(
   if (set === null) return { channels: new Set<number>(), messages: 0 };
   h.db.update(alerts).set({ ...set, changedAt: now }).where(eq(alerts.id, alertId)).run();
   recordAction(h, alertId, kind, by, opts.reason ?? null, now);
+  if (kind !== 'retract') h.outboundTargets?.enqueueFollowUp(alertId, kind === 'ack' ? 'alert.acknowledged' : 'alert.resolved', now);
   return h.ops.enqueueForAlert(alertId, kind, now, opts.skipMessageId);
 }
 
 /**
  * A sender's `status: resolved` (pipeline/accept.ts, inside the ingest transaction): resolves the alert
  * like the Resolve button, by the sender (`by`: kind 'system', the source's name). A retracted or already
- * resolved alert is left as it is. Returns the channels whose message edits were queued (to wake after commit).
+ * resolved alert is left as it is. The outbound follow-up ('alert.resolved') is queued here, like for a
+ * person's resolve (the acceptor does not send one of its own). Returns the channels whose message edits
+ * were queued (to wake after commit).
  */
-export function resolveFromSender(h: Pick<Herald, 'db' | 'ops'>, alertId: number, by: Actor, now: number): Set<number> {
+export function resolveFromSender(h: TxDeps, alertId: number, by: Actor, now: number): Set<number> {
   return changeInTx(h, alertId, 'resolve', by, now, (a) =>
     a.retractedAt !== null || a.resolvedAt !== null ? null : { status: 'resolved' as const, resolvedBy: by.name, resolvedByUser: by.userId ?? null, resolvedAt: now },
   ).channels;
