@@ -17,16 +17,21 @@ const T0 = Date.UTC(2026, 2, 1, 9, 0);
 
 /**
  * A known history around the day before T0, in channel `a` (and one alert in `b`):
- *  - checkout P1 "DB down" twice: acked after 5 and 15 min, resolved after 30 and 60 min
+ *  - checkout P1 "DB down" twice: acked after 5 and 15 min, resolved after 30 and 60 min; the first grouped 3 repeats
+ *  - checkout P2 "Flapping": one alert that fired 7 times (grouped repeats): the noisiest, though one row
  *  - checkout P3 "Slow": never acted on; its delivery dead-lettered at T0-5h
  *  - payments P0 "Card fail": acked after 1 min
  *  - payments P2 "Queue": fired before the range (T0-30h), resolved inside it (after 10 h)
  *  - checkout P1 "DB down" in channel b only; a muted alert; a retracted one; one at T0 (range end, excluded)
  *  - dead letters outside the range or in b
+ *  - kept for the digest (outside business hours, digest-only route): checkout P3 "Disk 80%" in a only;
+ *    payments P3 "Cert expiry" kept for the digest in a but posted in b
+ *  - a sender's resolved with nothing to resolve (occurrences 0, stored resolved, no delivery), and a muted one:
+ *    never fired, so in no count
  */
 function seedHistory(s: Stack, a: TestChannel, b: TestChannel): void {
   const db = s.herald.db;
-  const add = (over: Partial<typeof alerts.$inferInsert> & { service: string; severity: 'P0' | 'P1' | 'P2' | 'P3'; title: string; receivedAt: number }, channel: TestChannel | null, state: 'sent' | 'dead' = 'sent') => {
+  const add = (over: Partial<typeof alerts.$inferInsert> & { service: string; severity: 'P0' | 'P1' | 'P2' | 'P3'; title: string; receivedAt: number }, channel: TestChannel | null, state: 'sent' | 'dead' | 'digest' = 'sent') => {
     const id = db.insert(alerts).values(over).returning({ id: alerts.id }).get().id;
     let deliveryId: number | null = null;
     if (channel) {
@@ -39,7 +44,7 @@ function seedHistory(s: Stack, a: TestChannel, b: TestChannel): void {
     return { id, deliveryId };
   };
   const r1 = T0 - 10 * HOUR;
-  add({ service: 'checkout', severity: 'P1', title: 'DB down', receivedAt: r1, acknowledgedAt: r1 + 5 * MIN, resolvedAt: r1 + 30 * MIN, status: 'resolved' }, a);
+  add({ service: 'checkout', severity: 'P1', title: 'DB down', receivedAt: r1, acknowledgedAt: r1 + 5 * MIN, resolvedAt: r1 + 30 * MIN, status: 'resolved', occurrences: 3, lastSeenAt: r1 + 20 * MIN }, a);
   const r2 = T0 - 8 * HOUR;
   add({ service: 'checkout', severity: 'P1', title: 'DB down', receivedAt: r2, acknowledgedAt: r2 + 15 * MIN, resolvedAt: r2 + 60 * MIN, status: 'resolved' }, a);
   const slow = add({ service: 'checkout', severity: 'P3', title: 'Slow', receivedAt: T0 - 6 * HOUR }, a, 'dead');
@@ -53,27 +58,42 @@ function seedHistory(s: Stack, a: TestChannel, b: TestChannel): void {
   add({ service: 'checkout', severity: 'P2', title: 'Muted', receivedAt: T0 - 3 * HOUR, mutedByMuteId: 99 }, null);
   add({ service: 'checkout', severity: 'P1', title: 'Oops', receivedAt: T0 - 4 * HOUR, retractedAt: T0 - 4 * HOUR + MIN, retractMode: 'delete' }, a);
   add({ service: 'checkout', severity: 'P1', title: 'Later', receivedAt: T0 }, a);
+  add({ service: 'checkout', severity: 'P2', title: 'Flapping', receivedAt: T0 - 9 * HOUR, occurrences: 7, lastSeenAt: T0 - 7 * HOUR }, a);
+  add({ service: 'checkout', severity: 'P3', title: 'Disk 80%', receivedAt: T0 - 3 * HOUR }, a, 'digest');
+  const cert = add({ service: 'payments', severity: 'P3', title: 'Cert expiry', receivedAt: T0 - 4 * HOUR }, a, 'digest');
+  const rc = T0 - 4 * HOUR;
+  db.insert(deliveries).values({ alertId: cert.id, channelId: b.id, priority: 3, sortKey: rc, availableAt: rc, createdAt: rc, state: 'sent', sentAt: rc }).run();
+  const r9 = T0 - 7 * HOUR;
+  add({ service: 'billing', severity: 'P3', title: 'Job done', receivedAt: r9, status: 'resolved', resolvedAt: r9, resolvedBy: 'scheduler', occurrences: 0 }, null);
+  add({ service: 'billing', severity: 'P3', title: 'Backup done', receivedAt: r9, status: 'resolved', resolvedAt: r9, resolvedBy: 'scheduler', occurrences: 0, mutedByMuteId: 99 }, null);
 }
 
 const EXPECTED_A = {
   from: T0 - 24 * HOUR,
   to: T0,
-  totals: { fired: 4, acknowledged: 3, resolved: 3 },
+  totals: { fired: 7, acknowledged: 3, resolved: 3 },
   by_service: [
     { service: 'checkout', severity: 'P1', fired: 2, acknowledged: 2, resolved: 2 },
-    { service: 'checkout', severity: 'P3', fired: 1, acknowledged: 0, resolved: 0 },
+    { service: 'checkout', severity: 'P2', fired: 1, acknowledged: 0, resolved: 0 },
+    { service: 'checkout', severity: 'P3', fired: 2, acknowledged: 0, resolved: 0 },
     { service: 'payments', severity: 'P0', fired: 1, acknowledged: 1, resolved: 0 },
     { service: 'payments', severity: 'P2', fired: 0, acknowledged: 0, resolved: 1 },
+    { service: 'payments', severity: 'P3', fired: 1, acknowledged: 0, resolved: 0 },
   ],
   // (5 + 15 + 1) / 3 minutes; (30 + 60 + 600) / 3 minutes.
   mtta_ms: 7 * MIN,
   mttr_ms: 230 * MIN,
+  // By occurrences: "Flapping" (one alert, 7 times) before "DB down" (two alerts, 3 + 1); ties by service and title; top five.
   noisiest: [
-    { service: 'checkout', title: 'DB down', count: 2 },
+    { service: 'checkout', title: 'Flapping', count: 7 },
+    { service: 'checkout', title: 'DB down', count: 4 },
+    { service: 'checkout', title: 'Disk 80%', count: 1 },
     { service: 'checkout', title: 'Slow', count: 1 },
     { service: 'payments', title: 'Card fail', count: 1 },
   ],
   muted: 1,
+  // "Disk 80%" and "Cert expiry": neither was posted in a.
+  digest_only: 2,
   dead_letters: 1,
 };
 
@@ -88,15 +108,26 @@ describe('daily digest', () => {
     seedHistory(stack, a, b);
     expect(computeDigest(stack.herald.db, { from: T0 - 24 * HOUR, to: T0, channelId: a.id })).toEqual({ ...EXPECTED_A, channel_id: a.id });
 
+    // Overall: b's "DB down" counts too, "Cert expiry" once; the two resolved-with-nothing-to-resolve (occurrences 0)
+    // are in no count (fired, resolved, MTTR, by service, noisiest, muted).
     const all = computeDigest(stack.herald.db, { from: T0 - 24 * HOUR, to: T0 });
-    expect(all.totals).toEqual({ fired: 5, acknowledged: 3, resolved: 3 });
-    expect(all.noisiest[0]).toEqual({ service: 'checkout', title: 'DB down', count: 3 });
+    expect(all.totals).toEqual({ fired: 8, acknowledged: 3, resolved: 3 });
+    expect(all.by_service.map((r) => r.service)).not.toContain('billing');
+    expect(all.mttr_ms).toBe(230 * MIN);
+    expect(all.noisiest.slice(0, 2)).toEqual([
+      { service: 'checkout', title: 'Flapping', count: 7 },
+      { service: 'checkout', title: 'DB down', count: 5 },
+    ]);
+    expect(all.muted).toBe(1);
+    // "Cert expiry" was posted in b: only "Disk 80%" was kept for the digest everywhere.
+    expect(all.digest_only).toBe(1);
     expect(all.dead_letters).toBe(2);
-    expect(computeDigest(stack.herald.db, { from: T0 - 24 * HOUR, to: T0, channelId: b.id }).totals).toEqual({ fired: 1, acknowledged: 0, resolved: 0 });
+    expect(computeDigest(stack.herald.db, { from: T0 - 24 * HOUR, to: T0, channelId: b.id })).toMatchObject({ totals: { fired: 2, acknowledged: 0, resolved: 0 }, digest_only: 0 });
 
     const empty = computeDigest(stack.herald.db, { from: T0 + HOUR, to: T0 + 2 * HOUR, channelId: a.id });
-    expect(empty).toMatchObject({ totals: { fired: 0, acknowledged: 0, resolved: 0 }, by_service: [], mtta_ms: null, mttr_ms: null, noisiest: [], muted: 0, dead_letters: 0 });
+    expect(empty).toMatchObject({ totals: { fired: 0, acknowledged: 0, resolved: 0 }, by_service: [], mtta_ms: null, mttr_ms: null, noisiest: [], muted: 0, digest_only: 0, dead_letters: 0 });
     expect(renderDigest(empty, { timezone: 'UTC', username: 'Herald' }).embeds[0]!.description).toMatch(/^No alerts in this period\./);
+    expect(renderDigest(empty, { timezone: 'UTC', username: 'Herald' }).embeds[0]!.description).not.toContain('Kept for this digest');
 
     // The admin API's preview gives the same report.
     const preview = await stack.admin('GET', `/v1/admin/channels/${a.id}/digest/report?from=${T0 - 24 * HOUR}&to=${T0}`);
@@ -142,14 +173,14 @@ describe('daily digest', () => {
     const e = (m.embeds as Embed[])[0]!;
     expect(e.title).toBe('Daily digest · #alerts-a · 2026-02-28 10:00 → 2026-03-01 10:00 (Europe/Paris)');
     expect(e.description).toBe(
-      '**4** fired · **3** acknowledged · **3** resolved\nMTTA **7 min** · MTTR **3 h 50 min**\nMuted **1** (all channels) · Dead letters **1**',
+      '**7** fired · **3** acknowledged · **3** resolved\nMTTA **7 min** · MTTR **3 h 50 min**\nMuted **1** (all channels) · Dead letters **1**\nKept for this digest (outside business hours) **2**',
     );
     expect(e.fields).toEqual([
       {
         name: 'By service and severity (fired / acknowledged / resolved)',
-        value: 'checkout · P1: 2 / 2 / 2\ncheckout · P3: 1 / 0 / 0\npayments · P0: 1 / 1 / 0\npayments · P2: 0 / 0 / 1',
+        value: 'checkout · P1: 2 / 2 / 2\ncheckout · P2: 1 / 0 / 0\ncheckout · P3: 2 / 0 / 0\npayments · P0: 1 / 1 / 0\npayments · P2: 0 / 0 / 1\npayments · P3: 1 / 0 / 0',
       },
-      { name: 'Noisiest alerts', value: '2× checkout: DB down\n1× checkout: Slow\n1× payments: Card fail' },
+      { name: 'Noisiest alerts', value: '7× checkout: Flapping\n4× checkout: DB down\n1× checkout: Disk 80%\n1× checkout: Slow\n1× payments: Card fail' },
     ]);
 
     // The cron task's body: posts the last 24 hours, then not again within the hour (a second firing).
@@ -224,7 +255,7 @@ describe('digest rendering', () => {
     const by_service = Array.from({ length: 300 }, (_, i) => ({ service: `service-${String(i).padStart(3, '0')}-${'x'.repeat(40)}`, severity: 'P2' as const, fired: i, acknowledged: 0, resolved: 0 }));
     const noisiest = Array.from({ length: 5 }, (_, i) => ({ service: 's'.repeat(300), title: 't'.repeat(3000), count: 10 - i }));
     const msg = renderDigest(
-      { from: 0, to: 86_400_000, channel_id: 1, totals: { fired: 1, acknowledged: 0, resolved: 0 }, by_service, mtta_ms: null, mttr_ms: null, noisiest, muted: 0, dead_letters: 0 },
+      { from: 0, to: 86_400_000, channel_id: 1, totals: { fired: 1, acknowledged: 0, resolved: 0 }, by_service, mtta_ms: null, mttr_ms: null, noisiest, muted: 0, digest_only: 0, dead_letters: 0 },
       { timezone: 'UTC', username: 'Herald', channelName: 'c'.repeat(300) },
     );
     const e = msg.embeds[0]!;

@@ -21,8 +21,9 @@ export const digestReport = z.object({
   by_service: z.array(z.object({ service: z.string(), severity, fired: z.number(), acknowledged: z.number(), resolved: z.number() })),
   mtta_ms: z.number().nullable().describe('Mean time to acknowledge, of the alerts acknowledged in the range'),
   mttr_ms: z.number().nullable().describe('Mean time to resolve, of the alerts resolved in the range'),
-  noisiest: z.array(z.object({ service: z.string(), title: z.string(), count: z.number() })),
+  noisiest: z.array(z.object({ service: z.string(), title: z.string(), count: z.number().describe('Occurrences, grouped repeats included') })),
   muted: z.number().describe('Alerts silenced by a mute in the range (all channels)'),
+  digest_only: z.number().describe('Alerts kept only for the digest (outside business hours on a digest-only route; counted in fired too)'),
   dead_letters: z.number(),
 });
 

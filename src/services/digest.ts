@@ -34,10 +34,16 @@ export interface DigestReport {
   /** Mean time from receipt to acknowledgement / resolve, of the alerts acknowledged / resolved in the range (null: none). */
   mtta_ms: number | null;
   mttr_ms: number | null;
-  /** The alerts that fired most often (same service and title), most first. */
+  /** The alerts that fired most often (same service and title; `count`: their occurrences, grouped repeats included), most first. */
   noisiest: { service: string; title: string; count: number }[];
   /** Alerts a mute silenced in the range (every channel: a muted alert goes to none). */
   muted: number;
+  /**
+   * Alerts received in the range and kept only for the digest: outside business hours on a route set to
+   * "digest only" (their delivery rows are in state 'digest', never sent). Counted in `fired` too; for a
+   * channel, those never posted there; overall, those posted nowhere.
+   */
+  digest_only: number;
   /** Deliveries to the channel given up on in the range. */
   dead_letters: number;
 }
@@ -46,14 +52,17 @@ const NOISIEST = 5;
 
 /**
  * The digest of a time range, computed over the database alone (no clock: `from` and `to` are given).
- * An alert counts for a channel when it was delivered (or queued) there. Retracted alerts (sent by
- * mistake) are left out; muted alerts are counted apart.
+ * An alert counts for a channel when it was delivered (or queued, or kept for the digest) there.
+ * Retracted alerts (sent by mistake) and alerts that never fired (`occurrences = 0`: a sender's resolved
+ * with nothing to resolve, stored for the record) are left out; muted alerts are counted apart.
  */
 export function computeDigest(db: Db, range: { from: number; to: number; channelId?: number | null }): DigestReport {
   const c = db.$client;
   const channelId = range.channelId ?? null;
   const params = { from: range.from, to: range.to, channel: channelId };
-  const scope = `a.retracted_at IS NULL AND (@channel IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.channel_id = @channel))`;
+  const fired = `a.occurrences > 0 AND a.retracted_at IS NULL`;
+  const scope = `${fired} AND (@channel IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.channel_id = @channel))`;
+  const inChannel = `(@channel IS NULL OR d.channel_id = @channel)`;
   const counts = (column: string) =>
     c
       .prepare(`SELECT a.service AS service, a.severity AS severity, count(*) AS n FROM alerts a WHERE a.${column} >= @from AND a.${column} < @to AND a.muted_by_mute_id IS NULL AND ${scope} GROUP BY 1, 2`)
@@ -81,13 +90,23 @@ export function computeDigest(db: Db, range: { from: number; to: number; channel
 
   const noisiest = c
     .prepare(
-      `SELECT a.service AS service, a.title AS title, count(*) AS count FROM alerts a
+      `SELECT a.service AS service, a.title AS title, sum(a.occurrences) AS count FROM alerts a
        WHERE a.received_at >= @from AND a.received_at < @to AND a.muted_by_mute_id IS NULL AND ${scope}
        GROUP BY a.service, a.title ORDER BY count DESC, a.service, a.title LIMIT ${NOISIEST}`,
     )
     .all(params) as { service: string; title: string; count: number }[];
 
-  const muted = (c.prepare(`SELECT count(*) AS n FROM alerts a WHERE a.received_at >= @from AND a.received_at < @to AND a.muted_by_mute_id IS NOT NULL`).get(params) as { n: number }).n;
+  const muted = (c.prepare(`SELECT count(*) AS n FROM alerts a WHERE a.received_at >= @from AND a.received_at < @to AND a.muted_by_mute_id IS NOT NULL AND a.occurrences > 0`).get(params) as { n: number }).n;
+  // Kept for the digest in scope, and posted nowhere in scope (a raised severity may have posted it after all).
+  const digestOnly = (
+    c
+      .prepare(
+        `SELECT count(*) AS n FROM alerts a WHERE a.received_at >= @from AND a.received_at < @to AND a.muted_by_mute_id IS NULL AND ${fired}
+         AND EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.state = 'digest' AND ${inChannel})
+         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.state <> 'digest' AND ${inChannel})`,
+      )
+      .get(params) as { n: number }
+  ).n;
   const deadLetters = (
     c
       .prepare(`SELECT count(*) AS n FROM dead_letters dl JOIN deliveries d ON d.id = dl.delivery_id WHERE dl.created_at >= @from AND dl.created_at < @to AND (@channel IS NULL OR d.channel_id = @channel)`)
@@ -104,6 +123,7 @@ export function computeDigest(db: Db, range: { from: number; to: number; channel
     mttr_ms: mttr === null ? null : Math.round(mttr),
     noisiest,
     muted,
+    digest_only: digestOnly,
     dead_letters: deadLetters,
   };
 }
@@ -166,6 +186,8 @@ export function renderDigest(r: DigestReport, opts: { timezone: string; username
     `MTTA **${formatDuration(r.mtta_ms)}** · MTTR **${formatDuration(r.mttr_ms)}**`,
     `Muted **${r.muted}** (all channels) · Dead letters **${r.dead_letters}**`,
   ];
+  // Never posted anywhere else: this digest is where people hear of them.
+  if (r.digest_only > 0) summary.push(`Kept for this digest (outside business hours) **${r.digest_only}**`);
   if (t.fired + t.acknowledged + t.resolved === 0) summary.unshift('No alerts in this period.');
   const fields: NonNullable<Embed['fields']> = [];
   if (r.by_service.length) {
