@@ -44,6 +44,7 @@ async function postAlert(s: Stack, token: string, over: Record<string, unknown> 
 
 const escalationsOf = async (s: Stack, alertId: number) => (await s.admin('GET', `/v1/admin/escalations?alert_id=${alertId}`)).body as any[];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const HOUR_MS = 3_600_000;
 
 describe('escalation chains', () => {
   it('posts each step as the card with exactly its mention allowed, repeats the chain, then stops', async () => {
@@ -158,6 +159,38 @@ describe('escalation chains', () => {
     expect(await escalationsOf(stack, plain)).toEqual([]);
     expect(await escalationsOf(stack, muted)).toEqual([]);
     expect((await escalationsOf(stack, armed))).toHaveLength(1);
+  });
+
+  it('outside business hours a held P3 (waiting, or kept for the digest) arms nothing; a P1 arms and pages', async () => {
+    // Saturday noon UTC: a weekdays 09:00-17:00 route is closed.
+    const offset = Date.parse('2026-11-28T12:00:00Z') - Date.now();
+    stack = await startStack({ ...FAST, env: ENV, clock: () => Date.now() + offset });
+    const token = await stack.source();
+    const ch = await stack.channel({ webhooks: 1 });
+    await chainOn(stack, ch, { steps: [{ kind: 'role', delay_ms: 0, target: ROLE }] });
+    const route = ((await stack.admin('GET', '/v1/admin/routes')).body as { id: number; channel_id: number }[]).find((r) => r.channel_id === ch.id)!;
+    const hours = { timezone: 'UTC', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' };
+    expect((await stack.admin('PATCH', `/v1/admin/routes/${route.id}`, { business_hours: { ...hours, outside: 'wait' } })).status).toBe(200);
+
+    const waiting = await postAlert(stack, token, { severity: 'P3', title: 'waits for Monday' });
+    const detail = (await stack.admin('GET', `/v1/admin/alerts/${waiting}`)).body;
+    expect(detail.deliveries.map((d: { state: string }) => d.state)).toEqual(['pending']);
+    expect(detail.deliveries[0].available_at - detail.received_at).toBeGreaterThan(HOUR_MS);
+    expect(await escalationsOf(stack, waiting)).toEqual([]);
+
+    expect((await stack.admin('PATCH', `/v1/admin/routes/${route.id}`, { business_hours: { ...hours, outside: 'digest' } })).status).toBe(200);
+    const kept = await postAlert(stack, token, { severity: 'P3', title: 'digest only' });
+    expect((await stack.admin('GET', `/v1/admin/alerts/${kept}`)).body.deliveries.map((d: { state: string }) => d.state)).toEqual(['digest']);
+    expect(await escalationsOf(stack, kept)).toEqual([]);
+
+    const urgent = await postAlert(stack, token, { severity: 'P1', title: 'pages at night' });
+    expect(await escalationsOf(stack, urgent)).toHaveLength(1);
+    await waitFor('the P1 paged', () => mentions(stack!, ch).length === 1, 5000);
+    await waitFor('its chain done', async () => (await escalationsOf(stack!, urgent))[0]?.state === 'done', 5000);
+    await sleep(200);
+    expect(mentions(stack, ch).map((m) => [m.content, footers(m)])).toEqual([[`<@&${ROLE}>`, [expect.stringContaining(`alert #${urgent}`)]]]);
+    expect(await escalationsOf(stack, waiting)).toEqual([]);
+    expect(await escalationsOf(stack, kept)).toEqual([]);
   });
 
   it('a restart in the middle of a chain resumes at the right step and runs no step twice', async () => {
