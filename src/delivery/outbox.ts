@@ -23,6 +23,17 @@ export interface ClaimedDelivery {
 }
 
 /** What a delivery carries besides its alert's card (escalation steps, digests). */
+interface InsertDeliveryParams {
+  alertId: number | null;
+  channelId: number;
+  priority: number;
+  mention: string | null;
+  message: string | null;
+  sortKey: number;
+  state: string;
+  availableAt: number;
+}
+
 export interface DeliveryExtra {
   mention?: string | null;
   message?: WebhookMessage | null;
@@ -70,20 +81,11 @@ export class Outbox {
     private readonly db: Db,
     private readonly agingMs: number,
   ) {
-    this.insertDelivery = db
-      .insert(deliveries)
-      .values({
-        alertId: p('alertId'),
-        channelId: p('channelId'),
-        priority: p('priority'),
-        mention: p('mention'),
-        message: p('message'),
-        sortKey: p('sortKey'),
-        state: p('state'),
-        availableAt: p('availableAt'),
-        createdAt: p('availableAt'),
-      })
-      .prepare();
+    // Plain better-sqlite3: one insert per delivery on the ingest hot path (see accept.ts's insertAlert).
+    this.insertDelivery = db.$client.prepare<InsertDeliveryParams>(
+      `INSERT INTO deliveries (alert_id, channel_id, priority, mention, message, sort_key, state, available_at, created_at)
+       VALUES (@alertId, @channelId, @priority, @mention, @message, @sortKey, @state, @availableAt, @availableAt)`,
+    );
     this.selectReady = this.readyQuery(false);
     this.selectUrgent = this.readyQuery(true);
     this.nextAvailable = db
