@@ -11,6 +11,7 @@ import type { ClaimedDelivery, Outbox } from './outbox.js';
 import { type PoolMember, WebhookPool } from './pool.js';
 import { cardButtons, packMessage, type WebhookMessage } from './render.js';
 import { retryDelayMs } from './retry.js';
+import { WakeTimer } from './wake-timer.js';
 import { withMention } from '../escalation/mention.js';
 import type { DiscordTransport, TransportResult } from './transport.js';
 import type { WebhookStore } from './webhook-store.js';
@@ -45,8 +46,7 @@ export class Lane {
   readonly budget: ChannelBudget;
   /** Approximate backlog (pending + in flight), to decide when to pack several alerts per message. */
   backlog = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
+  private readonly timer = new WakeTimer(() => this.pump());
   private pumping = false;
   private stopped = false;
   private readonly inFlight = new Map<Promise<void>, number[]>();
@@ -94,15 +94,7 @@ export class Lane {
 
   /** Run `pump` soon (coalesced), or at `at` if that is earlier than the timer already set. */
   schedule(at = Date.now()): void {
-    if (this.stopped || at >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.max(0, at - Date.now()));
-    this.timer.unref?.();
+    if (!this.stopped) this.timer.schedule(at);
   }
 
   pump(): void {
@@ -338,7 +330,7 @@ export class Lane {
   /** Stops sending; waits (bounded) for requests in flight, whose outcome is then recorded as usual. */
   async stop(deadline: number): Promise<number[]> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer.clear();
     const pending = [...this.inFlight.keys(), ...this.ops.pending()];
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), Math.max(0, deadline - Date.now())).unref());
     await Promise.race([Promise.allSettled(pending), timeout]);

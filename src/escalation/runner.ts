@@ -5,6 +5,7 @@ import { alerts, channels, escalationChains, escalationRuns, escalations, escala
 import { severityRank } from '../domain/alert.js';
 import type { Outbox } from '../delivery/outbox.js';
 import { mentionOf } from './mention.js';
+import { WakeTimer } from '../delivery/wake-timer.js';
 
 type Step = typeof escalationSteps.$inferSelect;
 type Escalation = typeof escalations.$inferSelect;
@@ -40,8 +41,7 @@ export interface TickResult {
 export class EscalationRunner {
   /** routeId → chainId, for the routes that name a chain; empty when none does (arming costs nothing then). */
   private chainOfRoute = new Map<number, number>();
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
+  private readonly timer = new WakeTimer(() => this.run());
   /** Earliest due time armed in transactions not yet followed by `afterCommit`. */
   private armedDueAt = Infinity;
   private stopped = true;
@@ -111,9 +111,7 @@ export class EscalationRunner {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Infinity;
+    this.timer.clear();
   }
 
   /** Wake now (tests, and after a chain changed). */
@@ -122,15 +120,7 @@ export class EscalationRunner {
   }
 
   private schedule(at: number): void {
-    if (this.stopped || at >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.run();
-    }, Math.max(0, at - Date.now()));
-    this.timer.unref?.();
+    if (!this.stopped) this.timer.schedule(at);
   }
 
   private run(): void {
