@@ -6,7 +6,7 @@ import { buildServer, type App } from './ingest/server.js';
 import { addReadinessCheck } from './ingest/ops.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
 import { demoAdminToken, seedDemo } from './demo.js';
-import { botReadiness, startBot, type Bot } from './bot/index.js';
+import type { Bot } from './bot/index.js';
 
 /** Composition root: config → emulator (when Discord is not configured) → services → HTTP → delivery → bot. */
 async function main(): Promise<void> {
@@ -76,6 +76,9 @@ async function main(): Promise<void> {
   // Key `address`, not `url`: `url` is a redacted path (webhook URLs carry tokens).
   log.info({ address: `http://${config.host}:${(app.server.address() as { port: number }).port}` }, 'Herald is listening');
   if (config.discord.token) {
+    // Loaded only when a bot is configured: discord.js is some 25 MB of resident memory that a
+    // webhook-only Herald does without.
+    const { botReadiness, startBot } = await import('./bot/index.js');
     // Readiness counts the bot once it is configured (a fatal gateway close fails /readyz, plainly worded).
     addReadinessCheck(herald, botReadiness(() => bot));
     bot = await startBot(herald, {

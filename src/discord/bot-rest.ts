@@ -1,4 +1,4 @@
-import { DiscordAPIError, HTTPError, RateLimitError, REST } from '@discordjs/rest';
+import type * as DiscordRest from '@discordjs/rest';
 import { scrubSecrets } from '../log.js';
 import { ServiceError } from '../services/errors.js';
 
@@ -27,16 +27,25 @@ export class BotRestError extends ServiceError {
  * and `retries: 0` make every 429 and every failure come straight back: Herald's own retry logic
  * decides, and no second hidden queue waits inside the library (DESIGN.md, invariant 3).
  */
-export class BotRest {
-  private readonly rest: REST;
+/**
+ * @discordjs/rest is loaded on first use: a Herald without a bot token never loads it (it and its
+ * HTTP stack are some 15 MB of resident memory).
+ */
+let restLib: Promise<typeof DiscordRest> | undefined;
+const loadRest = (): Promise<typeof DiscordRest> => (restLib ??= import('@discordjs/rest'));
 
-  constructor(opts: { apiUrl: string; token: string; timeoutMs?: number }) {
-    this.rest = new REST({ api: opts.apiUrl, rejectOnRateLimit: () => true, retries: 0, timeout: opts.timeoutMs ?? 15_000 }).setToken(opts.token);
+export class BotRest {
+  private rest: Promise<DiscordRest.REST> | undefined;
+
+  constructor(private readonly opts: { apiUrl: string; token: string; timeoutMs?: number }) {}
+
+  private client(): Promise<DiscordRest.REST> {
+    const { apiUrl, token, timeoutMs } = this.opts;
+    return (this.rest ??= loadRest().then(({ REST }) => new REST({ api: apiUrl, rejectOnRateLimit: () => true, retries: 0, timeout: timeoutMs ?? 15_000 }).setToken(token)));
   }
 
-  /** Creates an application-owned webhook in a channel (it can send buttons); needs Manage Webhooks. */
   async createWebhook(channelId: string, name: string): Promise<{ id: string; token: string }> {
-    const w = (await this.call('create a webhook in channel ' + channelId, () => this.rest.post(`/channels/${channelId}/webhooks`, { body: { name } }))) as {
+    const w = (await this.call('create a webhook in channel ' + channelId, (rest) => rest.post(`/channels/${channelId}/webhooks`, { body: { name } }))) as {
       id?: unknown;
       token?: unknown;
     };
@@ -47,30 +56,32 @@ export class BotRest {
   }
 
   async deleteWebhook(webhookId: string): Promise<void> {
-    await this.call('delete webhook ' + webhookId, () => this.rest.delete(`/webhooks/${webhookId}`));
+    await this.call('delete webhook ' + webhookId, (rest) => rest.delete(`/webhooks/${webhookId}`));
   }
 
   /** Deletes any message in a channel of the guild (the bot needs Manage Messages): the fallback when its webhook is gone. */
   async deleteChannelMessage(channelId: string, messageId: string): Promise<void> {
-    await this.call(`delete message ${messageId}`, () => this.rest.delete(`/channels/${channelId}/messages/${messageId}`));
+    await this.call(`delete message ${messageId}`, (rest) => rest.delete(`/channels/${channelId}/messages/${messageId}`));
   }
 
   async createChannelMessage(channelId: string, body: unknown): Promise<{ id: string }> {
-    const m = (await this.call(`post in channel ${channelId}`, () => this.rest.post(`/channels/${channelId}/messages`, { body }))) as { id?: unknown };
+    const m = (await this.call(`post in channel ${channelId}`, (rest) => rest.post(`/channels/${channelId}/messages`, { body }))) as { id?: unknown };
     return { id: String(m?.id ?? '') };
   }
 
-  private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, request: (rest: DiscordRest.REST) => Promise<T>): Promise<T> {
+    const [lib, rest] = await Promise.all([loadRest(), this.client()]);
     try {
-      return await request();
+      return await request(rest);
     } catch (err) {
-      throw toBotRestError(what, err);
+      throw toBotRestError(what, err, lib);
     }
   }
 }
 
 /** Turns what @discordjs/rest throws into one plain sentence (and the facts a retry needs). */
-export function toBotRestError(what: string, err: unknown): BotRestError {
+export function toBotRestError(what: string, err: unknown, lib: typeof DiscordRest): BotRestError {
+  const { DiscordAPIError, HTTPError, RateLimitError } = lib;
   if (err instanceof RateLimitError) {
     const waitMs = Math.max(0, Math.ceil(err.retryAfter || err.timeToReset || 1000));
     return new BotRestError(503, `Discord rate-limited the bot (${err.scope ?? (err.global ? 'global' : 'user')}); could not ${what}; try again in ${Math.ceil(waitMs / 1000)} s`, 429, null, waitMs);
