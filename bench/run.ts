@@ -124,6 +124,8 @@ async function rss() {
   const metrics = await (await fetch(`${h.herald.url}/metrics`)).text();
   const queued = [...metrics.matchAll(/herald_queue_depth\{priority="P\d"\} (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
   const after = rssMb(pid);
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN) / 1_048_576;
+  console.log(`  heap used ${fmt(gauge('herald_process_nodejs_heap_size_used_bytes'))} MB of ${fmt(gauge('herald_process_nodejs_heap_size_total_bytes'))} MB, external ${fmt(gauge('herald_process_nodejs_external_memory_bytes'))} MB`);
   await h.stop();
   await emulator.close();
   console.log(

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -8,7 +8,15 @@ import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
-const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+/**
+ * The project's drizzle/ folder: two levels up from this file when run from source (src/db/), three
+ * when run compiled (dist/src/db/); the first that holds a migration journal wins.
+ */
+const MIGRATIONS = ((): string => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [resolve(here, '../../drizzle'), resolve(here, '../../../drizzle')];
+  return candidates.find((dir) => existsSync(resolve(dir, 'meta/_journal.json'))) ?? candidates[0]!;
+})();
 
 /**
  * Opens (creating if needed) Herald's SQLite file in WAL mode and applies pending migrations.

@@ -12,11 +12,13 @@ export interface HeraldProcess {
 }
 
 /**
- * Runs Herald as `npm start` does (tsx src/main.ts) in a child process, and resolves once it is listening.
+ * Runs Herald in a child process (from source, or compiled as `npm start` runs it), and resolves once it is listening.
  * Used where only a real process will do: kill -9, exit codes, signals.
  */
-export function spawnHerald(env: Record<string, string>, opts: { expectExit?: boolean } = {}): Promise<HeraldProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export function spawnHerald(env: Record<string, string>, opts: { expectExit?: boolean; compiled?: boolean } = {}): Promise<HeraldProcess> {
+  // `compiled`: the build `npm start` runs (dist/, made by `npm run build`); otherwise the TypeScript source through tsx.
+  const args = opts.compiled ? ['--enable-source-maps', 'dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HERALD_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
