@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 
@@ -17,7 +18,7 @@ export interface HeraldProcess {
  */
 export function spawnHerald(env: Record<string, string>, opts: { expectExit?: boolean; compiled?: boolean } = {}): Promise<HeraldProcess> {
   // `compiled`: the build `npm start` runs (dist/, made by `npm run build`); otherwise the TypeScript source through tsx.
-  const args = opts.compiled ? ['--enable-source-maps', 'dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const args = opts.compiled ? startArgs() : ['--import', 'tsx', 'src/main.ts'];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HERALD_PORT: '0', ...env },
@@ -43,6 +44,14 @@ export function spawnHerald(env: Record<string, string>, opts: { expectExit?: bo
       else reject(new Error(`Herald exited with ${code} before listening:\n${out}`));
     });
   });
+}
+
+/** Node's arguments in package.json's `start` script (`… && node <flags> dist/src/main.js`), so tests and benchmarks run exactly that. */
+function startArgs(): string[] {
+  const start = (JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const at = start.lastIndexOf('node ');
+  if (at < 0) throw new Error(`package.json's start script does not run node: ${start}`);
+  return start.slice(at + 'node '.length).trim().split(/\s+/);
 }
 
 /** A tiny HTTP client for a Herald in another process. */
