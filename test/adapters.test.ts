@@ -151,7 +151,8 @@ describe('PagerDuty Events API v2', () => {
 
 describe('job-scheduler hooks', () => {
   it('on_error fires, on_retries_exhausted fires at P1, on_success resolves the job alert', async () => {
-    const err = await post(fixture('jobs-on-error'), 'jobs');
+    // The scheduler's payload names no hook: each hook's URL does (?event=).
+    const err = await post(fixture('jobs-on-error'), 'jobs&event=on_error');
     expect(err.status).toBe(202);
     expect(row(err.body.ids[0])).toMatchObject({
       service: 'nightly-export',
@@ -161,13 +162,15 @@ describe('job-scheduler hooks', () => {
       dedup_key: 'job:nightly-export',
       description: expect.stringContaining('timeout expired'),
     });
-    expect(row(err.body.ids[0]).fields).toEqual(expect.arrayContaining([{ name: 'Triggered by', value: 'cron' }, { name: 'Retry attempt', value: '0' }, { name: 'Retries exhausted', value: 'false' }]));
+    expect(row(err.body.ids[0]).fields).toEqual(
+      expect.arrayContaining([{ name: 'Exit code', value: '1' }, { name: 'Triggered by', value: 'cron' }, { name: 'Retry attempt', value: '0' }, { name: 'Retries exhausted', value: 'false' }]),
+    );
 
-    const ex = await post(fixture('jobs-on-retries-exhausted'), 'jobs');
+    const ex = await post(fixture('jobs-on-retries-exhausted'), 'jobs&event=on_retries_exhausted');
     expect(ex.status).toBe(202);
     expect(row(ex.body.ids[0])).toMatchObject({ severity: 'P1', title: 'Job nightly-export failed: retries exhausted', dedup_key: 'job:nightly-export' });
 
-    const ok = await post(fixture('jobs-on-success'), 'jobs');
+    const ok = await post(fixture('jobs-on-success'), 'jobs&event=on_success');
     expect(ok.status).toBe(202);
     expect(newest('job:nightly-export')).toMatchObject({ status: 'resolved' });
   });
@@ -189,7 +192,7 @@ describe('job-scheduler hooks', () => {
   it('on_success with no open alert for the job stores nothing', async () => {
     const before = countAlerts();
     const body = { ...fixture('jobs-on-success'), name: 'always-fine' };
-    const res = await post(body, 'jobs');
+    const res = await post(body, 'jobs&event=on_success');
     expect(res.status).toBe(202);
     expect(res.body.ids).toEqual([]);
     expect(res.body.ignored[0]).toMatch(/no open alert with dedup key "job:always-fine"/);
@@ -279,7 +282,7 @@ describe('bad input: 400 with every problem and its path, nothing stored', () =>
     ['pagerduty: unknown action', 'pagerduty', { ...fixture('pagerduty-trigger'), event_action: 'escalate' }, ['event_action']],
     ['pagerduty: trigger without payload fields', 'pagerduty', { event_action: 'trigger', routing_key: 'x', payload: { severity: 'urgent' } }, ['payload.summary', 'payload.source', 'payload.severity']],
     ['pagerduty: acknowledge without dedup_key', 'pagerduty', { event_action: 'acknowledge', routing_key: 'x' }, ['dedup_key']],
-    ['jobs: unknown event, bad types', 'jobs', { event: 'on_start', name: '', status: 3, retry_attempt: -1 }, ['event', 'name', 'status', 'retry_attempt']],
+    ['jobs: unknown event, bad types', 'jobs', { event: 'on_start', name: '', status: 'failed', retry_attempt: -1, triggered: true, triggered_by_job_run: 'run_1' }, ['event', 'name', 'status', 'retry_attempt', 'triggered', 'triggered_by_job_run']],
     ['pipeline: unknown event', 'pipeline', { event: 'job_deleted', data: {} }, ['event']],
     ['pipeline: status_changed without new_status', 'pipeline', { event: 'status_changed', data: { job_id: 1 } }, ['data.new_status']],
     ['jobstatus: missing job id', 'jobstatus', { event: 'job.failed', job: { name: 'x' } }, ['job.id']],

@@ -1,8 +1,7 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { alerts } from '../db/schema.js';
 import { alertsBody } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
+import { AlertLookup } from '../pipeline/dedup-stage.js';
 import { acknowledgeAlert, type Actor } from '../services/lifecycle.js';
 import { ServiceError } from '../services/errors.js';
 import { convertBody, FORMATS, type Format } from './adapters/index.js';
@@ -58,13 +57,8 @@ export function registerHook(app: App, herald: Herald): void {
   });
 
   const replay = new ReplayGuard(herald.db);
-  const openByKey = herald.db
-    .select({ id: alerts.id })
-    .from(alerts)
-    .where(and(eq(alerts.dedupKey, sql.placeholder('key')), eq(alerts.status, 'firing'), isNull(alerts.resolvedAt), isNull(alerts.retractedAt)))
-    .orderBy(desc(alerts.id))
-    .limit(1)
-    .prepare();
+  // Lookups by dedup key are the sending source's own: one source cannot acknowledge or resolve another's alert.
+  const lookup = new AlertLookup(herald.db);
 
   app.post(
     '/v1/alerts',
@@ -124,7 +118,7 @@ export function registerHook(app: App, herald: Herald): void {
         const c = converted.conversion;
         const ignored = [...c.ignored];
         const inputs = c.alerts.filter((a) => {
-          if (!a.onlyIfOpen || openByKey.get({ key: a.input.dedup_key! })) return true;
+          if (!a.onlyIfOpen || lookup.openWithKey(sourceId, a.input.dedup_key!) !== undefined) return true;
           ignored.push(`no open alert with dedup key "${a.input.dedup_key}" to resolve`);
           return false;
         }).map((a) => a.input);
@@ -134,14 +128,14 @@ export function registerHook(app: App, herald: Herald): void {
         const acknowledged: number[] = [];
         const by: Actor = { kind: 'system', name: settings?.name ?? `source ${sourceId}` };
         for (const key of c.acknowledge) {
-          const open = openByKey.get({ key });
-          if (!open) {
+          const open = lookup.openWithKey(sourceId, key);
+          if (open === undefined) {
             ignored.push(`no open alert with dedup key "${key}" to acknowledge`);
             continue;
           }
           try {
-            acknowledgeAlert(herald, open.id, by);
-            acknowledged.push(open.id);
+            acknowledgeAlert(herald, open, by);
+            acknowledged.push(open);
           } catch (err) {
             if (!(err instanceof ServiceError)) throw err;
             ignored.push(err.message);

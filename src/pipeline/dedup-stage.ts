@@ -59,6 +59,15 @@ export class AlertLookup {
     return this.newest.get({ sourceId, key });
   }
 
+  /**
+   * The newest firing alert of this source with this dedup key: what a sender's acknowledge, or its
+   * success/resolve that means something only while an alert is open, names (ingest/hook.ts). Never
+   * another source's alert, whatever key it carries.
+   */
+  openWithKey(sourceId: number | null, key: string): number | undefined {
+    return this.openByKey.get({ sourceId, key })?.id;
+  }
+
   /** Firing alerts a `resolved` names: by dedup key, or (without one) by the same service and title. */
   open(sourceId: number | null, a: { dedup_key?: string | undefined; service: string; title: string }): number[] {
     const rows = a.dedup_key !== undefined ? this.openByKey.all({ sourceId, key: a.dedup_key }) : this.openByTitle.all({ sourceId, service: a.service, title: a.title });
