@@ -66,9 +66,9 @@ export function postPinned(
           if (size >= RESPONSE_READ_LIMIT) settle(answered());
         });
         res.on('end', () => settle(answered()));
-        // The status arrived; a body cut short does not change it.
+        // The status arrived; a body cut short (reset, closed early) does not change it.
         res.on('error', () => settle(answered()));
-        res.on('aborted', () => settle(answered()));
+        res.on('close', () => settle(answered()));
       },
     );
     req.on('error', (err: Error & { code?: string }) => settle({ kind: 'failed', code: err.code ?? err.name }));
