@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAllowlist, type OutboundAllowlist } from './outbound/address-policy.js';
 
 /**
  * Herald's whole configuration, read once from the environment (and `.env`, loaded by main).
@@ -108,6 +109,19 @@ const envSchema = z.object({
   DISCORD_GUILD_ID: snowflakeVar('DISCORD_GUILD_ID'),
   HERALD_ADMIN_ROLE_IDS: snowflakeList('HERALD_ADMIN_ROLE_IDS'),
   HERALD_ONCALL_ROLE_IDS: snowflakeList('HERALD_ONCALL_ROLE_IDS'),
+  // Outbound targets may reach only public addresses, except the hosts, addresses and ranges listed here.
+  HERALD_OUTBOUND_ALLOWLIST: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const r = parseAllowlist(v);
+      if (r.ok) return r.allowlist;
+      ctx.addIssue({
+        code: 'custom',
+        message: `HERALD_OUTBOUND_ALLOWLIST must be comma-separated host names, IP addresses or CIDR ranges (not: ${r.bad.map((b) => `"${b}"`).join(', ')})`,
+      });
+      return z.NEVER;
+    }),
 });
 
 export interface Config {
@@ -125,6 +139,8 @@ export interface Config {
   digest: { time: string; timezone: string };
   /** A resolved alert firing again (same source and dedup key) within this many ms reopens its card; 0: never. */
   reopenWindowMs: number;
+  /** Exceptions to the outbound targets' public-addresses-only rule (HERALD_OUTBOUND_ALLOWLIST). */
+  outboundAllowlist: OutboundAllowlist;
   discord: {
     /** Base such as https://discord.com/api (no version); requests go to `${apiUrl}/v10/...`. */
     apiUrl: string;
@@ -195,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       escalationPollMs: e.HERALD_ESCALATION_POLL_MS,
       digest: { time: e.HERALD_DIGEST_TIME, timezone: e.HERALD_DIGEST_TIMEZONE },
       reopenWindowMs: e.HERALD_REOPEN_WINDOW_MS,
+      outboundAllowlist: e.HERALD_OUTBOUND_ALLOWLIST,
       discord: {
         apiUrl,
         token,

@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { EscalationRunner } from './escalation/runner.js';
 import { DigestJobs } from './jobs/digest.js';
 import { Acceptor, AlertLookup, MuteTable, RouteTable, buildPipeline } from './pipeline/index.js';
+import { OutboundAddressGuard } from './outbound/address-policy.js';
 import { OutboundTargets } from './outbound/targets.js';
 import { OutboundWorker } from './outbound/worker.js';
 
@@ -35,6 +36,8 @@ export interface Herald {
   /** Outbound targets beyond Discord (Slack-compatible, signed generic webhooks) per route, and their sender. */
   outboundTargets: OutboundTargets;
   outbound: OutboundWorker;
+  /** Which addresses outbound targets may reach (SSRF; HERALD_OUTBOUND_ALLOWLIST), at creation and at each send. */
+  outboundGuard: OutboundAddressGuard;
   /** Escalation chains' durable timers: armed at ingest, steps posted through the outbox; started with the scheduler. */
   escalation: EscalationRunner;
   /** The daily digests' cron tasks: started by main.ts (`digests.start()`), rescheduled when settings change. */
@@ -85,7 +88,8 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   const digests = new DigestJobs(() => herald, log.child({ component: 'digest' }));
   const sourceAuth = new SourceAuth(db);
   const outboundTargets = new OutboundTargets(db);
-  const outbound = new OutboundWorker(db, config.delivery, log.child({ component: 'outbound' }));
+  const outboundGuard = new OutboundAddressGuard(config.outboundAllowlist);
+  const outbound = new OutboundWorker(db, config.delivery, log.child({ component: 'outbound' }), outboundGuard);
   // The worker starts at the first enqueue (main.ts also starts it at boot, for rows left by a restart).
   outboundTargets.onEnqueued = () => outbound.start();
   // New, reopened or raised alerts tell the route's targets it fires; resolves and acknowledgements
@@ -97,7 +101,7 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
 
   let closed = false;
   const herald: Herald = {
-    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, escalation, digests,
+    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests,
     async close() {
       if (closed) return;
       closed = true;

@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { Resolver } from '../src/outbound/address-policy.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../src/ingest/signatures.js';
 import { alert, startStack, waitFor, type Stack } from './support/stack.js';
@@ -34,7 +35,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  stack = await startStack({ env: { HERALD_RETRY_BASE_MS: '20', HERALD_MAX_ATTEMPTS: '3', HERALD_REQUEST_TIMEOUT_MS: '1000' } });
+  // The receivers listen on loopback, which outbound targets may reach only when allowed.
+  stack = await startStack({ env: { HERALD_RETRY_BASE_MS: '20', HERALD_MAX_ATTEMPTS: '3', HERALD_REQUEST_TIMEOUT_MS: '1000', HERALD_OUTBOUND_ALLOWLIST: '127.0.0.1' } });
   token = await stack.source();
   const ch = await stack.admin('POST', '/v1/admin/channels', { name: 'outbound-ch', discord_channel_id: stack.emulator.createChannel({ name: 'outbound-ch' }).id });
   channelId = ch.body.id;
@@ -230,5 +232,115 @@ describe('outbound targets per route', () => {
     const bad = await stack.admin('POST', '/v1/admin/routes/999999/outbound', { kind: 'teams', url: 'ftp://x' });
     expect(bad.status).toBe(400);
     expect(bad.body.problems.map((p: { path: string }) => p.path)).toEqual(expect.arrayContaining(['kind', 'url']));
+  });
+
+  it('Slack mrkdwn: every piece of sender text is escaped, label keys and values included; follow-ups say who acted', async () => {
+    await target('svc-esc', 'slack', '/esc');
+    const id = (
+      await stack.post(
+        token,
+        alert(14, {
+          service: 'svc-esc',
+          title: '<!here> title',
+          description: 'desc <!channel> & <@U123>',
+          labels: { '<!channel>': '<!everyone> & <@U1>', env: 'prod`<!here>' },
+          fields: [{ name: '<!subteam^S1>', value: '<https://evil.example|click>' }],
+          links: [{ title: '<!channel>', url: 'https://example.com/a?x=1&y=2' }],
+        }),
+      )
+    ).body.ids[0];
+    await waitFor('the Slack message', () => got('/esc').length === 1, 5000);
+    const text = (i: number) => (JSON.parse(got('/esc')[i]!.raw.toString()) as { text: string }).text;
+    const firing = text(0);
+    // The only `<…>` left is Herald's own link; every `<` of sender text arrives as `&lt;`.
+    expect(firing.match(/</g)).toHaveLength(1);
+    expect(firing).toContain('<https://example.com/a?x=1&amp;y=2|&lt;!channel&gt;>');
+    expect(firing).toContain('svc-esc: &lt;!here&gt; title');
+    expect(firing).toContain('desc &lt;!channel&gt; &amp; &lt;@U123&gt;');
+    expect(firing).toContain('*&lt;!subteam^S1&gt;:* &lt;https://evil.example|click&gt;');
+    expect(firing).toContain("`&lt;!channel&gt;=&lt;!everyone&gt; &amp; &lt;@U1&gt;` `env=prod'&lt;!here&gt;`");
+
+    expect((await stack.admin('POST', `/v1/admin/alerts/${id}/ack`, { by: '<!channel> olga' })).status).toBe(200);
+    await waitFor('the acknowledged follow-up', () => got('/esc').length === 2, 5000);
+    expect(text(1)).toMatch(/^\*\[P2\] ACKNOWLEDGED\* by &lt;!channel&gt; olga svc-esc: /);
+    expect((await stack.admin('POST', `/v1/admin/alerts/${id}/resolve`, { by: 'Ana & co' })).status).toBe(200);
+    await waitFor('the resolved follow-up', () => got('/esc').length === 3, 5000);
+    expect(text(2)).toMatch(/^\*\[P2\] RESOLVED\* by Ana &amp; co svc-esc: /);
+  });
+
+  it('DNS rebinding: a name allowed at creation that later resolves to a forbidden address is not connected to', async () => {
+    const port = new URL(base).port;
+    const guard = stack.herald.outboundGuard;
+    const system = guard.resolve;
+    let answer = '127.0.0.1';
+    // A DNS server the test plays: rebind.test is unknown to the system resolver, so a send can reach the
+    // receiver only through the address Herald checked.
+    const playing: Resolver = async (host) => (host === 'rebind.test' ? [{ address: answer, family: 4 }] : system(host));
+    guard.resolve = playing;
+    try {
+      const route = await stack.admin('POST', '/v1/admin/routes', { channel_id: channelId, service: 'svc-rebind' });
+      const t = await stack.admin('POST', `/v1/admin/routes/${route.body.id}/outbound`, { kind: 'webhook', url: `http://rebind.test:${port}/rebind` });
+      expect(t.status).toBe(201);
+      const first = (await stack.post(token, alert(15, { service: 'svc-rebind' }))).body.ids[0];
+      await waitFor('the first send', async () => (await deliveries(`alert_id=${first}`))[0]?.state === 'sent', 5000);
+      expect(got('/rebind')).toHaveLength(1);
+      expect(got('/rebind')[0]!.headers.host).toBe(`rebind.test:${port}`);
+
+      answer = '10.0.0.7';
+      const second = (await stack.post(token, alert(16, { service: 'svc-rebind' }))).body.ids[0];
+      await waitFor('refused', async () => (await deliveries(`alert_id=${second}`))[0]?.state === 'dead', 5000);
+      expect((await deliveries(`alert_id=${second}`))[0]).toMatchObject({
+        attempts: 1,
+        last_status: null,
+        last_error: "refused: the url's host rebind.test resolves to 10.0.0.7, a private address; Herald does not send to internal addresses (HERALD_OUTBOUND_ALLOWLIST can allow it)",
+      });
+      expect(got('/rebind')).toHaveLength(1);
+    } finally {
+      guard.resolve = system;
+    }
+  });
+
+  it("reads only a few KB of an answer: a receiver streaming a huge body is cut off and a short sanitized reason is stored", async () => {
+    const total = 300 * 1024 * 1024;
+    let written = 0;
+    let closedEarly = false;
+    const huge = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.on('close', () => (closedEarly = !res.writableFinished));
+        res.writeHead(400, { 'content-type': 'text/plain' });
+        // An echo of the request path (the target's credential), control characters, then 300 MB.
+        res.write(`bad request to ${req.url}:\u001b[31m\u0000 caf\u00e9 ${'<'.repeat(5)}\n`);
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        const pump = () => {
+          while (written < total && !res.destroyed) {
+            written += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        pump();
+      });
+    });
+    await new Promise<void>((r) => huge.listen(0, '127.0.0.1', r));
+    try {
+      const port = (huge.address() as { port: number }).port;
+      const route = await stack.admin('POST', '/v1/admin/routes', { channel_id: channelId, service: 'svc-huge' });
+      const secretPath = '/services/T0HUGE/B0HUGE/xoxHugeSecret123';
+      expect((await stack.admin('POST', `/v1/admin/routes/${route.body.id}/outbound`, { kind: 'slack', url: `http://127.0.0.1:${port}${secretPath}` })).status).toBe(201);
+      const id = (await stack.post(token, alert(17, { service: 'svc-huge' }))).body.ids[0];
+      await waitFor('dead', async () => (await deliveries(`alert_id=${id}`))[0]?.state === 'dead', 5000);
+      await waitFor("the receiver's socket closed", () => closedEarly, 5000);
+      expect(written).toBeLessThan(total);
+      const d = (await deliveries(`alert_id=${id}`))[0];
+      expect(d.last_status).toBe(400);
+      expect(d.last_error).toMatch(/^HTTP 400: bad request to \*\*\*\*: \[31m caf <<<<< x+\.\.\.$/);
+      expect(d.last_error.length).toBeLessThanOrEqual('HTTP 400: '.length + 200);
+      expect(d.last_error).not.toMatch(/HugeSecret|T0HUGE/);
+      expect(d.last_error).toMatch(/^[\x20-\x7e]+$/);
+    } finally {
+      huge.closeAllConnections();
+      await new Promise((r) => huge.close(r));
+    }
   });
 });

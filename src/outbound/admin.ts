@@ -36,7 +36,7 @@ export function registerOutboundRoutes(app: AdminApp, herald: Herald): void {
         response: { 201: createdTarget, ...errorsWith404 },
       },
     },
-    async (req, reply) => reply.code(201).send(createTarget(herald, req.params.id, req.body)),
+    async (req, reply) => reply.code(201).send(await createTarget(herald, req.params.id, req.body)),
   );
 
   app.get('/v1/admin/outbound', { schema: { ...admin, summary: 'List outbound targets (URLs masked)', response: { 200: z.array(targetView), ...errors } } }, async () =>

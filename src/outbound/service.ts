@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { outboundDeliveries, outboundTargets, routes } from '../db/schema.js';
 import type { Herald } from '../herald.js';
 import { newSigningSecret } from '../ingest/signatures.js';
-import { conflict, notFound } from '../services/errors.js';
+import { conflict, invalid, notFound } from '../services/errors.js';
 
 export const targetInput = z.strictObject({
   kind: z.enum(['slack', 'webhook']).describe('slack: a Slack-compatible incoming webhook ({"text": …}); webhook: JSON signed with Standard Webhooks headers'),
@@ -28,10 +28,15 @@ export const maskTargetUrl = (url: string): string => {
   }
 };
 
-type Deps = Pick<Herald, 'db' | 'outboundTargets'>;
+type Deps = Pick<Herald, 'db' | 'outboundTargets' | 'outboundGuard'>;
 
-/** Adds an outbound target to a route. A generic webhook gets a signing secret, in this answer only. */
-export function createTarget(h: Deps, routeId: number, input: TargetInput): TargetView & { secret?: string } {
+/**
+ * Adds an outbound target to a route. A generic webhook gets a signing secret, in this answer only.
+ * The URL must point at a public address now (its name is resolved); the worker judges it again at each send.
+ */
+export async function createTarget(h: Deps, routeId: number, input: TargetInput): Promise<TargetView & { secret?: string }> {
+  const decision = await h.outboundGuard.decide(input.url);
+  if (!decision.ok) throw invalid('url', decision.reason);
   const secret = input.kind === 'webhook' ? newSigningSecret() : null;
   const row = h.db.transaction((tx) => {
     if (!tx.select({ id: routes.id }).from(routes).where(eq(routes.id, routeId)).get()) throw notFound('route', routeId);
@@ -46,7 +51,7 @@ export function listTargets(h: Pick<Herald, 'db'>): TargetView[] {
 }
 
 /** Removes a target; its queued and past deliveries go with it. */
-export function deleteTarget(h: Deps, id: number): void {
+export function deleteTarget(h: Pick<Herald, 'db' | 'outboundTargets'>, id: number): void {
   const n = h.db.delete(outboundTargets).where(eq(outboundTargets.id, id)).run().changes;
   h.outboundTargets.reload();
   if (!n) throw notFound('outbound target', id);

@@ -5,6 +5,9 @@ import type { Db } from '../db/open.js';
 import { alerts, outboundTargets } from '../db/schema.js';
 import { retryDelayMs } from '../delivery/retry.js';
 import { signedHeaders } from '../ingest/signatures.js';
+import type { OutboundAddressGuard, TargetDecision } from './address-policy.js';
+import { postPinned } from './http-post.js';
+import { sanitizeReason } from './reason.js';
 import { slackBody, webhookBody, type OutboundEvent } from './render.js';
 
 /** Sends in flight at once, over all targets. */
@@ -45,6 +48,8 @@ export class OutboundWorker {
     private readonly db: Db,
     private readonly config: Config['delivery'],
     private readonly log: Logger,
+    /** Judges the target's address again before each send (it may resolve elsewhere since creation). */
+    private readonly guard: OutboundAddressGuard,
   ) {
     const c = db.$client;
     this.claim = c.prepare(
@@ -110,7 +115,7 @@ export class OutboundWorker {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Herald' };
     // The message id stays the same on every retry, so a receiver can drop duplicates.
     if (target.kind === 'webhook' && target.secret) Object.assign(headers, signedHeaders([target.secret], `msg_herald_${r.id}`, body, Math.floor(now / 1000)));
-    const outcome = await send(target.url, headers, body, this.config.requestTimeoutMs);
+    const outcome = await send(this.guard, target, headers, body, this.config.requestTimeoutMs);
     const done = Date.now();
     if (outcome.ok) {
       this.finish.run({ id: r.id, now: done, status: outcome.status });
@@ -128,24 +133,35 @@ export class OutboundWorker {
   }
 }
 
-/** One POST. The URL is a credential: errors name the status or the network error's code, never the URL. */
-async function send(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<Outcome> {
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    const what = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `request failed: ${e.cause?.code ?? e.name}`;
-    return { ok: false, status: null, error: what, permanent: false };
-  }
-  const text = (await res.text().catch(() => '')).slice(0, 300);
+/**
+ * One POST, to the address the policy approved just now (a name that resolves somewhere forbidden since
+ * the target was created is refused, not connected to). The URL is a credential: errors name the status,
+ * the network error's code or the host, never the URL; an answer's body is kept only as a short sanitized reason.
+ */
+async function send(
+  guard: OutboundAddressGuard,
+  target: { url: string; secret: string | null },
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<Outcome> {
+  // Resolution counts against the same timeout as the request: a stalled resolver must not outlive the lease.
+  const decision = await Promise.race([
+    guard.decide(target.url),
+    new Promise<TargetDecision>((r) => setTimeout(r, timeoutMs, { ok: false, reason: `the url's host did not resolve within ${timeoutMs} ms`, transient: true }).unref()),
+  ]);
+  // A forbidden address will not become allowed by retrying; a name that did not resolve may.
+  if (!decision.ok) return { ok: false, status: null, error: `refused: ${decision.reason}`, permanent: !decision.transient };
+  const res = await postPinned(decision, headers, body, timeoutMs);
+  if (res.kind === 'timeout') return { ok: false, status: null, error: `no answer within ${timeoutMs} ms`, permanent: false };
+  if (res.kind === 'failed') return { ok: false, status: null, error: `request failed: ${res.code}`, permanent: false };
   if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
-  const error = `HTTP ${res.status}${text ? `: ${text}` : ''}`;
-  const retryAfter = Number(res.headers.get('retry-after'));
+  const reason = sanitizeReason(res.head, { url: decision.url, secret: target.secret });
+  const retryAfter = Number(res.retryAfter);
   return {
     ok: false,
     status: res.status,
-    error,
+    error: `HTTP ${res.status}${reason ? `: ${reason}` : ''}`,
     permanent: PERMANENT.has(res.status),
     ...(res.status === 429 && Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: Math.min(retryAfter * 1000, 5 * 60_000) } : {}),
   };
