@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 import { parseAllowlist, type OutboundAllowlist } from './outbound/address-policy.js';
 
@@ -100,6 +101,12 @@ const envSchema = z.object({
   HERALD_ESCALATION_POLL_MS: int('HERALD_ESCALATION_POLL_MS', 5000, 10, 600_000),
   HERALD_REOPEN_WINDOW_MS: int('HERALD_REOPEN_WINDOW_MS', 3_600_000, 0, 30 * 86_400_000),
   HERALD_EMULATOR_PORT: int('HERALD_EMULATOR_PORT', 8081, 0, 65535),
+  // Retention (jobs/retention.ts). At least 1 day: the daily digest reads the last 24 hours.
+  HERALD_RETENTION_DAYS: int('HERALD_RETENTION_DAYS', 30, 1, 3650),
+  HERALD_RETENTION_CRON: z
+    .string()
+    .default('30 3 * * *')
+    .refine((v) => cron.validate(v), 'HERALD_RETENTION_CRON must be a cron expression such as "30 3 * * *" (minute hour day month weekday)'),
   DISCORD_API_URL: z
     .string()
     .optional()
@@ -141,6 +148,11 @@ export interface Config {
   reopenWindowMs: number;
   /** Exceptions to the outbound targets' public-addresses-only rule (HERALD_OUTBOUND_ALLOWLIST). */
   outboundAllowlist: OutboundAllowlist;
+  /**
+   * What the retention job keeps: resolved and retracted alerts (with everything about them) and admin
+   * events for `days`, idempotency keys for 24 h. Runs at `cron`, in the digest time zone.
+   */
+  retention: { days: number; cron: string; timezone: string };
   discord: {
     /** Base such as https://discord.com/api (no version); requests go to `${apiUrl}/v10/...`. */
     apiUrl: string;
@@ -197,6 +209,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   if (e.HERALD_PRIORITY_RESERVE >= e.HERALD_CHANNEL_CAP) {
     problems.push(`HERALD_PRIORITY_RESERVE (${e.HERALD_PRIORITY_RESERVE}) must be below HERALD_CHANNEL_CAP (${e.HERALD_CHANNEL_CAP})`);
   }
+  if (e.HERALD_RETENTION_DAYS * 86_400_000 < e.HERALD_REOPEN_WINDOW_MS) {
+    // A resolved alert can reopen until its window ends: deleting it sooner would post a second card.
+    problems.push(`HERALD_RETENTION_DAYS (${e.HERALD_RETENTION_DAYS}) must cover HERALD_REOPEN_WINDOW_MS (${e.HERALD_REOPEN_WINDOW_MS} ms)`);
+  }
   if (problems.length) return { ok: false, problems };
   return {
     ok: true,
@@ -212,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       digest: { time: e.HERALD_DIGEST_TIME, timezone: e.HERALD_DIGEST_TIMEZONE },
       reopenWindowMs: e.HERALD_REOPEN_WINDOW_MS,
       outboundAllowlist: e.HERALD_OUTBOUND_ALLOWLIST,
+      retention: { days: e.HERALD_RETENTION_DAYS, cron: e.HERALD_RETENTION_CRON, timezone: e.HERALD_DIGEST_TIMEZONE },
       discord: {
         apiUrl,
         token,

@@ -11,6 +11,8 @@ import { SourceAuth } from './ingest/auth.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { EscalationRunner } from './escalation/runner.js';
 import { DigestJobs } from './jobs/digest.js';
+import { RetentionJob } from './jobs/retention.js';
+import { RetentionStore } from './store/retention.js';
 import { Acceptor, AlertLookup, MuteTable, RouteTable, buildPipeline } from './pipeline/index.js';
 import { OutboundAddressGuard } from './outbound/address-policy.js';
 import { OutboundTargets } from './outbound/targets.js';
@@ -42,6 +44,8 @@ export interface Herald {
   escalation: EscalationRunner;
   /** The daily digests' cron tasks: started by main.ts (`digests.start()`), rescheduled when settings change. */
   digests: DigestJobs;
+  /** The daily retention job (deletes finished alerts and what refers to them): started by main.ts (`retention.start()`). */
+  retention: RetentionJob;
   /** Stops delivery (bounded wait for requests in flight) and closes the database. */
   close(): Promise<void>;
 }
@@ -86,6 +90,7 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   );
   // The jobs read Herald's services when they fire (after `herald` below is built).
   const digests = new DigestJobs(() => herald, log.child({ component: 'digest' }));
+  const retention = new RetentionJob(new RetentionStore(db), config.retention, log.child({ component: 'retention' }));
   const sourceAuth = new SourceAuth(db);
   const outboundTargets = new OutboundTargets(db);
   const outboundGuard = new OutboundAddressGuard(config.outboundAllowlist);
@@ -101,13 +106,14 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
 
   let closed = false;
   const herald: Herald = {
-    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests,
+    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention,
     async close() {
       if (closed) return;
       closed = true;
       acceptor.flush();
       escalation.stop();
       digests.stop();
+      retention.stop();
       await scheduler.stop(config.delivery.requestTimeoutMs + 1000);
       await outbound.stop();
       db.$client.close();

@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   herald.scheduler.start();
   herald.outbound.start();
   herald.digests.start();
+  herald.retention.start();
   await app.listen({ host: config.host, port: config.port });
   // Key `address`, not `url`: `url` is a redacted path (webhook URLs carry tokens).
   log.info({ address: `http://${config.host}:${(app.server.address() as { port: number }).port}` }, 'Herald is listening');

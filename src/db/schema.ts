@@ -267,7 +267,12 @@ export const messageOps = sqliteTable(
     createdAt: integer('created_at').notNull(),
     doneAt: integer('done_at'),
   },
-  (t) => [index('message_ops_queue').on(t.channelId, t.state, t.availableAt), index('message_ops_message').on(t.discordMessageId, t.state)],
+  (t) => [
+    index('message_ops_queue').on(t.channelId, t.state, t.availableAt),
+    index('message_ops_message').on(t.discordMessageId, t.state),
+    // Deleting a delivery (retention) makes SQLite look for its children: without this, a full scan per delivery.
+    index('message_ops_delivery').on(t.deliveryId),
+  ],
 );
 
 /** Every request Herald made to Discord, successful or not. */
@@ -290,17 +295,22 @@ export const attempts = sqliteTable(
   (t) => [index('attempts_at').on(t.at), index('attempts_delivery').on(t.deliveryId)],
 );
 
-export const deadLetters = sqliteTable('dead_letters', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  deliveryId: integer('delivery_id').notNull().references(() => deliveries.id, { onDelete: 'cascade' }),
-  reason: text('reason').notNull(),
-  /** Discord's own error body (JSON text) when it gave one. */
-  discordError: text('discord_error'),
-  createdAt: integer('created_at').notNull(),
-  replayedAt: integer('replayed_at'),
-  /** Set when what was given up on is an edit or delete of the delivery's message, not the delivery itself. */
-  opId: integer('op_id'),
-});
+export const deadLetters = sqliteTable(
+  'dead_letters',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deliveryId: integer('delivery_id').notNull().references(() => deliveries.id, { onDelete: 'cascade' }),
+    reason: text('reason').notNull(),
+    /** Discord's own error body (JSON text) when it gave one. */
+    discordError: text('discord_error'),
+    createdAt: integer('created_at').notNull(),
+    replayedAt: integer('replayed_at'),
+    /** Set when what was given up on is an edit or delete of the delivery's message, not the delivery itself. */
+    opId: integer('op_id'),
+  },
+  // Like message_ops_delivery: deleting a delivery (retention) looks its dead letters up by this.
+  (t) => [index('dead_letters_delivery').on(t.deliveryId)],
+);
 
 /** Admin-visible happenings that need a person: a webhook quarantined, a channel with no healthy webhook. */
 export const events = sqliteTable('events', {
