@@ -1,6 +1,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Herald } from '../herald.js';
 import { sameSecret, bearer, unauthorized } from '../ingest/auth.js';
+import { AuthFailureThrottle } from '../ingest/auth-throttle.js';
 import type { App } from '../ingest/server.js';
 import { registerAdminRoutes } from './routes.js';
 
@@ -13,8 +14,13 @@ import { registerAdminRoutes } from './routes.js';
 export async function registerAdmin(app: App, herald: Herald): Promise<void> {
   await app.register(async (scope) => {
     const token = herald.config.adminToken;
+    const throttle = new AuthFailureThrottle(herald.config.authFailures);
     scope.addHook('onRequest', async (req, reply) => {
-      if (!token || !sameSecret(bearer(req), token)) return unauthorized(reply, 'admin token required');
+      if (await throttle.refuseIfThrottled(req, reply)) return reply;
+      if (!token || !sameSecret(bearer(req), token)) {
+        await throttle.failed(req);
+        return unauthorized(reply, 'admin token required');
+      }
     });
     registerAdminRoutes(scope.withTypeProvider<ZodTypeProvider>(), herald);
   });

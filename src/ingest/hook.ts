@@ -7,6 +7,7 @@ import { acknowledgeAlert, type Actor } from '../services/lifecycle.js';
 import { ServiceError } from '../services/errors.js';
 import { convertBody, FORMATS, type Format } from './adapters/index.js';
 import { bearer, unauthorized } from './auth.js';
+import { AuthFailureThrottle } from './auth-throttle.js';
 import { ReplayGuard } from './replay.js';
 import { verifySignature } from './signatures.js';
 import type { App } from './server.js';
@@ -58,6 +59,7 @@ export function registerHook(app: App, herald: Herald): void {
   });
 
   const replay = new ReplayGuard(herald.db);
+  const throttle = new AuthFailureThrottle(herald.config.authFailures);
   const openByKey = herald.db
     .select({ id: alerts.id })
     .from(alerts)
@@ -86,9 +88,13 @@ export function registerHook(app: App, herald: Herald): void {
         part.httpPart === 'body' ? (data: unknown) => ({ value: data }) : zodValidator(part as unknown as Parameters<typeof zodValidator>[0]),
       // Authenticate before the body is parsed: an unknown sender gets 401, not a validation report.
       onRequest: async (req, reply) => {
+        if (await throttle.refuseIfThrottled(req, reply)) return reply;
         const token = bearer(req);
         const sourceId = token === undefined ? undefined : herald.sourceAuth.sourceFor(token);
-        if (sourceId === undefined) return unauthorized(reply, token === undefined ? 'missing bearer token' : 'unknown source token');
+        if (sourceId === undefined) {
+          await throttle.failed(req);
+          return unauthorized(reply, token === undefined ? 'missing bearer token' : 'unknown source token');
+        }
         req.sourceId = sourceId;
       },
       // Then the signature, on the raw body, before anything looks at its content.
