@@ -44,20 +44,6 @@ const query = z.object({
  * only after the alerts are committed. A source with signing secrets must sign (Standard Webhooks).
  */
 export function registerHook(app: App, herald: Herald): void {
-  // Signatures are over the bytes as sent: keep them (this scope only) before parsing.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    const raw = body as Buffer;
-    req.rawBody = raw;
-    try {
-      done(null, JSON.parse(raw.toString('utf8')));
-    } catch (err) {
-      const e = new Error(`body is not valid JSON: ${(err as Error).message}`) as Error & { statusCode: number };
-      e.statusCode = 400;
-      done(e, undefined);
-    }
-  });
-
   const replay = new ReplayGuard(herald.db);
   const throttle = new AuthFailureThrottle(herald.config.authFailures);
   const openByKey = herald.db
@@ -172,8 +158,6 @@ function withEvent(body: unknown, format: Format, event: string | undefined): un
 declare module 'fastify' {
   interface FastifyRequest {
     sourceId?: number;
-    /** The body as received, for signature checks (hook route only). */
-    rawBody?: Buffer;
     /** The Standard Webhooks message id of a signed request. */
     webhookId?: string;
   }

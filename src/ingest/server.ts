@@ -5,6 +5,7 @@ import type { InputProblem } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
 import { registerAdmin } from '../admin/index.js';
 import { registerHook } from './hook.js';
+import { BodyError, registerJsonParser } from './json-body.js';
 import { registerOps } from './ops.js';
 import { zodValidator } from './validation.js';
 
@@ -31,6 +32,7 @@ export async function buildServer(herald: Herald, opts: { ready?: () => { ok: bo
   // Herald speaks JSON only: without this, fastify's built-in text/plain parser would turn a wrong
   // content type into a confusing validation error instead of a 415.
   app.removeContentTypeParser('text/plain');
+  registerJsonParser(app);
 
   // Validation reports every problem as {path, message}; fastify puts the array on `err.validation`.
   app.setValidatorCompiler(zodValidator);
@@ -43,7 +45,10 @@ export async function buildServer(herald: Herald, opts: { ready?: () => { ok: bo
     }
     const status = err.statusCode ?? 500;
     if (status === 413) return reply.code(413).send({ error: 'payload_too_large', message: `body larger than ${herald.config.bodyLimit} bytes` });
-    if (status === 415) return reply.code(415).send({ error: 'unsupported_media_type', message: 'send JSON with Content-Type: application/json' });
+    if (status === 415) {
+      const message = err instanceof BodyError ? err.message : 'send JSON with Content-Type: application/json';
+      return reply.code(415).send({ error: 'unsupported_media_type', message });
+    }
     if (status === 400) return reply.code(400).send({ error: 'invalid_request', problems: [{ path: '(body)', message: err.message }] });
     if (status < 500) return reply.code(status).send({ error: err.code ?? 'error', message: err.message });
     req.log.error({ err }, 'request failed');
