@@ -5,6 +5,7 @@ import type { InputProblem } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
 import { registerAdmin } from '../admin/index.js';
 import { registerHook } from './hook.js';
+import { KnownPaths } from './known-paths.js';
 import { BodyError, registerJsonParser } from './json-body.js';
 import { registerOps } from './ops.js';
 import { zodValidator } from './validation.js';
@@ -54,7 +55,20 @@ export async function buildServer(herald: Herald, opts: { ready?: () => { ok: bo
     req.log.error({ err }, 'request failed');
     return reply.code(503).send({ error: 'unavailable', message: 'Herald could not process the request; nothing was stored. Retry later.' });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  // Registered before every route, so it sees them all (onRoute hooks are inherited by plugins).
+  const known = new KnownPaths();
+  app.addHook('onRoute', (route) => known.add(route.method, route.url));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allow = known.allowed(req.url);
+    if (allow.length) {
+      return reply
+        .code(405)
+        .header('allow', allow.join(', '))
+        .send({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}; it answers ${allow.join(', ')}` });
+    }
+    return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}` });
+  });
 
   await app.register(swagger, {
     openapi: {
