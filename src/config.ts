@@ -57,6 +57,19 @@ const snowflakeList = (name: string) =>
       return [...new Set(parts)];
     });
 
+/**
+ * Why an admin token is unfit, or undefined. Obviously weak tokens (one character repeated, a short
+ * alphabet such as a word or a date) are refused: the admin API can route, mute and retract everything.
+ */
+function adminTokenProblem(token: string): string | undefined {
+  if (token.length < 16) return 'HERALD_ADMIN_TOKEN must be at least 16 characters';
+  const distinct = new Set(token).size;
+  if (distinct < 10) {
+    return `HERALD_ADMIN_TOKEN is too weak: it has only ${distinct} different character${distinct === 1 ? '' : 's'} (at least 10 are needed); use a random string, e.g. from openssl rand -base64 32`;
+  }
+  return undefined;
+}
+
 const envSchema = z.object({
   HERALD_HOST: z.string().min(1).default('127.0.0.1'),
   HERALD_PORT: int('HERALD_PORT', 8080, 0, 65535),
@@ -64,7 +77,10 @@ const envSchema = z.object({
   HERALD_ADMIN_TOKEN: z
     .string()
     .optional()
-    .refine((v) => v === undefined || v === '' || v.length >= 16, 'HERALD_ADMIN_TOKEN must be at least 16 characters'),
+    .superRefine((v, ctx) => {
+      const problem = v ? adminTokenProblem(v) : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HERALD_BODY_LIMIT: int('HERALD_BODY_LIMIT', 1_048_576, 1024, 64 * 1_048_576),
   HERALD_DB_SYNC: z.enum(['full', 'normal']).default('full'),
@@ -129,6 +145,9 @@ const envSchema = z.object({
       });
       return z.NEVER;
     }),
+  // Requests refused for a wrong token (admin API, alert hook) per client address, before it gets 429s.
+  HERALD_AUTH_FAILURE_LIMIT: int('HERALD_AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
+  HERALD_AUTH_FAILURE_WINDOW_MS: int('HERALD_AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 86_400_000),
 });
 
 export interface Config {
@@ -153,6 +172,8 @@ export interface Config {
    * events for `days`, idempotency keys for 24 h. Runs at `cron`, in the digest time zone.
    */
   retention: { days: number; cron: string; timezone: string };
+  /** After `limit` requests with a wrong token within `windowMs`, a client address gets 429 until the window ends. */
+  authFailures: { limit: number; windowMs: number };
   discord: {
     /** Base such as https://discord.com/api (no version); requests go to `${apiUrl}/v10/...`. */
     apiUrl: string;
@@ -229,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       reopenWindowMs: e.HERALD_REOPEN_WINDOW_MS,
       outboundAllowlist: e.HERALD_OUTBOUND_ALLOWLIST,
       retention: { days: e.HERALD_RETENTION_DAYS, cron: e.HERALD_RETENTION_CRON, timezone: e.HERALD_DIGEST_TIMEZONE },
+      authFailures: { limit: e.HERALD_AUTH_FAILURE_LIMIT, windowMs: e.HERALD_AUTH_FAILURE_WINDOW_MS },
       discord: {
         apiUrl,
         token,

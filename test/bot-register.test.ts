@@ -22,7 +22,7 @@ async function register(env: Record<string, string>): Promise<{ code: number; st
 
 describe('npm run register', () => {
   it('says plainly what is missing without a token', async () => {
-    const r = await register({ DISCORD_API_URL: 'http://127.0.0.1:9/api', HERALD_ADMIN_TOKEN: 'a'.repeat(20) });
+    const r = await register({ DISCORD_API_URL: 'http://127.0.0.1:9/api', HERALD_ADMIN_TOKEN: 'register-test-token-0123456789' });
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/^register: DISCORD_TOKEN is not set: put the bot token/);
   });
@@ -34,14 +34,14 @@ describe('npm run register', () => {
         DISCORD_API_URL: emulator.url,
         DISCORD_TOKEN: emulator.botToken,
         DISCORD_GUILD_ID: emulator.guildId,
-        HERALD_ADMIN_TOKEN: 'a'.repeat(20),
+        HERALD_ADMIN_TOKEN: 'register-test-token-0123456789',
       });
       expect(r.stderr).toBe('');
       const names = commandBodies().map((c) => c.name);
       expect(r.stdout).toContain(`registered ${names.length} commands (guild ${emulator.guildId}): /${names[0]}`);
       expect(emulator.commands({ guildId: emulator.guildId }).map((c) => c.name).sort()).toEqual([...names].sort());
 
-      const bad = await register({ DISCORD_API_URL: emulator.url, DISCORD_TOKEN: 'emu.wrong', HERALD_ADMIN_TOKEN: 'a'.repeat(20) });
+      const bad = await register({ DISCORD_API_URL: emulator.url, DISCORD_TOKEN: 'emu.wrong', HERALD_ADMIN_TOKEN: 'register-test-token-0123456789' });
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/DISCORD_APPLICATION_ID is not set and Discord did not tell it/);
       expect(bad.stderr).not.toContain('emu.wrong');

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { spawnHerald } from './support/process.js';
 
+const STRONG = 'config-test-token-0123456789';
+
 describe('configuration', () => {
   it('has working defaults and starts the emulator only when Discord is not configured', () => {
     const r = loadConfig({});
@@ -11,9 +13,9 @@ describe('configuration', () => {
     expect(r.config.discord).toMatchObject({ emulated: true, apiUrl: 'https://discord.com/api' });
     expect(r.config.delivery).toMatchObject({ channelCap: 30, channelWindowMs: 60_000 });
 
-    const real = loadConfig({ DISCORD_TOKEN: 'x', HERALD_ADMIN_TOKEN: 'a'.repeat(20) });
+    const real = loadConfig({ DISCORD_TOKEN: 'x', HERALD_ADMIN_TOKEN: STRONG });
     expect(real.ok && real.config.discord.emulated).toBe(false);
-    const api = loadConfig({ DISCORD_API_URL: 'http://127.0.0.1:9999/api/', HERALD_ADMIN_TOKEN: 'a'.repeat(20) });
+    const api = loadConfig({ DISCORD_API_URL: 'http://127.0.0.1:9999/api/', HERALD_ADMIN_TOKEN: STRONG });
     expect(api.ok && api.config.discord).toMatchObject({ emulated: false, apiUrl: 'http://127.0.0.1:9999/api' });
   });
 
@@ -73,6 +75,21 @@ describe('configuration', () => {
     const r = loadConfig({ DISCORD_TOKEN: 'bot-token' });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.problems[0]).toMatch(/HERALD_ADMIN_TOKEN is required/);
+  });
+
+  it('refuses an obviously weak admin token: one repeated character, or fewer than 10 different characters', () => {
+    for (const weak of ['a'.repeat(20), 'abcabcabcabcabcabc', '2024-01-01-2024-01-01']) {
+      const r = loadConfig({ HERALD_ADMIN_TOKEN: weak });
+      expect(r.ok, weak).toBe(false);
+      if (!r.ok) expect(r.problems).toEqual([expect.stringMatching(/^HERALD_ADMIN_TOKEN is too weak: it has only \d+ different characters? \(at least 10 are needed\)/)]);
+    }
+    expect(loadConfig({ HERALD_ADMIN_TOKEN: STRONG }).ok).toBe(true);
+  });
+
+  it('a weak admin token stops the real process at start: exit 2, one line', async () => {
+    const p = await spawnHerald({ HERALD_ADMIN_TOKEN: 'x'.repeat(32) }, { expectExit: true });
+    expect(await p.exited).toBe(2);
+    expect(p.output().trim().split('\n')).toEqual([expect.stringMatching(/^herald: config: HERALD_ADMIN_TOKEN is too weak/)]);
   });
 
   it('the real process exits with code 2 and one line per problem, no stack trace', async () => {

@@ -41,6 +41,23 @@ describe('POST /v1/alerts', () => {
     expect(countAlerts()).toBe(before + 1);
   });
 
+  it('refuses an Idempotency-Key reused with a different body (422, nothing stored); the same body still gets the first answer', async () => {
+    const first = await stack.post(token, alert(8), { 'idempotency-key': 'deploy-43' });
+    expect(first.status).toBe(202);
+    const before = countAlerts();
+    const other = await stack.post(token, alert(8, { title: 'Another alert' }), { 'idempotency-key': 'deploy-43' });
+    expect(other.status).toBe(422);
+    expect(other.body).toEqual({ error: 'idempotency_key_reused', message: expect.stringMatching(/^this Idempotency-Key was already used with a different request/) });
+    // The same body in another format is another request too.
+    expect((await fetch(`${stack.url}/v1/alerts?format=native`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': 'deploy-43' }, body: JSON.stringify(alert(8)) })).status).toBe(422);
+    expect(countAlerts()).toBe(before);
+    const same = await fetch(`${stack.url}/v1/alerts`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': 'deploy-43' }, body: JSON.stringify(alert(8)) });
+    expect(same.status).toBe(202);
+    expect(same.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await same.json()) as { ids: number[] }).ids).toEqual(first.body.ids);
+    expect(countAlerts()).toBe(before);
+  });
+
   it('keeps an alert no route matches as unrouted, never dropped', async () => {
     const res = await stack.post(token, alert(9));
     const list = await stack.admin('GET', '/v1/admin/alerts?unrouted=true');

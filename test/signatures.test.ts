@@ -97,26 +97,54 @@ describe('signed sources on POST /v1/alerts', () => {
     expect(countAlerts()).toBe(before);
   });
 
-  it('refuses a replayed webhook-id, durably (a new Herald on the same file refuses it too)', async () => {
+  it('a replay or a sender\'s retry of a webhook-id is answered like the first time and stores nothing again, durably', async () => {
     const b = body(2);
-    const headers = signedHeaders([secret], msgId(), b);
-    expect((await send(b, headers)).status).toBe(202);
-    const again = await send(b, headers);
-    expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ error: 'replayed', message: expect.stringContaining(headers['webhook-id']!) });
-    const row = stack.herald.db.$client.prepare('select expires_at from seen_webhook_ids where source_id = ? and message_id = ?').get(sourceId, headers['webhook-id']) as { expires_at: number };
-    expect(row.expires_at).toBeGreaterThan(Date.now() + 5 * 60_000);
-    // Another Herald on the same database (as after a restart) knows the id too.
+    const id = msgId();
+    const headers = signedHeaders([secret], id, b);
+    const first = await send(b, headers);
+    expect(first.status).toBe(202);
+    const before = countAlerts();
+    // An exact replay, and a retry as Standard Webhooks senders make it: same id, new timestamp, new signature.
+    const replay = await send(b, headers);
+    const retry = await send(b, signedHeaders([secret], id, b, Math.floor(Date.now() / 1000) + 5));
+    for (const again of [replay, retry]) {
+      expect(again.status).toBe(202);
+      expect(again.body).toEqual(first.body);
+    }
+    expect(countAlerts()).toBe(before);
+    // Kept for longer than senders retry (more than a day), not just the 5-minute timestamp window.
+    const row = stack.herald.db.$client.prepare('select expires_at from seen_webhook_ids where source_id = ? and message_id = ?').get(sourceId, id) as { expires_at: number };
+    expect(row.expires_at).toBeGreaterThan(Date.now() + 2 * 86_400_000);
+    // Another Herald on the same database (as after a restart) answers the same.
     const second = await startStack({ dir: stack.dir });
     try {
-      const res = await fetch(`${second.url}/v1/alerts`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: b });
-      expect(res.status).toBe(409);
+      const res = await fetch(`${second.url}/v1/alerts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...signedHeaders([secret], id, b) },
+        body: b,
+      });
+      expect(res.status).toBe(202);
+      expect(res.headers.get('idempotent-replayed')).toBe('true');
+      expect(await res.json()).toEqual(first.body);
     } finally {
       await second.close();
     }
+    expect(countAlerts()).toBe(before);
+    // A bad signature is still refused, whatever the id.
+    expect((await send(b, { ...headers, 'webhook-signature': signedHeaders([newSigningSecret()], id, b)['webhook-signature']! })).status).toBe(401);
   });
 
-  it('a webhook-id is given back when storing fails (503), so the sender\'s retry is taken', async () => {
+  it('copies of one message in flight at once store it once and all get its answer', async () => {
+    const b = body(7);
+    const headers = signedHeaders([secret], msgId(), b);
+    const before = countAlerts();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => send(b, headers)));
+    for (const a of answers) expect(a.status).toBe(202);
+    expect(new Set(answers.map((a) => JSON.stringify(a.body.ids))).size).toBe(1);
+    expect(countAlerts()).toBe(before + 1);
+  });
+
+  it('a message that stored nothing (503, or invalid) is judged again when retried', async () => {
     const b = body(6);
     const headers = signedHeaders([secret], msgId(), b);
     const acceptor = stack.herald.acceptor;
@@ -127,9 +155,14 @@ describe('signed sources on POST /v1/alerts', () => {
     } finally {
       acceptor.submit = submit;
     }
-    expect((await send(b, headers)).status).toBe(202);
-    expect((await send(b, headers)).status).toBe(409);
-    // An invalid body stores nothing either: the same message is judged again, not refused as a replay.
+    const before = countAlerts();
+    const stored = await send(b, headers);
+    expect(stored.status).toBe(202);
+    const again = await send(b, headers);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(stored.body);
+    expect(countAlerts()).toBe(before + 1);
+    // An invalid body stores nothing either: the same message is judged again (and is still invalid).
     const bad = JSON.stringify({ service: 'x' });
     const h2 = signedHeaders([secret], msgId(), bad);
     expect((await send(bad, h2)).status).toBe(400);
@@ -178,6 +211,15 @@ describe('signed sources on POST /v1/alerts', () => {
     const bad = await stack.admin('POST', `/v1/admin/sources/${sourceId}/secrets`, { secret: 'hunter2' });
     expect(bad.status).toBe(400);
     expect(bad.body.problems[0].path).toBe('secret');
+    // Shorter than 24 bytes once decoded: refused with a plain reason that repeats no part of it.
+    const short = `whsec_${Buffer.from('0123456789abcdefghij').toString('base64')}`;
+    const weak = await stack.admin('POST', `/v1/admin/sources/${sourceId}/secrets`, { secret: short });
+    expect(weak.status).toBe(400);
+    expect(weak.body).toEqual({
+      error: 'invalid_request',
+      message: 'this secret is only 20 bytes long; at least 24 are needed (let Herald generate one: send no secret)',
+      problems: [{ path: 'secret', message: 'this secret is only 20 bytes long; at least 24 are needed (let Herald generate one: send no secret)' }],
+    });
     expect((await stack.admin('POST', '/v1/admin/sources/999999/secrets')).status).toBe(404);
     const b = body(5);
     expect((await send(b, signedHeaders([mine], msgId(), b))).status).toBe(202);

@@ -32,8 +32,9 @@ export const sourceSecrets = sqliteTable(
 );
 
 /**
- * `webhook-id`s of signed requests already taken, so a replay is refused. Kept until `expiresAt`
- * (the message's timestamp plus the tolerance): after that the timestamp check refuses it anyway.
+ * `webhook-id`s of signed requests already stored, with the answer given, so a sender's retry (or a
+ * replay) of the same message gets that answer again and stores nothing. Kept until `expiresAt`
+ * (see ingest/replay.ts: longer than senders retry).
  */
 export const seenWebhookIds = sqliteTable(
   'seen_webhook_ids',
@@ -41,6 +42,8 @@ export const seenWebhookIds = sqliteTable(
     sourceId: integer('source_id').notNull(),
     messageId: text('message_id').notNull(),
     expiresAt: integer('expires_at').notNull(),
+    /** The first answer (`{"ids": […]}`), given again to the sender's retries of the same message. */
+    response: text('response'),
   },
   (t) => [primaryKey({ columns: [t.sourceId, t.messageId] }), index('seen_webhook_ids_expires').on(t.expiresAt)],
 );
@@ -329,6 +332,8 @@ export const idempotencyKeys = sqliteTable(
     sourceId: integer('source_id').notNull(),
     key: text('key').notNull(),
     response: text('response').notNull(),
+    /** SHA-256 of the request (query and raw body): the key reused with another body is refused. Null for keys stored before. */
+    bodyHash: text('body_hash'),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.sourceId, t.key] })],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PLAIN } from './messages.js';
 
 export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -11,7 +12,13 @@ const label = z.string().min(1).max(128);
 /** Herald's native alert, as a sender POSTs it. Limits are generous; render fits them into Discord's. */
 export const alertInput = z.strictObject({
   service: z.string().trim().min(1).max(200),
-  severity: z.enum(SEVERITIES),
+  severity: z.enum(SEVERITIES, {
+    // Senders of other formats often send words; say where those are read.
+    error: (iss) =>
+      iss.code === 'invalid_value' && iss.input !== undefined
+        ? `severity must be one of ${SEVERITIES.join(', ')} (got ${JSON.stringify(iss.input)}); severity words like critical are read in the alertmanager and pagerduty formats`
+        : undefined,
+  }),
   title: z.string().trim().min(1).max(1000),
   description: z.string().max(20_000).optional(),
   status: z.enum(['firing', 'resolved']).default('firing'),
@@ -38,7 +45,7 @@ export type AlertsBody = z.output<typeof alertsBody>;
  */
 export function parseAlertsBody(data: unknown): { ok: true; alerts: AlertInput[] } | { ok: false; problems: InputProblem[] } {
   const isBatch = typeof data === 'object' && data !== null && !Array.isArray(data) && 'alerts' in data;
-  const result = isBatch ? alertBatch.safeParse(data) : alertInput.safeParse(data);
+  const result = isBatch ? alertBatch.safeParse(data, PLAIN) : alertInput.safeParse(data, PLAIN);
   if (!result.success) return { ok: false, problems: describeIssues(result.error) };
   return { ok: true, alerts: 'alerts' in result.data ? result.data.alerts : [result.data] };
 }

@@ -1,12 +1,16 @@
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { alertsBody } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
 import { AlertLookup } from '../pipeline/dedup-stage.js';
 import { acknowledgeAlert, type Actor } from '../services/lifecycle.js';
+import type { RequestKeys } from '../pipeline/accept.js';
 import { ServiceError } from '../services/errors.js';
 import { convertBody, FORMATS, type Format } from './adapters/index.js';
 import { bearer, unauthorized } from './auth.js';
-import { ReplayGuard } from './replay.js';
+import { AuthFailureThrottle } from './auth-throttle.js';
+import { SeenWebhookIdPruner, WEBHOOK_ID_KEEP_MS } from './replay.js';
 import { verifySignature } from './signatures.js';
 import type { App } from './server.js';
 import { zodValidator } from './validation.js';
@@ -42,21 +46,8 @@ const query = z.object({
  * only after the alerts are committed. A source with signing secrets must sign (Standard Webhooks).
  */
 export function registerHook(app: App, herald: Herald): void {
-  // Signatures are over the bytes as sent: keep them (this scope only) before parsing.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    const raw = body as Buffer;
-    req.rawBody = raw;
-    try {
-      done(null, JSON.parse(raw.toString('utf8')));
-    } catch (err) {
-      const e = new Error(`body is not valid JSON: ${(err as Error).message}`) as Error & { statusCode: number };
-      e.statusCode = 400;
-      done(e, undefined);
-    }
-  });
-
-  const replay = new ReplayGuard(herald.db);
+  const seenIds = new SeenWebhookIdPruner(herald.db);
+  const throttle = new AuthFailureThrottle(herald.config.authFailures);
   // Lookups by dedup key are the sending source's own: one source cannot acknowledge or resolve another's alert.
   const lookup = new AlertLookup(herald.db);
 
@@ -72,7 +63,7 @@ export function registerHook(app: App, herald: Herald): void {
         querystring: query,
         headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }).loose(),
         body: alertsBody,
-        response: { 202: accepted, 400: problem, 401: problem, 409: problem },
+        response: { 202: accepted, 400: problem, 401: problem, 422: problem },
       },
       // The body is validated by its format in the handler (the format is only known per request);
       // the schema above documents the native format in the OpenAPI document.
@@ -80,9 +71,13 @@ export function registerHook(app: App, herald: Herald): void {
         part.httpPart === 'body' ? (data: unknown) => ({ value: data }) : zodValidator(part as unknown as Parameters<typeof zodValidator>[0]),
       // Authenticate before the body is parsed: an unknown sender gets 401, not a validation report.
       onRequest: async (req, reply) => {
+        if (await throttle.refuseIfThrottled(req, reply)) return reply;
         const token = bearer(req);
         const sourceId = token === undefined ? undefined : herald.sourceAuth.sourceFor(token);
-        if (sourceId === undefined) return unauthorized(reply, token === undefined ? 'missing bearer token' : 'unknown source token');
+        if (sourceId === undefined) {
+          await throttle.failed(req);
+          return unauthorized(reply, token === undefined ? 'missing bearer token' : 'unknown source token');
+        }
         req.sourceId = sourceId;
       },
       // Then the signature, on the raw body, before anything looks at its content.
@@ -91,10 +86,9 @@ export function registerHook(app: App, herald: Herald): void {
         if (!settings || settings.secrets.length === 0) return;
         const v = verifySignature(req.headers, req.rawBody ?? Buffer.alloc(0), settings.secrets);
         if (!v.ok) return reply.code(401).send({ error: 'bad_signature', message: v.reason });
-        if (!replay.take(req.sourceId!, v.id, v.timestamp)) {
-          return reply.code(409).send({ error: 'replayed', message: `webhook-id "${v.id.slice(0, 100)}" was already received; a message is taken once` });
-        }
+        // A message seen before is not refused here: the acceptor answers a sender's retry as the first time.
         req.webhookId = v.id;
+        seenIds.pruneNowAndThen();
       },
     },
     async (req, reply) => {
@@ -102,52 +96,62 @@ export function registerHook(app: App, herald: Herald): void {
       const settings = herald.sourceAuth.settings(sourceId);
       const q = req.query as z.output<typeof query>;
       const format: Format = q.format ?? settings?.format ?? 'native';
-      // A signed message's id is given back when nothing came of it (invalid, or storing failed), so the
-      // sender's retry is judged on its merits rather than refused as a replay.
-      const giveBack = () => {
-        if (req.webhookId !== undefined) replay.release(sourceId, req.webhookId);
-      };
-      let stored = false;
-      try {
-        const body = withEvent(req.body, format, q.event);
-        const converted = convertBody(format, body);
-        if (!converted.ok) {
-          giveBack();
-          return reply.code(400).send({ error: 'invalid_request', problems: converted.problems });
-        }
-        const c = converted.conversion;
-        const ignored = [...c.ignored];
-        const inputs = c.alerts.filter((a) => {
-          if (!a.onlyIfOpen || lookup.openWithKey(sourceId, a.input.dedup_key!) !== undefined) return true;
-          ignored.push(`no open alert with dedup key "${a.input.dedup_key}" to resolve`);
-          return false;
-        }).map((a) => a.input);
-        const result = inputs.length ? await herald.acceptor.submit(sourceId, inputs, req.headers['idempotency-key']) : { ids: [], replayed: false };
-        stored = true;
-        if (result.replayed) reply.header('idempotent-replayed', 'true');
-        const acknowledged: number[] = [];
-        const by: Actor = { kind: 'system', name: settings?.name ?? `source ${sourceId}` };
-        for (const key of c.acknowledge) {
-          const open = lookup.openWithKey(sourceId, key);
-          if (open === undefined) {
-            ignored.push(`no open alert with dedup key "${key}" to acknowledge`);
-            continue;
-          }
-          try {
-            acknowledgeAlert(herald, open, by);
-            acknowledged.push(open);
-          } catch (err) {
-            if (!(err instanceof ServiceError)) throw err;
-            ignored.push(err.message);
-          }
-        }
-        return reply.code(202).send({ ids: result.ids, ...(acknowledged.length ? { acknowledged } : {}), ...(ignored.length ? { ignored } : {}) });
-      } catch (err) {
-        if (!stored) giveBack();
-        throw err;
+      // Nothing is recorded for a request that stores nothing (invalid, or storing failed): a sender's
+      // retry of it is judged on its merits.
+      const body = withEvent(req.body, format, q.event);
+      const converted = convertBody(format, body);
+      if (!converted.ok) return reply.code(400).send({ error: 'invalid_request', problems: converted.problems });
+      const c = converted.conversion;
+      const ignored = [...c.ignored];
+      const inputs = c.alerts.filter((a) => {
+        if (!a.onlyIfOpen || lookup.openWithKey(sourceId, a.input.dedup_key!) !== undefined) return true;
+        ignored.push(`no open alert with dedup key "${a.input.dedup_key}" to resolve`);
+        return false;
+      }).map((a) => a.input);
+      const result = inputs.length ? await herald.acceptor.submit(sourceId, inputs, requestKeys(req, q)) : { ids: [], replayed: false };
+      if (result.keyReused) {
+        return reply.code(422).send({
+          error: 'idempotency_key_reused',
+          message: 'this Idempotency-Key was already used with a different request; send a new key for a new request, or the same body to get the first answer',
+        });
       }
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      const acknowledged: number[] = [];
+      const by: Actor = { kind: 'system', name: settings?.name ?? `source ${sourceId}` };
+      for (const key of c.acknowledge) {
+        const open = lookup.openWithKey(sourceId, key);
+        if (open === undefined) {
+          ignored.push(`no open alert with dedup key "${key}" to acknowledge`);
+          continue;
+        }
+        try {
+          acknowledgeAlert(herald, open, by);
+          acknowledged.push(open);
+        } catch (err) {
+          if (!(err instanceof ServiceError)) throw err;
+          ignored.push(err.message);
+        }
+      }
+      return reply.code(202).send({ ids: result.ids, ...(acknowledged.length ? { acknowledged } : {}), ...(ignored.length ? { ignored } : {}) });
     },
   );
+}
+
+/**
+ * What makes this request the same as an earlier one: its Idempotency-Key with a fingerprint of the
+ * request (the query's format and event, and the raw body bytes: the key reused for another request is
+ * refused), and a signed request's webhook-id (its retries carry new timestamps and signatures, so
+ * only the id says it is the same message).
+ */
+function requestKeys(req: FastifyRequest, q: z.output<typeof query>): RequestKeys {
+  const key = req.headers['idempotency-key'];
+  const keys: RequestKeys = {};
+  if (typeof key === 'string') {
+    const fingerprint = createHash('sha256').update(`${q.format ?? ''}\0${q.event ?? ''}\0`).update(req.rawBody ?? Buffer.alloc(0)).digest('hex');
+    keys.idempotency = { key, fingerprint };
+  }
+  if (req.webhookId !== undefined) keys.webhookId = { id: req.webhookId, keepUntil: Date.now() + WEBHOOK_ID_KEEP_MS };
+  return keys;
 }
 
 /** `?event=` fills the body's `event` when the body has none (the body wins when it names one). */
@@ -160,8 +164,6 @@ function withEvent(body: unknown, format: Format, event: string | undefined): un
 declare module 'fastify' {
   interface FastifyRequest {
     sourceId?: number;
-    /** The body as received, for signature checks (hook route only). */
-    rawBody?: Buffer;
     /** The Standard Webhooks message id of a signed request. */
     webhookId?: string;
   }

@@ -1,43 +1,29 @@
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { lt } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { seenWebhookIds } from '../db/schema.js';
-import { TOLERANCE_SECONDS } from './signatures.js';
 
 const PRUNE_EVERY_MS = 60_000;
 
 /**
- * Refuses a signed message seen before (same source, same `webhook-id`), durably: ids live in SQLite
- * until their timestamp falls out of the tolerance window, after which the timestamp check refuses a
- * replay on its own. An id is taken before the alerts are accepted and given back if accepting fails,
- * so a sender's retry after a 503 is not refused.
+ * How long a signed message's `webhook-id` and its first answer are kept. Standard Webhooks senders
+ * retry a message with the same id (and a fresh timestamp and signature) for more than a day (Svix:
+ * 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); each retry must get the first answer, not a second alert.
  */
-export class ReplayGuard {
-  private readonly insert;
-  private readonly remove;
+export const WEBHOOK_ID_KEEP_MS = 3 * 86_400_000;
+
+/**
+ * The ids themselves are recorded by the acceptor, in the transaction that stores the message's alerts
+ * (pipeline/accept.ts), so a message is either stored with its id or not at all, and two deliveries
+ * of one message in flight at once are told apart there. This only forgets ids past their time.
+ */
+export class SeenWebhookIdPruner {
   private lastPrune = 0;
 
-  constructor(private readonly db: Db) {
-    const p = sql.placeholder;
-    this.insert = db
-      .insert(seenWebhookIds)
-      .values({ sourceId: p('sourceId'), messageId: p('messageId'), expiresAt: p('expiresAt') })
-      .onConflictDoNothing()
-      .prepare();
-    this.remove = db.delete(seenWebhookIds).where(and(eq(seenWebhookIds.sourceId, p('sourceId')), eq(seenWebhookIds.messageId, p('messageId')))).prepare();
-  }
+  constructor(private readonly db: Db) {}
 
-  /** True when the id is new (and is now taken); false for a replay. */
-  take(sourceId: number, messageId: string, timestampSec: number, now = Date.now()): boolean {
-    if (now - this.lastPrune > PRUNE_EVERY_MS) {
-      this.lastPrune = now;
-      this.db.delete(seenWebhookIds).where(lt(seenWebhookIds.expiresAt, now)).run();
-    }
-    // Kept a minute past the window's end: clocks differ.
-    const expiresAt = (timestampSec + TOLERANCE_SECONDS + 60) * 1000;
-    return this.insert.run({ sourceId, messageId, expiresAt }).changes === 1;
-  }
-
-  release(sourceId: number, messageId: string): void {
-    this.remove.run({ sourceId, messageId });
+  pruneNowAndThen(now = Date.now()): void {
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    this.db.delete(seenWebhookIds).where(lt(seenWebhookIds.expiresAt, now)).run();
   }
 }

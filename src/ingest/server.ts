@@ -5,6 +5,8 @@ import type { InputProblem } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
 import { registerAdmin } from '../admin/index.js';
 import { registerHook } from './hook.js';
+import { KnownPaths } from './known-paths.js';
+import { BodyError, registerJsonParser } from './json-body.js';
 import { registerOps } from './ops.js';
 import { zodValidator } from './validation.js';
 
@@ -31,6 +33,7 @@ export async function buildServer(herald: Herald, opts: { ready?: () => { ok: bo
   // Herald speaks JSON only: without this, fastify's built-in text/plain parser would turn a wrong
   // content type into a confusing validation error instead of a 415.
   app.removeContentTypeParser('text/plain');
+  registerJsonParser(app);
 
   // Validation reports every problem as {path, message}; fastify puts the array on `err.validation`.
   app.setValidatorCompiler(zodValidator);
@@ -43,13 +46,29 @@ export async function buildServer(herald: Herald, opts: { ready?: () => { ok: bo
     }
     const status = err.statusCode ?? 500;
     if (status === 413) return reply.code(413).send({ error: 'payload_too_large', message: `body larger than ${herald.config.bodyLimit} bytes` });
-    if (status === 415) return reply.code(415).send({ error: 'unsupported_media_type', message: 'send JSON with Content-Type: application/json' });
+    if (status === 415) {
+      const message = err instanceof BodyError ? err.message : 'send JSON with Content-Type: application/json';
+      return reply.code(415).send({ error: 'unsupported_media_type', message });
+    }
     if (status === 400) return reply.code(400).send({ error: 'invalid_request', problems: [{ path: '(body)', message: err.message }] });
     if (status < 500) return reply.code(status).send({ error: err.code ?? 'error', message: err.message });
     req.log.error({ err }, 'request failed');
     return reply.code(503).send({ error: 'unavailable', message: 'Herald could not process the request; nothing was stored. Retry later.' });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  // Registered before every route, so it sees them all (onRoute hooks are inherited by plugins).
+  const known = new KnownPaths();
+  app.addHook('onRoute', (route) => known.add(route.method, route.url));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allow = known.allowed(req.url);
+    if (allow.length) {
+      return reply
+        .code(405)
+        .header('allow', allow.join(', '))
+        .send({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}; it answers ${allow.join(', ')}` });
+    }
+    return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}` });
+  });
 
   await app.register(swagger, {
     openapi: {

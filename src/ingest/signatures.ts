@@ -23,6 +23,19 @@ export function secretKey(secret: string): Buffer | undefined {
   return key.length >= 16 && key.length <= 64 ? key : undefined;
 }
 
+/** Imported secrets shorter than this (decoded) are refused: the spec's secrets are 24 to 64 bytes. */
+export const MIN_SECRET_BYTES = 24;
+
+/** Why a secret an admin imports is unfit, as one plain sentence (naming no part of it), or undefined. */
+export function importedSecretProblem(secret: string): string | undefined {
+  const b64 = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : undefined;
+  if (b64 === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return `a secret is whsec_ followed by the base64 of ${MIN_SECRET_BYTES} to 64 bytes`;
+  const bytes = Buffer.from(b64, 'base64').length;
+  if (bytes < MIN_SECRET_BYTES) return `this secret is only ${bytes} bytes long; at least ${MIN_SECRET_BYTES} are needed (let Herald generate one: send no secret)`;
+  if (!secretKey(secret)) return `a secret is whsec_ followed by the base64 of ${MIN_SECRET_BYTES} to 64 bytes`;
+  return undefined;
+}
+
 /** The `v1,<base64>` signature of one message. */
 export function sign(secret: string, id: string, timestamp: number | string, body: Buffer | string): string {
   const key = secretKey(secret);

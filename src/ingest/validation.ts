@@ -1,6 +1,7 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import type { ZodType } from 'zod';
 import { describeIssues, type InputProblem } from '../domain/alert.js';
+import { PLAIN } from '../domain/messages.js';
 
 /**
  * Fastify validator for zod schemas that reports every problem as `{path, message}`. Fastify puts the
@@ -9,7 +10,7 @@ import { describeIssues, type InputProblem } from '../domain/alert.js';
 export const zodValidator: FastifySchemaCompiler<ZodType> =
   ({ schema }) =>
   (data: unknown) => {
-    const result = schema.safeParse(data);
+    const result = schema.safeParse(data, PLAIN);
     return result.success ? { value: result.data } : { error: describeIssues(result.error) as unknown as Error };
   };
 

@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
-import { idempotencyKeys, sources } from '../db/schema.js';
+import { idempotencyKeys, seenWebhookIds, sources } from '../db/schema.js';
 import { type AlertInput, severityRank } from '../domain/alert.js';
 import type { MessageOps } from '../delivery/message-ops.js';
 import type { Outbox } from '../delivery/outbox.js';
@@ -12,14 +12,24 @@ import type { PlannedAlert, Stage } from './types.js';
 
 export interface Accepted {
   ids: number[];
-  /** True when an earlier request with the same Idempotency-Key gave these ids. */
+  /** True when an earlier request with the same Idempotency-Key, or the same signed message, gave these ids. */
   replayed: boolean;
+  /** True when the Idempotency-Key came before with another request: nothing was stored, `ids` is empty. */
+  keyReused?: boolean;
+}
+
+/** What makes a request the same as an earlier one, recorded in the transaction that stores its alerts. */
+export interface RequestKeys {
+  /** The sender's Idempotency-Key, and a fingerprint (hash) of the request it came with. */
+  idempotency?: { key: string; fingerprint: string };
+  /** A signed request's Standard Webhooks `webhook-id`, and until when (epoch ms) its answer is kept for retries. */
+  webhookId?: { id: string; keepUntil: number };
 }
 
 interface Submission {
   sourceId: number | null;
   inputs: AlertInput[];
-  idempotencyKey: string | undefined;
+  keys: RequestKeys;
   receivedAt: number;
   resolve: (a: Accepted) => void;
   reject: (e: unknown) => void;
@@ -63,6 +73,8 @@ export class Acceptor {
   private readonly insertAlert;
   private readonly findKey;
   private readonly saveKey;
+  private readonly findWebhookId;
+  private readonly saveWebhookId;
   private readonly sourceName;
   /**
    * Called inside the ingest transaction for each alert event beyond Discord (outbound targets enqueue
@@ -96,20 +108,31 @@ export class Acceptor {
        RETURNING id`,
     );
     this.findKey = db
-      .select({ response: idempotencyKeys.response })
+      .select({ response: idempotencyKeys.response, bodyHash: idempotencyKeys.bodyHash })
       .from(idempotencyKeys)
       .where(and(eq(idempotencyKeys.sourceId, p('sourceId')), eq(idempotencyKeys.key, p('key'))))
       .prepare();
     this.saveKey = db
       .insert(idempotencyKeys)
-      .values({ sourceId: p('sourceId'), key: p('key'), response: p('response'), createdAt: p('createdAt') })
+      .values({ sourceId: p('sourceId'), key: p('key'), response: p('response'), bodyHash: p('bodyHash'), createdAt: p('createdAt') })
+      .prepare();
+    this.findWebhookId = db
+      .select({ response: seenWebhookIds.response })
+      .from(seenWebhookIds)
+      .where(and(eq(seenWebhookIds.sourceId, p('sourceId')), eq(seenWebhookIds.messageId, p('messageId'))))
+      .prepare();
+    this.saveWebhookId = db
+      .insert(seenWebhookIds)
+      .values({ sourceId: p('sourceId'), messageId: p('messageId'), expiresAt: p('expiresAt'), response: p('response') })
+      // A row without an answer is from before answers were kept: the message is stored now, so keep this one.
+      .onConflictDoUpdate({ target: [seenWebhookIds.sourceId, seenWebhookIds.messageId], set: { response: sql`excluded.response`, expiresAt: sql`excluded.expires_at` } })
       .prepare();
     this.sourceName = db.select({ name: sources.name }).from(sources).where(eq(sources.id, p('id'))).prepare();
   }
 
-  submit(sourceId: number | null, inputs: AlertInput[], idempotencyKey?: string): Promise<Accepted> {
+  submit(sourceId: number | null, inputs: AlertInput[], keys: RequestKeys = {}): Promise<Accepted> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ sourceId, inputs, idempotencyKey, receivedAt: Date.now(), resolve, reject });
+      this.queue.push({ sourceId, inputs, keys, receivedAt: Date.now(), resolve, reject });
       this.queuedAlerts += inputs.length;
       if (this.queuedAlerts >= MAX_BATCH_ALERTS) this.flush();
       else if (!this.flushScheduled) {
@@ -161,7 +184,7 @@ export class Acceptor {
 
   private afterCommit(batch: Submission[], results: Accepted[], channelCounts: Map<number, number>, opsChannels: Set<number>): void {
     batch.forEach((s, i) => {
-      if (results[i]!.replayed) return;
+      if (results[i]!.replayed || results[i]!.keyReused) return;
       for (const a of s.inputs) this.metrics.accepted.inc({ severity: a.severity });
     });
     this.onCommitted(channelCounts, opsChannels);
@@ -171,10 +194,18 @@ export class Acceptor {
    * Inside the transaction: idempotency, then each alert through the pipeline's stages and the plan
    * carried out. One alert at a time, so a repeat later in the same request finds the alert stored
    * earlier. The answer has one id per alert sent: the new alert's, or the one it was folded into.
+   * Requests are applied one after another, so of two copies of one request in flight at once, the
+   * second finds what the first recorded (even in the same group commit) and is answered the same.
    */
   private apply(s: Submission, channelCounts: Map<number, number>, opsChannels: Set<number>): Accepted {
-    if (s.idempotencyKey !== undefined && s.sourceId !== null) {
-      const prior = this.findKey.get({ sourceId: s.sourceId, key: s.idempotencyKey });
+    const { webhookId, idempotency } = s.sourceId === null ? {} : s.keys;
+    if (webhookId) {
+      const prior = this.findWebhookId.get({ sourceId: s.sourceId, messageId: webhookId.id });
+      if (prior?.response) return { ids: (JSON.parse(prior.response) as { ids: number[] }).ids, replayed: true };
+    }
+    if (idempotency) {
+      const prior = this.findKey.get({ sourceId: s.sourceId, key: idempotency.key });
+      if (prior && prior.bodyHash !== null && prior.bodyHash !== idempotency.fingerprint) return { ids: [], replayed: false, keyReused: true };
       if (prior) return { ids: (JSON.parse(prior.response) as { ids: number[] }).ids, replayed: true };
     }
     const ids: number[] = [];
@@ -216,9 +247,9 @@ export class Acceptor {
         }
       }
     }
-    if (s.idempotencyKey !== undefined && s.sourceId !== null) {
-      this.saveKey.run({ sourceId: s.sourceId, key: s.idempotencyKey, response: JSON.stringify({ ids }), createdAt: s.receivedAt });
-    }
+    const response = JSON.stringify({ ids });
+    if (idempotency) this.saveKey.run({ sourceId: s.sourceId, key: idempotency.key, response, bodyHash: idempotency.fingerprint, createdAt: s.receivedAt });
+    if (webhookId) this.saveWebhookId.run({ sourceId: s.sourceId, messageId: webhookId.id, expiresAt: webhookId.keepUntil, response });
     return { ids, replayed: false };
   }
 

@@ -4,7 +4,7 @@ import { idempotencyKeys, seenWebhookIds, sourceSecrets, sources } from '../db/s
 import type { Herald } from '../herald.js';
 import { FORMATS } from '../ingest/adapters/index.js';
 import { hashToken, newSourceToken } from '../ingest/auth.js';
-import { newSigningSecret, secretKey } from '../ingest/signatures.js';
+import { importedSecretProblem, newSigningSecret } from '../ingest/signatures.js';
 import { conflict, invalid, isUniqueViolation, notFound } from './errors.js';
 
 const format = z
@@ -122,7 +122,8 @@ export const secretInput = z.strictObject({
  */
 export function addSecret(h: Deps, sourceId: number, input: z.output<typeof secretInput>): { id: number; secret: string; created_at: number } {
   const secret = input.secret ?? newSigningSecret();
-  if (!secretKey(secret)) throw invalid('secret', 'a secret is whsec_ followed by the base64 of 16 to 64 bytes');
+  const problem = importedSecretProblem(secret);
+  if (problem) throw invalid('secret', problem);
   const row = h.db.transaction((tx) => {
     if (!tx.select({ id: sources.id }).from(sources).where(eq(sources.id, sourceId)).get()) throw notFound('source', sourceId);
     if (tx.select({ id: sourceSecrets.id }).from(sourceSecrets).where(and(eq(sourceSecrets.sourceId, sourceId), eq(sourceSecrets.secret, secret))).get()) {

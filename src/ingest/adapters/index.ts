@@ -1,4 +1,5 @@
 import { alertInput, describeIssues, parseAlertsBody, type InputProblem } from '../../domain/alert.js';
+import { PLAIN } from '../../domain/messages.js';
 import { alertmanager } from './alertmanager.js';
 import { jobs } from './jobs.js';
 import { jobstatus } from './jobstatus.js';
@@ -22,12 +23,12 @@ export function convertBody(format: Format, data: unknown): { ok: true; conversi
     return parsed.ok ? { ok: true, conversion: conversion({ alerts: parsed.alerts.map((input) => ({ input })) }) } : parsed;
   }
   const adapter = adapters[format];
-  const parsed = adapter.schema.safeParse(data);
+  const parsed = adapter.schema.safeParse(data, PLAIN);
   if (!parsed.success) return { ok: false, problems: describeIssues(parsed.error) };
   const c = adapter.convert(parsed.data);
   const problems: InputProblem[] = [];
   c.alerts.forEach((a, i) => {
-    const check = alertInput.safeParse(a.input);
+    const check = alertInput.safeParse(a.input, PLAIN);
     if (!check.success) problems.push(...describeIssues(check.error).map((p) => ({ path: `(converted alert ${i}).${p.path}`, message: p.message })));
   });
   return problems.length ? { ok: false, problems } : { ok: true, conversion: c };
