@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopbackAddress } from './loopback.js';
 
 /**
  * Herald's whole configuration, read once from the environment (and `.env`, loaded by main).
@@ -99,6 +100,7 @@ const envSchema = z.object({
   HERALD_ESCALATION_POLL_MS: int('HERALD_ESCALATION_POLL_MS', 5000, 10, 600_000),
   HERALD_REOPEN_WINDOW_MS: int('HERALD_REOPEN_WINDOW_MS', 3_600_000, 0, 30 * 86_400_000),
   HERALD_EMULATOR_PORT: int('HERALD_EMULATOR_PORT', 8081, 0, 65535),
+  HERALD_EMULATOR: z.enum(['', '0', '1'], { message: 'HERALD_EMULATOR must be 1 (run the built-in emulator on a non-loopback HERALD_HOST on purpose) or unset' }).optional(),
   DISCORD_API_URL: z
     .string()
     .optional()
@@ -177,6 +179,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const problems: string[] = [];
   if (!emulated && !e.HERALD_ADMIN_TOKEN) {
     problems.push('HERALD_ADMIN_TOKEN is required when Discord is configured (set a random string of 16+ characters)');
+  }
+  // Emulator mode is a local demo: its admin token is written to demo.env and nothing reaches Discord.
+  // On an address others can reach, it is far more likely a forgotten DISCORD_TOKEN than a wish.
+  if (emulated && !isLoopbackAddress(e.HERALD_HOST) && e.HERALD_EMULATOR !== '1') {
+    problems.push(
+      `Discord is not configured (no DISCORD_TOKEN or DISCORD_API_URL), so Herald would run its built-in emulator on ${e.HERALD_HOST}, which is not a loopback address; ` +
+        'configure Discord, or set HERALD_EMULATOR=1 to run the emulator there on purpose',
+    );
   }
   if (e.HERALD_PRIORITY_RESERVE >= e.HERALD_CHANNEL_CAP) {
     problems.push(`HERALD_PRIORITY_RESERVE (${e.HERALD_PRIORITY_RESERVE}) must be below HERALD_CHANNEL_CAP (${e.HERALD_CHANNEL_CAP})`);
