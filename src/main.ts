@@ -66,6 +66,10 @@ async function main(): Promise<void> {
   // Bind first: a start that fails (port in use, often because another Herald runs on this database)
   // must change nothing: no demo seeding, no lease recovery, no sends.
   await app.listen({ host: config.host, port: config.port });
+  // Synchronously after binding, so no request is handled before the leases of a previous run are recovered.
+  herald.scheduler.start();
+  herald.outbound.start();
+  herald.digests.start();
   if (emulator) {
     const demo = await seedDemo(herald, emulator, config.adminToken!, log);
     log.info(
@@ -73,9 +77,6 @@ async function main(): Promise<void> {
       'demo channel ready: POST an alert with the token in demo.env, then read what the channel received',
     );
   }
-  herald.scheduler.start();
-  herald.outbound.start();
-  herald.digests.start();
   // Key `address`, not `url`: `url` is a redacted path (webhook URLs carry tokens).
   log.info({ address: `http://${config.host}:${(app.server.address() as { port: number }).port}` }, 'Herald is listening');
   if (config.discord.token) {

@@ -111,24 +111,33 @@ async function checkWebhookChannel(h: Pick<Herald, 'config'>, channel: { id: num
  */
 export async function addWebhook(h: Deps, channelId: number, input: WebhookInput): Promise<WebhookView> {
   const { discordWebhookId, token } = parseWebhookUrl(input.url, h.config.discord.apiUrl);
-  await checkWebhookChannel(h, channelOf(h, channelId), { discordWebhookId, token });
+  const channel = channelOf(h, channelId);
+  // What Herald can refuse on its own is refused before Discord is asked; checked again in the transaction.
+  checkJoin(h.db, channelId, discordWebhookId);
+  await checkWebhookChannel(h, channel, { discordWebhookId, token });
   const owner = input.owner ?? 'external';
   const row = h.db.transaction((tx) => {
     if (!tx.select({ id: channels.id }).from(channels).where(eq(channels.id, channelId)).get()) throw notFound('channel', channelId);
-    const existing = tx.select().from(webhooks).where(eq(webhooks.discordWebhookId, discordWebhookId)).get();
-    if (existing && existing.state !== 'removed') {
-      throw conflict(`Discord webhook ${discordWebhookId} is already in the pool of channel ${existing.channelId} (as webhook ${existing.id})`);
-    }
-    const pool = tx.select({ id: webhooks.id }).from(webhooks).where(and(eq(webhooks.channelId, channelId), ne(webhooks.state, 'removed'))).all();
-    if (pool.length >= MAX_WEBHOOKS_PER_CHANNEL) {
-      throw conflict(`channel ${channelId} already has ${pool.length} webhooks; Discord allows at most ${MAX_WEBHOOKS_PER_CHANNEL} per channel`);
-    }
+    const existing = checkJoin(tx, channelId, discordWebhookId);
     const fresh = { channelId, token, owner, state: 'active', breakerState: 'closed', breakerFailures: 0, breakerOpenedAt: null, lastError: null, goneAt: null } as const;
     if (existing) return tx.update(webhooks).set(fresh).where(eq(webhooks.id, existing.id)).returning().get();
     return tx.insert(webhooks).values({ ...fresh, discordWebhookId }).returning().get();
   });
   h.scheduler.reloadPool(channelId);
   return view(h, row);
+}
+
+/** A Discord webhook may join this pool: in no other pool, and the pool has room. Returns its removed row, if any. */
+function checkJoin(tx: Pick<Db, 'select'>, channelId: number, discordWebhookId: string): Row | undefined {
+  const existing = tx.select().from(webhooks).where(eq(webhooks.discordWebhookId, discordWebhookId)).get();
+  if (existing && existing.state !== 'removed') {
+    throw conflict(`Discord webhook ${discordWebhookId} is already in the pool of channel ${existing.channelId} (as webhook ${existing.id})`);
+  }
+  const pool = tx.select({ id: webhooks.id }).from(webhooks).where(and(eq(webhooks.channelId, channelId), ne(webhooks.state, 'removed'))).all();
+  if (pool.length >= MAX_WEBHOOKS_PER_CHANNEL) {
+    throw conflict(`channel ${channelId} already has ${pool.length} webhooks; Discord allows at most ${MAX_WEBHOOKS_PER_CHANNEL} per channel`);
+  }
+  return existing;
 }
 
 export function listWebhooks(h: Pick<Herald, 'db' | 'config'>, channelId: number, opts: { includeRemoved?: boolean } = {}): WebhookView[] {
