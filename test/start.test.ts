@@ -43,7 +43,13 @@ async function takenPort(): Promise<{ port: number; release: () => Promise<void>
  */
 let dir: string;
 let herald: HeraldProcess | undefined;
-let again: HeraldProcess | undefined;
+const spawned: HeraldProcess[] = [];
+/** spawnHerald, remembered so that afterAll can stop it. */
+const start = async (...args: Parameters<typeof spawnHerald>) => {
+  const p = await spawnHerald(...args);
+  spawned.push(p);
+  return p;
+};
 beforeAll(() => {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
@@ -52,9 +58,12 @@ beforeAll(() => {
 afterAll(async () => {
   herald?.proc.kill('SIGTERM');
   if (herald) expect(await herald.exited).toBe(0);
-  if (again && again.proc.exitCode === null) {
-    again.proc.kill('SIGTERM');
-    await again.exited;
+  // A test that failed half-way leaves no Herald behind.
+  for (const p of spawned) {
+    if (p.proc.exitCode === null && p.proc.signalCode === null) {
+      p.proc.kill('SIGKILL');
+      await p.exited;
+    }
   }
   rmSync(dir, { recursive: true, force: true });
 });
@@ -89,7 +98,7 @@ describe('emulator mode across restarts (the compiled build)', () => {
     const data = join(dir, 'restart', 'data');
     const dbFile = join(data, 'herald.db');
     const env = { HERALD_DB: dbFile, HERALD_EMULATOR_PORT: '0' };
-    const first = await spawnHerald(env, { compiled: true });
+    const first = await start(env, { compiled: true });
     const demo1 = demoEnv(join(data, 'demo.env'));
     const api1 = client(first.url, demo1.HERALD_ADMIN_TOKEN!);
     const posted = await api1.post(demo1.HERALD_DEMO_SOURCE_TOKEN!, { service: 'checkout', severity: 'P2', title: 'Before the restart' });
@@ -112,7 +121,7 @@ describe('emulator mode across restarts (the compiled build)', () => {
     const dbBefore = dump(dbFile);
     const taken = await takenPort();
     try {
-      const failed = await spawnHerald({ ...env, HERALD_PORT: String(taken.port) }, { compiled: true, expectExit: true });
+      const failed = await start({ ...env, HERALD_PORT: String(taken.port) }, { compiled: true, expectExit: true });
       expect(await failed.exited).toBe(1);
       const lines = failed.output().split('\n').filter((l) => l.startsWith('herald:'));
       expect(lines).toEqual([expect.stringMatching(/^herald: cannot start: .*EADDRINUSE.*\(is another Herald or emulator running\?/)]);
@@ -123,7 +132,7 @@ describe('emulator mode across restarts (the compiled build)', () => {
     expect(dump(dbFile)).toEqual(dbBefore);
 
     // A normal restart: the same tokens work, the old alert keeps its source, the demo webhook is the same and delivers.
-    again = await spawnHerald(env, { compiled: true });
+    const again = await start(env, { compiled: true });
     const demo2 = demoEnv(join(data, 'demo.env'));
     expect([demo2.HERALD_ADMIN_TOKEN, demo2.HERALD_DEMO_SOURCE_TOKEN, demo2.HERALD_DEMO_CHANNEL]).toEqual([demo1.HERALD_ADMIN_TOKEN, demo1.HERALD_DEMO_SOURCE_TOKEN, demo1.HERALD_DEMO_CHANNEL]);
     const api2 = client(again.url, demo1.HERALD_ADMIN_TOKEN!);
@@ -138,10 +147,12 @@ describe('emulator mode across restarts (the compiled build)', () => {
       const messages = (await (await fetch(messagesUrl)).json()) as { embeds: { title?: string }[] }[];
       return messages.some((m) => m.embeds.some((e) => e.title === '[P2] After the restart'));
     });
+    again.proc.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
   });
 
   it('refuses to run the emulator on a non-loopback HERALD_HOST unless HERALD_EMULATOR=1: one line, exit 2', async () => {
-    const refused = await spawnHerald({ HERALD_DB: join(dir, 'public', 'herald.db'), HERALD_HOST: '0.0.0.0', HERALD_EMULATOR_PORT: '0' }, { compiled: true, expectExit: true });
+    const refused = await start({ HERALD_DB: join(dir, 'public', 'herald.db'), HERALD_HOST: '0.0.0.0', HERALD_EMULATOR_PORT: '0' }, { compiled: true, expectExit: true });
     expect(await refused.exited).toBe(2);
     expect(refused.output().trim().split('\n')).toEqual([expect.stringMatching(/^herald: config: .*built-in emulator on 0\.0\.0\.0, which is not a loopback address.*HERALD_EMULATOR=1/)]);
   });
