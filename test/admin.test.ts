@@ -375,6 +375,15 @@ describe('channels', () => {
   });
 });
 
+describe('mode', () => {
+  it('/readyz and /metrics say Herald delivers to a configured Discord, not its emulator', async () => {
+    const ready = await call('GET', '/readyz', undefined, null);
+    expect(ready.body).toMatchObject({ mode: 'discord' });
+    const metrics = await fetch(`${base}/metrics`);
+    expect(await metrics.text()).toMatch(/^herald_mode\{mode="discord"\} 1$/m);
+  });
+});
+
 describe('webhooks', () => {
   let channel: number;
   beforeAll(async () => {
