@@ -65,7 +65,7 @@ export const webhooks: CommandModule = {
     if (sub === 'add-url') {
       const discordId = targetChannelId(i);
       const channel = ensureChannel(h, i, discordId);
-      const w = addWebhook(h, channel.id, { url: i.options.getString('url', true) });
+      const w = await addWebhook(h, channel.id, { url: i.options.getString('url', true) });
       return { content: `Added webhook ${describe(w)} to <#${discordId}>.` };
     }
     if (sub === 'rotate') {

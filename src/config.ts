@@ -1,6 +1,7 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import { parseAllowlist, type OutboundAllowlist } from './outbound/address-policy.js';
+import { isLoopbackAddress } from './loopback.js';
 
 /**
  * Herald's whole configuration, read once from the environment (and `.env`, loaded by main).
@@ -123,6 +124,7 @@ const envSchema = z.object({
     .string()
     .default('30 3 * * *')
     .refine((v) => cron.validate(v), 'HERALD_RETENTION_CRON must be a cron expression such as "30 3 * * *" (minute hour day month weekday)'),
+  HERALD_EMULATOR: z.enum(['', '0', '1'], { message: 'HERALD_EMULATOR must be 1 (run the built-in emulator on a non-loopback HERALD_HOST on purpose) or unset' }).optional(),
   DISCORD_API_URL: z
     .string()
     .optional()
@@ -226,6 +228,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const problems: string[] = [];
   if (!emulated && !e.HERALD_ADMIN_TOKEN) {
     problems.push('HERALD_ADMIN_TOKEN is required when Discord is configured (set a random string of 16+ characters)');
+  }
+  // Emulator mode is a local demo: its admin token is written to demo.env and nothing reaches Discord.
+  // On an address others can reach, it is far more likely a forgotten DISCORD_TOKEN than a wish.
+  if (emulated && !isLoopbackAddress(e.HERALD_HOST) && e.HERALD_EMULATOR !== '1') {
+    problems.push(
+      `Discord is not configured (no DISCORD_TOKEN or DISCORD_API_URL), so Herald would run its built-in emulator on ${e.HERALD_HOST}, which is not a loopback address; ` +
+        'configure Discord, or set HERALD_EMULATOR=1 to run the emulator there on purpose',
+    );
   }
   if (e.HERALD_PRIORITY_RESERVE >= e.HERALD_CHANNEL_CAP) {
     problems.push(`HERALD_PRIORITY_RESERVE (${e.HERALD_PRIORITY_RESERVE}) must be below HERALD_CHANNEL_CAP (${e.HERALD_CHANNEL_CAP})`);

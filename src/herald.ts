@@ -52,7 +52,7 @@ export interface Herald {
 
 /** `clock`: the wall clock business hours are read against (tests shift it; default the process clock). */
 export function createHerald(config: Config, log: Logger, opts: { clock?: () => number } = {}): Herald {
-  const db = openDb(config.dbPath, { sync: config.dbSync });
+  const db = openDb(config.dbPath, { sync: config.dbSync, onWarning: (message) => log.warn(message) });
   const outbox = new Outbox(db, config.delivery.agingMs);
   const webhooks = new WebhookStore(db);
   const ops = new MessageOps(db);

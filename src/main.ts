@@ -5,7 +5,7 @@ import { createHerald, type Herald } from './herald.js';
 import { buildServer, type App } from './ingest/server.js';
 import { addReadinessCheck } from './ingest/ops.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
-import { demoAdminToken, seedDemo } from './demo.js';
+import { demoAdminTokenFor, demoEnvPath, readDemoEnv, seedDemo } from './demo.js';
 import type { Bot } from './bot/index.js';
 
 /** Composition root: config → emulator (when Discord is not configured) → services → HTTP → delivery → bot. */
@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   if (config.discord.emulated) {
     emulator = await startEmulator({ host: '127.0.0.1', port: config.discord.emulatorPort });
     config.discord.apiUrl = emulator.url;
-    config.adminToken ??= demoAdminToken();
+    // The admin token of an earlier start is kept (demo.env): scripts and curl commands keep working.
+    config.adminToken = demoAdminTokenFor(config.adminToken, readDemoEnv(demoEnvPath(config.dbPath)));
     // The emulator's gateway takes its own bot token only; the bot runs against it like against Discord.
     config.discord.token = emulator.botToken;
     config.discord.guildId = emulator.guildId;
@@ -62,18 +63,21 @@ async function main(): Promise<void> {
 
   herald = createHerald(config, log);
   app = await buildServer(herald);
+  // Bind first: a start that fails (port in use, often because another Herald runs on this database)
+  // must change nothing: no demo seeding, no lease recovery, no sends.
+  await app.listen({ host: config.host, port: config.port });
+  // Synchronously after binding, so no request is handled before the leases of a previous run are recovered.
+  herald.scheduler.start();
+  herald.outbound.start();
+  herald.digests.start();
+  herald.retention.start();
   if (emulator) {
-    const demo = seedDemo(herald, emulator, config.adminToken!, log);
+    const demo = await seedDemo(herald, emulator, config.adminToken!, log);
     log.info(
       { readMessages: `curl -s http://127.0.0.1:${emulator.port}/_emulator/channels/${demo.discordChannelId}/messages` },
       'demo channel ready: POST an alert with the token in demo.env, then read what the channel received',
     );
   }
-  herald.scheduler.start();
-  herald.outbound.start();
-  herald.digests.start();
-  herald.retention.start();
-  await app.listen({ host: config.host, port: config.port });
   // Key `address`, not `url`: `url` is a redacted path (webhook URLs carry tokens).
   log.info({ address: `http://${config.host}:${(app.server.address() as { port: number }).port}` }, 'Herald is listening');
   if (config.discord.token) {

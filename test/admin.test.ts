@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { createHerald, type Herald } from '../src/herald.js';
 import { buildServer, type App } from '../src/ingest/server.js';
 import { createLogger } from '../src/log.js';
@@ -11,17 +12,19 @@ import { createLogger } from '../src/log.js';
 const ADMIN = 'admin-test-token-0123456789abcde'; // 32 characters
 
 let dir: string;
+let emu: Emulator;
 let herald: Herald;
 let app: App;
 let base: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'herald-admin-'));
+  // Herald asks Discord (here the emulator) which channel a pasted webhook posts to before it takes it.
+  emu = await startEmulator();
   const parsed = loadConfig({
     HERALD_DB: join(dir, 'herald.db'),
     HERALD_ADMIN_TOKEN: ADMIN,
-    // Nothing listens there: these tests never need Discord to answer.
-    DISCORD_API_URL: 'http://127.0.0.1:9/api',
+    DISCORD_API_URL: emu.url,
     HERALD_LOG_LEVEL: 'silent',
     HERALD_DB_SYNC: 'normal',
   });
@@ -35,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await herald?.close();
+  await emu?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -55,11 +59,19 @@ async function call(method: string, path: string, body?: unknown, token: string 
 
 const snowflake = () => String(100_000_000_000_000_000n + BigInt(`0x${randomBytes(7).toString('hex')}`));
 const hookToken = () => randomBytes(51).toString('base64url'); // 68 characters, like Discord's
-const discordUrl = (id = snowflake(), token = hookToken()) => ({ id, token, url: `https://discord.com/api/webhooks/${id}/${token}` });
+/** Herald channel id → its Discord (emulated) channel id. */
+const discordChannelOf = new Map<number, string>();
+/** A webhook the emulator knows, in that Herald channel's Discord channel, pasted as a discord.com URL. */
+const discordUrl = (channel?: number) => {
+  const hook = emu.createWebhook(channel === undefined ? emu.createChannel().id : discordChannelOf.get(channel)!);
+  return { id: hook.id, token: hook.token, url: `https://discord.com/api/webhooks/${hook.id}/${hook.token}` };
+};
 
 async function createChannel(name: string, extra: Record<string, unknown> = {}): Promise<number> {
-  const res = await call('POST', '/v1/admin/channels', { name, discord_channel_id: snowflake(), ...extra });
+  const discordId = emu.createChannel({ ...(typeof extra.discord_channel_id === 'string' ? { id: extra.discord_channel_id } : {}) }).id;
+  const res = await call('POST', '/v1/admin/channels', { name, discord_channel_id: discordId, ...extra });
   expect(res.status, res.text).toBe(201);
+  discordChannelOf.set(res.body.id as number, discordId);
   return res.body.id as number;
 }
 
@@ -267,7 +279,12 @@ describe('routing', () => {
 
   it('sends what no route takes to the default channel, of which there is only one', async () => {
     const first = await createChannel('default-1', { default: true });
-    const second = await createChannel('default-2', { default: true });
+    // A second default is refused, naming the current one, unless the request says to move the default.
+    const refused = await call('POST', '/v1/admin/channels', { name: 'default-2', discord_channel_id: emu.createChannel().id, default: true });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({ error: 'conflict', message: `channel "default-1" (id ${first}) is already the default; send "move_default": true to make this channel the default instead` });
+    expect((await call('GET', '/v1/admin/channels')).body.map((c: { name: string }) => c.name)).not.toContain('default-2');
+    const second = await createChannel('default-2', { default: true, move_default: true });
     const channels = (await call('GET', '/v1/admin/channels')).body as { id: number; default: boolean }[];
     expect(channels.filter((c) => c.default).map((c) => c.id)).toEqual([second]);
 
@@ -278,7 +295,11 @@ describe('routing', () => {
     // A matching route still wins over the default.
     expect(await channelsOf(await postAlert(token, { service: 'payments-web' }))).toEqual([ch.payments]);
 
-    const patched = await call('PATCH', `/v1/admin/channels/${first}`, { default: true });
+    const notMoved = await call('PATCH', `/v1/admin/channels/${first}`, { default: true });
+    expect(notMoved.status).toBe(409);
+    expect(notMoved.body.message).toContain(`channel "default-2" (id ${second}) is already the default`);
+    expect((await call('PATCH', `/v1/admin/channels/${second}`, { default: true })).status).toBe(200); // already the default: nothing moves
+    const patched = await call('PATCH', `/v1/admin/channels/${first}`, { default: true, move_default: true });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ id: first, default: true });
     const toFirst = await postAlert(token, { service: 'nobody-routes-me' });
@@ -306,14 +327,15 @@ describe('routing', () => {
 
 describe('channels', () => {
   it('creates, lists with webhook counts and backlog, refuses duplicates, and deletes with everything in it', async () => {
-    const discordId = snowflake();
+    const discordId = emu.createChannel().id;
     const created = await call('POST', '/v1/admin/channels', { name: 'ops', discord_channel_id: discordId });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({ id: expect.any(Number) });
     const id = created.body.id as number;
+    discordChannelOf.set(id, discordId);
     expect((await call('POST', '/v1/admin/channels', { name: 'ops', discord_channel_id: snowflake() })).status).toBe(409);
 
-    const hooks = [discordUrl(), discordUrl()];
+    const hooks = [discordUrl(id), discordUrl(id)];
     for (const h of hooks) expect((await call('POST', `/v1/admin/channels/${id}/webhooks`, { url: h.url })).status).toBe(201);
     const route = await call('POST', '/v1/admin/routes', { channel_id: id, service: 'ops-*' });
     expect(route.status).toBe(201);
@@ -334,8 +356,8 @@ describe('channels', () => {
     expect((await call('GET', '/v1/admin/routes')).body.map((r: { id: number }) => r.id)).not.toContain(route.body.id);
     expect((await call('GET', `/v1/admin/channels/${id}/webhooks`)).status).toBe(404);
     expect((await call('DELETE', `/v1/admin/channels/${id}`)).status).toBe(404);
-    // Its webhooks went with it, so the same Discord webhook can join another pool.
-    const other = await createChannel('ops-2');
+    // Its webhooks went with it, so the same Discord webhook can join another pool (of the same Discord channel).
+    const other = await createChannel('ops-2', { discord_channel_id: discordId });
     expect((await call('POST', `/v1/admin/channels/${other}/webhooks`, { url: hooks[0]!.url })).status).toBe(201);
   });
 
@@ -353,6 +375,15 @@ describe('channels', () => {
   });
 });
 
+describe('mode', () => {
+  it('/readyz and /metrics say Herald delivers to a configured Discord, not its emulator', async () => {
+    const ready = await call('GET', '/readyz', undefined, null);
+    expect(ready.body).toMatchObject({ mode: 'discord' });
+    const metrics = await fetch(`${base}/metrics`);
+    expect(await metrics.text()).toMatch(/^herald_mode\{mode="discord"\} 1$/m);
+  });
+});
+
 describe('webhooks', () => {
   let channel: number;
   beforeAll(async () => {
@@ -360,14 +391,14 @@ describe('webhooks', () => {
   });
 
   it('adds a webhook and never shows its token', async () => {
-    const h = discordUrl();
+    const h = discordUrl(channel);
     const res = await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: h.url });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       id: expect.any(Number),
       channel_id: channel,
       discord_webhook_id: h.id,
-      url_masked: `http://127.0.0.1:9/api/webhooks/${h.id}/****`,
+      url_masked: `${emu.url}/webhooks/${h.id}/****`,
       owner: 'external',
       state: 'active',
       breaker_state: 'closed',
@@ -396,12 +427,12 @@ describe('webhooks', () => {
       (id: string, t: string) => `https://canary.discord.com/api/webhooks/${id}/${t}`,
       (id: string, t: string) => `https://ptb.discord.com/api/webhooks/${id}/${t}`,
       (id: string, t: string) => `https://discordapp.com/api/webhooks/${id}/${t}/`,
-      (id: string, t: string) => `http://127.0.0.1:9/api/webhooks/${id}/${t}`,
-      (id: string, t: string) => `http://127.0.0.1:9/api/v10/webhooks/${id}/${t}`,
+      (id: string, t: string) => `${emu.url}/webhooks/${id}/${t}`,
+      (id: string, t: string) => `${emu.url}/v10/webhooks/${id}/${t}`,
     ];
     for (const form of forms) {
-      const id = snowflake();
-      const res = await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: form(id, hookToken()), owner: 'app' });
+      const { id, token } = discordUrl(channel);
+      const res = await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: form(id, token), owner: 'app' });
       expect(res.status, form('ID', 'TOKEN')).toBe(201);
       expect(res.body).toMatchObject({ discord_webhook_id: id, owner: 'app' });
     }
@@ -449,7 +480,8 @@ describe('webhooks', () => {
 
   it("refuses a 16th webhook in one channel (Discord's limit is 15)", async () => {
     const full = await createChannel('full-pool');
-    for (let i = 0; i < 15; i++) expect((await call('POST', `/v1/admin/channels/${full}/webhooks`, { url: discordUrl().url })).status).toBe(201);
+    for (let i = 0; i < 15; i++) expect((await call('POST', `/v1/admin/channels/${full}/webhooks`, { url: discordUrl(full).url })).status).toBe(201);
+    // (Discord would not make a 16th in that channel either: this one is of another channel, refused before Discord is asked.)
     const extra = await call('POST', `/v1/admin/channels/${full}/webhooks`, { url: discordUrl().url });
     expect(extra.status).toBe(409);
     expect(extra.body.message).toMatch(/at most 15/);
@@ -457,7 +489,7 @@ describe('webhooks', () => {
   });
 
   it('removes a webhook (kept as removed) and can add it back', async () => {
-    const h = discordUrl();
+    const h = discordUrl(channel);
     const added = (await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: h.url })).body as { id: number };
     const del = await call('DELETE', `/v1/admin/webhooks/${added.id}`);
     expect(del.status).toBe(204);
@@ -473,8 +505,38 @@ describe('webhooks', () => {
     expect(again.body).toMatchObject({ id: added.id, state: 'active' });
   });
 
+  it("wipes a removed webhook's token from the database: the row stays, the token does not", async () => {
+    const h = discordUrl(channel);
+    const added = (await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: h.url })).body as { id: number };
+    const row = () => herald.db.$client.prepare('select token, state, gone_at from webhooks where id = ?').get(added.id) as { token: string; state: string; gone_at: number | null };
+    expect(row().token).toBe(h.token);
+    expect((await call('DELETE', `/v1/admin/webhooks/${added.id}`)).status).toBe(204);
+    expect(row()).toEqual({ token: '', state: 'removed', gone_at: expect.any(Number) });
+    // Not in the file either, once the WAL is written back: the old bytes were overwritten, not just unlinked.
+    herald.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    expect(readFileSync(join(dir, 'herald.db')).includes(Buffer.from(h.token))).toBe(false);
+  });
+
+  it("refuses a webhook that posts to another Discord channel than the Herald channel's, naming both ids", async () => {
+    const elsewhere = emu.createChannel().id;
+    const hook = emu.createWebhook(elsewhere);
+    const res = await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: hook.url });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      message: `webhook ${hook.id} posts to Discord channel ${elsewhere}, but Herald channel ${channel} is Discord channel ${discordChannelOf.get(channel)}; use a webhook of that channel`,
+      problems: [{ path: 'url', message: expect.any(String) }],
+    });
+    expect(res.text).not.toContain(hook.token);
+    expect(herald.webhooks.activeFor(channel).some((w) => w.discordWebhookId === hook.id)).toBe(false);
+    // One Discord does not know (deleted, or a wrong token) is refused too.
+    const unknown = await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: `https://discord.com/api/webhooks/${hook.id}/${hookToken()}` });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toMatch(new RegExp(`^Discord does not know webhook ${hook.id} `));
+  });
+
   it('restores a quarantined webhook with its breaker closed, and records both events', async () => {
-    const h = discordUrl();
+    const h = discordUrl(channel);
     const added = (await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: h.url })).body as { id: number };
     herald.webhooks.quarantine(added.id, channel, 'Discord answered 404: Unknown Webhook', Date.now());
     herald.webhooks.saveBreaker(added.id, { state: 'open', failures: 5, openedAt: Date.now() });
@@ -510,8 +572,8 @@ describe('dead letters, attempts, events and status', () => {
     await call('POST', '/v1/admin/routes', { channel_id: channel, service: 'dl-*' });
     token = (await createSource('dead-letters')).token;
     const hooks = await createChannel('attempt-hooks');
-    webhookA = (await call('POST', `/v1/admin/channels/${hooks}/webhooks`, { url: discordUrl().url })).body.id;
-    webhookB = (await call('POST', `/v1/admin/channels/${hooks}/webhooks`, { url: discordUrl().url })).body.id;
+    webhookA = (await call('POST', `/v1/admin/channels/${hooks}/webhooks`, { url: discordUrl(hooks).url })).body.id;
+    webhookB = (await call('POST', `/v1/admin/channels/${hooks}/webhooks`, { url: discordUrl(hooks).url })).body.id;
   });
 
   it('lists a dead letter with its reason and Discord error, and replays it to pending', async () => {

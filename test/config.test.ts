@@ -19,6 +19,22 @@ describe('configuration', () => {
     expect(api.ok && api.config.discord).toMatchObject({ emulated: false, apiUrl: 'http://127.0.0.1:9999/api' });
   });
 
+  it('refuses emulator mode on a non-loopback HERALD_HOST unless HERALD_EMULATOR=1', () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) expect(loadConfig({ HERALD_HOST: host }).ok, host).toBe(true);
+    for (const host of ['0.0.0.0', '::', '10.1.2.3', 'herald.example.com']) {
+      const r = loadConfig({ HERALD_HOST: host });
+      expect(r.ok, host).toBe(false);
+      if (r.ok) continue;
+      expect(r.problems).toEqual([expect.stringMatching(new RegExp(`built-in emulator on ${host.replace(/\./g, '\\.')}, which is not a loopback address.*HERALD_EMULATOR=1`))]);
+    }
+    const onPurpose = loadConfig({ HERALD_HOST: '0.0.0.0', HERALD_EMULATOR: '1' });
+    expect(onPurpose.ok && onPurpose.config.discord.emulated).toBe(true);
+    // With Discord configured the host is the operator's choice.
+    expect(loadConfig({ HERALD_HOST: '0.0.0.0', DISCORD_TOKEN: 'x', HERALD_ADMIN_TOKEN: 'a'.repeat(20) }).ok).toBe(true);
+    const bad = loadConfig({ HERALD_EMULATOR: 'yes' });
+    expect(!bad.ok && bad.problems).toEqual([expect.stringMatching(/^HERALD_EMULATOR must be 1/)]);
+  });
+
   it('reports every bad value as one plain line', () => {
     const r = loadConfig({
       HERALD_PORT: 'eighty',

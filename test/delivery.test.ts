@@ -94,16 +94,24 @@ describe('delivery engine against the emulator', () => {
     expect(stack.emulator.stats().byStatus['404'] ?? 0).toBeLessThanOrEqual(1);
   });
 
-  it('retries 5xx with backoff until Discord recovers', async () => {
+  it('retries 5xx with backoff until Discord recovers, and shows every attempt of a sent delivery', async () => {
     stack = await startStack(FAST);
     const token = await stack.source();
     const ch = await stack.channel({ webhooks: 1 });
+    // Sent at the first try: one attempt (it used to show 0).
+    const [first] = await postMany(stack, token, 1);
+    await waitFor('delivered at once', () => deliveredAlertIds(stack!.emulator, ch.discordChannelId).includes(first!));
+    expect((await stack.admin('GET', `/v1/admin/alerts/${first}`)).body.deliveries[0]).toMatchObject({ state: 'sent', attempts: 1 });
+
     stack.emulator.injectFault({ kind: 'error', status: 502, count: 3 });
     const [id] = await postMany(stack, token, 1);
     await waitFor('delivered after 502s', () => deliveredAlertIds(stack!.emulator, ch.discordChannelId).includes(id!));
     const view = await stack.admin('GET', `/v1/admin/alerts/${id}`);
-    expect(view.body.deliveries[0]).toMatchObject({ state: 'sent', attempts: 3 });
+    // Three 502s and the send that worked (it used to show 3).
+    expect(view.body.deliveries[0]).toMatchObject({ state: 'sent', attempts: 4 });
     expect(stack.emulator.stats().byStatus['502']).toBe(3);
+    const attempts = (await stack.admin('GET', `/v1/admin/attempts?delivery_id=${view.body.deliveries[0].id}`)).body as unknown[];
+    expect(attempts).toHaveLength(4);
   });
 
   it('dead-letters after the attempts run out, keeps Discord\'s answer, and replays on demand', async () => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatedWebhook, type Emulator } from '../src/emulator/index.js';
+import { controlAllowed } from '../src/emulator/control.js';
+import { buildEmulator } from '../src/emulator/server.js';
 
 /** A request to the emulator over real HTTP; the body is parsed when it is JSON. */
 async function call(method: string, url: string, body?: unknown, init: { raw?: string; signal?: AbortSignal } = {}) {
@@ -460,6 +462,36 @@ describe('control API', () => {
     expect((await call('DELETE', `${base}/webhooks/${wh.body.id}`)).status).toBe(204);
     expect((await execute(wh.body, { content: 'z' })).status).toBe(404);
     expect((await call('DELETE', `${base}/webhooks/${wh.body.id}`)).status).toBe(404);
+  });
+
+  it('answers only on loopback: the peer address decides, never a header', async () => {
+    for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) expect(controlAllowed(a), a).toBe(true);
+    for (const a of ['10.0.0.5', '192.168.1.20', '203.0.113.7', '::ffff:10.0.0.5', 'fe80::1', '::', '0.0.0.0', undefined]) expect(controlAllowed(a), String(a)).toBe(false);
+
+    // The server only listens on loopback in tests, so a request from elsewhere is injected with its peer address.
+    const core = buildEmulator({
+      webhookBucket: { limit: 5, windowMs: 2000 },
+      channelCap: { limit: 30, windowMs: 60_000 },
+      botGlobalLimit: { limit: 50, windowMs: 1000 },
+      botToken: 'emu.control-test-token',
+      heartbeatIntervalMs: 41_250,
+      interactionDeadlineMs: 3000,
+      deferredEditWaitMs: 10_000,
+      logger: false,
+      apiUrl: () => 'http://127.0.0.1:1/api',
+      gatewayUrl: () => 'ws://127.0.0.1:1/gateway',
+    });
+    try {
+      const remote = await core.app.inject({ method: 'POST', url: '/_emulator/channels', payload: {}, remoteAddress: '192.0.2.10', headers: { 'x-forwarded-for': '127.0.0.1' } });
+      expect(remote.statusCode).toBe(403);
+      expect(remote.json()).toEqual({ error: 'the emulator control API answers only on loopback (127.0.0.1, ::1)' });
+      expect(core.state.channels()).toEqual([]);
+      expect((await core.app.inject({ method: 'GET', url: '/_emulator/stats', remoteAddress: '192.0.2.10' })).statusCode).toBe(403);
+      const local = await core.app.inject({ method: 'POST', url: '/_emulator/channels', payload: {}, remoteAddress: '127.0.0.1' });
+      expect(local.statusCode).toBe(201);
+    } finally {
+      await core.shutdown();
+    }
   });
 
   it('bad input is a 400 with a sentence; an unknown channel a 404', async () => {

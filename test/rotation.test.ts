@@ -100,4 +100,23 @@ describe('webhook rotation', () => {
     await expect(deleteRetiredWebhook(stack.herald, id)).rejects.toMatchObject({ status: 503 });
     await expect(deleteRetiredWebhook(stack.herald, ok.body.added.id)).rejects.toMatchObject({ status: 409 });
   });
+
+  it('refuses to rotate in a webhook of another Discord channel, naming both ids; the old webhook keeps sending', async () => {
+    stack = await startStack(FAST);
+    const token = await stack.source();
+    const ch = await stack.channel({ webhooks: 1 });
+    const other = stack.emulator.createChannel({ name: 'somewhere-else' }).id;
+    const stranger = stack.emulator.createWebhook(other);
+    const res = await stack.admin('POST', `/v1/admin/webhooks/${ch.heraldWebhookIds[0]}/rotate`, { url: stranger.url });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe(
+      `webhook ${stranger.id} posts to Discord channel ${other}, but Herald channel ${ch.id} is Discord channel ${ch.discordChannelId}; use a webhook of that channel`,
+    );
+    expect(JSON.stringify(res.body)).not.toContain(stranger.token);
+    const hooks = (await stack.admin('GET', `/v1/admin/channels/${ch.id}/webhooks`)).body as { id: number; state: string }[];
+    expect(hooks.map((w) => [w.id, w.state])).toEqual([[ch.heraldWebhookIds[0], 'active']]);
+    const [id] = await postMany(stack, token, 1);
+    await waitFor('delivered through the old webhook', () => deliveredAlertIds(stack!.emulator, ch.discordChannelId).includes(id!));
+    expect(stack.emulator.messages(other)).toEqual([]);
+  });
 });

@@ -11,7 +11,7 @@ export function registerChannelRoutes(app: AdminApp, herald: Herald): void {
     {
       schema: {
         ...admin,
-        summary: 'Add a channel (optionally the default one, for alerts no route matches)',
+        summary: 'Add a channel (optionally the default one, for alerts no route matches; while another channel is the default, that needs "move_default": true, 409 otherwise)',
         body: channelInput,
         response: { 201: createdId, ...errors, 409: errorBody },
       },
@@ -30,10 +30,10 @@ export function registerChannelRoutes(app: AdminApp, herald: Herald): void {
     {
       schema: {
         ...admin,
-        summary: 'Make a channel the default (or not)',
+        summary: 'Make a channel the default (or not); taking the default from another channel needs "move_default": true (409 otherwise)',
         params: idParams,
         body: channelUpdate,
-        response: { 200: channelView, ...errorsWith404 },
+        response: { 200: channelView, ...errorsWith404, 409: errorBody },
       },
     },
     async (req) => updateChannel(herald, req.params.id, req.body),

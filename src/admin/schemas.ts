@@ -89,7 +89,7 @@ export const deliveryView = z.object({
   channel_id: z.number(),
   state: z.enum(['pending', 'leased', 'sent', 'dead', 'cancelled', 'digest']).describe('digest: outside business hours on a digest-only route, never sent'),
   available_at: z.number().describe('Not sent before then (later than its alert: waiting for business hours)'),
-  attempts: z.number(),
+  attempts: z.number().describe('Sends that counted: each failed try and the one that succeeded or was given up on (waits on a 429 are not tries; every request is in /v1/admin/attempts)'),
   last_error: z.string().nullable(),
   webhook_id: z.number().nullable(),
   discord_message_id: z.string().nullable(),

@@ -11,13 +11,13 @@ export function registerWebhookRoutes(app: AdminApp, herald: Herald): void {
     {
       schema: {
         ...admin,
-        summary: "Add a webhook to a channel's pool",
+        summary: "Add a webhook to a channel's pool (Herald first asks Discord that the webhook posts to this channel's discord_channel_id; 400 if not, 502 if Discord cannot be asked)",
         params: idParams,
         body: webhookInput,
-        response: { 201: webhookView, ...errorsWith404, 409: errorBody },
+        response: { 201: webhookView, ...errorsWith404, 409: errorBody, 502: errorBody },
       },
     },
-    async (req, reply) => reply.code(201).send(addWebhook(herald, req.params.id, req.body)),
+    async (req, reply) => reply.code(201).send(await addWebhook(herald, req.params.id, req.body)),
   );
 
   app.get(
@@ -39,7 +39,7 @@ export function registerWebhookRoutes(app: AdminApp, herald: Herald): void {
     {
       schema: {
         ...admin,
-        summary: 'Take a webhook out of its pool (kept as removed, so past deliveries keep their reference)',
+        summary: 'Take a webhook out of its pool: its token is wiped from the database; the row stays as removed, so past deliveries keep their reference',
         params: idParams,
         response: { 204: noContent, ...errorsWith404 },
       },

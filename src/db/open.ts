@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
+import { secureDatabaseFiles, secureDatabasePath } from './permissions.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
@@ -21,11 +22,17 @@ const MIGRATIONS = ((): string => {
 /**
  * Opens (creating if needed) Herald's SQLite file in WAL mode and applies pending migrations.
  * `sync: 'full'` makes every commit survive power loss; 'normal' survives a process crash (kill -9) only.
+ * The folder ends up 0700 and the files 0600 (see permissions.ts); `onWarning` hears what could not be tightened.
  */
-export function openDb(path: string, opts: { sync?: 'full' | 'normal' } = {}): Db {
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+export function openDb(path: string, opts: { sync?: 'full' | 'normal'; onWarning?: (message: string) => void } = {}): Db {
+  const warnings = path === ':memory:' ? [] : secureDatabasePath(path);
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
+  // Overwrites what an update or delete leaves behind in a page (a removed webhook's token) at no extra I/O.
+  sqlite.pragma('secure_delete = FAST');
+  // WAL and SHM files left by an earlier run (or made before Herald set modes) are tightened too.
+  if (path !== ':memory:') secureDatabaseFiles(path, warnings);
+  for (const w of warnings) opts.onWarning?.(w);
   sqlite.pragma(`synchronous = ${opts.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
   sqlite.pragma('busy_timeout = 5000');
   // A bounded page cache keeps RSS flat with a large queue; the OS cache does the rest.

@@ -7,6 +7,7 @@ import type { GuildDirectory } from './guild.js';
 import type { Interactions } from './interactions.js';
 import { EmulatorError, type EmulatorState } from './state.js';
 import type { StatsRecorder } from './stats.js';
+import { isLoopbackAddress } from '../loopback.js';
 
 export interface ControlDeps {
   state: EmulatorState;
@@ -28,6 +29,15 @@ const buttonBody = z.strictObject({ user_id: z.string(), channel_id: z.string(),
 const dropBody = z.strictObject({ code: z.number().int().min(1000).max(4999).optional(), abrupt: z.boolean().optional(), reconnect: z.boolean().optional() });
 
 /**
+ * Whether a request may use the control API. It creates webhooks, reads every message and acts as any
+ * user, so it answers only connections from this machine: the peer's socket address decides, never a
+ * header a client could set (X-Forwarded-For).
+ */
+export function controlAllowed(remoteAddress: string | undefined): boolean {
+  return isLoopbackAddress(remoteAddress);
+}
+
+/**
  * The emulator's own API, under `/_emulator`, for a separate process (Herald's demo mode, tests that spawn
  * Herald): the same operations as the in-process Emulator object. Errors are `{ error }` with a sentence.
  */
@@ -41,6 +51,9 @@ export async function controlRoutes(app: FastifyInstance, opts: { deps: ControlD
     return reply.code(status).send({ error: status === 500 ? 'internal error' : err.message });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no control route ${req.method} ${req.url.split('?')[0]}` }));
+  app.addHook('onRequest', async (req, reply) => {
+    if (!controlAllowed(req.socket.remoteAddress)) return reply.code(403).send({ error: 'the emulator control API answers only on loopback (127.0.0.1, ::1)' });
+  });
 
   app.get('/channels', async () => state.channels());
 

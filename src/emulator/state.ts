@@ -6,6 +6,7 @@ import type { EmulatedChannel, EmulatedMessage, EmulatedWebhook } from './types.
 /** Discord refuses a 16th webhook in a channel (error 30007). */
 export const MAX_WEBHOOKS_PER_CHANNEL = 15;
 const SNOWFLAKE = /^\d{17,20}$/;
+const WEBHOOK_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
 
 /** A control-side mistake (bad id, unknown channel...), with the HTTP status and Discord code to answer it with. */
 export class EmulatorError extends Error {
@@ -71,8 +72,16 @@ export class EmulatorState {
     return [...this.channelsById.values()].map((c) => ({ ...c }));
   }
 
-  createWebhook(channelId: string, opts: { name?: string; applicationOwned?: boolean } = {}): EmulatedWebhook {
+  /**
+   * `restore` brings back a webhook with the id and token it had before this emulator started (a
+   * restarted demo keeps the webhook Herald already stores), as long as nothing holds that id now.
+   */
+  createWebhook(channelId: string, opts: { name?: string; applicationOwned?: boolean; restore?: { id: string; token: string } } = {}): EmulatedWebhook {
     if (!this.channelsById.has(channelId)) throw new EmulatorError(404, `unknown channel ${channelId}`, 10003);
+    if (opts.restore) {
+      if (!SNOWFLAKE.test(opts.restore.id) || !WEBHOOK_TOKEN.test(opts.restore.token)) throw new EmulatorError(400, 'a restored webhook needs a snowflake id and a webhook token');
+      if (this.webhooksById.has(opts.restore.id)) throw new EmulatorError(400, `webhook ${opts.restore.id} exists already`);
+    }
     const name = opts.name ?? 'Captain Hook'; // Discord's default name for a new webhook
     if (name.length < 1 || name.length > MESSAGE_LIMITS.username) throw new EmulatorError(400, `webhook name must be 1 to ${MESSAGE_LIMITS.username} characters`, 50035);
     if (FORBIDDEN_USERNAME.test(name)) throw new EmulatorError(400, 'webhook name may not contain "discord" or "clyde"', 50035);
@@ -82,7 +91,13 @@ export class EmulatorState {
       throw new EmulatorError(400, `Maximum number of webhooks reached (${MAX_WEBHOOKS_PER_CHANNEL})`, 30007);
     }
     // 68 url-safe characters, like Discord's tokens: discord.js parses and buckets URLs by that shape.
-    const record: WebhookRecord = { id: snowflake(), token: randomBytes(51).toString('base64url'), channelId, name, applicationOwned: opts.applicationOwned ?? false };
+    const record: WebhookRecord = {
+      id: opts.restore?.id ?? snowflake(),
+      token: opts.restore?.token ?? randomBytes(51).toString('base64url'),
+      channelId,
+      name,
+      applicationOwned: opts.applicationOwned ?? false,
+    };
     this.webhooksById.set(record.id, record);
     return this.publicWebhook(record);
   }

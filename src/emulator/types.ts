@@ -144,7 +144,8 @@ export interface Emulator {
   readonly url: string;
   readonly port: number;
   createChannel(opts?: { name?: string; id?: string }): EmulatedChannel;
-  createWebhook(channelId: string, opts?: { name?: string; applicationOwned?: boolean }): EmulatedWebhook;
+  /** `restore`: the id and token a webhook had in an earlier run of the emulator (nothing else survives a restart). */
+  createWebhook(channelId: string, opts?: { name?: string; applicationOwned?: boolean; restore?: { id: string; token: string } }): EmulatedWebhook;
   /** Afterwards Discord answers 404 Unknown Webhook (10015). */
   deleteWebhook(webhookId: string): void;
   channels(): EmulatedChannel[];

@@ -1,5 +1,19 @@
+import { Gauge } from 'prom-client';
 import type { Herald } from '../herald.js';
 import type { App } from './server.js';
+
+/** Which Discord Herald talks to: its built-in emulator (nothing reaches Discord) or a configured one. */
+const modeOf = (herald: Herald): 'emulator' | 'discord' => (herald.config.discord.emulated ? 'emulator' : 'discord');
+
+/** `herald_mode{mode="emulator"|"discord"} 1`, an info gauge, so a dashboard shows a Herald that delivers nowhere. */
+function exportMode(herald: Herald): void {
+  const registry = herald.metrics.registry;
+  if (registry.getSingleMetric('herald_mode')) return;
+  new Gauge({ name: 'herald_mode', help: 'Always 1; the label says whether Herald delivers to Discord or to its built-in emulator', labelNames: ['mode'], registers: [registry] }).set(
+    { mode: modeOf(herald) },
+    1,
+  );
+}
 
 export type ReadinessCheck = () => { ok: boolean; problems: string[] };
 
@@ -13,6 +27,7 @@ export function addReadinessCheck(herald: Herald, check: ReadinessCheck): void {
 
 /** Liveness, readiness and Prometheus metrics. */
 export function registerOps(app: App, herald: Herald, ready?: () => { ok: boolean; problems: string[] }): void {
+  exportMode(herald);
   app.get('/healthz', { schema: { summary: 'Liveness: the process answers' } }, async () => ({ ok: true }));
 
   app.get('/readyz', { schema: { summary: 'Readiness: the database answers and delivery can run; when a bot token is set, the bot is connected to the gateway' } }, async (_req, reply) => {
@@ -23,7 +38,7 @@ export function registerOps(app: App, herald: Herald, ready?: () => { ok: boolea
       problems.push('database unavailable');
     }
     for (const check of [...(ready ? [ready] : []), ...(lateChecks.get(herald) ?? [])]) problems.push(...check().problems);
-    return reply.code(problems.length ? 503 : 200).send({ ok: problems.length === 0, problems });
+    return reply.code(problems.length ? 503 : 200).send({ ok: problems.length === 0, mode: modeOf(herald), problems });
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_req, reply) => {

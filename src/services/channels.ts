@@ -1,4 +1,4 @@
-import { asc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { channels, webhooks } from '../db/schema.js';
 import type { Herald } from '../herald.js';
@@ -9,12 +9,14 @@ export const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (
 export const channelInput = z.strictObject({
   name: z.string().trim().min(1).max(100).describe('A unique name, e.g. "payments-alerts"'),
   discord_channel_id: snowflake.describe('The Discord channel id (right click → Copy Channel ID)'),
-  default: z.boolean().optional().describe('Alerts that no route matches go to the default channel; only one channel is default'),
+  default: z.boolean().optional().describe('Alerts that no route matches go to the default channel; only one channel is default (409 if another one is, unless move_default)'),
+  move_default: z.boolean().optional().describe('With default: true, take the default over from the channel that has it (without it, that is refused with 409)'),
 });
 export type ChannelInput = z.output<typeof channelInput>;
 
 export const channelUpdate = z.strictObject({
-  default: z.boolean().describe('Make this channel the default (unsetting any other), or stop it being the default'),
+  default: z.boolean().describe('Make this channel the default, or stop it being the default; while another channel is the default, true is refused (409) unless move_default'),
+  move_default: z.boolean().optional().describe('With default: true, take the default over from the channel that has it'),
 });
 export type ChannelUpdate = z.output<typeof channelUpdate>;
 
@@ -31,13 +33,31 @@ export interface ChannelView {
 
 type Deps = Pick<Herald, 'db' | 'outbox' | 'routes' | 'scheduler'>;
 
+/**
+ * Only one channel is the default. Taking the default from another channel silently reroutes every
+ * unrouted alert, so it is done only when the request says so (`move_default`); otherwise a 409 names
+ * the current default. Call inside the transaction that sets the new default.
+ */
+function takeDefault(tx: Pick<Herald['db'], 'select' | 'update'>, newDefaultId: number | null, move: boolean | undefined): void {
+  const current = tx
+    .select({ id: channels.id, name: channels.name })
+    .from(channels)
+    .where(newDefaultId === null ? eq(channels.isDefault, true) : and(eq(channels.isDefault, true), ne(channels.id, newDefaultId)))
+    .get();
+  if (!current) return;
+  if (!move) {
+    throw conflict(`channel "${current.name}" (id ${current.id}) is already the default; send "move_default": true to make this channel the default instead`);
+  }
+  tx.update(channels).set({ isDefault: false }).where(eq(channels.id, current.id)).run();
+}
+
 export function createChannel(h: Deps, input: ChannelInput): { id: number } {
   const taken = () => conflict(`a channel named "${input.name}" already exists`);
   if (h.db.select({ id: channels.id }).from(channels).where(eq(channels.name, input.name)).get()) throw taken();
   let id: number;
   try {
     id = h.db.transaction((tx) => {
-      if (input.default) tx.update(channels).set({ isDefault: false }).where(eq(channels.isDefault, true)).run();
+      if (input.default) takeDefault(tx, null, input.move_default);
       return tx
         .insert(channels)
         .values({ name: input.name, discordChannelId: input.discord_channel_id, isDefault: input.default ?? false })
@@ -55,7 +75,7 @@ export function createChannel(h: Deps, input: ChannelInput): { id: number } {
 export function updateChannel(h: Deps, id: number, input: ChannelUpdate): ChannelView {
   h.db.transaction((tx) => {
     if (!tx.select({ id: channels.id }).from(channels).where(eq(channels.id, id)).get()) throw notFound('channel', id);
-    if (input.default) tx.update(channels).set({ isDefault: false }).where(ne(channels.id, id)).run();
+    if (input.default) takeDefault(tx, id, input.move_default);
     tx.update(channels).set({ isDefault: input.default }).where(eq(channels.id, id)).run();
   });
   h.routes.reload();

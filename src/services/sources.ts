@@ -60,6 +60,18 @@ export function listSources(h: Pick<Herald, 'db'>): SourceView[] {
     .all();
 }
 
+/**
+ * Gives a source a new token; the old one stops working at once. The source itself stays, so the
+ * alerts it sent keep their source (deleting and re-creating it would leave them without one).
+ */
+export function reissueSourceToken(h: Deps, id: number): CreatedSource {
+  const token = newSourceToken();
+  const row = h.db.update(sources).set({ tokenHash: hashToken(token) }).where(eq(sources.id, id)).returning({ id: sources.id, name: sources.name }).get();
+  h.sourceAuth.forget(id);
+  if (!row) throw notFound('source', id);
+  return { ...row, token };
+}
+
 /** Deletes a source: its token stops working at once (the auth cache forgets it). Its alerts stay. */
 export function deleteSource(h: Deps, id: number): void {
   const deleted = h.db.transaction((tx) => {

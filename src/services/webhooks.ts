@@ -5,6 +5,7 @@ import type { Db } from '../db/open.js';
 import type { Herald } from '../herald.js';
 import { maskUrl } from '../log.js';
 import { BotRestError } from '../discord/bot-rest.js';
+import { lookUpWebhook } from '../discord/webhook-lookup.js';
 import { ServiceError, conflict, invalid, notFound } from './errors.js';
 
 export const webhookInput = z.strictObject({
@@ -83,28 +84,60 @@ function view(h: Pick<Herald, 'config'>, w: Row): WebhookView {
 }
 
 /**
- * Adds a webhook to a channel's pool. A Discord webhook belongs to one pool at a time (409 otherwise);
- * one removed earlier is brought back, so its past deliveries keep pointing at the same row.
+ * Asks Discord where a pasted webhook posts, and refuses it unless that is the Herald channel's Discord
+ * channel: a webhook of another channel would send this channel's alerts (and its buttons) elsewhere.
  */
-export function addWebhook(h: Deps, channelId: number, input: WebhookInput): WebhookView {
+async function checkWebhookChannel(h: Pick<Herald, 'config'>, channel: { id: number; discordChannelId: string }, hook: { discordWebhookId: string; token: string }): Promise<void> {
+  const found = await lookUpWebhook(h.config.discord.apiUrl, hook, h.config.delivery.requestTimeoutMs);
+  if (found.kind === 'unknown') {
+    throw invalid('url', `Discord does not know webhook ${hook.discordWebhookId} (deleted, or its token is wrong); copy the URL again from Discord`);
+  }
+  if (found.kind === 'unreachable') {
+    throw new ServiceError(502, 'discord_unavailable', `could not check webhook ${hook.discordWebhookId} with Discord (${found.reason}); try again`);
+  }
+  if (found.channelId !== channel.discordChannelId) {
+    throw invalid(
+      'url',
+      `webhook ${hook.discordWebhookId} posts to Discord channel ${found.channelId}, but Herald channel ${channel.id} is Discord channel ${channel.discordChannelId}; ` +
+        'use a webhook of that channel',
+    );
+  }
+}
+
+/**
+ * Adds a webhook to a channel's pool, once Discord has confirmed it posts to this channel. A Discord
+ * webhook belongs to one pool at a time (409 otherwise); one removed earlier is brought back, so its
+ * past deliveries keep pointing at the same row.
+ */
+export async function addWebhook(h: Deps, channelId: number, input: WebhookInput): Promise<WebhookView> {
   const { discordWebhookId, token } = parseWebhookUrl(input.url, h.config.discord.apiUrl);
+  const channel = channelOf(h, channelId);
+  // What Herald can refuse on its own is refused before Discord is asked; checked again in the transaction.
+  checkJoin(h.db, channelId, discordWebhookId);
+  await checkWebhookChannel(h, channel, { discordWebhookId, token });
   const owner = input.owner ?? 'external';
   const row = h.db.transaction((tx) => {
     if (!tx.select({ id: channels.id }).from(channels).where(eq(channels.id, channelId)).get()) throw notFound('channel', channelId);
-    const existing = tx.select().from(webhooks).where(eq(webhooks.discordWebhookId, discordWebhookId)).get();
-    if (existing && existing.state !== 'removed') {
-      throw conflict(`Discord webhook ${discordWebhookId} is already in the pool of channel ${existing.channelId} (as webhook ${existing.id})`);
-    }
-    const pool = tx.select({ id: webhooks.id }).from(webhooks).where(and(eq(webhooks.channelId, channelId), ne(webhooks.state, 'removed'))).all();
-    if (pool.length >= MAX_WEBHOOKS_PER_CHANNEL) {
-      throw conflict(`channel ${channelId} already has ${pool.length} webhooks; Discord allows at most ${MAX_WEBHOOKS_PER_CHANNEL} per channel`);
-    }
-    const fresh = { channelId, token, owner, state: 'active', breakerState: 'closed', breakerFailures: 0, breakerOpenedAt: null, lastError: null } as const;
+    const existing = checkJoin(tx, channelId, discordWebhookId);
+    const fresh = { channelId, token, owner, state: 'active', breakerState: 'closed', breakerFailures: 0, breakerOpenedAt: null, lastError: null, goneAt: null } as const;
     if (existing) return tx.update(webhooks).set(fresh).where(eq(webhooks.id, existing.id)).returning().get();
     return tx.insert(webhooks).values({ ...fresh, discordWebhookId }).returning().get();
   });
   h.scheduler.reloadPool(channelId);
   return view(h, row);
+}
+
+/** A Discord webhook may join this pool: in no other pool, and the pool has room. Returns its removed row, if any. */
+function checkJoin(tx: Pick<Db, 'select'>, channelId: number, discordWebhookId: string): Row | undefined {
+  const existing = tx.select().from(webhooks).where(eq(webhooks.discordWebhookId, discordWebhookId)).get();
+  if (existing && existing.state !== 'removed') {
+    throw conflict(`Discord webhook ${discordWebhookId} is already in the pool of channel ${existing.channelId} (as webhook ${existing.id})`);
+  }
+  const pool = tx.select({ id: webhooks.id }).from(webhooks).where(and(eq(webhooks.channelId, channelId), ne(webhooks.state, 'removed'))).all();
+  if (pool.length >= MAX_WEBHOOKS_PER_CHANNEL) {
+    throw conflict(`channel ${channelId} already has ${pool.length} webhooks; Discord allows at most ${MAX_WEBHOOKS_PER_CHANNEL} per channel`);
+  }
+  return existing;
 }
 
 export function listWebhooks(h: Pick<Herald, 'db' | 'config'>, channelId: number, opts: { includeRemoved?: boolean } = {}): WebhookView[] {
@@ -124,11 +157,18 @@ export function getWebhook(h: Pick<Herald, 'db' | 'config'>, id: number): Webhoo
   return view(h, w);
 }
 
-/** Takes a webhook out of its pool for good. The row stays (state removed) so past deliveries keep their reference. */
+/**
+ * What a webhook row keeps once it leaves Herald for good: no token (the credential is wiped, so the
+ * stored URL can post nothing), and `goneAt`, so edits of its old messages go to the bot at once.
+ * The row itself stays: past deliveries and attempts keep their reference.
+ */
+const forgotten = (now: number) => ({ state: 'removed', token: '', goneAt: now }) as const;
+
+/** Takes a webhook out of its pool for good, wiping its token. The row stays (state removed) so past deliveries keep their reference. */
 export function removeWebhook(h: Deps, id: number): void {
   const w = h.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
   if (!w || w.state === 'removed') throw notFound('webhook', id);
-  h.db.update(webhooks).set({ state: 'removed' }).where(eq(webhooks.id, id)).run();
+  h.db.update(webhooks).set(forgotten(Date.now())).where(eq(webhooks.id, id)).run();
   h.scheduler.reloadPool(w.channelId);
 }
 
@@ -241,7 +281,9 @@ export async function rotateWebhook(h: BotDeps, webhookId: number, opts: { url?:
     });
   let result: { added: Row; retired: Row };
   if (opts.url !== undefined) {
-    result = swap({ ...parseWebhookUrl(opts.url, h.config.discord.apiUrl), owner: 'external' });
+    const pasted = parseWebhookUrl(opts.url, h.config.discord.apiUrl);
+    await checkWebhookChannel(h, channel, pasted);
+    result = swap({ ...pasted, owner: 'external' });
   } else {
     if (!h.bot) throw noBot('rotating without a pasted url');
     checkRoom(h.db, old.channelId);
@@ -267,6 +309,6 @@ export async function deleteRetiredWebhook(h: BotDeps, webhookId: number): Promi
     // Already gone on Discord: the goal is reached.
     if (!(err instanceof BotRestError && err.discordStatus === 404)) throw err;
   }
-  h.db.update(webhooks).set({ state: 'removed', goneAt: Date.now(), lastError: 'deleted on Discord after rotation' }).where(eq(webhooks.id, webhookId)).run();
+  h.db.update(webhooks).set({ ...forgotten(Date.now()), lastError: 'deleted on Discord after rotation' }).where(eq(webhooks.id, webhookId)).run();
   h.scheduler.reloadPool(w.channelId);
 }

@@ -27,7 +27,10 @@ export function spawnHerald(env: Record<string, string>, opts: { expectExit?: bo
   let out = '';
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
   return new Promise((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Herald did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // a Herald that never said it listens is not left running
+      reject(new Error(`Herald did not start:\n${out}`));
+    }, 30_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /"address":"(http:\/\/[^"]+)","msg":"Herald is listening"/.exec(out);
