@@ -182,7 +182,8 @@ describe('renderEmbed', () => {
     ]);
     expect(field(e, 'Runbook step')?.value).toBe('restart the pods');
     expect(field(e, 'Labels')?.value).toBe('region=eu-west-1\nteam=payments');
-    expect(field(e, 'Links')?.value).toBe('[Dashboard](https://grafana.example/d/1)');
+    // The address shown as it is, never behind the sender's title (issue 8 §5).
+    expect(field(e, 'Links')?.value).toBe('Dashboard: <https://grafana.example/d/1>');
     expect(e.footer?.text).toBe('Herald · alert #42 · dedup checkout-latency');
     expect(e.timestamp).toBe('2024-01-02T03:04:05.000Z');
   });
@@ -290,7 +291,7 @@ describe('renderEmbed', () => {
     expect(e.fields![24]!.name).toBe('Links');
   });
 
-  it('links: markdown for http(s), plain text for anything else', () => {
+  it('links: the http(s) address shown as a link to itself, anything else as plain text', () => {
     const e = expectValidEmbed(
       renderEmbed(
         mk({
@@ -305,8 +306,8 @@ describe('renderEmbed', () => {
       ),
     );
     expect(field(e, 'Links')?.value.split('\n')).toEqual([
-      '[Grafana](https://g.example/x)',
-      '[Plain](http://p.example)',
+      'Grafana: <https://g.example/x>',
+      'Plain: <http://p.example/>',
       'Evil: javascript:alert(1)',
       'Share: smb://fileserver/logs',
       'Broken: not a url',
@@ -326,7 +327,7 @@ describe('renderEmbed', () => {
     expect(shown.length + Number(/\d+/.exec(lines.at(-1)!)![0])).toBe(30);
     const kv = field(e, 'Links')!.value.split('\n');
     expect(kv.at(-1)).toMatch(/^…and \d+ more links$/);
-    for (const line of kv.slice(0, -1)) expect(line).toMatch(/^\[link \d+\]\(https:\/\/example\.com\/p+\/\d+\)$/);
+    for (const line of kv.slice(0, -1)) expect(line).toMatch(/^link \d+: <https:\/\/example\.com\/p+\/\d+>$/);
   });
 
   it('one huge alert stays within every limit and the 6000 total, description shrunk first', () => {
@@ -383,8 +384,9 @@ describe('renderMessage', () => {
     expect(m.allowed_mentions).toEqual({ parse: [] });
     expect(m.allowed_mentions.roles).toBeUndefined();
     expect(m.allowed_mentions.users).toBeUndefined();
-    // Nothing escaped: the text is shown as sent.
-    expect(m.embeds[0]!.title).toBe('[P1] @everyone db down');
+    // Shown as text, never as a mention (issue 8 §5): a zero-width space after `@`, `<` escaped.
+    expect(m.embeds[0]!.title).toBe('[P1] @\u200Beveryone db down');
+    expect(m.embeds[0]!.description).toBe('@\u200Bhere \\<@&123456789012345678\\> \\<@1234>');
     expect(m.content).toBeUndefined();
   });
 
