@@ -8,6 +8,7 @@ import {
   renderMessage,
   RESOLVED_COLOR,
   SEVERITY_COLOR,
+  type StatefulAlert,
   truncateMiddle,
   type WebhookMessage,
 } from '../src/delivery/render.js';
@@ -520,6 +521,7 @@ describe('packMessage', () => {
 
 describe('sender text cannot masquerade (issue 8 §5)', () => {
   const ZWSP = '\u200B';
+  const stateful = (over: Partial<StatefulAlert>): StatefulAlert => ({ ...mk(), ...over });
   /** A markdown character (`*`, `_`, `~`, `` ` ``, `|`, `<`, `[`, `]`) not escaped by a backslash, outside Herald's `<url>` links. */
   const unescaped = (s: string) => /(^|[^\\])(\\\\)*[*_~`|<[\]]/.test(s.replace(/<https?:\/\/[^\s>]+>/g, ''));
   /** Ends in a backslash that would escape whatever Herald puts after it. */
@@ -582,14 +584,14 @@ describe('sender text cannot masquerade (issue 8 §5)', () => {
   });
 
   it('names people typed (acknowledged by, retract reason) are escaped; Herald’s own mention is not', () => {
-    const acked = renderEmbed(mk({ acknowledgedAt: 1_700_000_000_000, acknowledgedBy: '**the boss** @everyone' }));
+    const acked = renderEmbed(stateful({ acknowledgedAt: 1_700_000_000_000, acknowledgedBy: '**the boss** @everyone' }));
     expect(acked.fields![0]!.value).toBe(`Acknowledged by \\*\\*the boss\\*\\* @${ZWSP}everyone <t:1700000000:R>`);
-    const byUser = renderEmbed(mk({ acknowledgedAt: 1_700_000_000_000, acknowledgedByUser: '123456789012345678' }));
+    const byUser = renderEmbed(stateful({ acknowledgedAt: 1_700_000_000_000, acknowledgedByUser: '123456789012345678' }));
     expect(byUser.fields![0]!.value).toBe('Acknowledged by <@123456789012345678> <t:1700000000:R>');
     // Not a Discord user id: shown as a name, not spliced into a mention.
-    const odd = renderEmbed(mk({ acknowledgedAt: 1_700_000_000_000, acknowledgedByUser: '1> **x** <@2', acknowledgedBy: 'eve' }));
+    const odd = renderEmbed(stateful({ acknowledgedAt: 1_700_000_000_000, acknowledgedByUser: '1> **x** <@2', acknowledgedBy: 'eve' }));
     expect(odd.fields![0]!.value).toBe('Acknowledged by eve <t:1700000000:R>');
-    const retracted = renderEmbed(mk({ retractedAt: 1_700_000_000_000, retractMode: 'strike', retractReason: 'oops\nAcknowledged by <@1>' }));
+    const retracted = renderEmbed(stateful({ retractedAt: 1_700_000_000_000, retractMode: 'strike', retractReason: 'oops\nAcknowledged by <@1>' }));
     expect(retracted.fields![0]!.value).toBe('Retracted <t:1700000000:R>: oops Acknowledged by \\<@1>');
   });
 
@@ -609,7 +611,7 @@ describe('sender text cannot masquerade (issue 8 §5)', () => {
     expect(tail!.endsWith('END')).toBe(true);
 
     // A struck (retracted) title cut to 256: its closing ~~ is never escaped by a cut backslash.
-    const struck = renderEmbed(mk({ title: '*'.repeat(400), retractedAt: 1_700_000_000_000, retractMode: 'strike' })).title!;
+    const struck = renderEmbed(stateful({ title: '*'.repeat(400), retractedAt: 1_700_000_000_000, retractMode: 'strike' })).title!;
     expect(struck.length).toBeLessThanOrEqual(L.embedTitle);
     expect(struck).toMatch(/^~~\[RETRACTED\] (\\\*)+…~~$/);
 
