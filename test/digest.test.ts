@@ -267,3 +267,27 @@ describe('digest rendering', () => {
     expect(e.fields![0]!.value).toMatch(new RegExp(`…and ${300 - shown} more$`));
   });
 });
+
+describe('the digest shows sender text as text (issue 8 §5)', () => {
+  it('escapes services and titles, and a channel name, in every line they appear', () => {
+    const report = {
+      from: T0 - 24 * HOUR,
+      to: T0,
+      channel_id: 1,
+      totals: { fired: 1, acknowledged: 0, resolved: 0 },
+      by_service: [{ service: '**pay**\u202Ements', severity: 'P1' as const, fired: 1, acknowledged: 0, resolved: 0 }],
+      mtta_ms: null,
+      mttr_ms: null,
+      noisiest: [{ service: '**pay**\u202Ements', title: '[Grafana](https://evil.example/) @everyone <@&1>', count: 1 }],
+      muted: 0,
+      digest_only: 0,
+      dead_letters: 0,
+    };
+    const e = renderDigest(report, { timezone: 'UTC', username: 'Herald', channelName: 'ops_*team*' }).embeds[0]!;
+    expect(e.title).toBe('Daily digest · #ops\\_\\*team\\* · 2026-02-28 09:00 → 2026-03-01 09:00 (UTC)');
+    expect(e.fields).toEqual([
+      { name: 'By service and severity (fired / acknowledged / resolved)', value: '\\*\\*pay\\*\\*ments · P1: 1 / 0 / 0' },
+      { name: 'Noisiest alerts', value: '1× \\*\\*pay\\*\\*ments: Grafana (<https://evil.example/>) @\u200Beveryone \\<@&1>' },
+    ]);
+  });
+});

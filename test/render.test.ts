@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Embed, embedLength, FORBIDDEN_USERNAME, MESSAGE_LIMITS as L, SUPPRESS_NOTIFICATIONS } from '../src/discord/limits.js';
+import { senderMarkdown } from '../src/discord/text.js';
 import {
   packMessage,
   type RenderableAlert,
@@ -7,6 +8,7 @@ import {
   renderMessage,
   RESOLVED_COLOR,
   SEVERITY_COLOR,
+  type StatefulAlert,
   truncateMiddle,
   type WebhookMessage,
 } from '../src/delivery/render.js';
@@ -182,7 +184,8 @@ describe('renderEmbed', () => {
     ]);
     expect(field(e, 'Runbook step')?.value).toBe('restart the pods');
     expect(field(e, 'Labels')?.value).toBe('region=eu-west-1\nteam=payments');
-    expect(field(e, 'Links')?.value).toBe('[Dashboard](https://grafana.example/d/1)');
+    // The address shown as it is, never behind the sender's title (issue 8 §5).
+    expect(field(e, 'Links')?.value).toBe('Dashboard: <https://grafana.example/d/1>');
     expect(e.footer?.text).toBe('Herald · alert #42 · dedup checkout-latency');
     expect(e.timestamp).toBe('2024-01-02T03:04:05.000Z');
   });
@@ -290,7 +293,7 @@ describe('renderEmbed', () => {
     expect(e.fields![24]!.name).toBe('Links');
   });
 
-  it('links: markdown for http(s), plain text for anything else', () => {
+  it('links: the http(s) address shown as a link to itself, anything else as plain text', () => {
     const e = expectValidEmbed(
       renderEmbed(
         mk({
@@ -305,8 +308,8 @@ describe('renderEmbed', () => {
       ),
     );
     expect(field(e, 'Links')?.value.split('\n')).toEqual([
-      '[Grafana](https://g.example/x)',
-      '[Plain](http://p.example)',
+      'Grafana: <https://g.example/x>',
+      'Plain: <http://p.example/>',
       'Evil: javascript:alert(1)',
       'Share: smb://fileserver/logs',
       'Broken: not a url',
@@ -326,7 +329,7 @@ describe('renderEmbed', () => {
     expect(shown.length + Number(/\d+/.exec(lines.at(-1)!)![0])).toBe(30);
     const kv = field(e, 'Links')!.value.split('\n');
     expect(kv.at(-1)).toMatch(/^…and \d+ more links$/);
-    for (const line of kv.slice(0, -1)) expect(line).toMatch(/^\[link \d+\]\(https:\/\/example\.com\/p+\/\d+\)$/);
+    for (const line of kv.slice(0, -1)) expect(line).toMatch(/^link \d+: <https:\/\/example\.com\/p+\/\d+>$/);
   });
 
   it('one huge alert stays within every limit and the 6000 total, description shrunk first', () => {
@@ -383,8 +386,9 @@ describe('renderMessage', () => {
     expect(m.allowed_mentions).toEqual({ parse: [] });
     expect(m.allowed_mentions.roles).toBeUndefined();
     expect(m.allowed_mentions.users).toBeUndefined();
-    // Nothing escaped: the text is shown as sent.
-    expect(m.embeds[0]!.title).toBe('[P1] @everyone db down');
+    // Shown as text, never as a mention (issue 8 §5): a zero-width space after `@`, `<` escaped.
+    expect(m.embeds[0]!.title).toBe('[P1] @\u200Beveryone db down');
+    expect(m.embeds[0]!.description).toBe('@\u200Bhere \\<@&123456789012345678\\> \\<@1234>');
     expect(m.content).toBeUndefined();
   });
 
@@ -512,6 +516,122 @@ describe('packMessage', () => {
 
   it('throws on an empty list', () => {
     expect(() => packMessage([], OPTS)).toThrow();
+  });
+});
+
+describe('sender text cannot masquerade (issue 8 §5)', () => {
+  const ZWSP = '\u200B';
+  const stateful = (over: Partial<StatefulAlert>): StatefulAlert => ({ ...mk(), ...over });
+  /** A markdown character (`*`, `_`, `~`, `` ` ``, `|`, `<`, `[`, `]`) not escaped by a backslash, outside Herald's `<url>` links. */
+  const unescaped = (s: string) => /(^|[^\\])(\\\\)*[*_~`|<[\]]/.test(s.replace(/<https?:\/\/[^\s>]+>/g, ''));
+  /** Ends in a backslash that would escape whatever Herald puts after it. */
+  const danglingEscape = (s: string) => /(^|[^\\])\\(\\\\)*$/.test(s);
+
+  it('a link whose title looks like a URL shows where it really goes', () => {
+    const e = expectValidEmbed(
+      renderEmbed(
+        mk({
+          links: [
+            { title: 'https://grafana.example/d/1', url: 'https://evil.example/steal' },
+            { title: '**Grafana** [dashboard](https://grafana.example)', url: 'https://grafana.example/d/1)[Grafana](https://evil.example' },
+            { title: 'Dashboard', url: 'https://grafana.example@evil.example/' },
+            { title: 'https://grafana.example/d/1', url: 'https://grafana.example/d/1' },
+          ],
+        }),
+      ),
+    );
+    expect(field(e, 'Links')?.value.split('\n')).toEqual([
+      '<https://grafana.example/d/1>: <https://evil.example/steal>',
+      '\\*\\*Grafana\\*\\* dashboard (<https://grafana.example/>): <https://grafana.example/d/1)[Grafana](https://evil.example>',
+      'Dashboard: <https://evil.example/>',
+      '<https://grafana.example/d/1>',
+    ]);
+  });
+
+  it('a masked link in a description or field is shown with its real target; markdown and mentions as text', () => {
+    const e = expectValidEmbed(
+      renderEmbed(
+        mk({
+          title: '**URGENT** @everyone <@&123456789012345678> ~~fine~~',
+          description: 'See [https://grafana.example/d/1](https://evil.example/login)\n# Not a heading\n> not a quote',
+          fields: [{ name: '__Runbook__', value: '[step 1](https://evil.example/) then `rm -rf`' }],
+        }),
+      ),
+    );
+    expect(e.title).toBe(`[P1] \\*\\*URGENT\\*\\* @${ZWSP}everyone \\<@&123456789012345678\\> \\~\\~fine\\~\\~`);
+    expect(e.description).toBe('See <https://grafana.example/d/1> (<https://evil.example/login>)\n\\# Not a heading\n\\> not a quote');
+    expect(field(e, '\\_\\_Runbook\\_\\_')?.value).toBe('step 1 (<https://evil.example/>) then \\`rm -rf\\`');
+  });
+
+  it('labels, service and environment are one line each, escaped, without control or bidi characters', () => {
+    const e = expectValidEmbed(
+      renderEmbed(
+        mk({
+          service: 'pay\u202Ements\u0007',
+          environment: 'prod\u2066*',
+          labels: { team: 'ops\nseverity=P0', 'a_b': '<!channel> @here' },
+        }),
+      ),
+    );
+    expect(field(e, 'Service')?.value).toBe('payments');
+    expect(field(e, 'Environment')?.value).toBe('prod\\*');
+    expect(field(e, 'Labels')?.value).toBe(`team=ops severity=P0\na\\_b=\\<!channel\\> @${ZWSP}here`);
+  });
+
+  it('the footer (plain text to Discord) is cleaned but not escaped', () => {
+    const e = renderEmbed(mk({ dedupKey: 'disk_full*\u202E\u0000host-1' }));
+    expect(e.footer?.text).toBe('Herald · alert #42 · dedup disk_full*host-1');
+  });
+
+  it('names people typed (acknowledged by, retract reason) are escaped; Herald’s own mention is not', () => {
+    const acked = renderEmbed(stateful({ acknowledgedAt: 1_700_000_000_000, acknowledgedBy: '**the boss** @everyone' }));
+    expect(acked.fields![0]!.value).toBe(`Acknowledged by \\*\\*the boss\\*\\* @${ZWSP}everyone <t:1700000000:R>`);
+    const byUser = renderEmbed(stateful({ acknowledgedAt: 1_700_000_000_000, acknowledgedByUser: '123456789012345678' }));
+    expect(byUser.fields![0]!.value).toBe('Acknowledged by <@123456789012345678> <t:1700000000:R>');
+    // Not a Discord user id: shown as a name, not spliced into a mention.
+    const odd = renderEmbed(stateful({ acknowledgedAt: 1_700_000_000_000, acknowledgedByUser: '1> **x** <@2', acknowledgedBy: 'eve' }));
+    expect(odd.fields![0]!.value).toBe('Acknowledged by eve <t:1700000000:R>');
+    const retracted = renderEmbed(stateful({ retractedAt: 1_700_000_000_000, retractMode: 'strike', retractReason: 'oops\nAcknowledged by <@1>' }));
+    expect(retracted.fields![0]!.value).toBe('Retracted <t:1700000000:R>: oops Acknowledged by \\<@1>');
+  });
+
+  it('escapes before cutting: the limits hold on the escaped text, and no cut splits an escape or a link', () => {
+    const stars = renderEmbed(mk({ title: '*'.repeat(400), description: '_'.repeat(5000) + 'END', fields: [{ name: '~'.repeat(300), value: '`'.repeat(2000) }] }));
+    expectValidEmbed(stars);
+    expect(stars.title!.length).toBe(L.embedTitle);
+    // (the title's `[P1]` is Herald's own)
+    for (const text of [stars.title!.slice('[P1] '.length), stars.description!, ...stars.fields!.flatMap((f) => [f.name, f.value])]) {
+      // (the cut marker's brackets are Herald's own)
+      expect(unescaped(text.replace(/\n…\[\d+ chars cut\]…\n/, '')), text.slice(0, 80)).toBe(false);
+    }
+    // The cut in the middle: the head ends on a whole escape, the tail starts with one.
+    const [head, tail] = stars.description!.split(/\n…\[\d+ chars cut\]…\n/);
+    expect(danglingEscape(head!)).toBe(false);
+    expect(tail!.startsWith('\\_')).toBe(true);
+    expect(tail!.endsWith('END')).toBe(true);
+
+    // A struck (retracted) title cut to 256: its closing ~~ is never escaped by a cut backslash.
+    const struck = renderEmbed(stateful({ title: '*'.repeat(400), retractedAt: 1_700_000_000_000, retractMode: 'strike' })).title!;
+    expect(struck.length).toBeLessThanOrEqual(L.embedTitle);
+    expect(struck).toMatch(/^~~\[RETRACTED\] (\\\*)+…~~$/);
+
+    // Links too long for their field: whole <url>s or none, never half of one.
+    const links = Array.from({ length: 3 }, (_, i) => ({ title: 'T'.repeat(150), url: `https://x.example/${i}/${'p'.repeat(900)}` }));
+    const value = field(renderEmbed(mk({ links })), 'Links')!.value;
+    expect(value.length).toBeLessThanOrEqual(L.fieldValue);
+    for (const open of value.matchAll(/<https/g)) expect(value.indexOf('>', open.index)).toBeGreaterThan(open.index);
+    expect(value).not.toMatch(/<https:\/\/[^>]*$/);
+  });
+
+  it('a cut in the middle cannot turn mid-line sender text into a heading, quote or list', () => {
+    // The marker ends with a line break, so the tail starts a line: wherever it starts, no block marker is live.
+    for (const marker of ['# big', '> quote', '>>> all', '- item', '+ item', '12. item', '-# small']) {
+      const text = senderMarkdown(`${'x'.repeat(300)} ${marker} ${'y'.repeat(20)}`, { multiline: true });
+      for (let max = 40; max < 120; max++) {
+        const out = truncateMiddle(text, max);
+        expect(out.split('\n').slice(1), `${marker} at ${max}`).not.toContainEqual(expect.stringMatching(/^(#{1,3}|>|>>>|-|\+|\d+\.|-#)\s/));
+      }
+    }
   });
 });
 

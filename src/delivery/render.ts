@@ -10,8 +10,14 @@
  * phase water-filling (the longest strings are cut first) down to a floor that keeps the text useful;
  * caps never go below one character, so every required string stays non-empty. Texts are cut only
  * when the message is built, with a visible marker, so nothing disappears without a trace.
+ *
+ * Sender text (everything the alert's sender chose, and names people typed) goes through
+ * `discord/text.ts` before it is measured: escaped, cleaned, its links shown as where they go. Cuts
+ * then happen only where they split no escape, no `<…>` and no surrogate pair, so a cut cannot
+ * undo the escaping.
  */
 import { type Embed, embedLength, FORBIDDEN_USERNAME, MESSAGE_LIMITS, SUPPRESS_NOTIFICATIONS } from '../discord/limits.js';
+import { cleanText, cutAfter, cutBefore, linkMarkup, senderMarkdown, wellFormed } from '../discord/text.js';
 
 import type { Severity } from '../domain/alert.js';
 
@@ -97,22 +103,18 @@ const L = MESSAGE_LIMITS;
 // ---------------------------------------------------------------------------------------------
 // Cutting text
 
-const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
-const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
-
-/** The first `n` UTF-16 units of `s`, one fewer if that would split a surrogate pair. */
+/** At most the first `n` UTF-16 units of `s`, fewer where `n` would split an escape, a `<…>` or a surrogate pair. */
 function headOf(s: string, n: number): string {
   if (n <= 0) return '';
   if (n >= s.length) return s;
-  return isHigh(s.charCodeAt(n - 1)) ? s.slice(0, n - 1) : s.slice(0, n);
+  return s.slice(0, cutBefore(s, n));
 }
 
-/** The last `n` UTF-16 units of `s`, one fewer if that would split a surrogate pair. */
+/** At most the last `n` UTF-16 units of `s`, fewer where that would split an escape, a `<…>` or a surrogate pair. */
 function tailOf(s: string, n: number): string {
   if (n <= 0) return '';
   if (n >= s.length) return s;
-  const start = s.length - n;
-  return isLow(s.charCodeAt(start)) ? s.slice(start + 1) : s.slice(start);
+  return s.slice(cutAfter(s, s.length - n));
 }
 
 const cutMarker = (cut: number) => `\n…[${cut} chars cut]…\n`;
@@ -121,7 +123,7 @@ const cutMarker = (cut: number) => `\n…[${cut} chars cut]…\n`;
  * Cuts `text` longer than `max` in the middle, keeping its head and its tail (the cause of an error
  * is usually at the end, its context at the start) around a marker saying how much was cut.
  * The result is never longer than `max`; when `max` is too small for the marker, a bare `…` marks
- * the cut. Surrogate pairs are never split.
+ * the cut. Escapes, `<…>` and surrogate pairs are never split.
  */
 export function truncateMiddle(text: string, max: number): string {
   const limit = Math.max(0, Math.floor(Number.isFinite(max) ? max : 0));
@@ -178,9 +180,6 @@ interface Model {
   timestamp?: string;
 }
 
-/** Replaces lone surrogates (valid in JSON input, not in the UTF-8 Discord decodes) with U+FFFD. */
-const wellFormed = (s: string): string => s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
-
 const slot = (text: string, cap: number, cut: Cut): Slot => ({ text: wellFormed(text), cap, cut });
 const used = (s: Slot) => Math.min(s.text.length, s.cap);
 const show = (s: Slot) => s.cut(s.text, s.cap);
@@ -200,13 +199,21 @@ const required = (s: string | null | undefined): string => {
 const nameSlot = (name: string) => slot(required(name), L.fieldName, truncateEnd);
 const valueSlot = (value: string) => slot(required(value), L.fieldValue, truncateMiddle);
 
-function isWebUrl(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
+/** One line of sender text as card markdown: titles, names, service, environment, label keys and values. */
+const line = (s: string | null | undefined) => senderMarkdown(s ?? '').trim();
+/** Sender text that may span lines: descriptions, field values. */
+const paragraph = (s: string | null | undefined) => senderMarkdown(s ?? '', { multiline: true }).trim();
+
+/**
+ * One of the alert's links as a line: `title: <url>`, the address shown as it is (never hidden behind
+ * the sender's title, which could read as another address); a URL that is no safe link is shown as text.
+ */
+function linkLine(link: { title: string; url: string }): string {
+  const raw = cleanText(link.url ?? '').trim();
+  const title = line(link.title);
+  const shown = linkMarkup(raw) ?? line(raw);
+  // A title that is just the address adds nothing but a second, differently escaped copy of it.
+  return title && cleanText(link.title).trim() !== raw ? `${title}: ${shown}` : shown;
 }
 
 /**
@@ -240,7 +247,7 @@ const isRetracted = (a: StatefulAlert) => !!a.retractedAt;
 
 function titleOf(alert: StatefulAlert): string {
   const prefix = isRetracted(alert) ? '[RETRACTED]' : isResolved(alert) ? '[RESOLVED]' : `[${alert.severity}]`;
-  const title = (alert.title ?? '').trim();
+  const title = line(alert.title);
   return `${prefix} ${title.length > 0 ? title : '(untitled)'}`;
 }
 
@@ -255,7 +262,8 @@ const cutStruck: Cut = (text, max) => {
 
 /** Discord's relative timestamp markup: every reader sees "5 minutes ago" in their own locale. */
 const relative = (ms: number) => `<t:${Math.floor(ms / 1000)}:R>`;
-const who = (user: string | null | undefined, name: string | null | undefined) => (user ? `<@${user}>` : (name?.trim() || 'someone'));
+/** A Discord user as a mention (which never pings from an embed), else the name people typed, as text. */
+const who = (user: string | null | undefined, name: string | null | undefined) => (user && /^\d{17,20}$/.test(user) ? `<@${user}>` : line(name) || 'someone');
 
 /** Discord's absolute short date-time markup, in each reader's time zone. */
 const absolute = (ms: number) => `<t:${Math.floor(ms / 1000)}:f>`;
@@ -270,7 +278,7 @@ function seenLine(a: StatefulAlert): string | undefined {
 /** One line saying what people did to the alert, or undefined when nobody did anything. */
 function stateLine(a: StatefulAlert): string | undefined {
   if (isRetracted(a)) {
-    const reason = a.retractReason?.trim();
+    const reason = line(a.retractReason);
     return `Retracted ${relative(a.retractedAt!)}` + (reason ? `: ${reason}` : '');
   }
   const lines: string[] = [];
@@ -281,7 +289,8 @@ function stateLine(a: StatefulAlert): string | undefined {
 }
 
 function footerOf(alert: RenderableAlert, withDedup: boolean): string {
-  const dedup = alert.dedupKey?.trim();
+  // A footer is plain text to Discord (no markdown): cleaned, not escaped.
+  const dedup = cleanText(alert.dedupKey ?? '').trim();
   return `Herald · alert #${alert.id}` + (withDedup && dedup ? ` · dedup ${dedup}` : '');
 }
 
@@ -305,14 +314,15 @@ function buildModel(alert: StatefulAlert, degraded: boolean): Model {
   };
   const ts = timestampOf(alert.receivedAt);
   const timestamp = ts === undefined ? {} : { timestamp: ts };
-  const env = alert.environment?.trim();
-  const description = (alert.description ?? '').trim();
+  const env = line(alert.environment);
+  const service = line(alert.service);
+  const description = paragraph(alert.description);
   const state = stateLine(alert);
 
   if (degraded) {
     // The minimal safe form, after Discord answered 400: one line of facts and a short description.
     const seen = seenLine(alert);
-    const facts = (state ? `${truncateEnd(state, 300)}\n` : '') + (seen ? `Fired ${seen}\n` : '') + `**Severity** ${alert.severity} · **Service** ${truncateEnd(required(alert.service), 100)}` +
+    const facts = (state ? `${truncateEnd(state, 300)}\n` : '') + (seen ? `Fired ${seen}\n` : '') + `**Severity** ${alert.severity} · **Service** ${truncateEnd(required(service), 100)}` +
       (env ? ` · **Environment** ${truncateEnd(env, 100)}` : '');
     const text = description ? `${facts}\n\n${truncateMiddle(description, DEGRADED_DESCRIPTION_MAX)}` : facts;
     return { ...base, ...timestamp, description: slot(text, L.embedDescription, truncateMiddle), fields: [] };
@@ -322,25 +332,20 @@ function buildModel(alert: StatefulAlert, degraded: boolean): Model {
   const fixed: FieldSlot[] = state ? [{ name: nameSlot('Status'), value: valueSlot(state) }] : [];
   const seen = seenLine(alert);
   if (seen) fixed.push({ name: nameSlot('Fired'), value: valueSlot(seen) });
-  fixed.push({ name: nameSlot('Service'), value: valueSlot(alert.service), inline: true });
+  fixed.push({ name: nameSlot('Service'), value: valueSlot(service), inline: true });
   if (env) fixed.push({ name: nameSlot('Environment'), value: valueSlot(env), inline: true });
   fixed.push({ name: nameSlot('Severity'), value: valueSlot(alert.severity), inline: true });
 
-  const own = (alert.fields ?? []).map((f) => ({ name: nameSlot(f.name), value: valueSlot(f.value) }));
+  const own = (alert.fields ?? []).map((f) => ({ name: nameSlot(line(f.name)), value: valueSlot(paragraph(f.value)) }));
 
   const trailing: FieldSlot[] = [];
   const labels = Object.entries(alert.labels ?? {});
   if (labels.length > 0) {
-    trailing.push({ name: nameSlot('Labels'), value: valueSlot(joinLines(labels.map(([k, v]) => `${k}=${v}`), L.fieldValue, 'labels')) });
+    trailing.push({ name: nameSlot('Labels'), value: valueSlot(joinLines(labels.map(([k, v]) => `${line(k)}=${line(v)}`), L.fieldValue, 'labels')) });
   }
   const links = alert.links ?? [];
   if (links.length > 0) {
-    const lines = links.map((l) => {
-      const url = (l.url ?? '').trim();
-      const title = (l.title ?? '').trim() || url;
-      return isWebUrl(url) ? `[${title}](${url})` : `${title}: ${url}`;
-    });
-    trailing.push({ name: nameSlot('Links'), value: valueSlot(joinLines(lines, L.fieldValue, 'links')) });
+    trailing.push({ name: nameSlot('Links'), value: valueSlot(joinLines(links.map(linkLine), L.fieldValue, 'links')) });
   }
 
   // At most 25 fields. The alert's own fields give way (Labels and Links are kept), and the last

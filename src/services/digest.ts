@@ -4,6 +4,7 @@ import type { Db } from '../db/open.js';
 import { channels, digestSettings } from '../db/schema.js';
 import type { Embed } from '../discord/limits.js';
 import { MESSAGE_LIMITS, SUPPRESS_NOTIFICATIONS } from '../discord/limits.js';
+import { senderMarkdown } from '../discord/text.js';
 import { SEVERITIES, type Severity } from '../domain/alert.js';
 import { truncateEnd, type WebhookMessage } from '../delivery/render.js';
 import type { Herald } from '../herald.js';
@@ -174,6 +175,9 @@ function lines(list: string[], max: number): string {
   return out.join('\n') || '—';
 }
 
+/** Sender text (services, titles) and the channel's name as one line of markdown that shows them as they are. */
+const shown = (s: string) => senderMarkdown(s).trim();
+
 /**
  * The digest as a webhook message: one embed (title, a summary, a field per part), silent (a digest
  * pings nobody, and no mention is allowed). Always within Discord's limits: lines are cut whole.
@@ -193,13 +197,13 @@ export function renderDigest(r: DigestReport, opts: { timezone: string; username
   if (r.by_service.length) {
     fields.push({
       name: 'By service and severity (fired / acknowledged / resolved)',
-      value: lines(r.by_service.map((x) => `${x.service} · ${x.severity}: ${x.fired} / ${x.acknowledged} / ${x.resolved}`), L.fieldValue),
+      value: lines(r.by_service.map((x) => `${shown(x.service)} · ${x.severity}: ${x.fired} / ${x.acknowledged} / ${x.resolved}`), L.fieldValue),
     });
   }
   if (r.noisiest.length) {
-    fields.push({ name: 'Noisiest alerts', value: lines(r.noisiest.map((x) => `${x.count}× ${x.service}: ${x.title}`), L.fieldValue) });
+    fields.push({ name: 'Noisiest alerts', value: lines(r.noisiest.map((x) => `${x.count}× ${shown(x.service)}: ${shown(x.title)}`), L.fieldValue) });
   }
-  const title = truncateEnd(`Daily digest${opts.channelName ? ` · #${opts.channelName}` : ''} · ${localTime(r.from, opts.timezone)} → ${localTime(r.to, opts.timezone)} (${opts.timezone})`, L.embedTitle);
+  const title = truncateEnd(`Daily digest${opts.channelName ? ` · #${shown(opts.channelName)}` : ''} · ${localTime(r.from, opts.timezone)} → ${localTime(r.to, opts.timezone)} (${opts.timezone})`, L.embedTitle);
   const embed: Embed = { title, description: summary.join('\n'), color: DIGEST_COLOR, footer: { text: 'Herald · daily digest' }, timestamp: new Date(r.to).toISOString() };
   if (fields.length) embed.fields = fields;
   const msg: WebhookMessage = { embeds: [embed], allowed_mentions: { parse: [] }, flags: SUPPRESS_NOTIFICATIONS };
