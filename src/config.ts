@@ -98,6 +98,7 @@ const envSchema = z.object({
     }, 'HERALD_DIGEST_TIMEZONE must be an IANA time zone, e.g. Europe/Paris or UTC'),
   HERALD_ESCALATION_POLL_MS: int('HERALD_ESCALATION_POLL_MS', 5000, 10, 600_000),
   HERALD_REOPEN_WINDOW_MS: int('HERALD_REOPEN_WINDOW_MS', 3_600_000, 0, 30 * 86_400_000),
+  HERALD_READY_MAX_WAIT_MS: int('HERALD_READY_MAX_WAIT_MS', 300_000, 1000, 7 * 86_400_000),
   HERALD_EMULATOR_PORT: int('HERALD_EMULATOR_PORT', 8081, 0, 65535),
   DISCORD_API_URL: z
     .string()
@@ -125,6 +126,8 @@ export interface Config {
   digest: { time: string; timezone: string };
   /** A resolved alert firing again (same source and dedup key) within this many ms reopens its card; 0: never. */
   reopenWindowMs: number;
+  /** /readyz reports a channel whose oldest due delivery has waited longer than this. */
+  readyMaxWaitMs: number;
   discord: {
     /** Base such as https://discord.com/api (no version); requests go to `${apiUrl}/v10/...`. */
     apiUrl: string;
@@ -195,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       escalationPollMs: e.HERALD_ESCALATION_POLL_MS,
       digest: { time: e.HERALD_DIGEST_TIME, timezone: e.HERALD_DIGEST_TIMEZONE },
       reopenWindowMs: e.HERALD_REOPEN_WINDOW_MS,
+      readyMaxWaitMs: e.HERALD_READY_MAX_WAIT_MS,
       discord: {
         apiUrl,
         token,
