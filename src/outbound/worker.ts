@@ -52,9 +52,10 @@ export class OutboundWorker {
     private readonly db: Db,
     private readonly config: Config['delivery'],
     private readonly log: Logger,
-    guard: Guard,
+    /** Herald's timer guard (src/guard.ts); named apart from outbound's address guard. */
+    timers: Guard,
   ) {
-    this.wake = guard.wrap('outbound worker', () => this.claimAndSend());
+    this.wake = timers.wrap('outbound worker', () => this.claimAndSend());
     const c = db.$client;
     this.claim = c.prepare(
       `update outbound_deliveries set state = 'leased', lease_until = @leaseUntil, attempts = attempts + 1
