@@ -117,6 +117,7 @@ const envSchema = z.object({
     }, 'HERALD_DIGEST_TIMEZONE must be an IANA time zone, e.g. Europe/Paris or UTC'),
   HERALD_ESCALATION_POLL_MS: int('HERALD_ESCALATION_POLL_MS', 5000, 10, 600_000),
   HERALD_REOPEN_WINDOW_MS: int('HERALD_REOPEN_WINDOW_MS', 3_600_000, 0, 30 * 86_400_000),
+  HERALD_READY_MAX_WAIT_MS: int('HERALD_READY_MAX_WAIT_MS', 300_000, 1000, 7 * 86_400_000),
   HERALD_EMULATOR_PORT: int('HERALD_EMULATOR_PORT', 8081, 0, 65535),
   // Retention (jobs/retention.ts). At least 1 day: the daily digest reads the last 24 hours.
   HERALD_RETENTION_DAYS: int('HERALD_RETENTION_DAYS', 30, 1, 3650),
@@ -176,6 +177,8 @@ export interface Config {
   retention: { days: number; cron: string; timezone: string };
   /** After `limit` requests with a wrong token within `windowMs`, a client address gets 429 until the window ends. */
   authFailures: { limit: number; windowMs: number };
+  /** /readyz reports a channel whose oldest due delivery has waited longer than this. */
+  readyMaxWaitMs: number;
   discord: {
     /** Base such as https://discord.com/api (no version); requests go to `${apiUrl}/v10/...`. */
     apiUrl: string;
@@ -261,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       outboundAllowlist: e.HERALD_OUTBOUND_ALLOWLIST,
       retention: { days: e.HERALD_RETENTION_DAYS, cron: e.HERALD_RETENTION_CRON, timezone: e.HERALD_DIGEST_TIMEZONE },
       authFailures: { limit: e.HERALD_AUTH_FAILURE_LIMIT, windowMs: e.HERALD_AUTH_FAILURE_WINDOW_MS },
+      readyMaxWaitMs: e.HERALD_READY_MAX_WAIT_MS,
       discord: {
         apiUrl,
         token,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { WriteHealth } from './db/health.js';
 import { openDb, type Db } from './db/open.js';
 import { BotRest } from './discord/bot-rest.js';
 import { MessageOps } from './delivery/message-ops.js';
@@ -8,6 +9,7 @@ import { Scheduler } from './delivery/scheduler.js';
 import { DiscordTransport } from './delivery/transport.js';
 import { WebhookStore } from './delivery/webhook-store.js';
 import { SourceAuth } from './ingest/auth.js';
+import { Guard } from './guard.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { EscalationRunner } from './escalation/runner.js';
 import { DigestJobs } from './jobs/digest.js';
@@ -46,6 +48,13 @@ export interface Herald {
   digests: DigestJobs;
   /** The daily retention job (deletes finished alerts and what refers to them): started by main.ts (`retention.start()`). */
   retention: RetentionJob;
+  /**
+   * Guards every timer, interval, cron task and callback that touches the database:
+   * `guard.wrap(what, body, { retry? })` returns a function that never throws (see src/guard.ts).
+   */
+  guard: Guard;
+  /** The last database write failure seen (for /readyz). */
+  writeHealth: WriteHealth;
   /** Stops delivery (bounded wait for requests in flight) and closes the database. */
   close(): Promise<void>;
 }
@@ -53,6 +62,8 @@ export interface Herald {
 /** `clock`: the wall clock business hours are read against (tests shift it; default the process clock). */
 export function createHerald(config: Config, log: Logger, opts: { clock?: () => number } = {}): Herald {
   const db = openDb(config.dbPath, { sync: config.dbSync, onWarning: (message) => log.warn(message) });
+  const writeHealth = new WriteHealth();
+  const guard = new Guard(log, writeHealth);
   const outbox = new Outbox(db, config.delivery.agingMs);
   const webhooks = new WebhookStore(db);
   const ops = new MessageOps(db);
@@ -60,7 +71,7 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   const metrics = createMetrics({ queueDepth: () => outbox.depthByPriority(), breakers: () => webhooks.breakerCounts() });
   const transport = new DiscordTransport(config.discord.apiUrl, config.delivery.requestTimeoutMs);
   const scheduler = new Scheduler({
-    outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
+    db, guard, outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
     // Escalation steps queue deliveries: its timers run only once delivery has started (leases recovered),
     // so a lane never claims a row that the start-up recovery would then hand out a second time.
     onStarted: () => escalation.start(),
@@ -73,17 +84,18 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
     wake: (channelId, n) => scheduler.wake(channelId, n),
     pollMs: config.escalationPollMs,
     log: log.child({ component: 'escalation' }),
+    guard,
   });
   const acceptor = new Acceptor(
     db,
     buildPipeline({ routes, mutes, lookup: new AlertLookup(db), reopenWindowMs: config.reopenWindowMs, ...(opts.clock ? { clock: opts.clock } : {}) }),
     outbox,
     ops,
-    (counts, opsChannels) => {
+    guard.wrap('waking delivery after an ingest commit', (counts: Map<number, number>, opsChannels: Set<number>) => {
       for (const [channelId, n] of counts) scheduler.wake(channelId, n);
       escalation.afterCommit();
       for (const channelId of opsChannels) scheduler.wakeOps(channelId);
-    },
+    }),
     metrics,
     log.child({ component: 'ingest' }),
     escalation,
@@ -94,7 +106,7 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   const sourceAuth = new SourceAuth(db);
   const outboundTargets = new OutboundTargets(db);
   const outboundGuard = new OutboundAddressGuard(config.outboundAllowlist);
-  const outbound = new OutboundWorker(db, config.delivery, log.child({ component: 'outbound' }), outboundGuard);
+  const outbound = new OutboundWorker(db, config.delivery, log.child({ component: 'outbound' }), outboundGuard, guard);
   // The worker starts at the first enqueue (main.ts also starts it at boot, for rows left by a restart).
   outboundTargets.onEnqueued = () => outbound.start();
   // New, reopened or raised alerts tell the route's targets it fires; resolves and acknowledgements
@@ -106,7 +118,7 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
 
   let closed = false;
   const herald: Herald = {
-    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention,
+    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention, guard, writeHealth,
     async close() {
       if (closed) return;
       closed = true;

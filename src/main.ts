@@ -1,6 +1,7 @@
 import { config as loadDotenv } from 'dotenv';
 import { loadConfig } from './config.js';
-import { createLogger } from './log.js';
+import { isDbUnavailable, sqliteCode } from './db/health.js';
+import { createLogger, type Logger } from './log.js';
 import { createHerald, type Herald } from './herald.js';
 import { buildServer, type App } from './ingest/server.js';
 import { addReadinessCheck } from './ingest/ops.js';
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   }
   const config = parsed.config;
   const log = createLogger(config.logLevel);
+  handleStrayErrors(log);
 
   let emulator: Emulator | undefined;
   if (config.discord.emulated) {
@@ -98,6 +100,28 @@ async function main(): Promise<void> {
       registerCommands: config.discord.emulated,
     });
   }
+}
+
+/**
+ * The last net under errors nothing else caught (every timer and callback is guarded: src/guard.ts).
+ * What can be recovered is logged as one line and Herald goes on: a database that cannot write right now
+ * (busy, full), and a rejected promise nobody awaited (it left nothing half-done). Any other uncaught
+ * exception may have left state half-changed: one line, exit 1, and the supervisor restarts Herald
+ * (leases are recovered at start).
+ */
+function handleStrayErrors(log: Logger): void {
+  const reason = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+  process.on('unhandledRejection', (err) => {
+    log.error({ err }, `unhandled promise rejection (${reason(err)}); Herald goes on`);
+  });
+  process.on('uncaughtException', (err) => {
+    if (isDbUnavailable(err)) {
+      log.error({ err }, `uncaught database error (${sqliteCode(err)}: ${err.message}); it passes when the database can write again, so Herald goes on`);
+      return;
+    }
+    log.fatal({ err }, `uncaught exception (${reason(err)}); exiting, as Herald's state may be inconsistent`);
+    process.exit(1);
+  });
 }
 
 main().catch((err: NodeJS.ErrnoException) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { alert, deliveredAlertIds, waitFor } from './support/stack.js';
-import { client, spawnHerald } from './support/process.js';
+import { client, holdWriteLock, spawnHerald } from './support/process.js';
 
 const ADMIN = 'crash-test-admin-token-0123456789';
 let emulator: Emulator;
@@ -79,6 +79,79 @@ describe('kill -9 of the real process mid-storm', () => {
     } finally {
       second.proc.kill('SIGTERM');
       expect(await second.exited).toBe(0);
+    }
+  });
+});
+
+describe('another process holds the database write lock for 8 s', () => {
+  it('Herald stays up, answers /healthz promptly, refuses ingest with 503 (never 202 unstored), then delivers again', async () => {
+    const dbPath = join(dir, 'locked.db');
+    const herald = await spawnHerald({
+      HERALD_DB: dbPath,
+      HERALD_ADMIN_TOKEN: ADMIN,
+      DISCORD_API_URL: emulator.url,
+      HERALD_CHANNEL_CAP: '30',
+      HERALD_CHANNEL_WINDOW_MS: '1000',
+      HERALD_LOG_LEVEL: 'info',
+    });
+    try {
+      const api = client(herald.url, ADMIN);
+      const source = (await api.admin('POST', '/v1/admin/sources', { name: 'lock' })).body.token as string;
+      const emuChannel = emulator.createChannel({ name: 'lock' });
+      const ch = (await api.admin('POST', '/v1/admin/channels', { name: 'lock', discord_channel_id: emuChannel.id })).body.id as number;
+      expect((await api.admin('POST', `/v1/admin/channels/${ch}/webhooks`, { url: emulator.createWebhook(emuChannel.id).url })).status).toBe(201);
+      await api.admin('POST', '/v1/admin/routes', { channel_id: ch });
+      const before = await api.post(source, alert(1));
+      expect(before.status).toBe(202);
+      await waitFor('the first alert delivered', () => deliveredAlertIds(emulator, emuChannel.id).includes(before.body.ids[0]), 10_000);
+
+      const lock = await holdWriteLock(dbPath, 8000);
+      let lockHeld = true;
+      void lock.released.then(() => (lockHeld = false));
+      // While the lock is held (the outbound worker's interval, the lanes and ingest all meet SQLITE_BUSY):
+      const healthLatencies: number[] = [];
+      const during: { status: number; ids?: number[] }[] = [];
+      let readyDuringLock: { status: number; body: { problems: string[] } } | undefined;
+      for (let i = 0; lockHeld; i++) {
+        const t0 = performance.now();
+        const health = await fetch(`${herald.url}/healthz`);
+        healthLatencies.push(performance.now() - t0);
+        expect(health.status).toBe(200);
+        if (i % 5 === 0 && lockHeld) {
+          const res = await api.post(source, alert(100 + i));
+          during.push({ status: res.status, ids: res.body?.ids });
+        }
+        if (i === 3) {
+          const r = await fetch(`${herald.url}/readyz`);
+          readyDuringLock = { status: r.status, body: (await r.json()) as { problems: string[] } };
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await lock.released;
+      expect(herald.proc.exitCode).toBeNull();
+      expect(healthLatencies.length).toBeGreaterThan(20);
+      // Promptly: no statement waits seconds for the lock, so the event loop keeps turning.
+      expect(Math.max(...healthLatencies)).toBeLessThan(1000);
+      expect(during.length).toBeGreaterThan(0);
+      // What could not be committed is refused with 503; a 202 would be an id that is not stored.
+      for (const d of during) expect([202, 503]).toContain(d.status);
+      expect(during.some((d) => d.status === 503)).toBe(true);
+      expect(readyDuringLock?.status).toBe(503);
+      expect(readyDuringLock?.body.problems.join('\n')).toMatch(/database: cannot take the write lock \(SQLITE_BUSY/);
+
+      const after = await api.post(source, alert(2));
+      expect(after.status).toBe(202);
+      const acceptedDuring = during.filter((d) => d.status === 202).flatMap((d) => d.ids ?? []);
+      await waitFor(
+        'the next alert (and any accepted during the lock) delivered',
+        () => [after.body.ids[0], ...acceptedDuring].every((id) => deliveredAlertIds(emulator, emuChannel.id).includes(id)),
+        15_000,
+      );
+      expect(herald.proc.exitCode).toBeNull();
+      expect(herald.output()).not.toMatch(/uncaught|unhandled/i);
+    } finally {
+      herald.proc.kill('SIGTERM');
+      expect(await herald.exited).toBe(0);
     }
   });
 });

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { alert, deliveredAlertIds, startStack, waitFor, type Stack, FAST } from './support/stack.js';
+import { holdWriteLock } from './support/process.js';
 
 
 let stack: Stack | undefined;
@@ -167,5 +169,102 @@ describe('delivery engine against the emulator', () => {
     await waitFor('P0 delivered', () => deliveredAlertIds(stack!.emulator, ch.discordChannelId).includes(p0!), 5_000, 10);
     expect(Date.now() - sentAt).toBeLessThan(2000);
     expect(stack.emulator.stats().rateLimited.shared).toBe(0);
+  });
+});
+
+describe('database failures during delivery', () => {
+  const delivery = (s: Stack, alertId: number) =>
+    s.herald.db.$client.prepare('select state, discord_message_id as messageId from deliveries where alert_id = ?').get(alertId) as { state: string; messageId: string | null };
+
+  it('a send whose recording meets a locked database is recorded once the lock goes: posted once, its id kept, acks edit it', async () => {
+    // Discord takes 3 s to answer this post (within the request timeout): long enough for another process
+    // to take the write lock meanwhile.
+    stack = await startStack({ ...FAST, env: { ...FAST.env, HERALD_REQUEST_TIMEOUT_MS: '10000' } });
+    const token = await stack.source();
+    const ch = await stack.channel({ webhooks: 1 });
+    stack.emulator.injectFault({ kind: 'slow', delayMs: 3000, webhookId: ch.webhookIds[0], count: 1 });
+    const [id] = await postMany(stack, token, 1);
+    await waitFor('the send in flight', () => delivery(stack!, id!).state === 'leased', 5000, 10);
+    // Held well past the answer (longer than any synchronous busy wait would last).
+    const lock = await holdWriteLock(join(stack.dir, 'herald.db'), 9000);
+    // The answer comes while the lock is held: recording the message id fails (SQLITE_BUSY).
+    expect(stack.emulator.messages(ch.discordChannelId)).toHaveLength(0);
+    await waitFor('the message posted', () => stack!.emulator.messages(ch.discordChannelId).length === 1, 10_000);
+    await waitFor('the recording failure logged', () => stack!.logs.join('').includes('could not record the outcome of a request already made'), 5000);
+    expect(delivery(stack, id!).state).toBe('leased');
+    await lock.released;
+
+    const posted = stack.emulator.messages(ch.discordChannelId)[0]!;
+    await waitFor('the message id recorded', () => delivery(stack!, id!).state === 'sent', 10_000);
+    expect(delivery(stack, id!).messageId).toBe(posted.id);
+    // No second post: not while the outcome waited, and a lease sweep (even one far in the future) finds
+    // nothing to hand out again.
+    stack.herald.scheduler.sweep(Date.now() + 120_000);
+    expect(stack.emulator.messages(ch.discordChannelId)).toHaveLength(1);
+
+    expect((await stack.admin('POST', `/v1/admin/alerts/${id}/ack`, { by: 'erin' })).status).toBe(200);
+    await waitFor('the message edited by the ack', () => stack!.emulator.messages(ch.discordChannelId)[0]!.editedAt !== undefined, 10_000);
+    expect(JSON.stringify(stack.emulator.messages(ch.discordChannelId)[0]!.embeds)).toMatch(/erin/);
+    expect(deliveredAlertIds(stack.emulator, ch.discordChannelId)).toEqual([id]);
+  });
+
+  it('reclaims a lease left behind while running (not only at start) and delivers it', async () => {
+    stack = await startStack(FAST);
+    const token = await stack.source();
+    const ch = await stack.channel({ webhooks: 0 });
+    const [id] = await postMany(stack, token, 1);
+    // A lease nothing holds any more (as a send whose settling failed leaves it), already expired.
+    expect(stack.herald.outbox.claim(ch.id, Date.now(), 10, 3, 1)).toHaveLength(1);
+    const hook = stack.emulator.createWebhook(ch.discordChannelId);
+    expect((await stack.admin('POST', `/v1/admin/channels/${ch.id}/webhooks`, { url: hook.url })).status).toBe(201);
+    await waitFor('the stranded delivery sent', () => deliveredAlertIds(stack!.emulator, ch.discordChannelId).includes(id!), 15_000);
+    expect(delivery(stack, id!).state).toBe('sent');
+    expect(stack.logs.join('')).toMatch(/reclaimed expired leases/);
+  });
+});
+
+describe('/readyz is honest', () => {
+  const readyz = async (s: Stack) => {
+    const res = await fetch(`${s.url}/readyz`);
+    return { status: res.status, body: (await res.json()) as { ok: boolean; problems: string[] } };
+  };
+
+  it('fails while writes fail (a full disk), with the reason; ingest answers 503 with Retry-After', async () => {
+    stack = await startStack(FAST);
+    const token = await stack.source();
+    await stack.channel({ webhooks: 1 });
+    expect(await readyz(stack)).toEqual({ status: 200, body: { ok: true, problems: [] } });
+    const sqlite = stack.herald.db.$client;
+    // SQLite's own "database or disk is full": no page may be added to the file.
+    sqlite.pragma(`max_page_count = ${sqlite.pragma('page_count', { simple: true }) as number}`);
+    try {
+      const big = Array.from({ length: 50 }, (_, i) => alert(i, { description: 'x'.repeat(4000) }));
+      const res = await fetch(`${stack.url}/v1/alerts`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ alerts: big }) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(((await res.json()) as { message: string }).message).toMatch(/nothing was stored/);
+      const ready = await readyz(stack);
+      expect(ready.status).toBe(503);
+      expect(ready.body.ok).toBe(false);
+      expect(ready.body.problems.join('\n')).toMatch(/database: a write failed \d+ s ago \(SQLITE_FULL: database or disk is full\)/);
+    } finally {
+      sqlite.pragma('max_page_count = 1073741823');
+    }
+  });
+
+  it('names a channel with no healthy webhook and one whose oldest due delivery waits too long', async () => {
+    stack = await startStack({ ...FAST, env: { ...FAST.env, HERALD_READY_MAX_WAIT_MS: '1000' } });
+    const token = await stack.source();
+    const ch = await stack.channel({ webhooks: 0, name: 'no-hooks' });
+    await postMany(stack, token, 1);
+    await waitFor('/readyz naming the waiting channel', async () => (await readyz(stack!)).body.problems.some((p) => /oldest due delivery has waited/.test(p)), 10_000);
+    const ready = await readyz(stack);
+    expect(ready.status).toBe(503);
+    expect(ready.body.problems).toEqual(
+      expect.arrayContaining([
+        `channel ${ch.id} (no-hooks) has no healthy webhook: add one, or restore a quarantined one`,
+        expect.stringMatching(new RegExp(`^channel ${ch.id} \\(no-hooks\\): its oldest due delivery has waited \\d+ s \\(over 1 s\\)$`)),
+      ]),
+    );
   });
 });

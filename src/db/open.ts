@@ -19,6 +19,9 @@ const MIGRATIONS = ((): string => {
   return candidates.find((dir) => existsSync(resolve(dir, 'meta/_journal.json'))) ?? candidates[0]!;
 })();
 
+/** How long one statement waits for another connection's write lock before failing with SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 20;
+
 /**
  * Opens (creating if needed) Herald's SQLite file in WAL mode and applies pending migrations.
  * `sync: 'full'` makes every commit survive power loss; 'normal' survives a process crash (kill -9) only.
@@ -34,7 +37,10 @@ export function openDb(path: string, opts: { sync?: 'full' | 'normal'; onWarning
   if (path !== ':memory:') secureDatabaseFiles(path, warnings);
   for (const w of warnings) opts.onWarning?.(w);
   sqlite.pragma(`synchronous = ${opts.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
-  sqlite.pragma('busy_timeout = 5000');
+  // Short on purpose: better-sqlite3 waits for a lock synchronously, so a long busy_timeout would freeze
+  // HTTP, the bot and delivery together while another process writes. A busy database fails fast and
+  // is retried asynchronously (src/guard.ts, the outcome recorder), and ingest answers 503.
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   // A bounded page cache keeps RSS flat with a large queue; the OS cache does the rest.
   sqlite.pragma('cache_size = -16000');
   const db = drizzle(sqlite, { schema }) as Db;

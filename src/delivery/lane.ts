@@ -2,11 +2,13 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { BotRest } from '../discord/bot-rest.js';
 import { scrubSecrets } from '../log.js';
+import type { Guard } from '../guard.js';
 import type { Metrics } from '../metrics.js';
 import { CircuitBreaker } from './breaker.js';
 import { ChannelBudget } from './budget.js';
 import { MessageOpRunner } from './message-op-runner.js';
 import type { MessageOps } from './message-ops.js';
+import type { Outcome, OutcomeRecorder } from './outcome-recorder.js';
 import type { ClaimedDelivery, Outbox } from './outbox.js';
 import { type PoolMember, WebhookPool } from './pool.js';
 import { cardButtons, packMessage, type WebhookMessage } from './render.js';
@@ -26,6 +28,10 @@ export interface LaneDeps {
   config: Config['delivery'];
   metrics: Metrics;
   log: Logger;
+  /** Guards the lane's timer work: a database error is logged and retried with backoff, never thrown to the process. */
+  guard: Guard;
+  /** Every write that records the outcome of a request already made goes through it (retried until recorded). */
+  recorder: OutcomeRecorder;
 }
 
 /** Render caution levels (deliveries.render_level). */
@@ -53,11 +59,13 @@ export class Lane {
   /** Edits and deletes of messages already posted: the lane's other half, sharing its pool and timer. */
   private readonly ops: MessageOpRunner;
   private warnedEmpty = false;
+  private readonly pumpGuarded: () => void;
 
   constructor(
     readonly channelId: number,
     private readonly deps: LaneDeps,
   ) {
+    this.pumpGuarded = deps.guard.wrap(`delivery lane of channel ${channelId}`, () => this.pumpOnce(), { retry: (ms) => this.schedule(Date.now() + ms) });
     const c = deps.config;
     this.budget = new ChannelBudget(c.channelCap, c.channelWindowMs, c.priorityReserve);
     this.budget.seed(deps.outbox.recentMessageTimes(channelId, Date.now() - c.channelWindowMs));
@@ -86,7 +94,9 @@ export class Lane {
         discordWebhookId: w.discordWebhookId,
         token: w.token,
         owner: w.owner,
-        breaker: new CircuitBreaker(config.breakerThreshold, config.breakerCooldownMs, w.breaker, (snap) => store.saveBreaker(w.id, snap)),
+        breaker: new CircuitBreaker(config.breakerThreshold, config.breakerCooldownMs, w.breaker, (snap) =>
+          this.record({ what: `saving the breaker of webhook ${w.id}`, key: `breaker:${w.id}`, write: () => store.saveBreaker(w.id, snap) }),
+        ),
       })),
     );
     if (this.pool.size > 0) this.warnedEmpty = false;
@@ -97,25 +107,41 @@ export class Lane {
     if (!this.stopped) this.timer.schedule(at);
   }
 
+  /** Sends what budgets allow now. Never throws: a database error is logged and the lane tries again with backoff. */
   pump(): void {
+    this.pumpGuarded();
+  }
+
+  /** Deliveries and message operations this lane has requests in flight for (their leases are live). */
+  held(): { deliveries: number[]; ops: number[] } {
+    return { deliveries: [...this.inFlight.values()].flat(), ops: this.ops.inFlightIds() };
+  }
+
+  private pumpOnce(): void {
     if (this.stopped || this.pumping) return;
     this.pumping = true;
     try {
       // Edits first: they are cheap (no channel-cap slot) and a person is waiting to see their action.
       while (this.ops.sendOne() || this.sendOne());
-    } catch (err) {
-      // A database error here must not kill the process or lose rows: they stay pending/leased; try again shortly.
-      this.deps.log.error({ err, channelId: this.channelId }, 'delivery lane failed; retrying in 1 s');
-      this.schedule(Date.now() + 1000);
     } finally {
       this.pumping = false;
     }
+  }
+
+  private record<T>(outcome: Outcome<T>): void {
+    this.deps.recorder.record(outcome);
   }
 
   /** Starts one send if budgets and the queue allow; false when the lane must wait (a timer is set). */
   private sendOne(): boolean {
     const now = Date.now();
     const { outbox, config } = this.deps;
+    // Outcomes of earlier sends still wait to be recorded (the database cannot write): no new post until
+    // they are, or every send made meanwhile would be posted again after a restart.
+    if (this.deps.recorder.pending > 0) {
+      this.schedule(now + 250);
+      return false;
+    }
     if (this.budget.freeSlots(now, 0) === 0) {
       this.schedule(this.budget.nextSlotAt(now));
       return false;
@@ -145,7 +171,7 @@ export class Lane {
     }
     const { batch, message } = this.render(claimed, member.owner);
     const leftover = claimed.slice(batch.length).map((d) => d.id);
-    outbox.release(leftover, { availableAt: now, countAttempt: false });
+    if (leftover.length) this.release(leftover, { availableAt: now, countAttempt: false });
 
     member.busy = true;
     member.bucket.begin();
@@ -155,7 +181,7 @@ export class Lane {
     const done = this.deps.transport
       .executeWebhook(member, message)
       .then((result) => this.settle(member, batch, result))
-      .catch((err) => this.deps.log.error({ err, channelId: this.channelId }, 'settling a send failed; its leases are recovered at restart'))
+      .catch((err) => this.deps.log.error({ err, channelId: this.channelId }, 'settling a send failed; its leases are reclaimed when they expire'))
       .finally(() => {
         member.busy = false;
         this.inFlight.delete(done);
@@ -212,13 +238,23 @@ export class Lane {
       this.budget.end(now, true);
       member.bucket.end(now, result.rate);
       member.breaker.success();
-      outbox.markSent(ids, member.id, result.messageId, now, attempt);
+      const messageId = result.messageId;
       // An action on an alert while its message was on the way: the message shows the old state, so edit it.
+      // Checked in the transaction that records the send: an ack made while the record waited is seen too.
       const shown = batch.flatMap((d) => (d.alert ? [{ id: d.alert.id, changedAt: d.alert.changedAt }] : []));
-      if (shown.length > 0 && this.deps.ops.syncIfChanged(shown, this.channelId, member.id, result.messageId, ids[0]!, now)) {
-        this.opsChanged();
-        this.schedule(now);
-      }
+      this.record({
+        what: `recording message ${messageId} of deliveries ${ids.join(', ')}`,
+        deliveryIds: ids,
+        write: () => {
+          outbox.markSent(ids, member.id, messageId, now, attempt);
+          return shown.length > 0 && this.deps.ops.syncIfChanged(shown, this.channelId, member.id, messageId, ids[0]!, Date.now());
+        },
+        then: (editQueued) => {
+          if (!editQueued) return;
+          this.opsChanged();
+          this.schedule();
+        },
+      });
       this.backlog = Math.max(0, this.backlog - ids.length);
       metrics.messages.inc();
       metrics.delivered.inc(ids.length);
@@ -250,7 +286,7 @@ export class Lane {
       metrics.rateLimited.inc({ scope });
       wlog.warn({ scope, retryAfterMs: waitMs }, 'Discord rate limit hit; waiting as told');
       // Not a failure of the delivery: it goes back unchanged and waits for the budget.
-      outbox.release(ids, { availableAt: now, countAttempt: false, attempt: { ...attempt, outcome: 'rate_limited', rateLimitScope: scope } });
+      this.release(ids, { availableAt: now, countAttempt: false, attempt: { ...attempt, outcome: 'rate_limited', rateLimitScope: scope } });
       return;
     }
 
@@ -258,11 +294,11 @@ export class Lane {
     if (status === 401 || status === 403 || status === 404) {
       member.breaker.neutral();
       const reason = `Discord answered ${status}: ${discordError.slice(0, 200)}`;
-      store.quarantine(member.id, this.channelId, reason, now, status !== 403);
+      this.record({ what: `quarantining webhook ${member.id}`, write: () => store.quarantine(member.id, this.channelId, reason, now, status !== 403) });
       this.pool.remove(member.id);
       metrics.failed.inc({ reason: 'webhook_gone' });
       wlog.error({ status }, 'webhook rejected by Discord; quarantined and taken out of the pool');
-      outbox.release(ids, { availableAt: now, countAttempt: false, attempt: { ...attempt, outcome: 'webhook_gone', error: discordError } });
+      this.release(ids, { availableAt: now, countAttempt: false, attempt: { ...attempt, outcome: 'webhook_gone', error: discordError } });
       return;
     }
 
@@ -272,9 +308,9 @@ export class Lane {
       const att = { ...attempt, outcome: 'rejected', error: discordError };
       if (batch.length > 1) {
         // Which alert Discord disliked is unknown: send each alone from now on.
-        outbox.release(ids, { availableAt: now, countAttempt: true, renderLevel: SOLO, error: discordError, attempt: att });
+        this.release(ids, { availableAt: now, countAttempt: true, renderLevel: SOLO, error: discordError, attempt: att });
       } else if (batch[0]!.renderLevel < DEGRADED) {
-        outbox.release(ids, { availableAt: now, countAttempt: true, renderLevel: DEGRADED, error: discordError, attempt: att });
+        this.release(ids, { availableAt: now, countAttempt: true, renderLevel: DEGRADED, error: discordError, attempt: att });
       } else {
         this.deadLetter(ids, 'rejected', `Discord rejected the message (${status}) even in degraded form`, discordError, now, att);
       }
@@ -306,14 +342,19 @@ export class Lane {
         continue;
       }
       const delay = retryDelayMs(d.attempts, retryBaseMs);
-      this.deps.outbox.release([d.id], { availableAt: now + delay, countAttempt: true, error, attempt: att });
+      this.release([d.id], { availableAt: now + delay, countAttempt: true, error, attempt: att });
       this.schedule(now + delay);
     }
   }
 
+  /** Puts deliveries back in the queue, recorded even if the database is busy now. */
+  private release(ids: number[], opts: Parameters<Outbox['release']>[1]): void {
+    this.record({ what: `releasing deliveries ${ids.join(', ')}`, deliveryIds: ids, write: () => this.deps.outbox.release(ids, opts) });
+  }
+
   /** `kind` labels the metric (rejected, exhausted, unexpected); `reason` is the sentence a person reads. */
   private deadLetter(ids: number[], kind: string, reason: string, discordError: string | null, now: number, attempt?: Parameters<Outbox['deadLetter']>[4]): void {
-    this.deps.outbox.deadLetter(ids, reason, discordError, now, attempt);
+    this.record({ what: `dead-lettering deliveries ${ids.join(', ')}`, deliveryIds: ids, write: () => this.deps.outbox.deadLetter(ids, reason, discordError, now, attempt) });
     this.backlog = Math.max(0, this.backlog - ids.length);
     this.deps.metrics.deadLetters.inc({ reason: kind }, ids.length);
     this.deps.log.error({ channelId: this.channelId, deliveries: ids, reason }, 'deliveries dead-lettered');
@@ -321,9 +362,9 @@ export class Lane {
 
   private noteEmptyPool(now: number): void {
     if (this.warnedEmpty) return;
-    this.warnedEmpty = true;
     const msg = `channel ${this.channelId} has alerts waiting but no healthy webhook; add one to its pool`;
     this.deps.store.recordEvent('channel_without_webhook', msg, now, { channelId: this.channelId });
+    this.warnedEmpty = true;
     this.deps.log.error({ channelId: this.channelId }, msg);
   }
 

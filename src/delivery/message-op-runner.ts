@@ -58,6 +58,11 @@ export class MessageOpRunner {
     return [...this.inFlight.keys()];
   }
 
+  /** Operations with a request in flight (their leases are live). */
+  inFlightIds(): number[] {
+    return [...this.inFlight.values()];
+  }
+
   /**
    * Starts one edit or delete if one is ready and its webhook may send now; false when none can go
    * (a timer is set for the earliest moment one could). Edits go through the webhook that posted the
@@ -65,6 +70,12 @@ export class MessageOpRunner {
    */
   sendOne(): boolean {
     const now = Date.now();
+    // Outcomes wait to be recorded (the database cannot write): nothing new until they are. This also
+    // keeps an operation that needs no request (a dead webhook's, handed to the bot) from being taken twice.
+    if (this.deps.recorder.pending > 0) {
+      this.lane.schedule(now + 250);
+      return false;
+    }
     if (now < this.checkAt) {
       // A timer can fire a millisecond before Date.now() reaches its time: keep one set, or the lane stalls.
       if (this.checkAt !== Infinity) this.lane.schedule(this.checkAt);
@@ -141,7 +152,7 @@ export class MessageOpRunner {
     const request = body === undefined ? transport.deleteMessage(webhook, op.discordMessageId) : transport.editMessage(webhook, op.discordMessageId, body);
     const done = request
       .then((result) => this.settleOp(op, webhook.id, slot, result, body === undefined ? 'deleted' : 'edited'))
-      .catch((err) => this.deps.log.error({ err, channelId: this.channelId, op: op.id }, 'settling a message edit failed; its lease is recovered at restart'))
+      .catch((err) => this.deps.log.error({ err, channelId: this.channelId, op: op.id }, 'settling a message edit failed; its lease is reclaimed when it expires'))
       .finally(() => {
         slot.busy = false;
         this.inFlight.delete(done);
@@ -165,7 +176,7 @@ export class MessageOpRunner {
     };
     if (result.kind === 'ok') {
       slot.bucket.end(now, result.rate);
-      ops.done(op.id, done, now, attempt);
+      this.finish(op, done, now, attempt);
       return;
     }
     if (result.kind === 'network') {
@@ -181,19 +192,18 @@ export class MessageOpRunner {
       const waitMs = result.rate.retryAfterMs ?? 1000;
       this.deps.metrics.rateLimited.inc({ scope });
       // The bucket now waits as told; the operation itself is not at fault.
-      ops.retry(op.id, { availableAt: now + waitMs, countAttempt: false, attempt: { ...attempt, outcome: 'rate_limited', rateLimitScope: scope } });
-      this.lane.schedule(now + waitMs);
+      this.retryLater(op, { availableAt: now + waitMs, countAttempt: false, attempt: { ...attempt, outcome: 'rate_limited', rateLimitScope: scope } });
       return;
     }
     const code = discordErrorCode(result.body);
     if (status === 404 && code === DISCORD_ERROR.unknownMessage) {
       // Someone deleted the message already: nothing left to edit.
-      ops.done(op.id, 'unknown_message', now, { ...attempt, outcome: 'unknown_message', error: discordError });
+      this.finish(op, 'unknown_message', now, { ...attempt, outcome: 'unknown_message', error: discordError });
       return;
     }
     if (status === 404 || status === 401 || status === 403) {
       const reason = `Discord answered ${status} for webhook ${webhookId}: ${discordError.slice(0, 200)}`;
-      store.quarantine(webhookId, this.channelId, reason, now, status !== 403);
+      this.deps.recorder.record({ what: `quarantining webhook ${webhookId}`, write: () => store.quarantine(webhookId, this.channelId, reason, now, status !== 403) });
       this.lane.pool.remove(webhookId);
       log.error({ channelId: this.channelId, webhookId, status }, 'webhook gone while editing a message; falling back to the bot');
       this.fallback(op, now, reason, { ...attempt, outcome: 'webhook_gone', error: discordError });
@@ -216,7 +226,7 @@ export class MessageOpRunner {
    */
   private fallback(op: ReadyOp, now: number, reason: string, attempt?: AttemptRecord): void {
     if (this.deps.bot) {
-      this.deps.ops.toBot(op.id, now, reason, attempt);
+      this.deps.recorder.record({ what: `handing message operation ${op.id} to the bot`, opIds: [op.id], write: () => this.deps.ops.toBot(op.id, now, reason, attempt), then: () => this.changed() });
       return;
     }
     this.deadOp(op, `${reason}; no bot is configured (DISCORD_TOKEN), so Herald cannot delete or repost the message`, null, now, attempt);
@@ -249,16 +259,15 @@ export class MessageOpRunner {
           const e = err instanceof BotRestError ? err : new BotRestError(502, String(err), null, null, null);
           const t = Date.now();
           if (e.discordCode === DISCORD_ERROR.unknownMessage || e.discordStatus === 404) {
-            ops.done(op.id, 'unknown_message', t, attempt('unknown_message', 404, e.message));
+            this.finish(op, 'unknown_message', t, attempt('unknown_message', 404, e.message));
           } else if (e.rateLimited) {
-            ops.retry(op.id, { availableAt: t + e.retryAfterMs!, countAttempt: false, attempt: attempt('rate_limited', 429) });
-            this.lane.schedule(t + e.retryAfterMs!);
+            this.retryLater(op, { availableAt: t + e.retryAfterMs!, countAttempt: false, attempt: attempt('rate_limited', 429) });
           } else {
             this.retryOp(op, t, attempt('bot_failed', e.discordStatus, e.message), e.message);
           }
         },
       )
-      .catch((err) => this.deps.log.error({ err, channelId: this.channelId, op: op.id }, 'settling a bot delete failed; its lease is recovered at restart'))
+      .catch((err) => this.deps.log.error({ err, channelId: this.channelId, op: op.id }, 'settling a bot delete failed; its lease is reclaimed when it expires'))
       .finally(() => {
         this.botBusy = false;
         this.inFlight.delete(done);
@@ -272,11 +281,40 @@ export class MessageOpRunner {
   private afterBotDelete(op: ReadyOp, attempt: AttemptRecord): void {
     const now = Date.now();
     const { ops, outbox } = this.deps;
-    const again = ops.alertsOf(op.discordMessageId).filter((a) => !a.retractedAt);
-    ops.done(op.id, again.length ? 'reposted' : 'deleted_by_bot', now, attempt, () => {
-      for (const a of again) outbox.enqueue(a.id, this.channelId, severityRank(a.severity), now);
+    this.deps.recorder.record({
+      what: `recording the bot's delete of message ${op.discordMessageId}`,
+      opIds: [op.id],
+      // Read in the transaction that records the delete, so a retried record reposts what is shown then.
+      write: () => {
+        const again = ops.alertsOf(op.discordMessageId).filter((a) => !a.retractedAt);
+        ops.done(op.id, again.length ? 'reposted' : 'deleted_by_bot', now, attempt, () => {
+          for (const a of again) outbox.enqueue(a.id, this.channelId, severityRank(a.severity), now);
+        });
+        return again.length;
+      },
+      then: (reposted) => {
+        this.changed();
+        if (reposted) this.lane.enqueued(reposted);
+      },
     });
-    if (again.length) this.lane.enqueued(again.length);
+  }
+
+  /** The operation is finished: recorded even if the database is busy now (the edit is never made twice). */
+  private finish(op: ReadyOp, outcome: string, now: number, attempt: AttemptRecord): void {
+    this.deps.recorder.record({ what: `recording the ${outcome} of message ${op.discordMessageId}`, opIds: [op.id], write: () => this.deps.ops.done(op.id, outcome, now, attempt) });
+  }
+
+  /** Back to the queue for another try at `availableAt`. */
+  private retryLater(op: ReadyOp, opts: Parameters<LaneDeps['ops']['retry']>[1]): void {
+    this.deps.recorder.record({
+      what: `queueing message operation ${op.id} again`,
+      opIds: [op.id],
+      write: () => this.deps.ops.retry(op.id, opts),
+      then: () => {
+        this.changed();
+        this.lane.schedule(opts.availableAt);
+      },
+    });
   }
 
   private retryOp(op: ReadyOp, now: number, attempt: AttemptRecord, error: string): void {
@@ -286,12 +324,11 @@ export class MessageOpRunner {
       return;
     }
     const delay = retryDelayMs(op.attempts, retryBaseMs);
-    this.deps.ops.retry(op.id, { availableAt: now + delay, countAttempt: true, error, attempt });
-    this.lane.schedule(now + delay);
+    this.retryLater(op, { availableAt: now + delay, countAttempt: true, error, attempt });
   }
 
   private deadOp(op: ReadyOp, reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): void {
-    this.deps.ops.dead(op.id, op.deliveryId, reason, discordError, now, attempt);
+    this.deps.recorder.record({ what: `dead-lettering message operation ${op.id}`, opIds: [op.id], write: () => this.deps.ops.dead(op.id, op.deliveryId, reason, discordError, now, attempt) });
     this.deps.metrics.deadLetters.inc({ reason: 'message_op' });
     this.deps.log.error({ channelId: this.channelId, op: op.id, reason }, 'message edit dead-lettered');
   }

@@ -251,6 +251,28 @@ export class MessageOps {
     return this.db.update(messageOps).set({ state: 'pending', leaseUntil: null }).where(eq(messageOps.state, 'leased')).run().changes;
   }
 
+  /**
+   * While running: operations of these channels leased past their time, except those this process still
+   * holds (`held`), go back to pending. Returns the channels that got some back.
+   */
+  reclaimExpiredLeases(now: number, channelIds: readonly number[], held: ReadonlySet<number>): Set<number> {
+    if (channelIds.length === 0) return new Set();
+    return this.db.transaction((tx) => {
+      const expired = tx
+        .select({ id: messageOps.id, channelId: messageOps.channelId })
+        .from(messageOps)
+        .where(and(inArray(messageOps.channelId, [...channelIds]), eq(messageOps.state, 'leased'), sql`${messageOps.leaseUntil} < ${now}`))
+        .all()
+        .filter((o) => !held.has(o.id));
+      if (expired.length === 0) return new Set<number>();
+      tx.update(messageOps)
+        .set({ state: 'pending', leaseUntil: null })
+        .where(and(inArray(messageOps.id, expired.map((o) => o.id)), eq(messageOps.state, 'leased')))
+        .run();
+      return new Set(expired.map((o) => o.channelId));
+    });
+  }
+
   pendingByChannel(): Map<number, number> {
     const rows = this.db
       .select({ channelId: messageOps.channelId, n: sql<number>`count(*)` })

@@ -258,6 +258,31 @@ export class Outbox {
   }
 
   /**
+   * While running: leases past their time whose holder lost track of them (a send whose outcome could not
+   * be settled, a release that failed) go back to the queue. `held`: deliveries this process still has a
+   * request or an unrecorded outcome for; they are left alone (reclaiming them would post them twice).
+   * Returns the reclaimed deliveries per channel.
+   */
+  reclaimExpiredLeases(now: number, held: ReadonlySet<number>): Map<number, number> {
+    return this.db.transaction((tx) => {
+      const expired = tx
+        .select({ id: deliveries.id, channelId: deliveries.channelId })
+        .from(deliveries)
+        .where(and(eq(deliveries.state, 'leased'), sql`${deliveries.leaseUntil} < ${now}`))
+        .all()
+        .filter((d) => !held.has(d.id));
+      const perChannel = new Map<number, number>();
+      if (expired.length === 0) return perChannel;
+      tx.update(deliveries)
+        .set({ state: 'pending', leaseUntil: null })
+        .where(and(inArray(deliveries.id, expired.map((d) => d.id)), eq(deliveries.state, 'leased')))
+        .run();
+      for (const d of expired) perChannel.set(d.channelId, (perChannel.get(d.channelId) ?? 0) + 1);
+      return perChannel;
+    });
+  }
+
+  /**
    * When this channel's recent messages were posted (one time per message, oldest first), so a lane
    * started after a restart knows how much of Discord's sliding window is already used.
    */

@@ -4,6 +4,7 @@ import type { Db } from '../db/open.js';
 import { alerts, channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../db/schema.js';
 import { severityRank } from '../domain/alert.js';
 import type { Outbox } from '../delivery/outbox.js';
+import type { Guard } from '../guard.js';
 import { mentionOf } from './mention.js';
 import { WakeTimer } from '../delivery/wake-timer.js';
 
@@ -18,6 +19,8 @@ export interface EscalationDeps {
   /** The longest the runner sleeps: it notices acknowledgements and resolves at least this often. */
   pollMs: number;
   log: Logger;
+  /** The timer's pass is guarded: a database error is logged and the pass retried with backoff. */
+  guard: Guard;
 }
 
 /** What one pass did, for tests and logs. */
@@ -41,7 +44,7 @@ export interface TickResult {
 export class EscalationRunner {
   /** routeId → chainId, for the routes that name a chain; empty when none does (arming costs nothing then). */
   private chainOfRoute = new Map<number, number>();
-  private readonly timer = new WakeTimer(() => this.run());
+  private readonly timer: WakeTimer;
   /** Earliest due time armed in transactions not yet followed by `afterCommit`. */
   private armedDueAt = Infinity;
   private stopped = true;
@@ -49,6 +52,8 @@ export class EscalationRunner {
   private readonly insertEscalation;
 
   constructor(private readonly deps: EscalationDeps) {
+    const pass = deps.guard.wrap('escalation pass', () => this.run(), { retry: (ms) => this.schedule(Date.now() + ms) });
+    this.timer = new WakeTimer(pass);
     this.insertEscalation = deps.db
       .insert(escalations)
       .values({
@@ -123,18 +128,15 @@ export class EscalationRunner {
     if (!this.stopped) this.timer.schedule(at);
   }
 
+  /** One guarded pass (see the constructor): a failure is retried with backoff by the guard. */
   private run(): void {
     if (this.stopped || this.running) return;
     this.running = true;
     try {
       this.tick(Date.now());
-    } catch (err) {
-      this.deps.log.error({ err }, 'escalation pass failed; trying again in 1 s');
+    } finally {
       this.running = false;
-      this.schedule(Date.now() + 1000);
-      return;
     }
-    this.running = false;
     if (!this.stopped) this.schedule(Math.min(this.nextDueAt() ?? Infinity, Date.now() + this.deps.pollMs));
   }
   /** Earliest due time of an escalation still going. */

@@ -1,5 +1,6 @@
 import { Gauge } from 'prom-client';
 import type { Herald } from '../herald.js';
+import { storageAndDeliveryProblems } from '../services/readiness.js';
 import type { App } from './server.js';
 
 /** Which Discord Herald talks to: its built-in emulator (nothing reaches Discord) or a configured one. */
@@ -30,13 +31,8 @@ export function registerOps(app: App, herald: Herald, ready?: () => { ok: boolea
   exportMode(herald);
   app.get('/healthz', { schema: { summary: 'Liveness: the process answers' } }, async () => ({ ok: true }));
 
-  app.get('/readyz', { schema: { summary: 'Readiness: the database answers and delivery can run; when a bot token is set, the bot is connected to the gateway' } }, async (_req, reply) => {
-    const problems: string[] = [];
-    try {
-      herald.db.$client.prepare('select 1').get();
-    } catch {
-      problems.push('database unavailable');
-    }
+  app.get('/readyz', { schema: { summary: 'Readiness: the database takes writes, every channel has a healthy webhook and no due delivery waits too long (HERALD_READY_MAX_WAIT_MS); when a bot token is set, the bot is connected to the gateway' } }, async (_req, reply) => {
+    const problems = storageAndDeliveryProblems(herald);
     for (const check of [...(ready ? [ready] : []), ...(lateChecks.get(herald) ?? [])]) problems.push(...check().problems);
     return reply.code(problems.length ? 503 : 200).send({ ok: problems.length === 0, mode: modeOf(herald), problems });
   });

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { DatabaseUnavailableError, isDbUnavailable } from '../db/health.js';
 import type { InputProblem } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
 import { registerAdmin } from '../admin/index.js';
@@ -38,7 +39,18 @@ export async function buildServer(herald: Herald, opts: { ready?: () => { ok: bo
   // Validation reports every problem as {path, message}; fastify puts the array on `err.validation`.
   app.setValidatorCompiler(zodValidator);
   app.setSerializerCompiler(serializerCompiler);
+  let busyLoggedAt = 0;
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof DatabaseUnavailableError || isDbUnavailable(err)) {
+      // Another process holds the write lock, or the disk is full: nothing was stored; the sender retries.
+      herald.writeHealth.noteFailure(err.cause ?? err);
+      if (Date.now() - busyLoggedAt > 1000) {
+        busyLoggedAt = Date.now();
+        req.log.warn({ code: (err.cause as { code?: string } | undefined)?.code ?? err.code }, 'database cannot take writes; answering 503');
+      }
+      reply.header('retry-after', '1');
+      return reply.code(503).send({ error: 'unavailable', message: 'The database is busy or cannot be written right now; nothing was stored. Retry later.' });
+    }
     if (err.validation) {
       const where = err.validationContext && err.validationContext !== 'body' ? `${err.validationContext}.` : '';
       const problems = (err.validation as unknown as InputProblem[]).map((p) => ({ path: `${where}${p.path}`, message: p.message }));

@@ -20,7 +20,7 @@ export class DigestJobs {
   private started = false;
 
   constructor(
-    private readonly h: () => Pick<Herald, 'db' | 'config' | 'outbox' | 'scheduler' | 'digests'>,
+    private readonly h: () => Pick<Herald, 'db' | 'config' | 'outbox' | 'scheduler' | 'digests' | 'guard'>,
     private readonly log: Logger,
   ) {}
 
@@ -53,14 +53,12 @@ export class DigestJobs {
     }));
   }
 
-  /** The task's body: post the channel's digest (errors are logged; the next day tries again). */
+  /** The task's body: post the channel's digest (guarded: an error is logged; the next day tries again). */
   fire(channelId: number, now = Date.now()): void {
-    try {
+    this.h().guard.wrap(`daily digest of channel ${channelId}`, () => {
       const r = runScheduledDigest(this.h(), channelId, now);
       if (r) this.log.info({ channelId, fired: r.totals.fired }, 'daily digest queued');
-    } catch (err) {
-      this.log.error({ err, channelId }, 'daily digest failed');
-    }
+    })();
   }
 
   stop(): void {

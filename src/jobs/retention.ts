@@ -56,7 +56,8 @@ export class RetentionJob {
   /**
    * The cron task's body. A failure (a busy or locked database, a full disk) is logged in one line and
    * left to the next run, which starts over: every batch is its own transaction, so nothing is half done.
-   * TODO(integrator): switch this try/catch to h8-failures' shared timer guard.
+   * Its own catch rather than src/guard.ts's wrapper: node-cron's `noOverlap` (and the tests) await the
+   * run's promise, which the guard's fire-and-forget wrapper does not give back.
    */
   async fire(now = Date.now()): Promise<void> {
     try {

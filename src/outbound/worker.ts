@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/open.js';
 import { alerts, outboundTargets } from '../db/schema.js';
 import { retryDelayMs } from '../delivery/retry.js';
+import type { Guard } from '../guard.js';
 import { signedHeaders } from '../ingest/signatures.js';
 import type { OutboundAddressGuard, TargetDecision } from './address-policy.js';
 import { postPinned } from './http-post.js';
@@ -43,6 +44,12 @@ export class OutboundWorker {
   private readonly finish;
   private readonly retry;
   private readonly kill;
+  /**
+   * Claims due rows and sends them. Guarded: it runs from an interval, from `start` and after each send,
+   * and a database error there (another process holding the write lock) is logged, never thrown; the
+   * interval is the retry.
+   */
+  readonly wake: () => void;
 
   constructor(
     private readonly db: Db,
@@ -50,7 +57,10 @@ export class OutboundWorker {
     private readonly log: Logger,
     /** Judges the target's address again before each send (it may resolve elsewhere since creation). */
     private readonly guard: OutboundAddressGuard,
+    /** Herald's timer guard (src/guard.ts); named apart from outbound's address guard. */
+    timers: Guard,
   ) {
+    this.wake = timers.wrap('outbound worker', () => this.claimAndSend());
     const c = db.$client;
     this.claim = c.prepare(
       `update outbound_deliveries set state = 'leased', lease_until = @leaseUntil, attempts = attempts + 1
@@ -78,7 +88,7 @@ export class OutboundWorker {
    * Claims as many due rows as there are free slots and sends them; each finished send frees its slot
    * and claims again. No pass waits for a whole batch, so one slow target does not hold up the others.
    */
-  wake(): void {
+  private claimAndSend(): void {
     if (this.stopped) return;
     const free = MAX_IN_FLIGHT - this.inFlight.size;
     if (free <= 0) return;

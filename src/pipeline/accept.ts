@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import { DatabaseUnavailableError, isDbUnavailable } from '../db/health.js';
 import type { Db } from '../db/open.js';
 import { idempotencyKeys, seenWebhookIds, sources } from '../db/schema.js';
 import { type AlertInput, severityRank } from '../domain/alert.js';
@@ -155,6 +156,13 @@ export class Acceptor {
     try {
       results = this.db.transaction(() => batch.map((s) => this.apply(s, channelCounts, opsChannels)));
     } catch (err) {
+      if (isDbUnavailable(err)) {
+        // Busy (another process holds the write lock) or unwritable: nothing was committed, and trying
+        // each request alone would only wait on the lock once per request. Every one of them gets a 503.
+        const unavailable = new DatabaseUnavailableError(err);
+        for (const s of batch) s.reject(unavailable);
+        return;
+      }
       // One bad submission must not fail its neighbours: retry each in a transaction of its own.
       if (batch.length > 1) {
         this.log.warn({ err }, 'group commit failed; committing the batch one request at a time');
@@ -177,6 +185,7 @@ export class Acceptor {
       s.resolve(result);
       this.afterCommit([s], [result], counts, opsChannels);
     } catch (err) {
+      if (isDbUnavailable(err)) return s.reject(new DatabaseUnavailableError(err));
       this.log.error({ err }, 'could not store alerts');
       s.reject(err);
     }

@@ -73,3 +73,37 @@ export function client(url: string, adminToken: string) {
     post: (token: string, body: unknown) => call('POST', '/v1/alerts', body, token),
   };
 }
+
+export interface LockHolder {
+  /** Resolves when the other process has committed and closed the database. */
+  released: Promise<void>;
+  proc: ChildProcess;
+}
+
+/**
+ * Another process (node with better-sqlite3, like a backup tool or a second writer) that takes SQLite's
+ * write lock on `dbPath` with BEGIN IMMEDIATE and holds it for `ms`. Resolves once it holds the lock.
+ */
+export function holdWriteLock(dbPath: string, ms: number): Promise<LockHolder> {
+  const script = `
+    const Database = require('better-sqlite3');
+    const db = new Database(process.argv[1]);
+    db.exec('BEGIN IMMEDIATE');
+    process.stdout.write('locked\\n');
+    setTimeout(() => { db.exec('COMMIT'); db.close(); process.stdout.write('released\\n'); }, Number(process.argv[2]));
+  `;
+  const proc = spawn(process.execPath, ['-e', script, dbPath, String(ms)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const released = new Promise<void>((resolveReleased, reject) => {
+    proc.on('exit', (code) => (code === 0 && out.includes('released') ? resolveReleased() : reject(new Error(`lock holder exited with ${code}:\n${out}`))));
+  });
+  return new Promise((resolveLocked, reject) => {
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('locked')) resolveLocked({ released, proc });
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    released.catch(reject);
+  });
+}
