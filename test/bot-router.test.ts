@@ -10,6 +10,8 @@ import { ServiceError } from '../src/services/errors.js';
  * The router's timing and error paths, with a stand-in interaction (the emulator tests cover the rest
  * with real discord.js): these need a handler slower than Discord's 3 s or one that crashes.
  */
+const GUILD = '200000000000000002';
+
 function fakeCommand(name: string) {
   const calls: { kind: string; at: number; body?: any }[] = [];
   const start = Date.now();
@@ -24,6 +26,7 @@ function fakeCommand(name: string) {
     isAutocomplete: () => false,
     isButton: () => false,
     inGuild: () => true,
+    guildId: GUILD,
     options: { getSubcommandGroup: () => null, getSubcommand: () => null },
     async deferReply(body: any) {
       calls.push({ kind: 'defer', at: Date.now() - start, body });
@@ -43,12 +46,17 @@ function fakeCommand(name: string) {
 function context() {
   const lines: string[] = [];
   const log = createLogger('info', new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
-  const ctx: BotContext = { herald: {} as never, log, actor: (i) => ({ kind: 'discord', userId: i.user.id, name: i.user.username }) };
+  const ctx: BotContext = {
+    herald: {} as never,
+    log,
+    access: { guildId: GUILD, adminRoleIds: [], oncallRoleIds: [] },
+    actor: (i) => ({ kind: 'discord', userId: i.user.id, name: i.user.username }),
+  };
   return { ctx, lines };
 }
 
 const route = (mod: CommandModule, ctx: BotContext) =>
-  createRouter({ commands: new Map([[mod.data.name, mod]]), buttons: {}, access: { adminRoleIds: [], oncallRoleIds: [] }, ctx });
+  createRouter({ commands: new Map([[mod.data.name, mod]]), buttons: {}, ctx });
 
 const data = (name: string) => ({ name, toJSON: () => ({ name, description: name }) });
 
