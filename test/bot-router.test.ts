@@ -99,4 +99,19 @@ describe('the interaction router', () => {
     expect(lines.find((l) => l.includes(ref))).toMatch(/interaction failed/);
     expect(lines.join('')).not.toContain('secret-token');
   });
+
+  it('a DM (no server) or another server changes nothing: a short ephemeral refusal, the handler never runs', async () => {
+    const { ctx } = context();
+    let ran = 0;
+    const mod: CommandModule = { access: 'member', data: data('status'), execute: () => ((ran += 1), { content: 'ran' }) };
+    const dm = fakeCommand('status');
+    Object.assign(dm.i, { inGuild: () => false, guildId: null, member: null });
+    await route(mod, ctx)(dm.i);
+    expect(dm.calls[0]!.body).toMatchObject({ content: 'Herald works in a server channel only.', flags: MessageFlags.Ephemeral });
+    const elsewhere = fakeCommand('status');
+    Object.assign(elsewhere.i, { guildId: '300000000000000003' });
+    await route(mod, ctx)(elsewhere.i);
+    expect(elsewhere.calls[0]!.body).toMatchObject({ content: 'Herald does not act for this server.', flags: MessageFlags.Ephemeral });
+    expect(ran).toBe(0);
+  });
 });
