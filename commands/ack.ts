@@ -15,5 +15,5 @@ export const ack: CommandModule = {
     const a = acknowledgeAlert(ctx.herald, id, ctx.actor(i));
     return { content: `Alert #${a.id} "${a.title}" acknowledged by <@${i.user.id}>.` };
   },
-  autocomplete: (i, { herald }) => alertChoices(herald, i.options.getFocused()),
+  autocomplete: (i, { herald }) => alertChoices(herald, i),
 };

@@ -1,9 +1,11 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { standardChoices } from '../src/bot/autocomplete.js';
 import { badInput, parseDuration } from '../src/bot/input.js';
+import { requireAdminFor } from '../src/bot/mute-guard.js';
 import type { CommandModule } from '../src/bot/types.js';
 import { getAlert } from '../src/services/alerts.js';
 import { findAlert } from '../src/services/lifecycle.js';
+import { listRoutes } from '../src/services/routes.js';
 import { createMute, muteAlert, muteInput, type MuteView } from '../src/services/mutes.js';
 
 export function describeMute(m: MuteView): string {
@@ -33,11 +35,19 @@ export const mute: CommandModule = {
     let m: MuteView;
     if (alertRef !== undefined) {
       const alertId = findAlert(ctx.herald, alertRef);
-      const dedup = getAlert(ctx.herald, alertId).dedup_key;
+      const target = getAlert(ctx.herald, alertId);
+      requireAdminFor(i, ctx, { kind: 'alert', severity: target.severity });
+      const dedup = target.dedup_key;
       m = dedup
         ? createMute(ctx.herald, muteInput.parse({ dedup_key: dedup, duration_minutes: minutes, ...(reason ? { reason } : {}) }), ctx.actor(i))
         : muteAlert(ctx.herald, alertId, minutes, ctx.actor(i));
     } else {
+      if (service !== undefined) requireAdminFor(i, ctx, { kind: 'service', glob: service });
+      else {
+        // An unknown route is left to createMute, which names it.
+        const route = listRoutes(ctx.herald).find((r) => r.id === routeId);
+        if (route) requireAdminFor(i, ctx, { kind: 'route', service: route.service });
+      }
       const parsed = muteInput.safeParse({
         ...(service !== undefined ? { service } : { route_id: routeId }),
         duration_minutes: minutes,

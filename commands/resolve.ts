@@ -15,5 +15,5 @@ export const resolve: CommandModule = {
     const a = resolveAlert(ctx.herald, id, ctx.actor(i));
     return { content: `Alert #${a.id} "${a.title}" resolved by <@${i.user.id}>.` };
   },
-  autocomplete: (i, { herald }) => alertChoices(herald, i.options.getFocused()),
+  autocomplete: (i, { herald }) => alertChoices(herald, i),
 };

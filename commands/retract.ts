@@ -24,5 +24,5 @@ export const retract: CommandModule = {
       content: `Alert #${r.alert_id} retracted by <@${i.user.id}>: ${r.messages} message${r.messages === 1 ? '' : 's'} will be ${what}${r.cancelled ? `, ${r.cancelled} queued deliveries cancelled` : ''}${reason ? ` (reason: ${reason})` : ''}.`,
     };
   },
-  autocomplete: (i, { herald }) => alertChoices(herald, i.options.getFocused()),
+  autocomplete: (i, { herald }) => alertChoices(herald, i),
 };

@@ -188,11 +188,14 @@ export interface Config {
     emulatorPort: number;
     /** The bot's application id; learnt from the gateway (READY) when unset. */
     applicationId: string | undefined;
-    /** Where `npm run register` and the bot register slash commands; unset: globally. */
+    /**
+     * The one server the bot acts for (required with a bot token): interactions from any other server, or
+     * from DMs, change nothing. Commands are registered there.
+     */
     guildId: string | undefined;
     /** Roles whose members may use configuration commands (as well as anyone with Manage Server). */
     adminRoleIds: string[];
-    /** Roles whose members may acknowledge and resolve (commands and buttons); empty: any member. */
+    /** Roles whose members may acknowledge, resolve and mute (commands and buttons), as well as anyone with Manage Server; empty: Manage Server only. */
     oncallRoleIds: string[];
   };
   delivery: {
@@ -230,7 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const emulated = !e.DISCORD_API_URL && !token;
   const problems: string[] = [];
   if (!emulated && !e.HERALD_ADMIN_TOKEN) {
-    problems.push('HERALD_ADMIN_TOKEN is required when Discord is configured (set a random string of 16+ characters)');
+    problems.push('HERALD_ADMIN_TOKEN is required when Discord is configured (set a random string of 16+ characters, at least 10 different ones)');
   }
   // Emulator mode is a local demo: its admin token is written to demo.env and nothing reaches Discord.
   // On an address others can reach, it is far more likely a forgotten DISCORD_TOKEN than a wish.
@@ -239,6 +242,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       `Discord is not configured (no DISCORD_TOKEN or DISCORD_API_URL), so Herald would run its built-in emulator on ${e.HERALD_HOST}, which is not a loopback address; ` +
         'configure Discord, or set HERALD_EMULATOR=1 to run the emulator there on purpose',
     );
+  }
+  if (token && !e.DISCORD_GUILD_ID) {
+    // A bot invited to a second server would otherwise take /ack, /retract and /mute from there too.
+    problems.push("DISCORD_GUILD_ID is required with DISCORD_TOKEN: the id of the one server Herald's bot acts for (in Discord with Developer Mode on: right-click the server → Copy Server ID)");
   }
   if (e.HERALD_PRIORITY_RESERVE >= e.HERALD_CHANNEL_CAP) {
     problems.push(`HERALD_PRIORITY_RESERVE (${e.HERALD_PRIORITY_RESERVE}) must be below HERALD_CHANNEL_CAP (${e.HERALD_CHANNEL_CAP})`);

@@ -92,7 +92,8 @@ async function main(): Promise<void> {
       token: config.discord.token,
       apiUrl: config.discord.apiUrl,
       applicationId: config.discord.applicationId,
-      guildId: config.discord.guildId,
+      // Set whenever a token is (config refuses one without it; emulator mode sets it above).
+      guildId: config.discord.guildId!,
       adminRoleIds: config.discord.adminRoleIds,
       oncallRoleIds: config.discord.oncallRoleIds,
       log,

@@ -41,7 +41,7 @@ describe('npm run register', () => {
       expect(r.stdout).toContain(`registered ${names.length} commands (guild ${emulator.guildId}): /${names[0]}`);
       expect(emulator.commands({ guildId: emulator.guildId }).map((c) => c.name).sort()).toEqual([...names].sort());
 
-      const bad = await register({ DISCORD_API_URL: emulator.url, DISCORD_TOKEN: 'emu.wrong', HERALD_ADMIN_TOKEN: 'register-test-token-0123456789' });
+      const bad = await register({ DISCORD_API_URL: emulator.url, DISCORD_TOKEN: 'emu.wrong', DISCORD_GUILD_ID: emulator.guildId, HERALD_ADMIN_TOKEN: 'register-test-token-0123456789' });
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/DISCORD_APPLICATION_ID is not set and Discord did not tell it/);
       expect(bad.stderr).not.toContain('emu.wrong');

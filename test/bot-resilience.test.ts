@@ -70,7 +70,7 @@ describe('the bot: gateway drops and fatal closes', () => {
   it('a wrong token: startBot does not throw, says so plainly, and Herald goes on', async () => {
     s = await startBotStack(FAST);
     const d = s.herald.config.discord;
-    const wrong = await startBot(s.herald, { token: 'emu.not-the-token', apiUrl: d.apiUrl, adminRoleIds: [], oncallRoleIds: [], log: s.herald.log });
+    const wrong = await startBot(s.herald, { token: 'emu.not-the-token', apiUrl: d.apiUrl, guildId: s.emulator.guildId, adminRoleIds: [], oncallRoleIds: [], log: s.herald.log });
     try {
       expect(wrong.healthy()).toEqual({
         ok: false,

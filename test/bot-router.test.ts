@@ -10,6 +10,8 @@ import { ServiceError } from '../src/services/errors.js';
  * The router's timing and error paths, with a stand-in interaction (the emulator tests cover the rest
  * with real discord.js): these need a handler slower than Discord's 3 s or one that crashes.
  */
+const GUILD = '200000000000000002';
+
 function fakeCommand(name: string) {
   const calls: { kind: string; at: number; body?: any }[] = [];
   const start = Date.now();
@@ -24,6 +26,7 @@ function fakeCommand(name: string) {
     isAutocomplete: () => false,
     isButton: () => false,
     inGuild: () => true,
+    guildId: GUILD,
     options: { getSubcommandGroup: () => null, getSubcommand: () => null },
     async deferReply(body: any) {
       calls.push({ kind: 'defer', at: Date.now() - start, body });
@@ -43,12 +46,17 @@ function fakeCommand(name: string) {
 function context() {
   const lines: string[] = [];
   const log = createLogger('info', new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
-  const ctx: BotContext = { herald: {} as never, log, actor: (i) => ({ kind: 'discord', userId: i.user.id, name: i.user.username }) };
+  const ctx: BotContext = {
+    herald: {} as never,
+    log,
+    access: { guildId: GUILD, adminRoleIds: [], oncallRoleIds: [] },
+    actor: (i) => ({ kind: 'discord', userId: i.user.id, name: i.user.username }),
+  };
   return { ctx, lines };
 }
 
 const route = (mod: CommandModule, ctx: BotContext) =>
-  createRouter({ commands: new Map([[mod.data.name, mod]]), buttons: {}, access: { adminRoleIds: [], oncallRoleIds: [] }, ctx });
+  createRouter({ commands: new Map([[mod.data.name, mod]]), buttons: {}, ctx });
 
 const data = (name: string) => ({ name, toJSON: () => ({ name, description: name }) });
 
@@ -90,5 +98,20 @@ describe('the interaction router', () => {
     const ref = /reference ([0-9a-f]{8})/.exec(shown)![1]!;
     expect(lines.find((l) => l.includes(ref))).toMatch(/interaction failed/);
     expect(lines.join('')).not.toContain('secret-token');
+  });
+
+  it('a DM (no server) or another server changes nothing: a short ephemeral refusal, the handler never runs', async () => {
+    const { ctx } = context();
+    let ran = 0;
+    const mod: CommandModule = { access: 'member', data: data('status'), execute: () => ((ran += 1), { content: 'ran' }) };
+    const dm = fakeCommand('status');
+    Object.assign(dm.i, { inGuild: () => false, guildId: null, member: null });
+    await route(mod, ctx)(dm.i);
+    expect(dm.calls[0]!.body).toMatchObject({ content: 'Herald works in a server channel only.', flags: MessageFlags.Ephemeral });
+    const elsewhere = fakeCommand('status');
+    Object.assign(elsewhere.i, { guildId: '300000000000000003' });
+    await route(mod, ctx)(elsewhere.i);
+    expect(elsewhere.calls[0]!.body).toMatchObject({ content: 'Herald does not act for this server.', flags: MessageFlags.Ephemeral });
+    expect(ran).toBe(0);
   });
 });

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { commandBodies } from '../src/bot/register.js';
 import { commandList } from '../src/bot/registry.js';
 import { listDeadLetters } from '../src/services/dead-letters.js';
 import { listRoutes } from '../src/services/routes.js';
-import { focused, opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
+import { focused, MANAGE_GUILD, opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
 import { alert, deliveredAlertIds, FAST as SHARED_FAST, waitFor, type TestChannel } from './support/stack.js';
 
 /** Shared fast limits; one attempt only, so a single injected 500 makes a dead letter. */
@@ -35,7 +35,18 @@ describe('the bot: slash commands against the emulated gateway', () => {
     expect(registered).toEqual(commandBodies().map((c) => c.name).sort());
   });
 
+  it('registers configuration commands with default_member_permissions (Manage Server), the others without', () => {
+    const registered = s.emulator.commands({ guildId: s.emulator.guildId });
+    for (const c of commandList()) {
+      const perms = registered.find((r) => r.name === c.data.name)!.defaultMemberPermissions;
+      expect(perms, `/${c.data.name}`).toBe(c.access === 'admin' ? MANAGE_GUILD : null);
+    }
+  });
+
   it('refuses configuration commands to a member without Manage Server, ephemerally, naming what is missing', async () => {
+    // Discord hides them from such a member; a server admin who opens /route to everyone (Integrations) still gets the bot's refusal.
+    await expect(run(s.member.id, ch.discordChannelId, 'route', sub('list'))).rejects.toThrow(/Discord does not show it/);
+    s.emulator.setCommandPermissions({ name: 'route', permissions: [{ id: s.emulator.guildId, type: 1, permission: true }] });
     const r = await run(s.member.id, ch.discordChannelId, 'route', sub('list'));
     expect(r.type).toBe(4);
     expect(r.ephemeral).toBe(true);
@@ -50,11 +61,16 @@ describe('the bot: slash commands against the emulated gateway', () => {
     const ok = await run(withRole.id, ch.discordChannelId, 'route', sub('list'));
     expect(ok.content).toMatch(/#\d+ → /);
     s.herald.config.discord.adminRoleIds.length = 0;
+    s.emulator.setCommandPermissions({ name: 'route', permissions: [] });
   });
 
   it('every configuration command refuses a plain member, ephemerally, naming Manage Server', async () => {
     const admin = commandList().filter((c) => c.access === 'admin');
     expect(admin.length).toBeGreaterThanOrEqual(5);
+    // Set-up: a server admin opened every one of them to @everyone (Integrations); the bot still refuses.
+    const everyone = (permission: boolean) => admin.forEach((c) => s.emulator.setCommandPermissions({ name: c.data.name, permissions: permission ? [{ id: s.emulator.guildId, type: 1, permission }] : [] }));
+    everyone(true);
+    onTestFinished(() => everyone(false));
     for (const c of admin) {
       const body = c.data.toJSON();
       type Def = { type: number; name: string; required?: boolean; options?: Def[] };
@@ -126,7 +142,7 @@ describe('the bot: slash commands against the emulated gateway', () => {
     const id = Number(/Test alert #(\d+)/.exec(r.content)?.[1]);
     expect(id).toBeGreaterThan(0);
     await waitFor('the test alert delivered', () => deliveredAlertIds(s.emulator, ch.discordChannelId).includes(id));
-    expect((await run(s.member.id, ch.discordChannelId, 'alert', sub('test'))).content).toMatch(/Manage Server/);
+    await expect(run(s.member.id, ch.discordChannelId, 'alert', sub('test'))).rejects.toThrow(/may not use \/alert: .*Discord does not show it/);
 
     const st = await run(s.member.id, ch.discordChannelId, 'status');
     expect(st.ephemeral).toBe(true);

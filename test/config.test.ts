@@ -30,7 +30,7 @@ describe('configuration', () => {
     const onPurpose = loadConfig({ HERALD_HOST: '0.0.0.0', HERALD_EMULATOR: '1' });
     expect(onPurpose.ok && onPurpose.config.discord.emulated).toBe(true);
     // With Discord configured the host is the operator's choice.
-    expect(loadConfig({ HERALD_HOST: '0.0.0.0', DISCORD_TOKEN: 'x', HERALD_ADMIN_TOKEN: 'a'.repeat(20) }).ok).toBe(true);
+    expect(loadConfig({ HERALD_HOST: '0.0.0.0', DISCORD_TOKEN: 'x', DISCORD_GUILD_ID: '123456789012345678', HERALD_ADMIN_TOKEN: 'config-test-token-0123456789' }).ok).toBe(true);
     const bad = loadConfig({ HERALD_EMULATOR: 'yes' });
     expect(!bad.ok && bad.problems).toEqual([expect.stringMatching(/^HERALD_EMULATOR must be 1/)]);
   });

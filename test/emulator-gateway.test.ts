@@ -431,6 +431,56 @@ describe('bot REST', () => {
   });
 });
 
+describe('people and servers through the control API: role grants, command permissions, another guild', () => {
+  it('gives a member a role, opens an admin-only command to a role, and sends interactions from a second guild with its id', async () => {
+    const base = emu.url.replace(/\/api$/, '/_emulator');
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${base}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+    // A fixed role id (what HERALD_ONCALL_ROLE_IDS names), given to a member afterwards.
+    const fixed = '123456789012345678';
+    expect((await call('POST', '/roles', { name: 'on-call', id: fixed })).status).toBe(201);
+    expect((await call('POST', '/roles', { name: 'again', id: fixed })).status).toBe(409);
+    const dave = (await (await call('POST', '/members', { username: 'dave' })).json()) as { id: string };
+    const granted = await call('PUT', `/members/${dave.id}/roles/${fixed}`);
+    expect(await granted.json()).toMatchObject({ id: dave.id, roles: [fixed] });
+    expect((await call('PUT', `/members/${dave.id}/roles/999999999999999999`)).status).toBe(404);
+
+    // /admin needs Manage Server (default_member_permissions) until a server admin opens it to the role.
+    let seen: { guildId: string | null; roles: string[] } | undefined;
+    bot.handle = async (i) => {
+      if (!i.isChatInputCommand()) return;
+      seen = { guildId: i.guildId, roles: i.member && 'cache' in i.member.roles ? [...i.member.roles.cache.keys()] : ((i.member?.roles as string[]) ?? []) };
+      await i.reply({ content: 'ok' });
+    };
+    await expect(emu.runCommand({ userId: dave.id, channelId, name: 'admin' })).rejects.toThrow(/may not use \/admin/);
+    expect((await call('PUT', '/commands/admin/permissions', { permissions: [{ id: fixed, type: 1, permission: true }] })).status).toBe(204);
+    await expect(emu.runCommand({ userId: dave.id, channelId, name: 'admin' })).resolves.toMatchObject({ content: 'ok' });
+    expect(seen?.guildId).toBe(emu.guildId);
+    expect(seen?.roles).toContain(fixed);
+    // A user override denies even a role that is allowed.
+    emu.setCommandPermissions({ name: 'admin', permissions: [{ id: fixed, type: 1, permission: true }, { id: dave.id, type: 2, permission: false }] });
+    await expect(emu.runCommand({ userId: dave.id, channelId, name: 'admin' })).rejects.toThrow(/command permissions deny it/);
+    emu.setCommandPermissions({ name: 'admin', permissions: [] });
+
+    // Another server: GUILD_CREATE reaches the bot; its interactions carry its own guild id and member.
+    const other = (await (await call('POST', '/guilds', { name: 'Elsewhere' })).json()) as { id: string; name: string };
+    expect(other.name).toBe('Elsewhere');
+    await vi.waitFor(() => expect(client.guilds.cache.get(other.id)?.name).toBe('Elsewhere'), { timeout: 5000 });
+    const room = (await (await call('POST', '/channels', { name: 'lobby', guild_id: other.id })).json()) as { id: string; guildId: string };
+    expect(room.guildId).toBe(other.id);
+    const eve = (await (await call('POST', '/members', { username: 'eve', guild_id: other.id })).json()) as { id: string };
+    // Guild commands are registered for the home guild only: in the other one, only global ones exist.
+    await expect(emu.runCommand({ userId: eve.id, channelId: room.id, name: 'ping', options: [{ name: 'text', type: 3, value: 'x' }] })).rejects.toThrow(/no command \/ping is registered for guild/);
+    await client.application!.commands.set([pingDef.toJSON()]);
+    await expect(emu.runCommand({ userId: eve.id, channelId: room.id, name: 'ping', options: [{ name: 'text', type: 3, value: 'x' }] })).resolves.toMatchObject({ content: 'ok' });
+    expect(seen?.guildId).toBe(other.id);
+    // A home member is no member there.
+    await expect(emu.runCommand({ userId: alice.id, channelId: room.id, name: 'ping', options: [{ name: 'text', type: 3, value: 'x' }] })).rejects.toThrow(/unknown member/);
+    await client.application!.commands.set([]);
+  });
+});
+
 describe('a dropped gateway', () => {
   for (const how of [{ code: 4000 }, { abrupt: true }, { reconnect: true }] as const) {
     it(`is resumed by discord.js (${JSON.stringify(how)}) and later interactions still arrive`, async () => {

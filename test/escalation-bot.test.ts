@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { getChain, listChains, listEscalations } from '../src/services/escalation.js';
 import { listRoutes } from '../src/services/routes.js';
 import { opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
@@ -22,6 +22,9 @@ describe('/escalation create|add-step|show|delete', () => {
   const run = (userId: string, ...options: ReturnType<typeof opt>[]) => s.emulator.runCommand({ userId, channelId: ch.discordChannelId, name: 'escalation', options });
 
   it('refuses a member without Manage Server, naming what is missing', async () => {
+    // Discord hides /escalation from such a member (default_member_permissions); a server admin opened it to everyone.
+    s.emulator.setCommandPermissions({ name: 'escalation', permissions: [{ id: s.emulator.guildId, type: 1, permission: true }] });
+    onTestFinished(() => s.emulator.setCommandPermissions({ name: 'escalation', permissions: [] }));
     const r = await run(s.member.id, sub('create', opt('name', T.STRING, 'nope')));
     expect(r).toMatchObject({ type: 4, ephemeral: true });
     expect(r.content).toMatch(/You need the Manage Server permission to use \/escalation create/);

@@ -24,7 +24,7 @@ const showsAlert = (m: { embeds: unknown[] }, id: number) => (m.embeds as Embed[
 async function withBot(): Promise<{ s: Stack; ch: { id: number; discordChannelId: string }; token: string }> {
   emulator = await startEmulator(FAST.emulator);
   // Bot calls answer a little slower than webhook posts: a 2 s request timeout.
-  stack = await startStack({ ...FAST, env: { ...FAST.env, HERALD_REQUEST_TIMEOUT_MS: '2000', DISCORD_TOKEN: emulator.botToken }, emulatorInstance: emulator });
+  stack = await startStack({ ...FAST, env: { ...FAST.env, HERALD_REQUEST_TIMEOUT_MS: '2000', DISCORD_TOKEN: emulator.botToken, DISCORD_GUILD_ID: emulator.guildId }, emulatorInstance: emulator });
   const token = await stack.source();
   const ch = await stack.channel({ webhooks: 0 });
   return { s: stack, ch, token };

@@ -2,6 +2,8 @@ import type { InteractionUpdateOptions } from 'discord.js';
 import type { WebhookMessage } from '../delivery/render.js';
 import { acknowledgeAlert, alertCard, resolveAlert } from '../services/lifecycle.js';
 import { muteAlert } from '../services/mutes.js';
+import { getAlert } from '../services/alerts.js';
+import { requireAdminFor } from './mute-guard.js';
 import type { ButtonHandler } from './router.js';
 
 /**
@@ -32,6 +34,7 @@ export const alertButtons: Record<string, ButtonHandler> = {
     return update(alertCard(ctx.herald, alertId));
   },
   mute: (i, alertId, ctx) => {
+    requireAdminFor(i, ctx, { kind: 'alert', severity: getAlert(ctx.herald, alertId).severity });
     const m = muteAlert(ctx.herald, alertId, 60, ctx.actor(i));
     return update(alertCard(ctx.herald, alertId), `🔕 Muted for 1 hour by <@${i.user.id}> (until <t:${Math.floor(m.expires_at / 1000)}:t>; /unmute ${m.id} ends it)`);
   },

@@ -4,6 +4,7 @@ import { alerts } from '../db/schema.js';
 import { describeHours } from '../domain/hours.js';
 import type { Herald } from '../herald.js';
 import { listAlerts } from '../services/alerts.js';
+import { listChannels } from '../services/channels.js';
 import { listRoutes, type RouteView } from '../services/routes.js';
 import type { Choice } from './types.js';
 
@@ -34,20 +35,31 @@ export function routeChoices(h: Pick<Herald, 'db'>, typed: string): Choice[] {
     .slice(0, 25);
 }
 
-/** Recent alerts, newest first: value is the id as text ("12"), which findAlert and parseId take. */
-export function alertChoices(h: Pick<Herald, 'db'>, typed: string): Choice[] {
-  return listAlerts(h, { limit: RECENT })
+/**
+ * Herald channels in the interaction's server (its channels as the gateway announced them). A Herald
+ * channel fed by a webhook pasted from another server is not among them.
+ */
+function channelsOfThisGuild(h: Pick<Herald, 'db' | 'outbox'>, i: AutocompleteInteraction): number[] {
+  const here = i.guild?.channels.cache;
+  if (!here) return [];
+  return listChannels(h).filter((c) => here.has(c.discord_channel_id)).map((c) => c.id);
+}
+
+/** Recent alerts of this server's channels, newest first: value is the id as text ("12"), which findAlert and parseId take. */
+export function alertChoices(h: Pick<Herald, 'db' | 'outbox'>, i: AutocompleteInteraction): Choice[] {
+  const typed = String(i.options.getFocused() ?? '');
+  return listAlerts(h, { limit: RECENT, channelIds: channelsOfThisGuild(h, i) })
     .map((a) => ({ name: `#${a.id} ${a.severity} ${a.service}: ${a.title}${a.dedup_key ? ` [${a.dedup_key}]` : ''}`, value: String(a.id) }))
     .filter((c) => matches(c.name, typed.replace(/^#/, '')) || c.value === typed.replace(/^#/, ''))
     .slice(0, 25);
 }
 
 /** Dispatches on the focused option's name, for commands sharing option names. */
-export function standardChoices(i: AutocompleteInteraction, h: Pick<Herald, 'db'>): Choice[] {
+export function standardChoices(i: AutocompleteInteraction, h: Pick<Herald, 'db' | 'outbox'>): Choice[] {
   const focused = i.options.getFocused(true);
   const typed = String(focused.value ?? '');
   if (focused.name === 'service') return serviceChoices(h, typed);
   if (focused.name === 'route') return routeChoices(h, typed);
-  if (focused.name === 'alert') return alertChoices(h, typed);
+  if (focused.name === 'alert') return alertChoices(h, i);
   return [];
 }

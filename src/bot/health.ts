@@ -1,5 +1,6 @@
 import { Events, GatewayCloseCodes, Status, type Client } from 'discord.js';
 import type { Logger } from 'pino';
+import type { ConnectionState } from './connection.js';
 
 /** Plain words for the close codes after which Discord's gateway will not take the bot back. */
 const FATAL_REASONS: Record<number, string> = {
@@ -11,46 +12,61 @@ const FATAL_REASONS: Record<number, string> = {
   [GatewayCloseCodes.DisallowedIntents]: 'disallowed intents: enable them in the Developer Portal',
 };
 
-export interface Health {
-  healthy(): { ok: boolean; problem?: string };
-  /** For a login that failed before the gateway was reached (e.g. 401 from GET /gateway/bot). */
-  fail(problem: string): void;
-  /** Herald is stopping the bot: the closes that follow are not drops. */
-  closing(): void;
+export interface ShardEvents {
+  /** discord.js closed the shard for good (4004 and the like): no reconnect will help. */
+  fatal(problem: string): void;
+  /** The connection dropped; discord.js is reconnecting (resume or identify). */
+  lost(): void;
+  /** The shard is ready again (first connect, resume or re-identify). */
+  ready(): void;
 }
 
 /**
- * Watches the shard, not client.isReady(): after a fatal close (4004) discord.js stops the shard for
- * good while isReady() still says true. Drops that resume are logged but are not a failure of Herald:
- * readiness reports them while they last.
+ * Logs one client's shard events plainly and reports the ones that matter to the connection. Watches the
+ * shard, not client.isReady(): after a fatal close (4004) discord.js stops the shard for good while
+ * isReady() still says true.
  */
-export function watchHealth(client: Client, log: Logger): Health {
-  let fatal: string | undefined;
-  let closing = false;
+export function watchShards(client: Client, log: Logger, on: ShardEvents, closing: () => boolean): void {
   client.on(Events.ShardDisconnect, (event, shardId) => {
-    if (closing) return;
-    fatal = `Discord gateway closed the bot's connection with code ${event.code} (${FATAL_REASONS[event.code] ?? 'not recoverable'}); the bot will not reconnect until Herald restarts. Webhook delivery goes on.`;
-    log.error({ code: event.code, shardId }, fatal);
+    if (closing()) return;
+    const problem = `Discord gateway closed the bot's connection with code ${event.code} (${FATAL_REASONS[event.code] ?? 'not recoverable'}); the bot will not reconnect until Herald restarts. Webhook delivery goes on.`;
+    log.error({ code: event.code, shardId }, problem);
+    on.fatal(problem);
   });
-  client.on(Events.ShardReconnecting, (shardId) => !closing && log.warn({ shardId }, 'Discord gateway connection lost; reconnecting (webhook delivery goes on)'));
-  client.on(Events.ShardResume, (shardId, replayed) => log.info({ shardId, replayed }, 'Discord gateway session resumed'));
-  client.on(Events.ShardReady, (shardId) => log.info({ shardId }, 'Discord gateway connected'));
+  client.on(Events.ShardReconnecting, (shardId) => {
+    if (closing()) return;
+    log.warn({ shardId }, 'Discord gateway connection lost; reconnecting (webhook delivery goes on)');
+    on.lost();
+  });
+  client.on(Events.ShardResume, (shardId, replayed) => {
+    log.info({ shardId, replayed }, 'Discord gateway session resumed');
+    on.ready();
+  });
+  client.on(Events.ShardReady, (shardId) => {
+    log.info({ shardId }, 'Discord gateway connected');
+    on.ready();
+  });
   client.on(Events.ShardError, (err, shardId) => log.warn({ shardId, err: { message: err.message } }, 'Discord gateway connection error'));
+}
 
-  return {
-    closing() {
-      closing = true;
-    },
-    fail(problem) {
-      fatal = problem;
-    },
-    healthy() {
-      if (fatal) return { ok: false, problem: `bot: ${fatal}` };
+/** The bot's line for /readyz: ok only when connected and every shard is ready; otherwise why not, in plain words. */
+export function describeHealth(state: ConnectionState, client: Client): { ok: boolean; problem?: string } {
+  switch (state.kind) {
+    case 'fatal':
+      return { ok: false, problem: `bot: ${state.problem}` };
+    case 'closed':
+      return { ok: false, problem: 'bot: stopped' };
+    case 'connecting':
+    case 'waiting':
+      return state.lastError === undefined
+        ? { ok: false, problem: `bot: connecting to the Discord gateway (attempt ${state.attempt})` }
+        : { ok: false, problem: `bot: reconnecting, attempt ${state.attempt}, last error: ${state.lastError}. Webhook delivery goes on.` };
+    case 'connected': {
       const shards = [...client.ws.shards.values()];
       if (shards.length === 0) return { ok: false, problem: 'bot: not connected to the Discord gateway yet' };
       const down = shards.filter((s) => s.status !== Status.Ready);
       if (down.length) return { ok: false, problem: `bot: not connected to the Discord gateway (${Status[down[0]!.status] ?? down[0]!.status}); reconnecting` };
       return { ok: true };
-    },
-  };
+    }
+  }
 }

@@ -3,7 +3,7 @@ import { REST, Routes } from 'discord.js';
 import { loadConfig } from '../config.js';
 import { registerCommands } from './register.js';
 
-/** `npm run register`: bulk-registers the commands in commands/ for DISCORD_GUILD_ID (instant) or globally. */
+/** `npm run register`: bulk-registers the commands in commands/ for DISCORD_GUILD_ID, the one server Herald's bot acts for. */
 async function main(): Promise<void> {
   loadDotenv({ quiet: true });
   const parsed = loadConfig();
@@ -30,7 +30,6 @@ async function main(): Promise<void> {
   }
   const r = await registerCommands({ token: d.token, apiUrl: d.apiUrl, applicationId, ...(d.guildId ? { guildId: d.guildId } : {}) });
   process.stdout.write(`registered ${r.names.length} commands (${r.scope}): ${r.names.map((n) => `/${n}`).join(' ')}\n`);
-  if (!d.guildId) process.stdout.write('global commands can take up to an hour to show; set DISCORD_GUILD_ID to register for one server at once\n');
 }
 
 main().catch((err: Error) => {

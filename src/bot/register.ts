@@ -1,9 +1,17 @@
-import { REST, Routes, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import { PermissionFlagsBits, REST, Routes, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import { commandList } from './registry.js';
 
-/** The definitions `npm run register` and the bot send: read from the same command modules the router runs. */
+/**
+ * The definitions `npm run register` and the bot send: read from the same command modules the router runs.
+ * Configuration commands carry default_member_permissions (Manage Server), so Discord shows them only to
+ * those who may use them; a server admin can open one to an admin role in Server Settings → Integrations.
+ * The router checks again either way.
+ */
 export function commandBodies(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
-  return commandList().map((c) => c.data.toJSON());
+  return commandList().map((c) => ({
+    ...c.data.toJSON(),
+    ...(c.access === 'admin' ? { default_member_permissions: PermissionFlagsBits.ManageGuild.toString() } : {}),
+  }));
 }
 
 /**

@@ -9,8 +9,9 @@ import {
 } from 'discord.js';
 import { BUTTON_LABEL, parseButtonId } from '../delivery/render.js';
 import { scrubSecrets } from '../log.js';
+import { isMessageOfAlert } from '../services/alerts.js';
 import { ServiceError } from '../services/errors.js';
-import { refusal, type AccessConfig } from './permissions.js';
+import { refusal } from './permissions.js';
 import type { Answer, BotContext, CommandModule } from './types.js';
 
 /** A button on an alert: `herald:<action>:<alertId>`; it answers by updating the message in place (type 7). */
@@ -22,7 +23,7 @@ const DEFER_AFTER_MS = 1500;
 export interface RouterOptions {
   commands: Map<string, CommandModule>;
   buttons: Record<string, ButtonHandler>;
-  access: AccessConfig;
+  /** ctx.access decides who may do what, and for which server. */
   ctx: BotContext;
 }
 
@@ -59,7 +60,7 @@ export function createRouter(o: RouterOptions): (i: Interaction) => Promise<void
       await i.reply(ephemeral(`Herald does not know ${what}; the registered commands may be out of date (run npm run register).`));
       return;
     }
-    const refused = refusal(i, mod.access, o.access, what);
+    const refused = refusal(i, mod.access, ctx.access, what);
     if (refused) {
       ctx.log.info({ user: i.user.id, command: what }, 'command refused: missing permission');
       await i.reply(ephemeral(refused));
@@ -97,8 +98,13 @@ export function createRouter(o: RouterOptions): (i: Interaction) => Promise<void
   async function autocomplete(i: AutocompleteInteraction) {
     const mod = o.commands.get(i.commandName);
     let choices: { name: string; value: string | number }[] = [];
+    // Suggestions show alert titles, routes and services: only to those who may run the command here.
+    if (!mod || refusal(i, mod.access, ctx.access, `/${i.commandName}`)) {
+      await i.respond([]);
+      return;
+    }
     try {
-      choices = (await mod?.autocomplete?.(i, ctx)) ?? [];
+      choices = (await mod.autocomplete?.(i, ctx)) ?? [];
     } catch (err) {
       ctx.log.warn({ err: { message: (err as Error).message }, command: i.commandName }, 'autocomplete failed');
     }
@@ -113,10 +119,17 @@ export function createRouter(o: RouterOptions): (i: Interaction) => Promise<void
       return;
     }
     const what = `the ${BUTTON_LABEL[pressed.action]} button`;
-    const refused = refusal(i, 'oncall', o.access, what);
+    const refused = refusal(i, 'oncall', ctx.access, what);
     if (refused) {
       ctx.log.info({ user: i.user.id, button: pressed.action }, 'button refused: missing permission');
       await i.reply(ephemeral(refused));
+      return;
+    }
+    // The custom_id only names an alert; the message it was pressed on must be one of that alert's (a
+    // leaked app-owned webhook can post a look-alike card with buttons naming any alert).
+    if (!isMessageOfAlert(ctx.herald, pressed.alertId, i.message.id)) {
+      ctx.log.warn({ user: i.user.id, button: pressed.action, alertId: pressed.alertId, messageId: i.message.id }, 'button refused: not on a message of that alert');
+      await i.reply(ephemeral(`This button is not on a message Herald sent for alert #${pressed.alertId}; nothing was changed.`));
       return;
     }
     let update: InteractionUpdateOptions;

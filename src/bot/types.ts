@@ -6,6 +6,7 @@ import type {
 } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Herald } from '../herald.js';
+import type { AccessConfig } from './permissions.js';
 
 /** Who may run a command: configuration (admins), ack/resolve (on-call), or any member. */
 export type Access = 'admin' | 'oncall' | 'member';
@@ -21,6 +22,8 @@ export interface Answer {
 export interface BotContext {
   herald: Herald;
   log: Logger;
+  /** Who may do what, and for which server: handlers with finer rules (broad mutes) read it too. */
+  access: AccessConfig;
   /** The person, as lifecycle services record them. */
   actor(i: { user: { id: string; username: string } }): { kind: 'discord'; userId: string; name: string };
 }

@@ -22,8 +22,17 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * the whole scope, but a command keeping its name keeps its id (Discord does the same, so permissions set on
  * it survive a redeploy).
  */
+/** One application command permission (application-commands.mdx): type 1 role (the guild id: @everyone), 2 user, 3 channel. */
+export interface CommandPermission {
+  id: string;
+  type: 1 | 2 | 3;
+  permission: boolean;
+}
+
 export class CommandRegistry {
   private readonly scopes = new Map<string, Stored[]>();
+  /** Overrides a server admin set on a command in that server (Server Settings → Integrations), by `guild:command`. */
+  private readonly overrides = new Map<string, CommandPermission[]>();
 
   constructor(readonly applicationId: string) {}
 
@@ -72,6 +81,25 @@ export class CommandRegistry {
   find(name: string, guildId: string): (EmulatedCommand & { version: string }) | undefined {
     const chatInput = (c: Stored) => c.name === name && c.type === 1;
     return this.scopes.get(guildId)?.find(chatInput) ?? this.scopes.get('')?.find(chatInput);
+  }
+
+  /** Replaces a guild's overrides of one command, as PUT .../guilds/{guild}/commands/{command}/permissions does. */
+  setPermissions(commandId: string, guildId: string, permissions: CommandPermission[]): void {
+    this.overrides.set(`${guildId}:${commandId}`, structuredClone(permissions));
+  }
+
+  /**
+   * What the overrides say for this member, or undefined when none applies (then default_member_permissions
+   * decides): a user override first, then the member's roles (an allow wins), then @everyone (the guild id).
+   */
+  overrideFor(commandId: string, guildId: string, member: { userId: string; roles: string[] }): boolean | undefined {
+    const list = this.overrides.get(`${guildId}:${commandId}`);
+    if (!list?.length) return undefined;
+    const user = list.find((p) => p.type === 2 && p.id === member.userId);
+    if (user) return user.permission;
+    const roles = list.filter((p) => p.type === 1 && member.roles.includes(p.id));
+    if (roles.length) return roles.some((p) => p.permission);
+    return list.find((p) => p.type === 1 && p.id === guildId)?.permission;
   }
 
   delete(id: string, guildId?: string): boolean {

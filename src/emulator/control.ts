@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { optionSchema, type CommandRegistry } from './commands.js';
+import { optionSchema, type CommandPermission, type CommandRegistry } from './commands.js';
 import { describeIssues, type Faults, parseFault } from './faults.js';
 import type { Gateway } from './gateway.js';
-import type { GuildDirectory } from './guild.js';
+import type { GuildDirectory, Guilds } from './guild.js';
 import type { Interactions } from './interactions.js';
 import { EmulatorError, type EmulatorState } from './state.js';
 import type { StatsRecorder } from './stats.js';
@@ -12,6 +12,7 @@ import { isLoopbackAddress } from '../loopback.js';
 export interface ControlDeps {
   state: EmulatorState;
   guild: GuildDirectory;
+  guilds: Guilds;
   commands: CommandRegistry;
   gateway: Gateway;
   interactions: Interactions;
@@ -19,11 +20,16 @@ export interface ControlDeps {
   stats: StatsRecorder;
 }
 
-const channelBody = z.strictObject({ name: z.string().min(1).max(100).optional(), id: z.string().optional() });
+const channelBody = z.strictObject({ name: z.string().min(1).max(100).optional(), id: z.string().optional(), guild_id: z.string().optional() });
 const webhookBody = z.strictObject({ name: z.string().optional(), application_owned: z.boolean().optional() });
 const permissions = z.union([z.string(), z.array(z.string())]).optional();
-const roleBody = z.strictObject({ name: z.string(), permissions });
-const memberBody = z.strictObject({ username: z.string().optional(), roles: z.array(z.string()).optional(), permissions });
+const roleBody = z.strictObject({ name: z.string(), permissions, id: z.string().optional(), guild_id: z.string().optional() });
+const memberBody = z.strictObject({ username: z.string().optional(), roles: z.array(z.string()).optional(), permissions, guild_id: z.string().optional() });
+const guildBody = z.strictObject({ name: z.string().optional() });
+const commandPermissionsBody = z.strictObject({
+  guild_id: z.string().optional(),
+  permissions: z.array(z.strictObject({ id: z.string(), type: z.union([z.literal(1), z.literal(2), z.literal(3)]), permission: z.boolean() })).max(100),
+});
 const commandBody = z.strictObject({ user_id: z.string(), channel_id: z.string(), name: z.string(), options: z.array(optionSchema).optional() });
 const buttonBody = z.strictObject({ user_id: z.string(), channel_id: z.string(), message_id: z.string(), custom_id: z.string() });
 const dropBody = z.strictObject({ code: z.number().int().min(1000).max(4999).optional(), abrupt: z.boolean().optional(), reconnect: z.boolean().optional() });
@@ -42,7 +48,9 @@ export function controlAllowed(remoteAddress: string | undefined): boolean {
  * Herald): the same operations as the in-process Emulator object. Errors are `{ error }` with a sentence.
  */
 export async function controlRoutes(app: FastifyInstance, opts: { deps: ControlDeps }): Promise<void> {
-  const { state, guild, commands, gateway, interactions, faults, stats } = opts.deps;
+  const { state, guild, guilds, commands, gateway, interactions, faults, stats } = opts.deps;
+  /** The guild a body or query names, the home one by default. */
+  const guildNamed = (id: string | undefined) => (id === undefined ? guild : guilds.of(id));
 
   app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
     if (err instanceof EmulatorError) return reply.code(err.status).send({ error: err.message, ...(err.code ? { code: err.code } : {}) });
@@ -58,9 +66,9 @@ export async function controlRoutes(app: FastifyInstance, opts: { deps: ControlD
   app.get('/channels', async () => state.channels());
 
   app.post('/channels', async (req, reply) => {
-    const body = channelBody.parse(req.body ?? {});
+    const { guild_id, ...body } = channelBody.parse(req.body ?? {});
     const existed = body.id !== undefined && state.hasChannel(body.id);
-    return reply.code(existed ? 200 : 201).send(state.createChannel(body));
+    return reply.code(existed ? 200 : 201).send(state.createChannel({ ...body, ...(guild_id !== undefined ? { guildId: guild_id } : {}) }));
   });
 
   app.post<{ Params: { id: string } }>('/channels/:id/webhooks', async (req, reply) => {
@@ -94,9 +102,33 @@ export async function controlRoutes(app: FastifyInstance, opts: { deps: ControlD
   // The bot's side. No bot token here: whoever runs the emulator configured it (or reads it from its start line).
   app.get('/guild', async () => ({ guild_id: state.guildId, application_id: state.applicationId, gateway: gateway.stats() }));
 
-  app.post('/roles', async (req, reply) => reply.code(201).send(guild.createRole(roleBody.parse(req.body ?? {}))));
+  // Another server the bot is in (a public bot can be added anywhere): for tests that Herald ignores it.
+  app.post('/guilds', async (req, reply) => {
+    const g = guilds.create(guildBody.parse(req.body ?? {}).name);
+    return reply.code(201).send({ id: g.guildId, name: g.name });
+  });
 
-  app.post('/members', async (req, reply) => reply.code(201).send(guild.createMember(memberBody.parse(req.body ?? {}))));
+  app.post('/roles', async (req, reply) => {
+    const { guild_id, ...body } = roleBody.parse(req.body ?? {});
+    return reply.code(201).send(guildNamed(guild_id).createRole(body));
+  });
+
+  app.post('/members', async (req, reply) => {
+    const { guild_id, ...body } = memberBody.parse(req.body ?? {});
+    return reply.code(201).send(guildNamed(guild_id).createMember(body));
+  });
+
+  // Giving a member a role, as a server admin does (e.g. the on-call role named in HERALD_ONCALL_ROLE_IDS).
+  app.put<{ Params: { id: string; role: string }; Querystring: { guild_id?: string } }>('/members/:id/roles/:role', async (req) =>
+    guildNamed(req.query.guild_id).addMemberRole(req.params.id, req.params.role),
+  );
+
+  // A server admin's command permissions (Server Settings → Integrations), e.g. opening an admin command to a role.
+  app.put<{ Params: { name: string } }>('/commands/:name/permissions', async (req, reply) => {
+    const b = commandPermissionsBody.parse(req.body ?? {});
+    setCommandPermissions(commands, guildNamed(b.guild_id).guildId, req.params.name, b.permissions);
+    return reply.code(204).send();
+  });
 
   app.get<{ Querystring: { guild_id?: string } }>('/commands', async (req) => commands.list(req.query.guild_id));
 
@@ -140,4 +172,11 @@ export async function controlRoutes(app: FastifyInstance, opts: { deps: ControlD
     stats.reset();
     return reply.code(204).send();
   });
+}
+
+/** Overrides for the command a person in `guildId` would run by that name (its guild command, else the global one). */
+export function setCommandPermissions(commands: CommandRegistry, guildId: string, name: string, permissions: CommandPermission[]): void {
+  const command = commands.find(name, guildId);
+  if (!command) throw new EmulatorError(404, `no command /${name} is registered for guild ${guildId}`, 10063);
+  commands.setPermissions(command.id, guildId, permissions);
 }

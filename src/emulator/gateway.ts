@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { GuildDirectory } from './guild.js';
+import type { GuildDirectory, Guilds } from './guild.js';
 import { channelObject } from './objects.js';
 import type { EmulatorState } from './state.js';
 import type { GatewayStats } from './types.js';
@@ -46,6 +46,8 @@ export interface GatewayOptions {
   url: () => string;
   state: EmulatorState;
   guild: GuildDirectory;
+  /** Every guild the bot is in, the home one (`guild`) first. */
+  guilds: Guilds;
 }
 
 export class Gateway {
@@ -57,7 +59,17 @@ export class Gateway {
 
   constructor(private readonly o: GatewayOptions) {
     o.state.onChannelCreated = (c) => this.dispatch('CHANNEL_CREATE', channelObject(c, this.o.state.channels().length - 1));
-    o.guild.onRoleCreated = (r) => this.dispatch('GUILD_ROLE_CREATE', { guild_id: o.state.guildId, role: o.guild.roleObject(r.id) });
+    this.announceRoles(o.guild);
+  }
+
+  private announceRoles(g: GuildDirectory): void {
+    g.onRoleCreated = (r) => this.dispatch('GUILD_ROLE_CREATE', { guild_id: g.guildId, role: g.roleObject(r.id) });
+  }
+
+  /** The bot was added to another guild: GUILD_CREATE, as Discord sends when a bot joins a server. */
+  guildJoined(g: GuildDirectory): void {
+    this.announceRoles(g);
+    this.dispatch('GUILD_CREATE', this.guildCreate(g));
   }
 
   /** Takes WebSocket upgrades on `path` from the emulator's HTTP server; anything else is refused. */
@@ -124,7 +136,7 @@ export class Gateway {
     this.push(session, 'READY', {
       v: 10,
       user: guild.userObject(guild.botUserId),
-      guilds: [{ id: state.guildId, unavailable: true }],
+      guilds: this.o.guilds.all().map((g) => ({ id: g.guildId, unavailable: true })),
       session_id: session.id,
       resume_gateway_url: this.o.url(),
       shard: [0, 1],
@@ -139,7 +151,7 @@ export class Gateway {
       _trace: ['["herald-emulator",{}]'],
     });
     // Discord sends the guilds of READY as GUILD_CREATE only to sessions with the GUILDS intent.
-    if (session.intents & GUILDS_INTENT) this.push(session, 'GUILD_CREATE', this.guildCreate());
+    if (session.intents & GUILDS_INTENT) for (const g of this.o.guilds.all()) this.push(session, 'GUILD_CREATE', this.guildCreate(g));
   }
 
   private resume(conn: Conn, d: Record<string, unknown>): void {
@@ -212,12 +224,12 @@ export class Gateway {
     if (conn.ws.readyState === 1) conn.ws.send(JSON.stringify(payload));
   }
 
-  /** GUILD_CREATE for the one guild: everything discord.js caches (channels, roles with @everyone, members). */
-  guildCreate(): Record<string, unknown> {
-    const { state, guild } = this.o;
+  /** GUILD_CREATE for a guild: everything discord.js caches (channels, roles with @everyone, members). */
+  guildCreate(guild: GuildDirectory = this.o.guild): Record<string, unknown> {
+    const { state } = this.o;
     const members = guild.memberIds();
     return {
-      id: state.guildId,
+      id: guild.guildId,
       name: guild.name,
       icon: null,
       splash: null,
@@ -257,7 +269,10 @@ export class Gateway {
       member_count: members.length,
       voice_states: [],
       members: members.map((id) => guild.memberObject(id)),
-      channels: state.channels().map((c, i) => channelObject(c, i)),
+      channels: state
+        .channels()
+        .filter((c) => c.guildId === guild.guildId)
+        .map((c, i) => channelObject(c, i)),
       threads: [],
       presences: [],
       stage_instances: [],

@@ -4,11 +4,10 @@ import { EmulatorError } from './state.js';
 import type { EmulatedMember, EmulatedRole } from './types.js';
 
 /**
- * The people side of the one emulated guild: its roles (@everyone first, whose id is the guild's, as on
+ * The people side of one emulated guild: its roles (@everyone first, whose id is the guild's, as on
  * Discord), its members and the bot's own user. Channels, webhooks and messages stay in EmulatorState.
  */
 export class GuildDirectory {
-  readonly name = 'Herald Emulated Guild';
   /** The guild's owner: a member nobody acts as, so that no test member is owner (owners bypass permissions). */
   readonly ownerId = snowflake();
   readonly createdAt = Date.now();
@@ -22,6 +21,7 @@ export class GuildDirectory {
     /** The bot user's id: the application id, as for Discord bots. */
     readonly botUserId: string,
     readonly botUsername = 'Herald',
+    readonly name = 'Herald Emulated Guild',
   ) {
     this.rolesById.set(guildId, { id: guildId, name: '@everyone', permissions: EVERYONE_DEFAULT, position: 0, managed: false });
     const botRole = snowflake();
@@ -29,9 +29,12 @@ export class GuildDirectory {
     this.membersById.set(botUserId, { id: botUserId, username: botUsername, roles: [botRole], permissions: 0n, joinedAt: Date.now(), bot: true });
   }
 
-  createRole(opts: { name: string; permissions?: string | string[] | undefined }): EmulatedRole {
+  /** `id`: a fixed id (a demo can then name it in HERALD_ONCALL_ROLE_IDS before the emulator starts). */
+  createRole(opts: { name: string; permissions?: string | string[] | undefined; id?: string | undefined }): EmulatedRole {
     if (typeof opts.name !== 'string' || opts.name.length < 1 || opts.name.length > 100) throw new EmulatorError(400, 'role name must be 1 to 100 characters');
-    const role = { id: snowflake(), name: opts.name, permissions: parsePermissions(opts.permissions), position: this.rolesById.size, managed: false };
+    if (opts.id !== undefined && !/^\d{17,20}$/.test(opts.id)) throw new EmulatorError(400, `role id must be a snowflake (17 to 20 digits), got ${JSON.stringify(opts.id)}`);
+    if (opts.id !== undefined && this.rolesById.has(opts.id)) throw new EmulatorError(409, `role ${opts.id} exists already`);
+    const role = { id: opts.id ?? snowflake(), name: opts.name, permissions: parsePermissions(opts.permissions), position: this.rolesById.size, managed: false };
     this.rolesById.set(role.id, role);
     const pub = this.publicRole(role);
     this.onRoleCreated(pub);
@@ -48,6 +51,15 @@ export class GuildDirectory {
     const member = { id: snowflake(), username, roles: [...new Set(roles)], permissions: parsePermissions(opts.permissions), joinedAt: Date.now(), bot: false };
     this.membersById.set(member.id, member);
     return this.publicMember(member);
+  }
+
+  /** PUT /guilds/{guild}/members/{user}/roles/{role}, as a server admin would give a role. */
+  addMemberRole(memberId: string, roleId: string): EmulatedMember {
+    const m = this.membersById.get(memberId);
+    if (!m) throw new EmulatorError(404, `unknown member ${memberId}`, 10013);
+    if (!this.rolesById.has(roleId) || roleId === this.guildId) throw new EmulatorError(404, `unknown role ${roleId}`, 10011);
+    if (!m.roles.includes(roleId)) m.roles.push(roleId);
+    return this.publicMember(m);
   }
 
   member(id: string): EmulatedMember | undefined {
@@ -130,5 +142,42 @@ export class GuildDirectory {
 
   private publicMember(m: { id: string; username: string; roles: string[]; permissions: bigint }): EmulatedMember {
     return { id: m.id, username: m.username, roles: [...m.roles], permissions: m.permissions.toString() };
+  }
+}
+
+/**
+ * Every guild the emulated bot is in: the home one (where Herald's channels live) and any other a test
+ * invites it to (a public bot can be added to any server; Herald must ignore what comes from there).
+ */
+export class Guilds {
+  private readonly byId = new Map<string, GuildDirectory>();
+  /** Called with each guild made after start (the gateway announces it with GUILD_CREATE, as when the bot joins). */
+  onGuildCreated: (guild: GuildDirectory) => void = () => {};
+
+  constructor(readonly home: GuildDirectory) {
+    this.byId.set(home.guildId, home);
+  }
+
+  get(id: string): GuildDirectory | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The guild of a channel's guild id; the home guild's directory for unknown ids is never guessed. */
+  of(guildId: string): GuildDirectory {
+    const g = this.byId.get(guildId);
+    if (!g) throw new EmulatorError(404, `unknown guild ${guildId}`, 10004);
+    return g;
+  }
+
+  all(): GuildDirectory[] {
+    return [...this.byId.values()];
+  }
+
+  create(name = `Another Server ${this.byId.size}`): GuildDirectory {
+    if (name.length < 2 || name.length > 100) throw new EmulatorError(400, 'guild name must be 2 to 100 characters');
+    const g = new GuildDirectory(snowflake(), this.home.botUserId, this.home.botUsername, name);
+    this.byId.set(g.guildId, g);
+    this.onGuildCreated(g);
+    return g;
   }
 }

@@ -3,6 +3,7 @@ import { GATEWAY_PATH } from './gateway.js';
 import { buildEmulator } from './server.js';
 import { EmulatorError } from './state.js';
 import { parseFault } from './faults.js';
+import { setCommandPermissions } from './control.js';
 import type { Emulator, EmulatorOptions } from './types.js';
 
 export type {
@@ -64,7 +65,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   url = `http://${hostPart}:${port}/api`;
   gatewayUrl = `ws://${hostPart}:${port}${GATEWAY_PATH}`;
 
-  const { state, guild, commands, gateway, interactions, faults, stats } = core;
+  const { state, guild, guilds, commands, gateway, interactions, faults, stats } = core;
+  const guildNamed = (id: string | undefined) => (id === undefined ? guild : guilds.of(id));
   let closed: Promise<void> | undefined;
   return {
     url,
@@ -86,8 +88,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     applicationId: state.applicationId,
     guildId: state.guildId,
     gatewayUrl,
-    createRole: (o) => guild.createRole(o),
-    createMember: (o) => guild.createMember(o),
+    createRole: ({ guildId, ...o }) => guildNamed(guildId).createRole(o),
+    createMember: ({ guildId, ...o } = {}) => guildNamed(guildId).createMember(o),
+    addMemberRole: (o) => guildNamed(o.guildId).addMemberRole(o.userId, o.roleId),
+    createGuild(o = {}) {
+      const g = guilds.create(o.name);
+      return { id: g.guildId, name: g.name };
+    },
+    setCommandPermissions: (o) => setCommandPermissions(commands, guildNamed(o.guildId).guildId, o.name, o.permissions),
     commands: (scope) => commands.list(scope?.guildId),
     runCommand: (o) => interactions.runCommand(o),
     pressButton: (o) => interactions.pressButton(o),

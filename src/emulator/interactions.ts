@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { snowflake } from '../discord/snowflake.js';
 import { checkInvocation, parseOptions, type CommandRegistry } from './commands.js';
 import type { Gateway } from './gateway.js';
-import type { GuildDirectory } from './guild.js';
+import type { GuildDirectory, Guilds } from './guild.js';
 import { channelObject, messageObject } from './objects.js';
 import { ALL_PERMISSIONS } from './permissions.js';
 import { EmulatorError, type EmulatorState } from './state.js';
@@ -61,7 +61,8 @@ interface Pending {
 
 export interface InteractionsOptions {
   state: EmulatorState;
-  guild: GuildDirectory;
+  /** Each interaction comes from the guild of its channel: the home one, or another the bot was added to. */
+  guilds: Guilds;
   commands: CommandRegistry;
   gateway: Gateway;
   deadlineMs: number;
@@ -78,20 +79,22 @@ export class Interactions {
 
   async runCommand(opts: { userId: string; channelId: string; name: string; options?: unknown[] | undefined }): Promise<InteractionResult> {
     this.needBot(`/${opts.name}`);
-    const command = this.command(opts.name, opts.userId);
+    const guild = this.guildOf(opts.channelId);
+    const command = this.command(opts.name, opts.userId, guild);
     const options = parseOptions(opts.options);
     checkInvocation(command, options, { autocomplete: false });
-    const data = this.commandData(command, options);
+    const data = this.commandData(command, options, guild);
     return this.start('command', `/${opts.name}`, opts.userId, opts.channelId, data).then((p) => p.result);
   }
 
   async autocomplete(opts: { userId: string; channelId: string; name: string; options: unknown[] }): Promise<Choice[]> {
     this.needBot(`autocomplete of /${opts.name}`);
-    const command = this.command(opts.name, opts.userId);
+    const guild = this.guildOf(opts.channelId);
+    const command = this.command(opts.name, opts.userId, guild);
     const options = parseOptions(opts.options);
     if (countFocused(options) !== 1) throw new EmulatorError(400, `autocomplete needs exactly one option marked focused: true`);
     checkInvocation(command, options, { autocomplete: true });
-    const p = await this.start('autocomplete', `autocomplete of /${opts.name}`, opts.userId, opts.channelId, this.commandData(command, options));
+    const p = await this.start('autocomplete', `autocomplete of /${opts.name}`, opts.userId, opts.channelId, this.commandData(command, options, guild));
     return p.choices ?? [];
   }
 
@@ -114,26 +117,37 @@ export class Interactions {
     return this.byId.get(id)?.result;
   }
 
-  private command(name: string, userId: string) {
-    const command = this.o.commands.find(name, this.o.state.guildId);
+  /** The guild a channel is in: interactions carry its id, its member and its permissions. */
+  private guildOf(channelId: string): GuildDirectory {
+    const channel = this.o.state.channel(channelId);
+    if (!channel) throw new EmulatorError(404, `unknown channel ${channelId}`, 10003);
+    return this.o.guilds.of(channel.guildId);
+  }
+
+  private command(name: string, userId: string, guild: GuildDirectory) {
+    const command = this.o.commands.find(name, guild.guildId);
     if (!command) {
-      const known = [...this.o.commands.list(this.o.state.guildId), ...this.o.commands.list()].map((c) => `/${c.name}`);
-      throw new EmulatorError(404, `no command /${name} is registered (registered: ${known.join(', ') || 'none'})`, 10063);
+      const known = [...this.o.commands.list(guild.guildId), ...this.o.commands.list()].map((c) => `/${c.name}`);
+      throw new EmulatorError(404, `no command /${name} is registered for guild ${guild.guildId} (registered: ${known.join(', ') || 'none'})`, 10063);
     }
-    const member = this.o.guild.member(userId);
-    if (!member) throw new EmulatorError(404, `unknown member ${userId} (create one with createMember)`, 10013);
-    if (command.defaultMemberPermissions !== null) {
+    const member = guild.member(userId);
+    if (!member) throw new EmulatorError(404, `unknown member ${userId} of guild ${guild.guildId} (create one with createMember)`, 10013);
+    const has = guild.permissionsOf(userId);
+    // A server admin's overrides (Server Settings → Integrations) come first; Administrator may use anything.
+    const overridden = this.o.commands.overrideFor(command.id, guild.guildId, { userId, roles: member.roles });
+    if (has === ALL_PERMISSIONS) return command;
+    if (overridden === false) throw new EmulatorError(403, `member ${userId} may not use /${name}: the server's command permissions deny it`, 50013);
+    if (overridden === undefined && command.defaultMemberPermissions !== null) {
       const needed = BigInt(command.defaultMemberPermissions);
-      const has = this.o.guild.permissionsOf(userId);
       // "0" means admins only; otherwise every bit is needed. Discord does not even show the command to others.
-      const ok = needed === 0n ? has === ALL_PERMISSIONS : (has & needed) === needed;
+      const ok = needed !== 0n && (has & needed) === needed;
       if (!ok) throw new EmulatorError(403, `member ${userId} may not use /${name}: it needs permissions ${needed.toString()} and Discord does not show it to them`, 50013);
     }
     return command;
   }
 
-  private commandData(command: { id: string; name: string; type: number; guildId?: string }, options: CommandOption[]): Record<string, unknown> {
-    const resolved = this.resolve(options);
+  private commandData(command: { id: string; name: string; type: number; guildId?: string }, options: CommandOption[], guild: GuildDirectory): Record<string, unknown> {
+    const resolved = this.resolve(options, guild);
     return {
       id: command.id,
       name: command.name,
@@ -145,7 +159,7 @@ export class Interactions {
   }
 
   /** Discord sends the users, members, roles and channels that options name in `resolved`. */
-  private resolve(options: CommandOption[]): Record<string, Record<string, unknown>> | undefined {
+  private resolve(options: CommandOption[], guild: GuildDirectory): Record<string, Record<string, unknown>> | undefined {
     const out: Record<string, Record<string, unknown>> = {};
     const add = (bucket: string, id: string, value: Record<string, unknown>) => ((out[bucket] ??= {})[id] = value);
     const visit = (list: CommandOption[]) => {
@@ -153,13 +167,13 @@ export class Interactions {
         if (o.type === 1 || o.type === 2) visit((o.options ?? []) as CommandOption[]);
         if (o.focused || typeof o.value !== 'string') continue;
         const id = o.value;
-        const isUser = (o.type === 6 || o.type === 9) && this.o.guild.member(id);
-        const isRole = (o.type === 8 || o.type === 9) && this.o.guild.role(id);
+        const isUser = (o.type === 6 || o.type === 9) && guild.member(id);
+        const isRole = (o.type === 8 || o.type === 9) && guild.role(id);
         if (isUser) {
-          const { user, ...member } = this.o.guild.memberObject(id, true);
+          const { user, ...member } = guild.memberObject(id, true);
           add('users', id, user as Record<string, unknown>);
           add('members', id, member);
-        } else if (isRole) add('roles', id, this.o.guild.roleObject(id));
+        } else if (isRole) add('roles', id, guild.roleObject(id));
         else if (o.type === 7) {
           const c = this.o.state.channel(id);
           if (!c) throw new EmulatorError(404, `option "${o.name}": unknown channel ${id}`, 10003);
@@ -175,7 +189,8 @@ export class Interactions {
   private start(kind: Kind, what: string, userId: string, channelId: string, data: Record<string, unknown>, componentMessage?: EmulatedMessage): Promise<Pending> {
     const channel = this.o.state.channel(channelId);
     if (!channel) throw new EmulatorError(404, `unknown channel ${channelId}`, 10003);
-    if (!this.o.guild.member(userId)) throw new EmulatorError(404, `unknown member ${userId} (create one with createMember)`, 10013);
+    const guild = this.o.guilds.of(channel.guildId);
+    if (!guild.member(userId)) throw new EmulatorError(404, `unknown member ${userId} of guild ${guild.guildId} (create one with createMember)`, 10013);
     this.needBot(what);
     this.forgetOld();
 
@@ -202,14 +217,14 @@ export class Interactions {
     this.byId.set(p.id, p);
     this.byToken.set(p.token, p);
 
-    const { guild, state } = this.o;
+    const { state } = this.o;
     const memberPerms = guild.permissionsOf(userId).toString();
     const payload = {
       id: p.id,
       application_id: state.applicationId,
       type: INTERACTION_TYPE[kind],
       data,
-      guild_id: state.guildId,
+      guild_id: guild.guildId,
       channel: { ...channelObject(channel), permissions: memberPerms },
       channel_id: channelId,
       member: guild.memberObject(userId, true),
@@ -219,7 +234,7 @@ export class Interactions {
       locale: 'en-US',
       guild_locale: 'en-US',
       entitlements: [],
-      authorizing_integration_owners: { '0': state.guildId },
+      authorizing_integration_owners: { '0': guild.guildId },
       context: 0,
       attachment_size_limit: 10 * 1024 * 1024,
       ...(componentMessage ? { message: messageObject(componentMessage, state, guild) } : {}),
@@ -349,7 +364,7 @@ export class Interactions {
           response_message_loading: m ? (m.flags & LOADING) !== 0 : null,
           response_message_ephemeral: m ? (m.flags & EPHEMERAL) !== 0 : null,
         },
-        resource: { type, ...(m && type !== CALLBACK.deferredUpdate ? { message: messageObject(m, this.o.state, this.o.guild) } : {}) },
+        resource: { type, ...(m && type !== CALLBACK.deferredUpdate ? { message: messageObject(m, this.o.state, this.o.guilds.home) } : {}) },
       },
     };
   }
@@ -392,7 +407,7 @@ export class Interactions {
     if (!p) return UNKNOWN_WEBHOOK;
     const m = this.target(p, messageId); // fastify decoded %40original already
     if (!m) return UNKNOWN_MESSAGE;
-    if (method === 'GET') return { status: 200, body: messageObject(m, this.o.state, this.o.guild) };
+    if (method === 'GET') return { status: 200, body: messageObject(m, this.o.state, this.o.guilds.home) };
     if (method === 'DELETE') {
       m.deleted = true;
       this.sync(p);
@@ -405,7 +420,7 @@ export class Interactions {
     m.flags = flags & ~LOADING;
     if (m === p.original) p.shown = true;
     this.progress(p);
-    return { status: 200, body: messageObject(m, this.o.state, this.o.guild) };
+    return { status: 200, body: messageObject(m, this.o.state, this.o.guilds.home) };
   }
 
   /** POST /webhooks/{application}/{token}: a follow-up; the first one after a deferred reply fills the loading message. */
@@ -430,7 +445,7 @@ export class Interactions {
     }
     p.shown = true;
     this.progress(p);
-    return { status: 200, body: messageObject(m, this.o.state, this.o.guild) };
+    return { status: 200, body: messageObject(m, this.o.state, this.o.guilds.home) };
   }
 
   /** Stops every timer (close()); waiting callers are told the emulator went away. */

@@ -6,7 +6,7 @@ import { CommandRegistry } from './commands.js';
 import { controlRoutes } from './control.js';
 import { Faults } from './faults.js';
 import { Gateway } from './gateway.js';
-import { GuildDirectory } from './guild.js';
+import { GuildDirectory, Guilds } from './guild.js';
 import { Interactions } from './interactions.js';
 import { ChannelCap, GlobalLimit, WebhookBuckets } from './ratelimit.js';
 import { EmulatorState } from './state.js';
@@ -18,6 +18,8 @@ export interface EmulatorCore {
   app: FastifyInstance;
   state: EmulatorState;
   guild: GuildDirectory;
+  /** The home guild and any other the bot was added to. */
+  guilds: Guilds;
   commands: CommandRegistry;
   gateway: Gateway;
   interactions: Interactions;
@@ -57,9 +59,14 @@ export function buildEmulator(opts: CoreOptions): EmulatorCore {
   const state = new EmulatorState(opts.apiUrl);
   // The bot user's id is the application's id, as for Discord bots.
   const guild = new GuildDirectory(state.guildId, state.applicationId);
+  const guilds = new Guilds(guild);
   const commands = new CommandRegistry(state.applicationId);
-  const gateway = new Gateway({ botToken: opts.botToken, heartbeatIntervalMs: opts.heartbeatIntervalMs, url: opts.gatewayUrl, state, guild });
-  const interactions = new Interactions({ state, guild, commands, gateway, deadlineMs: opts.interactionDeadlineMs, editWaitMs: opts.deferredEditWaitMs });
+  const gateway = new Gateway({ botToken: opts.botToken, heartbeatIntervalMs: opts.heartbeatIntervalMs, url: opts.gatewayUrl, state, guild, guilds });
+  guilds.onGuildCreated = (g) => {
+    state.addGuild(g.guildId);
+    gateway.guildJoined(g);
+  };
+  const interactions = new Interactions({ state, guilds, commands, gateway, deadlineMs: opts.interactionDeadlineMs, editWaitMs: opts.deferredEditWaitMs });
   const faults = new Faults();
   const stats = new StatsRecorder();
   const closing = new AbortController();
@@ -104,12 +111,13 @@ export function buildEmulator(opts: CoreOptions): EmulatorCore {
       { prefix },
     );
   }
-  void app.register(controlRoutes, { prefix: '/_emulator', deps: { state, guild, commands, gateway, interactions, faults, stats } });
+  void app.register(controlRoutes, { prefix: '/_emulator', deps: { state, guild, guilds, commands, gateway, interactions, faults, stats } });
 
   return {
     app,
     state,
     guild,
+    guilds,
     commands,
     gateway,
     interactions,

@@ -48,8 +48,20 @@ export class EmulatorState {
   /** Base of webhook URLs (`http://host:port/api`); known only once the server listens. */
   constructor(private readonly apiUrl: () => string) {}
 
-  /** An existing id returns that channel unchanged, so a restarted demo can seed the same channel again. */
-  createChannel(opts: { name?: string; id?: string } = {}): EmulatedChannel {
+  /** Guilds besides the home one that channels may be made in (Guilds.create adds them). */
+  private readonly otherGuilds = new Set<string>();
+
+  addGuild(id: string): void {
+    this.otherGuilds.add(id);
+  }
+
+  /**
+   * An existing id returns that channel unchanged, so a restarted demo can seed the same channel again.
+   * `guildId`: another guild the bot is in (default: the home guild).
+   */
+  createChannel(opts: { name?: string; id?: string; guildId?: string } = {}): EmulatedChannel {
+    const guildId = opts.guildId ?? this.guildId;
+    if (guildId !== this.guildId && !this.otherGuilds.has(guildId)) throw new EmulatorError(404, `unknown guild ${guildId} (create it with createGuild first)`, 10004);
     if (opts.id !== undefined) {
       if (!SNOWFLAKE.test(opts.id)) throw new EmulatorError(400, `channel id must be a snowflake (17 to 20 digits), got ${JSON.stringify(opts.id)}`);
       const existing = this.channelsById.get(opts.id);
@@ -57,7 +69,7 @@ export class EmulatorState {
     }
     const name = opts.name ?? `channel-${this.channelsById.size + 1}`;
     if (name.length < 1 || name.length > 100) throw new EmulatorError(400, 'channel name must be 1 to 100 characters');
-    const channel: EmulatedChannel = { id: opts.id ?? snowflake(), name, guildId: this.guildId };
+    const channel: EmulatedChannel = { id: opts.id ?? snowflake(), name, guildId };
     this.channelsById.set(channel.id, channel);
     this.messagesByChannel.set(channel.id, []);
     this.onChannelCreated({ ...channel });

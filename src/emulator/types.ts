@@ -143,7 +143,8 @@ export interface Emulator {
   /** e.g. 'http://127.0.0.1:PORT/api': what Herald gets as DISCORD_API_URL. */
   readonly url: string;
   readonly port: number;
-  createChannel(opts?: { name?: string; id?: string }): EmulatedChannel;
+  /** `guildId`: a guild made with createGuild (default: the home guild, `guildId`). */
+  createChannel(opts?: { name?: string; id?: string; guildId?: string }): EmulatedChannel;
   /** `restore`: the id and token a webhook had in an earlier run of the emulator (nothing else survives a restart). */
   createWebhook(channelId: string, opts?: { name?: string; applicationOwned?: boolean; restore?: { id: string; token: string } }): EmulatedWebhook;
   /** Afterwards Discord answers 404 Unknown Webhook (10015). */
@@ -169,9 +170,24 @@ export interface Emulator {
   readonly guildId: string;
   /** ws://host:port/gateway, what GET /gateway/bot answers. */
   readonly gatewayUrl: string;
-  /** permissions: Discord permission bit names (e.g. ['ManageGuild'], comma-separated) or a bitfield string. */
-  createRole(opts: { name: string; permissions?: string | string[] }): EmulatedRole;
-  createMember(opts?: { username?: string; roles?: string[]; permissions?: string | string[] }): EmulatedMember;
+  /**
+   * permissions: Discord permission bit names (e.g. ['ManageGuild'], comma-separated) or a bitfield string.
+   * `id`: a fixed role id (so HERALD_ONCALL_ROLE_IDS can name it in advance). `guildId`: default the home guild.
+   */
+  createRole(opts: { name: string; permissions?: string | string[]; id?: string; guildId?: string }): EmulatedRole;
+  createMember(opts?: { username?: string; roles?: string[]; permissions?: string | string[]; guildId?: string }): EmulatedMember;
+  /** Gives a member a role, as a server admin does (PUT /guilds/{guild}/members/{user}/roles/{role}). */
+  addMemberRole(opts: { userId: string; roleId: string; guildId?: string }): EmulatedMember;
+  /**
+   * Another server the bot is in (announced with GUILD_CREATE): its channels, members and roles are made
+   * with `guildId`; interactions from there carry its id. A public bot can be added to any server.
+   */
+  createGuild(opts?: { name?: string }): { id: string; name: string };
+  /**
+   * A server admin's overrides of one command (Server Settings → Integrations): type 1 role (the guild id
+   * is @everyone), 2 user, 3 channel. They decide before default_member_permissions.
+   */
+  setCommandPermissions(opts: { name: string; guildId?: string; permissions: Array<{ id: string; type: 1 | 2 | 3; permission: boolean }> }): void;
   /** Application commands registered by the bot; without scope the global ones, with guildId that guild's. */
   commands(scope?: { guildId?: string }): EmulatedCommand[];
   /**

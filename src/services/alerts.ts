@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNotNull, isNull, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt } from 'drizzle-orm';
 import { alerts, deliveries } from '../db/schema.js';
 import type { Herald } from '../herald.js';
 import { notFound } from './errors.js';
@@ -109,6 +109,8 @@ export interface AlertFilter {
   limit: number;
   /** Paging: only alerts with a smaller id. */
   beforeId?: number;
+  /** Only alerts with a delivery (in any state) to one of these channels. */
+  channelIds?: number[];
 }
 
 /** Alerts, newest first. */
@@ -121,9 +123,26 @@ export function listAlerts(h: Pick<Herald, 'db'>, f: AlertFilter): AlertView[] {
         f.unrouted === undefined ? undefined : eq(alerts.unrouted, f.unrouted),
         f.muted === undefined ? undefined : f.muted ? isNotNull(alerts.mutedByMuteId) : isNull(alerts.mutedByMuteId),
         f.beforeId === undefined ? undefined : lt(alerts.id, f.beforeId),
+        f.channelIds === undefined
+          ? undefined
+          : inArray(alerts.id, h.db.select({ id: deliveries.alertId }).from(deliveries).where(inArray(deliveries.channelId, f.channelIds))),
       ),
     )
     .orderBy(desc(alerts.id))
     .limit(f.limit)
     .all();
+}
+
+/**
+ * Whether the Discord message `messageId` is one this alert was delivered in: a button acts only on the
+ * alert of the message it was pressed on, never on one its custom_id merely names.
+ */
+export function isMessageOfAlert(h: Pick<Herald, 'db'>, alertId: number, messageId: string): boolean {
+  const row = h.db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(and(eq(deliveries.discordMessageId, messageId), eq(deliveries.alertId, alertId), eq(deliveries.state, 'sent')))
+    .limit(1)
+    .get();
+  return row !== undefined;
 }

@@ -1,5 +1,5 @@
 import { PermissionFlagsBits } from 'discord.js';
-import { botReadiness, startBot, type Bot } from '../../src/bot/index.js';
+import { botReadiness, startBot, type Bot, type BotOptions } from '../../src/bot/index.js';
 import { startEmulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { addReadinessCheck } from '../../src/ingest/ops.js';
 import { startStack, waitFor, type Stack } from './stack.js';
@@ -29,6 +29,10 @@ export interface BotStack extends Stack {
   admin_: { id: string };
   /** A member with no permission and no role. */
   member: { id: string };
+  /** A member holding the on-call role (HERALD_ONCALL_ROLE_IDS), without Manage Server. */
+  oncall: { id: string };
+  /** The on-call role the stack configures. */
+  oncallRole: { id: string };
   readyz(): Promise<{ status: number; body: { ok: boolean; problems: string[] } }>;
   startBot(): Promise<Bot>;
 }
@@ -37,9 +41,16 @@ export interface BotStack extends Stack {
  * A real Herald (stack.ts) with the real bot (discord.js) connected to the emulator's gateway, commands
  * registered in the emulated guild, and /readyz counting the bot, as main.ts wires it.
  */
-export async function startBotStack(opts: { env?: Record<string, string>; emulator?: EmulatorOptions } = {}): Promise<BotStack> {
+export async function startBotStack(
+  opts: { env?: Record<string, string>; emulator?: EmulatorOptions; reconnect?: BotOptions['reconnect'] } = {},
+): Promise<BotStack> {
   const emulator = await startEmulator(opts.emulator);
-  const stack = await startStack({ emulatorInstance: emulator, env: { DISCORD_TOKEN: emulator.botToken, ...opts.env } });
+  // On-call actions are denied by default: the stack configures an on-call role, as an operator would.
+  const oncallRole = emulator.createRole({ name: 'on-call' });
+  const stack = await startStack({
+    emulatorInstance: emulator,
+    env: { DISCORD_TOKEN: emulator.botToken, DISCORD_GUILD_ID: emulator.guildId, HERALD_ONCALL_ROLE_IDS: oncallRole.id, ...opts.env },
+  });
   const d = stack.herald.config.discord;
   let bot: Bot | undefined;
   addReadinessCheck(stack.herald, botReadiness(() => bot));
@@ -47,11 +58,12 @@ export async function startBotStack(opts: { env?: Record<string, string>; emulat
     const b = await startBot(stack.herald, {
       token: emulator.botToken,
       apiUrl: d.apiUrl,
-      guildId: emulator.guildId,
+      guildId: d.guildId!,
       adminRoleIds: d.adminRoleIds,
       oncallRoleIds: d.oncallRoleIds,
       log: stack.herald.log,
       registerCommands: true,
+      ...(opts.reconnect ? { reconnect: opts.reconnect } : {}),
     });
     bot = b;
     await waitFor('the bot to connect and register its commands', () => b.healthy().ok && emulator.commands({ guildId: emulator.guildId }).length > 0, 20_000);
@@ -64,6 +76,8 @@ export async function startBotStack(opts: { env?: Record<string, string>; emulat
     bot: first,
     admin_: emulator.createMember({ username: 'admin', permissions: MANAGE_GUILD }),
     member: emulator.createMember({ username: 'member' }),
+    oncall: emulator.createMember({ username: 'oncall', roles: [oncallRole.id] }),
+    oncallRole,
     async readyz() {
       const res = await fetch(`${stack.url}/readyz`);
       return { status: res.status, body: (await res.json()) as { ok: boolean; problems: string[] } };
