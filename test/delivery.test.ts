@@ -233,7 +233,7 @@ describe('/readyz is honest', () => {
     stack = await startStack(FAST);
     const token = await stack.source();
     await stack.channel({ webhooks: 1 });
-    expect(await readyz(stack)).toEqual({ status: 200, body: { ok: true, problems: [] } });
+    expect(await readyz(stack)).toEqual({ status: 200, body: { ok: true, mode: 'discord', problems: [] } });
     const sqlite = stack.herald.db.$client;
     // SQLite's own "database or disk is full": no page may be added to the file.
     sqlite.pragma(`max_page_count = ${sqlite.pragma('page_count', { simple: true }) as number}`);

@@ -211,6 +211,8 @@ describe('/digest set|off|show|send', () => {
     const ch = await s.channel({ webhooks: 1 });
     const run = (userId: string, ...options: ReturnType<typeof opt>[]) => s!.emulator.runCommand({ userId, channelId: ch.discordChannelId, name: 'digest', options });
 
+    // Discord hides /digest from people without Manage Server; opened to everyone here so Herald's own check is what refuses.
+    s.emulator.setCommandPermissions({ name: 'digest', permissions: [{ id: s.emulator.guildId, type: 1, permission: true }] });
     const refused = await run(s.member.id, sub('set', opt('time', T.STRING, '09:00')));
     expect(refused).toMatchObject({ ephemeral: true });
     expect(refused.content).toMatch(/You need the Manage Server permission to use \/digest set/);

@@ -77,7 +77,8 @@ describe('job-scheduler hook, as the scheduler documents it', () => {
 
     const exhausted = await hook('on_retries_exhausted', fixtureBytes('jobs-on-retries-exhausted'));
     expect(exhausted.body.ids).toEqual([id]);
-    await waitFor('card raised to P1 with the job it triggered', () => field(cardOf(id) ?? {}, 'Triggered jobs') === 'cleanup_job');
+    // Sender text is shown as sent: the card escapes the markdown underscore (cleanup\_job reads cleanup_job).
+    await waitFor('card raised to P1 with the job it triggered', () => field(cardOf(id) ?? {}, 'Triggered jobs') === 'cleanup\\_job');
 
     const ok = await hook('on_success', fixtureBytes('jobs-on-success'));
     expect(ok.status).toBe(202);
