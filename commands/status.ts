@@ -1,7 +1,7 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { max } from 'drizzle-orm';
 import type { CommandModule } from '../src/bot/types.js';
-import { deliveries } from '../src/db/schema.js';
+import { deliveries } from '../src/store/sqlite/schema.js';
 import { getStatus } from '../src/services/status.js';
 
 const ts = (ms: number) => `<t:${Math.floor(ms / 1000)}:R>`;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { WriteHealth } from './db/health.js';
-import { openDb, type Db } from './db/open.js';
+import { WriteHealth } from './store/sqlite/health.js';
+import { openDb, type Db } from './store/sqlite/open.js';
 import { BotRest } from './discord/bot-rest.js';
 import { MessageOps } from './delivery/message-ops.js';
 import { Outbox } from './delivery/outbox.js';

@@ -1,6 +1,6 @@
 import { desc } from 'drizzle-orm';
 import type { AutocompleteInteraction } from 'discord.js';
-import { alerts } from '../db/schema.js';
+import { alerts } from '../store/sqlite/schema.js';
 import { describeHours } from '../domain/hours.js';
 import type { Herald } from '../herald.js';
 import { listAlerts } from '../services/alerts.js';

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../db/open.js';
-import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhooks } from '../db/schema.js';
+import type { Db } from '../store/sqlite/open.js';
+import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhooks } from '../store/sqlite/schema.js';
 import { attemptRow, type AttemptRecord } from './outbox.js';
 import type { StatefulAlert } from './render.js';
 

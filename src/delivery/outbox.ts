@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../db/open.js';
-import { alerts, attempts, deadLetters, deliveries } from '../db/schema.js';
+import type { Db } from '../store/sqlite/open.js';
+import { alerts, attempts, deadLetters, deliveries } from '../store/sqlite/schema.js';
 import { renderColumns } from './message-ops.js';
 import type { StatefulAlert, WebhookMessage } from './render.js';
 

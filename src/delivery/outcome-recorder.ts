@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Db } from '../db/open.js';
-import { isDbUnavailable } from '../db/health.js';
+import type { Db } from '../store/sqlite/open.js';
+import { isDbUnavailable } from '../store/sqlite/health.js';
 import type { Guard } from '../guard.js';
 import { WakeTimer } from './wake-timer.js';
 

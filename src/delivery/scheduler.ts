@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Db } from '../db/open.js';
+import type { Db } from '../store/sqlite/open.js';
 import { Lane, type LaneDeps } from './lane.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 

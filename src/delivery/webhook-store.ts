@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/open.js';
-import { events, webhooks } from '../db/schema.js';
+import type { Db } from '../store/sqlite/open.js';
+import { events, webhooks } from '../store/sqlite/schema.js';
 import type { BreakerSnapshot } from './breaker.js';
 
 export interface ActiveWebhook {

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Db } from '../db/open.js';
-import { sourceSecrets, sources } from '../db/schema.js';
+import type { Db } from '../store/sqlite/open.js';
+import { sourceSecrets, sources } from '../store/sqlite/schema.js';
 import type { Format } from './adapters/index.js';
 
 /** What the hook needs to know about a source besides its id: its default format and signing secrets. */

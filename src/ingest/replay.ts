@@ -1,6 +1,6 @@
 import { lt } from 'drizzle-orm';
-import type { Db } from '../db/open.js';
-import { seenWebhookIds } from '../db/schema.js';
+import type { Db } from '../store/sqlite/open.js';
+import { seenWebhookIds } from '../store/sqlite/schema.js';
 
 const PRUNE_EVERY_MS = 60_000;
 

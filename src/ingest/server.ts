@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { DatabaseUnavailableError, isDbUnavailable } from '../db/health.js';
+import { DatabaseUnavailableError, isDbUnavailable } from '../store/sqlite/health.js';
 import type { InputProblem } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
 import { registerAdmin } from '../admin/index.js';

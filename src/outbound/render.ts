@@ -1,4 +1,4 @@
-import type { alerts } from '../db/schema.js';
+import type { alerts } from '../store/sqlite/schema.js';
 
 type AlertRow = typeof alerts.$inferSelect;
 export type OutboundEvent = 'alert.firing' | 'alert.resolved' | 'alert.acknowledged';

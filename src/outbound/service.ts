@@ -1,6 +1,6 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { z } from 'zod';
-import { outboundDeliveries, outboundTargets, routes } from '../db/schema.js';
+import { outboundDeliveries, outboundTargets, routes } from '../store/sqlite/schema.js';
 import type { Herald } from '../herald.js';
 import { newSigningSecret } from '../ingest/signatures.js';
 import { conflict, invalid, notFound } from '../services/errors.js';

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/open.js';
-import { outboundDeliveries, outboundTargets } from '../db/schema.js';
+import type { Db } from '../store/sqlite/open.js';
+import { outboundDeliveries, outboundTargets } from '../store/sqlite/schema.js';
 import type { OutboundEvent } from './render.js';
 
 const p = sql.placeholder;

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { Db } from '../db/open.js';
-import { alerts, outboundTargets } from '../db/schema.js';
+import type { Db } from '../store/sqlite/open.js';
+import { alerts, outboundTargets } from '../store/sqlite/schema.js';
 import { retryDelayMs } from '../delivery/retry.js';
 import type { Guard } from '../guard.js';
 import { signedHeaders } from '../ingest/signatures.js';

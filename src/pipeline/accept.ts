@@ -1,8 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { DatabaseUnavailableError, isDbUnavailable } from '../db/health.js';
-import type { Db } from '../db/open.js';
-import { idempotencyKeys, seenWebhookIds, sources } from '../db/schema.js';
+import { DatabaseUnavailableError, isDbUnavailable } from '../store/sqlite/health.js';
+import type { Db } from '../store/sqlite/open.js';
+import { idempotencyKeys, seenWebhookIds, sources } from '../store/sqlite/schema.js';
 import { type AlertInput, severityRank } from '../domain/alert.js';
 import type { MessageOps } from '../delivery/message-ops.js';
 import type { Outbox } from '../delivery/outbox.js';

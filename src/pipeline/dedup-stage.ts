@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../db/open.js';
+import type { Db } from '../store/sqlite/open.js';
 import { type Severity, severityRank } from '../domain/alert.js';
-import { alerts } from '../db/schema.js';
+import { alerts } from '../store/sqlite/schema.js';
 import type { Grouping, PlannedAlert, Stage } from './types.js';
 
 const p = sql.placeholder;

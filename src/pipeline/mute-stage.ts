@@ -1,7 +1,7 @@
 import { and, isNull, sql } from 'drizzle-orm';
 import picomatch from 'picomatch';
-import type { Db } from '../db/open.js';
-import { mutes } from '../db/schema.js';
+import type { Db } from '../store/sqlite/open.js';
+import { mutes } from '../store/sqlite/schema.js';
 import type { RouteTable } from './route-stage.js';
 import type { PlannedAlert, Stage } from './types.js';
 

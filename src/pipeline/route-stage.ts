@@ -1,6 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
-import type { Db } from '../db/open.js';
-import { channels, routes } from '../db/schema.js';
+import type { Db } from '../store/sqlite/open.js';
+import { channels, routes } from '../store/sqlite/schema.js';
 import { compileRoute, type CompiledRoute } from '../domain/routing.js';
 import type { Stage } from './types.js';
 

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt } from 'drizzle-orm';
-import { alerts, deliveries } from '../db/schema.js';
+import { alerts, deliveries } from '../store/sqlite/schema.js';
 import type { Herald } from '../herald.js';
 import { notFound } from './errors.js';
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
-import { attempts } from '../db/schema.js';
+import { attempts } from '../store/sqlite/schema.js';
 import type { Herald } from '../herald.js';
 import { scrubSecrets } from '../log.js';
 

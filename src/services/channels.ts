@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { channels, webhooks } from '../db/schema.js';
+import { channels, webhooks } from '../store/sqlite/schema.js';
 import type { Herald } from '../herald.js';
 import { conflict, isUniqueViolation, notFound } from './errors.js';
 

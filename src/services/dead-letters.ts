@@ -1,5 +1,5 @@
 import { and, count, desc, eq, isNull, lt } from 'drizzle-orm';
-import { alerts, deadLetters, deliveries, messageOps } from '../db/schema.js';
+import { alerts, deadLetters, deliveries, messageOps } from '../store/sqlite/schema.js';
 import type { Herald } from '../herald.js';
 import { scrubSecrets } from '../log.js';
 import { conflict, notFound } from './errors.js';

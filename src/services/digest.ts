@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../db/open.js';
-import { channels, digestSettings } from '../db/schema.js';
+import type { Db } from '../store/sqlite/open.js';
+import { channels, digestSettings } from '../store/sqlite/schema.js';
 import type { Embed } from '../discord/limits.js';
 import { MESSAGE_LIMITS, SUPPRESS_NOTIFICATIONS } from '../discord/limits.js';
 import { senderMarkdown } from '../discord/text.js';

@@ -1,5 +1,5 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
-import { events } from '../db/schema.js';
+import { events } from '../store/sqlite/schema.js';
 import type { Herald } from '../herald.js';
 
 export interface EventView {

@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { alertActions, alerts } from '../db/schema.js';
+import { alertActions, alerts } from '../store/sqlite/schema.js';
 import type { AlertInput } from '../domain/alert.js';
 import { type OpPurpose, renderColumns } from '../delivery/message-ops.js';
 import { renderAlertCard, type WebhookMessage } from '../delivery/render.js';

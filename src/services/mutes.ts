@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import picomatch from 'picomatch';
 import { z } from 'zod';
-import { alerts, mutes, routes } from '../db/schema.js';
+import { alerts, mutes, routes } from '../store/sqlite/schema.js';
 import type { Herald } from '../herald.js';
 import { ServiceError, invalid, notFound } from './errors.js';
 import { type Actor, recordAction } from './lifecycle.js';

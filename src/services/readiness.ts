@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { sqliteCode } from '../db/health.js';
-import { channels, deliveries, webhooks } from '../db/schema.js';
+import { sqliteCode } from '../store/sqlite/health.js';
+import { channels, deliveries, webhooks } from '../store/sqlite/schema.js';
 import type { Herald } from '../herald.js';
 
 /**

@@ -1,7 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import picomatch from 'picomatch';
 import { z } from 'zod';
-import { channels, routes } from '../db/schema.js';
+import { channels, routes } from '../store/sqlite/schema.js';
 import { SEVERITIES } from '../domain/alert.js';
 import { type BusinessHours, businessHoursInput, WEEKDAYS } from '../domain/hours.js';
 import type { Herald } from '../herald.js';

@@ -1,6 +1,6 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { idempotencyKeys, seenWebhookIds, sourceSecrets, sources } from '../db/schema.js';
+import { idempotencyKeys, seenWebhookIds, sourceSecrets, sources } from '../store/sqlite/schema.js';
 import type { Herald } from '../herald.js';
 import { FORMATS } from '../ingest/adapters/index.js';
 import { hashToken, newSourceToken } from '../ingest/auth.js';

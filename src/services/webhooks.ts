@@ -1,7 +1,7 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
 import { z } from 'zod';
-import { channels, webhooks } from '../db/schema.js';
-import type { Db } from '../db/open.js';
+import { channels, webhooks } from '../store/sqlite/schema.js';
+import type { Db } from '../store/sqlite/open.js';
 import type { Herald } from '../herald.js';
 import { maskUrl } from '../log.js';
 import { BotRestError } from '../discord/bot-rest.js';
