@@ -1,8 +1,6 @@
-import { desc } from 'drizzle-orm';
 import type { AutocompleteInteraction } from 'discord.js';
-import { alerts } from '../store/sqlite/schema.js';
 import { describeHours } from '../domain/hours.js';
-import type { Herald } from '../herald.js';
+import type { Store } from '../store/index.js';
 import { listAlerts } from '../services/alerts.js';
 import { listChannels } from '../services/channels.js';
 import { listRoutes, type RouteView } from '../services/routes.js';
@@ -12,10 +10,12 @@ const RECENT = 500;
 const matches = (text: string, typed: string) => text.toLowerCase().includes(typed.trim().toLowerCase());
 
 /** Distinct services of recent alerts (newest first), filtered by what is typed. */
-export function serviceChoices(h: Pick<Herald, 'db'>, typed: string): Choice[] {
-  const rows = h.db.select({ service: alerts.service }).from(alerts).orderBy(desc(alerts.id)).limit(RECENT).all();
+/** What the choices read: recent alerts, routes, channels. */
+type Deps = { store: Pick<Store, 'alerts' | 'routes' | 'channels'> };
+
+export function serviceChoices(h: Deps, typed: string): Choice[] {
   const seen = new Set<string>();
-  for (const r of rows) if (matches(r.service, typed)) seen.add(r.service);
+  for (const service of h.store.alerts.recentServices(RECENT)) if (matches(service, typed)) seen.add(service);
   return [...seen].slice(0, 25).map((s) => ({ name: s, value: s }));
 }
 
@@ -28,7 +28,7 @@ export function describeRoute(r: RouteView): string {
   return `#${r.id} → ${r.channel_name}: ${parts.join(', ')}`;
 }
 
-export function routeChoices(h: Pick<Herald, 'db'>, typed: string): Choice[] {
+export function routeChoices(h: Deps, typed: string): Choice[] {
   return listRoutes(h)
     .map((r) => ({ name: describeRoute(r), value: r.id }))
     .filter((c) => matches(c.name, typed))
@@ -39,14 +39,14 @@ export function routeChoices(h: Pick<Herald, 'db'>, typed: string): Choice[] {
  * Herald channels in the interaction's server (its channels as the gateway announced them). A Herald
  * channel fed by a webhook pasted from another server is not among them.
  */
-function channelsOfThisGuild(h: Pick<Herald, 'db' | 'outbox'>, i: AutocompleteInteraction): number[] {
+function channelsOfThisGuild(h: Deps, i: AutocompleteInteraction): number[] {
   const here = i.guild?.channels.cache;
   if (!here) return [];
   return listChannels(h).filter((c) => here.has(c.discord_channel_id)).map((c) => c.id);
 }
 
 /** Recent alerts of this server's channels, newest first: value is the id as text ("12"), which findAlert and parseId take. */
-export function alertChoices(h: Pick<Herald, 'db' | 'outbox'>, i: AutocompleteInteraction): Choice[] {
+export function alertChoices(h: Deps, i: AutocompleteInteraction): Choice[] {
   const typed = String(i.options.getFocused() ?? '');
   return listAlerts(h, { limit: RECENT, channelIds: channelsOfThisGuild(h, i) })
     .map((a) => ({ name: `#${a.id} ${a.severity} ${a.service}: ${a.title}${a.dedup_key ? ` [${a.dedup_key}]` : ''}`, value: String(a.id) }))
@@ -55,7 +55,7 @@ export function alertChoices(h: Pick<Herald, 'db' | 'outbox'>, i: AutocompleteIn
 }
 
 /** Dispatches on the focused option's name, for commands sharing option names. */
-export function standardChoices(i: AutocompleteInteraction, h: Pick<Herald, 'db' | 'outbox'>): Choice[] {
+export function standardChoices(i: AutocompleteInteraction, h: Deps): Choice[] {
   const focused = i.options.getFocused(true);
   const typed = String(focused.value ?? '');
   if (focused.name === 'service') return serviceChoices(h, typed);

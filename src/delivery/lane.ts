@@ -7,16 +7,16 @@ import type { Metrics } from '../metrics.js';
 import { CircuitBreaker } from './breaker.js';
 import { ChannelBudget } from './budget.js';
 import { MessageOpRunner } from './message-op-runner.js';
-import type { MessageOps } from './message-ops.js';
+import type { MessageOps } from '../store/message-ops.js';
 import type { Outcome, OutcomeRecorder } from './outcome-recorder.js';
-import type { ClaimedDelivery, Outbox } from './outbox.js';
+import type { ClaimedDelivery, Outbox } from '../store/deliveries.js';
 import { type PoolMember, WebhookPool } from './pool.js';
 import { cardButtons, packMessage, type WebhookMessage } from './render.js';
 import { retryDelayMs } from './retry.js';
 import { WakeTimer } from './wake-timer.js';
 import { withMention } from '../escalation/mention.js';
 import type { DiscordTransport, TransportResult } from './transport.js';
-import type { WebhookStore } from './webhook-store.js';
+import type { WebhookStore } from '../store/webhooks.js';
 
 export interface LaneDeps {
   outbox: Outbox;

@@ -3,14 +3,13 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { alertsBody } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
-import { AlertLookup } from '../pipeline/dedup-stage.js';
 import { acknowledgeAlert, type Actor } from '../services/lifecycle.js';
 import type { RequestKeys } from '../pipeline/accept.js';
 import { ServiceError } from '../services/errors.js';
 import { convertBody, FORMATS, type Format } from './adapters/index.js';
 import { bearer, unauthorized } from './auth.js';
 import { AuthFailureThrottle } from './auth-throttle.js';
-import { SeenWebhookIdPruner, WEBHOOK_ID_KEEP_MS } from './replay.js';
+import { WEBHOOK_ID_KEEP_MS } from './replay.js';
 import { verifySignature } from './signatures.js';
 import type { App } from './server.js';
 import { zodValidator } from './validation.js';
@@ -46,10 +45,10 @@ const query = z.object({
  * only after the alerts are committed. A source with signing secrets must sign (Standard Webhooks).
  */
 export function registerHook(app: App, herald: Herald): void {
-  const seenIds = new SeenWebhookIdPruner(herald.db);
+  const seenIds = herald.store.idempotency;
   const throttle = new AuthFailureThrottle(herald.config.authFailures);
   // Lookups by dedup key are the sending source's own: one source cannot acknowledge or resolve another's alert.
-  const lookup = new AlertLookup(herald.db);
+  const lookup = herald.store.alerts;
 
   app.post(
     '/v1/alerts',
@@ -88,7 +87,7 @@ export function registerHook(app: App, herald: Herald): void {
         if (!v.ok) return reply.code(401).send({ error: 'bad_signature', message: v.reason });
         // A message seen before is not refused here: the acceptor answers a sender's retry as the first time.
         req.webhookId = v.id;
-        seenIds.pruneNowAndThen();
+        seenIds.pruneWebhookIdsNowAndThen();
       },
     },
     async (req, reply) => {

@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../store/sqlite/open.js';
-import { events, webhooks } from '../store/sqlite/schema.js';
-import type { BreakerSnapshot } from './breaker.js';
+import type { Db } from './sqlite/open.js';
+import { events, webhooks } from './sqlite/schema.js';
+import type { BreakerSnapshot } from '../delivery/breaker.js';
 
 export interface ActiveWebhook {
   id: number;

@@ -1,8 +1,8 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../store/sqlite/open.js';
-import { alerts, attempts, deadLetters, deliveries } from '../store/sqlite/schema.js';
+import type { Db } from './sqlite/open.js';
+import { alerts, attempts, deadLetters, deliveries } from './sqlite/schema.js';
 import { renderColumns } from './message-ops.js';
-import type { StatefulAlert, WebhookMessage } from './render.js';
+import type { StatefulAlert, WebhookMessage } from '../delivery/render.js';
 
 /** A claimed delivery with what render needs of its alert. */
 export interface ClaimedDelivery {

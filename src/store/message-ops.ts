@@ -1,8 +1,8 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../store/sqlite/open.js';
-import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhooks } from '../store/sqlite/schema.js';
-import { attemptRow, type AttemptRecord } from './outbox.js';
-import type { StatefulAlert } from './render.js';
+import type { Db } from './sqlite/open.js';
+import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhooks } from './sqlite/schema.js';
+import { attemptRow, type AttemptRecord } from './deliveries.js';
+import type { StatefulAlert } from '../delivery/render.js';
 
 export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync' | 'repeat' | 'reopen';
 
