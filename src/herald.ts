@@ -74,7 +74,7 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   const metrics = createMetrics({ queueDepth: () => outbox.depthByPriority(), breakers: () => webhooks.breakerCounts() });
   const transport = new DiscordTransport(config.discord.apiUrl, config.delivery.requestTimeoutMs);
   const scheduler = new Scheduler({
-    db, guard, outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
+    transactions: store, guard, outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
     // Escalation steps queue deliveries: its timers run only once delivery has started (leases recovered),
     // so a lane never claims a row that the start-up recovery would then hand out a second time.
     onStarted: () => escalation.start(),

@@ -7,7 +7,11 @@
  */
 import { AlertActionStore } from './actions.js';
 import { AlertStore } from './alerts.js';
+import { AttemptStore } from './attempts.js';
 import { ChannelStore } from './channels.js';
+import { DeadLetterStore } from './dead-letters.js';
+import { EventStore } from './events.js';
+import { HealthStore } from './health.js';
 import { IdempotencyStore } from './idempotency.js';
 import { SourceStore } from './sources.js';
 import { Outbox } from './deliveries.js';
@@ -39,6 +43,11 @@ export interface Store {
   readonly mutes: MuteStore;
   readonly sources: SourceStore;
   readonly idempotency: IdempotencyStore;
+  readonly attempts: AttemptStore;
+  readonly deadLetters: DeadLetterStore;
+  readonly events: EventStore;
+  /** What /readyz asks of the database. */
+  readonly health: HealthStore;
   readonly retention: RetentionStore;
   /** Closes the database. */
   close(): void;
@@ -58,19 +67,24 @@ export function openStore(path: string, opts: StoreOptions): Store {
   const actions = new AlertActionStore(db);
   const routes = new RouteStore(db);
   const idempotency = new IdempotencyStore(db);
+  const messageOps = new MessageOps(db);
   return {
     db,
     transaction: (fn) => db.transaction(fn),
     alerts: new AlertStore(db),
     actions,
     deliveries,
-    messageOps: new MessageOps(db),
+    messageOps,
     webhooks: new WebhookStore(db),
     channels: new ChannelStore(db, routes, deliveries),
     routes,
     mutes: new MuteStore(db, actions),
     sources: new SourceStore(db, idempotency),
     idempotency,
+    attempts: new AttemptStore(db),
+    deadLetters: new DeadLetterStore(db, deliveries, messageOps),
+    events: new EventStore(db),
+    health: new HealthStore(db),
     retention: new RetentionStore(db),
     close: () => db.$client.close(),
   };

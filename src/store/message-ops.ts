@@ -246,6 +246,15 @@ export class MessageOps {
     });
   }
 
+  /** A dead operation replayed: pending again from a fresh start. Returns 0 when it is no longer dead. */
+  reviveDead(id: number, now: number): number {
+    return this.db
+      .update(messageOps)
+      .set({ state: 'pending', attempts: 0, availableAt: now, leaseUntil: null, createdAt: now })
+      .where(and(eq(messageOps.id, id), eq(messageOps.state, 'dead')))
+      .run().changes;
+  }
+
   /** At start: operations leased by a process that died go back to pending. */
   recoverLeases(): number {
     return this.db.update(messageOps).set({ state: 'pending', leaseUntil: null }).where(eq(messageOps.state, 'leased')).run().changes;
