@@ -1,6 +1,5 @@
-import type { alerts } from '../store/sqlite/schema.js';
+import type { AlertRow } from '../store/alerts.js';
 
-type AlertRow = typeof alerts.$inferSelect;
 export type OutboundEvent = 'alert.firing' | 'alert.resolved' | 'alert.acknowledged';
 
 /**
