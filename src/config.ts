@@ -5,7 +5,7 @@ import { isLoopbackAddress } from './loopback.js';
 
 /**
  * Herald's whole configuration, read once from the environment (and `.env`, loaded by main).
- * Every variable is documented in `.env.example` and the README; keep the three in step.
+ * Every variable is documented in `.env.example` and docs/configuration.md; keep the three in step.
  */
 const DISCORD_DEFAULT_API = 'https://discord.com/api';
 

@@ -1,5 +1,5 @@
 /**
- * Alert → Discord webhook message, within every limit Discord checks (DESIGN.md, invariant 5).
+ * Alert → Discord webhook message, within every limit Discord checks (docs/delivery.md, guarantee 5).
  *
  * Pure: no I/O, no clock. The limits come from the shared table in `discord/limits.ts`, which the
  * emulator also enforces, so render and emulator cannot drift apart.

@@ -25,7 +25,7 @@ export class BotRestError extends ServiceError {
 /**
  * The bot's own REST calls (Authorization: Bot <token>), over @discordjs/rest. `rejectOnRateLimit`
  * and `retries: 0` make every 429 and every failure come straight back: Herald's own retry logic
- * decides, and no second hidden queue waits inside the library (DESIGN.md, invariant 3).
+ * decides, and no second hidden queue waits inside the library (docs/delivery.md, guarantee 3).
  */
 /**
  * @discordjs/rest is loaded on first use: a Herald without a bot token never loads it (it and its

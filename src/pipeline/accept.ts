@@ -65,7 +65,7 @@ const p = sql.placeholder;
 /**
  * Group commit: submissions that arrive in the same event-loop turn share one SQLite transaction.
  * A promise resolves only after that transaction committed, so "accepted" always means "on disk"
- * (invariant 1) while one fsync serves many requests.
+ * (docs/delivery.md, guarantee 1) while one fsync serves many requests.
  */
 export class Acceptor {
   private queue: Submission[] = [];

@@ -10,7 +10,7 @@ export function cut(text: string, max: number, keepEnd = false): string {
 
 /**
  * Severity words of the common senders → Herald's P0–P3. Unknown or missing → `fallback`
- * (P2 unless a format says otherwise): documented in the README.
+ * (P2 unless a format says otherwise): documented in docs/senders.md.
  */
 const WORDS: Record<string, Severity> = {
   p0: 'P0', p1: 'P1', p2: 'P2', p3: 'P3',
