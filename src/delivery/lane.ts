@@ -12,9 +12,9 @@ import type { Outcome, OutcomeRecorder } from './outcome-recorder.js';
 import type { ClaimedDelivery, Outbox } from './outbox.js';
 import { type PoolMember, WebhookPool } from './pool.js';
 import { cardButtons, packMessage, type WebhookMessage } from './render.js';
-import { retryDelayMs } from './retry.js';
+import { retryDelayMs } from '../domain/retry-policy.js';
 import { WakeTimer } from './wake-timer.js';
-import { withMention } from '../escalation/mention.js';
+import { withMention } from '../discord/mention.js';
 import type { DiscordTransport, TransportResult } from './transport.js';
 import type { WebhookStore } from './webhook-store.js';
 

@@ -8,7 +8,7 @@ import type { ReadyOp } from './message-ops.js';
 import type { AttemptRecord } from './outbox.js';
 import type { WebhookPool } from './pool.js';
 import { renderAlertCard, renderMessage, type StatefulAlert } from './render.js';
-import { retryDelayMs } from './retry.js';
+import { retryDelayMs } from '../domain/retry-policy.js';
 import { discordErrorCode, type TransportResult } from './transport.js';
 
 /** How many ready message operations one pass looks at to find one whose webhook may send now. */
