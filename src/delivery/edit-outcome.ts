@@ -1,5 +1,6 @@
 import type { DiscordVerdict } from '../discord/responses.js';
 import { decideRetry, type RetryLimits } from '../domain/retry-policy.js';
+import { transientOutcome } from './post-outcome.js';
 
 /** What the outcome of an edit or delete needs to know of its message operation. */
 export interface SettledOp {
@@ -43,10 +44,8 @@ export function settleEdit(verdict: DiscordVerdict, op: SettledOp, webhookId: nu
         action: { do: 'webhook-gone', reason: `Discord answered ${verdict.status} for webhook ${webhookId}: ${verdict.detail.slice(0, 200)}`, gone: verdict.gone },
         attempt: attempt('webhook_gone', verdict.detail),
       };
-    case 'transient': {
-      const outcome = verdict.cause === 'server-error' ? 'server_error' : verdict.cause;
-      return { action: retryOrGiveUp(op, now, verdict.error, limits), attempt: attempt(outcome, verdict.detail) };
-    }
+    case 'transient':
+      return { action: retryOrGiveUp(op, now, verdict.error, limits), attempt: attempt(transientOutcome(verdict), verdict.detail) };
     case 'permanent-rejection':
       // Someone deleted the message already: nothing left to edit.
       if (verdict.reason === 'unknown-message') return { action: { do: 'finish', outcome: 'unknown_message' }, attempt: attempt('unknown_message', verdict.detail) };

@@ -11,6 +11,11 @@ export interface PostedDelivery {
   renderLevel: number;
 }
 
+/** The attempts row's name of a transient failure (server_error, timeout, network): the same for posts and edits. */
+export function transientOutcome(verdict: Extract<DiscordVerdict, { kind: 'transient' }>): string {
+  return verdict.cause === 'server-error' ? 'server_error' : verdict.cause;
+}
+
 /** What happens to deliveries after a post, in order. */
 export type QueueAction =
   | { do: 'mark-sent'; ids: number[]; messageId: string }
@@ -77,7 +82,7 @@ export function settlePost(verdict: DiscordVerdict, batch: readonly PostedDelive
         if (!next.retry) return { do: 'dead-letter', ids: [d.id], kind: 'exhausted', reason: `gave up after ${d.attempts + 1} attempts: ${verdict.error}`, discordError: null };
         return { do: 'release', ids: [d.id], availableAt: next.at, countAttempt: true, error: verdict.error };
       });
-      const outcome = verdict.cause === 'server-error' ? 'server_error' : verdict.cause;
+      const outcome = transientOutcome(verdict);
       return { ...base, countsInWindow: true, breaker: 'failure', failure: outcome, attempt: { outcome, error: verdict.detail, rateLimitScope: null }, actions };
     }
     case 'permanent-rejection': {
