@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { alerts, attempts, deadLetters, deliveries } from '../db/schema.js';
-import { renderColumns } from './message-ops.js';
+import { attemptRow, renderColumns, type AttemptRecord } from '../store/delivery-rows.js';
 import type { StatefulAlert, WebhookMessage } from './render.js';
 
 /** A claimed delivery with what render needs of its alert. */
@@ -39,33 +39,7 @@ export interface DeliveryExtra {
   message?: WebhookMessage | null;
 }
 
-export interface AttemptRecord {
-  deliveryIds: number[];
-  webhookId: number | null;
-  at: number;
-  status: number | null;
-  latencyMs: number;
-  outcome: string;
-  error?: string | null;
-  rateLimitScope?: string | null;
-}
-
 const p = sql.placeholder;
-
-/** The attempts row of one request; `opId` names the message operation (edit, delete) it was for, if any. */
-export function attemptRow(a: AttemptRecord, deliveryId: number | null, opId: number | null = null): typeof attempts.$inferInsert {
-  return {
-    deliveryId,
-    opId,
-    webhookId: a.webhookId,
-    at: a.at,
-    status: a.status,
-    latencyMs: a.latencyMs,
-    outcome: a.outcome,
-    error: a.error ?? null,
-    rateLimitScope: a.rateLimitScope ?? null,
-  };
-}
 
 /**
  * The transactional outbox: every delivery is a row before it is a request, and every state change

@@ -11,7 +11,7 @@ import { convertBody, FORMATS, type Format } from './adapters/index.js';
 import { bearer, unauthorized } from './auth.js';
 import { AuthFailureThrottle } from './auth-throttle.js';
 import { SeenWebhookIdPruner, WEBHOOK_ID_KEEP_MS } from './replay.js';
-import { verifySignature } from './signatures.js';
+import { verifySignature } from '../domain/signatures.js';
 import type { App } from './server.js';
 import { zodValidator } from './validation.js';
 

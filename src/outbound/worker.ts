@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from '../db/open.js';
 import { alerts, outboundTargets } from '../db/schema.js';
-import { retryDelayMs } from '../delivery/retry.js';
+import { decideRetry } from '../domain/retry-policy.js';
 import type { Guard } from '../guard.js';
-import { signedHeaders } from '../ingest/signatures.js';
+import { signedHeaders } from '../domain/signatures.js';
 import type { OutboundAddressGuard, TargetDecision } from './address-policy.js';
 import { postPinned } from './http-post.js';
 import { sanitizeReason } from './reason.js';
@@ -31,7 +31,7 @@ type Outcome = { ok: true; status: number } | { ok: false; status: number | null
 /**
  * Sends outbound deliveries (Slack-compatible and generic webhooks) from their outbox table: claims due
  * rows with a lease (a crash mid-send is retried after the lease), sends, and records the outcome. Retries
- * use Discord deliveries' backoff (`retryDelayMs`, HERALD_RETRY_BASE_MS) and limits (HERALD_MAX_ATTEMPTS,
+ * follow the retry policy Discord deliveries use (`decideRetry`: HERALD_RETRY_BASE_MS, HERALD_MAX_ATTEMPTS,
  * HERALD_MAX_AGE_MS); a row given up on is `dead`, with its last status and error, until replayed.
  * It shares nothing with Discord's lanes: a slow Slack cannot hold up a Discord channel.
  */
@@ -131,15 +131,15 @@ export class OutboundWorker {
       this.finish.run({ id: r.id, now: done, status: outcome.status });
       return;
     }
-    const tooOld = done - r.createdAt >= this.config.maxAgeMs;
-    if (outcome.permanent || r.attempts >= this.config.maxAttempts || tooOld) {
+    // `attempts` was counted at claim: it includes this failed try.
+    const next = outcome.permanent ? undefined : decideRetry(this.config, { failures: r.attempts, createdAt: r.createdAt, now: done, ...(outcome.retryAfterMs ? { waitAtLeastMs: outcome.retryAfterMs } : {}) });
+    if (!next?.retry) {
       const why = outcome.permanent ? outcome.error : `${outcome.error} (gave up after ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`;
       this.kill.run({ id: r.id, now: done, status: outcome.status, error: why });
       this.log.warn({ outboundDelivery: r.id, target: r.targetId, status: outcome.status }, 'outbound delivery dead-lettered');
       return;
     }
-    const wait = Math.max(retryDelayMs(r.attempts - 1, this.config.retryBaseMs), outcome.retryAfterMs ?? 0);
-    this.retry.run({ id: r.id, at: done + wait, status: outcome.status, error: outcome.error });
+    this.retry.run({ id: r.id, at: next.at, status: outcome.status, error: outcome.error });
   }
 }
 

@@ -4,7 +4,7 @@ import { idempotencyKeys, seenWebhookIds, sourceSecrets, sources } from '../db/s
 import type { Herald } from '../herald.js';
 import { FORMATS } from '../ingest/adapters/index.js';
 import { hashToken, newSourceToken } from '../ingest/auth.js';
-import { importedSecretProblem, newSigningSecret } from '../ingest/signatures.js';
+import { importedSecretProblem, newSigningSecret } from '../domain/signatures.js';
 import { conflict, invalid, isUniqueViolation, notFound } from './errors.js';
 
 const format = z

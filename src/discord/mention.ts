@@ -1,4 +1,9 @@
-import type { WebhookMessage } from '../delivery/render.js';
+/** What a mention changes in a webhook message (any message shape with these fields will do). */
+export interface MentionableMessage {
+  content?: string;
+  allowed_mentions: { parse: never[]; roles?: string[]; users?: string[] };
+  flags?: number;
+}
 
 /** An escalation step's mention as stored on its delivery: `role:<id>` or `user:<id>`. */
 export type Mention = `role:${string}` | `user:${string}`;
@@ -17,7 +22,7 @@ export function mentionMarkup(mention: string): string | undefined {
  * users only, and a role must be named explicitly; nothing else in the message may ping). A silent
  * (P3) card is no longer silent: the point of the step is to notify someone.
  */
-export function withMention(message: WebhookMessage, mention: string): WebhookMessage {
+export function withMention<M extends MentionableMessage>(message: M, mention: string): M {
   const markup = mentionMarkup(mention);
   if (!markup) return message;
   const id = mention.slice(mention.indexOf(':') + 1);
