@@ -1,4 +1,4 @@
-import type { WebhookMessage } from '../delivery/render.js';
+import type { WebhookMessage } from '../discord/message.js';
 
 /** An escalation step's mention as stored on its delivery: `role:<id>` or `user:<id>`. */
 export type Mention = `role:${string}` | `user:${string}`;

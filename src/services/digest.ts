@@ -6,7 +6,8 @@ import type { Embed } from '../discord/limits.js';
 import { MESSAGE_LIMITS, SUPPRESS_NOTIFICATIONS } from '../discord/limits.js';
 import { senderMarkdown } from '../discord/text.js';
 import { SEVERITIES, type Severity } from '../domain/alert.js';
-import { truncateEnd, type WebhookMessage } from '../delivery/render.js';
+import type { WebhookMessage } from '../discord/message.js';
+import { truncateEnd } from '../discord/truncate.js';
 import type { Herald } from '../herald.js';
 import { invalid, notFound } from './errors.js';
 
