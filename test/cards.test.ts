@@ -5,7 +5,7 @@
  * message envelope. test/render.test.ts checks the same through whole cards.
  */
 import { describe, expect, it } from 'vitest';
-import type { StatefulAlert } from '../src/cards/alert-state.js';
+import type { StatefulAlert } from '../src/domain/alert-state.js';
 import { buttonId, cardButtons, parseButtonId } from '../src/cards/buttons.js';
 import { alertMessage } from '../src/cards/envelope.js';
 import { type EmbedModel, fit, modelLength, slot, toEmbed } from '../src/cards/fit.js';

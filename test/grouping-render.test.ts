@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { embedLength, MESSAGE_LIMITS } from '../src/discord/limits.js';
 import { renderEmbed, SEVERITY_COLOR } from '../src/cards/alert-card.js';
-import type { StatefulAlert } from '../src/cards/alert-state.js';
+import type { StatefulAlert } from '../src/domain/alert-state.js';
 import { cardButtons } from '../src/cards/buttons.js';
 
 const base: StatefulAlert = { id: 7, service: 'db', severity: 'P2', title: 'Disk full', status: 'firing', receivedAt: Date.parse('2026-11-24T10:00:00Z') };

@@ -13,7 +13,7 @@ import { isDiscordId } from '../discord/ids.js';
 import { cleanText, linkMarkup, senderMarkdown } from '../discord/text.js';
 import { truncateEnd, truncateMiddle } from '../discord/truncate.js';
 import type { Severity } from '../domain/alert.js';
-import { isResolved, isRetracted, type RenderableAlert, type StatefulAlert } from './alert-state.js';
+import { isResolved, isRetracted, type RenderableAlert, type StatefulAlert } from '../domain/alert-state.js';
 import { cardButtons } from './buttons.js';
 import { alertMessage } from './envelope.js';
 import { type Cut, type EmbedModel, type FieldSlot, fit, slot, toEmbed } from './fit.js';

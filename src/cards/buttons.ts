@@ -3,7 +3,7 @@
  * (`herald:<action>:<alertId>`, well under Discord's 100 characters), which the bot parses back.
  */
 import type { ActionRow } from '../discord/message.js';
-import { isResolved, isRetracted, type StatefulAlert } from './alert-state.js';
+import { isResolved, isRetracted, type StatefulAlert } from '../domain/alert-state.js';
 
 export type ButtonAction = 'ack' | 'resolve' | 'mute';
 

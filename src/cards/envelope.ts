@@ -6,7 +6,7 @@ import { type Embed, FORBIDDEN_USERNAME, MESSAGE_LIMITS, SUPPRESS_NOTIFICATIONS 
 import type { WebhookMessage } from '../discord/message.js';
 import { wellFormed } from '../discord/text.js';
 import { truncateEnd } from '../discord/truncate.js';
-import type { StatefulAlert } from './alert-state.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
 
 /** The message carrying `embeds` (one per alert, in order): silent when every alert is P3. */
 export function alertMessage(alerts: StatefulAlert[], embeds: Embed[], username: string): WebhookMessage {

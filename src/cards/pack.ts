@@ -6,7 +6,7 @@
 import { type Embed, embedLength, MESSAGE_LIMITS as L } from '../discord/limits.js';
 import type { WebhookMessage } from '../discord/message.js';
 import { fittedCard } from './alert-card.js';
-import type { StatefulAlert } from './alert-state.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
 import { alertMessage } from './envelope.js';
 import { modelLength, toEmbed } from './fit.js';
 

@@ -8,7 +8,7 @@ import type { ReadyOp } from './message-ops.js';
 import type { AttemptRecord } from './outbox.js';
 import type { WebhookPool } from './pool.js';
 import { renderAlertCard } from '../cards/alert-card.js';
-import type { StatefulAlert } from '../cards/alert-state.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
 import { renderMessage } from '../cards/pack.js';
 import { retryDelayMs } from './retry.js';
 import { discordErrorCode, type TransportResult } from './transport.js';

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhooks } from '../db/schema.js';
 import { attemptRow, type AttemptRecord } from './outbox.js';
-import type { StatefulAlert } from '../cards/alert-state.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
 
 export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync' | 'repeat' | 'reopen';
 

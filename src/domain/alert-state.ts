@@ -1,10 +1,9 @@
 /**
- * What a card is made from: the alert as its sender sent it, and what people did to it since
- * (services/lifecycle.ts). Pure types and the two state questions every part of a card asks.
+ * An alert as it stands: as its sender sent it, and what people did to it since (services/lifecycle.ts).
+ * What a card (src/cards/) is made from, and what the delivery rows load for it. Pure types and the two
+ * state questions every part of a card asks.
  */
-import type { Severity } from '../domain/alert.js';
-
-export type { Severity };
+import type { Severity } from './alert.js';
 
 export interface RenderableAlert {
   id: number;
