@@ -1,6 +1,6 @@
 /**
  * Alert → its card: what the embed says (title, state, facts, the sender's fields, labels and links),
- * within every limit Discord checks (DESIGN.md, invariant 5). Pure: no I/O, no clock.
+ * within every limit Discord checks (docs/delivery.md, guarantee 5). Pure: no I/O, no clock.
  *
  * Sender text (everything the alert's sender chose, and names people typed) goes through
  * `discord/text.ts` before it is measured: escaped, cleaned, its links shown as where they go. The

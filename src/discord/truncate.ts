@@ -1,7 +1,7 @@
 /**
  * Cutting text to a Discord limit without breaking what `discord/text.ts` made of it: a cut never splits
  * an escape (`\*`), a `<…>` (link, mention, timestamp) or a surrogate pair, and it always leaves a
- * visible mark, so nothing disappears without a trace (DESIGN.md, invariant 5).
+ * visible mark, so nothing disappears without a trace (docs/delivery.md, guarantee 5).
  */
 import { cutAfter, cutBefore } from './text.js';
 
