@@ -7,7 +7,7 @@ import {
   type Interaction,
   type InteractionUpdateOptions,
 } from 'discord.js';
-import { BUTTON_LABEL, parseButtonId } from '../delivery/render.js';
+import { BUTTON_LABEL, parseButtonId } from '../cards/buttons.js';
 import { scrubSecrets } from '../log.js';
 import { isMessageOfAlert } from '../services/alerts.js';
 import { ServiceError } from '../services/errors.js';

@@ -7,7 +7,9 @@ import { WebhookBucket } from './budget.js';
 import { retryOrGiveUp, settleEdit, type OpAction } from './edit-outcome.js';
 import type { LaneDeps, LaneHooks } from './lane-deps.js';
 import type { ReadyOp } from './message-ops.js';
-import { renderAlertCard, renderMessage, type StatefulAlert } from './render.js';
+import { renderAlertCard } from '../cards/alert-card.js';
+import { renderMessage } from '../cards/pack.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
 import type { TransportResult } from './transport.js';
 
 /** How many ready message operations one pass looks at to find one whose webhook may send now. */

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhooks } from '../db/schema.js';
 import { attemptRow, renderColumns, type AttemptRecord } from '../store/delivery-rows.js';
-import type { StatefulAlert } from './render.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
 
 export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync' | 'repeat' | 'reopen';
 

@@ -2,7 +2,8 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { alerts, attempts, deadLetters, deliveries } from '../db/schema.js';
 import { attemptRow, renderColumns, type AttemptRecord } from '../store/delivery-rows.js';
-import type { StatefulAlert, WebhookMessage } from './render.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
+import type { WebhookMessage } from '../discord/message.js';
 
 /** A claimed delivery with what render needs of its alert. */
 export interface ClaimedDelivery {

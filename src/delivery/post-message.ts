@@ -1,6 +1,8 @@
 import { withMention } from '../discord/mention.js';
 import type { ClaimedDelivery } from './outbox.js';
-import { cardButtons, packMessage, type WebhookMessage } from './render.js';
+import { cardButtons } from '../cards/buttons.js';
+import { packMessage } from '../cards/pack.js';
+import type { WebhookMessage } from '../discord/message.js';
 
 /** Render caution levels (deliveries.render_level): raised after Discord refuses a message. */
 export const RENDER_LEVEL = {

@@ -64,11 +64,6 @@ export class BotRest {
     await this.call(`delete message ${messageId}`, (rest) => rest.delete(`/channels/${channelId}/messages/${messageId}`));
   }
 
-  async createChannelMessage(channelId: string, body: unknown): Promise<{ id: string }> {
-    const m = (await this.call(`post in channel ${channelId}`, (rest) => rest.post(`/channels/${channelId}/messages`, { body }))) as { id?: unknown };
-    return { id: String(m?.id ?? '') };
-  }
-
   private async call<T>(what: string, request: (rest: DiscordRest.REST) => Promise<T>): Promise<T> {
     const [lib, rest] = await Promise.all([loadRest(), this.client()]);
     try {

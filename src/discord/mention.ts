@@ -1,3 +1,5 @@
+import { DISCORD_ID_DIGITS } from './ids.js';
+
 /** What a mention changes in a webhook message (any message shape with these fields will do). */
 export interface MentionableMessage {
   content?: string;
@@ -8,11 +10,13 @@ export interface MentionableMessage {
 /** An escalation step's mention as stored on its delivery: `role:<id>` or `user:<id>`. */
 export type Mention = `role:${string}` | `user:${string}`;
 
+const MENTION = new RegExp(`^(role|user):(${DISCORD_ID_DIGITS})$`);
+
 export const mentionOf = (kind: 'role' | 'user', id: string): Mention => `${kind}:${id}`;
 
 /** `<@&id>` for a role, `<@id>` for a user; undefined for anything else. */
 export function mentionMarkup(mention: string): string | undefined {
-  const m = /^(role|user):(\d{17,20})$/.exec(mention);
+  const m = MENTION.exec(mention);
   if (!m) return undefined;
   return m[1] === 'role' ? `<@&${m[2]}>` : `<@${m[2]}>`;
 }

@@ -1,17 +1,17 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../db/schema.js';
+import { discordIdSchema } from '../discord/ids.js';
 import type { Herald } from '../herald.js';
 import { conflict, invalid, isUniqueViolation, notFound } from './errors.js';
 
 const DAY_MS = 86_400_000;
-const snowflake = z.string().regex(/^\d{17,20}$/, 'a Discord id (17 to 20 digits)');
 
 export const stepInput = z
   .strictObject({
     kind: z.enum(['channel', 'role', 'user']).describe('channel: post the alert in `channel_id`; role / user: post it mentioning `target`'),
     delay_ms: z.number().int().min(0).max(7 * DAY_MS).describe('Wait after the previous step (for the first: after the alert arrived), in milliseconds'),
-    target: snowflake.optional().describe('The Discord role or user id to mention (role and user steps)'),
+    target: discordIdSchema.optional().describe('The Discord role or user id to mention (role and user steps)'),
     channel_id: z
       .number()
       .int()

@@ -1,10 +1,11 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { alertActions, alerts } from '../db/schema.js';
 import type { AlertInput } from '../domain/alert.js';
 import type { OpPurpose } from '../delivery/message-ops.js';
 import { renderColumns } from '../store/delivery-rows.js';
-import { renderAlertCard, type WebhookMessage } from '../delivery/render.js';
+import { renderAlertCard } from '../cards/alert-card.js';
+import type { WebhookMessage } from '../discord/message.js';
 import type { Herald } from '../herald.js';
 import type { OutboundTargets } from '../outbound/targets.js';
 import { type AlertDetail, getAlert } from './alerts.js';
@@ -228,32 +229,4 @@ function prepareFold(db: Herald['db']) {
 /** Appends to the alert's history (alert_actions). Call inside the transaction that made the change. */
 export function recordAction(h: Pick<Herald, 'db'>, alertId: number, kind: 'ack' | 'resolve' | 'retract' | 'mute' | 'unmute' | 'reopen', by: Actor, reason: string | null, now: number): void {
   h.db.insert(alertActions).values({ alertId, kind, actorKind: by.kind, actorUserId: by.userId ?? null, actorName: by.name, reason, at: now }).run();
-}
-
-export interface AlertActionView {
-  id: number;
-  kind: string;
-  actor_kind: string;
-  actor_user_id: string | null;
-  actor_name: string;
-  reason: string | null;
-  at: number;
-}
-
-/** What was done to an alert, oldest first. */
-export function listAlertActions(h: Pick<Herald, 'db'>, alertId: number): AlertActionView[] {
-  return h.db
-    .select({
-      id: alertActions.id,
-      kind: alertActions.kind,
-      actor_kind: alertActions.actorKind,
-      actor_user_id: alertActions.actorUserId,
-      actor_name: alertActions.actorName,
-      reason: alertActions.reason,
-      at: alertActions.at,
-    })
-    .from(alertActions)
-    .where(and(eq(alertActions.alertId, alertId)))
-    .orderBy(alertActions.id)
-    .all();
 }

@@ -5,6 +5,7 @@ import type { Db } from '../db/open.js';
 import type { Herald } from '../herald.js';
 import { maskUrl } from '../log.js';
 import { BotRestError } from '../discord/bot-rest.js';
+import { DISCORD_ID_DIGITS } from '../discord/ids.js';
 import { lookUpWebhook } from '../discord/webhook-lookup.js';
 import { ServiceError, conflict, invalid, notFound } from './errors.js';
 
@@ -32,7 +33,7 @@ export interface WebhookView {
 
 /** Hosts Discord serves webhooks on; the configured DISCORD_API_URL host is accepted too (emulator, proxy). */
 const DISCORD_HOSTS = new Set(['discord.com', 'discordapp.com', 'ptb.discord.com', 'canary.discord.com']);
-const WEBHOOK_PATH = /^(.*)\/webhooks\/(\d{17,20})\/([A-Za-z0-9_-]{20,100})\/?$/;
+const WEBHOOK_PATH = new RegExp(String.raw`^(.*)/webhooks/(${DISCORD_ID_DIGITS})/([A-Za-z0-9_-]{20,100})/?$`);
 const DISCORD_PREFIX = /^\/api(\/v\d+)?$/;
 /** Discord's limit per channel. */
 export const MAX_WEBHOOKS_PER_CHANNEL = 15;
