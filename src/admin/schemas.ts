@@ -152,6 +152,7 @@ export const muteView = z.object({
   title: z.string().nullable().describe('With service: only alerts with this exact title'),
   route_id: z.number().nullable(),
   dedup_key: z.string().nullable(),
+  source_id: z.number().nullable().describe("With dedup_key: the only source whose alerts it mutes; null: every source's"),
   reason: z.string().nullable(),
   created_by: z.string(),
   created_at: z.number(),

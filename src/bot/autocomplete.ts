@@ -2,6 +2,7 @@ import { desc } from 'drizzle-orm';
 import type { AutocompleteInteraction } from 'discord.js';
 import { alerts } from '../db/schema.js';
 import { describeHours } from '../domain/hours.js';
+import { cleanText } from '../discord/text.js';
 import type { Herald } from '../herald.js';
 import { listAlerts } from '../services/alerts.js';
 import { listChannels } from '../services/channels.js';
@@ -11,12 +12,31 @@ import type { Choice } from './types.js';
 const RECENT = 500;
 const matches = (text: string, typed: string) => text.toLowerCase().includes(typed.trim().toLowerCase());
 
+/** Discord's limits on an autocomplete choice: its name, and a string value (a longer one fails the whole answer). */
+export const CHOICE_NAME_MAX = 100;
+export const CHOICE_VALUE_MAX = 100;
+
+/**
+ * A choice's name from text that may be a sender's (titles, services, dedup keys): on one line without
+ * control or bidi characters (an override could make one alert read as another), and at most
+ * CHOICE_NAME_MAX characters, cut with "…" where it splits no surrogate pair.
+ */
+export function choiceName(text: string): string {
+  const clean = cleanText(text);
+  if (clean.length <= CHOICE_NAME_MAX) return clean;
+  let end = CHOICE_NAME_MAX - 1;
+  const last = clean.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--; // a high surrogate whose pair would be cut off
+  return `${clean.slice(0, end)}…`;
+}
+
 /** Distinct services of recent alerts (newest first), filtered by what is typed. */
 export function serviceChoices(h: Pick<Herald, 'db'>, typed: string): Choice[] {
   const rows = h.db.select({ service: alerts.service }).from(alerts).orderBy(desc(alerts.id)).limit(RECENT).all();
   const seen = new Set<string>();
-  for (const r of rows) if (matches(r.service, typed)) seen.add(r.service);
-  return [...seen].slice(0, 25).map((s) => ({ name: s, value: s }));
+  // A service longer than a choice's value may be cannot be offered (cut, it would name another glob).
+  for (const r of rows) if (r.service.length <= CHOICE_VALUE_MAX && matches(cleanText(r.service), typed)) seen.add(r.service);
+  return [...seen].slice(0, 25).map((s) => ({ name: choiceName(s), value: s }));
 }
 
 export function describeRoute(r: RouteView): string {
@@ -30,7 +50,7 @@ export function describeRoute(r: RouteView): string {
 
 export function routeChoices(h: Pick<Herald, 'db'>, typed: string): Choice[] {
   return listRoutes(h)
-    .map((r) => ({ name: describeRoute(r), value: r.id }))
+    .map((r) => ({ name: choiceName(describeRoute(r)), value: r.id }))
     .filter((c) => matches(c.name, typed))
     .slice(0, 25);
 }
@@ -49,7 +69,7 @@ function channelsOfThisGuild(h: Pick<Herald, 'db' | 'outbox'>, i: AutocompleteIn
 export function alertChoices(h: Pick<Herald, 'db' | 'outbox'>, i: AutocompleteInteraction): Choice[] {
   const typed = String(i.options.getFocused() ?? '');
   return listAlerts(h, { limit: RECENT, channelIds: channelsOfThisGuild(h, i) })
-    .map((a) => ({ name: `#${a.id} ${a.severity} ${a.service}: ${a.title}${a.dedup_key ? ` [${a.dedup_key}]` : ''}`, value: String(a.id) }))
+    .map((a) => ({ name: choiceName(`#${a.id} ${a.severity} ${a.service}: ${a.title}${a.dedup_key ? ` [${a.dedup_key}]` : ''}`), value: String(a.id) }))
     .filter((c) => matches(c.name, typed.replace(/^#/, '')) || c.value === typed.replace(/^#/, ''))
     .slice(0, 25);
 }

@@ -4,9 +4,7 @@ import { z } from 'zod';
 import { alertsBody } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
 import { AlertLookup } from '../pipeline/dedup-stage.js';
-import { acknowledgeAlert, type Actor } from '../services/lifecycle.js';
 import type { RequestKeys } from '../pipeline/accept.js';
-import { ServiceError } from '../services/errors.js';
 import { convertBody, FORMATS, type Format } from './adapters/index.js';
 import { bearer, unauthorized } from './auth.js';
 import { AuthFailureThrottle } from './auth-throttle.js';
@@ -108,7 +106,9 @@ export function registerHook(app: App, herald: Herald): void {
         ignored.push(`no open alert with dedup key "${a.input.dedup_key}" to resolve`);
         return false;
       }).map((a) => a.input);
-      const result = inputs.length ? await herald.acceptor.submit(sourceId, inputs, requestKeys(req, q)) : { ids: [], replayed: false };
+      // A PagerDuty acknowledge is applied in the same commit as the request's alerts: a 503 means nothing was stored.
+      const result =
+        inputs.length || c.acknowledge.length ? await herald.acceptor.submit(sourceId, inputs, requestKeys(req, q), c.acknowledge) : { ids: [], replayed: false };
       if (result.keyReused) {
         return reply.code(422).send({
           error: 'idempotency_key_reused',
@@ -116,22 +116,8 @@ export function registerHook(app: App, herald: Herald): void {
         });
       }
       if (result.replayed) reply.header('idempotent-replayed', 'true');
-      const acknowledged: number[] = [];
-      const by: Actor = { kind: 'system', name: settings?.name ?? `source ${sourceId}` };
-      for (const key of c.acknowledge) {
-        const open = lookup.openWithKey(sourceId, key);
-        if (open === undefined) {
-          ignored.push(`no open alert with dedup key "${key}" to acknowledge`);
-          continue;
-        }
-        try {
-          acknowledgeAlert(herald, open, by);
-          acknowledged.push(open);
-        } catch (err) {
-          if (!(err instanceof ServiceError)) throw err;
-          ignored.push(err.message);
-        }
-      }
+      ignored.push(...(result.ignored ?? []));
+      const acknowledged = result.acknowledged ?? [];
       return reply.code(202).send({ ids: result.ids, ...(acknowledged.length ? { acknowledged } : {}), ...(ignored.length ? { ignored } : {}) });
     },
   );

@@ -8,7 +8,9 @@ import type { MessageOps } from '../delivery/message-ops.js';
 import type { Outbox } from '../delivery/outbox.js';
 import type { Metrics } from '../metrics.js';
 import type { OutboundTargets } from '../outbound/targets.js';
-import { type Actor, foldRepeat, resolveFromSender } from '../services/lifecycle.js';
+import { ServiceError } from '../services/errors.js';
+import { type Actor, acknowledgeFromSender, foldRepeat, resolveFromSender } from '../services/lifecycle.js';
+import { AlertLookup } from './dedup-stage.js';
 import type { PlannedAlert, Stage } from './types.js';
 
 export interface Accepted {
@@ -17,6 +19,10 @@ export interface Accepted {
   replayed: boolean;
   /** True when the Idempotency-Key came before with another request: nothing was stored, `ids` is empty. */
   keyReused?: boolean;
+  /** Alerts the request's acknowledges (PagerDuty `acknowledge`) acknowledged, in the same commit. */
+  acknowledged?: number[];
+  /** Acknowledges with nothing to do, and why. */
+  ignored?: string[];
 }
 
 /** What makes a request the same as an earlier one, recorded in the transaction that stores its alerts. */
@@ -30,6 +36,8 @@ export interface RequestKeys {
 interface Submission {
   sourceId: number | null;
   inputs: AlertInput[];
+  /** Dedup keys of this source's open alerts to acknowledge. */
+  acknowledge: readonly string[];
   keys: RequestKeys;
   receivedAt: number;
   resolve: (a: Accepted) => void;
@@ -57,6 +65,12 @@ interface InsertAlertParams {
   resolvedBy: string | null;
 }
 
+/** The answer kept with an Idempotency-Key or a webhook-id, given again to the request's retries. */
+interface Stored {
+  ids: number[];
+  acknowledged?: number[];
+}
+
 /** Flush at once past this many queued alerts, so one transaction stays short. */
 const MAX_BATCH_ALERTS = 5000;
 
@@ -77,6 +91,7 @@ export class Acceptor {
   private readonly findWebhookId;
   private readonly saveWebhookId;
   private readonly sourceName;
+  private readonly lookup: AlertLookup;
   /**
    * Called inside the ingest transaction for each alert event beyond Discord (outbound targets enqueue
    * there): a new alert stored, an alert reopened or raised. Not for repeats folded into a firing alert
@@ -129,11 +144,16 @@ export class Acceptor {
       .onConflictDoUpdate({ target: [seenWebhookIds.sourceId, seenWebhookIds.messageId], set: { response: sql`excluded.response`, expiresAt: sql`excluded.expires_at` } })
       .prepare();
     this.sourceName = db.select({ name: sources.name }).from(sources).where(eq(sources.id, p('id'))).prepare();
+    this.lookup = new AlertLookup(db);
   }
 
-  submit(sourceId: number | null, inputs: AlertInput[], keys: RequestKeys = {}): Promise<Accepted> {
+  /**
+   * Stores `inputs` and applies `acknowledge` (dedup keys of the source's open alerts) in one commit:
+   * the answer is about all of it, so a 503 (the database cannot write) means nothing of it was stored.
+   */
+  submit(sourceId: number | null, inputs: AlertInput[], keys: RequestKeys = {}, acknowledge: readonly string[] = []): Promise<Accepted> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ sourceId, inputs, keys, receivedAt: Date.now(), resolve, reject });
+      this.queue.push({ sourceId, inputs, acknowledge, keys, receivedAt: Date.now(), resolve, reject });
       this.queuedAlerts += inputs.length;
       if (this.queuedAlerts >= MAX_BATCH_ALERTS) this.flush();
       else if (!this.flushScheduled) {
@@ -210,12 +230,12 @@ export class Acceptor {
     const { webhookId, idempotency } = s.sourceId === null ? {} : s.keys;
     if (webhookId) {
       const prior = this.findWebhookId.get({ sourceId: s.sourceId, messageId: webhookId.id });
-      if (prior?.response) return { ids: (JSON.parse(prior.response) as { ids: number[] }).ids, replayed: true };
+      if (prior?.response) return { ...(JSON.parse(prior.response) as Stored), replayed: true };
     }
     if (idempotency) {
       const prior = this.findKey.get({ sourceId: s.sourceId, key: idempotency.key });
       if (prior && prior.bodyHash !== null && prior.bodyHash !== idempotency.fingerprint) return { ids: [], replayed: false, keyReused: true };
-      if (prior) return { ids: (JSON.parse(prior.response) as { ids: number[] }).ids, replayed: true };
+      if (prior) return { ...(JSON.parse(prior.response) as Stored), replayed: true };
     }
     const ids: number[] = [];
     let sender: Actor | undefined;
@@ -256,10 +276,28 @@ export class Acceptor {
         }
       }
     }
-    const response = JSON.stringify({ ids });
+    const acknowledged: number[] = [];
+    const ignored: string[] = [];
+    for (const key of s.acknowledge) {
+      const open = this.lookup.openWithKey(s.sourceId, key);
+      if (open === undefined) {
+        ignored.push(`no open alert with dedup key "${key}" to acknowledge`);
+        continue;
+      }
+      try {
+        for (const c of acknowledgeFromSender({ db: this.db, ops: this.ops, outboundTargets: this.followUps }, open, by(), s.receivedAt)) opsChannels.add(c);
+        acknowledged.push(open);
+      } catch (err) {
+        // Refused before anything was written (a retracted or resolved alert): said in the answer.
+        if (!(err instanceof ServiceError)) throw err;
+        ignored.push(err.message);
+      }
+    }
+    const stored: Stored = { ids, ...(acknowledged.length ? { acknowledged } : {}) };
+    const response = JSON.stringify(stored);
     if (idempotency) this.saveKey.run({ sourceId: s.sourceId, key: idempotency.key, response, bodyHash: idempotency.fingerprint, createdAt: s.receivedAt });
     if (webhookId) this.saveWebhookId.run({ sourceId: s.sourceId, messageId: webhookId.id, expiresAt: webhookId.keepUntil, response });
-    return { ids, replayed: false };
+    return { ...stored, ...(ignored.length ? { ignored } : {}), replayed: false };
   }
 
   /**

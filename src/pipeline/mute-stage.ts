@@ -43,7 +43,9 @@ export class MuteTable {
 function matcherOf(m: typeof mutes.$inferSelect): CompiledMute['matches'] {
   if (m.dedupKey !== null) {
     const key = m.dedupKey;
-    return (a) => a.input.dedup_key === key;
+    // Scoped to the source it was made for (a "Mute 1h"), or any source's (an admin mute without source_id).
+    const sourceId = m.sourceId;
+    return sourceId === null ? (a) => a.input.dedup_key === key : (a) => a.sourceId === sourceId && a.input.dedup_key === key;
   }
   if (m.service !== null && m.title !== null) {
     // "Mute 1h" on an alert without a dedup key: the same service and title, exactly.

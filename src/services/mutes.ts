@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import picomatch from 'picomatch';
 import { z } from 'zod';
-import { alerts, mutes, routes } from '../db/schema.js';
+import { alerts, mutes, routes, sources } from '../db/schema.js';
 import type { Herald } from '../herald.js';
 import { ServiceError, invalid, notFound } from './errors.js';
 import { type Actor, recordAction } from './lifecycle.js';
@@ -14,6 +14,12 @@ export const muteFields = z.strictObject({
     service: z.string().trim().min(1).max(200).optional().describe('A glob on the alert\'s service, e.g. "payments-*" (case-insensitive)'),
     route_id: z.number().int().positive().optional().describe('Silence one route (alerts still go where other matching routes send them)'),
     dedup_key: z.string().min(1).max(255).optional().describe('Alerts with exactly this dedup key'),
+    source_id: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("With dedup_key: only this source's alerts (a dedup key is its sender's own name). Without it, the dedup key is muted for every source"),
     duration_minutes: z.number().int().min(1).max(MAX_MUTE_MINUTES).describe(`How long, in minutes (1 to ${MAX_MUTE_MINUTES})`),
     reason: z.string().trim().min(1).max(500).optional(),
 });
@@ -36,6 +42,8 @@ export interface MuteView {
   title: string | null;
   route_id: number | null;
   dedup_key: string | null;
+  /** With `dedup_key`: the only source whose alerts it mutes; null: every source's. */
+  source_id: number | null;
   reason: string | null;
   created_by: string;
   created_at: number;
@@ -57,6 +65,7 @@ const view = (m: Row, now: number, mutedAlerts = 0): MuteView => ({
   title: m.title,
   route_id: m.routeId,
   dedup_key: m.dedupKey,
+  source_id: m.sourceId,
   reason: m.reason,
   created_by: m.createdBy,
   created_at: m.createdAt,
@@ -93,7 +102,17 @@ export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now(
     }
   }
   if (m.route_id !== undefined && !h.db.select({ id: routes.id }).from(routes).where(eq(routes.id, m.route_id)).get()) throw notFound('route', m.route_id);
-  const row = insert(h, { service: m.service ?? null, routeId: m.route_id ?? null, dedupKey: m.dedup_key ?? null, reason: m.reason ?? null }, m.duration_minutes, by, now);
+  if (m.source_id !== undefined) {
+    if (m.dedup_key === undefined) throw invalid('source_id', 'source_id narrows a dedup_key mute; give it only with dedup_key');
+    if (!h.db.select({ id: sources.id }).from(sources).where(eq(sources.id, m.source_id)).get()) throw notFound('source', m.source_id);
+  }
+  const row = insert(
+    h,
+    { service: m.service ?? null, routeId: m.route_id ?? null, dedupKey: m.dedup_key ?? null, sourceId: m.source_id ?? null, reason: m.reason ?? null },
+    m.duration_minutes,
+    by,
+    now,
+  );
   return view(row, Date.now());
 }
 
@@ -128,21 +147,38 @@ export function deleteMute(h: Deps, id: number, by: Actor = { kind: 'admin', nam
 }
 
 /**
- * The card's "Mute 1h": mutes alerts like this one for `minutes`: same dedup key, or (without one)
- * same service and title. Recorded on the alert.
+ * The card's "Mute 1h" and `/mute alert:`: mutes alerts like this one for `minutes`: the same dedup key
+ * from the same source (another sender's alert with that key is another problem), or (without a key, or
+ * when the alert's source was deleted) the same service and title. Recorded on the alert.
  */
-export function muteAlert(h: Deps, alertId: number, minutes: number, by: Actor, now = Date.now()): MuteView {
+export function muteAlert(h: Deps, alertId: number, minutes: number, by: Actor, opts: { reason?: string; now?: number } = {}): MuteView {
+  const now = opts.now ?? Date.now();
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_MUTE_MINUTES) throw invalid('duration_minutes', `a mute lasts 1 to ${MAX_MUTE_MINUTES} minutes`);
-  const a = h.db.select({ service: alerts.service, title: alerts.title, dedupKey: alerts.dedupKey }).from(alerts).where(eq(alerts.id, alertId)).get();
+  const a = h.db
+    .select({ service: alerts.service, title: alerts.title, dedupKey: alerts.dedupKey, sourceId: alerts.sourceId })
+    .from(alerts)
+    .where(eq(alerts.id, alertId))
+    .get();
   if (!a) throw notFound('alert', alertId);
-  const target = a.dedupKey !== null ? { service: null, title: null, dedupKey: a.dedupKey } : { service: a.service, title: a.title, dedupKey: null };
-  const row = insert(h, { ...target, routeId: null, reason: `muted from alert #${alertId}`, alertId }, minutes, by, now);
+  const target =
+    a.dedupKey !== null && a.sourceId !== null
+      ? { service: null, title: null, dedupKey: a.dedupKey, sourceId: a.sourceId }
+      : { service: a.service, title: a.title, dedupKey: null, sourceId: null };
+  const row = insert(h, { ...target, routeId: null, reason: opts.reason ?? `muted from alert #${alertId}`, alertId }, minutes, by, now);
   return view(row, now);
 }
 
 function insert(
   h: Deps,
-  what: { service: string | null; title?: string | null; routeId: number | null; dedupKey: string | null; reason: string | null; alertId?: number },
+  what: {
+    service: string | null;
+    title?: string | null;
+    routeId: number | null;
+    dedupKey: string | null;
+    sourceId: number | null;
+    reason: string | null;
+    alertId?: number;
+  },
   minutes: number,
   by: Actor,
   now: number,
