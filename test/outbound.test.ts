@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { Resolver } from '../src/outbound/address-policy.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifySignature } from '../src/ingest/signatures.js';
+import { verifySignature } from '../src/domain/signatures.js';
 import { alert, startStack, waitFor, type Stack } from './support/stack.js';
 
 /** A real HTTP receiver on loopback: records every request; answers from a per-path script (default 200). */

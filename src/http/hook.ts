@@ -7,11 +7,11 @@ import { AlertLookup } from '../pipeline/dedup-stage.js';
 import { acknowledgeAlert, type Actor } from '../services/lifecycle.js';
 import type { RequestKeys } from '../pipeline/accept.js';
 import { ServiceError } from '../services/errors.js';
-import { convertBody, FORMATS, type Format } from './adapters/index.js';
-import { bearer, unauthorized } from './auth.js';
+import { convertBody, FORMATS, type Format } from '../domain/adapters/index.js';
+import { bearer, unauthorized } from '../ingest/auth.js';
 import { AuthFailureThrottle } from './auth-throttle.js';
-import { SeenWebhookIdPruner, WEBHOOK_ID_KEEP_MS } from './replay.js';
-import { verifySignature } from './signatures.js';
+import { SeenWebhookIdPruner, WEBHOOK_ID_KEEP_MS } from '../ingest/replay.js';
+import { verifySignature } from '../domain/signatures.js';
 import type { App } from './server.js';
 import { zodValidator } from './validation.js';
 
@@ -42,7 +42,7 @@ const query = z.object({
 
 /**
  * POST /v1/alerts: Herald's native alert format, or a sender's own (Alertmanager, PagerDuty Events v2,
- * job-scheduler hooks, pipeline events, job status events) converted by src/ingest/adapters. Answers 202
+ * job-scheduler hooks, pipeline events, job status events) converted by src/domain/adapters. Answers 202
  * only after the alerts are committed. A source with signing secrets must sign (Standard Webhooks).
  */
 export function registerHook(app: App, herald: Herald): void {

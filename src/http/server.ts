@@ -4,7 +4,7 @@ import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'f
 import { DatabaseUnavailableError, isDbUnavailable } from '../db/health.js';
 import type { InputProblem } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
-import { registerAdmin } from '../admin/index.js';
+import { registerAdmin } from './admin/index.js';
 import { registerHook } from './hook.js';
 import { KnownPaths } from './known-paths.js';
 import { BodyError, registerJsonParser } from './json-body.js';

@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/open.js';
 import { sourceSecrets, sources } from '../db/schema.js';
-import type { Format } from './adapters/index.js';
+import type { Format } from '../domain/adapters/index.js';
 
 /** What the hook needs to know about a source besides its id: its default format and signing secrets. */
 export interface SourceSettings {

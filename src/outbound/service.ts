@@ -2,7 +2,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { z } from 'zod';
 import { outboundDeliveries, outboundTargets, routes } from '../db/schema.js';
 import type { Herald } from '../herald.js';
-import { newSigningSecret } from '../ingest/signatures.js';
+import { newSigningSecret } from '../domain/signatures.js';
 import { conflict, invalid, notFound } from '../services/errors.js';
 
 export const targetInput = z.strictObject({

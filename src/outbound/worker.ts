@@ -5,7 +5,7 @@ import type { Db } from '../db/open.js';
 import { alerts, outboundTargets } from '../db/schema.js';
 import { retryDelayMs } from '../delivery/retry.js';
 import type { Guard } from '../guard.js';
-import { signedHeaders } from '../ingest/signatures.js';
+import { signedHeaders } from '../domain/signatures.js';
 import type { OutboundAddressGuard, TargetDecision } from './address-policy.js';
 import { postPinned } from './http-post.js';
 import { sanitizeReason } from './reason.js';

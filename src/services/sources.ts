@@ -2,9 +2,9 @@ import { and, asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { idempotencyKeys, seenWebhookIds, sourceSecrets, sources } from '../db/schema.js';
 import type { Herald } from '../herald.js';
-import { FORMATS } from '../ingest/adapters/index.js';
+import { FORMATS } from '../domain/adapters/index.js';
 import { hashToken, newSourceToken } from '../ingest/auth.js';
-import { importedSecretProblem, newSigningSecret } from '../ingest/signatures.js';
+import { importedSecretProblem, newSigningSecret } from '../domain/signatures.js';
 import { conflict, invalid, isUniqueViolation, notFound } from './errors.js';
 
 const format = z

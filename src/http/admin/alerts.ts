@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { getAlert, listAlerts } from '../services/alerts.js';
-import { admin, beforeId, errors, errorsWith404, flag, idParams, limit, type AdminApp } from './http.js';
-import { alertDetail, alertView } from './schemas.js';
+import type { Herald } from '../../herald.js';
+import { getAlert, listAlerts } from '../../services/alerts.js';
+import { admin, beforeId, errors, errorsWith404, flag, idParams, limit, type AdminApp } from './schema-parts.js';
+import { alertDetail, alertView } from '../../services/views.js';
 
 /** Alerts as received, with where they went. */
 export function registerAlertRoutes(app: AdminApp, herald: Herald): void {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { channelInput, channelUpdate, createChannel, deleteChannel, listChannels, updateChannel } from '../services/channels.js';
-import { admin, errorBody, errors, errorsWith404, idParams, noContent, type AdminApp } from './http.js';
-import { channelView, createdId } from './schemas.js';
+import type { Herald } from '../../herald.js';
+import { channelInput, channelUpdate, createChannel, deleteChannel, listChannels, updateChannel } from '../../services/channels.js';
+import { admin, errorBody, errors, errorsWith404, idParams, noContent, type AdminApp } from './schema-parts.js';
+import { channelView, createdId } from '../../services/views.js';
 
 /** Discord channels alerts go to. */
 export function registerChannelRoutes(app: AdminApp, herald: Herald): void {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { listAttempts } from '../services/attempts.js';
-import { listDeadLetters, replayDeadLetter } from '../services/dead-letters.js';
-import { listEvents } from '../services/events.js';
-import { getStatus } from '../services/status.js';
-import { admin, beforeId, errorBody, errors, errorsWith404, flag, id, idParams, limit, type AdminApp } from './http.js';
-import { attemptView, deadLetterView, eventView, statusView } from './schemas.js';
+import type { Herald } from '../../herald.js';
+import { listAttempts } from '../../services/attempts.js';
+import { listDeadLetters, replayDeadLetter } from '../../services/dead-letters.js';
+import { listEvents } from '../../services/events.js';
+import { getStatus } from '../../services/status.js';
+import { admin, beforeId, errorBody, errors, errorsWith404, flag, id, idParams, limit, type AdminApp } from './schema-parts.js';
+import { attemptView, deadLetterView, eventView, statusView } from '../../services/views.js';
 
 /** What delivery is doing and what went wrong: dead letters, attempts, events, status. */
 export function registerDeliveryRoutes(app: AdminApp, herald: Herald): void {

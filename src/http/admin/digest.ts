@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { computeDigest, deleteDigest, digestInput, getDigest, postDigest, setDigest } from '../services/digest.js';
-import { admin, errorsWith404, idParams, noContent, type AdminApp } from './http.js';
+import type { Herald } from '../../herald.js';
+import { computeDigest, deleteDigest, digestInput, getDigest, postDigest, setDigest } from '../../services/digest.js';
+import { admin, errorsWith404, idParams, noContent, type AdminApp } from './schema-parts.js';
 
 const severity = z.enum(['P0', 'P1', 'P2', 'P3']);
 

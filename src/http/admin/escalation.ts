@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
+import type { Herald } from '../../herald.js';
 import {
   addStep,
   chainInput,
@@ -11,8 +11,8 @@ import {
   routeChainInput,
   setRouteChain,
   stepInput,
-} from '../services/escalation.js';
-import { admin, errorBody, errors, errorsWith404, flag, id, idParams, noContent, type AdminApp } from './http.js';
+} from '../../services/escalation.js';
+import { admin, errorBody, errors, errorsWith404, flag, id, idParams, noContent, type AdminApp } from './schema-parts.js';
 
 const stepView = z.object({
   id: z.number(),

@@ -1,8 +1,8 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Herald } from '../herald.js';
-import { sameSecret, bearer, unauthorized } from '../ingest/auth.js';
-import { AuthFailureThrottle } from '../ingest/auth-throttle.js';
-import type { App } from '../ingest/server.js';
+import type { Herald } from '../../herald.js';
+import { sameSecret, bearer, unauthorized } from '../../ingest/auth.js';
+import { AuthFailureThrottle } from '../auth-throttle.js';
+import type { App } from '../server.js';
 import { registerAdminRoutes } from './routes.js';
 
 /**

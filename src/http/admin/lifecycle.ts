@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { acknowledgeAlert, type Actor, resolveAlert, retractAlert, retractInput } from '../services/lifecycle.js';
-import { createMute, deleteMute, getMute, listMutes, muteFields, oneTarget } from '../services/mutes.js';
-import { createAppWebhook, rotateWebhook } from '../services/webhooks.js';
-import { admin, errorBody, errors, errorsWith404, flag, idParams, noContent, type AdminApp } from './http.js';
-import { alertDetail, muteView, webhookView } from './schemas.js';
+import type { Herald } from '../../herald.js';
+import { acknowledgeAlert, type Actor, resolveAlert, retractAlert, retractInput } from '../../services/lifecycle.js';
+import { createMute, deleteMute, getMute, listMutes, muteFields, oneTarget } from '../../services/mutes.js';
+import { createAppWebhook, rotateWebhook } from '../../services/webhooks.js';
+import { admin, errorBody, errors, errorsWith404, flag, idParams, noContent, type AdminApp } from './schema-parts.js';
+import { alertDetail, muteView, webhookView } from '../../services/views.js';
 
 const by = z.string().trim().min(1).max(100).optional().describe('Name recorded as who did it (default "admin")');
 const actorOf = (name: string | undefined): Actor => ({ kind: 'admin', name: name ?? 'admin' });

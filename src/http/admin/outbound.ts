@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { AdminApp } from '../admin/http.js';
-import { admin, beforeId, errorBody, errors, errorsWith404, id, idParams, limit, noContent } from '../admin/http.js';
-import type { Herald } from '../herald.js';
-import { createTarget, deleteTarget, listOutboundDeliveries, listTargets, replayOutbound, targetInput } from './service.js';
+import type { AdminApp } from './schema-parts.js';
+import { admin, beforeId, errorBody, errors, errorsWith404, id, idParams, limit, noContent } from './schema-parts.js';
+import type { Herald } from '../../herald.js';
+import { createTarget, deleteTarget, listOutboundDeliveries, listTargets, replayOutbound, targetInput } from '../../outbound/service.js';
 
 const targetView = z.object({ id: z.number(), route_id: z.number(), kind: z.enum(['slack', 'webhook']), url_masked: z.string(), created_at: z.number() });
 const createdTarget = targetView.extend({

@@ -1,16 +1,16 @@
-import type { Herald } from '../herald.js';
-import type { App } from '../ingest/server.js';
+import type { Herald } from '../../herald.js';
+import type { App } from '../server.js';
 import { registerAlertRoutes } from './alerts.js';
 import { registerChannelRoutes } from './channels.js';
 import { registerDeliveryRoutes } from './delivery.js';
 import { registerDigestRoutes } from './digest.js';
 import { registerEscalationRoutes } from './escalation.js';
-import { mapServiceErrors, typedAdmin } from './http.js';
+import { mapServiceErrors, typedAdmin } from './schema-parts.js';
 import { registerLifecycleRoutes } from './lifecycle.js';
 import { registerRoutingRoutes } from './routing.js';
 import { registerSourceRoutes } from './sources.js';
 import { registerWebhookRoutes } from './webhooks.js';
-import { registerOutboundRoutes } from '../outbound/admin.js';
+import { registerOutboundRoutes } from './outbound.js';
 
 /**
  * The admin API's endpoints (auth is done by `registerAdmin`). Handlers only translate HTTP to the

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { businessHoursInput } from '../domain/hours.js';
-import { createRoute, deleteRoute, listRoutes, routeInput, setRouteHours } from '../services/routes.js';
-import { admin, errors, errorsWith404, idParams, noContent, type AdminApp } from './http.js';
-import { createdId, routeView } from './schemas.js';
+import type { Herald } from '../../herald.js';
+import { businessHoursInput } from '../../domain/hours.js';
+import { createRoute, deleteRoute, listRoutes, routeInput, setRouteHours } from '../../services/routes.js';
+import { admin, errors, errorsWith404, idParams, noContent, type AdminApp } from './schema-parts.js';
+import { createdId, routeView } from '../../services/views.js';
 
 /** Routing rules: which alerts go to which channel. */
 export function registerRoutingRoutes(app: AdminApp, herald: Herald): void {

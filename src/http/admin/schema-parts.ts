@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ServiceError } from '../services/errors.js';
+import { ServiceError } from '../../services/errors.js';
 
 /** The admin routes' own fastify scope, typed for zod schemas (same shape as server.ts's `App`). */
 export type AdminApp = ReturnType<typeof typedAdmin>;

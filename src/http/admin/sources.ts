@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { FORMATS } from '../ingest/adapters/index.js';
+import type { Herald } from '../../herald.js';
+import { FORMATS } from '../../domain/adapters/index.js';
 import {
   addSecret,
   createSource,
@@ -12,9 +12,9 @@ import {
   sourceInput,
   sourcePatch,
   updateSource,
-} from '../services/sources.js';
-import { admin, errorBody, errors, errorsWith404, id, idParams, noContent, type AdminApp } from './http.js';
-import { createdSource, sourceView } from './schemas.js';
+} from '../../services/sources.js';
+import { admin, errorBody, errors, errorsWith404, id, idParams, noContent, type AdminApp } from './schema-parts.js';
+import { createdSource, sourceView } from '../../services/views.js';
 
 const sourceDetail = sourceView.extend({
   format: z.enum(FORMATS),

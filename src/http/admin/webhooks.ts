@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { addWebhook, listWebhooks, removeWebhook, restoreWebhook, webhookInput } from '../services/webhooks.js';
-import { admin, errorBody, errorsWith404, flag, idParams, noContent, type AdminApp } from './http.js';
-import { webhookView } from './schemas.js';
+import type { Herald } from '../../herald.js';
+import { addWebhook, listWebhooks, removeWebhook, restoreWebhook, webhookInput } from '../../services/webhooks.js';
+import { admin, errorBody, errorsWith404, flag, idParams, noContent, type AdminApp } from './schema-parts.js';
+import { webhookView } from '../../services/views.js';
 
 /** A channel's webhook pool. Tokens go in, never out: answers show a masked URL. */
 export function registerWebhookRoutes(app: AdminApp, herald: Herald): void {
