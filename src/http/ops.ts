@@ -1,7 +1,8 @@
+import type { FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
 import type { Herald } from '../herald.js';
 import { storageAndDeliveryProblems } from '../services/readiness.js';
-import type { App } from './server.js';
+import { typed } from './typed-app.js';
 
 /** Which Discord Herald talks to: its built-in emulator (nothing reaches Discord) or a configured one. */
 const modeOf = (herald: Herald): 'emulator' | 'discord' => (herald.config.discord.emulated ? 'emulator' : 'discord');
@@ -26,8 +27,9 @@ export function addReadinessCheck(herald: Herald, check: ReadinessCheck): void {
   lateChecks.set(herald, [...(lateChecks.get(herald) ?? []), check]);
 }
 
-/** Liveness, readiness and Prometheus metrics. */
-export function registerOps(app: App, herald: Herald, ready?: () => { ok: boolean; problems: string[] }): void {
+/** Liveness, readiness and Prometheus metrics, at the root (no prefix: probes and scrapers expect these paths). */
+export const opsEndpoints = (herald: Herald, ready?: ReadinessCheck) => async (scope: FastifyInstance): Promise<void> => {
+  const app = typed(scope);
   exportMode(herald);
   app.get('/healthz', { schema: { summary: 'Liveness: the process answers' } }, async () => ({ ok: true }));
 
@@ -41,4 +43,4 @@ export function registerOps(app: App, herald: Herald, ready?: () => { ok: boolea
     reply.header('content-type', herald.metrics.registry.contentType);
     return herald.metrics.registry.metrics();
   });
-}
+};

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Herald } from '../../herald.js';
 import { computeDigest, deleteDigest, digestInput, getDigest, postDigest, setDigest } from '../../services/digest.js';
-import { admin, errorsWith404, idParams, noContent, type AdminApp } from './schema-parts.js';
+import { admin, errorsWith404, idParams, noContent } from './schema-parts.js';
+import type { App } from '../typed-app.js';
 
 const severity = z.enum(['P0', 'P1', 'P2', 'P3']);
 
@@ -33,15 +34,15 @@ const range = z.object({
 });
 
 /** Daily digests: per-channel settings, a preview of the report, and posting one now. */
-export function registerDigestRoutes(app: AdminApp, herald: Herald): void {
+export function registerDigestRoutes(app: App, herald: Herald): void {
   app.get(
-    '/v1/admin/channels/:id/digest',
+    '/channels/:id/digest',
     { schema: { ...admin, summary: "A channel's daily digest settings", params: idParams, response: { 200: digestSettingView, ...errorsWith404 } } },
     async (req) => getDigest(herald, req.params.id),
   );
 
   app.put(
-    '/v1/admin/channels/:id/digest',
+    '/channels/:id/digest',
     {
       schema: {
         ...admin,
@@ -55,7 +56,7 @@ export function registerDigestRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.delete(
-    '/v1/admin/channels/:id/digest',
+    '/channels/:id/digest',
     { schema: { ...admin, summary: "Remove a channel's daily digest", params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
       deleteDigest(herald, req.params.id);
@@ -64,7 +65,7 @@ export function registerDigestRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/channels/:id/digest/report',
+    '/channels/:id/digest/report',
     {
       schema: {
         ...admin,
@@ -82,7 +83,7 @@ export function registerDigestRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.post(
-    '/v1/admin/channels/:id/digest/send',
+    '/channels/:id/digest/send',
     {
       schema: {
         ...admin,

@@ -12,7 +12,9 @@ import {
   setRouteChain,
   stepInput,
 } from '../../services/escalation.js';
-import { admin, errorBody, errors, errorsWith404, flag, id, idParams, noContent, type AdminApp } from './schema-parts.js';
+import { admin, errors, errorsWith404, flag, id, idParams, noContent } from './schema-parts.js';
+import type { App } from '../typed-app.js';
+import { errorBody } from '../error-body.js';
 
 const stepView = z.object({
   id: z.number(),
@@ -49,9 +51,9 @@ export const escalationView = z.object({
 });
 
 /** Escalation chains, their steps, which route arms which, and the escalations running. */
-export function registerEscalationRoutes(app: AdminApp, herald: Herald): void {
+export function registerEscalationRoutes(app: App, herald: Herald): void {
   app.post(
-    '/v1/admin/escalation-chains',
+    '/escalation-chains',
     {
       schema: {
         ...admin,
@@ -63,18 +65,18 @@ export function registerEscalationRoutes(app: AdminApp, herald: Herald): void {
     async (req, reply) => reply.code(201).send(createChain(herald, req.body)),
   );
 
-  app.get('/v1/admin/escalation-chains', { schema: { ...admin, summary: 'List escalation chains with their steps', response: { 200: z.array(chainView), ...errors } } }, async () =>
+  app.get('/escalation-chains', { schema: { ...admin, summary: 'List escalation chains with their steps', response: { 200: z.array(chainView), ...errors } } }, async () =>
     listChains(herald),
   );
 
   app.get(
-    '/v1/admin/escalation-chains/:id',
+    '/escalation-chains/:id',
     { schema: { ...admin, summary: 'One escalation chain', params: idParams, response: { 200: chainView, ...errorsWith404 } } },
     async (req) => getChain(herald, req.params.id),
   );
 
   app.post(
-    '/v1/admin/escalation-chains/:id/steps',
+    '/escalation-chains/:id/steps',
     {
       schema: {
         ...admin,
@@ -88,7 +90,7 @@ export function registerEscalationRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.delete(
-    '/v1/admin/escalation-chains/:id',
+    '/escalation-chains/:id',
     { schema: { ...admin, summary: 'Delete a chain: routes stop arming it and running escalations of it stop', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
       deleteChain(herald, req.params.id);
@@ -97,7 +99,7 @@ export function registerEscalationRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.put(
-    '/v1/admin/routes/:id/escalation-chain',
+    '/routes/:id/escalation-chain',
     {
       schema: {
         ...admin,
@@ -111,7 +113,7 @@ export function registerEscalationRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/escalations',
+    '/escalations',
     {
       schema: {
         ...admin,

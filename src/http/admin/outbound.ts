@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { AdminApp } from './schema-parts.js';
-import { admin, beforeId, errorBody, errors, errorsWith404, id, idParams, limit, noContent } from './schema-parts.js';
+import { admin, beforeId, errors, errorsWith404, id, idParams, limit, noContent } from './schema-parts.js';
 import type { Herald } from '../../herald.js';
 import { createTarget, deleteTarget, listOutboundDeliveries, listTargets, replayOutbound, targetInput } from '../../outbound/service.js';
+import type { App } from '../typed-app.js';
+import { errorBody } from '../error-body.js';
 
 const targetView = z.object({ id: z.number(), route_id: z.number(), kind: z.enum(['slack', 'webhook']), url_masked: z.string(), created_at: z.number() });
 const createdTarget = targetView.extend({
@@ -24,9 +25,9 @@ const deliveryView = z.object({
 });
 
 /** Outbound targets beyond Discord (per route) and their deliveries, dead letters included. */
-export function registerOutboundRoutes(app: AdminApp, herald: Herald): void {
+export function registerOutboundRoutes(app: App, herald: Herald): void {
   app.post(
-    '/v1/admin/routes/:id/outbound',
+    '/routes/:id/outbound',
     {
       schema: {
         ...admin,
@@ -39,12 +40,12 @@ export function registerOutboundRoutes(app: AdminApp, herald: Herald): void {
     async (req, reply) => reply.code(201).send(await createTarget(herald, req.params.id, req.body)),
   );
 
-  app.get('/v1/admin/outbound', { schema: { ...admin, summary: 'List outbound targets (URLs masked)', response: { 200: z.array(targetView), ...errors } } }, async () =>
+  app.get('/outbound', { schema: { ...admin, summary: 'List outbound targets (URLs masked)', response: { 200: z.array(targetView), ...errors } } }, async () =>
     listTargets(herald),
   );
 
   app.delete(
-    '/v1/admin/outbound/:id',
+    '/outbound/:id',
     { schema: { ...admin, summary: 'Remove an outbound target', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
       deleteTarget(herald, req.params.id);
@@ -53,7 +54,7 @@ export function registerOutboundRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/outbound/deliveries',
+    '/outbound/deliveries',
     {
       schema: {
         ...admin,
@@ -66,7 +67,7 @@ export function registerOutboundRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.post(
-    '/v1/admin/outbound/deliveries/:id/replay',
+    '/outbound/deliveries/:id/replay',
     { schema: { ...admin, summary: 'Send a dead outbound delivery again', params: idParams, response: { 200: deliveryView, ...errorsWith404, 409: errorBody } } },
     async (req) => replayOutbound(herald, req.params.id),
   );

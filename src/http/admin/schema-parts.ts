@@ -1,31 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ServiceError } from '../../services/errors.js';
-
-/** The admin routes' own fastify scope, typed for zod schemas (same shape as server.ts's `App`). */
-export type AdminApp = ReturnType<typeof typedAdmin>;
-export const typedAdmin = (app: FastifyInstance) => app.withTypeProvider<ZodTypeProvider>();
-
-/**
- * Answers a ServiceError with its status and `{error, message}` (plus `problems` for a 400 about one
- * field, like a validation answer). Anything else goes on to the server's own error handler.
- */
-export function mapServiceErrors(app: AdminApp): void {
-  app.setErrorHandler((err, _req, reply) => {
-    if (!(err instanceof ServiceError)) throw err;
-    const body: ErrorBody = { error: err.code, message: err.message };
-    if (err.status === 400 && err.path) body.problems = [{ path: err.path, message: err.message }];
-    return reply.code(err.status).send(body);
-  });
-}
-
-export const errorBody = z.object({
-  error: z.string(),
-  message: z.string().optional(),
-  problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});
-type ErrorBody = z.output<typeof errorBody>;
+import { errorBody } from '../error-body.js';
 
 /** Common schema parts: tags and security for the OpenAPI document, and the error answers. */
 export const admin = { tags: ['admin'], security: [{ adminToken: [] }] };

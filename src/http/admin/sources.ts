@@ -13,8 +13,10 @@ import {
   sourcePatch,
   updateSource,
 } from '../../services/sources.js';
-import { admin, errorBody, errors, errorsWith404, id, idParams, noContent, type AdminApp } from './schema-parts.js';
+import { admin, errors, errorsWith404, id, idParams, noContent } from './schema-parts.js';
 import { createdSource, sourceView } from '../../services/views.js';
+import type { App } from '../typed-app.js';
+import { errorBody } from '../error-body.js';
 
 const sourceDetail = sourceView.extend({
   format: z.enum(FORMATS),
@@ -27,9 +29,9 @@ const createdSecret = z.object({
 });
 
 /** Senders of alerts, their tokens, formats and signing secrets. */
-export function registerSourceRoutes(app: AdminApp, herald: Herald): void {
+export function registerSourceRoutes(app: App, herald: Herald): void {
   app.post(
-    '/v1/admin/sources',
+    '/sources',
     {
       schema: {
         ...admin,
@@ -41,24 +43,24 @@ export function registerSourceRoutes(app: AdminApp, herald: Herald): void {
     async (req, reply) => reply.code(201).send(createSource(herald, req.body)),
   );
 
-  app.get('/v1/admin/sources', { schema: { ...admin, summary: 'List sources (no tokens)', response: { 200: z.array(sourceView), ...errors } } }, async () =>
+  app.get('/sources', { schema: { ...admin, summary: 'List sources (no tokens)', response: { 200: z.array(sourceView), ...errors } } }, async () =>
     listSources(herald),
   );
 
   app.get(
-    '/v1/admin/sources/:id',
+    '/sources/:id',
     { schema: { ...admin, summary: 'A source with its format and signing secrets (by hint only)', params: idParams, response: { 200: sourceDetail, ...errorsWith404 } } },
     async (req) => getSource(herald, req.params.id),
   );
 
   app.patch(
-    '/v1/admin/sources/:id',
+    '/sources/:id',
     { schema: { ...admin, summary: "Set a source's default payload format", params: idParams, body: sourcePatch, response: { 200: sourceDetail, ...errorsWith404 } } },
     async (req) => updateSource(herald, req.params.id, req.body),
   );
 
   app.delete(
-    '/v1/admin/sources/:id',
+    '/sources/:id',
     { schema: { ...admin, summary: 'Delete a source: its token stops working at once', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
       deleteSource(herald, req.params.id);
@@ -67,7 +69,7 @@ export function registerSourceRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.post(
-    '/v1/admin/sources/:id/secrets',
+    '/sources/:id/secrets',
     {
       schema: {
         ...admin,
@@ -81,7 +83,7 @@ export function registerSourceRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.delete(
-    '/v1/admin/sources/:id/secrets/:secretId',
+    '/sources/:id/secrets/:secretId',
     {
       schema: {
         ...admin,
