@@ -8,7 +8,7 @@ import { acknowledgeAlert, type Actor } from '../services/lifecycle.js';
 import type { RequestKeys } from '../pipeline/accept.js';
 import { ServiceError } from '../services/errors.js';
 import { convertBody, FORMATS, type Format } from '../domain/adapters/index.js';
-import { bearer, unauthorized } from '../ingest/auth.js';
+import { bearer, unauthorized } from './bearer.js';
 import { AuthFailureThrottle } from './auth-throttle.js';
 import { SeenWebhookIdPruner, WEBHOOK_ID_KEEP_MS } from '../ingest/replay.js';
 import { verifySignature } from '../domain/signatures.js';

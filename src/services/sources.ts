@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { idempotencyKeys, seenWebhookIds, sourceSecrets, sources } from '../db/schema.js';
 import type { Herald } from '../herald.js';
 import { FORMATS } from '../domain/adapters/index.js';
-import { hashToken, newSourceToken } from '../ingest/auth.js';
+import { hashToken, newSourceToken } from '../domain/tokens.js';
 import { importedSecretProblem, newSigningSecret } from '../domain/signatures.js';
 import { conflict, invalid, isUniqueViolation, notFound } from './errors.js';
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Herald } from '../../herald.js';
-import { bearer, sameSecret, unauthorized } from '../../ingest/auth.js';
+import { sameSecret } from '../../domain/tokens.js';
+import { bearer, unauthorized } from '../bearer.js';
 import { AuthFailureThrottle } from '../auth-throttle.js';
 import { typed } from '../typed-app.js';
 import { registerAlertRoutes } from './alerts.js';
