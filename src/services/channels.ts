@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { channels, webhooks } from '../db/schema.js';
 import type { Herald } from '../herald.js';
 import { conflict, isUniqueViolation, notFound } from './errors.js';
+import type { ChannelView } from './views.js';
+export type { ChannelView } from './views.js';
 
 export const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17 to 20 digits)');
 
@@ -19,17 +21,6 @@ export const channelUpdate = z.strictObject({
   move_default: z.boolean().optional().describe('With default: true, take the default over from the channel that has it'),
 });
 export type ChannelUpdate = z.output<typeof channelUpdate>;
-
-export interface ChannelView {
-  id: number;
-  name: string;
-  discord_channel_id: string;
-  default: boolean;
-  created_at: number;
-  webhooks: { active: number; quarantined: number };
-  /** Deliveries queued or in flight. */
-  backlog: number;
-}
 
 type Deps = Pick<Herald, 'db' | 'outbox' | 'routes' | 'scheduler'>;
 

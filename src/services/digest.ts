@@ -9,45 +9,12 @@ import { SEVERITIES, type Severity } from '../domain/alert.js';
 import { truncateEnd, type WebhookMessage } from '../delivery/render.js';
 import type { Herald } from '../herald.js';
 import { invalid, notFound } from './errors.js';
+import type { DigestReport, DigestRow, DigestSettingView } from './views.js';
 
 const DAY_MS = 86_400_000;
 
 // ---------------------------------------------------------------------------------------------
 // The report: a pure-ish function of the database and a time range
-
-export interface DigestRow {
-  service: string;
-  severity: Severity;
-  fired: number;
-  acknowledged: number;
-  resolved: number;
-}
-
-export interface DigestReport {
-  /** The range covered: [from, to), epoch ms. */
-  from: number;
-  to: number;
-  /** The channel whose alerts are counted (null: every alert). */
-  channel_id: number | null;
-  totals: { fired: number; acknowledged: number; resolved: number };
-  /** Counts by service and severity: fired (received in the range), acknowledged and resolved (in the range). */
-  by_service: DigestRow[];
-  /** Mean time from receipt to acknowledgement / resolve, of the alerts acknowledged / resolved in the range (null: none). */
-  mtta_ms: number | null;
-  mttr_ms: number | null;
-  /** The alerts that fired most often (same service and title; `count`: their occurrences, grouped repeats included), most first. */
-  noisiest: { service: string; title: string; count: number }[];
-  /** Alerts a mute silenced in the range (every channel: a muted alert goes to none). */
-  muted: number;
-  /**
-   * Alerts received in the range and kept only for the digest: outside business hours on a route set to
-   * "digest only" (their delivery rows are in state 'digest', never sent). Counted in `fired` too; for a
-   * channel, those never posted there; overall, those posted nowhere.
-   */
-  digest_only: number;
-  /** Deliveries to the channel given up on in the range. */
-  dead_letters: number;
-}
 
 const NOISIEST = 5;
 
@@ -237,15 +204,6 @@ export const digestInput = z.strictObject({
     .describe('IANA time zone (default HERALD_DIGEST_TIMEZONE)'),
 });
 export type DigestInput = z.output<typeof digestInput>;
-
-export interface DigestSettingView {
-  channel_id: number;
-  enabled: boolean;
-  time: string;
-  timezone: string;
-  /** The end of the period last posted. */
-  last_sent_at: number | null;
-}
 
 type Deps = Pick<Herald, 'db' | 'config' | 'outbox' | 'scheduler' | 'digests'>;
 

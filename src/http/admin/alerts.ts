@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Herald } from '../../herald.js';
 import { getAlert, listAlerts } from '../../services/alerts.js';
-import { admin, beforeId, errors, errorsWith404, flag, idParams, limit } from './schema-parts.js';
 import { alertDetail, alertView } from '../../services/views.js';
 import type { App } from '../typed-app.js';
+import { admin, beforeId, errors, errorsWith404, flag, idParams, limit } from './schema-parts.js';
 
 /** Alerts as received, with where they went. */
 export function registerAlertRoutes(app: App, herald: Herald): void {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Herald } from '../../herald.js';
 import { channelInput, channelUpdate, createChannel, deleteChannel, listChannels, updateChannel } from '../../services/channels.js';
-import { admin, errors, errorsWith404, idParams, noContent } from './schema-parts.js';
 import { channelView, createdId } from '../../services/views.js';
-import type { App } from '../typed-app.js';
 import { errorBody } from '../error-body.js';
+import type { App } from '../typed-app.js';
+import { admin, errors, errorsWith404, idParams, noContent } from './schema-parts.js';
 
 /** Discord channels alerts go to. */
 export function registerChannelRoutes(app: App, herald: Herald): void {

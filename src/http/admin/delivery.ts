@@ -4,10 +4,10 @@ import { listAttempts } from '../../services/attempts.js';
 import { listDeadLetters, replayDeadLetter } from '../../services/dead-letters.js';
 import { listEvents } from '../../services/events.js';
 import { getStatus } from '../../services/status.js';
-import { admin, beforeId, errors, errorsWith404, flag, id, idParams, limit } from './schema-parts.js';
 import { attemptView, deadLetterView, eventView, statusView } from '../../services/views.js';
-import type { App } from '../typed-app.js';
 import { errorBody } from '../error-body.js';
+import type { App } from '../typed-app.js';
+import { admin, beforeId, errors, errorsWith404, flag, id, idParams, limit } from './schema-parts.js';
 
 /** What delivery is doing and what went wrong: dead letters, attempts, events, status. */
 export function registerDeliveryRoutes(app: App, herald: Herald): void {

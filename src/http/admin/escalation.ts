@@ -12,43 +12,10 @@ import {
   setRouteChain,
   stepInput,
 } from '../../services/escalation.js';
-import { admin, errors, errorsWith404, flag, id, idParams, noContent } from './schema-parts.js';
-import type { App } from '../typed-app.js';
+import { chainView, escalationView } from '../../services/views.js';
 import { errorBody } from '../error-body.js';
-
-const stepView = z.object({
-  id: z.number(),
-  position: z.number().describe('Order in the chain, from 0'),
-  kind: z.enum(['channel', 'role', 'user']),
-  delay_ms: z.number(),
-  target: z.string().nullable().describe('The mentioned role or user id'),
-  channel_id: z.number().nullable(),
-});
-
-export const chainView = z.object({
-  id: z.number(),
-  name: z.string(),
-  repeats: z.number().describe('Extra runs of the whole chain after the first'),
-  rearm_after_ms: z.number().nullable(),
-  steps: z.array(stepView),
-  route_ids: z.array(z.number()).describe('Routes that arm this chain'),
-  created_at: z.number(),
-});
-
-export const escalationView = z.object({
-  id: z.number(),
-  alert_id: z.number(),
-  chain_id: z.number(),
-  state: z.enum(['active', 'acked', 'done']).describe('active: a step is due at due_at; acked: re-armed at due_at unless resolved; done: see reason'),
-  step_index: z.number().describe('The next step to run'),
-  round: z.number(),
-  cycle: z.number().describe('Re-arms after an acknowledgement so far'),
-  due_at: z.number(),
-  reason: z.string().nullable(),
-  runs: z.array(
-    z.object({ cycle: z.number(), round: z.number(), step_index: z.number(), kind: z.string(), target: z.string().nullable(), deliveries: z.number(), at: z.number() }),
-  ),
-});
+import type { App } from '../typed-app.js';
+import { admin, errors, errorsWith404, flag, id, idParams, noContent } from './schema-parts.js';
 
 /** Escalation chains, their steps, which route arms which, and the escalations running. */
 export function registerEscalationRoutes(app: App, herald: Herald): void {

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { Herald } from '../../herald.js';
 import { sameSecret } from '../../domain/tokens.js';
-import { bearer, unauthorized } from '../bearer.js';
+import type { Herald } from '../../herald.js';
 import { AuthFailureThrottle } from '../auth-throttle.js';
+import { bearer, unauthorized } from '../bearer.js';
 import { typed } from '../typed-app.js';
 import { registerAlertRoutes } from './alerts.js';
 import { registerChannelRoutes } from './channels.js';

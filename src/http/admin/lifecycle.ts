@@ -2,11 +2,11 @@ import { z } from 'zod';
 import type { Herald } from '../../herald.js';
 import { acknowledgeAlert, type Actor, resolveAlert, retractAlert, retractInput } from '../../services/lifecycle.js';
 import { createMute, deleteMute, getMute, listMutes, muteFields, oneTarget } from '../../services/mutes.js';
-import { createAppWebhook, rotateWebhook } from '../../services/webhooks.js';
-import { admin, errors, errorsWith404, flag, idParams, noContent } from './schema-parts.js';
 import { alertDetail, muteView, webhookView } from '../../services/views.js';
-import type { App } from '../typed-app.js';
+import { createAppWebhook, rotateWebhook } from '../../services/webhooks.js';
 import { errorBody } from '../error-body.js';
+import type { App } from '../typed-app.js';
+import { admin, errors, errorsWith404, flag, idParams, noContent } from './schema-parts.js';
 
 const by = z.string().trim().min(1).max(100).optional().describe('Name recorded as who did it (default "admin")');
 const actorOf = (name: string | undefined): Actor => ({ kind: 'admin', name: name ?? 'admin' });

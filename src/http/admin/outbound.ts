@@ -1,28 +1,10 @@
 import { z } from 'zod';
-import { admin, beforeId, errors, errorsWith404, id, idParams, limit, noContent } from './schema-parts.js';
 import type { Herald } from '../../herald.js';
 import { createTarget, deleteTarget, listOutboundDeliveries, listTargets, replayOutbound, targetInput } from '../../outbound/service.js';
-import type { App } from '../typed-app.js';
+import { createdTarget, outboundDeliveryView, targetView } from '../../outbound/views.js';
 import { errorBody } from '../error-body.js';
-
-const targetView = z.object({ id: z.number(), route_id: z.number(), kind: z.enum(['slack', 'webhook']), url_masked: z.string(), created_at: z.number() });
-const createdTarget = targetView.extend({
-  secret: z.string().optional().describe('webhook targets: the whsec_ secret its requests are signed with. Shown only in this answer.'),
-});
-const deliveryView = z.object({
-  id: z.number(),
-  target_id: z.number(),
-  alert_id: z.number(),
-  event: z.string(),
-  state: z.string(),
-  attempts: z.number(),
-  last_status: z.number().nullable(),
-  last_error: z.string().nullable(),
-  created_at: z.number(),
-  sent_at: z.number().nullable(),
-  dead_at: z.number().nullable(),
-  replayed_at: z.number().nullable(),
-});
+import type { App } from '../typed-app.js';
+import { admin, beforeId, errors, errorsWith404, id, idParams, limit, noContent } from './schema-parts.js';
 
 /** Outbound targets beyond Discord (per route) and their deliveries, dead letters included. */
 export function registerOutboundRoutes(app: App, herald: Herald): void {
@@ -60,7 +42,7 @@ export function registerOutboundRoutes(app: App, herald: Herald): void {
         ...admin,
         summary: 'Outbound deliveries, newest first; ?state=dead for the dead letters',
         querystring: z.object({ state: z.enum(['pending', 'leased', 'sent', 'dead']).optional(), alert_id: id.optional(), before_id: beforeId, limit }),
-        response: { 200: z.array(deliveryView), ...errors },
+        response: { 200: z.array(outboundDeliveryView), ...errors },
       },
     },
     async (req) => listOutboundDeliveries(herald, { state: req.query.state, alertId: req.query.alert_id, beforeId: req.query.before_id, limit: req.query.limit }),
@@ -68,7 +50,7 @@ export function registerOutboundRoutes(app: App, herald: Herald): void {
 
   app.post(
     '/outbound/deliveries/:id/replay',
-    { schema: { ...admin, summary: 'Send a dead outbound delivery again', params: idParams, response: { 200: deliveryView, ...errorsWith404, 409: errorBody } } },
+    { schema: { ...admin, summary: 'Send a dead outbound delivery again', params: idParams, response: { 200: outboundDeliveryView, ...errorsWith404, 409: errorBody } } },
     async (req) => replayOutbound(herald, req.params.id),
   );
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Herald } from '../../herald.js';
 import { businessHoursInput } from '../../domain/hours.js';
+import type { Herald } from '../../herald.js';
 import { createRoute, deleteRoute, listRoutes, routeInput, setRouteHours } from '../../services/routes.js';
-import { admin, errors, errorsWith404, idParams, noContent } from './schema-parts.js';
 import { createdId, routeView } from '../../services/views.js';
 import type { App } from '../typed-app.js';
+import { admin, errors, errorsWith404, idParams, noContent } from './schema-parts.js';
 
 /** Routing rules: which alerts go to which channel. */
 export function registerRoutingRoutes(app: App, herald: Herald): void {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { Herald } from '../../herald.js';
-import { FORMATS } from '../../domain/adapters/index.js';
 import {
   addSecret,
   createSource,
@@ -13,20 +12,10 @@ import {
   sourcePatch,
   updateSource,
 } from '../../services/sources.js';
-import { admin, errors, errorsWith404, id, idParams, noContent } from './schema-parts.js';
-import { createdSource, sourceView } from '../../services/views.js';
-import type { App } from '../typed-app.js';
+import { createdSecret, createdSource, sourceDetail, sourceView } from '../../services/views.js';
 import { errorBody } from '../error-body.js';
-
-const sourceDetail = sourceView.extend({
-  format: z.enum(FORMATS),
-  secrets: z.array(z.object({ id: z.number(), hint: z.string().describe('The last 4 characters'), created_at: z.number() })),
-});
-const createdSecret = z.object({
-  id: z.number(),
-  secret: z.string().describe('The whsec_ secret: shown only in this answer. Configure the sender with it.'),
-  created_at: z.number(),
-});
+import type { App } from '../typed-app.js';
+import { admin, errors, errorsWith404, id, idParams, noContent } from './schema-parts.js';
 
 /** Senders of alerts, their tokens, formats and signing secrets. */
 export function registerSourceRoutes(app: App, herald: Herald): void {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Herald } from '../../herald.js';
-import { addWebhook, listWebhooks, removeWebhook, restoreWebhook, webhookInput } from '../../services/webhooks.js';
-import { admin, errorsWith404, flag, idParams, noContent } from './schema-parts.js';
 import { webhookView } from '../../services/views.js';
-import type { App } from '../typed-app.js';
+import { addWebhook, listWebhooks, removeWebhook, restoreWebhook, webhookInput } from '../../services/webhooks.js';
 import { errorBody } from '../error-body.js';
+import type { App } from '../typed-app.js';
+import { admin, errorsWith404, flag, idParams, noContent } from './schema-parts.js';
 
 /** A channel's webhook pool. Tokens go in, never out: answers show a masked URL. */
 export function registerWebhookRoutes(app: App, herald: Herald): void {
