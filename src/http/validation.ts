@@ -1,6 +1,6 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import type { ZodType } from 'zod';
-import { describeIssues, type InputProblem } from '../domain/alert.js';
+import { describeIssues } from '../domain/alert.js';
 import { PLAIN } from '../domain/messages.js';
 
 /**
@@ -12,12 +12,4 @@ export const zodValidator: FastifySchemaCompiler<ZodType> =
   (data: unknown) => {
     const result = schema.safeParse(data, PLAIN);
     return result.success ? { value: result.data } : { error: describeIssues(result.error) as unknown as Error };
-  };
-
-/** Wraps a custom parser (for bodies a plain schema cannot describe well) the same way. */
-export const customValidator =
-  (parse: (data: unknown) => { ok: true; value: unknown } | { ok: false; problems: InputProblem[] }) =>
-  (data: unknown) => {
-    const r = parse(data);
-    return r.ok ? { value: r.value } : { error: r.problems as unknown as Error };
   };
