@@ -60,7 +60,7 @@ export const alertHook = (herald: Herald) => async (scope: FastifyInstance): Pro
         querystring: query,
         headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }).loose(),
         body: alertsBody,
-        response: { 202: accepted, 400: errorBody, 401: errorBody, 422: errorBody },
+        response: { 202: accepted.describe('Stored (committed) before this answer'), 400: errorBody, 401: errorBody, 422: errorBody.describe('This Idempotency-Key was already used with a different request') },
       },
       // The body is validated by its format in the handler (the format is only known per request);
       // the schema above documents the native format in the OpenAPI document.

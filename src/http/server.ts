@@ -9,6 +9,7 @@ import { alertHook } from './hook.js';
 import { KnownPaths } from './known-paths.js';
 import { BodyError, registerJsonParser } from './json-body.js';
 import { opsEndpoints } from './ops.js';
+import { addServerAnswers } from './server-answers.js';
 import { typed, type App } from './typed-app.js';
 import { zodValidator } from './validation.js';
 
@@ -65,7 +66,9 @@ export async function buildServer(herald: Herald, opts: { ready?: () => { ok: bo
     req.log.error({ err }, 'request failed');
     return reply.code(503).send({ error: 'unavailable', message: 'Herald could not process the request; nothing was stored. Retry later.' });
   });
-  // Registered before every route, so it sees them all (onRoute hooks are inherited by plugins).
+  // Registered before every route, so they see them all (onRoute hooks are inherited by plugins), and
+  // before the OpenAPI plugin, so that it documents the answers added here.
+  app.addHook('onRoute', addServerAnswers);
   const known = new KnownPaths();
   app.addHook('onRoute', (route) => known.add(route.method, route.url));
   app.setNotFoundHandler((req, reply) => {
