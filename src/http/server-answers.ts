@@ -43,8 +43,12 @@ function statusesOf(route: RouteOptions): Status[] {
   const methods = Array.isArray(route.method) ? route.method : [route.method];
   const takesBody = methods.some((m) => m !== 'GET' && m !== 'HEAD');
   const validates = takesBody || Boolean(schema.params || schema.querystring || schema.headers || schema.body);
-  const behindToken = Array.isArray((schema as { security?: unknown[] }).security) && (schema as { security: unknown[] }).security.length > 0;
-  return [...(validates ? [400 as const] : []), ...(behindToken ? [401 as const, 429 as const] : []), ...(takesBody ? [413 as const, 415 as const] : []), 405, 503];
+  const behindToken = (schema.security?.length ?? 0) > 0;
+  const statuses: Status[] = [405, 503];
+  if (validates) statuses.push(400);
+  if (behindToken) statuses.push(401, 429);
+  if (takesBody) statuses.push(413, 415);
+  return statuses;
 }
 
 /**
@@ -54,7 +58,7 @@ function statusesOf(route: RouteOptions): Status[] {
  * hidden from the document are left alone.
  */
 export function addServerAnswers(route: RouteOptions): void {
-  if ((route.schema as { hide?: boolean } | undefined)?.hide) return;
+  if (route.schema?.hide) return;
   const response = { ...((route.schema?.response ?? {}) as Record<string, ZodType>) };
   for (const status of statusesOf(route)) response[status] ??= answers[status];
   for (const [status, schema] of Object.entries(response)) {
