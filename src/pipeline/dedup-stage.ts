@@ -61,7 +61,7 @@ export class AlertLookup {
 
   /**
    * The newest firing alert of this source with this dedup key: what a sender's acknowledge, or its
-   * success/resolve that means something only while an alert is open, names (ingest/hook.ts). Never
+   * success/resolve that means something only while an alert is open, names (http/hook.ts). Never
    * another source's alert, whatever key it carries.
    */
   openWithKey(sourceId: number | null, key: string): number | undefined {

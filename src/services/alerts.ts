@@ -2,53 +2,8 @@ import { and, asc, desc, eq, inArray, isNotNull, isNull, lt } from 'drizzle-orm'
 import { alerts, deliveries } from '../db/schema.js';
 import type { Herald } from '../herald.js';
 import { notFound } from './errors.js';
-
-export interface DeliveryView {
-  id: number;
-  channel_id: number;
-  /** `digest`: held outside business hours on a digest-only route (never sent); pending with a future `available_at`: waiting for hours. */
-  state: 'pending' | 'leased' | 'sent' | 'dead' | 'cancelled' | 'digest';
-  available_at: number;
-  attempts: number;
-  last_error: string | null;
-  webhook_id: number | null;
-  discord_message_id: string | null;
-  sent_at: number | null;
-}
-
-export interface AlertView {
-  id: number;
-  source_id: number | null;
-  service: string;
-  severity: 'P0' | 'P1' | 'P2' | 'P3';
-  title: string;
-  description: string | null;
-  status: 'firing' | 'resolved';
-  dedup_key: string | null;
-  environment: string | null;
-  labels: Record<string, string> | null;
-  fields: { name: string; value: string }[] | null;
-  links: { title: string; url: string }[] | null;
-  unrouted: boolean;
-  received_at: number;
-  /** Lifecycle: who acknowledged / resolved (display name) and when; when it was retracted; the mute that silenced it. */
-  acknowledged_by: string | null;
-  acknowledged_at: number | null;
-  resolved_by: string | null;
-  resolved_at: number | null;
-  retracted_at: number | null;
-  retract_mode: 'delete' | 'strike' | null;
-  retract_reason: string | null;
-  muted_by_mute_id: number | null;
-  /** Grouping: how often it fired (repeats folded in; 0 for a resolved with nothing to resolve), when last, when it last reopened. */
-  occurrences: number;
-  last_seen_at: number | null;
-  reopened_at: number | null;
-}
-
-export interface AlertDetail extends AlertView {
-  deliveries: DeliveryView[];
-}
+import type { AlertDetail, AlertView } from './views.js';
+export type { AlertDetail } from './views.js';
 
 const alertColumns = {
   id: alerts.id,

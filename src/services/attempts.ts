@@ -2,19 +2,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { attempts } from '../db/schema.js';
 import type { Herald } from '../herald.js';
 import { scrubSecrets } from '../log.js';
-
-export interface AttemptView {
-  id: number;
-  delivery_id: number | null;
-  webhook_id: number | null;
-  at: number;
-  /** HTTP status, or null when Discord did not answer (timeout, connection error). */
-  status: number | null;
-  latency_ms: number;
-  outcome: string;
-  error: string | null;
-  rate_limit_scope: string | null;
-}
+import type { AttemptView } from './views.js';
 
 export interface AttemptFilter {
   limit: number;

@@ -4,6 +4,8 @@ import { channels, webhooks } from '../db/schema.js';
 import { discordIdSchema } from '../discord/ids.js';
 import type { Herald } from '../herald.js';
 import { conflict, isUniqueViolation, notFound } from './errors.js';
+import type { ChannelView } from './views.js';
+export type { ChannelView } from './views.js';
 
 export const channelInput = z.strictObject({
   name: z.string().trim().min(1).max(100).describe('A unique name, e.g. "payments-alerts"'),
@@ -18,17 +20,6 @@ export const channelUpdate = z.strictObject({
   move_default: z.boolean().optional().describe('With default: true, take the default over from the channel that has it'),
 });
 export type ChannelUpdate = z.output<typeof channelUpdate>;
-
-export interface ChannelView {
-  id: number;
-  name: string;
-  discord_channel_id: string;
-  default: boolean;
-  created_at: number;
-  webhooks: { active: number; quarantined: number };
-  /** Deliveries queued or in flight. */
-  backlog: number;
-}
 
 type Deps = Pick<Herald, 'db' | 'outbox' | 'routes' | 'scheduler'>;
 

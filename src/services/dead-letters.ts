@@ -3,21 +3,7 @@ import { alerts, deadLetters, deliveries, messageOps } from '../db/schema.js';
 import type { Herald } from '../herald.js';
 import { scrubSecrets } from '../log.js';
 import { conflict, notFound } from './errors.js';
-
-export interface DeadLetterView {
-  id: number;
-  delivery_id: number;
-  /** Null for a message about no alert (a daily digest). */
-  alert_id: number | null;
-  channel_id: number;
-  alert_title: string | null;
-  severity: 'P0' | 'P1' | 'P2' | 'P3' | null;
-  reason: string;
-  /** Discord's own error body (JSON text) when it gave one. */
-  discord_error: string | null;
-  created_at: number;
-  replayed_at: number | null;
-}
+import type { DeadLetterView } from './views.js';
 
 export interface DeadLetterFilter {
   limit: number;

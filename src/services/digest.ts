@@ -4,9 +4,9 @@ import type { Db } from '../db/open.js';
 import { channels, digestSettings } from '../db/schema.js';
 import { renderDigest } from '../cards/digest.js';
 import { SEVERITIES, type Severity } from '../domain/alert.js';
-import type { DigestReport, DigestRow } from '../domain/digest.js';
 import type { Herald } from '../herald.js';
 import { invalid, notFound } from './errors.js';
+import type { DigestReport, DigestRow, DigestSettingView } from './views.js';
 
 const DAY_MS = 86_400_000;
 
@@ -119,15 +119,6 @@ export const digestInput = z.strictObject({
     .describe('IANA time zone (default HERALD_DIGEST_TIMEZONE)'),
 });
 export type DigestInput = z.output<typeof digestInput>;
-
-export interface DigestSettingView {
-  channel_id: number;
-  enabled: boolean;
-  time: string;
-  timezone: string;
-  /** The end of the period last posted. */
-  last_sent_at: number | null;
-}
 
 type Deps = Pick<Herald, 'db' | 'config' | 'outbox' | 'scheduler' | 'digests'>;
 

@@ -4,6 +4,7 @@ import { channels, escalationChains, escalationRuns, escalations, escalationStep
 import { discordIdSchema } from '../discord/ids.js';
 import type { Herald } from '../herald.js';
 import { conflict, invalid, isUniqueViolation, notFound } from './errors.js';
+import type { ChainView, EscalationView } from './views.js';
 
 const DAY_MS = 86_400_000;
 
@@ -44,39 +45,6 @@ export type ChainInput = z.output<typeof chainInput>;
 export const routeChainInput = z.strictObject({
   chain_id: z.number().int().positive().nullable().describe('The chain to arm for alerts this route matches; null detaches'),
 });
-
-export interface StepView {
-  id: number;
-  position: number;
-  kind: 'channel' | 'role' | 'user';
-  delay_ms: number;
-  target: string | null;
-  channel_id: number | null;
-}
-
-export interface ChainView {
-  id: number;
-  name: string;
-  repeats: number;
-  rearm_after_ms: number | null;
-  steps: StepView[];
-  /** Routes that arm this chain. */
-  route_ids: number[];
-  created_at: number;
-}
-
-export interface EscalationView {
-  id: number;
-  alert_id: number;
-  chain_id: number;
-  state: 'active' | 'acked' | 'done';
-  step_index: number;
-  round: number;
-  cycle: number;
-  due_at: number;
-  reason: string | null;
-  runs: { cycle: number; round: number; step_index: number; kind: string; target: string | null; deliveries: number; at: number }[];
-}
 
 type Deps = Pick<Herald, 'db' | 'escalation'>;
 

@@ -1,15 +1,7 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { events } from '../db/schema.js';
 import type { Herald } from '../herald.js';
-
-export interface EventView {
-  id: number;
-  kind: string;
-  channel_id: number | null;
-  webhook_id: number | null;
-  message: string;
-  at: number;
-}
+import type { EventView } from './views.js';
 
 export interface EventFilter {
   limit: number;

@@ -5,6 +5,8 @@ import { alerts, mutes, routes, sources } from '../db/schema.js';
 import type { Herald } from '../herald.js';
 import { ServiceError, invalid, notFound } from './errors.js';
 import { type Actor, recordAction } from './lifecycle.js';
+import type { MuteView } from './views.js';
+export type { MuteView } from './views.js';
 
 /** Longest mute: 30 days. */
 export const MAX_MUTE_MINUTES = 43_200;
@@ -34,27 +36,6 @@ export const oneTarget: [
 
 export const muteInput = muteFields.refine(...oneTarget);
 export type MuteInput = z.output<typeof muteInput>;
-
-export interface MuteView {
-  id: number;
-  service: string | null;
-  /** With `service`: only alerts with this exact title (a "Mute 1h" on an alert without a dedup key). */
-  title: string | null;
-  route_id: number | null;
-  dedup_key: string | null;
-  /** With `dedup_key`: the only source whose alerts it mutes; null: every source's. */
-  source_id: number | null;
-  reason: string | null;
-  created_by: string;
-  created_at: number;
-  expires_at: number;
-  /** Set when it was lifted before it expired. */
-  ended_at: number | null;
-  /** Not ended and not expired. */
-  active: boolean;
-  /** Alerts it silenced (stored, not delivered; `GET /v1/admin/alerts?muted=true` lists them). */
-  muted_alerts: number;
-}
 
 type Deps = Pick<Herald, 'db' | 'mutes'>;
 type Row = typeof mutes.$inferSelect;

@@ -6,6 +6,8 @@ import { SEVERITIES } from '../domain/alert.js';
 import { type BusinessHours, businessHoursInput, WEEKDAYS } from '../domain/hours.js';
 import type { Herald } from '../herald.js';
 import { invalid, notFound } from './errors.js';
+import type { RouteView } from './views.js';
+export type { RouteView } from './views.js';
 
 export const routeInput = z.strictObject({
   channel_id: z.number().int().positive().describe('The channel matching alerts go to'),
@@ -22,18 +24,6 @@ export const routeInput = z.strictObject({
     .describe('Outside these hours P2/P3 wait until they open (outside: "wait", the default) or go only to the daily digest ("digest"); P0/P1 always go'),
 });
 export type RouteInput = z.output<typeof routeInput>;
-
-export interface RouteView {
-  id: number;
-  channel_id: number;
-  channel_name: string;
-  service: string | null;
-  severities: string[] | null;
-  environment: string | null;
-  labels: Record<string, string> | null;
-  business_hours: BusinessHours | null;
-  created_at: number;
-}
 
 type Deps = Pick<Herald, 'db' | 'routes'>;
 

@@ -2,10 +2,11 @@ import { and, asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { idempotencyKeys, seenWebhookIds, sourceSecrets, sources } from '../db/schema.js';
 import type { Herald } from '../herald.js';
-import { FORMATS } from '../ingest/adapters/index.js';
-import { hashToken, newSourceToken } from '../ingest/auth.js';
+import { FORMATS } from '../domain/adapters/index.js';
+import { hashToken, newSourceToken } from '../domain/tokens.js';
 import { importedSecretProblem, newSigningSecret } from '../domain/signatures.js';
 import { conflict, invalid, isUniqueViolation, notFound } from './errors.js';
+import type { CreatedSource, SourceDetail, SourceView } from './views.js';
 
 const format = z
   .enum(FORMATS)
@@ -19,19 +20,6 @@ export const sourceInput = z.strictObject({
 
 export const sourcePatch = z.strictObject({ format });
 export type SourceInput = z.output<typeof sourceInput>;
-
-export interface SourceView {
-  id: number;
-  name: string;
-  created_at: number;
-}
-
-export interface CreatedSource {
-  id: number;
-  name: string;
-  /** The bearer token for POST /v1/alerts: returned here only, never again. */
-  token: string;
-}
 
 type Deps = Pick<Herald, 'db' | 'sourceAuth'>;
 
@@ -84,19 +72,6 @@ export function deleteSource(h: Deps, id: number): void {
   });
   h.sourceAuth.forget(id);
   if (!deleted) throw notFound('source', id);
-}
-
-export interface SecretView {
-  id: number;
-  /** The secret's last 4 characters, to tell secrets apart; the secret itself is never shown again. */
-  hint: string;
-  created_at: number;
-}
-
-export interface SourceDetail extends SourceView {
-  format: (typeof FORMATS)[number];
-  /** Standard Webhooks secrets: when there is any, requests must be signed with one of them. */
-  secrets: SecretView[];
 }
 
 export function getSource(h: Pick<Herald, 'db'>, id: number): SourceDetail {

@@ -8,6 +8,8 @@ import { BotRestError } from '../discord/bot-rest.js';
 import { DISCORD_ID_DIGITS } from '../discord/ids.js';
 import { lookUpWebhook } from '../discord/webhook-lookup.js';
 import { ServiceError, conflict, invalid, notFound } from './errors.js';
+import type { WebhookView } from './views.js';
+export type { WebhookView } from './views.js';
 
 export const webhookInput = z.strictObject({
   url: z.string().trim().min(1).max(512).describe('The webhook URL from Discord (Channel settings → Integrations → Webhooks → Copy Webhook URL)'),
@@ -17,19 +19,6 @@ export const webhookInput = z.strictObject({
     .describe('"app" for webhooks created by Herald\'s bot (can send buttons), "external" for pasted ones (default)'),
 });
 export type WebhookInput = z.output<typeof webhookInput>;
-
-export interface WebhookView {
-  id: number;
-  channel_id: number;
-  discord_webhook_id: string;
-  /** Where Herald sends, with the token replaced by ****. */
-  url_masked: string;
-  owner: 'app' | 'external';
-  state: 'active' | 'retired' | 'quarantined' | 'removed';
-  breaker_state: 'closed' | 'open' | 'half_open';
-  last_error: string | null;
-  created_at: number;
-}
 
 /** Hosts Discord serves webhooks on; the configured DISCORD_API_URL host is accepted too (emulator, proxy). */
 const DISCORD_HOSTS = new Set(['discord.com', 'discordapp.com', 'ptb.discord.com', 'canary.discord.com']);

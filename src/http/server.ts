@@ -1,18 +1,17 @@
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import { DatabaseUnavailableError, isDbUnavailable } from '../db/health.js';
 import type { InputProblem } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
-import { registerAdmin } from '../admin/index.js';
-import { registerHook } from './hook.js';
+import { adminApi } from './admin/index.js';
+import { alertHook } from './hook.js';
 import { KnownPaths } from './known-paths.js';
 import { BodyError, registerJsonParser } from './json-body.js';
-import { registerOps } from './ops.js';
+import { opsEndpoints } from './ops.js';
+import { addServerAnswers } from './server-answers.js';
+import { typed, type App } from './typed-app.js';
 import { zodValidator } from './validation.js';
-
-export type App = ReturnType<typeof typed>;
-const typed = (app: FastifyInstance) => app.withTypeProvider<ZodTypeProvider>();
 
 /**
  * Herald's HTTP server: the alert hook, the admin API, health and metrics, and the OpenAPI document
@@ -67,7 +66,9 @@ export async function buildServer(herald: Herald, opts: { ready?: () => { ok: bo
     req.log.error({ err }, 'request failed');
     return reply.code(503).send({ error: 'unavailable', message: 'Herald could not process the request; nothing was stored. Retry later.' });
   });
-  // Registered before every route, so it sees them all (onRoute hooks are inherited by plugins).
+  // Registered before every route, so they see them all (onRoute hooks are inherited by plugins), and
+  // before the OpenAPI plugin, so that it documents the answers added here.
+  app.addHook('onRoute', addServerAnswers);
   const known = new KnownPaths();
   app.addHook('onRoute', (route) => known.add(route.method, route.url));
   app.setNotFoundHandler((req, reply) => {
@@ -95,9 +96,11 @@ export async function buildServer(herald: Herald, opts: { ready?: () => { ok: bo
     transform: jsonSchemaTransform,
   });
 
-  await app.register(async (scope) => registerHook(typed(scope), herald));
-  await app.register(async (scope) => registerAdmin(typed(scope), herald));
-  await app.register(async (scope) => registerOps(typed(scope), herald, opts.ready));
+  // Each part is an encapsulated plugin under its prefix: its hooks (the admin token check) and error
+  // handler cover exactly its own routes, and its routes name only their part of the path.
+  await app.register(alertHook(herald), { prefix: '/v1' });
+  await app.register(adminApi(herald), { prefix: '/v1/admin' });
+  await app.register(opsEndpoints(herald, opts.ready));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

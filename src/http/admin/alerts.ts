@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { getAlert, listAlerts } from '../services/alerts.js';
-import { admin, beforeId, errors, errorsWith404, flag, idParams, limit, type AdminApp } from './http.js';
-import { alertDetail, alertView } from './schemas.js';
+import type { Herald } from '../../herald.js';
+import { getAlert, listAlerts } from '../../services/alerts.js';
+import { alertDetail, alertView } from '../../services/views.js';
+import type { App } from '../typed-app.js';
+import { admin, beforeId, errors, errorsWith404, flag, idParams, limit } from './schema-parts.js';
 
 /** Alerts as received, with where they went. */
-export function registerAlertRoutes(app: AdminApp, herald: Herald): void {
+export function registerAlertRoutes(app: App, herald: Herald): void {
   app.get(
-    '/v1/admin/alerts',
+    '/alerts',
     {
       schema: {
         ...admin,
@@ -25,7 +26,7 @@ export function registerAlertRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/alerts/:id',
+    '/alerts/:id',
     { schema: { ...admin, summary: 'One alert with its deliveries', params: idParams, response: { 200: alertDetail, ...errorsWith404 } } },
     async (req) => getAlert(herald, req.params.id),
   );

@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import type { AlertInput } from '../../domain/alert.js';
+import type { AlertInput } from '../alert.js';
 
 /** What one request in a sender's format asks of Herald. */
 export interface Conversion {

@@ -1,28 +1,24 @@
 import { createHash } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { alertsBody } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
 import { AlertLookup } from '../pipeline/dedup-stage.js';
 import type { RequestKeys } from '../pipeline/accept.js';
-import { convertBody, FORMATS, type Format } from './adapters/index.js';
-import { bearer, unauthorized } from './auth.js';
+import { ServiceError } from '../services/errors.js';
+import { convertBody, FORMATS, type Format } from '../domain/adapters/index.js';
+import { bearer, unauthorized } from './bearer.js';
 import { AuthFailureThrottle } from './auth-throttle.js';
-import { SeenWebhookIdPruner, WEBHOOK_ID_KEEP_MS } from './replay.js';
+import { SeenWebhookIdPruner, WEBHOOK_ID_KEEP_MS } from '../ingest/replay.js';
 import { verifySignature } from '../domain/signatures.js';
-import type { App } from './server.js';
+import { errorBody } from './error-body.js';
+import { typed } from './typed-app.js';
 import { zodValidator } from './validation.js';
 
 const accepted = z.object({
   ids: z.array(z.number()).describe('The stored alerts, in order'),
   acknowledged: z.array(z.number()).optional().describe('Alerts acknowledged by this request (PagerDuty acknowledge)'),
   ignored: z.array(z.string()).optional().describe('Events understood but with nothing to do, and why'),
-});
-
-const problem = z.object({
-  error: z.string(),
-  message: z.string().optional(),
-  problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 
 const query = z.object({
@@ -40,17 +36,19 @@ const query = z.object({
 
 /**
  * POST /v1/alerts: Herald's native alert format, or a sender's own (Alertmanager, PagerDuty Events v2,
- * job-scheduler hooks, pipeline events, job status events) converted by src/ingest/adapters. Answers 202
+ * job-scheduler hooks, pipeline events, job status events) converted by src/domain/adapters. Answers 202
  * only after the alerts are committed. A source with signing secrets must sign (Standard Webhooks).
+ * A plugin registered under the `/v1` prefix.
  */
-export function registerHook(app: App, herald: Herald): void {
+export const alertHook = (herald: Herald) => async (scope: FastifyInstance): Promise<void> => {
+  const app = typed(scope);
   const seenIds = new SeenWebhookIdPruner(herald.db);
   const throttle = new AuthFailureThrottle(herald.config.authFailures);
   // Lookups by dedup key are the sending source's own: one source cannot acknowledge or resolve another's alert.
   const lookup = new AlertLookup(herald.db);
 
   app.post(
-    '/v1/alerts',
+    '/alerts',
     {
       schema: {
         summary: 'Send one alert, or {"alerts": [...]}, or a payload in a sender\'s format (?format=)',
@@ -61,7 +59,7 @@ export function registerHook(app: App, herald: Herald): void {
         querystring: query,
         headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }).loose(),
         body: alertsBody,
-        response: { 202: accepted, 400: problem, 401: problem, 422: problem },
+        response: { 202: accepted.describe('Stored (committed) before this answer'), 400: errorBody, 401: errorBody, 422: errorBody.describe('This Idempotency-Key was already used with a different request') },
       },
       // The body is validated by its format in the handler (the format is only known per request);
       // the schema above documents the native format in the OpenAPI document.
@@ -121,7 +119,7 @@ export function registerHook(app: App, herald: Herald): void {
       return reply.code(202).send({ ids: result.ids, ...(acknowledged.length ? { acknowledged } : {}), ...(ignored.length ? { ignored } : {}) });
     },
   );
-}
+};
 
 /**
  * What makes this request the same as an earlier one: its Idempotency-Key with a fingerprint of the

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { FORMATS } from '../ingest/adapters/index.js';
+import type { Herald } from '../../herald.js';
 import {
   addSecret,
   createSource,
@@ -12,24 +11,16 @@ import {
   sourceInput,
   sourcePatch,
   updateSource,
-} from '../services/sources.js';
-import { admin, errorBody, errors, errorsWith404, id, idParams, noContent, type AdminApp } from './http.js';
-import { createdSource, sourceView } from './schemas.js';
-
-const sourceDetail = sourceView.extend({
-  format: z.enum(FORMATS),
-  secrets: z.array(z.object({ id: z.number(), hint: z.string().describe('The last 4 characters'), created_at: z.number() })),
-});
-const createdSecret = z.object({
-  id: z.number(),
-  secret: z.string().describe('The whsec_ secret: shown only in this answer. Configure the sender with it.'),
-  created_at: z.number(),
-});
+} from '../../services/sources.js';
+import { createdSecret, createdSource, sourceDetail, sourceView } from '../../services/views.js';
+import { errorBody } from '../error-body.js';
+import type { App } from '../typed-app.js';
+import { admin, errors, errorsWith404, id, idParams, noContent } from './schema-parts.js';
 
 /** Senders of alerts, their tokens, formats and signing secrets. */
-export function registerSourceRoutes(app: AdminApp, herald: Herald): void {
+export function registerSourceRoutes(app: App, herald: Herald): void {
   app.post(
-    '/v1/admin/sources',
+    '/sources',
     {
       schema: {
         ...admin,
@@ -41,24 +32,24 @@ export function registerSourceRoutes(app: AdminApp, herald: Herald): void {
     async (req, reply) => reply.code(201).send(createSource(herald, req.body)),
   );
 
-  app.get('/v1/admin/sources', { schema: { ...admin, summary: 'List sources (no tokens)', response: { 200: z.array(sourceView), ...errors } } }, async () =>
+  app.get('/sources', { schema: { ...admin, summary: 'List sources (no tokens)', response: { 200: z.array(sourceView), ...errors } } }, async () =>
     listSources(herald),
   );
 
   app.get(
-    '/v1/admin/sources/:id',
+    '/sources/:id',
     { schema: { ...admin, summary: 'A source with its format and signing secrets (by hint only)', params: idParams, response: { 200: sourceDetail, ...errorsWith404 } } },
     async (req) => getSource(herald, req.params.id),
   );
 
   app.patch(
-    '/v1/admin/sources/:id',
+    '/sources/:id',
     { schema: { ...admin, summary: "Set a source's default payload format", params: idParams, body: sourcePatch, response: { 200: sourceDetail, ...errorsWith404 } } },
     async (req) => updateSource(herald, req.params.id, req.body),
   );
 
   app.delete(
-    '/v1/admin/sources/:id',
+    '/sources/:id',
     { schema: { ...admin, summary: 'Delete a source: its token stops working at once', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
       deleteSource(herald, req.params.id);
@@ -67,7 +58,7 @@ export function registerSourceRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.post(
-    '/v1/admin/sources/:id/secrets',
+    '/sources/:id/secrets',
     {
       schema: {
         ...admin,
@@ -81,7 +72,7 @@ export function registerSourceRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.delete(
-    '/v1/admin/sources/:id/secrets/:secretId',
+    '/sources/:id/secrets/:secretId',
     {
       schema: {
         ...admin,

@@ -1,13 +1,15 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { channelInput, channelUpdate, createChannel, deleteChannel, listChannels, updateChannel } from '../services/channels.js';
-import { admin, errorBody, errors, errorsWith404, idParams, noContent, type AdminApp } from './http.js';
-import { channelView, createdId } from './schemas.js';
+import type { Herald } from '../../herald.js';
+import { channelInput, channelUpdate, createChannel, deleteChannel, listChannels, updateChannel } from '../../services/channels.js';
+import { channelView, createdId } from '../../services/views.js';
+import { errorBody } from '../error-body.js';
+import type { App } from '../typed-app.js';
+import { admin, errors, errorsWith404, idParams, noContent } from './schema-parts.js';
 
 /** Discord channels alerts go to. */
-export function registerChannelRoutes(app: AdminApp, herald: Herald): void {
+export function registerChannelRoutes(app: App, herald: Herald): void {
   app.post(
-    '/v1/admin/channels',
+    '/channels',
     {
       schema: {
         ...admin,
@@ -20,13 +22,13 @@ export function registerChannelRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/channels',
+    '/channels',
     { schema: { ...admin, summary: 'List channels with their webhook counts and backlog', response: { 200: z.array(channelView), ...errors } } },
     async () => listChannels(herald),
   );
 
   app.patch(
-    '/v1/admin/channels/:id',
+    '/channels/:id',
     {
       schema: {
         ...admin,
@@ -40,7 +42,7 @@ export function registerChannelRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.delete(
-    '/v1/admin/channels/:id',
+    '/channels/:id',
     {
       schema: {
         ...admin,

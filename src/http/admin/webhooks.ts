@@ -1,13 +1,15 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { addWebhook, listWebhooks, removeWebhook, restoreWebhook, webhookInput } from '../services/webhooks.js';
-import { admin, errorBody, errorsWith404, flag, idParams, noContent, type AdminApp } from './http.js';
-import { webhookView } from './schemas.js';
+import type { Herald } from '../../herald.js';
+import { webhookView } from '../../services/views.js';
+import { addWebhook, listWebhooks, removeWebhook, restoreWebhook, webhookInput } from '../../services/webhooks.js';
+import { errorBody } from '../error-body.js';
+import type { App } from '../typed-app.js';
+import { admin, errorsWith404, flag, idParams, noContent } from './schema-parts.js';
 
 /** A channel's webhook pool. Tokens go in, never out: answers show a masked URL. */
-export function registerWebhookRoutes(app: AdminApp, herald: Herald): void {
+export function registerWebhookRoutes(app: App, herald: Herald): void {
   app.post(
-    '/v1/admin/channels/:id/webhooks',
+    '/channels/:id/webhooks',
     {
       schema: {
         ...admin,
@@ -21,7 +23,7 @@ export function registerWebhookRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/channels/:id/webhooks',
+    '/channels/:id/webhooks',
     {
       schema: {
         ...admin,
@@ -35,7 +37,7 @@ export function registerWebhookRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.delete(
-    '/v1/admin/webhooks/:id',
+    '/webhooks/:id',
     {
       schema: {
         ...admin,
@@ -51,7 +53,7 @@ export function registerWebhookRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.post(
-    '/v1/admin/webhooks/:id/restore',
+    '/webhooks/:id/restore',
     {
       schema: {
         ...admin,

@@ -1,5 +1,5 @@
-import { alertInput, describeIssues, parseAlertsBody, type InputProblem } from '../../domain/alert.js';
-import { PLAIN } from '../../domain/messages.js';
+import { alertInput, describeIssues, parseAlertsBody, type InputProblem } from '../alert.js';
+import { PLAIN } from '../messages.js';
 import { alertmanager } from './alertmanager.js';
 import { jobs } from './jobs.js';
 import { jobstatus } from './jobstatus.js';

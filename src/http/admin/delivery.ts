@@ -1,16 +1,18 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { listAttempts } from '../services/attempts.js';
-import { listDeadLetters, replayDeadLetter } from '../services/dead-letters.js';
-import { listEvents } from '../services/events.js';
-import { getStatus } from '../services/status.js';
-import { admin, beforeId, errorBody, errors, errorsWith404, flag, id, idParams, limit, type AdminApp } from './http.js';
-import { attemptView, deadLetterView, eventView, statusView } from './schemas.js';
+import type { Herald } from '../../herald.js';
+import { listAttempts } from '../../services/attempts.js';
+import { listDeadLetters, replayDeadLetter } from '../../services/dead-letters.js';
+import { listEvents } from '../../services/events.js';
+import { getStatus } from '../../services/status.js';
+import { attemptView, deadLetterView, eventView, statusView } from '../../services/views.js';
+import { errorBody } from '../error-body.js';
+import type { App } from '../typed-app.js';
+import { admin, beforeId, errors, errorsWith404, flag, id, idParams, limit } from './schema-parts.js';
 
 /** What delivery is doing and what went wrong: dead letters, attempts, events, status. */
-export function registerDeliveryRoutes(app: AdminApp, herald: Herald): void {
+export function registerDeliveryRoutes(app: App, herald: Herald): void {
   app.get(
-    '/v1/admin/dead-letters',
+    '/dead-letters',
     {
       schema: {
         ...admin,
@@ -23,7 +25,7 @@ export function registerDeliveryRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.post(
-    '/v1/admin/dead-letters/:id/replay',
+    '/dead-letters/:id/replay',
     {
       schema: {
         ...admin,
@@ -36,7 +38,7 @@ export function registerDeliveryRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/attempts',
+    '/attempts',
     {
       schema: {
         ...admin,
@@ -59,7 +61,7 @@ export function registerDeliveryRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/events',
+    '/events',
     {
       schema: {
         ...admin,
@@ -77,7 +79,7 @@ export function registerDeliveryRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/status',
+    '/status',
     { schema: { ...admin, summary: 'Delivery at a glance: queue by severity, lanes, dead letters, breakers', response: { 200: statusView, ...errors } } },
     async () => getStatus(herald),
   );

@@ -1,31 +1,9 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { computeDigest, deleteDigest, digestInput, getDigest, postDigest, setDigest } from '../services/digest.js';
-import { admin, errorsWith404, idParams, noContent, type AdminApp } from './http.js';
-
-const severity = z.enum(['P0', 'P1', 'P2', 'P3']);
-
-export const digestSettingView = z.object({
-  channel_id: z.number(),
-  enabled: z.boolean(),
-  time: z.string().describe('HH:MM in `timezone`'),
-  timezone: z.string(),
-  last_sent_at: z.number().nullable().describe('The end of the period last posted'),
-});
-
-export const digestReport = z.object({
-  from: z.number(),
-  to: z.number(),
-  channel_id: z.number().nullable(),
-  totals: z.object({ fired: z.number(), acknowledged: z.number(), resolved: z.number() }),
-  by_service: z.array(z.object({ service: z.string(), severity, fired: z.number(), acknowledged: z.number(), resolved: z.number() })),
-  mtta_ms: z.number().nullable().describe('Mean time to acknowledge, of the alerts acknowledged in the range'),
-  mttr_ms: z.number().nullable().describe('Mean time to resolve, of the alerts resolved in the range'),
-  noisiest: z.array(z.object({ service: z.string(), title: z.string(), count: z.number().describe('Occurrences, grouped repeats included') })),
-  muted: z.number().describe('Alerts silenced by a mute in the range (all channels)'),
-  digest_only: z.number().describe('Alerts kept only for the digest (outside business hours on a digest-only route; counted in fired too)'),
-  dead_letters: z.number(),
-});
+import type { Herald } from '../../herald.js';
+import { computeDigest, deleteDigest, digestInput, getDigest, postDigest, setDigest } from '../../services/digest.js';
+import { digestReport, digestSettingView } from '../../services/views.js';
+import type { App } from '../typed-app.js';
+import { admin, errorsWith404, idParams, noContent } from './schema-parts.js';
 
 const range = z.object({
   from: z.coerce.number().int().min(0).optional().describe('Start (epoch ms, included); default: 24 hours before `to`'),
@@ -33,15 +11,15 @@ const range = z.object({
 });
 
 /** Daily digests: per-channel settings, a preview of the report, and posting one now. */
-export function registerDigestRoutes(app: AdminApp, herald: Herald): void {
+export function registerDigestRoutes(app: App, herald: Herald): void {
   app.get(
-    '/v1/admin/channels/:id/digest',
+    '/channels/:id/digest',
     { schema: { ...admin, summary: "A channel's daily digest settings", params: idParams, response: { 200: digestSettingView, ...errorsWith404 } } },
     async (req) => getDigest(herald, req.params.id),
   );
 
   app.put(
-    '/v1/admin/channels/:id/digest',
+    '/channels/:id/digest',
     {
       schema: {
         ...admin,
@@ -55,7 +33,7 @@ export function registerDigestRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.delete(
-    '/v1/admin/channels/:id/digest',
+    '/channels/:id/digest',
     { schema: { ...admin, summary: "Remove a channel's daily digest", params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
       deleteDigest(herald, req.params.id);
@@ -64,7 +42,7 @@ export function registerDigestRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/channels/:id/digest/report',
+    '/channels/:id/digest/report',
     {
       schema: {
         ...admin,
@@ -82,7 +60,7 @@ export function registerDigestRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.post(
-    '/v1/admin/channels/:id/digest/send',
+    '/channels/:id/digest/send',
     {
       schema: {
         ...admin,

@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { businessHoursInput } from '../domain/hours.js';
-import { createRoute, deleteRoute, listRoutes, routeInput, setRouteHours } from '../services/routes.js';
-import { admin, errors, errorsWith404, idParams, noContent, type AdminApp } from './http.js';
-import { createdId, routeView } from './schemas.js';
+import { businessHoursInput } from '../../domain/hours.js';
+import type { Herald } from '../../herald.js';
+import { createRoute, deleteRoute, listRoutes, routeInput, setRouteHours } from '../../services/routes.js';
+import { createdId, routeView } from '../../services/views.js';
+import type { App } from '../typed-app.js';
+import { admin, errors, errorsWith404, idParams, noContent } from './schema-parts.js';
 
 /** Routing rules: which alerts go to which channel. */
-export function registerRoutingRoutes(app: AdminApp, herald: Herald): void {
+export function registerRoutingRoutes(app: App, herald: Herald): void {
   app.post(
-    '/v1/admin/routes',
+    '/routes',
     {
       schema: {
         ...admin,
@@ -20,12 +21,12 @@ export function registerRoutingRoutes(app: AdminApp, herald: Herald): void {
     async (req, reply) => reply.code(201).send(createRoute(herald, req.body)),
   );
 
-  app.get('/v1/admin/routes', { schema: { ...admin, summary: 'List routes in evaluation order', response: { 200: z.array(routeView), ...errors } } }, async () =>
+  app.get('/routes', { schema: { ...admin, summary: 'List routes in evaluation order', response: { 200: z.array(routeView), ...errors } } }, async () =>
     listRoutes(herald),
   );
 
   app.patch(
-    '/v1/admin/routes/:id',
+    '/routes/:id',
     {
       schema: {
         ...admin,
@@ -39,7 +40,7 @@ export function registerRoutingRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.delete(
-    '/v1/admin/routes/:id',
+    '/routes/:id',
     { schema: { ...admin, summary: 'Delete a route', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
       deleteRoute(herald, req.params.id);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
+import type { Herald } from '../../herald.js';
 import {
   addStep,
   chainInput,
@@ -11,47 +11,16 @@ import {
   routeChainInput,
   setRouteChain,
   stepInput,
-} from '../services/escalation.js';
-import { admin, errorBody, errors, errorsWith404, flag, id, idParams, noContent, type AdminApp } from './http.js';
-
-const stepView = z.object({
-  id: z.number(),
-  position: z.number().describe('Order in the chain, from 0'),
-  kind: z.enum(['channel', 'role', 'user']),
-  delay_ms: z.number(),
-  target: z.string().nullable().describe('The mentioned role or user id'),
-  channel_id: z.number().nullable(),
-});
-
-export const chainView = z.object({
-  id: z.number(),
-  name: z.string(),
-  repeats: z.number().describe('Extra runs of the whole chain after the first'),
-  rearm_after_ms: z.number().nullable(),
-  steps: z.array(stepView),
-  route_ids: z.array(z.number()).describe('Routes that arm this chain'),
-  created_at: z.number(),
-});
-
-export const escalationView = z.object({
-  id: z.number(),
-  alert_id: z.number(),
-  chain_id: z.number(),
-  state: z.enum(['active', 'acked', 'done']).describe('active: a step is due at due_at; acked: re-armed at due_at unless resolved; done: see reason'),
-  step_index: z.number().describe('The next step to run'),
-  round: z.number(),
-  cycle: z.number().describe('Re-arms after an acknowledgement so far'),
-  due_at: z.number(),
-  reason: z.string().nullable(),
-  runs: z.array(
-    z.object({ cycle: z.number(), round: z.number(), step_index: z.number(), kind: z.string(), target: z.string().nullable(), deliveries: z.number(), at: z.number() }),
-  ),
-});
+} from '../../services/escalation.js';
+import { chainView, escalationView } from '../../services/views.js';
+import { errorBody } from '../error-body.js';
+import type { App } from '../typed-app.js';
+import { admin, errors, errorsWith404, flag, id, idParams, noContent } from './schema-parts.js';
 
 /** Escalation chains, their steps, which route arms which, and the escalations running. */
-export function registerEscalationRoutes(app: AdminApp, herald: Herald): void {
+export function registerEscalationRoutes(app: App, herald: Herald): void {
   app.post(
-    '/v1/admin/escalation-chains',
+    '/escalation-chains',
     {
       schema: {
         ...admin,
@@ -63,18 +32,18 @@ export function registerEscalationRoutes(app: AdminApp, herald: Herald): void {
     async (req, reply) => reply.code(201).send(createChain(herald, req.body)),
   );
 
-  app.get('/v1/admin/escalation-chains', { schema: { ...admin, summary: 'List escalation chains with their steps', response: { 200: z.array(chainView), ...errors } } }, async () =>
+  app.get('/escalation-chains', { schema: { ...admin, summary: 'List escalation chains with their steps', response: { 200: z.array(chainView), ...errors } } }, async () =>
     listChains(herald),
   );
 
   app.get(
-    '/v1/admin/escalation-chains/:id',
+    '/escalation-chains/:id',
     { schema: { ...admin, summary: 'One escalation chain', params: idParams, response: { 200: chainView, ...errorsWith404 } } },
     async (req) => getChain(herald, req.params.id),
   );
 
   app.post(
-    '/v1/admin/escalation-chains/:id/steps',
+    '/escalation-chains/:id/steps',
     {
       schema: {
         ...admin,
@@ -88,7 +57,7 @@ export function registerEscalationRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.delete(
-    '/v1/admin/escalation-chains/:id',
+    '/escalation-chains/:id',
     { schema: { ...admin, summary: 'Delete a chain: routes stop arming it and running escalations of it stop', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
       deleteChain(herald, req.params.id);
@@ -97,7 +66,7 @@ export function registerEscalationRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.put(
-    '/v1/admin/routes/:id/escalation-chain',
+    '/routes/:id/escalation-chain',
     {
       schema: {
         ...admin,
@@ -111,7 +80,7 @@ export function registerEscalationRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/escalations',
+    '/escalations',
     {
       schema: {
         ...admin,

@@ -1,4 +1,4 @@
-import type { AlertInput, Severity } from '../../domain/alert.js';
+import type { AlertInput, Severity } from '../alert.js';
 
 /** Cuts text to `max` characters, keeping the end (the cause of an error is usually there) when `keepEnd`. */
 export function cut(text: string, max: number, keepEnd = false): string {

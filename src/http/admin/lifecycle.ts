@@ -1,19 +1,21 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { acknowledgeAlert, type Actor, resolveAlert, retractAlert, retractInput } from '../services/lifecycle.js';
-import { createMute, deleteMute, getMute, listMutes, muteFields, oneTarget } from '../services/mutes.js';
-import { createAppWebhook, rotateWebhook } from '../services/webhooks.js';
-import { admin, errorBody, errors, errorsWith404, flag, idParams, noContent, type AdminApp } from './http.js';
-import { alertDetail, muteView, webhookView } from './schemas.js';
+import type { Herald } from '../../herald.js';
+import { acknowledgeAlert, type Actor, resolveAlert, retractAlert, retractInput } from '../../services/lifecycle.js';
+import { createMute, deleteMute, getMute, listMutes, muteFields, oneTarget } from '../../services/mutes.js';
+import { alertDetail, muteView, webhookView } from '../../services/views.js';
+import { createAppWebhook, rotateWebhook } from '../../services/webhooks.js';
+import { errorBody } from '../error-body.js';
+import type { App } from '../typed-app.js';
+import { admin, errors, errorsWith404, flag, idParams, noContent } from './schema-parts.js';
 
 const by = z.string().trim().min(1).max(100).optional().describe('Name recorded as who did it (default "admin")');
 const actorOf = (name: string | undefined): Actor => ({ kind: 'admin', name: name ?? 'admin' });
 const actionBody = z.strictObject({ by }).nullish();
 
 /** Acting on alerts (acknowledge, resolve, retract), mutes, bot-created webhooks and rotation. */
-export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
+export function registerLifecycleRoutes(app: App, herald: Herald): void {
   app.post(
-    '/v1/admin/alerts/:id/ack',
+    '/alerts/:id/ack',
     {
       schema: {
         ...admin,
@@ -27,7 +29,7 @@ export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.post(
-    '/v1/admin/alerts/:id/resolve',
+    '/alerts/:id/resolve',
     {
       schema: {
         ...admin,
@@ -41,7 +43,7 @@ export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.post(
-    '/v1/admin/alerts/:id/retract',
+    '/alerts/:id/retract',
     {
       schema: {
         ...admin,
@@ -55,7 +57,7 @@ export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/mutes',
+    '/mutes',
     {
       schema: {
         ...admin,
@@ -68,7 +70,7 @@ export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.post(
-    '/v1/admin/mutes',
+    '/mutes',
     {
       schema: {
         ...admin,
@@ -84,13 +86,13 @@ export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.get(
-    '/v1/admin/mutes/:id',
+    '/mutes/:id',
     { schema: { ...admin, summary: 'One mute, with how many alerts it silenced', params: idParams, response: { 200: muteView, ...errorsWith404 } } },
     async (req) => getMute(herald, req.params.id),
   );
 
   app.delete(
-    '/v1/admin/mutes/:id',
+    '/mutes/:id',
     { schema: { ...admin, summary: 'Lift a mute now', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
       deleteMute(herald, req.params.id);
@@ -99,7 +101,7 @@ export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.post(
-    '/v1/admin/channels/:id/webhooks/create',
+    '/channels/:id/webhooks/create',
     {
       schema: {
         ...admin,
@@ -113,7 +115,7 @@ export function registerLifecycleRoutes(app: AdminApp, herald: Herald): void {
   );
 
   app.post(
-    '/v1/admin/webhooks/:id/rotate',
+    '/webhooks/:id/rotate',
     {
       schema: {
         ...admin,

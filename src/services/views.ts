@@ -1,15 +1,38 @@
 import { z } from 'zod';
+import { FORMATS } from '../domain/adapters/index.js';
 import { SEVERITIES } from '../domain/alert.js';
 import { OUTSIDE_HOURS, WEEKDAYS } from '../domain/hours.js';
 
-/** Answer schemas of the admin API: they document it, and the serializer sends only these fields. */
+/**
+ * The one definition of each resource as the services return it and the admin API answers it: the
+ * services' view types are inferred from these schemas, which also document the API (OpenAPI) and
+ * make the serializer send only these fields. Change a view here, and both follow.
+ */
 export const createdId = z.object({ id: z.number() });
 
 export const sourceView = z.object({ id: z.number(), name: z.string(), created_at: z.number() });
+export type SourceView = z.output<typeof sourceView>;
 export const createdSource = z.object({
   id: z.number(),
   name: z.string(),
   token: z.string().describe('Bearer token for POST /v1/alerts. Shown only in this answer: store it now.'),
+});
+export type CreatedSource = z.output<typeof createdSource>;
+export const secretView = z.object({
+  id: z.number(),
+  hint: z.string().describe("The secret's last 4 characters, to tell secrets apart; the secret itself is never shown again"),
+  created_at: z.number(),
+});
+export type SecretView = z.output<typeof secretView>;
+export const sourceDetail = sourceView.extend({
+  format: z.enum(FORMATS),
+  secrets: z.array(secretView).describe('Standard Webhooks secrets: when there is any, requests must be signed with one of them'),
+});
+export type SourceDetail = z.output<typeof sourceDetail>;
+export const createdSecret = z.object({
+  id: z.number(),
+  secret: z.string().describe('The whsec_ secret: shown only in this answer. Configure the sender with it.'),
+  created_at: z.number(),
 });
 
 export const channelView = z.object({
@@ -21,6 +44,7 @@ export const channelView = z.object({
   webhooks: z.object({ active: z.number(), quarantined: z.number() }),
   backlog: z.number().describe('Deliveries queued or in flight'),
 });
+export type ChannelView = z.output<typeof channelView>;
 
 export const webhookView = z.object({
   id: z.number(),
@@ -33,6 +57,7 @@ export const webhookView = z.object({
   last_error: z.string().nullable(),
   created_at: z.number(),
 });
+export type WebhookView = z.output<typeof webhookView>;
 
 export const businessHoursView = z.object({
   timezone: z.string(),
@@ -53,6 +78,7 @@ export const routeView = z.object({
   business_hours: businessHoursView.nullable().describe('Outside these hours P2/P3 wait (or go only to the digest); null: always'),
   created_at: z.number(),
 });
+export type RouteView = z.output<typeof routeView>;
 
 const severity = z.enum(SEVERITIES);
 
@@ -83,6 +109,7 @@ export const alertView = z.object({
   last_seen_at: z.number().nullable().describe('When it last fired again (null: only once)'),
   reopened_at: z.number().nullable().describe('When it last fired again after it resolved, reopening it'),
 });
+export type AlertView = z.output<typeof alertView>;
 
 export const deliveryView = z.object({
   id: z.number(),
@@ -95,8 +122,10 @@ export const deliveryView = z.object({
   discord_message_id: z.string().nullable(),
   sent_at: z.number().nullable(),
 });
+export type DeliveryView = z.output<typeof deliveryView>;
 
 export const alertDetail = alertView.extend({ deliveries: z.array(deliveryView) });
+export type AlertDetail = z.output<typeof alertDetail>;
 
 export const deadLetterView = z.object({
   id: z.number(),
@@ -110,6 +139,7 @@ export const deadLetterView = z.object({
   created_at: z.number(),
   replayed_at: z.number().nullable(),
 });
+export type DeadLetterView = z.output<typeof deadLetterView>;
 
 export const attemptView = z.object({
   id: z.number(),
@@ -122,6 +152,7 @@ export const attemptView = z.object({
   error: z.string().nullable(),
   rate_limit_scope: z.string().nullable(),
 });
+export type AttemptView = z.output<typeof attemptView>;
 
 export const eventView = z.object({
   id: z.number(),
@@ -131,20 +162,23 @@ export const eventView = z.object({
   message: z.string(),
   at: z.number(),
 });
+export type EventView = z.output<typeof eventView>;
+
+export const laneView = z.object({
+  channel_id: z.number(),
+  backlog: z.number(),
+  webhooks: z.number(),
+  budget: z.object({ cap: z.number(), effective_cap: z.number(), in_window: z.number(), in_flight: z.number(), blocked_until: z.number() }),
+});
+export type LaneView = z.output<typeof laneView>;
 
 export const statusView = z.object({
-  queue_depth_by_priority: z.object({ P0: z.number(), P1: z.number(), P2: z.number(), P3: z.number() }),
-  lanes: z.array(
-    z.object({
-      channel_id: z.number(),
-      backlog: z.number(),
-      webhooks: z.number(),
-      budget: z.object({ cap: z.number(), effective_cap: z.number(), in_window: z.number(), in_flight: z.number(), blocked_until: z.number() }),
-    }),
-  ),
-  dead_letters_pending: z.number(),
-  breakers: z.record(z.string(), z.number()),
+  queue_depth_by_priority: z.object({ P0: z.number(), P1: z.number(), P2: z.number(), P3: z.number() }).describe('Deliveries queued or in flight, by severity'),
+  lanes: z.array(laneView),
+  dead_letters_pending: z.number().describe('Dead letters not replayed yet'),
+  breakers: z.record(z.string(), z.number()).describe('Active webhooks by breaker state'),
 });
+export type StatusView = z.output<typeof statusView>;
 
 export const muteView = z.object({
   id: z.number(),
@@ -157,7 +191,57 @@ export const muteView = z.object({
   created_by: z.string(),
   created_at: z.number(),
   expires_at: z.number(),
-  ended_at: z.number().nullable(),
-  active: z.boolean(),
+  ended_at: z.number().nullable().describe('Set when it was lifted before it expired'),
+  active: z.boolean().describe('Not ended and not expired'),
   muted_alerts: z.number().describe('Alerts it silenced: stored, not delivered (GET /v1/admin/alerts?muted=true)'),
 });
+export type MuteView = z.output<typeof muteView>;
+
+export const digestSettingView = z.object({
+  channel_id: z.number(),
+  enabled: z.boolean(),
+  time: z.string().describe('HH:MM in `timezone`'),
+  timezone: z.string(),
+  last_sent_at: z.number().nullable().describe('The end of the period last posted'),
+});
+export type DigestSettingView = z.output<typeof digestSettingView>;
+
+// The digest report's schema lives with its type in domain/ (cards render it; the admin API answers it).
+export { digestReport, digestRow, type DigestReport, type DigestRow } from '../domain/digest.js';
+
+export const stepView = z.object({
+  id: z.number(),
+  position: z.number().describe('Order in the chain, from 0'),
+  kind: z.enum(['channel', 'role', 'user']),
+  delay_ms: z.number(),
+  target: z.string().nullable().describe('The mentioned role or user id'),
+  channel_id: z.number().nullable(),
+});
+export type StepView = z.output<typeof stepView>;
+
+export const chainView = z.object({
+  id: z.number(),
+  name: z.string(),
+  repeats: z.number().describe('Extra runs of the whole chain after the first'),
+  rearm_after_ms: z.number().nullable(),
+  steps: z.array(stepView),
+  route_ids: z.array(z.number()).describe('Routes that arm this chain'),
+  created_at: z.number(),
+});
+export type ChainView = z.output<typeof chainView>;
+
+export const escalationView = z.object({
+  id: z.number(),
+  alert_id: z.number(),
+  chain_id: z.number(),
+  state: z.enum(['active', 'acked', 'done']).describe('active: a step is due at due_at; acked: re-armed at due_at unless resolved; done: see reason'),
+  step_index: z.number().describe('The next step to run'),
+  round: z.number(),
+  cycle: z.number().describe('Re-arms after an acknowledgement so far'),
+  due_at: z.number(),
+  reason: z.string().nullable(),
+  runs: z.array(
+    z.object({ cycle: z.number(), round: z.number(), step_index: z.number(), kind: z.string(), target: z.string().nullable(), deliveries: z.number(), at: z.number() }),
+  ),
+});
+export type EscalationView = z.output<typeof escalationView>;

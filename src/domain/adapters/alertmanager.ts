@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_ALERTS_PER_REQUEST } from '../../domain/alert.js';
+import { MAX_ALERTS_PER_REQUEST } from '../alert.js';
 import { conversion, type Adapter } from './types.js';
 import { cut, fields, fitLabels, link, nativeAlert, severityOf } from './common.js';
 
