@@ -2,7 +2,8 @@ import { ChannelType, InteractionContextType, SlashCommandBuilder, type SlashCom
 import { channelFor, targetChannelId } from '../src/bot/channels.js';
 import { badInput } from '../src/bot/input.js';
 import type { CommandModule } from '../src/bot/types.js';
-import { computeDigest, digestInput, formatDuration, getDigest, postDigest, setDigest } from '../src/services/digest.js';
+import { formatDuration } from '../src/cards/digest.js';
+import { computeDigest, digestInput, getDigest, postDigest, setDigest } from '../src/services/digest.js';
 
 const channelOption = (s: SlashCommandSubcommandBuilder) =>
   s.addChannelOption((o) => o.setName('channel').setDescription('The channel (default: this one)').addChannelTypes(ChannelType.GuildText, ChannelType.GuildAnnouncement));

@@ -9,7 +9,12 @@ import { listRoutes } from '../src/services/routes.js';
 import { createMute, muteAlert, muteInput, type MuteView } from '../src/services/mutes.js';
 
 export function describeMute(m: MuteView): string {
-  const what = m.service !== null ? `service ${m.service}` : m.route_id !== null ? `route #${m.route_id}` : `dedup key ${m.dedup_key}`;
+  const what =
+    m.service !== null
+      ? `service ${m.service}`
+      : m.route_id !== null
+        ? `route #${m.route_id}`
+        : `dedup key ${m.dedup_key}${m.source_id !== null ? ` from source #${m.source_id}` : ''}`;
   return `#${m.id} ${what} until <t:${Math.floor(m.expires_at / 1000)}:f>${m.reason ? ` (${m.reason})` : ''}, by ${m.created_by}`;
 }
 
@@ -22,7 +27,7 @@ export const mute: CommandModule = {
     .addStringOption((o) => o.setName('duration').setDescription('e.g. 30m, 2h, 1d (at most 30 days)').setRequired(true).setMaxLength(10))
     .addStringOption((o) => o.setName('service').setDescription('A service name or glob').setAutocomplete(true).setMaxLength(200))
     .addIntegerOption((o) => o.setName('route').setDescription('A route').setAutocomplete(true).setMinValue(1))
-    .addStringOption((o) => o.setName('alert').setDescription("An alert: its dedup key is muted").setAutocomplete(true).setMaxLength(255))
+    .addStringOption((o) => o.setName('alert').setDescription("An alert: its dedup key (from its source) is muted").setAutocomplete(true).setMaxLength(255))
     .addStringOption((o) => o.setName('reason').setDescription('Why (shown in /mutes)').setMaxLength(500)),
   execute(i, ctx) {
     const minutes = parseDuration(i.options.getString('duration', true));
@@ -37,10 +42,8 @@ export const mute: CommandModule = {
       const alertId = findAlert(ctx.herald, alertRef);
       const target = getAlert(ctx.herald, alertId);
       requireAdminFor(i, ctx, { kind: 'alert', severity: target.severity });
-      const dedup = target.dedup_key;
-      m = dedup
-        ? createMute(ctx.herald, muteInput.parse({ dedup_key: dedup, duration_minutes: minutes, ...(reason ? { reason } : {}) }), ctx.actor(i))
-        : muteAlert(ctx.herald, alertId, minutes, ctx.actor(i));
+      // Like the card's "Mute 1h": the alert's dedup key from its own source, or its service and title.
+      m = muteAlert(ctx.herald, alertId, minutes, ctx.actor(i), reason ? { reason } : {});
     } else {
       if (service !== undefined) requireAdminFor(i, ctx, { kind: 'service', glob: service });
       else {

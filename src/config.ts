@@ -1,11 +1,12 @@
 import cron from 'node-cron';
 import { z } from 'zod';
+import { isDiscordId } from './discord/ids.js';
 import { parseAllowlist, type OutboundAllowlist } from './outbound/address-policy.js';
 import { isLoopbackAddress } from './loopback.js';
 
 /**
  * Herald's whole configuration, read once from the environment (and `.env`, loaded by main).
- * Every variable is documented in `.env.example` and the README; keep the three in step.
+ * Every variable is documented in `.env.example` and docs/configuration.md; keep the three in step.
  */
 const DISCORD_DEFAULT_API = 'https://discord.com/api';
 
@@ -23,8 +24,6 @@ const int = (name: string, def: number, min: number, max: number) =>
       return n;
     });
 
-const SNOWFLAKE = /^\d{17,20}$/;
-
 /** One Discord id (17 to 20 digits), or unset. */
 const snowflakeVar = (name: string) =>
   z
@@ -33,7 +32,7 @@ const snowflakeVar = (name: string) =>
     .transform((v, ctx) => {
       const t = v?.trim();
       if (!t) return undefined;
-      if (!SNOWFLAKE.test(t)) {
+      if (!isDiscordId(t)) {
         ctx.addIssue({ code: 'custom', message: `${name} must be a Discord id (17 to 20 digits; got "${v}")` });
         return z.NEVER;
       }
@@ -47,7 +46,7 @@ const snowflakeList = (name: string) =>
     .optional()
     .transform((v, ctx) => {
       const parts = (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-      const bad = parts.filter((s) => !SNOWFLAKE.test(s));
+      const bad = parts.filter((s) => !isDiscordId(s));
       if (bad.length) {
         ctx.addIssue({
           code: 'custom',

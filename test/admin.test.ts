@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { createHerald, type Herald } from '../src/herald.js';
-import { buildServer, type App } from '../src/ingest/server.js';
+import { buildServer } from '../src/http/server.js';
+import type { App } from '../src/http/typed-app.js';
 import { createLogger } from '../src/log.js';
 
 const ADMIN = 'admin-test-token-0123456789abcde'; // 32 characters

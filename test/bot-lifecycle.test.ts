@@ -107,6 +107,23 @@ describe('the bot: alert lifecycle commands and buttons', () => {
     expect(ok.content).toMatch(new RegExp(`Alert #${alertId} ".*" resolved by <@${pager.id}>`));
   });
 
+  it("Mute 1h and /mute alert: mute the key from the alert's own source: another source's alert with that key is delivered", async () => {
+    const other = await s.source();
+    const { alertId, message } = await delivered({ dedup_key: 'shared-key-button' });
+    const pressed = await s.emulator.pressButton({ userId: s.oncall.id, channelId: ch.discordChannelId, messageId: message.id, customId: `herald:mute:${alertId}` });
+    expect(pressed.content).toMatch(/Muted for 1 hour by/);
+    const byCommand = await delivered({ dedup_key: 'shared-key-command' });
+    const ran = await run(s.oncall.id, ch.discordChannelId, 'mute', opt('duration', T.STRING, '1h'), opt('alert', T.STRING, String(byCommand.alertId)));
+    expect(ran.content).toMatch(/^Muted: #\d+ dedup key shared-key-command from source #\d+/);
+    for (const key of ['shared-key-button', 'shared-key-command']) {
+      const mine = await s.post(token, alert(7, { dedup_key: key }));
+      expect((await alertDetail(mine.body.ids[0])).muted_by_mute_id).not.toBeNull();
+      const theirs = await s.post(other, alert(8, { dedup_key: key }));
+      await waitFor(`the other source's ${key} delivered`, () => deliveredAlertIds(s.emulator, ch.discordChannelId).includes(theirs.body.ids[0]));
+      expect((await alertDetail(theirs.body.ids[0])).muted_by_mute_id).toBeNull();
+    }
+  });
+
   it('/ack and /resolve by id or dedup key; unknown alerts and bad states get specific answers', async () => {
     const { alertId } = await delivered({ dedup_key: 'api-latency' });
     const byKey = await run(s.oncall.id, ch.discordChannelId, 'resolve', opt('alert', T.STRING, 'api-latency'));

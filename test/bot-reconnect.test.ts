@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { backoffDelay } from '../src/bot/connection.js';
 import { botReadiness, startBot, type Bot } from '../src/bot/index.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { addReadinessCheck } from '../src/ingest/ops.js';
+import { addReadinessCheck } from '../src/http/ops.js';
 import { alert, deliveredAlertIds, FAST, startStack, waitFor, type Stack } from './support/stack.js';
 
 /** A port nothing listens on (yet): "Discord cannot be reached". */

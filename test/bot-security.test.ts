@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../src/bot/register.js';
 import { loadConfig } from '../src/config.js';
+import { wellFormed } from '../src/discord/text.js';
 import { focused, opt, startBotStack, T, type BotStack } from './support/bot.js';
 import { spawnHerald } from './support/process.js';
 import { alert, FAST, waitFor, type TestChannel } from './support/stack.js';
@@ -155,6 +156,23 @@ describe('the bot acts only for our guild, our messages, our people', () => {
     expect(mine.map((c) => c.value)).toContain(String(ours.alertId));
     expect(mine.map((c) => c.value)).not.toContain(String(partner));
     expect(await typed(s.oncall.id, 'Partner secret')).toEqual([]);
+  });
+
+  it("autocomplete choice names show sender text cleaned (no bidi or control characters) and cut to Discord's 100", async () => {
+    // A right-to-left override would make this read as another alert; the emoji make a careless cut split a pair.
+    const title = `\u202Etxet desrever\u0007 ${'🔥'.repeat(80)}`;
+    const long = await delivered({ service: 'suggest-autocomplete', title, dedup_key: 'k\u2066ey' });
+    const choices = await s.emulator.autocomplete({ userId: s.oncall.id, channelId: ch.discordChannelId, name: 'ack', options: [focused('alert', String(long.alertId))] });
+    const mine = choices.find((c) => c.value === String(long.alertId))!;
+    expect(mine.name).toMatch(new RegExp(`^#${long.alertId} P\\d suggest-autocomplete: txet desrever (?:🔥)+…$`, 'u'));
+    expect(mine.name.length).toBeLessThanOrEqual(100);
+    expect(mine.name).not.toMatch(/[\u0000-\u001f\u202a-\u202e\u2066-\u2069]/);
+    expect(wellFormed(mine.name)).toBe(mine.name);
+    // A service too long to be a choice's value is left out rather than failing every suggestion.
+    await delivered({ service: `suggest-${'x'.repeat(120)}`, title: 'long service' });
+    const services = await s.emulator.autocomplete({ userId: s.oncall.id, channelId: ch.discordChannelId, name: 'mute', options: [opt('duration', T.STRING, '1h'), focused('service', 'suggest-')] });
+    expect(services.map((c) => c.value)).toContain('suggest-autocomplete');
+    expect(services.every((c) => String(c.value).length <= 100)).toBe(true);
   });
 
   it('a bot token without DISCORD_GUILD_ID is a configuration error: exit 2, one line', async () => {

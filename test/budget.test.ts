@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChannelBudget } from '../src/delivery/budget.js';
+import { ChannelBudget, WebhookBucket } from '../src/delivery/budget.js';
 
 /** Sends one message of the given priority now if the budget allows; true when it did. */
 function trySend(b: ChannelBudget, now: number, priority: number): boolean {
@@ -68,5 +68,61 @@ describe('ChannelBudget (Discord hidden per-channel cap)', () => {
     expect(b.nextSlotAt(20_000, 0)).toBeGreaterThanOrEqual(40_010);
     // The cap is lowered to what the window held; it comes back once that send has left the window.
     expect(b.freeSlots(61_000, 0)).toBeGreaterThan(0);
+  });
+});
+
+describe('ChannelBudget after a restart', () => {
+  it('counts the messages an earlier run posted in the current window', () => {
+    const b = new ChannelBudget(30, 60_000, 2);
+    b.seed(Array.from({ length: 30 }, (_, i) => i * 1000));
+    expect(b.freeSlots(30_000, 0)).toBe(0);
+    // The oldest seeded message leaves the window (plus the edge margin) first.
+    expect(b.nextSlotAt(30_000, 0)).toBe(60_000 + 250);
+    expect(b.freeSlots(60_251, 0)).toBe(1);
+  });
+
+  it('takes a slot as soon as a send starts, and gives it back if Discord posted nothing', () => {
+    const b = new ChannelBudget(3, 60_000, 0);
+    b.begin(0, false);
+    b.begin(0, false);
+    b.begin(0, false);
+    expect(b.freeSlots(0, 0)).toBe(0);
+    b.end(10, false); // a 429: no message was created
+    expect(b.freeSlots(10, 0)).toBe(1);
+  });
+});
+
+describe('WebhookBucket (a webhook\'s own limit, about 5 per 2 s)', () => {
+  it('allows one request at a time until Discord\'s headers say more', () => {
+    const w = new WebhookBucket();
+    expect(w.canSend(0)).toBe(true);
+    w.begin();
+    expect(w.canSend(0)).toBe(false);
+    w.end(100, { limit: 5, remaining: 4, resetAfterMs: 2000 });
+    expect(w.canSend(100)).toBe(true);
+  });
+
+  it('leaves the last request of its window to P0/P1', () => {
+    const w = new WebhookBucket();
+    w.end(0, { limit: 5, remaining: 1, resetAfterMs: 2000 });
+    expect(w.canSend(0, true)).toBe(false);
+    expect(w.canSend(0, false)).toBe(true);
+    // Once the window resets, low severities may send again.
+    expect(w.nextSendAt(0, true)).toBe(2000 + 250);
+    expect(w.canSend(2250, true)).toBe(true);
+  });
+
+  it('after its own 429, sends nothing until Discord\'s wait is over', () => {
+    const w = new WebhookBucket();
+    w.end(0, { limit: 5, remaining: 3, retryAfterMs: 5000, scope: 'user' });
+    expect(w.canSend(4000)).toBe(false);
+    expect(w.nextSendAt(4000)).toBe(5250);
+    expect(w.canSend(5250)).toBe(true);
+  });
+
+  it('a shared-scope 429 is the channel\'s cap, not this webhook\'s: its bucket follows the headers only', () => {
+    const w = new WebhookBucket();
+    w.end(0, { limit: 5, remaining: 3, resetAfterMs: 2000, retryAfterMs: 40_000, scope: 'shared' });
+    expect(w.canSend(0)).toBe(true);
   });
 });

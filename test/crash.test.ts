@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { alert, deliveredAlertIds, waitFor } from './support/stack.js';
-import { client, holdWriteLock, spawnHerald } from './support/process.js';
+import { client, holdWriteLock, ROOT, spawnHerald } from './support/process.js';
 
 const ADMIN = 'crash-test-admin-token-0123456789';
 let emulator: Emulator;
@@ -80,6 +80,45 @@ describe('kill -9 of the real process mid-storm', () => {
       second.proc.kill('SIGTERM');
       expect(await second.exited).toBe(0);
     }
+  });
+});
+
+describe("errors nothing caught reach the process-level handlers (src/main.ts)", () => {
+  // Faults planted from outside Herald's code, on a signal (test/support/stray-errors.mjs).
+  const faults = { NODE_OPTIONS: `--import ${join(ROOT, 'test/support/stray-errors.mjs')}` };
+  const env = (name: string) => ({ HERALD_DB: join(dir, `${name}.db`), HERALD_ADMIN_TOKEN: ADMIN, DISCORD_API_URL: emulator.url, HERALD_LOG_LEVEL: 'info', ...faults });
+  const linesWith = (output: string, text: string) => output.split('\n').filter((l) => l.includes(text));
+
+  it('an unhandled rejection is logged in one line and Herald keeps serving', async () => {
+    const herald = await spawnHerald(env('stray-rejection'));
+    try {
+      herald.proc.kill('SIGUSR2');
+      await waitFor('the rejection logged', () => herald.output().includes('unhandled promise rejection'), 10_000);
+      const lines = linesWith(herald.output(), 'a stray rejection nobody awaited');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ level: 50, msg: 'unhandled promise rejection (Error: a stray rejection nobody awaited); Herald goes on' });
+      // Still serving: health, and an alert taken and stored.
+      expect((await fetch(`${herald.url}/healthz`)).status).toBe(200);
+      const api = client(herald.url, ADMIN);
+      const source = (await api.admin('POST', '/v1/admin/sources', { name: 'stray' })).body.token as string;
+      expect((await api.post(source, alert(1))).status).toBe(202);
+      expect(herald.proc.exitCode).toBeNull();
+    } finally {
+      herald.proc.kill('SIGTERM');
+      await herald.exited;
+    }
+  });
+
+  it('an uncaught exception that is not a database error exits non-zero with one line', async () => {
+    const herald = await spawnHerald(env('stray-exception'));
+    herald.proc.kill('SIGHUP');
+    expect(await herald.exited).toBe(1);
+    const lines = linesWith(herald.output(), 'a stray exception in a callback');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 60,
+      msg: "uncaught exception (TypeError: a stray exception in a callback); exiting, as Herald's state may be inconsistent",
+    });
   });
 });
 

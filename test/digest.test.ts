@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { alerts, deadLetters, deliveries } from '../src/store/sqlite/schema.js';
-import { computeDigest, renderDigest } from '../src/services/digest.js';
+import { renderDigest } from '../src/cards/digest.js';
+import { computeDigest } from '../src/services/digest.js';
 import { opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
 import { FAST, startStack, waitFor, type Stack, type TestChannel } from './support/stack.js';
 

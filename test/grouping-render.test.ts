@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { embedLength, MESSAGE_LIMITS } from '../src/discord/limits.js';
-import { cardButtons, renderEmbed, SEVERITY_COLOR, type StatefulAlert } from '../src/delivery/render.js';
+import { renderEmbed, SEVERITY_COLOR } from '../src/cards/alert-card.js';
+import type { StatefulAlert } from '../src/domain/alert-state.js';
+import { cardButtons } from '../src/cards/buttons.js';
 
 const base: StatefulAlert = { id: 7, service: 'db', severity: 'P2', title: 'Disk full', status: 'firing', receivedAt: Date.parse('2026-11-24T10:00:00Z') };
 const field = (a: StatefulAlert, name: string) => renderEmbed(a).fields?.find((f) => f.name === name)?.value;

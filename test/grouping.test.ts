@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RESOLVED_COLOR, SEVERITY_COLOR } from '../src/delivery/render.js';
+import { RESOLVED_COLOR, SEVERITY_COLOR } from '../src/cards/alert-card.js';
 import type { EmulatedMessage } from '../src/emulator/index.js';
 import { alert, deliveredAlertIds, FAST, startStack, waitFor, type Stack, type TestChannel } from './support/stack.js';
 

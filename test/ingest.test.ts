@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdWriteLock, ROOT } from './support/process.js';
 import { alert, startStack, type Stack } from './support/stack.js';
 
 let stack: Stack;
@@ -56,6 +58,43 @@ describe('POST /v1/alerts', () => {
     expect(same.headers.get('idempotent-replayed')).toBe('true');
     expect(((await same.json()) as { ids: number[] }).ids).toEqual(first.body.ids);
     expect(countAlerts()).toBe(before);
+  });
+
+  it('a PagerDuty acknowledge is committed with its request: 503 under a locked database with nothing acknowledged; its Idempotency-Key kept like any request\'s', async () => {
+    // Its own Herald: the lock's failed writes make /readyz fail for a while, which the shared one must not.
+    const own = await startStack();
+    const ownToken = await own.source();
+    const fixture = (name: string) => JSON.parse(readFileSync(join(ROOT, 'test/fixtures', `${name}.json`), 'utf8')) as Record<string, unknown>;
+    const pagerduty = async (body: unknown, key: string) => {
+      const res = await fetch(`${own.url}/v1/alerts?format=pagerduty`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ownToken}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, replayed: res.headers.get('idempotent-replayed'), body: (await res.json()) as { ids?: number[]; acknowledged?: number[]; ignored?: string[] } };
+    };
+    try {
+      const fired = await pagerduty({ ...fixture('pagerduty-trigger'), dedup_key: 'pd-commit' }, 'pd-trigger-1');
+      expect(fired.status).toBe(202);
+      const id = fired.body.ids![0]!;
+      const acknowledgedAt = () => (own.herald.db.$client.prepare('select acknowledged_at as at from alerts where id = ?').get(id) as { at: number | null }).at;
+      const ack = { ...fixture('pagerduty-acknowledge'), dedup_key: 'pd-commit' };
+
+      const lock = await holdWriteLock(join(own.dir, 'herald.db'), 2000);
+      const busy = await pagerduty(ack, 'pd-ack-1');
+      expect(busy.status).toBe(503);
+      expect(acknowledgedAt()).toBeNull();
+      await lock.released;
+
+      const done = await pagerduty(ack, 'pd-ack-1');
+      expect(done).toMatchObject({ status: 202, body: { ids: [], acknowledged: [id] } });
+      expect(acknowledgedAt()).toEqual(expect.any(Number));
+      // The key was recorded with the acknowledge: another request under it is refused, the same one replayed.
+      expect((await pagerduty({ ...ack, dedup_key: 'pd-other' }, 'pd-ack-1')).status).toBe(422);
+      expect(await pagerduty(ack, 'pd-ack-1')).toMatchObject({ status: 202, replayed: 'true', body: { ids: [], acknowledged: [id] } });
+    } finally {
+      await own.close();
+    }
   });
 
   it('keeps an alert no route matches as unrouted, never dropped', async () => {

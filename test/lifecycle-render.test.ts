@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { embedLength, MESSAGE_LIMITS as L } from '../src/discord/limits.js';
-import {
-  cardButtons,
-  packMessage,
-  parseButtonId,
-  renderAlertCard,
-  RESOLVED_COLOR,
-  RETRACTED_COLOR,
-  SEVERITY_COLOR,
-  type StatefulAlert,
-} from '../src/delivery/render.js';
+import { renderAlertCard, RESOLVED_COLOR, RETRACTED_COLOR, SEVERITY_COLOR } from '../src/cards/alert-card.js';
+import type { StatefulAlert } from '../src/domain/alert-state.js';
+import { cardButtons, parseButtonId } from '../src/cards/buttons.js';
+import { packMessage } from '../src/cards/pack.js';
 
 function mk(over: Partial<StatefulAlert> = {}): StatefulAlert {
   return {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RESOLVED_COLOR, RETRACTED_COLOR } from '../src/delivery/render.js';
+import { RESOLVED_COLOR, RETRACTED_COLOR } from '../src/cards/alert-card.js';
 import { startEmulator, type EmulatedMessage } from '../src/emulator/index.js';
 import { alert, deliveredAlertIds, startStack, waitFor, type Stack, type TestChannel, FAST } from './support/stack.js';
 

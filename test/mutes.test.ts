@@ -73,6 +73,48 @@ describe('mutes', () => {
     expect(() => muteAlert(stack!.herald, 999_999, 60, admin)).toThrow(ServiceError);
   });
 
+  it("a dedup key is its source's own: muting A's alert (Mute 1h, or the admin API with source_id) leaves B's alert with that key delivered", async () => {
+    stack = await startStack(FAST);
+    const tokenA = await stack.source('mute-a');
+    const tokenB = await stack.source('mute-b');
+    const sourceId = (name: string) => (stack!.herald.db.$client.prepare('select id from sources where name = ?').get(name) as { id: number }).id;
+    const ch = await stack.channel({ webhooks: 1 });
+    const delivered = (id: number) => waitFor(`alert #${id} delivered`, () => deliveredAlertIds(stack!.emulator, ch.discordChannelId).includes(id));
+
+    // What the "Mute 1h" button calls, on A's alert.
+    const fromA = await post(stack, tokenA, { dedup_key: 'disk-full' });
+    const byButton = muteAlert(stack.herald, fromA, 60, { kind: 'discord', userId: '123456789012345678', name: 'carol' });
+    expect(byButton).toMatchObject({ dedup_key: 'disk-full', source_id: sourceId('mute-a') });
+    const againA = await post(stack, tokenA, { dedup_key: 'disk-full' });
+    const fromB = await post(stack, tokenB, { dedup_key: 'disk-full' });
+    await delivered(fromB);
+    expect((await detail(stack, fromB)).muted_by_mute_id).toBeNull();
+    expect((await detail(stack, againA)).muted_by_mute_id).toBe(byButton.id);
+
+    // The admin API, scoped by source_id: the same.
+    const scoped = await stack.admin('POST', '/v1/admin/mutes', { dedup_key: 'cpu-hot', source_id: sourceId('mute-a'), duration_minutes: 5 });
+    expect(scoped.status).toBe(201);
+    expect(scoped.body).toMatchObject({ dedup_key: 'cpu-hot', source_id: sourceId('mute-a') });
+    expect((await detail(stack, await post(stack, tokenA, { dedup_key: 'cpu-hot' }))).muted_by_mute_id).toBe(scoped.body.id);
+    const cpuB = await post(stack, tokenB, { dedup_key: 'cpu-hot' });
+    await delivered(cpuB);
+    expect((await detail(stack, cpuB)).muted_by_mute_id).toBeNull();
+
+    // Without source_id an admin mute keeps its documented meaning: that key from every source.
+    const everywhere = await stack.admin('POST', '/v1/admin/mutes', { dedup_key: 'fan-loud', duration_minutes: 5 });
+    expect(everywhere.body.source_id).toBeNull();
+    expect((await detail(stack, await post(stack, tokenA, { dedup_key: 'fan-loud' }))).muted_by_mute_id).toBe(everywhere.body.id);
+    expect((await detail(stack, await post(stack, tokenB, { dedup_key: 'fan-loud' }))).muted_by_mute_id).toBe(everywhere.body.id);
+
+    // source_id narrows a dedup key mute only, and names a source that exists.
+    const withService = await stack.admin('POST', '/v1/admin/mutes', { service: 'x', source_id: sourceId('mute-a'), duration_minutes: 5 });
+    expect(withService.status).toBe(400);
+    expect(JSON.stringify(withService.body)).toMatch(/source_id narrows a dedup_key mute/);
+    const unknown = await stack.admin('POST', '/v1/admin/mutes', { dedup_key: 'k', source_id: 424242, duration_minutes: 5 });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toBe('no source with id 424242');
+  });
+
   it('mutes a route: the alert still goes where other routes send it, and is muted when none is left', async () => {
     stack = await startStack(FAST);
     const token = await stack.source();

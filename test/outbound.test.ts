@@ -1,7 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { Resolver } from '../src/outbound/address-policy.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifySignature } from '../src/ingest/signatures.js';
+import { verifySignature } from '../src/domain/signatures.js';
+import { holdWriteLock } from './support/process.js';
 import { alert, startStack, waitFor, type Stack } from './support/stack.js';
 
 /** A real HTTP receiver on loopback: records every request; answers from a per-path script (default 200). */
@@ -15,6 +17,8 @@ let server: Server;
 let base: string;
 const received: Received[] = [];
 const script = new Map<string, number[]>();
+/** Paths whose requests wait for their answer until the test calls it (a send kept in flight). */
+const parked = new Map<string, (() => void)[]>();
 const got = (path: string) => received.filter((r) => r.path === path);
 
 let stack: Stack;
@@ -28,6 +32,8 @@ beforeAll(async () => {
     req.on('end', () => {
       const path = req.url ?? '/';
       received.push({ path, headers: req.headers, raw: Buffer.concat(chunks), at: Date.now() });
+      const wait = parked.get(path);
+      if (wait) return void wait.push(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
       const plan = script.get(path);
       const status = plan && plan.length > 1 ? plan.shift()! : (plan?.[0] ?? 200);
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'receiver says no');
@@ -216,6 +222,36 @@ describe('outbound targets per route', () => {
     stack.herald.outbound.wake();
     await waitFor('sent again', () => got('/lease').length === 2, 5000);
     await waitFor('sent', async () => (await deliveries(`alert_id=${alertId}`))[0]?.state === 'sent', 5000);
+  });
+
+  it('a send whose outcome meets a locked database is recorded once the lock goes: the receiver gets it once, the row ends sent', async () => {
+    // Its own Herald: a request timeout long enough to keep the send in flight while another process takes
+    // the lock, and a lease (2 × timeout + 1 s) that expires while the lock is still held.
+    const own = await startStack({ env: { HERALD_RETRY_BASE_MS: '20', HERALD_REQUEST_TIMEOUT_MS: '4000', HERALD_OUTBOUND_ALLOWLIST: '127.0.0.1' } });
+    try {
+      const sourceToken = await own.source();
+      const ch = await own.channel({ webhooks: 1 });
+      const route = await own.admin('POST', '/v1/admin/routes', { channel_id: ch.id, service: 'svc-locked' });
+      expect((await own.admin('POST', `/v1/admin/routes/${route.body.id}/outbound`, { kind: 'webhook', url: `${base}/locked` })).status).toBe(201);
+      const answers: (() => void)[] = [];
+      parked.set('/locked', answers);
+      const alertId = (await own.post(sourceToken, alert(12, { service: 'svc-locked' }))).body.ids[0];
+      const row = () => own.herald.db.$client.prepare('select state, attempts from outbound_deliveries where alert_id = ?').get(alertId) as { state: string; attempts: number };
+      await waitFor('the send in flight', () => answers.length === 1, 5000);
+      // Held past the lease's end (9 s after the claim), so a re-claim of the row would find it expired.
+      const lock = await holdWriteLock(join(own.dir, 'herald.db'), 11_000);
+      parked.delete('/locked');
+      answers[0]!(); // answered while the lock is held: recording "sent" fails (SQLITE_BUSY)
+      await lock.released;
+      await waitFor('the outcome recorded', () => row().state === 'sent', 10_000);
+      // Not sent again, though its lease ran out while the outcome waited in memory.
+      expect(got('/locked')).toHaveLength(1);
+      expect(row().attempts).toBe(1);
+      expect(own.logs.join('')).toContain('could not record the outcome of a request already made');
+    } finally {
+      parked.delete('/locked');
+      await own.close();
+    }
   });
 
   it('deleting the route removes its targets; ingest goes on', async () => {

@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type Embed, embedLength, FORBIDDEN_USERNAME, MESSAGE_LIMITS as L, SUPPRESS_NOTIFICATIONS } from '../src/discord/limits.js';
 import { senderMarkdown } from '../src/discord/text.js';
-import {
-  packMessage,
-  type RenderableAlert,
-  renderEmbed,
-  renderMessage,
-  RESOLVED_COLOR,
-  SEVERITY_COLOR,
-  type StatefulAlert,
-  truncateMiddle,
-  type WebhookMessage,
-} from '../src/delivery/render.js';
+import { renderEmbed, RESOLVED_COLOR, SEVERITY_COLOR } from '../src/cards/alert-card.js';
+import type { RenderableAlert, StatefulAlert } from '../src/domain/alert-state.js';
+import { packMessage, renderMessage } from '../src/cards/pack.js';
+import type { WebhookMessage } from '../src/discord/message.js';
+import { truncateMiddle } from '../src/discord/truncate.js';
 
 const OPTS = { username: 'Herald' };
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RESOLVED_COLOR } from '../src/delivery/render.js';
+import { RESOLVED_COLOR } from '../src/cards/alert-card.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { BotRest, type BotRestError } from '../src/discord/bot-rest.js';
 import { ServiceError } from '../src/services/errors.js';

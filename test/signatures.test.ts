@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSigningSecret, sign, signedHeaders, verifySignature } from '../src/ingest/signatures.js';
+import { newSigningSecret, sign, signedHeaders, verifySignature } from '../src/domain/signatures.js';
 import { alert, startStack, type Stack } from './support/stack.js';
 
 describe('Standard Webhooks signatures (unit)', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESOLVED_COLOR } from '../src/delivery/render.js';
+import { RESOLVED_COLOR } from '../src/cards/alert-card.js';
 import type { EmulatedMessage } from '../src/emulator/index.js';
 import { ROOT } from './support/process.js';
 import { alert, deliveredAlertIds, FAST, startStack, waitFor, type Stack, type TestChannel } from './support/stack.js';

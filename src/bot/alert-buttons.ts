@@ -1,5 +1,5 @@
 import type { InteractionUpdateOptions } from 'discord.js';
-import type { WebhookMessage } from '../delivery/render.js';
+import type { WebhookMessage } from '../discord/message.js';
 import { acknowledgeAlert, alertCard, resolveAlert } from '../services/lifecycle.js';
 import { muteAlert } from '../services/mutes.js';
 import { getAlert } from '../services/alerts.js';

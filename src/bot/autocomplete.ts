@@ -1,5 +1,6 @@
 import type { AutocompleteInteraction } from 'discord.js';
 import { describeHours } from '../domain/hours.js';
+import { cleanText } from '../discord/text.js';
 import type { Store } from '../store/index.js';
 import { listAlerts } from '../services/alerts.js';
 import { listChannels } from '../services/channels.js';
@@ -9,14 +10,33 @@ import type { Choice } from './types.js';
 const RECENT = 500;
 const matches = (text: string, typed: string) => text.toLowerCase().includes(typed.trim().toLowerCase());
 
+/** Discord's limits on an autocomplete choice: its name, and a string value (a longer one fails the whole answer). */
+export const CHOICE_NAME_MAX = 100;
+export const CHOICE_VALUE_MAX = 100;
+
+/**
+ * A choice's name from text that may be a sender's (titles, services, dedup keys): on one line without
+ * control or bidi characters (an override could make one alert read as another), and at most
+ * CHOICE_NAME_MAX characters, cut with "…" where it splits no surrogate pair.
+ */
+export function choiceName(text: string): string {
+  const clean = cleanText(text);
+  if (clean.length <= CHOICE_NAME_MAX) return clean;
+  let end = CHOICE_NAME_MAX - 1;
+  const last = clean.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--; // a high surrogate whose pair would be cut off
+  return `${clean.slice(0, end)}…`;
+}
+
 /** Distinct services of recent alerts (newest first), filtered by what is typed. */
 /** What the choices read: recent alerts, routes, channels. */
 type Deps = { store: Pick<Store, 'alerts' | 'routes' | 'channels'> };
 
 export function serviceChoices(h: Deps, typed: string): Choice[] {
   const seen = new Set<string>();
-  for (const service of h.store.alerts.recentServices(RECENT)) if (matches(service, typed)) seen.add(service);
-  return [...seen].slice(0, 25).map((s) => ({ name: s, value: s }));
+  // A service longer than a choice's value may be cannot be offered (cut, it would name another glob).
+  for (const service of h.store.alerts.recentServices(RECENT)) if (service.length <= CHOICE_VALUE_MAX && matches(cleanText(service), typed)) seen.add(service);
+  return [...seen].slice(0, 25).map((s) => ({ name: choiceName(s), value: s }));
 }
 
 export function describeRoute(r: RouteView): string {
@@ -30,7 +50,7 @@ export function describeRoute(r: RouteView): string {
 
 export function routeChoices(h: Deps, typed: string): Choice[] {
   return listRoutes(h)
-    .map((r) => ({ name: describeRoute(r), value: r.id }))
+    .map((r) => ({ name: choiceName(describeRoute(r)), value: r.id }))
     .filter((c) => matches(c.name, typed))
     .slice(0, 25);
 }
@@ -49,7 +69,7 @@ function channelsOfThisGuild(h: Deps, i: AutocompleteInteraction): number[] {
 export function alertChoices(h: Deps, i: AutocompleteInteraction): Choice[] {
   const typed = String(i.options.getFocused() ?? '');
   return listAlerts(h, { limit: RECENT, channelIds: channelsOfThisGuild(h, i) })
-    .map((a) => ({ name: `#${a.id} ${a.severity} ${a.service}: ${a.title}${a.dedup_key ? ` [${a.dedup_key}]` : ''}`, value: String(a.id) }))
+    .map((a) => ({ name: choiceName(`#${a.id} ${a.severity} ${a.service}: ${a.title}${a.dedup_key ? ` [${a.dedup_key}]` : ''}`), value: String(a.id) }))
     .filter((c) => matches(c.name, typed.replace(/^#/, '')) || c.value === typed.replace(/^#/, ''))
     .slice(0, 25);
 }

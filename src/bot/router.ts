@@ -7,10 +7,11 @@ import {
   type Interaction,
   type InteractionUpdateOptions,
 } from 'discord.js';
-import { BUTTON_LABEL, parseButtonId } from '../delivery/render.js';
+import { BUTTON_LABEL, parseButtonId } from '../cards/buttons.js';
 import { scrubSecrets } from '../log.js';
 import { isMessageOfAlert } from '../services/alerts.js';
 import { ServiceError } from '../services/errors.js';
+import { CHOICE_VALUE_MAX, choiceName } from './autocomplete.js';
 import { refusal } from './permissions.js';
 import type { Answer, BotContext, CommandModule } from './types.js';
 
@@ -108,7 +109,9 @@ export function createRouter(o: RouterOptions): (i: Interaction) => Promise<void
     } catch (err) {
       ctx.log.warn({ err: { message: (err as Error).message }, command: i.commandName }, 'autocomplete failed');
     }
-    await i.respond(choices.slice(0, 25).map((c) => ({ name: c.name.slice(0, 100) || String(c.value), value: c.value })));
+    // Every command's choices within Discord's limits: one choice out of bounds fails the whole answer.
+    const fit = choices.filter((c) => typeof c.value !== 'string' || (c.value.length >= 1 && c.value.length <= CHOICE_VALUE_MAX));
+    await i.respond(fit.slice(0, 25).map((c) => ({ name: choiceName(c.name) || choiceName(String(c.value)), value: c.value })));
   }
 
   async function button(i: ButtonInteraction) {

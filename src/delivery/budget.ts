@@ -1,3 +1,5 @@
+import type { RateLimitInfo } from '../discord/responses.js';
+
 /**
  * Discord's budgets, each owned by one object (as @discordjs/rest keeps a bucket inside its handler).
  * The scheduler asks them before every send and tells them every outcome; nobody else does budget arithmetic.
@@ -112,17 +114,6 @@ export class ChannelBudget {
       this.lastLoweredAt = now;
     }
   }
-}
-
-/** What Discord's rate-limit headers said. */
-export interface RateLimitInfo {
-  limit?: number;
-  remaining?: number;
-  resetAfterMs?: number;
-  bucket?: string;
-  /** From a 429: how long to wait, and whose limit it was. */
-  retryAfterMs?: number;
-  scope?: 'user' | 'global' | 'shared';
 }
 
 /**

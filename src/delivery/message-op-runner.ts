@@ -1,15 +1,16 @@
 import { BotRestError } from '../discord/bot-rest.js';
 import { DISCORD_ERROR } from '../discord/limits.js';
+import { classifyResponse } from '../discord/responses.js';
 import { severityRank } from '../domain/alert.js';
-import { scrubSecrets } from '../log.js';
+import type { AttemptRecord } from '../store/delivery-rows.js';
 import { WebhookBucket } from './budget.js';
-import type { LaneDeps } from './lane.js';
+import { retryOrGiveUp, settleEdit, type OpAction } from './edit-outcome.js';
+import type { LaneDeps, LaneHooks } from './lane-deps.js';
 import type { ReadyOp } from '../store/message-ops.js';
-import type { AttemptRecord } from '../store/deliveries.js';
-import type { WebhookPool } from './pool.js';
-import { renderAlertCard, renderMessage, type StatefulAlert } from './render.js';
-import { retryDelayMs } from './retry.js';
-import { discordErrorCode, type TransportResult } from './transport.js';
+import { renderAlertCard } from '../cards/alert-card.js';
+import { renderMessage } from '../cards/pack.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
+import type { TransportResult } from './transport.js';
 
 /** How many ready message operations one pass looks at to find one whose webhook may send now. */
 const OP_SCAN = 20;
@@ -18,15 +19,6 @@ const OP_SCAN = 20;
 interface WebhookSlot {
   bucket: WebhookBucket;
   busy: boolean;
-}
-
-/** What the runner needs of its channel's lane: the pool (whose members' buckets it shares) and its timer. */
-export interface LaneHooks {
-  readonly pool: WebhookPool;
-  schedule(at: number): void;
-  pump(): void;
-  /** Deliveries were queued for this channel (a card reposted after its webhook was gone). */
-  enqueued(count: number): void;
 }
 
 /**
@@ -162,62 +154,29 @@ export class MessageOpRunner {
     this.inFlight.set(done, op.id);
   }
 
-  /** Decides what Discord's answer to an edit or delete means for the operation and the webhook. */
+  /** Acts on Discord's answer to an edit or delete: what it means is decided by `classifyResponse` and `settleEdit`. */
   private settleOp(op: ReadyOp, webhookId: number, slot: WebhookSlot, result: TransportResult, done: 'edited' | 'deleted'): void {
     const now = Date.now();
-    const { ops, store, log } = this.deps;
-    const attempt: AttemptRecord = {
-      deliveryIds: [op.deliveryId],
-      webhookId,
-      at: now,
-      status: result.kind === 'network' ? null : result.status,
-      latencyMs: result.latencyMs,
-      outcome: done,
-    };
-    if (result.kind === 'ok') {
-      slot.bucket.end(now, result.rate);
-      this.finish(op, done, now, attempt);
-      return;
-    }
-    if (result.kind === 'network') {
-      slot.bucket.end(now, {});
-      this.retryOp(op, now, { ...attempt, outcome: result.timedOut ? 'timeout' : 'network', error: result.error }, result.error);
-      return;
-    }
-    slot.bucket.end(now, result.rate);
-    const status = result.status;
-    const discordError = scrubSecrets(result.body);
-    if (status === 429) {
-      const scope = result.rate.scope ?? 'user';
-      const waitMs = result.rate.retryAfterMs ?? 1000;
-      this.deps.metrics.rateLimited.inc({ scope });
-      // The bucket now waits as told; the operation itself is not at fault.
-      this.retryLater(op, { availableAt: now + waitMs, countAttempt: false, attempt: { ...attempt, outcome: 'rate_limited', rateLimitScope: scope } });
-      return;
-    }
-    const code = discordErrorCode(result.body);
-    if (status === 404 && code === DISCORD_ERROR.unknownMessage) {
-      // Someone deleted the message already: nothing left to edit.
-      this.finish(op, 'unknown_message', now, { ...attempt, outcome: 'unknown_message', error: discordError });
-      return;
-    }
-    if (status === 404 || status === 401 || status === 403) {
-      const reason = `Discord answered ${status} for webhook ${webhookId}: ${discordError.slice(0, 200)}`;
-      this.deps.recorder.record({ what: `quarantining webhook ${webhookId}`, write: () => store.quarantine(webhookId, this.channelId, reason, now, status !== 403) });
+    const verdict = classifyResponse(result, done === 'deleted' ? 'delete' : 'edit');
+    slot.bucket.end(now, verdict.rate);
+    const { action, attempt: outcome } = settleEdit(verdict, op, webhookId, done, now, this.deps.config);
+    const attempt: AttemptRecord = { deliveryIds: [op.deliveryId], webhookId, at: now, status: verdict.status, latencyMs: result.latencyMs, ...outcome };
+    if (verdict.kind === 'retry-after') this.deps.metrics.rateLimited.inc({ scope: verdict.scope });
+    if (action.do === 'webhook-gone') {
+      this.deps.recorder.record({ what: `quarantining webhook ${webhookId}`, write: () => this.deps.store.quarantine(webhookId, this.channelId, action.reason, now, action.gone) });
       this.lane.pool.remove(webhookId);
-      log.error({ channelId: this.channelId, webhookId, status }, 'webhook gone while editing a message; falling back to the bot');
-      this.fallback(op, now, reason, { ...attempt, outcome: 'webhook_gone', error: discordError });
+      this.deps.log.error({ channelId: this.channelId, webhookId, status: verdict.status }, 'webhook gone while editing a message; falling back to the bot');
+      this.fallback(op, now, action.reason, attempt);
       return;
     }
-    if (status >= 500) {
-      this.retryOp(op, now, { ...attempt, outcome: 'server_error', error: discordError }, `Discord answered ${status}`);
-      return;
-    }
-    this.deadOp(op, `Discord refused to ${done === 'deleted' ? 'delete' : 'edit'} message ${op.discordMessageId} (${status})`, discordError, now, {
-      ...attempt,
-      outcome: 'rejected',
-      error: discordError,
-    });
+    this.apply(op, action, now, attempt);
+  }
+
+  /** Records a decided outcome of an operation: finished, queued again, or given up. */
+  private apply(op: ReadyOp, action: Exclude<OpAction, { do: 'webhook-gone' }>, now: number, attempt: AttemptRecord): void {
+    if (action.do === 'finish') this.finish(op, action.outcome, now, attempt);
+    else if (action.do === 'retry') this.retryLater(op, { availableAt: action.availableAt, countAttempt: action.countAttempt, ...(action.error !== undefined ? { error: action.error } : {}), attempt });
+    else this.deadOp(op, action.reason, action.discordError, now, attempt);
   }
 
   /**
@@ -318,13 +277,7 @@ export class MessageOpRunner {
   }
 
   private retryOp(op: ReadyOp, now: number, attempt: AttemptRecord, error: string): void {
-    const { maxAttempts, maxAgeMs, retryBaseMs } = this.deps.config;
-    if (op.attempts + 1 >= maxAttempts || now - op.createdAt >= maxAgeMs) {
-      this.deadOp(op, `gave up on ${op.via === 'bot' ? 'deleting' : 'editing'} message ${op.discordMessageId} after ${op.attempts + 1} attempts: ${error}`, null, now, attempt);
-      return;
-    }
-    const delay = retryDelayMs(op.attempts, retryBaseMs);
-    this.retryLater(op, { availableAt: now + delay, countAttempt: true, error, attempt });
+    this.apply(op, retryOrGiveUp(op, now, error, this.deps.config), now, attempt);
   }
 
   private deadOp(op: ReadyOp, reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): void {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/index.js';
-import { Lane, type LaneDeps } from './lane.js';
+import { Lane } from './lane.js';
+import type { LaneDeps } from './lane-deps.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 
 /** How often expired leases are looked for while running (a lease lasts the request timeout + 30 s). */

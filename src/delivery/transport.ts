@@ -1,9 +1,7 @@
-import type { RateLimitInfo } from './budget.js';
+import type { DiscordAnswer } from '../discord/responses.js';
 
-export type TransportResult =
-  | { kind: 'ok'; status: number; messageId: string; rate: RateLimitInfo; latencyMs: number }
-  | { kind: 'http'; status: number; body: string; rate: RateLimitInfo; latencyMs: number }
-  | { kind: 'network'; error: string; timedOut: boolean; latencyMs: number };
+/** What came back from one request (judged by `classifyResponse`), and how long it took. */
+export type TransportResult = DiscordAnswer & { latencyMs: number };
 
 export interface WebhookTarget {
   discordWebhookId: string;
@@ -11,8 +9,9 @@ export interface WebhookTarget {
 }
 
 /**
- * Sends one request to Discord and reports what happened; it never waits, retries or decides.
- * (The scheduler owns budgets and retries: no second hidden queue, as @discordjs/rest's would be.)
+ * Sends one request to Discord and reports what came back; it never waits, retries or decides
+ * (src/discord/responses.ts judges the answer; the scheduler owns budgets and retries: no second
+ * hidden queue, as @discordjs/rest's would be).
  * Errors never carry the URL, which holds the webhook token.
  */
 export class DiscordTransport {
@@ -23,25 +22,24 @@ export class DiscordTransport {
 
   /** Execute webhook with `wait=true`, so Discord answers with the message (and its id) or an error. */
   executeWebhook(target: WebhookTarget, body: unknown): Promise<TransportResult> {
-    return this.request('POST', `${this.base(target)}?wait=true`, body, true);
+    return this.request('POST', `${this.base(target)}?wait=true`, body);
   }
 
   /** Edits a message this webhook posted (only that webhook can). A 200 answer carries the message. */
   editMessage(target: WebhookTarget, messageId: string, body: unknown): Promise<TransportResult> {
-    return this.request('PATCH', `${this.base(target)}/messages/${messageId}`, body, true);
+    return this.request('PATCH', `${this.base(target)}/messages/${messageId}`, body);
   }
 
-  /** Deletes a message this webhook posted. Discord answers 204; `ok` then carries the same message id. */
-  async deleteMessage(target: WebhookTarget, messageId: string): Promise<TransportResult> {
-    const result = await this.request('DELETE', `${this.base(target)}/messages/${messageId}`, undefined, false);
-    return result.kind === 'ok' ? { ...result, messageId } : result;
+  /** Deletes a message this webhook posted. Discord answers 204. */
+  deleteMessage(target: WebhookTarget, messageId: string): Promise<TransportResult> {
+    return this.request('DELETE', `${this.base(target)}/messages/${messageId}`, undefined);
   }
 
   private base(target: WebhookTarget): string {
     return `${this.apiUrl}/v10/webhooks/${target.discordWebhookId}/${target.token}`;
   }
 
-  private async request(method: string, url: string, body: unknown, expectMessage: boolean): Promise<TransportResult> {
+  private async request(method: string, url: string, body: unknown): Promise<TransportResult> {
     const started = performance.now();
     try {
       const res = await fetch(url, {
@@ -54,63 +52,12 @@ export class DiscordTransport {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       const text = await res.text();
-      const latencyMs = Math.round(performance.now() - started);
-      const rate = parseRateLimit(res.headers, res.status === 429 ? text : undefined);
-      if (res.ok) {
-        if (!expectMessage) return { kind: 'ok', status: res.status, messageId: '', rate, latencyMs };
-        const id = safeJson(text)?.id;
-        if (typeof id === 'string') return { kind: 'ok', status: res.status, messageId: id, rate, latencyMs };
-        return { kind: 'http', status: res.status, body: 'answer without a message id', rate, latencyMs };
-      }
-      return { kind: 'http', status: res.status, body: text.slice(0, 4000), rate, latencyMs };
+      return { kind: 'answered', status: res.status, headers: res.headers, body: text, latencyMs: Math.round(performance.now() - started) };
     } catch (err) {
       const latencyMs = Math.round(performance.now() - started);
       const timedOut = err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError');
       return { kind: 'network', error: timedOut ? `no answer within ${this.timeoutMs} ms` : describeNetworkError(err), timedOut, latencyMs };
     }
-  }
-}
-
-/** Discord's JSON error code from an error body (10008 Unknown Message, 10015 Unknown Webhook…), if any. */
-export function discordErrorCode(body: string): number | undefined {
-  const code = safeJson(body)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/** Reads X-RateLimit-* headers and, for a 429, `retry_after` (seconds, float) from the body or Retry-After. */
-export function parseRateLimit(headers: Headers, body429?: string): RateLimitInfo {
-  const num = (name: string) => {
-    const v = headers.get(name);
-    if (v === null) return undefined;
-    const n = Number(v);
-    return Number.isFinite(n) ? n : undefined;
-  };
-  const info: RateLimitInfo = {};
-  const limit = num('x-ratelimit-limit');
-  const remaining = num('x-ratelimit-remaining');
-  const resetAfter = num('x-ratelimit-reset-after');
-  if (limit !== undefined) info.limit = limit;
-  if (remaining !== undefined) info.remaining = remaining;
-  if (resetAfter !== undefined) info.resetAfterMs = Math.ceil(resetAfter * 1000);
-  const bucket = headers.get('x-ratelimit-bucket');
-  if (bucket) info.bucket = bucket;
-  if (body429 !== undefined) {
-    const parsed = safeJson(body429);
-    const scopeHeader = headers.get('x-ratelimit-scope');
-    const scope = scopeHeader === 'shared' || scopeHeader === 'global' ? scopeHeader : parsed?.global === true ? 'global' : 'user';
-    const seconds = typeof parsed?.retry_after === 'number' ? parsed.retry_after : (num('retry-after') ?? 1);
-    info.retryAfterMs = Math.ceil(seconds * 1000);
-    info.scope = scope;
-  }
-  return info;
-}
-
-function safeJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

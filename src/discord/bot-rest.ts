@@ -25,7 +25,7 @@ export class BotRestError extends ServiceError {
 /**
  * The bot's own REST calls (Authorization: Bot <token>), over @discordjs/rest. `rejectOnRateLimit`
  * and `retries: 0` make every 429 and every failure come straight back: Herald's own retry logic
- * decides, and no second hidden queue waits inside the library (DESIGN.md, invariant 3).
+ * decides, and no second hidden queue waits inside the library (docs/delivery.md, guarantee 3).
  */
 /**
  * @discordjs/rest is loaded on first use: a Herald without a bot token never loads it (it and its
@@ -62,11 +62,6 @@ export class BotRest {
   /** Deletes any message in a channel of the guild (the bot needs Manage Messages): the fallback when its webhook is gone. */
   async deleteChannelMessage(channelId: string, messageId: string): Promise<void> {
     await this.call(`delete message ${messageId}`, (rest) => rest.delete(`/channels/${channelId}/messages/${messageId}`));
-  }
-
-  async createChannelMessage(channelId: string, body: unknown): Promise<{ id: string }> {
-    const m = (await this.call(`post in channel ${channelId}`, (rest) => rest.post(`/channels/${channelId}/messages`, { body }))) as { id?: unknown };
-    return { id: String(m?.id ?? '') };
   }
 
   private async call<T>(what: string, request: (rest: DiscordRest.REST) => Promise<T>): Promise<T> {

@@ -41,13 +41,3 @@ export function compileRoute(rule: RouteRule): CompiledRoute {
     },
   };
 }
-
-/**
- * The channels an alert goes to: every matching route's channel, once each, in route order.
- * Empty when nothing matches; the caller then falls back to the default channel or marks it unrouted.
- */
-export function matchChannels(routes: readonly CompiledRoute[], alert: RoutableAlert): number[] {
-  const out: number[] = [];
-  for (const r of routes) if (r.matches(alert) && !out.includes(r.channelId)) out.push(r.channelId);
-  return out;
-}

@@ -1,3 +1,4 @@
+import { isDiscordId } from '../discord/ids.js';
 import { snowflake } from '../discord/snowflake.js';
 import { BOT_DEFAULT, EVERYONE_DEFAULT, effective, parsePermissions } from './permissions.js';
 import { EmulatorError } from './state.js';
@@ -32,7 +33,7 @@ export class GuildDirectory {
   /** `id`: a fixed id (a demo can then name it in HERALD_ONCALL_ROLE_IDS before the emulator starts). */
   createRole(opts: { name: string; permissions?: string | string[] | undefined; id?: string | undefined }): EmulatedRole {
     if (typeof opts.name !== 'string' || opts.name.length < 1 || opts.name.length > 100) throw new EmulatorError(400, 'role name must be 1 to 100 characters');
-    if (opts.id !== undefined && !/^\d{17,20}$/.test(opts.id)) throw new EmulatorError(400, `role id must be a snowflake (17 to 20 digits), got ${JSON.stringify(opts.id)}`);
+    if (opts.id !== undefined && !isDiscordId(opts.id)) throw new EmulatorError(400, `role id must be a snowflake (17 to 20 digits), got ${JSON.stringify(opts.id)}`);
     if (opts.id !== undefined && this.rolesById.has(opts.id)) throw new EmulatorError(409, `role ${opts.id} exists already`);
     const role = { id: opts.id ?? snowflake(), name: opts.name, permissions: parsePermissions(opts.permissions), position: this.rolesById.size, managed: false };
     this.rolesById.set(role.id, role);

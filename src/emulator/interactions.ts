@@ -483,8 +483,14 @@ function checkChoices(data: unknown): Choice[] | DiscordFailure {
   if (!Array.isArray(choices)) return fail('Must be an array.');
   if (choices.length > 25) return fail('Must be 25 or fewer in length.');
   for (const c of choices) {
-    const ok = typeof c === 'object' && c !== null && typeof c.name === 'string' && c.name.length >= 1 && c.name.length <= 100 && (typeof c.value === 'string' || typeof c.value === 'number');
-    if (!ok) return fail('Each choice needs a name (1 to 100 characters) and a string or number value.');
+    const ok =
+      typeof c === 'object' &&
+      c !== null &&
+      typeof c.name === 'string' &&
+      c.name.length >= 1 &&
+      c.name.length <= 100 &&
+      ((typeof c.value === 'string' && c.value.length >= 1 && c.value.length <= 100) || typeof c.value === 'number');
+    if (!ok) return fail('Each choice needs a name (1 to 100 characters) and a number or string value (1 to 100 characters).');
   }
   return (choices as Choice[]).map((c) => ({ name: c.name, value: c.value }));
 }

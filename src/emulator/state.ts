@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { FORBIDDEN_USERNAME, MESSAGE_LIMITS } from '../discord/limits.js';
+import { isDiscordId } from '../discord/ids.js';
 import { snowflake } from '../discord/snowflake.js';
 import type { EmulatedChannel, EmulatedMessage, EmulatedWebhook } from './types.js';
 
 /** Discord refuses a 16th webhook in a channel (error 30007). */
 export const MAX_WEBHOOKS_PER_CHANNEL = 15;
-const SNOWFLAKE = /^\d{17,20}$/;
 const WEBHOOK_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
 
 /** A control-side mistake (bad id, unknown channel...), with the HTTP status and Discord code to answer it with. */
@@ -63,7 +63,7 @@ export class EmulatorState {
     const guildId = opts.guildId ?? this.guildId;
     if (guildId !== this.guildId && !this.otherGuilds.has(guildId)) throw new EmulatorError(404, `unknown guild ${guildId} (create it with createGuild first)`, 10004);
     if (opts.id !== undefined) {
-      if (!SNOWFLAKE.test(opts.id)) throw new EmulatorError(400, `channel id must be a snowflake (17 to 20 digits), got ${JSON.stringify(opts.id)}`);
+      if (!isDiscordId(opts.id)) throw new EmulatorError(400, `channel id must be a snowflake (17 to 20 digits), got ${JSON.stringify(opts.id)}`);
       const existing = this.channelsById.get(opts.id);
       if (existing) return { ...existing };
     }
@@ -91,7 +91,7 @@ export class EmulatorState {
   createWebhook(channelId: string, opts: { name?: string; applicationOwned?: boolean; restore?: { id: string; token: string } } = {}): EmulatedWebhook {
     if (!this.channelsById.has(channelId)) throw new EmulatorError(404, `unknown channel ${channelId}`, 10003);
     if (opts.restore) {
-      if (!SNOWFLAKE.test(opts.restore.id) || !WEBHOOK_TOKEN.test(opts.restore.token)) throw new EmulatorError(400, 'a restored webhook needs a snowflake id and a webhook token');
+      if (!isDiscordId(opts.restore.id) || !WEBHOOK_TOKEN.test(opts.restore.token)) throw new EmulatorError(400, 'a restored webhook needs a snowflake id and a webhook token');
       if (this.webhooksById.has(opts.restore.id)) throw new EmulatorError(400, `webhook ${opts.restore.id} exists already`);
     }
     const name = opts.name ?? 'Captain Hook'; // Discord's default name for a new webhook

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDiscordId } from '../discord/ids.js';
 import { DISCORD_ERROR } from '../discord/limits.js';
 import { snowflake } from '../discord/snowflake.js';
 import type { Faults } from './faults.js';
@@ -41,7 +42,6 @@ type Op = (w: WebhookRecord, req: FastifyRequest<{ Params: Params; Querystring: 
 const UNKNOWN_WEBHOOK: DiscordFailure = { status: 404, body: { message: 'Unknown Webhook', code: DISCORD_ERROR.unknownWebhook } };
 const INVALID_TOKEN: DiscordFailure = { status: 401, body: { message: 'Invalid Webhook Token', code: DISCORD_ERROR.invalidWebhookToken } };
 const UNKNOWN_MESSAGE: DiscordFailure = { status: 404, body: { message: 'Unknown Message', code: DISCORD_ERROR.unknownMessage } };
-const SNOWFLAKE = /^\d{17,20}$/;
 
 /**
  * Discord's webhook routes (developers/resources/webhook.mdx), registered once per prefix (`/api/v10`, `/api`).
@@ -97,7 +97,7 @@ export async function discordWebhookRoutes(app: FastifyInstance, opts: { deps: D
     const parsed = parseJson(req.body);
     if (!parsed.ok) return { ...parsed, headers };
     const threadId = req.query.thread_id;
-    if (threadId !== undefined && !SNOWFLAKE.test(threadId)) {
+    if (threadId !== undefined && !isDiscordId(threadId)) {
       return { ...invalidFormBody({ thread_id: { _errors: [{ code: 'NUMBER_TYPE_COERCE', message: `Value "${threadId}" is not snowflake.` }] } }), headers };
     }
     const checked = checkMessage(parsed.value, { mode: 'create', applicationOwned: w.applicationOwned, withComponents: isTrue(req.query.with_components) });

@@ -5,7 +5,7 @@ import { alerts, channels, escalationChains, escalationRuns, escalations, escala
 import { severityRank } from '../domain/alert.js';
 import type { Outbox } from '../store/deliveries.js';
 import type { Guard } from '../guard.js';
-import { mentionOf } from './mention.js';
+import { mentionOf } from '../discord/mention.js';
 import { WakeTimer } from '../delivery/wake-timer.js';
 
 type Step = typeof escalationSteps.$inferSelect;

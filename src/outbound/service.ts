@@ -2,22 +2,15 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { z } from 'zod';
 import { outboundDeliveries, outboundTargets, routes } from '../store/sqlite/schema.js';
 import type { Herald } from '../herald.js';
-import { newSigningSecret } from '../ingest/signatures.js';
+import { newSigningSecret } from '../domain/signatures.js';
 import { conflict, invalid, notFound } from '../services/errors.js';
+import type { OutboundDeliveryView, TargetView } from './views.js';
 
 export const targetInput = z.strictObject({
   kind: z.enum(['slack', 'webhook']).describe('slack: a Slack-compatible incoming webhook ({"text": …}); webhook: JSON signed with Standard Webhooks headers'),
   url: z.url({ protocol: /^https?$/ }).max(2000).describe('Where to POST; a credential for Slack (never shown again unmasked)'),
 });
 export type TargetInput = z.output<typeof targetInput>;
-
-export interface TargetView {
-  id: number;
-  route_id: number;
-  kind: 'slack' | 'webhook';
-  url_masked: string;
-  created_at: number;
-}
 
 /** `https://hooks.slack.com/services/T…/B…/xyz` → `https://hooks.slack.com/****`: the host helps, the path may be a token. */
 export const maskTargetUrl = (url: string): string => {
@@ -58,21 +51,6 @@ export function deleteTarget(h: Pick<Herald, 'db' | 'outboundTargets'>, id: numb
 }
 
 const view = (t: typeof outboundTargets.$inferSelect): TargetView => ({ id: t.id, route_id: t.routeId, kind: t.kind, url_masked: maskTargetUrl(t.url), created_at: t.createdAt });
-
-export interface OutboundDeliveryView {
-  id: number;
-  target_id: number;
-  alert_id: number;
-  event: string;
-  state: string;
-  attempts: number;
-  last_status: number | null;
-  last_error: string | null;
-  created_at: number;
-  sent_at: number | null;
-  dead_at: number | null;
-  replayed_at: number | null;
-}
 
 export function listOutboundDeliveries(h: Pick<Herald, 'db'>, f: { state?: 'pending' | 'leased' | 'sent' | 'dead'; alertId?: number; beforeId?: number; limit: number }): OutboundDeliveryView[] {
   const d = outboundDeliveries;

@@ -8,7 +8,7 @@ const p = sql.placeholder;
 /**
  * Outbound targets by route, in memory (the ingest path is hot), and the enqueueing of their deliveries.
  * `enqueue` runs inside the ingest transaction, so an accepted alert's outbound messages are committed
- * with it (invariant 1); `onEnqueued` wakes the worker after that (at worst it finds nothing yet).
+ * with it (docs/delivery.md, guarantee 1); `onEnqueued` wakes the worker after that (at worst it finds nothing yet).
  */
 export class OutboundTargets {
   private byRoute = new Map<number, number[]>();

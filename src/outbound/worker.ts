@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from '../store/sqlite/open.js';
 import { alerts, outboundTargets } from '../store/sqlite/schema.js';
-import { retryDelayMs } from '../delivery/retry.js';
+import { OutcomeRecorder } from '../delivery/outcome-recorder.js';
+import { decideRetry } from '../domain/retry-policy.js';
 import type { Guard } from '../guard.js';
-import { signedHeaders } from '../ingest/signatures.js';
+import { signedHeaders } from '../domain/signatures.js';
 import type { OutboundAddressGuard, TargetDecision } from './address-policy.js';
 import { postPinned } from './http-post.js';
 import { sanitizeReason } from './reason.js';
@@ -31,8 +32,11 @@ type Outcome = { ok: true; status: number } | { ok: false; status: number | null
 /**
  * Sends outbound deliveries (Slack-compatible and generic webhooks) from their outbox table: claims due
  * rows with a lease (a crash mid-send is retried after the lease), sends, and records the outcome. Retries
- * use Discord deliveries' backoff (`retryDelayMs`, HERALD_RETRY_BASE_MS) and limits (HERALD_MAX_ATTEMPTS,
+ * follow the retry policy Discord deliveries use (`decideRetry`: HERALD_RETRY_BASE_MS, HERALD_MAX_ATTEMPTS,
  * HERALD_MAX_AGE_MS); a row given up on is `dead`, with its last status and error, until replayed.
+ * The outcome of a request made (sent, retry later, dead) goes through an OutcomeRecorder of its own:
+ * when the database cannot write (another process holds the lock), it is kept in memory and retried until
+ * recorded, and its row is not claimed again meanwhile, so a receiver never gets the message twice.
  * It shares nothing with Discord's lanes: a slow Slack cannot hold up a Discord channel.
  */
 export class OutboundWorker {
@@ -44,6 +48,8 @@ export class OutboundWorker {
   private readonly finish;
   private readonly retry;
   private readonly kill;
+  /** Its `deliveryIds` are outbound_deliveries ids (this recorder is the worker's own, apart from Discord's). */
+  private readonly recorder: OutcomeRecorder;
   /**
    * Claims due rows and sends them. Guarded: it runs from an interval, from `start` and after each send,
    * and a database error there (another process holding the write lock) is logged, never thrown; the
@@ -61,11 +67,14 @@ export class OutboundWorker {
     timers: Guard,
   ) {
     this.wake = timers.wrap('outbound worker', () => this.claimAndSend());
+    this.recorder = new OutcomeRecorder(db, log, timers);
     const c = db.$client;
+    // `@held`: a JSON array of rows whose outcome waits in the recorder; their expired leases are not reclaimed.
     this.claim = c.prepare(
       `update outbound_deliveries set state = 'leased', lease_until = @leaseUntil, attempts = attempts + 1
        where id in (select id from outbound_deliveries
-                    where (state = 'pending' and available_at <= @now) or (state = 'leased' and lease_until < @now)
+                    where ((state = 'pending' and available_at <= @now) or (state = 'leased' and lease_until < @now))
+                      and id not in (select value from json_each(@held))
                     order by id limit @limit)
        returning id, target_id as targetId, alert_id as alertId, event, attempts, created_at as createdAt`,
     );
@@ -93,7 +102,8 @@ export class OutboundWorker {
     const free = MAX_IN_FLIGHT - this.inFlight.size;
     if (free <= 0) return;
     const now = Date.now();
-    const rows = this.claim.all({ now, leaseUntil: now + this.config.requestTimeoutMs * 2 + 1000, limit: free }) as Claimed[];
+    const held = JSON.stringify([...this.recorder.holds().deliveries]);
+    const rows = this.claim.all({ now, leaseUntil: now + this.config.requestTimeoutMs * 2 + 1000, limit: free, held }) as Claimed[];
     for (const r of rows) {
       const p: Promise<void> = this.deliver(r)
         .catch((err) => this.log.error({ err, outboundDelivery: r.id }, 'outbound send failed'))
@@ -111,6 +121,13 @@ export class OutboundWorker {
     this.stopped = true;
     clearInterval(this.timer);
     while (this.inFlight.size) await Promise.all([...this.inFlight]);
+    const unrecorded = this.recorder.flush();
+    if (unrecorded > 0) this.log.error({ outcomes: unrecorded }, 'outcomes of outbound sends could not be recorded before shutdown; those are sent again at restart');
+  }
+
+  /** Records what became of a claimed row, now or (the database cannot write) as soon as it can. */
+  private settle(id: number, write: () => unknown): void {
+    this.recorder.record({ what: `recording the outcome of outbound delivery ${id}`, deliveryIds: [id], write });
   }
 
   private async deliver(r: Claimed): Promise<void> {
@@ -118,7 +135,7 @@ export class OutboundWorker {
     const alert = this.db.select().from(alerts).where(eq(alerts.id, r.alertId)).get();
     const now = Date.now();
     if (!target || !alert) {
-      this.kill.run({ id: r.id, now, status: null, error: 'target or alert no longer exists' });
+      this.settle(r.id, () => this.kill.run({ id: r.id, now, status: null, error: 'target or alert no longer exists' }));
       return;
     }
     const body = JSON.stringify(target.kind === 'slack' ? slackBody(alert, r.event) : webhookBody(alert, r.event, now));
@@ -128,18 +145,18 @@ export class OutboundWorker {
     const outcome = await send(this.guard, target, headers, body, this.config.requestTimeoutMs);
     const done = Date.now();
     if (outcome.ok) {
-      this.finish.run({ id: r.id, now: done, status: outcome.status });
+      this.settle(r.id, () => this.finish.run({ id: r.id, now: done, status: outcome.status }));
       return;
     }
-    const tooOld = done - r.createdAt >= this.config.maxAgeMs;
-    if (outcome.permanent || r.attempts >= this.config.maxAttempts || tooOld) {
+    // `attempts` was counted at claim: it includes this failed try.
+    const next = outcome.permanent ? undefined : decideRetry(this.config, { failures: r.attempts, createdAt: r.createdAt, now: done, ...(outcome.retryAfterMs ? { waitAtLeastMs: outcome.retryAfterMs } : {}) });
+    if (!next?.retry) {
       const why = outcome.permanent ? outcome.error : `${outcome.error} (gave up after ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`;
-      this.kill.run({ id: r.id, now: done, status: outcome.status, error: why });
+      this.settle(r.id, () => this.kill.run({ id: r.id, now: done, status: outcome.status, error: why }));
       this.log.warn({ outboundDelivery: r.id, target: r.targetId, status: outcome.status }, 'outbound delivery dead-lettered');
       return;
     }
-    const wait = Math.max(retryDelayMs(r.attempts - 1, this.config.retryBaseMs), outcome.retryAfterMs ?? 0);
-    this.retry.run({ id: r.id, at: done + wait, status: outcome.status, error: outcome.error });
+    this.settle(r.id, () => this.retry.run({ id: r.id, at: next.at, status: outcome.status, error: outcome.error }));
   }
 }
 

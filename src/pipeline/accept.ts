@@ -4,7 +4,8 @@ import type { Store } from '../store/index.js';
 import { type AlertInput, severityRank } from '../domain/alert.js';
 import type { Metrics } from '../metrics.js';
 import type { OutboundTargets } from '../outbound/targets.js';
-import { type Actor, foldRepeat, resolveFromSender } from '../services/lifecycle.js';
+import { ServiceError } from '../services/errors.js';
+import { type Actor, acknowledgeFromSender, foldRepeat, resolveFromSender } from '../services/lifecycle.js';
 import type { PlannedAlert, Stage } from './types.js';
 
 export interface Accepted {
@@ -13,6 +14,10 @@ export interface Accepted {
   replayed: boolean;
   /** True when the Idempotency-Key came before with another request: nothing was stored, `ids` is empty. */
   keyReused?: boolean;
+  /** Alerts the request's acknowledges (PagerDuty `acknowledge`) acknowledged, in the same commit. */
+  acknowledged?: number[];
+  /** Acknowledges with nothing to do, and why. */
+  ignored?: string[];
 }
 
 /** What makes a request the same as an earlier one, recorded in the transaction that stores its alerts. */
@@ -26,6 +31,8 @@ export interface RequestKeys {
 interface Submission {
   sourceId: number | null;
   inputs: AlertInput[];
+  /** Dedup keys of this source's open alerts to acknowledge. */
+  acknowledge: readonly string[];
   keys: RequestKeys;
   receivedAt: number;
   resolve: (a: Accepted) => void;
@@ -35,13 +42,19 @@ interface Submission {
 /** The store modules one ingest transaction writes (alerts, their deliveries and edits, idempotency, names of sources). */
 export type IngestStore = Pick<Store, 'transaction' | 'alerts' | 'actions' | 'deliveries' | 'messageOps' | 'idempotency' | 'sources'>;
 
+/** The answer kept with an Idempotency-Key or a webhook-id, given again to the request's retries. */
+interface Stored {
+  ids: number[];
+  acknowledged?: number[];
+}
+
 /** Flush at once past this many queued alerts, so one transaction stays short. */
 const MAX_BATCH_ALERTS = 5000;
 
 /**
  * Group commit: submissions that arrive in the same event-loop turn share one SQLite transaction.
  * A promise resolves only after that transaction committed, so "accepted" always means "on disk"
- * (invariant 1) while one fsync serves many requests.
+ * (docs/delivery.md, guarantee 1) while one fsync serves many requests.
  */
 export class Acceptor {
   private queue: Submission[] = [];
@@ -68,9 +81,13 @@ export class Acceptor {
     private readonly escalation?: { arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number): void },
   ) {}
 
-  submit(sourceId: number | null, inputs: AlertInput[], keys: RequestKeys = {}): Promise<Accepted> {
+  /**
+   * Stores `inputs` and applies `acknowledge` (dedup keys of the source's open alerts) in one commit:
+   * the answer is about all of it, so a 503 (the database cannot write) means nothing of it was stored.
+   */
+  submit(sourceId: number | null, inputs: AlertInput[], keys: RequestKeys = {}, acknowledge: readonly string[] = []): Promise<Accepted> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ sourceId, inputs, keys, receivedAt: Date.now(), resolve, reject });
+      this.queue.push({ sourceId, inputs, acknowledge, keys, receivedAt: Date.now(), resolve, reject });
       this.queuedAlerts += inputs.length;
       if (this.queuedAlerts >= MAX_BATCH_ALERTS) this.flush();
       else if (!this.flushScheduled) {
@@ -147,12 +164,12 @@ export class Acceptor {
     const { webhookId, idempotency } = s.sourceId === null ? {} : s.keys;
     if (webhookId) {
       const prior = this.store.idempotency.webhookIdAnswer(s.sourceId, webhookId.id);
-      if (prior) return { ids: (JSON.parse(prior) as { ids: number[] }).ids, replayed: true };
+      if (prior) return { ...(JSON.parse(prior) as Stored), replayed: true };
     }
     if (idempotency) {
       const prior = this.store.idempotency.key(s.sourceId, idempotency.key);
       if (prior && prior.bodyHash !== null && prior.bodyHash !== idempotency.fingerprint) return { ids: [], replayed: false, keyReused: true };
-      if (prior) return { ids: (JSON.parse(prior.response) as { ids: number[] }).ids, replayed: true };
+      if (prior) return { ...(JSON.parse(prior.response) as Stored), replayed: true };
     }
     const ids: number[] = [];
     let sender: Actor | undefined;
@@ -193,10 +210,28 @@ export class Acceptor {
         }
       }
     }
-    const response = JSON.stringify({ ids });
+    const acknowledged: number[] = [];
+    const ignored: string[] = [];
+    for (const key of s.acknowledge) {
+      const open = this.store.alerts.openWithKey(s.sourceId, key);
+      if (open === undefined) {
+        ignored.push(`no open alert with dedup key "${key}" to acknowledge`);
+        continue;
+      }
+      try {
+        for (const c of acknowledgeFromSender({ store: this.store }, open, by(), s.receivedAt)) opsChannels.add(c);
+        acknowledged.push(open);
+      } catch (err) {
+        // Refused before anything was written (a retracted or resolved alert): said in the answer.
+        if (!(err instanceof ServiceError)) throw err;
+        ignored.push(err.message);
+      }
+    }
+    const stored: Stored = { ids, ...(acknowledged.length ? { acknowledged } : {}) };
+    const response = JSON.stringify(stored);
     if (idempotency) this.store.idempotency.saveKeyAnswer(s.sourceId, idempotency.key, idempotency.fingerprint, response, s.receivedAt);
     if (webhookId) this.store.idempotency.saveWebhookIdAnswer(s.sourceId, webhookId.id, webhookId.keepUntil, response);
-    return { ids, replayed: false };
+    return { ...stored, ...(ignored.length ? { ignored } : {}), replayed: false };
   }
 
   /**

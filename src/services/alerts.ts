@@ -1,7 +1,8 @@
 import type { Store } from '../store/index.js';
-import type { AlertDetail, AlertFilter, AlertView, DeliveryView } from '../store/alerts.js';
-
-export type { AlertDetail, AlertFilter, AlertView, DeliveryView };
+import type { AlertFilter } from '../store/alerts.js';
+import type { AlertDetail, AlertView } from './views.js';
+export type { AlertDetail, AlertView, DeliveryView } from './views.js';
+export type { AlertFilter };
 
 type Deps = { store: Pick<Store, 'alerts'> };
 

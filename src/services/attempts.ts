@@ -1,5 +1,6 @@
 import type { Store } from '../store/index.js';
-import type { AttemptFilter, AttemptView } from '../store/attempts.js';
+import type { AttemptFilter } from '../store/attempts.js';
+import type { AttemptView } from './views.js';
 
 export type { AttemptFilter, AttemptView };
 

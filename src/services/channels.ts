@@ -1,15 +1,13 @@
 import { z } from 'zod';
-import type { ChannelView } from '../store/channels.js';
+import { discordIdSchema } from '../discord/ids.js';
 import type { Store } from '../store/index.js';
 import { notFound } from './errors.js';
-
-export type { ChannelView };
-
-export const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17 to 20 digits)');
+import type { ChannelView } from './views.js';
+export type { ChannelView } from './views.js';
 
 export const channelInput = z.strictObject({
   name: z.string().trim().min(1).max(100).describe('A unique name, e.g. "payments-alerts"'),
-  discord_channel_id: snowflake.describe('The Discord channel id (right click → Copy Channel ID)'),
+  discord_channel_id: discordIdSchema.describe('The Discord channel id (right click → Copy Channel ID)'),
   default: z.boolean().optional().describe('Alerts that no route matches go to the default channel; only one channel is default (409 if another one is, unless move_default)'),
   move_default: z.boolean().optional().describe('With default: true, take the default over from the channel that has it (without it, that is refused with 409)'),
 });

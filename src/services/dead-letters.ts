@@ -1,5 +1,6 @@
 import type { Store } from '../store/index.js';
-import type { DeadLetterFilter, DeadLetterView } from '../store/dead-letters.js';
+import type { DeadLetterFilter } from '../store/dead-letters.js';
+import type { DeadLetterView } from './views.js';
 
 export type { DeadLetterFilter, DeadLetterView };
 

@@ -1,17 +1,18 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../store/sqlite/schema.js';
+import { discordIdSchema } from '../discord/ids.js';
 import type { Herald } from '../herald.js';
 import { conflict, invalid, isUniqueViolation, notFound } from './errors.js';
+import type { ChainView, EscalationView } from './views.js';
 
 const DAY_MS = 86_400_000;
-const snowflake = z.string().regex(/^\d{17,20}$/, 'a Discord id (17 to 20 digits)');
 
 export const stepInput = z
   .strictObject({
     kind: z.enum(['channel', 'role', 'user']).describe('channel: post the alert in `channel_id`; role / user: post it mentioning `target`'),
     delay_ms: z.number().int().min(0).max(7 * DAY_MS).describe('Wait after the previous step (for the first: after the alert arrived), in milliseconds'),
-    target: snowflake.optional().describe('The Discord role or user id to mention (role and user steps)'),
+    target: discordIdSchema.optional().describe('The Discord role or user id to mention (role and user steps)'),
     channel_id: z
       .number()
       .int()
@@ -44,39 +45,6 @@ export type ChainInput = z.output<typeof chainInput>;
 export const routeChainInput = z.strictObject({
   chain_id: z.number().int().positive().nullable().describe('The chain to arm for alerts this route matches; null detaches'),
 });
-
-export interface StepView {
-  id: number;
-  position: number;
-  kind: 'channel' | 'role' | 'user';
-  delay_ms: number;
-  target: string | null;
-  channel_id: number | null;
-}
-
-export interface ChainView {
-  id: number;
-  name: string;
-  repeats: number;
-  rearm_after_ms: number | null;
-  steps: StepView[];
-  /** Routes that arm this chain. */
-  route_ids: number[];
-  created_at: number;
-}
-
-export interface EscalationView {
-  id: number;
-  alert_id: number;
-  chain_id: number;
-  state: 'active' | 'acked' | 'done';
-  step_index: number;
-  round: number;
-  cycle: number;
-  due_at: number;
-  reason: string | null;
-  runs: { cycle: number; round: number; step_index: number; kind: string; target: string | null; deliveries: number; at: number }[];
-}
 
 type Deps = Pick<Herald, 'db' | 'escalation'>;
 

@@ -1,5 +1,6 @@
 import type { Store } from '../store/index.js';
-import type { EventFilter, EventView } from '../store/events.js';
+import type { EventFilter } from '../store/events.js';
+import type { EventView } from './views.js';
 
 export type { EventFilter, EventView };
 

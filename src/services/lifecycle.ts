@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AlertInput } from '../domain/alert.js';
-import { renderAlertCard, type WebhookMessage } from '../delivery/render.js';
+import { renderAlertCard } from '../cards/alert-card.js';
+import type { WebhookMessage } from '../discord/message.js';
 import type { Config } from '../config.js';
 import type { OutboundTargets } from '../outbound/targets.js';
 import type { Actor } from '../store/actions.js';
@@ -59,14 +60,28 @@ export function findAlert(h: { store: Pick<Store, 'alerts'> }, ref: string): num
  * 409 once resolved or retracted; acknowledging twice changes nothing and returns the alert.
  */
 export function acknowledgeAlert(h: Deps, alertId: number, by: Actor, opts: { skipMessageId?: string } = {}): AlertDetail {
-  change(h, alertId, 'ack', by, opts.skipMessageId, undefined, (a, now) => {
+  change(h, alertId, 'ack', by, opts.skipMessageId, undefined, acknowledging(alertId, by));
+  return getAlert(h, alertId);
+}
+
+/**
+ * A sender's acknowledge (PagerDuty `acknowledge`; pipeline/accept.ts, inside the ingest transaction, so
+ * it is committed with the request or not at all): like the Acknowledge button, by the sender. Throws
+ * the same 409 ServiceError for a retracted or resolved alert, before writing anything. Returns the
+ * channels whose message edits were queued (to wake after commit).
+ */
+export function acknowledgeFromSender(h: TxDeps, alertId: number, by: Actor, now: number): Set<number> {
+  return changeInTx(h, alertId, 'ack', by, now, acknowledging(alertId, by)).channels;
+}
+
+const acknowledging =
+  (alertId: number, by: Actor) =>
+  (a: AlertRow, now: number): Partial<AlertRow> | null => {
     if (a.retractedAt !== null) throw conflict(`alert #${alertId} was retracted; it cannot be acknowledged`);
     if (a.resolvedAt !== null || a.status === 'resolved') throw conflict(`alert #${alertId} is already resolved`);
     if (a.acknowledgedAt !== null) return null;
     return { acknowledgedBy: by.name, acknowledgedByUser: by.userId ?? null, acknowledgedAt: now };
-  });
-  return getAlert(h, alertId);
-}
+  };
 
 /**
  * Marks the alert resolved (a person, the admin API; a sender's `status: resolved` goes through

@@ -4,6 +4,8 @@ import type { Store } from '../store/index.js';
 import type { MuteRow, NewMute } from '../store/mutes.js';
 import { invalid, notFound } from './errors.js';
 import type { Actor } from './lifecycle.js';
+import type { MuteView } from './views.js';
+export type { MuteView } from './views.js';
 
 /** Longest mute: 30 days. */
 export const MAX_MUTE_MINUTES = 43_200;
@@ -13,6 +15,12 @@ export const muteFields = z.strictObject({
     service: z.string().trim().min(1).max(200).optional().describe('A glob on the alert\'s service, e.g. "payments-*" (case-insensitive)'),
     route_id: z.number().int().positive().optional().describe('Silence one route (alerts still go where other matching routes send them)'),
     dedup_key: z.string().min(1).max(255).optional().describe('Alerts with exactly this dedup key'),
+    source_id: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("With dedup_key: only this source's alerts (a dedup key is its sender's own name). Without it, the dedup key is muted for every source"),
     duration_minutes: z.number().int().min(1).max(MAX_MUTE_MINUTES).describe(`How long, in minutes (1 to ${MAX_MUTE_MINUTES})`),
     reason: z.string().trim().min(1).max(500).optional(),
 });
@@ -28,27 +36,8 @@ export const oneTarget: [
 export const muteInput = muteFields.refine(...oneTarget);
 export type MuteInput = z.output<typeof muteInput>;
 
-export interface MuteView {
-  id: number;
-  service: string | null;
-  /** With `service`: only alerts with this exact title (a "Mute 1h" on an alert without a dedup key). */
-  title: string | null;
-  route_id: number | null;
-  dedup_key: string | null;
-  reason: string | null;
-  created_by: string;
-  created_at: number;
-  expires_at: number;
-  /** Set when it was lifted before it expired. */
-  ended_at: number | null;
-  /** Not ended and not expired. */
-  active: boolean;
-  /** Alerts it silenced (stored, not delivered; `GET /v1/admin/alerts?muted=true` lists them). */
-  muted_alerts: number;
-}
-
 /** The mutes store refreshes the ingest path's mute table itself after each write. */
-type Deps = { store: Pick<Store, 'mutes' | 'routes' | 'alerts'> };
+type Deps = { store: Pick<Store, 'mutes' | 'routes' | 'alerts' | 'sources'> };
 type ReadDeps = { store: Pick<Store, 'mutes'> };
 type Row = MuteRow;
 
@@ -58,6 +47,7 @@ const view = (m: Row, now: number, mutedAlerts = 0): MuteView => ({
   title: m.title,
   route_id: m.routeId,
   dedup_key: m.dedupKey,
+  source_id: m.sourceId,
   reason: m.reason,
   created_by: m.createdBy,
   created_at: m.createdAt,
@@ -83,7 +73,17 @@ export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now(
     }
   }
   if (m.route_id !== undefined && !h.store.routes.exists(m.route_id)) throw notFound('route', m.route_id);
-  const row = insert(h, { service: m.service ?? null, routeId: m.route_id ?? null, dedupKey: m.dedup_key ?? null, reason: m.reason ?? null }, m.duration_minutes, by, now);
+  if (m.source_id !== undefined) {
+    if (m.dedup_key === undefined) throw invalid('source_id', 'source_id narrows a dedup_key mute; give it only with dedup_key');
+    if (!h.store.sources.exists(m.source_id)) throw notFound('source', m.source_id);
+  }
+  const row = insert(
+    h,
+    { service: m.service ?? null, routeId: m.route_id ?? null, dedupKey: m.dedup_key ?? null, sourceId: m.source_id ?? null, reason: m.reason ?? null },
+    m.duration_minutes,
+    by,
+    now,
+  );
   return view(row, Date.now());
 }
 
@@ -106,14 +106,19 @@ export function deleteMute(h: ReadDeps, id: number, by: Actor = { kind: 'admin',
 }
 
 /**
- * The card's "Mute 1h": mutes alerts like this one for `minutes`: same dedup key, or (without one)
- * same service and title. Recorded on the alert.
+ * The card's "Mute 1h" and `/mute alert:`: mutes alerts like this one for `minutes`: the same dedup key
+ * from the same source (another sender's alert with that key is another problem), or (without a key, or
+ * when the alert's source was deleted) the same service and title. Recorded on the alert.
  */
-export function muteAlert(h: Deps, alertId: number, minutes: number, by: Actor, now = Date.now()): MuteView {
+export function muteAlert(h: Deps, alertId: number, minutes: number, by: Actor, opts: { reason?: string; now?: number } = {}): MuteView {
+  const now = opts.now ?? Date.now();
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_MUTE_MINUTES) throw invalid('duration_minutes', `a mute lasts 1 to ${MAX_MUTE_MINUTES} minutes`);
   const a = h.store.alerts.row(alertId);
-  const target = a.dedupKey !== null ? { service: null, title: null, dedupKey: a.dedupKey } : { service: a.service, title: a.title, dedupKey: null };
-  const row = insert(h, { ...target, routeId: null, reason: `muted from alert #${alertId}`, alertId }, minutes, by, now);
+  const target =
+    a.dedupKey !== null && a.sourceId !== null
+      ? { service: null, title: null, dedupKey: a.dedupKey, sourceId: a.sourceId }
+      : { service: a.service, title: a.title, dedupKey: null, sourceId: null };
+  const row = insert(h, { ...target, routeId: null, reason: opts.reason ?? `muted from alert #${alertId}`, alertId }, minutes, by, now);
   return view(row, now);
 }
 

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { SEVERITIES } from '../domain/alert.js';
 import { type BusinessHours, businessHoursInput, WEEKDAYS } from '../domain/hours.js';
 import type { Store } from '../store/index.js';
-import type { RouteView } from '../store/routes.js';
 import { invalid } from './errors.js';
+import type { RouteView } from './views.js';
+export type { RouteView } from './views.js';
 
 export const routeInput = z.strictObject({
   channel_id: z.number().int().positive().describe('The channel matching alerts go to'),
@@ -21,8 +22,6 @@ export const routeInput = z.strictObject({
     .describe('Outside these hours P2/P3 wait until they open (outside: "wait", the default) or go only to the daily digest ("digest"); P0/P1 always go'),
 });
 export type RouteInput = z.output<typeof routeInput>;
-
-export type { RouteView };
 
 /** The routes store refreshes its in-memory table (and what depends on routes) after each write. */
 type Deps = { store: Pick<Store, 'routes'> };

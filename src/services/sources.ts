@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Store } from '../store/index.js';
-import { FORMATS } from '../ingest/adapters/index.js';
-import { hashToken, newSourceToken } from '../ingest/auth.js';
-import { importedSecretProblem, newSigningSecret } from '../ingest/signatures.js';
+import { FORMATS } from '../domain/adapters/index.js';
+import { hashToken, newSourceToken } from '../domain/tokens.js';
+import { importedSecretProblem, newSigningSecret } from '../domain/signatures.js';
 import { invalid } from './errors.js';
+import type { CreatedSource, SourceDetail, SourceView } from './views.js';
 
 const format = z
   .enum(FORMATS)
@@ -17,19 +18,6 @@ export const sourceInput = z.strictObject({
 
 export const sourcePatch = z.strictObject({ format });
 export type SourceInput = z.output<typeof sourceInput>;
-
-export interface SourceView {
-  id: number;
-  name: string;
-  created_at: number;
-}
-
-export interface CreatedSource {
-  id: number;
-  name: string;
-  /** The bearer token for POST /v1/alerts: returned here only, never again. */
-  token: string;
-}
 
 /** The sources store drops what a write changed from the hook's caches itself. */
 type Deps = { store: Pick<Store, 'sources'> };
@@ -56,19 +44,6 @@ export function reissueSourceToken(h: Deps, id: number): CreatedSource {
 /** Deletes a source: its token stops working at once (the auth cache forgets it). Its alerts stay. */
 export function deleteSource(h: Deps, id: number): void {
   h.store.sources.delete(id);
-}
-
-export interface SecretView {
-  id: number;
-  /** The secret's last 4 characters, to tell secrets apart; the secret itself is never shown again. */
-  hint: string;
-  created_at: number;
-}
-
-export interface SourceDetail extends SourceView {
-  format: (typeof FORMATS)[number];
-  /** Standard Webhooks secrets: when there is any, requests must be signed with one of them. */
-  secrets: SecretView[];
 }
 
 export function getSource(h: Deps, id: number): SourceDetail {

@@ -1,23 +1,7 @@
 import type { Scheduler } from '../delivery/scheduler.js';
 import type { Store } from '../store/index.js';
 import { countPendingDeadLetters } from './dead-letters.js';
-
-export interface LaneView {
-  channel_id: number;
-  backlog: number;
-  webhooks: number;
-  budget: { cap: number; effective_cap: number; in_window: number; in_flight: number; blocked_until: number };
-}
-
-export interface StatusView {
-  /** Deliveries queued or in flight, by severity. */
-  queue_depth_by_priority: { P0: number; P1: number; P2: number; P3: number };
-  lanes: LaneView[];
-  /** Dead letters not replayed yet. */
-  dead_letters_pending: number;
-  /** Active webhooks by breaker state. */
-  breakers: Record<string, number>;
-}
+import type { StatusView } from './views.js';
 
 /** A snapshot of delivery: queue, per-channel lanes, dead letters and breakers. */
 export function getStatus(h: { store: Pick<Store, 'deliveries' | 'deadLetters' | 'webhooks'>; scheduler: Pick<Scheduler, 'laneStates'> }): StatusView {

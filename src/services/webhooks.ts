@@ -5,8 +5,11 @@ import type { Db } from '../store/sqlite/open.js';
 import type { Herald } from '../herald.js';
 import { maskUrl } from '../log.js';
 import { BotRestError } from '../discord/bot-rest.js';
+import { DISCORD_ID_DIGITS } from '../discord/ids.js';
 import { lookUpWebhook } from '../discord/webhook-lookup.js';
 import { ServiceError, conflict, invalid, notFound } from './errors.js';
+import type { WebhookView } from './views.js';
+export type { WebhookView } from './views.js';
 
 export const webhookInput = z.strictObject({
   url: z.string().trim().min(1).max(512).describe('The webhook URL from Discord (Channel settings → Integrations → Webhooks → Copy Webhook URL)'),
@@ -17,22 +20,9 @@ export const webhookInput = z.strictObject({
 });
 export type WebhookInput = z.output<typeof webhookInput>;
 
-export interface WebhookView {
-  id: number;
-  channel_id: number;
-  discord_webhook_id: string;
-  /** Where Herald sends, with the token replaced by ****. */
-  url_masked: string;
-  owner: 'app' | 'external';
-  state: 'active' | 'retired' | 'quarantined' | 'removed';
-  breaker_state: 'closed' | 'open' | 'half_open';
-  last_error: string | null;
-  created_at: number;
-}
-
 /** Hosts Discord serves webhooks on; the configured DISCORD_API_URL host is accepted too (emulator, proxy). */
 const DISCORD_HOSTS = new Set(['discord.com', 'discordapp.com', 'ptb.discord.com', 'canary.discord.com']);
-const WEBHOOK_PATH = /^(.*)\/webhooks\/(\d{17,20})\/([A-Za-z0-9_-]{20,100})\/?$/;
+const WEBHOOK_PATH = new RegExp(String.raw`^(.*)/webhooks/(${DISCORD_ID_DIGITS})/([A-Za-z0-9_-]{20,100})/?$`);
 const DISCORD_PREFIX = /^\/api(\/v\d+)?$/;
 /** Discord's limit per channel. */
 export const MAX_WEBHOOKS_PER_CHANNEL = 15;

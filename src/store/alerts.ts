@@ -2,8 +2,8 @@ import { and, desc, eq, inArray, isNotNull, isNull, lt, asc, sql } from 'drizzle
 import type BetterSqlite3 from 'better-sqlite3';
 import type { AlertInput, Severity } from '../domain/alert.js';
 import { notFound } from '../domain/errors.js';
-import type { StatefulAlert } from '../delivery/render.js';
-import { renderColumns } from './message-ops.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
+import { renderColumns } from './delivery-rows.js';
 import type { Db } from './sqlite/open.js';
 import { alerts, deliveries } from './sqlite/schema.js';
 

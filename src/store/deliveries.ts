@@ -1,8 +1,9 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './sqlite/open.js';
 import { alerts, attempts, deadLetters, deliveries } from './sqlite/schema.js';
-import { renderColumns } from './message-ops.js';
-import type { StatefulAlert, WebhookMessage } from '../delivery/render.js';
+import { attemptRow, renderColumns, type AttemptRecord } from './delivery-rows.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
+import type { WebhookMessage } from '../discord/message.js';
 
 /** A claimed delivery with what render needs of its alert. */
 export interface ClaimedDelivery {
@@ -39,33 +40,7 @@ export interface DeliveryExtra {
   message?: WebhookMessage | null;
 }
 
-export interface AttemptRecord {
-  deliveryIds: number[];
-  webhookId: number | null;
-  at: number;
-  status: number | null;
-  latencyMs: number;
-  outcome: string;
-  error?: string | null;
-  rateLimitScope?: string | null;
-}
-
 const p = sql.placeholder;
-
-/** The attempts row of one request; `opId` names the message operation (edit, delete) it was for, if any. */
-export function attemptRow(a: AttemptRecord, deliveryId: number | null, opId: number | null = null): typeof attempts.$inferInsert {
-  return {
-    deliveryId,
-    opId,
-    webhookId: a.webhookId,
-    at: a.at,
-    status: a.status,
-    latencyMs: a.latencyMs,
-    outcome: a.outcome,
-    error: a.error ?? null,
-    rateLimitScope: a.rateLimitScope ?? null,
-  };
-}
 
 /**
  * The transactional outbox: every delivery is a row before it is a request, and every state change

@@ -1,8 +1,8 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './sqlite/open.js';
 import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhooks } from './sqlite/schema.js';
-import { attemptRow, type AttemptRecord } from './deliveries.js';
-import type { StatefulAlert } from '../delivery/render.js';
+import { attemptRow, renderColumns, type AttemptRecord } from './delivery-rows.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
 
 export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync' | 'repeat' | 'reopen';
 
@@ -21,35 +21,6 @@ export interface ReadyOp {
 }
 
 const p = sql.placeholder;
-
-/** The columns render needs of an alert, its lifecycle state included. */
-export const renderColumns = {
-  id: alerts.id,
-  service: alerts.service,
-  severity: alerts.severity,
-  title: alerts.title,
-  description: alerts.description,
-  status: alerts.status,
-  environment: alerts.environment,
-  dedupKey: alerts.dedupKey,
-  labels: alerts.labels,
-  fields: alerts.fields,
-  links: alerts.links,
-  receivedAt: alerts.receivedAt,
-  acknowledgedBy: alerts.acknowledgedBy,
-  acknowledgedByUser: alerts.acknowledgedByUser,
-  acknowledgedAt: alerts.acknowledgedAt,
-  resolvedBy: alerts.resolvedBy,
-  resolvedByUser: alerts.resolvedByUser,
-  resolvedAt: alerts.resolvedAt,
-  retractedAt: alerts.retractedAt,
-  retractMode: alerts.retractMode,
-  retractReason: alerts.retractReason,
-  changedAt: alerts.changedAt,
-  occurrences: alerts.occurrences,
-  lastSeenAt: alerts.lastSeenAt,
-  reopenedAt: alerts.reopenedAt,
-};
 
 /**
  * The outbox of edits and deletes of messages already sent (message_ops). Like `Outbox` for

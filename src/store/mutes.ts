@@ -9,6 +9,7 @@ export type MuteRow = typeof mutes.$inferSelect;
 
 /** An alert as the mute matchers read it (the pipeline's PlannedAlert has this shape). */
 export interface MutableAlert {
+  sourceId: number | null;
   input: { service: string; title: string; dedup_key?: string | undefined };
 }
 
@@ -26,6 +27,8 @@ export interface NewMute {
   title?: string | null;
   routeId: number | null;
   dedupKey: string | null;
+  /** With `dedupKey`: only this source's alerts; null: any source's. */
+  sourceId?: number | null;
   reason: string | null;
   /** Made from this alert's card: recorded as a 'mute' action on it. */
   alertId?: number;
@@ -66,7 +69,7 @@ export class MuteStore {
     const row = this.db.transaction(() => {
       const r = this.db
         .insert(mutes)
-        .values({ ...what, title: what.title ?? null, alertId: what.alertId ?? null, createdBy: by.name, createdAt: now, expiresAt: now + minutes * 60_000 })
+        .values({ ...what, title: what.title ?? null, sourceId: what.sourceId ?? null, alertId: what.alertId ?? null, createdBy: by.name, createdAt: now, expiresAt: now + minutes * 60_000 })
         .returning()
         .get();
       if (what.alertId !== undefined) this.actions.record(what.alertId, 'mute', by, what.reason, now);
@@ -119,7 +122,9 @@ export class MuteStore {
 function matcherOf(m: MuteRow): CompiledMute['matches'] {
   if (m.dedupKey !== null) {
     const key = m.dedupKey;
-    return (a) => a.input.dedup_key === key;
+    // Scoped to the source it was made for (a "Mute 1h"), or any source's (an admin mute without source_id).
+    const sourceId = m.sourceId;
+    return sourceId === null ? (a) => a.input.dedup_key === key : (a) => a.sourceId === sourceId && a.input.dedup_key === key;
   }
   if (m.service !== null && m.title !== null) {
     // "Mute 1h" on an alert without a dedup key: the same service and title, exactly.

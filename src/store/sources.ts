@@ -46,7 +46,7 @@ export class SourceStore {
 
   // --- the hook's lookups (cached) ---
 
-  /** The source whose token has this hash (see ingest/auth.ts hashToken). */
+  /** The source whose token has this hash (see domain/tokens.ts hashToken). */
   idForTokenHash(hash: string): number | undefined {
     const cached = this.byHashCache.get(hash);
     if (cached !== undefined) return cached;
@@ -87,6 +87,10 @@ export class SourceStore {
 
   list(): { id: number; name: string; created_at: number }[] {
     return this.db.select({ id: sources.id, name: sources.name, created_at: sources.createdAt }).from(sources).orderBy(asc(sources.id)).all();
+  }
+
+  exists(id: number): boolean {
+    return this.db.select({ id: sources.id }).from(sources).where(eq(sources.id, id)).get() !== undefined;
   }
 
   /** The source with its secrets; 404 when there is none. */

@@ -1,7 +1,7 @@
 import { PermissionFlagsBits } from 'discord.js';
 import { botReadiness, startBot, type Bot, type BotOptions } from '../../src/bot/index.js';
 import { startEmulator, type EmulatorOptions } from '../../src/emulator/index.js';
-import { addReadinessCheck } from '../../src/ingest/ops.js';
+import { addReadinessCheck } from '../../src/http/ops.js';
 import { startStack, waitFor, type Stack } from './stack.js';
 
 export type { InteractionResult } from '../../src/emulator/index.js';

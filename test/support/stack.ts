@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { createHerald, type Herald } from '../../src/herald.js';
-import { buildServer, type App } from '../../src/ingest/server.js';
+import { buildServer } from '../../src/http/server.js';
+import type { App } from '../../src/http/typed-app.js';
 import { createLogger } from '../../src/log.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';

@@ -178,6 +178,11 @@ export const mutes = sqliteTable(
     title: text('title'),
     routeId: integer('route_id'),
     dedupKey: text('dedup_key'),
+    /**
+     * With `dedupKey`: only that source's alerts (a dedup key is its sender's own name for a problem).
+     * Null: any source's. No foreign key: deleting the source must not widen the mute to every source.
+     */
+    sourceId: integer('source_id'),
     reason: text('reason'),
     /** The alert a "Mute 1h" button was pressed on, if any. */
     alertId: integer('alert_id'),

@@ -1,0 +1,1 @@
+ALTER TABLE `mutes` ADD `source_id` integer;

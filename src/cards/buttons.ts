@@ -1,0 +1,41 @@
+/**
+ * The buttons on an alert's card: which ones its state offers, what they say, and their custom ids
+ * (`herald:<action>:<alertId>`, well under Discord's 100 characters), which the bot parses back.
+ */
+import type { ActionRow } from '../discord/message.js';
+import { isResolved, isRetracted, type StatefulAlert } from '../domain/alert-state.js';
+
+export type ButtonAction = 'ack' | 'resolve' | 'mute';
+
+/** Custom ids of the card's buttons; the bot parses them back with `parseButtonId`. */
+export const buttonId = (action: ButtonAction, alertId: number) => `herald:${action}:${alertId}`;
+
+export function parseButtonId(customId: string): { action: ButtonAction; alertId: number } | undefined {
+  const m = /^herald:(ack|resolve|mute):(\d{1,15})$/.exec(customId);
+  return m ? { action: m[1] as ButtonAction, alertId: Number(m[2]) } : undefined;
+}
+
+const BUTTON = { primary: 1, secondary: 2, success: 3 } as const;
+
+/** What each button says; the bot names a button the same way in its answers. */
+export const BUTTON_LABEL = { ack: 'Acknowledge', resolve: 'Resolve', mute: 'Mute 1h' } as const;
+
+/**
+ * The buttons an alert's card offers in its state: Acknowledge, Resolve, Mute 1h while firing;
+ * Resolve only once acknowledged; none once resolved or retracted.
+ */
+export function cardButtons(alert: StatefulAlert): ActionRow[] {
+  if (isRetracted(alert) || isResolved(alert)) return [];
+  const resolve = { type: 2, style: BUTTON.success, label: BUTTON_LABEL.resolve, custom_id: buttonId('resolve', alert.id) } as const;
+  if (alert.acknowledgedAt) return [{ type: 1, components: [resolve] }];
+  return [
+    {
+      type: 1,
+      components: [
+        { type: 2, style: BUTTON.primary, label: BUTTON_LABEL.ack, custom_id: buttonId('ack', alert.id) },
+        resolve,
+        { type: 2, style: BUTTON.secondary, label: BUTTON_LABEL.mute, custom_id: buttonId('mute', alert.id) },
+      ],
+    },
+  ];
+}

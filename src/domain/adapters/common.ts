@@ -1,0 +1,86 @@
+import type { AlertInput, Severity } from '../alert.js';
+
+/** Cuts text to `max` characters, keeping the end (the cause of an error is usually there) when `keepEnd`. */
+export function cut(text: string, max: number, keepEnd = false): string {
+  if (text.length <= max) return text;
+  if (!keepEnd) return `${text.slice(0, max - 1)}…`;
+  const half = Math.floor((max - 3) / 2);
+  return `${text.slice(0, half)} … ${text.slice(text.length - (max - 3 - half))}`;
+}
+
+/**
+ * Severity words of the common senders → Herald's P0–P3. Unknown or missing → `fallback`
+ * (P2 unless a format says otherwise): documented in docs/senders.md.
+ */
+const WORDS: Record<string, Severity> = {
+  p0: 'P0', p1: 'P1', p2: 'P2', p3: 'P3',
+  critical: 'P0', crit: 'P0', page: 'P0', emergency: 'P0', fatal: 'P0', sev0: 'P0', sev1: 'P0',
+  error: 'P1', err: 'P1', high: 'P1', major: 'P1', sev2: 'P1',
+  warning: 'P2', warn: 'P2', medium: 'P2', minor: 'P2', sev3: 'P2',
+  info: 'P3', informational: 'P3', low: 'P3', none: 'P3', notice: 'P3', debug: 'P3', sev4: 'P3',
+};
+export function severityOf(word: string | undefined | null, fallback: Severity = 'P2'): Severity {
+  return (word && WORDS[word.trim().toLowerCase()]) || fallback;
+}
+
+/** Labels within the native limits (≤64, key 1–128, value ≤1024 characters); string values only. */
+export function fitLabels(...sources: (Record<string, unknown> | undefined)[]): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const src of sources) {
+    for (const [k, v] of Object.entries(src ?? {})) {
+      if (Object.keys(out).length >= 64) break;
+      if (!k || k.length > 128 || v === undefined || v === null || k in out) continue;
+      out[k] = cut(typeof v === 'string' ? v : JSON.stringify(v), 1024);
+    }
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** A link when `url` is an http(s) URL, else nothing (a sender's bad link must not reject its alert). */
+export function link(title: string, url: string | undefined | null): { title: string; url: string }[] {
+  if (!url) return [];
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return [];
+  } catch {
+    return [];
+  }
+  return [{ title: cut(title || 'Link', 200), url }];
+}
+
+/** Fields within the native limits (≤50, name ≤1000, value ≤5000), skipping empty values. */
+export function fields(entries: [string, unknown][]): AlertInput['fields'] {
+  const out = entries
+    .filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .slice(0, 50)
+    .map(([name, v]) => ({ name: cut(name, 1000), value: cut(typeof v === 'string' ? v : JSON.stringify(v), 5000, true) }));
+  return out.length ? out : undefined;
+}
+
+/** Builds a native alert with the text limits applied and optional parts left out. */
+export function nativeAlert(a: {
+  service: string;
+  severity: Severity;
+  title: string;
+  description?: string | null;
+  status?: 'firing' | 'resolved';
+  dedup_key?: string | null;
+  environment?: string | null;
+  labels?: Record<string, string>;
+  fields?: AlertInput['fields'];
+  links?: AlertInput['links'];
+}): AlertInput {
+  const out: AlertInput = {
+    service: cut(a.service.trim() || 'unknown', 200),
+    severity: a.severity,
+    title: cut(a.title.trim() || '(no title)', 1000),
+    status: a.status ?? 'firing',
+  };
+  if (a.description) out.description = cut(a.description, 20_000, true);
+  if (a.dedup_key) out.dedup_key = cut(a.dedup_key, 255);
+  if (a.environment) out.environment = cut(a.environment, 100);
+  if (a.labels && Object.keys(a.labels).length) out.labels = a.labels;
+  if (a.fields?.length) out.fields = a.fields;
+  if (a.links?.length) out.links = a.links.slice(0, 20);
+  return out;
+}

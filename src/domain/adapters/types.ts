@@ -1,0 +1,21 @@
+import type { ZodType } from 'zod';
+import type { AlertInput } from '../alert.js';
+
+/** What one request in a sender's format asks of Herald. */
+export interface Conversion {
+  /** Native alerts for the Acceptor, in order. `onlyIfOpen`: a success/resolve that means something only when an alert with its dedup key is open. */
+  alerts: { input: AlertInput; onlyIfOpen?: boolean }[];
+  /** Dedup keys whose open alert is to be acknowledged (PagerDuty `acknowledge`). */
+  acknowledge: string[];
+  /** Events understood but carrying no alert, with why (answered back to the sender). */
+  ignored: string[];
+}
+
+/** A sender's format: the zod schema of its payload and the conversion into native alerts. */
+export interface Adapter<T = any> {
+  name: string;
+  schema: ZodType<T>;
+  convert(payload: T): Conversion;
+}
+
+export const conversion = (c: Partial<Conversion>): Conversion => ({ alerts: [], acknowledge: [], ignored: [], ...c });

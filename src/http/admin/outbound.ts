@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { Herald } from '../../herald.js';
+import { createTarget, deleteTarget, listOutboundDeliveries, listTargets, replayOutbound, targetInput } from '../../outbound/service.js';
+import { createdTarget, outboundDeliveryView, targetView } from '../../outbound/views.js';
+import { errorBody } from '../error-body.js';
+import type { App } from '../typed-app.js';
+import { admin, beforeId, errors, errorsWith404, id, idParams, limit, noContent } from './schema-parts.js';
+
+/** Outbound targets beyond Discord (per route) and their deliveries, dead letters included. */
+export function registerOutboundRoutes(app: App, herald: Herald): void {
+  app.post(
+    '/routes/:id/outbound',
+    {
+      schema: {
+        ...admin,
+        summary: "Also send the route's alerts to a Slack-compatible or a signed generic webhook",
+        params: idParams,
+        body: targetInput,
+        response: { 201: createdTarget, ...errorsWith404 },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await createTarget(herald, req.params.id, req.body)),
+  );
+
+  app.get('/outbound', { schema: { ...admin, summary: 'List outbound targets (URLs masked)', response: { 200: z.array(targetView), ...errors } } }, async () =>
+    listTargets(herald),
+  );
+
+  app.delete(
+    '/outbound/:id',
+    { schema: { ...admin, summary: 'Remove an outbound target', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
+    async (req, reply) => {
+      deleteTarget(herald, req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/outbound/deliveries',
+    {
+      schema: {
+        ...admin,
+        summary: 'Outbound deliveries, newest first; ?state=dead for the dead letters',
+        querystring: z.object({ state: z.enum(['pending', 'leased', 'sent', 'dead']).optional(), alert_id: id.optional(), before_id: beforeId, limit }),
+        response: { 200: z.array(outboundDeliveryView), ...errors },
+      },
+    },
+    async (req) => listOutboundDeliveries(herald, { state: req.query.state, alertId: req.query.alert_id, beforeId: req.query.before_id, limit: req.query.limit }),
+  );
+
+  app.post(
+    '/outbound/deliveries/:id/replay',
+    { schema: { ...admin, summary: 'Send a dead outbound delivery again', params: idParams, response: { 200: outboundDeliveryView, ...errorsWith404, 409: errorBody } } },
+    async (req) => replayOutbound(herald, req.params.id),
+  );
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { businessHoursInput } from '../../domain/hours.js';
+import type { Herald } from '../../herald.js';
+import { createRoute, deleteRoute, listRoutes, routeInput, setRouteHours } from '../../services/routes.js';
+import { createdId, routeView } from '../../services/views.js';
+import type { App } from '../typed-app.js';
+import { admin, errors, errorsWith404, idParams, noContent } from './schema-parts.js';
+
+/** Routing rules: which alerts go to which channel. */
+export function registerRoutingRoutes(app: App, herald: Herald): void {
+  app.post(
+    '/routes',
+    {
+      schema: {
+        ...admin,
+        summary: 'Add a route: alerts matching every given criterion go to the channel',
+        body: routeInput,
+        response: { 201: createdId, ...errorsWith404 },
+      },
+    },
+    async (req, reply) => reply.code(201).send(createRoute(herald, req.body)),
+  );
+
+  app.get('/routes', { schema: { ...admin, summary: 'List routes in evaluation order', response: { 200: z.array(routeView), ...errors } } }, async () =>
+    listRoutes(herald),
+  );
+
+  app.patch(
+    '/routes/:id',
+    {
+      schema: {
+        ...admin,
+        summary: "Set a route's business hours (null: always open)",
+        params: idParams,
+        body: z.strictObject({ business_hours: businessHoursInput.nullable() }),
+        response: { 200: routeView, ...errorsWith404 },
+      },
+    },
+    async (req) => setRouteHours(herald, req.params.id, req.body.business_hours),
+  );
+
+  app.delete(
+    '/routes/:id',
+    { schema: { ...admin, summary: 'Delete a route', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
+    async (req, reply) => {
+      deleteRoute(herald, req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}

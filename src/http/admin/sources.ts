@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import type { Herald } from '../../herald.js';
+import {
+  addSecret,
+  createSource,
+  deleteSecret,
+  deleteSource,
+  getSource,
+  listSources,
+  secretInput,
+  sourceInput,
+  sourcePatch,
+  updateSource,
+} from '../../services/sources.js';
+import { createdSecret, createdSource, sourceDetail, sourceView } from '../../services/views.js';
+import { errorBody } from '../error-body.js';
+import type { App } from '../typed-app.js';
+import { admin, errors, errorsWith404, id, idParams, noContent } from './schema-parts.js';
+
+/** Senders of alerts, their tokens, formats and signing secrets. */
+export function registerSourceRoutes(app: App, herald: Herald): void {
+  app.post(
+    '/sources',
+    {
+      schema: {
+        ...admin,
+        summary: 'Create a source; its token is in this answer only',
+        body: sourceInput,
+        response: { 201: createdSource, ...errors, 409: errorBody },
+      },
+    },
+    async (req, reply) => reply.code(201).send(createSource(herald, req.body)),
+  );
+
+  app.get('/sources', { schema: { ...admin, summary: 'List sources (no tokens)', response: { 200: z.array(sourceView), ...errors } } }, async () =>
+    listSources(herald),
+  );
+
+  app.get(
+    '/sources/:id',
+    { schema: { ...admin, summary: 'A source with its format and signing secrets (by hint only)', params: idParams, response: { 200: sourceDetail, ...errorsWith404 } } },
+    async (req) => getSource(herald, req.params.id),
+  );
+
+  app.patch(
+    '/sources/:id',
+    { schema: { ...admin, summary: "Set a source's default payload format", params: idParams, body: sourcePatch, response: { 200: sourceDetail, ...errorsWith404 } } },
+    async (req) => updateSource(herald, req.params.id, req.body),
+  );
+
+  app.delete(
+    '/sources/:id',
+    { schema: { ...admin, summary: 'Delete a source: its token stops working at once', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
+    async (req, reply) => {
+      deleteSource(herald, req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/sources/:id/secrets',
+    {
+      schema: {
+        ...admin,
+        summary: 'Add a Standard Webhooks signing secret (generated unless given); from then on the source must sign its requests',
+        params: idParams,
+        body: z.preprocess((b) => b ?? {}, secretInput),
+        response: { 201: createdSecret, ...errorsWith404, 409: errorBody },
+      },
+    },
+    async (req, reply) => reply.code(201).send(addSecret(herald, req.params.id, req.body ?? {})),
+  );
+
+  app.delete(
+    '/sources/:id/secrets/:secretId',
+    {
+      schema: {
+        ...admin,
+        summary: 'Remove a signing secret (end of a key rotation)',
+        params: z.object({ id, secretId: id }),
+        response: { 204: noContent, ...errorsWith404 },
+      },
+    },
+    async (req, reply) => {
+      deleteSecret(herald, req.params.id, req.params.secretId);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,247 @@
+import { z } from 'zod';
+import { FORMATS } from '../domain/adapters/index.js';
+import { SEVERITIES } from '../domain/alert.js';
+import { OUTSIDE_HOURS, WEEKDAYS } from '../domain/hours.js';
+
+/**
+ * The one definition of each resource as the services return it and the admin API answers it: the
+ * services' view types are inferred from these schemas, which also document the API (OpenAPI) and
+ * make the serializer send only these fields. Change a view here, and both follow.
+ */
+export const createdId = z.object({ id: z.number() });
+
+export const sourceView = z.object({ id: z.number(), name: z.string(), created_at: z.number() });
+export type SourceView = z.output<typeof sourceView>;
+export const createdSource = z.object({
+  id: z.number(),
+  name: z.string(),
+  token: z.string().describe('Bearer token for POST /v1/alerts. Shown only in this answer: store it now.'),
+});
+export type CreatedSource = z.output<typeof createdSource>;
+export const secretView = z.object({
+  id: z.number(),
+  hint: z.string().describe("The secret's last 4 characters, to tell secrets apart; the secret itself is never shown again"),
+  created_at: z.number(),
+});
+export type SecretView = z.output<typeof secretView>;
+export const sourceDetail = sourceView.extend({
+  format: z.enum(FORMATS),
+  secrets: z.array(secretView).describe('Standard Webhooks secrets: when there is any, requests must be signed with one of them'),
+});
+export type SourceDetail = z.output<typeof sourceDetail>;
+export const createdSecret = z.object({
+  id: z.number(),
+  secret: z.string().describe('The whsec_ secret: shown only in this answer. Configure the sender with it.'),
+  created_at: z.number(),
+});
+
+export const channelView = z.object({
+  id: z.number(),
+  name: z.string(),
+  discord_channel_id: z.string(),
+  default: z.boolean(),
+  created_at: z.number(),
+  webhooks: z.object({ active: z.number(), quarantined: z.number() }),
+  backlog: z.number().describe('Deliveries queued or in flight'),
+});
+export type ChannelView = z.output<typeof channelView>;
+
+export const webhookView = z.object({
+  id: z.number(),
+  channel_id: z.number(),
+  discord_webhook_id: z.string(),
+  url_masked: z.string().describe('Where Herald sends, token replaced by ****'),
+  owner: z.enum(['app', 'external']),
+  state: z.enum(['active', 'retired', 'quarantined', 'removed']).describe('retired: rotated out; sends nothing new, still edits its own messages'),
+  breaker_state: z.enum(['closed', 'open', 'half_open']),
+  last_error: z.string().nullable(),
+  created_at: z.number(),
+});
+export type WebhookView = z.output<typeof webhookView>;
+
+export const businessHoursView = z.object({
+  timezone: z.string(),
+  days: z.array(z.enum(WEEKDAYS)),
+  start: z.string(),
+  end: z.string(),
+  outside: z.enum(OUTSIDE_HOURS),
+});
+
+export const routeView = z.object({
+  id: z.number(),
+  channel_id: z.number(),
+  channel_name: z.string(),
+  service: z.string().nullable(),
+  severities: z.array(z.string()).nullable(),
+  environment: z.string().nullable(),
+  labels: z.record(z.string(), z.string()).nullable(),
+  business_hours: businessHoursView.nullable().describe('Outside these hours P2/P3 wait (or go only to the digest); null: always'),
+  created_at: z.number(),
+});
+export type RouteView = z.output<typeof routeView>;
+
+const severity = z.enum(SEVERITIES);
+
+export const alertView = z.object({
+  id: z.number(),
+  source_id: z.number().nullable(),
+  service: z.string(),
+  severity,
+  title: z.string(),
+  description: z.string().nullable(),
+  status: z.enum(['firing', 'resolved']),
+  dedup_key: z.string().nullable(),
+  environment: z.string().nullable(),
+  labels: z.record(z.string(), z.string()).nullable(),
+  fields: z.array(z.object({ name: z.string(), value: z.string() })).nullable(),
+  links: z.array(z.object({ title: z.string(), url: z.string() })).nullable(),
+  unrouted: z.boolean(),
+  received_at: z.number(),
+  acknowledged_by: z.string().nullable(),
+  acknowledged_at: z.number().nullable(),
+  resolved_by: z.string().nullable(),
+  resolved_at: z.number().nullable(),
+  retracted_at: z.number().nullable(),
+  retract_mode: z.enum(['delete', 'strike']).nullable(),
+  retract_reason: z.string().nullable(),
+  muted_by_mute_id: z.number().nullable().describe('The mute that silenced this alert: stored, not delivered'),
+  occurrences: z.number().describe('How often it fired (repeats of its dedup key folded in); 0: a resolved that had nothing to resolve'),
+  last_seen_at: z.number().nullable().describe('When it last fired again (null: only once)'),
+  reopened_at: z.number().nullable().describe('When it last fired again after it resolved, reopening it'),
+});
+export type AlertView = z.output<typeof alertView>;
+
+export const deliveryView = z.object({
+  id: z.number(),
+  channel_id: z.number(),
+  state: z.enum(['pending', 'leased', 'sent', 'dead', 'cancelled', 'digest']).describe('digest: outside business hours on a digest-only route, never sent'),
+  available_at: z.number().describe('Not sent before then (later than its alert: waiting for business hours)'),
+  attempts: z.number().describe('Sends that counted: each failed try and the one that succeeded or was given up on (waits on a 429 are not tries; every request is in /v1/admin/attempts)'),
+  last_error: z.string().nullable(),
+  webhook_id: z.number().nullable(),
+  discord_message_id: z.string().nullable(),
+  sent_at: z.number().nullable(),
+});
+export type DeliveryView = z.output<typeof deliveryView>;
+
+export const alertDetail = alertView.extend({ deliveries: z.array(deliveryView) });
+export type AlertDetail = z.output<typeof alertDetail>;
+
+export const deadLetterView = z.object({
+  id: z.number(),
+  delivery_id: z.number(),
+  alert_id: z.number().nullable().describe('Null for a message about no alert (a daily digest)'),
+  channel_id: z.number(),
+  alert_title: z.string().nullable(),
+  severity: severity.nullable(),
+  reason: z.string(),
+  discord_error: z.string().nullable().describe("Discord's error body (JSON text) when it gave one"),
+  created_at: z.number(),
+  replayed_at: z.number().nullable(),
+});
+export type DeadLetterView = z.output<typeof deadLetterView>;
+
+export const attemptView = z.object({
+  id: z.number(),
+  delivery_id: z.number().nullable(),
+  webhook_id: z.number().nullable(),
+  at: z.number(),
+  status: z.number().nullable().describe('HTTP status; null when Discord did not answer'),
+  latency_ms: z.number(),
+  outcome: z.string(),
+  error: z.string().nullable(),
+  rate_limit_scope: z.string().nullable(),
+});
+export type AttemptView = z.output<typeof attemptView>;
+
+export const eventView = z.object({
+  id: z.number(),
+  kind: z.string(),
+  channel_id: z.number().nullable(),
+  webhook_id: z.number().nullable(),
+  message: z.string(),
+  at: z.number(),
+});
+export type EventView = z.output<typeof eventView>;
+
+export const laneView = z.object({
+  channel_id: z.number(),
+  backlog: z.number(),
+  webhooks: z.number(),
+  budget: z.object({ cap: z.number(), effective_cap: z.number(), in_window: z.number(), in_flight: z.number(), blocked_until: z.number() }),
+});
+export type LaneView = z.output<typeof laneView>;
+
+export const statusView = z.object({
+  queue_depth_by_priority: z.object({ P0: z.number(), P1: z.number(), P2: z.number(), P3: z.number() }).describe('Deliveries queued or in flight, by severity'),
+  lanes: z.array(laneView),
+  dead_letters_pending: z.number().describe('Dead letters not replayed yet'),
+  breakers: z.record(z.string(), z.number()).describe('Active webhooks by breaker state'),
+});
+export type StatusView = z.output<typeof statusView>;
+
+export const muteView = z.object({
+  id: z.number(),
+  service: z.string().nullable(),
+  title: z.string().nullable().describe('With service: only alerts with this exact title'),
+  route_id: z.number().nullable(),
+  dedup_key: z.string().nullable(),
+  source_id: z.number().nullable().describe("With dedup_key: the only source whose alerts it mutes; null: every source's"),
+  reason: z.string().nullable(),
+  created_by: z.string(),
+  created_at: z.number(),
+  expires_at: z.number(),
+  ended_at: z.number().nullable().describe('Set when it was lifted before it expired'),
+  active: z.boolean().describe('Not ended and not expired'),
+  muted_alerts: z.number().describe('Alerts it silenced: stored, not delivered (GET /v1/admin/alerts?muted=true)'),
+});
+export type MuteView = z.output<typeof muteView>;
+
+export const digestSettingView = z.object({
+  channel_id: z.number(),
+  enabled: z.boolean(),
+  time: z.string().describe('HH:MM in `timezone`'),
+  timezone: z.string(),
+  last_sent_at: z.number().nullable().describe('The end of the period last posted'),
+});
+export type DigestSettingView = z.output<typeof digestSettingView>;
+
+// The digest report's schema lives with its type in domain/ (cards render it; the admin API answers it).
+export { digestReport, digestRow, type DigestReport, type DigestRow } from '../domain/digest.js';
+
+export const stepView = z.object({
+  id: z.number(),
+  position: z.number().describe('Order in the chain, from 0'),
+  kind: z.enum(['channel', 'role', 'user']),
+  delay_ms: z.number(),
+  target: z.string().nullable().describe('The mentioned role or user id'),
+  channel_id: z.number().nullable(),
+});
+export type StepView = z.output<typeof stepView>;
+
+export const chainView = z.object({
+  id: z.number(),
+  name: z.string(),
+  repeats: z.number().describe('Extra runs of the whole chain after the first'),
+  rearm_after_ms: z.number().nullable(),
+  steps: z.array(stepView),
+  route_ids: z.array(z.number()).describe('Routes that arm this chain'),
+  created_at: z.number(),
+});
+export type ChainView = z.output<typeof chainView>;
+
+export const escalationView = z.object({
+  id: z.number(),
+  alert_id: z.number(),
+  chain_id: z.number(),
+  state: z.enum(['active', 'acked', 'done']).describe('active: a step is due at due_at; acked: re-armed at due_at unless resolved; done: see reason'),
+  step_index: z.number().describe('The next step to run'),
+  round: z.number(),
+  cycle: z.number().describe('Re-arms after an acknowledgement so far'),
+  due_at: z.number(),
+  reason: z.string().nullable(),
+  runs: z.array(
+    z.object({ cycle: z.number(), round: z.number(), step_index: z.number(), kind: z.string(), target: z.string().nullable(), deliveries: z.number(), at: z.number() }),
+  ),
+});
+export type EscalationView = z.output<typeof escalationView>;

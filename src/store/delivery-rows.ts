@@ -1,0 +1,63 @@
+import { alerts, type attempts } from './sqlite/schema.js';
+
+/**
+ * Row shapes shared by the deliveries outbox and the message operations outbox (src/store/deliveries.ts,
+ * src/store/message-ops.ts): what an attempts row holds and which alert columns a card is rendered
+ * from. One place, so neither module borrows from the other.
+ */
+
+/** The columns render needs of an alert, its lifecycle state included. */
+export const renderColumns = {
+  id: alerts.id,
+  service: alerts.service,
+  severity: alerts.severity,
+  title: alerts.title,
+  description: alerts.description,
+  status: alerts.status,
+  environment: alerts.environment,
+  dedupKey: alerts.dedupKey,
+  labels: alerts.labels,
+  fields: alerts.fields,
+  links: alerts.links,
+  receivedAt: alerts.receivedAt,
+  acknowledgedBy: alerts.acknowledgedBy,
+  acknowledgedByUser: alerts.acknowledgedByUser,
+  acknowledgedAt: alerts.acknowledgedAt,
+  resolvedBy: alerts.resolvedBy,
+  resolvedByUser: alerts.resolvedByUser,
+  resolvedAt: alerts.resolvedAt,
+  retractedAt: alerts.retractedAt,
+  retractMode: alerts.retractMode,
+  retractReason: alerts.retractReason,
+  changedAt: alerts.changedAt,
+  occurrences: alerts.occurrences,
+  lastSeenAt: alerts.lastSeenAt,
+  reopenedAt: alerts.reopenedAt,
+};
+
+/** One request to Discord as its attempts row records it (one row per delivery it carried). */
+export interface AttemptRecord {
+  deliveryIds: number[];
+  webhookId: number | null;
+  at: number;
+  status: number | null;
+  latencyMs: number;
+  outcome: string;
+  error?: string | null;
+  rateLimitScope?: string | null;
+}
+
+/** The attempts row of one request; `opId` names the message operation (edit, delete) it was for, if any. */
+export function attemptRow(a: AttemptRecord, deliveryId: number | null, opId: number | null = null): typeof attempts.$inferInsert {
+  return {
+    deliveryId,
+    opId,
+    webhookId: a.webhookId,
+    at: a.at,
+    status: a.status,
+    latencyMs: a.latencyMs,
+    outcome: a.outcome,
+    error: a.error ?? null,
+    rateLimitScope: a.rateLimitScope ?? null,
+  };
+}
