@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { rssMb } from './support.js';
+
+/**
+ * The realistic ingest load: single-alert POSTs over 50 connections from one autocannon in the bench's
+ * own process, the same for Herald and for Alertmanager. The machine has 2 cores, so the load generator
+ * competes with the server it measures; neither server is pinned to a core, and the CPU seconds that the
+ * server and the bench process used are printed with each figure, so the split is visible.
+ */
+
+export type Workload = 'repeats' | 'distinct';
+
+/** Keys a repeat is drawn from: an Alertmanager re-sends each of its active alerts every group_interval. */
+export const REPEAT_KEYS = 5_000;
+export const CONNECTIONS = 50;
+export const WARMUP_S = 3;
+export const DURATION_S = 10;
+
+/** One alert of a workload, in neutral terms; each system's format is made from this. */
+export interface AlertSpec {
+  key: string;
+  /** A label whose value no other alert has (Alertmanager's re-sends differ in label values too). */
+  seq: string;
+}
+
+/**
+ * The alerts of a workload, in order. `repeats`: the key drawn (seeded, so both systems get the same
+ * sequence) from `REPEAT_KEYS`; `distinct`: a new key each.
+ */
+export function alertSequence(workload: Workload, seed = 9): () => AlertSpec {
+  let n = 0;
+  let state = seed >>> 0;
+  // mulberry32: a tiny seeded generator; Math.random would give each system a different sequence.
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  return () => {
+    n++;
+    const key = workload === 'repeats' ? `k${Math.floor(random() * REPEAT_KEYS)}` : `d${n}`;
+    return { key, seq: String(n) };
+  };
+}
+
+export interface LoadTarget {
+  url: string;
+  headers: Record<string, string>;
+  /** The request body for one alert, in the target's format. */
+  body: (a: AlertSpec) => string;
+  /** The server's pid, for its RSS and CPU time. */
+  pid: number;
+}
+
+export interface LoadResult {
+  alertsPerSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  rssStartMb: number;
+  rssBeforeMb: number;
+  rssAfterMb: number;
+  serverCpuS: number;
+  benchCpuS: number;
+}
+
+/** CPU seconds (user + system, all threads) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  // Fields after the command name (which is in parentheses and may hold spaces): utime is the 12th, stime the 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+function fire(target: LoadTarget, next: () => AlertSpec, seconds: number) {
+  return autocannon({
+    url: target.url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: target.headers,
+    requests: [{ setupRequest: (req) => ({ ...req, body: target.body(next()) }) }],
+  });
+}
+
+/**
+ * Warms the server up for `WARMUP_S` (JIT, caches, and in `repeats` most keys stored once, as with an
+ * Alertmanager that has been sending for a while), then measures `DURATION_S` of the same sequence.
+ */
+export async function runLoad(target: LoadTarget, workload: Workload): Promise<LoadResult> {
+  const next = alertSequence(workload);
+  const rssStartMb = rssMb(target.pid);
+  await fire(target, next, WARMUP_S);
+  const rssBeforeMb = rssMb(target.pid);
+  const cpu0 = cpuSeconds(target.pid);
+  const bench0 = process.cpuUsage();
+  const r = await fire(target, next, DURATION_S);
+  const bench = process.cpuUsage(bench0);
+  return {
+    alertsPerSecond: r['2xx'] / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    rssStartMb,
+    rssBeforeMb,
+    rssAfterMb: rssMb(target.pid),
+    serverCpuS: cpuSeconds(target.pid) - cpu0,
+    benchCpuS: (bench.user + bench.system) / 1e6,
+  };
+}
+
+/** Herald's native format: the key as `dedup_key`, the unique value as a label. */
+export const heraldBody = (a: AlertSpec) =>
+  JSON.stringify({
+    service: 'checkout',
+    severity: 'P2',
+    title: `Error rate above threshold on ${a.key}`,
+    description: 'p95 latency 2.3 s on /pay',
+    dedup_key: a.key,
+    labels: { team: 'payments', region: 'eu-west-1', seq: a.seq },
+  });
+
+/** Alertmanager's API v2: a list with one alert; alertname, the key and the unique value as labels. */
+export const alertmanagerBody = (a: AlertSpec) =>
+  JSON.stringify([
+    {
+      labels: { alertname: 'ErrorRateHigh', service: 'checkout', severity: 'warning', team: 'payments', region: 'eu-west-1', key: a.key, seq: a.seq },
+      annotations: { summary: `Error rate above threshold on ${a.key}`, description: 'p95 latency 2.3 s on /pay' },
+    },
+  ]);

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Reads a V8 CPU profile (`node --cpu-prof`) and sums time per function: self time (where the samples
+ * were) and total time (self plus callees, each sample counted once per function on its stack).
+ */
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface FunctionTime {
+  name: string;
+  /** Where it is: a Herald source file, a package, or node's internals. */
+  where: string;
+  selfMs: number;
+  totalMs: number;
+}
+
+export interface ProfileSummary {
+  sampledMs: number;
+  functions: FunctionTime[];
+  /** Self time per area (package, Herald folder, node internals, GC…). */
+  areas: { area: string; selfMs: number }[];
+}
+
+/** `file:///…/node_modules/fastify/lib/route.js` → `fastify/lib/route.js:12`; Herald's own as `src/…`. */
+function placeOf(url: string, line: number): string {
+  if (!url) return '(native)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(url);
+  if (pkg) return `${pkg[1]}/${pkg[2]}:${line + 1}`;
+  const own = /\/dist\/(src\/.*)$/.exec(url) ?? /\/(src\/.*)$/.exec(url);
+  if (own) return `${own[1]}:${line + 1}`;
+  return `${url.replace(/^file:\/\//, '')}:${line + 1}`;
+}
+
+/** The area a function's self time is charged to. */
+function areaOf(node: ProfileNode): string {
+  const { url, functionName } = node.callFrame;
+  if (!url) return functionName.startsWith('(') ? functionName : `native: ${functionName || '(anonymous)'}`;
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (pkg) return pkg[1]!;
+  const own = /\/(?:dist\/)?src\/([^/]+)\//.exec(url);
+  if (own) return `herald ${own[1]}/`;
+  if (/\/(?:dist\/)?src\/[^/]+$/.test(url)) return 'herald src/';
+  if (url.startsWith('node:')) return 'node internals';
+  return url;
+}
+
+export function summariseProfile(path: string): ProfileSummary {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+
+  const keyOf = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'}\u0000${placeOf(n.callFrame.url, n.callFrame.lineNumber)}`;
+  const fns = new Map<string, FunctionTime>();
+  const fn = (n: ProfileNode) => {
+    const key = keyOf(n);
+    let f = fns.get(key);
+    if (!f) fns.set(key, (f = { name: n.callFrame.functionName || '(anonymous)', where: placeOf(n.callFrame.url, n.callFrame.lineNumber), selfMs: 0, totalMs: 0 }));
+    return f;
+  };
+  const areas = new Map<string, number>();
+  let sampledUs = 0;
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id)!;
+    sampledUs += us;
+    fn(node).selfMs += us / 1000;
+    const area = areaOf(node);
+    areas.set(area, (areas.get(area) ?? 0) + us / 1000);
+    // Total time: this node's samples count once for every distinct function on its stack.
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const n = byId.get(at)!;
+      const key = keyOf(n);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      fn(n).totalMs += us / 1000;
+    }
+  }
+  return {
+    sampledMs: sampledUs / 1000,
+    functions: [...fns.values()],
+    areas: [...areas].map(([area, selfMs]) => ({ area, selfMs })).sort((a, b) => b.selfMs - a.selfMs),
+  };
+}
