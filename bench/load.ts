@@ -68,7 +68,14 @@ export interface LoadResult {
   rssAfterMb: number;
   serverCpuS: number;
   benchCpuS: number;
+  /** CPU seconds the rest of the machine used meanwhile: other work on the cores makes a figure noise. */
+  otherCpuS: number;
+  /** The measured window on the machine's monotonic clock (µs), which V8's profiles also use. */
+  windowUs: { start: number; end: number };
 }
+
+/** CLOCK_MONOTONIC in µs: the clock of V8's CPU profile timestamps, across processes of one machine. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** CPU seconds (user + system, all threads) a process has used, from /proc (Linux). */
 function cpuSeconds(pid: number): number {
@@ -76,6 +83,12 @@ function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const ticksPerSecond = 100; // USER_HZ on Linux
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** CPU seconds all processes of the machine have used (busy time of every core), from /proc/stat. */
+function machineCpuSeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
 }
 
 function fire(target: LoadTarget, next: () => AlertSpec, seconds: number) {
@@ -100,8 +113,13 @@ export async function runLoad(target: LoadTarget, workload: Workload): Promise<L
   const rssBeforeMb = rssMb(target.pid);
   const cpu0 = cpuSeconds(target.pid);
   const bench0 = process.cpuUsage();
+  const machine0 = machineCpuSeconds();
+  const start = monotonicUs();
   const r = await fire(target, next, DURATION_S);
+  const end = monotonicUs();
   const bench = process.cpuUsage(bench0);
+  const serverCpuS = cpuSeconds(target.pid) - cpu0;
+  const benchCpuS = (bench.user + bench.system) / 1e6;
   return {
     alertsPerSecond: r['2xx'] / r.duration,
     p50: r.latency.p50,
@@ -113,8 +131,10 @@ export async function runLoad(target: LoadTarget, workload: Workload): Promise<L
     rssStartMb,
     rssBeforeMb,
     rssAfterMb: rssMb(target.pid),
-    serverCpuS: cpuSeconds(target.pid) - cpu0,
-    benchCpuS: (bench.user + bench.system) / 1e6,
+    serverCpuS,
+    benchCpuS,
+    otherCpuS: Math.max(0, machineCpuSeconds() - machine0 - serverCpuS - benchCpuS),
+    windowUs: { start, end },
   };
 }
 

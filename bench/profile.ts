@@ -12,6 +12,7 @@ interface ProfileNode {
 }
 
 interface CpuProfile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -27,9 +28,13 @@ export interface FunctionTime {
 
 export interface ProfileSummary {
   sampledMs: number;
+  /** False when no sample fell in the window asked for (then the whole profile is summed). */
+  windowed: boolean;
   functions: FunctionTime[];
   /** Self time per area (package, Herald folder, node internals, GC…). */
   areas: { area: string; selfMs: number }[];
+  /** Every sample charged to the innermost Herald function on its stack: what Herald's own code costs, callees included. */
+  heraldCallers: { name: string; where: string; ms: number }[];
 }
 
 /** `file:///…/node_modules/fastify/lib/route.js` → `fastify/lib/route.js:12`; Herald's own as `src/…`. */
@@ -55,14 +60,28 @@ function areaOf(node: ProfileNode): string {
   return url;
 }
 
-export function summariseProfile(path: string): ProfileSummary {
+const isHerald = (n: ProfileNode) => /\/(?:dist\/)?src\//.test(n.callFrame.url) && !n.callFrame.url.includes('node_modules');
+
+/** Sums the samples taken within `windowUs` (the machine's monotonic clock, as V8 stamps samples), else all of them. */
+export function summariseProfile(path: string, windowUs?: { start: number; end: number }): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
-  const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const sum = (inWindow: (t: number) => boolean) => {
+    const self = new Map<number, number>();
+    let t = profile.startTime;
+    profile.samples.forEach((id, i) => {
+      const dt = profile.timeDeltas[i] ?? 0;
+      t += dt;
+      if (inWindow(t)) self.set(id, (self.get(id) ?? 0) + dt);
+    });
+    return self;
+  };
+  let selfUs = windowUs ? sum((t) => t >= windowUs.start && t <= windowUs.end) : new Map<number, number>();
+  const windowed = selfUs.size > 0;
+  if (!windowed) selfUs = sum(() => true);
 
   const keyOf = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'}\u0000${placeOf(n.callFrame.url, n.callFrame.lineNumber)}`;
   const fns = new Map<string, FunctionTime>();
@@ -73,6 +92,7 @@ export function summariseProfile(path: string): ProfileSummary {
     return f;
   };
   const areas = new Map<string, number>();
+  const callers = new Map<string, { name: string; where: string; ms: number }>();
   let sampledUs = 0;
   for (const [id, us] of selfUs) {
     const node = byId.get(id)!;
@@ -82,8 +102,16 @@ export function summariseProfile(path: string): ProfileSummary {
     areas.set(area, (areas.get(area) ?? 0) + us / 1000);
     // Total time: this node's samples count once for every distinct function on its stack.
     const seen = new Set<string>();
+    let charged = false;
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const n = byId.get(at)!;
+      if (!charged && isHerald(n)) {
+        charged = true;
+        const f = fn(n);
+        const c = callers.get(keyOf(n)) ?? { name: f.name, where: f.where, ms: 0 };
+        c.ms += us / 1000;
+        callers.set(keyOf(n), c);
+      }
       const key = keyOf(n);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -92,7 +120,9 @@ export function summariseProfile(path: string): ProfileSummary {
   }
   return {
     sampledMs: sampledUs / 1000,
+    windowed,
     functions: [...fns.values()],
+    heraldCallers: [...callers.values()].sort((a, b) => b.ms - a.ms),
     areas: [...areas].map(([area, selfMs]) => ({ area, selfMs })).sort((a, b) => b.selfMs - a.selfMs),
   };
 }

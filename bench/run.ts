@@ -1,5 +1,5 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startEmulator } from '../src/emulator/index.js';
@@ -40,14 +40,15 @@ function loadLine(who: string, r: LoadResult): string {
   return (
     `  ${who.padEnd(28)} ${fmt(r.alertsPerSecond).padStart(7)} alerts/s, latency p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms, ` +
     `non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}; RSS ${fmt(r.rssStartMb)} → ${fmt(r.rssBeforeMb)} → ${fmt(r.rssAfterMb)} MB ` +
-    `(start → after warm-up → after); CPU in ${DURATION_S} s: server ${fmt(r.serverCpuS, 1)} s, bench process ${fmt(r.benchCpuS, 1)} s`
+    `(start → after warm-up → after); CPU in ${DURATION_S} s: server ${fmt(r.serverCpuS, 1)} s, bench process ${fmt(r.benchCpuS, 1)} s, ` +
+    `other processes ${fmt(r.otherCpuS, 1)} s${r.otherCpuS > 0.1 * DURATION_S * cpus().length ? ' (a busy machine: this figure is noise)' : ''}`
   );
 }
 
 /** Herald as `npm start` runs it, fsync per group commit, under one ingest workload. */
-async function heraldUnderLoad(workload: Workload, env: Record<string, string> = {}): Promise<LoadResult> {
+async function heraldUnderLoad(workload: Workload, nodeFlags: string[] = []): Promise<LoadResult> {
   const emulator = await startEmulator();
-  const h = await startHerald(emulator, join(dir, `ingest-${workload}-${Date.now()}.db`), { HERALD_DB_SYNC: 'full', ...env });
+  const h = await startHerald(emulator, join(dir, `ingest-${workload}-${Date.now()}.db`), { HERALD_DB_SYNC: 'full' }, 2, nodeFlags);
   try {
     return await runLoad(
       { url: `${h.herald.url}/v1/alerts`, headers: { authorization: `Bearer ${h.source}`, 'content-type': 'application/json' }, body: heraldBody, pid: h.herald.proc.pid! },
@@ -94,17 +95,22 @@ async function ingestHeadToHead() {
 /** Herald under the repeats load with `--cpu-prof`: where its CPU time goes. */
 async function profile() {
   const profDir = join(dir, 'cpu-profile');
-  const r = await heraldUnderLoad('repeats', { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` });
+  const r = await heraldUnderLoad('repeats', ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`profile: Herald wrote no .cpuprofile into ${profDir}`);
-  const p = summariseProfile(join(profDir, file));
+  const p = summariseProfile(join(profDir, file), r.windowUs);
   const pct = (ms: number) => `${fmt((100 * ms) / p.sampledMs, 1)}%`;
-  console.log(`profile: Herald under the repeats load with --cpu-prof (whole process life: start, ${WARMUP_S} s warm-up, ${DURATION_S} s measured, stop)`);
+  console.log(
+    `profile: Herald under the repeats load with --cpu-prof, ` +
+      (p.windowed ? `the ${DURATION_S} s measured only` : 'the whole process life (no sample matched the measured window\'s clock)'),
+  );
   console.log(loadLine('Herald, profiled', r));
-  console.log(`  ${fmt(p.sampledMs / 1000, 1)} s sampled. Self time by area:`);
+  console.log(`  ${fmt(p.sampledMs / 1000, 1)} s of the main thread sampled (wall clock: time blocked in a call, such as fsync in COMMIT, counts as that call's). Self time by area:`);
   for (const a of p.areas.slice(0, 20)) console.log(`    ${pct(a.selfMs).padStart(6)}  ${a.area}`);
   console.log('  Top functions by self time:');
   for (const f of [...p.functions].sort((a, b) => b.selfMs - a.selfMs).slice(0, 30)) console.log(`    ${pct(f.selfMs).padStart(6)}  ${f.name}  ${f.where}`);
+  console.log('  Charged to the innermost Herald function on the stack (its own time plus the libraries it called):');
+  for (const c of p.heraldCallers.slice(0, 25)) console.log(`    ${pct(c.ms).padStart(6)}  ${c.name}  ${c.where}`);
   console.log("  Herald's own functions by total time (self + callees):");
   const own = p.functions.filter((f) => f.where.startsWith('src/'));
   for (const f of own.sort((a, b) => b.totalMs - a.totalMs).slice(0, 30)) console.log(`    ${pct(f.totalMs).padStart(6)}  ${f.name}  ${f.where}`);
@@ -221,7 +227,7 @@ async function rss() {
 }
 
 try {
-  console.log(`herald bench: ${run.join(', ')} — node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+  console.log(`herald bench: ${run.join(', ')} — node ${process.version}, ${cpus().length} cores`);
   for (const b of run) {
     if (b === 'ingest') {
       await ingestHeadToHead();
