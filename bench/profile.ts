@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fmt } from './support.js';
 
 /**
  * Reads a V8 CPU profile (`node --cpu-prof`) and sums time per function: self time (where the samples
@@ -125,4 +126,21 @@ export function summariseProfile(path: string, windowUs?: { start: number; end: 
     heraldCallers: [...callers.values()].sort((a, b) => b.ms - a.ms),
     areas: [...areas].map(([area, selfMs]) => ({ area, selfMs })).sort((a, b) => b.selfMs - a.selfMs),
   };
+}
+
+/** The summary as lines: areas, the top functions by self time, Herald's functions by what they cost. */
+export function profileReport(p: ProfileSummary, top = 25): string[] {
+  const pct = (ms: number) => `${fmt((100 * ms) / p.sampledMs, 1)}%`.padStart(6);
+  const own = p.functions.filter((f) => f.where.startsWith('src/'));
+  return [
+    `${fmt(p.sampledMs / 1000, 1)} s of the main thread sampled (wall clock: time blocked in a call, such as fsync in COMMIT, counts as that call's).`,
+    'Self time by area:',
+    ...p.areas.slice(0, 20).map((a) => `  ${pct(a.selfMs)}  ${a.area}`),
+    'Top functions by self time:',
+    ...[...p.functions].sort((a, b) => b.selfMs - a.selfMs).slice(0, top).map((f) => `  ${pct(f.selfMs)}  ${f.name}  ${f.where}`),
+    'Charged to the innermost Herald function on the stack (its own time plus the libraries it called):',
+    ...p.heraldCallers.slice(0, top).map((c) => `  ${pct(c.ms)}  ${c.name}  ${c.where}`),
+    "Herald's own functions by total time (self + callees):",
+    ...own.sort((a, b) => b.totalMs - a.totalMs).slice(0, top).map((f) => `  ${pct(f.totalMs)}  ${f.name}  ${f.where}`),
+  ];
 }

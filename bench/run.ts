@@ -6,13 +6,13 @@ import { startEmulator } from '../src/emulator/index.js';
 import { deliveredAlertIds } from '../test/support/stack.js';
 import { findAlertmanager, startAlertmanager } from './alertmanager.js';
 import { alertmanagerBody, CONNECTIONS, DURATION_S, heraldBody, type LoadResult, REPEAT_KEYS, runLoad, WARMUP_S, type Workload } from './load.js';
-import { summariseProfile } from './profile.js';
+import { profileReport, summariseProfile } from './profile.js';
 import { fmt, percentile, rssMb, sleep, startHerald } from './support.js';
 
 /**
  * Herald's benchmarks. Each prints figures; none asserts. Discord's real limits are used (30 messages
  * per channel per 60 s, 5 per webhook per 2 s) unless a bench says otherwise.
- *   npm run bench                 all of them (about 8 minutes)
+ *   npm run bench                 all of them (about 9 minutes)
  *   npm run bench -- ingest rss   some of them: ingest, storm, p0, rss, and (only when named) profile
  */
 const all = ['ingest', 'storm', 'p0', 'rss'] as const;
@@ -99,21 +99,12 @@ async function profile() {
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`profile: Herald wrote no .cpuprofile into ${profDir}`);
   const p = summariseProfile(join(profDir, file), r.windowUs);
-  const pct = (ms: number) => `${fmt((100 * ms) / p.sampledMs, 1)}%`;
   console.log(
     `profile: Herald under the repeats load with --cpu-prof, ` +
-      (p.windowed ? `the ${DURATION_S} s measured only` : 'the whole process life (no sample matched the measured window\'s clock)'),
+      (p.windowed ? `the ${DURATION_S} s measured only` : "the whole process life (no sample matched the measured window's clock)"),
   );
   console.log(loadLine('Herald, profiled', r));
-  console.log(`  ${fmt(p.sampledMs / 1000, 1)} s of the main thread sampled (wall clock: time blocked in a call, such as fsync in COMMIT, counts as that call's). Self time by area:`);
-  for (const a of p.areas.slice(0, 20)) console.log(`    ${pct(a.selfMs).padStart(6)}  ${a.area}`);
-  console.log('  Top functions by self time:');
-  for (const f of [...p.functions].sort((a, b) => b.selfMs - a.selfMs).slice(0, 30)) console.log(`    ${pct(f.selfMs).padStart(6)}  ${f.name}  ${f.where}`);
-  console.log('  Charged to the innermost Herald function on the stack (its own time plus the libraries it called):');
-  for (const c of p.heraldCallers.slice(0, 25)) console.log(`    ${pct(c.ms).padStart(6)}  ${c.name}  ${c.where}`);
-  console.log("  Herald's own functions by total time (self + callees):");
-  const own = p.functions.filter((f) => f.where.startsWith('src/'));
-  for (const f of own.sort((a, b) => b.totalMs - a.totalMs).slice(0, 30)) console.log(`    ${pct(f.totalMs).padStart(6)}  ${f.name}  ${f.where}`);
+  for (const line of profileReport(p)) console.log(`  ${line}`);
 }
 
 /** The older ingest figure: one identical body without a dedup key, so every POST stores a new alert. */
