@@ -36,9 +36,12 @@ const describeLoad = (workload: Workload) =>
     ? `repeats: dedup keys drawn from ${fmt(REPEAT_KEYS)}, a unique label each`
     : 'distinct: a new dedup key each';
 
+/** Alerts per CPU second the server used: less at the mercy of other work on the machine than alerts/s. */
+const perCpuSecond = (r: LoadResult) => (r.alertsPerSecond * DURATION_S) / r.serverCpuS;
+
 function loadLine(who: string, r: LoadResult): string {
   return (
-    `  ${who.padEnd(28)} ${fmt(r.alertsPerSecond).padStart(7)} alerts/s, latency p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms, ` +
+    `  ${who.padEnd(28)} ${fmt(r.alertsPerSecond).padStart(7)} alerts/s (${fmt(perCpuSecond(r))} per server CPU second), latency p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms, ` +
     `non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}; RSS ${fmt(r.rssStartMb)} → ${fmt(r.rssBeforeMb)} → ${fmt(r.rssAfterMb)} MB ` +
     `(start → after warm-up → after); CPU in ${DURATION_S} s: server ${fmt(r.serverCpuS, 1)} s, bench process ${fmt(r.benchCpuS, 1)} s, ` +
     `other processes ${fmt(r.otherCpuS, 1)} s${r.otherCpuS > 0.1 * DURATION_S * cpus().length ? ' (a busy machine: this figure is noise)' : ''}`
@@ -88,7 +91,10 @@ async function ingestHeadToHead() {
     if (!binary) continue;
     const am = await alertmanagerUnderLoad(binary, workload);
     console.log(loadLine(`Alertmanager ${am.version}`, am.result) + `; ${am.notifications} webhook notifications`);
-    console.log(`  Herald / Alertmanager: ${fmt(herald.alertsPerSecond / am.result.alertsPerSecond, 2)}×`);
+    console.log(
+      `  Herald / Alertmanager: ${fmt(herald.alertsPerSecond / am.result.alertsPerSecond, 2)}× alerts/s ` +
+        `(${fmt(perCpuSecond(herald) / perCpuSecond(am.result), 2)}× per server CPU second)`,
+    );
   }
 }
 
