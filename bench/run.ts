@@ -5,7 +5,7 @@ import autocannon from 'autocannon';
 import { startEmulator } from '../src/emulator/index.js';
 import { deliveredAlertIds } from '../test/support/stack.js';
 import { findAlertmanager, startAlertmanager } from './alertmanager.js';
-import { alertmanagerBody, CONNECTIONS, DURATION_S, heraldBody, type LoadResult, REPEAT_KEYS, runLoad, WARMUP_S, type Workload } from './load.js';
+import { alertmanagerBatchBody, alertmanagerBody, CONNECTIONS, DURATION_S, heraldBatchBody, heraldBody, type LoadResult, REPEAT_KEYS, runLoad, WARMUP_S, type Workload } from './load.js';
 import { profileReport, summariseProfile } from './profile.js';
 import { fmt, percentile, rssMb, sleep, startHerald } from './support.js';
 
@@ -33,7 +33,7 @@ const alertBody = (i: number, severity = 'P2') =>
 
 const describeLoad = (workload: Workload) =>
   workload === 'repeats'
-    ? `repeats: dedup keys drawn from ${fmt(REPEAT_KEYS)}, a unique label each`
+    ? `repeats: dedup keys drawn from ${fmt(REPEAT_KEYS)} (each stored once before), a unique label each`
     : 'distinct: a new dedup key each';
 
 /** Alerts per CPU second the server used: less at the mercy of other work on the machine than alerts/s. */
@@ -54,7 +54,7 @@ async function heraldUnderLoad(workload: Workload, nodeFlags: string[] = []): Pr
   const h = await startHerald(emulator, join(dir, `ingest-${workload}-${Date.now()}.db`), { HERALD_DB_SYNC: 'full' }, 2, nodeFlags);
   try {
     return await runLoad(
-      { url: `${h.herald.url}/v1/alerts`, headers: { authorization: `Bearer ${h.source}`, 'content-type': 'application/json' }, body: heraldBody, pid: h.herald.proc.pid! },
+      { url: `${h.herald.url}/v1/alerts`, headers: { authorization: `Bearer ${h.source}`, 'content-type': 'application/json' }, body: heraldBody, batchBody: heraldBatchBody, pid: h.herald.proc.pid! },
       workload,
     );
   } finally {
@@ -66,7 +66,7 @@ async function heraldUnderLoad(workload: Workload, nodeFlags: string[] = []): Pr
 async function alertmanagerUnderLoad(binary: string, workload: Workload): Promise<{ result: LoadResult; version: string; notifications: number }> {
   const am = await startAlertmanager(binary);
   try {
-    const result = await runLoad({ url: `${am.url}/api/v2/alerts`, headers: { 'content-type': 'application/json' }, body: alertmanagerBody, pid: am.pid }, workload);
+    const result = await runLoad({ url: `${am.url}/api/v2/alerts`, headers: { 'content-type': 'application/json' }, body: alertmanagerBody, batchBody: alertmanagerBatchBody, pid: am.pid }, workload);
     return { result, version: am.version, notifications: am.notifications() };
   } finally {
     await am.stop();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findAlertmanager } from '../bench/alertmanager.js';
-import { alertSequence, REPEAT_KEYS } from '../bench/load.js';
+import { alertSequence, primingAlerts, REPEAT_KEYS } from '../bench/load.js';
 import { summariseProfile } from '../bench/profile.js';
 
 // The bench's own decisions, which its figures rest on: what load is sent, how a profile is summed,
@@ -29,6 +29,9 @@ describe('bench workloads', () => {
     expect(keys.size).toBeLessThanOrEqual(REPEAT_KEYS);
     expect(keys.size).toBeGreaterThan(REPEAT_KEYS * 0.95); // 20,000 draws leave under 2% of the keys unseen
     expect(new Set(a.map((x) => x.seq)).size).toBe(a.length);
+    // Priming stores every key the repeats can draw, so the measured POSTs are all repeats.
+    const primed = new Set(primingAlerts().map((x) => x.key));
+    expect([...keys].every((k) => primed.has(k))).toBe(true);
     const d = take(alertSequence('distinct'), 5_000);
     expect(new Set(d.map((x) => x.key)).size).toBe(d.length);
   });
