@@ -6,7 +6,8 @@ import { rssMb } from './support.js';
  * The realistic ingest load: single-alert POSTs over 50 connections from one autocannon in the bench's
  * own process, the same for Herald and for Alertmanager. The machine has 2 cores, so the load generator
  * competes with the server it measures; neither server is pinned to a core, and the CPU seconds that the
- * server and the bench process used are printed with each figure, so the split is visible.
+ * server, the bench process and the rest of the machine used are printed with each figure, so the split
+ * (and other work on the machine) is visible.
  */
 
 export type Workload = 'repeats' | 'distinct';
@@ -20,7 +21,10 @@ export const DURATION_S = 10;
 /** One alert of a workload, in neutral terms; each system's format is made from this. */
 export interface AlertSpec {
   key: string;
-  /** A label whose value no other alert has (Alertmanager's re-sends differ in label values too). */
+  /**
+   * A label whose value no other alert has, so no two requests are the same bytes and a repeat carries
+   * news to store (for Alertmanager, whose identity is the label set, it makes each alert a new one).
+   */
   seq: string;
 }
 
