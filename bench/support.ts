@@ -20,8 +20,14 @@ export interface BenchHerald {
 }
 
 /** Herald in its own process (as `npm start` runs it) with one source, one channel of `webhooks` emulated webhooks and a catch-all route. */
-export async function startHerald(emulator: Emulator, dbPath: string, env: Record<string, string> = {}, webhooks = 2): Promise<BenchHerald> {
-  const herald = await spawnHerald({ HERALD_DB: dbPath, HERALD_ADMIN_TOKEN: ADMIN, DISCORD_API_URL: emulator.url, HERALD_LOG_LEVEL: 'info', ...env }, { compiled: true });
+export async function startHerald(
+  emulator: Emulator,
+  dbPath: string,
+  env: Record<string, string> = {},
+  webhooks = 2,
+  nodeFlags: string[] = [],
+): Promise<BenchHerald> {
+  const herald = await spawnHerald({ HERALD_DB: dbPath, HERALD_ADMIN_TOKEN: ADMIN, DISCORD_API_URL: emulator.url, HERALD_LOG_LEVEL: 'info', ...env }, { compiled: true, nodeFlags });
   const api = client(herald.url, ADMIN);
   const source = (await api.admin('POST', '/v1/admin/sources', { name: 'bench' })).body.token as string;
   const emuChannel = emulator.createChannel({ name: 'bench' });

@@ -32,14 +32,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   );
 }
 
-/** `/webhooks/123/abcdef…` → `/webhooks/123/****`: the id is useful, the token is a credential. */
-export function maskUrl(url: string): string {
-  return url.replace(/(\/webhooks\/\d+\/)[^/?#]+/g, '$1****').replace(/(\/interactions\/\d+\/)[^/?#]+/g, '$1****');
-}
-
-/** Removes anything token-shaped from free text (error messages from fetch can echo the URL). */
-export function scrubSecrets(text: string): string {
-  return maskUrl(text).replace(/Bearer\s+\S+/gi, 'Bearer ****');
-}
+// Defined beside Discord's URL shapes (discord/ is importable from every layer); re-exported for the log's users.
+export { maskUrl, scrubSecrets } from './discord/secrets.js';
 
 export type { Logger };

@@ -1,7 +1,9 @@
 import type { Client } from 'discord.js';
 import type { Logger } from 'pino';
 import { scrubSecrets } from '../log.js';
-import { watchShards } from './health.js';
+import { watchShards, type ConnectionState } from './health.js';
+
+export type { ConnectionState };
 
 /**
  * Keeps the bot connected to Discord's gateway. discord.js resumes a dropped session by itself, but it
@@ -11,15 +13,6 @@ import { watchShards } from './health.js';
  * is retried with capped, jittered exponential backoff; only a refusal no retry can change (a wrong token,
  * a fatal close such as 4004) stops it for good.
  */
-
-export type ConnectionState =
-  /** `lastError`: why the previous attempt failed (absent on the first). */
-  | { kind: 'connecting'; attempt: number; lastError?: string }
-  /** Between attempts: `attempt` is the next one. */
-  | { kind: 'waiting'; attempt: number; lastError: string }
-  | { kind: 'connected' }
-  | { kind: 'fatal'; problem: string }
-  | { kind: 'closed' };
 
 export interface Backoff {
   /** The first wait; each failed attempt doubles it. */

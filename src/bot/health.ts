@@ -1,6 +1,15 @@
 import { Events, GatewayCloseCodes, Status, type Client } from 'discord.js';
 import type { Logger } from 'pino';
-import type { ConnectionState } from './connection.js';
+
+/** Where the gateway connection stands (kept by bot/connection.ts, described for /readyz here). */
+export type ConnectionState =
+  /** `lastError`: why the previous attempt failed (absent on the first). */
+  | { kind: 'connecting'; attempt: number; lastError?: string }
+  /** Between attempts: `attempt` is the next one. */
+  | { kind: 'waiting'; attempt: number; lastError: string }
+  | { kind: 'connected' }
+  | { kind: 'fatal'; problem: string }
+  | { kind: 'closed' };
 
 /** Plain words for the close codes after which Discord's gateway will not take the bot back. */
 const FATAL_REASONS: Record<number, string> = {

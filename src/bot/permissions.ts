@@ -1,12 +1,7 @@
 import { PermissionFlagsBits, type Interaction } from 'discord.js';
-import type { Access } from './types.js';
+import type { Access, AccessConfig } from './types.js';
 
-export interface AccessConfig {
-  /** The one server the bot acts for (DISCORD_GUILD_ID): anything from elsewhere changes nothing. */
-  guildId: string;
-  adminRoleIds: string[];
-  oncallRoleIds: string[];
-}
+export type { AccessConfig };
 
 /** The member's role ids, whether discord.js has the member cached (GuildMember) or raw (API member). */
 function roleIds(i: Interaction): string[] {

@@ -6,7 +6,6 @@ import type {
 } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Herald } from '../herald.js';
-import type { AccessConfig } from './permissions.js';
 
 /** Who may run a command: configuration (admins), ack/resolve (on-call), or any member. */
 export type Access = 'admin' | 'oncall' | 'member';
@@ -44,4 +43,11 @@ export interface CommandModule {
 export interface Choice {
   name: string;
   value: string | number;
+}
+
+export interface AccessConfig {
+  /** The one server the bot acts for (DISCORD_GUILD_ID): anything from elsewhere changes nothing. */
+  guildId: string;
+  adminRoleIds: string[];
+  oncallRoleIds: string[];
 }

@@ -1,5 +1,5 @@
 import type * as DiscordRest from '@discordjs/rest';
-import { scrubSecrets } from '../log.js';
+import { scrubSecrets } from './secrets.js';
 import { ServiceError } from '../services/errors.js';
 
 /**

@@ -1,4 +1,4 @@
-import { scrubSecrets } from '../log.js';
+import { scrubSecrets } from './secrets.js';
 import { DISCORD_ERROR } from './limits.js';
 
 /**

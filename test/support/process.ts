@@ -16,9 +16,10 @@ export interface HeraldProcess {
  * Runs Herald in a child process (from source, or compiled as `npm start` runs it), and resolves once it is listening.
  * Used where only a real process will do: kill -9, exit codes, signals.
  */
-export function spawnHerald(env: Record<string, string>, opts: { expectExit?: boolean; compiled?: boolean } = {}): Promise<HeraldProcess> {
+export function spawnHerald(env: Record<string, string>, opts: { expectExit?: boolean; compiled?: boolean; nodeFlags?: string[] } = {}): Promise<HeraldProcess> {
   // `compiled`: the build `npm start` runs (dist/, made by `npm run build`); otherwise the TypeScript source through tsx.
-  const args = opts.compiled ? startArgs() : ['--import', 'tsx', 'src/main.ts'];
+  // `nodeFlags`: extra node flags before those (the bench's --cpu-prof, which NODE_OPTIONS may not carry).
+  const args = [...(opts.nodeFlags ?? []), ...(opts.compiled ? startArgs() : ['--import', 'tsx', 'src/main.ts'])];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HERALD_PORT: '0', ...env },
