@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { outboundDeliveries, outboundTargets, routes } from '../store/sqlite/schema.js';
 import type { Herald } from '../herald.js';
 import { newSigningSecret } from '../domain/signatures.js';
-import { conflict, invalid, notFound } from '../services/errors.js';
+import { conflict, invalid, notFound } from '../domain/errors.js';
 import type { OutboundDeliveryView, TargetView } from './views.js';
 
 export const targetInput = z.strictObject({

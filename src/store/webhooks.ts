@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from './sqlite/open.js';
 import { events, webhooks } from './sqlite/schema.js';
-import type { BreakerSnapshot } from '../delivery/breaker.js';
+import type { BreakerSnapshot } from '../domain/breaker-state.js';
 
 export interface ActiveWebhook {
   id: number;
