@@ -103,9 +103,9 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   const digests = new DigestJobs(() => herald, log.child({ component: 'digest' }));
   const retention = new RetentionJob(store.retention, config.retention, log.child({ component: 'retention' }));
   const sourceAuth = new SourceAuth(store.sources);
-  const outboundTargets = new OutboundTargets(db);
+  const outboundTargets = new OutboundTargets(store.outbound);
   const outboundGuard = new OutboundAddressGuard(config.outboundAllowlist);
-  const outbound = new OutboundWorker(db, config.delivery, log.child({ component: 'outbound' }), outboundGuard, guard);
+  const outbound = new OutboundWorker(store, config.delivery, log.child({ component: 'outbound' }), outboundGuard, guard);
   // The worker starts at the first enqueue (main.ts also starts it at boot, for rows left by a restart).
   outboundTargets.onEnqueued = () => outbound.start();
   // New, reopened or raised alerts tell the route's targets it fires; resolves and acknowledgements

@@ -1,6 +1,6 @@
 import type { AlertRow } from '../store/alerts.js';
-
-export type OutboundEvent = 'alert.firing' | 'alert.resolved' | 'alert.acknowledged';
+import type { OutboundEvent } from '../store/outbound.js';
+export type { OutboundEvent };
 
 /**
  * Slack's mrkdwn reads `<…>` as a link or a mention (`<!channel>`, `<@U123>`) and `&` as an entity: every

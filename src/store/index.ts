@@ -10,6 +10,8 @@ import { AlertStore } from './alerts.js';
 import { AttemptStore } from './attempts.js';
 import { ChannelStore } from './channels.js';
 import { DeadLetterStore } from './dead-letters.js';
+import { DigestStore } from './digests.js';
+import { OutboundStore } from './outbound.js';
 import { EventStore } from './events.js';
 import { HealthStore } from './health.js';
 import { IdempotencyStore } from './idempotency.js';
@@ -41,6 +43,8 @@ export interface Store {
   readonly channels: ChannelStore;
   readonly routes: RouteStore;
   readonly mutes: MuteStore;
+  readonly digests: DigestStore;
+  readonly outbound: OutboundStore;
   readonly sources: SourceStore;
   readonly idempotency: IdempotencyStore;
   readonly attempts: AttemptStore;
@@ -79,6 +83,8 @@ export function openStore(path: string, opts: StoreOptions): Store {
     channels: new ChannelStore(db, routes, deliveries),
     routes,
     mutes: new MuteStore(db, actions),
+    digests: new DigestStore(db),
+    outbound: new OutboundStore(db),
     sources: new SourceStore(db, idempotency),
     idempotency,
     attempts: new AttemptStore(db),
