@@ -1,7 +1,5 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
-import { max } from 'drizzle-orm';
 import type { CommandModule } from '../src/bot/types.js';
-import { deliveries } from '../src/db/schema.js';
 import { getStatus } from '../src/services/status.js';
 
 const ts = (ms: number) => `<t:${Math.floor(ms / 1000)}:R>`;
@@ -12,7 +10,7 @@ export const status: CommandModule = {
   execute(_i, { herald }) {
     const s = getStatus(herald);
     const q = s.queue_depth_by_priority;
-    const last = herald.db.select({ at: max(deliveries.sentAt) }).from(deliveries).get()?.at ?? null;
+    const last = herald.store.deliveries.lastSentAt();
     const breakers = Object.entries(s.breakers).map(([k, v]) => `${k} ${v}`).join(', ') || 'no webhooks';
     const lines = [
       `**Queue** P0 ${q.P0} · P1 ${q.P1} · P2 ${q.P2} · P3 ${q.P3}`,

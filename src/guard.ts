@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isDbUnavailable, type WriteHealth } from './db/health.js';
+import { isDbUnavailable, type WriteHealth } from './store/sqlite/health.js';
 
 export interface GuardOptions {
   /**

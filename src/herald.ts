@@ -1,21 +1,23 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { WriteHealth } from './db/health.js';
-import { openDb, type Db } from './db/open.js';
+import { WriteHealth } from './store/sqlite/health.js';
+import type { Db } from './store/sqlite/open.js';
+import { openStore, type Store } from './store/index.js';
 import { BotRest } from './discord/bot-rest.js';
-import { MessageOps } from './delivery/message-ops.js';
-import { Outbox } from './delivery/outbox.js';
+import type { MessageOps } from './store/message-ops.js';
+import type { Outbox } from './store/deliveries.js';
 import { Scheduler } from './delivery/scheduler.js';
 import { DiscordTransport } from './delivery/transport.js';
-import { WebhookStore } from './delivery/webhook-store.js';
+import type { WebhookStore } from './store/webhooks.js';
 import { SourceAuth } from './ingest/auth.js';
 import { Guard } from './guard.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { EscalationRunner } from './escalation/runner.js';
 import { DigestJobs } from './jobs/digest.js';
 import { RetentionJob } from './jobs/retention.js';
-import { RetentionStore } from './store/retention.js';
-import { Acceptor, AlertLookup, MuteTable, RouteTable, buildPipeline } from './pipeline/index.js';
+import { Acceptor, buildPipeline } from './pipeline/index.js';
+import type { MuteStore } from './store/mutes.js';
+import type { RouteStore } from './store/routes.js';
 import { OutboundAddressGuard } from './outbound/address-policy.js';
 import { OutboundTargets } from './outbound/targets.js';
 import { OutboundWorker } from './outbound/worker.js';
@@ -23,6 +25,9 @@ import { OutboundWorker } from './outbound/worker.js';
 /** Herald's services, wired once; every entry point (HTTP hook, admin API, later the bot and cron) uses these. */
 export interface Herald {
   config: Config;
+  /** Every table, behind one interface (src/store/): services reach the database only through it. */
+  store: Store;
+  /** The SQLite handle (= store.db), kept for tests that inspect tables. */
   db: Db;
   log: Logger;
   metrics: Metrics;
@@ -30,8 +35,8 @@ export interface Herald {
   /** Edits and deletes of messages already sent (acknowledge, resolve, retract). */
   ops: MessageOps;
   scheduler: Scheduler;
-  routes: RouteTable;
-  mutes: MuteTable;
+  routes: RouteStore;
+  mutes: MuteStore;
   /** The bot's REST client, present when DISCORD_TOKEN is set: creates webhooks, deletes messages whose webhook is gone. */
   bot: BotRest | undefined;
   acceptor: Acceptor;
@@ -61,23 +66,19 @@ export interface Herald {
 
 /** `clock`: the wall clock business hours are read against (tests shift it; default the process clock). */
 export function createHerald(config: Config, log: Logger, opts: { clock?: () => number } = {}): Herald {
-  const db = openDb(config.dbPath, { sync: config.dbSync, onWarning: (message) => log.warn(message) });
+  const store = openStore(config.dbPath, { sync: config.dbSync, onWarning: (message) => log.warn(message), agingMs: config.delivery.agingMs });
+  const { db, deliveries: outbox, webhooks, messageOps: ops, routes, mutes } = store;
   const writeHealth = new WriteHealth();
   const guard = new Guard(log, writeHealth);
-  const outbox = new Outbox(db, config.delivery.agingMs);
-  const webhooks = new WebhookStore(db);
-  const ops = new MessageOps(db);
   const bot = config.discord.token ? new BotRest({ apiUrl: config.discord.apiUrl, token: config.discord.token, timeoutMs: config.delivery.requestTimeoutMs }) : undefined;
   const metrics = createMetrics({ queueDepth: () => outbox.depthByPriority(), breakers: () => webhooks.breakerCounts() });
   const transport = new DiscordTransport(config.discord.apiUrl, config.delivery.requestTimeoutMs);
   const scheduler = new Scheduler({
-    db, guard, outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
+    transactions: store, guard, outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
     // Escalation steps queue deliveries: its timers run only once delivery has started (leases recovered),
     // so a lane never claims a row that the start-up recovery would then hand out a second time.
     onStarted: () => escalation.start(),
   });
-  const routes = new RouteTable(db);
-  const mutes = new MuteTable(db);
   const escalation = new EscalationRunner({
     db,
     outbox,
@@ -87,10 +88,8 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
     guard,
   });
   const acceptor = new Acceptor(
-    db,
-    buildPipeline({ routes, mutes, lookup: new AlertLookup(db), reopenWindowMs: config.reopenWindowMs, ...(opts.clock ? { clock: opts.clock } : {}) }),
-    outbox,
-    ops,
+    store,
+    buildPipeline({ routes, mutes, lookup: store.alerts, reopenWindowMs: config.reopenWindowMs, ...(opts.clock ? { clock: opts.clock } : {}) }),
     guard.wrap('waking delivery after an ingest commit', (counts: Map<number, number>, opsChannels: Set<number>) => {
       for (const [channelId, n] of counts) scheduler.wake(channelId, n);
       escalation.afterCommit();
@@ -102,11 +101,11 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   );
   // The jobs read Herald's services when they fire (after `herald` below is built).
   const digests = new DigestJobs(() => herald, log.child({ component: 'digest' }));
-  const retention = new RetentionJob(new RetentionStore(db), config.retention, log.child({ component: 'retention' }));
-  const sourceAuth = new SourceAuth(db);
-  const outboundTargets = new OutboundTargets(db);
+  const retention = new RetentionJob(store.retention, config.retention, log.child({ component: 'retention' }));
+  const sourceAuth = new SourceAuth(store.sources);
+  const outboundTargets = new OutboundTargets(store.outbound);
   const outboundGuard = new OutboundAddressGuard(config.outboundAllowlist);
-  const outbound = new OutboundWorker(db, config.delivery, log.child({ component: 'outbound' }), outboundGuard, guard);
+  const outbound = new OutboundWorker(store, config.delivery, log.child({ component: 'outbound' }), outboundGuard, guard);
   // The worker starts at the first enqueue (main.ts also starts it at boot, for rows left by a restart).
   outboundTargets.onEnqueued = () => outbound.start();
   // New, reopened or raised alerts tell the route's targets it fires; resolves and acknowledgements
@@ -118,7 +117,7 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
 
   let closed = false;
   const herald: Herald = {
-    config, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention, guard, writeHealth,
+    config, store, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention, guard, writeHealth,
     async close() {
       if (closed) return;
       closed = true;
@@ -128,7 +127,7 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
       retention.stop();
       await scheduler.stop(config.delivery.requestTimeoutMs + 1000);
       await outbound.stop();
-      db.$client.close();
+      store.close();
     },
   };
   return herald;

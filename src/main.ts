@@ -1,6 +1,6 @@
 import { config as loadDotenv } from 'dotenv';
 import { loadConfig } from './config.js';
-import { isDbUnavailable, sqliteCode } from './db/health.js';
+import { isDbUnavailable, sqliteCode } from './store/sqlite/health.js';
 import { createLogger, type Logger } from './log.js';
 import { createHerald, type Herald } from './herald.js';
 import { buildServer } from './http/server.js';

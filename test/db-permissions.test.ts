@@ -2,7 +2,7 @@ import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDb } from '../src/db/open.js';
+import { openDb } from '../src/store/sqlite/open.js';
 
 /** Real SQLite files in real folders: the database holds webhook tokens and signing secrets. */
 const root = mkdtempSync(join(tmpdir(), 'herald-perms-'));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { alerts, deadLetters, deliveries } from '../src/db/schema.js';
+import { alerts, deadLetters, deliveries } from '../src/store/sqlite/schema.js';
 import { renderDigest } from '../src/cards/digest.js';
 import { computeDigest } from '../src/services/digest.js';
 import { opt, startBotStack, sub, T, type BotStack } from './support/bot.js';

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterEach, expect, it } from 'vitest';
-import { openDb } from '../src/db/open.js';
+import { openDb } from '../src/store/sqlite/open.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../src/delivery/breaker.js';
 import { ChannelBudget } from '../src/delivery/budget.js';
 import { settleEdit, type SettledOp } from '../src/delivery/edit-outcome.js';
-import type { ClaimedDelivery } from '../src/delivery/outbox.js';
+import type { ClaimedDelivery } from '../src/store/deliveries.js';
 import { WebhookPool } from '../src/delivery/pool.js';
 import { composePost, MAX_PACK, RENDER_LEVEL } from '../src/delivery/post-message.js';
 import { settlePost, type PostedDelivery } from '../src/delivery/post-outcome.js';

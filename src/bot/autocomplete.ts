@@ -1,9 +1,7 @@
-import { desc } from 'drizzle-orm';
 import type { AutocompleteInteraction } from 'discord.js';
-import { alerts } from '../db/schema.js';
 import { describeHours } from '../domain/hours.js';
 import { cleanText } from '../discord/text.js';
-import type { Herald } from '../herald.js';
+import type { Store } from '../store/index.js';
 import { listAlerts } from '../services/alerts.js';
 import { listChannels } from '../services/channels.js';
 import { listRoutes, type RouteView } from '../services/routes.js';
@@ -31,11 +29,13 @@ export function choiceName(text: string): string {
 }
 
 /** Distinct services of recent alerts (newest first), filtered by what is typed. */
-export function serviceChoices(h: Pick<Herald, 'db'>, typed: string): Choice[] {
-  const rows = h.db.select({ service: alerts.service }).from(alerts).orderBy(desc(alerts.id)).limit(RECENT).all();
+/** What the choices read: recent alerts, routes, channels. */
+type Deps = { store: Pick<Store, 'alerts' | 'routes' | 'channels'> };
+
+export function serviceChoices(h: Deps, typed: string): Choice[] {
   const seen = new Set<string>();
   // A service longer than a choice's value may be cannot be offered (cut, it would name another glob).
-  for (const r of rows) if (r.service.length <= CHOICE_VALUE_MAX && matches(cleanText(r.service), typed)) seen.add(r.service);
+  for (const service of h.store.alerts.recentServices(RECENT)) if (service.length <= CHOICE_VALUE_MAX && matches(cleanText(service), typed)) seen.add(service);
   return [...seen].slice(0, 25).map((s) => ({ name: choiceName(s), value: s }));
 }
 
@@ -48,7 +48,7 @@ export function describeRoute(r: RouteView): string {
   return `#${r.id} → ${r.channel_name}: ${parts.join(', ')}`;
 }
 
-export function routeChoices(h: Pick<Herald, 'db'>, typed: string): Choice[] {
+export function routeChoices(h: Deps, typed: string): Choice[] {
   return listRoutes(h)
     .map((r) => ({ name: choiceName(describeRoute(r)), value: r.id }))
     .filter((c) => matches(c.name, typed))
@@ -59,14 +59,14 @@ export function routeChoices(h: Pick<Herald, 'db'>, typed: string): Choice[] {
  * Herald channels in the interaction's server (its channels as the gateway announced them). A Herald
  * channel fed by a webhook pasted from another server is not among them.
  */
-function channelsOfThisGuild(h: Pick<Herald, 'db' | 'outbox'>, i: AutocompleteInteraction): number[] {
+function channelsOfThisGuild(h: Deps, i: AutocompleteInteraction): number[] {
   const here = i.guild?.channels.cache;
   if (!here) return [];
   return listChannels(h).filter((c) => here.has(c.discord_channel_id)).map((c) => c.id);
 }
 
 /** Recent alerts of this server's channels, newest first: value is the id as text ("12"), which findAlert and parseId take. */
-export function alertChoices(h: Pick<Herald, 'db' | 'outbox'>, i: AutocompleteInteraction): Choice[] {
+export function alertChoices(h: Deps, i: AutocompleteInteraction): Choice[] {
   const typed = String(i.options.getFocused() ?? '');
   return listAlerts(h, { limit: RECENT, channelIds: channelsOfThisGuild(h, i) })
     .map((a) => ({ name: choiceName(`#${a.id} ${a.severity} ${a.service}: ${a.title}${a.dedup_key ? ` [${a.dedup_key}]` : ''}`), value: String(a.id) }))
@@ -75,7 +75,7 @@ export function alertChoices(h: Pick<Herald, 'db' | 'outbox'>, i: AutocompleteIn
 }
 
 /** Dispatches on the focused option's name, for commands sharing option names. */
-export function standardChoices(i: AutocompleteInteraction, h: Pick<Herald, 'db' | 'outbox'>): Choice[] {
+export function standardChoices(i: AutocompleteInteraction, h: Deps): Choice[] {
   const focused = i.options.getFocused(true);
   const typed = String(focused.value ?? '');
   if (focused.name === 'service') return serviceChoices(h, typed);

@@ -1,17 +1,18 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
-import type { Herald } from '../herald.js';
+import type { Store } from '../store/index.js';
 import { createChannel, listChannels, type ChannelView } from '../services/channels.js';
 import { ServiceError } from '../services/errors.js';
 
-type Deps = Pick<Herald, 'db' | 'outbox' | 'routes' | 'scheduler'>;
+type ReadDeps = { store: Pick<Store, 'channels'> };
+type Deps = ReadDeps & { scheduler: { reloadPool(channelId: number): void } };
 
 /** The Herald channel for a Discord channel id, if any. */
-export function findChannel(h: Pick<Herald, 'db' | 'outbox'>, discordChannelId: string): ChannelView | undefined {
+export function findChannel(h: ReadDeps, discordChannelId: string): ChannelView | undefined {
   return listChannels(h).find((c) => c.discord_channel_id === discordChannelId);
 }
 
 /** The Herald channel for the Discord channel the command ran in (or the one given); 404 with what to do otherwise. */
-export function channelFor(h: Pick<Herald, 'db' | 'outbox'>, discordChannelId: string): ChannelView {
+export function channelFor(h: ReadDeps, discordChannelId: string): ChannelView {
   const c = findChannel(h, discordChannelId);
   if (!c) {
     throw new ServiceError(

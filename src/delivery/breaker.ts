@@ -1,10 +1,6 @@
-export type BreakerState = 'closed' | 'open' | 'half_open';
+import type { BreakerSnapshot, BreakerState } from '../domain/breaker-state.js';
 
-export interface BreakerSnapshot {
-  state: BreakerState;
-  failures: number;
-  openedAt: number | null;
-}
+export type { BreakerSnapshot, BreakerState } from '../domain/breaker-state.js';
 
 /**
  * A per-webhook circuit breaker for 5xx answers and timeouts: `threshold` failures in a row open it;

@@ -3,12 +3,12 @@ import type { Config } from '../config.js';
 import type { BotRest } from '../discord/bot-rest.js';
 import type { Guard } from '../guard.js';
 import type { Metrics } from '../metrics.js';
-import type { MessageOps } from './message-ops.js';
+import type { MessageOps } from '../store/message-ops.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
-import type { Outbox } from './outbox.js';
+import type { Outbox } from '../store/deliveries.js';
 import type { WebhookPool } from './pool.js';
 import type { DiscordTransport } from './transport.js';
-import type { WebhookStore } from './webhook-store.js';
+import type { WebhookStore } from '../store/webhooks.js';
 
 /**
  * What a channel's lane and its message-operation runner need: the types they share, kept apart from

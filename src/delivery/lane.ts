@@ -5,7 +5,7 @@ import { ChannelBudget } from './budget.js';
 import type { LaneDeps } from './lane-deps.js';
 import { MessageOpRunner } from './message-op-runner.js';
 import type { Outcome } from './outcome-recorder.js';
-import type { ClaimedDelivery } from './outbox.js';
+import type { ClaimedDelivery } from '../store/deliveries.js';
 import { type PoolMember, WebhookPool } from './pool.js';
 import { composePost } from './post-message.js';
 import { settlePost, type PostSettlement, type QueueAction } from './post-outcome.js';

@@ -6,7 +6,7 @@ import type { AttemptRecord } from '../store/delivery-rows.js';
 import { WebhookBucket } from './budget.js';
 import { retryOrGiveUp, settleEdit, type OpAction } from './edit-outcome.js';
 import type { LaneDeps, LaneHooks } from './lane-deps.js';
-import type { ReadyOp } from './message-ops.js';
+import type { ReadyOp } from '../store/message-ops.js';
 import { renderAlertCard } from '../cards/alert-card.js';
 import { renderMessage } from '../cards/pack.js';
 import type { StatefulAlert } from '../domain/alert-state.js';

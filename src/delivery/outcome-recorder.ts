@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Db } from '../db/open.js';
-import { isDbUnavailable } from '../db/health.js';
+import type { Store } from '../store/index.js';
+import { isDbUnavailable } from '../store/sqlite/health.js';
 import type { Guard } from '../guard.js';
 import { WakeTimer } from './wake-timer.js';
 
@@ -35,7 +35,8 @@ export class OutcomeRecorder {
   private readonly drain: () => void;
 
   constructor(
-    private readonly db: Db,
+    /** Each outcome's writes commit in one store transaction. */
+    private readonly db: Pick<Store, 'transaction'>,
     private readonly log: Logger,
     guard: Guard,
   ) {

@@ -1,5 +1,5 @@
 import { withMention } from '../discord/mention.js';
-import type { ClaimedDelivery } from './outbox.js';
+import type { ClaimedDelivery } from '../store/deliveries.js';
 import { cardButtons } from '../cards/buttons.js';
 import { packMessage } from '../cards/pack.js';
 import type { WebhookMessage } from '../discord/message.js';

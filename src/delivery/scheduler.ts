@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Db } from '../db/open.js';
+import type { Store } from '../store/index.js';
 import { Lane } from './lane.js';
 import type { LaneDeps } from './lane-deps.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
@@ -25,8 +25,8 @@ export class Scheduler {
   private readonly wakeOpsGuarded: (channelId: number) => void;
 
   /** `onStarted`: workers that queue deliveries themselves (escalation) start after the leases are recovered. */
-  constructor(deps: Omit<LaneDeps, 'recorder'> & { db: Db; log: Logger; onStarted?: () => void }) {
-    this.recorder = new OutcomeRecorder(deps.db, deps.log, deps.guard);
+  constructor(deps: Omit<LaneDeps, 'recorder'> & { transactions: Pick<Store, 'transaction'>; log: Logger; onStarted?: () => void }) {
+    this.recorder = new OutcomeRecorder(deps.transactions, deps.log, deps.guard);
     this.deps = { ...deps, recorder: this.recorder };
     this.wakeGuarded = deps.guard.wrap('waking a delivery lane', (channelId: number, added: number) => {
       this.missedWakes.set(channelId, (this.missedWakes.get(channelId) ?? 0) + added);

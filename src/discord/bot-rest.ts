@@ -1,6 +1,6 @@
 import type * as DiscordRest from '@discordjs/rest';
 import { scrubSecrets } from './secrets.js';
-import { ServiceError } from '../services/errors.js';
+import { ServiceError } from '../domain/errors.js';
 
 /**
  * A failed bot request, as a ServiceError a person can read (never the token, never a stack), with

@@ -1,9 +1,9 @@
 import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Db } from '../db/open.js';
-import { alerts, channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../db/schema.js';
+import type { Db } from '../store/sqlite/open.js';
+import { alerts, channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../store/sqlite/schema.js';
 import { severityRank } from '../domain/alert.js';
-import type { Outbox } from '../delivery/outbox.js';
+import type { Outbox } from '../store/deliveries.js';
 import type { Guard } from '../guard.js';
 import { mentionOf } from '../discord/mention.js';
 import { WakeTimer } from '../delivery/wake-timer.js';

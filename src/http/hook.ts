@@ -3,13 +3,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { alertsBody } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
-import { AlertLookup } from '../pipeline/dedup-stage.js';
 import type { RequestKeys } from '../pipeline/accept.js';
 import { ServiceError } from '../services/errors.js';
 import { convertBody, FORMATS, type Format } from '../domain/adapters/index.js';
 import { bearer, unauthorized } from './bearer.js';
 import { AuthFailureThrottle } from './auth-throttle.js';
-import { SeenWebhookIdPruner, WEBHOOK_ID_KEEP_MS } from '../ingest/replay.js';
+import { WEBHOOK_ID_KEEP_MS } from '../ingest/replay.js';
 import { verifySignature } from '../domain/signatures.js';
 import { errorBody } from './error-body.js';
 import { typed } from './typed-app.js';
@@ -42,10 +41,10 @@ const query = z.object({
  */
 export const alertHook = (herald: Herald) => async (scope: FastifyInstance): Promise<void> => {
   const app = typed(scope);
-  const seenIds = new SeenWebhookIdPruner(herald.db);
+  const seenIds = herald.store.idempotency;
   const throttle = new AuthFailureThrottle(herald.config.authFailures);
   // Lookups by dedup key are the sending source's own: one source cannot acknowledge or resolve another's alert.
-  const lookup = new AlertLookup(herald.db);
+  const lookup = herald.store.alerts;
 
   app.post(
     '/alerts',
@@ -84,7 +83,7 @@ export const alertHook = (herald: Herald) => async (scope: FastifyInstance): Pro
         if (!v.ok) return reply.code(401).send({ error: 'bad_signature', message: v.reason });
         // A message seen before is not refused here: the acceptor answers a sender's retry as the first time.
         req.webhookId = v.id;
-        seenIds.pruneNowAndThen();
+        seenIds.pruneWebhookIdsNowAndThen();
       },
     },
     async (req, reply) => {

@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
-import { DatabaseUnavailableError, isDbUnavailable } from '../db/health.js';
+import { DatabaseUnavailableError, isDbUnavailable } from '../store/sqlite/health.js';
 import type { InputProblem } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
 import { adminApi } from './admin/index.js';

@@ -20,7 +20,7 @@ export class DigestJobs {
   private started = false;
 
   constructor(
-    private readonly h: () => Pick<Herald, 'db' | 'config' | 'outbox' | 'scheduler' | 'digests' | 'guard'>,
+    private readonly h: () => Pick<Herald, 'store' | 'config' | 'scheduler' | 'digests' | 'guard'>,
     private readonly log: Logger,
   ) {}
 

@@ -1,7 +1,6 @@
-import type { alerts } from '../db/schema.js';
-
-type AlertRow = typeof alerts.$inferSelect;
-export type OutboundEvent = 'alert.firing' | 'alert.resolved' | 'alert.acknowledged';
+import type { AlertRow } from '../store/alerts.js';
+import type { OutboundEvent } from '../store/outbound.js';
+export type { OutboundEvent };
 
 /**
  * Slack's mrkdwn reads `<…>` as a link or a mention (`<!channel>`, `<@U123>`) and `&` as an entity: every

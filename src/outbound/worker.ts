@@ -1,8 +1,8 @@
-import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { Db } from '../db/open.js';
-import { alerts, outboundTargets } from '../db/schema.js';
+import type { AlertStore } from '../store/alerts.js';
+import type { Store } from '../store/index.js';
+import type { ClaimedOutbound, OutboundStore } from '../store/outbound.js';
 import { OutcomeRecorder } from '../delivery/outcome-recorder.js';
 import { decideRetry } from '../domain/retry-policy.js';
 import type { Guard } from '../guard.js';
@@ -10,7 +10,7 @@ import { signedHeaders } from '../domain/signatures.js';
 import type { OutboundAddressGuard, TargetDecision } from './address-policy.js';
 import { postPinned } from './http-post.js';
 import { sanitizeReason } from './reason.js';
-import { slackBody, webhookBody, type OutboundEvent } from './render.js';
+import { slackBody, webhookBody } from './render.js';
 
 /** Sends in flight at once, over all targets. */
 const MAX_IN_FLIGHT = 16;
@@ -18,14 +18,7 @@ const POLL_MS = 500;
 /** Answers that will not get better by retrying: the target is wrong or refuses this message. */
 const PERMANENT = new Set([400, 401, 403, 404, 405, 410, 413, 422]);
 
-interface Claimed {
-  id: number;
-  targetId: number;
-  alertId: number;
-  event: OutboundEvent;
-  attempts: number;
-  createdAt: number;
-}
+type Claimed = ClaimedOutbound;
 
 type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string; permanent: boolean; retryAfterMs?: number };
 
@@ -44,10 +37,6 @@ export class OutboundWorker {
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = true;
   private closed = false;
-  private readonly claim;
-  private readonly finish;
-  private readonly retry;
-  private readonly kill;
   /** Its `deliveryIds` are outbound_deliveries ids (this recorder is the worker's own, apart from Discord's). */
   private readonly recorder: OutcomeRecorder;
   /**
@@ -58,7 +47,7 @@ export class OutboundWorker {
   readonly wake: () => void;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: { outbound: OutboundStore; alerts: Pick<AlertStore, 'find'> } & Pick<Store, 'transaction'>,
     private readonly config: Config['delivery'],
     private readonly log: Logger,
     /** Judges the target's address again before each send (it may resolve elsewhere since creation). */
@@ -67,20 +56,7 @@ export class OutboundWorker {
     timers: Guard,
   ) {
     this.wake = timers.wrap('outbound worker', () => this.claimAndSend());
-    this.recorder = new OutcomeRecorder(db, log, timers);
-    const c = db.$client;
-    // `@held`: a JSON array of rows whose outcome waits in the recorder; their expired leases are not reclaimed.
-    this.claim = c.prepare(
-      `update outbound_deliveries set state = 'leased', lease_until = @leaseUntil, attempts = attempts + 1
-       where id in (select id from outbound_deliveries
-                    where ((state = 'pending' and available_at <= @now) or (state = 'leased' and lease_until < @now))
-                      and id not in (select value from json_each(@held))
-                    order by id limit @limit)
-       returning id, target_id as targetId, alert_id as alertId, event, attempts, created_at as createdAt`,
-    );
-    this.finish = c.prepare(`update outbound_deliveries set state = 'sent', sent_at = @now, last_status = @status, last_error = null, lease_until = null where id = @id`);
-    this.retry = c.prepare(`update outbound_deliveries set state = 'pending', available_at = @at, last_status = @status, last_error = @error, lease_until = null where id = @id`);
-    this.kill = c.prepare(`update outbound_deliveries set state = 'dead', dead_at = @now, last_status = @status, last_error = @error, lease_until = null where id = @id`);
+    this.recorder = new OutcomeRecorder(store, log, timers);
   }
 
   /** Starts polling (idempotent; nothing after `stop`). */
@@ -102,8 +78,7 @@ export class OutboundWorker {
     const free = MAX_IN_FLIGHT - this.inFlight.size;
     if (free <= 0) return;
     const now = Date.now();
-    const held = JSON.stringify([...this.recorder.holds().deliveries]);
-    const rows = this.claim.all({ now, leaseUntil: now + this.config.requestTimeoutMs * 2 + 1000, limit: free, held }) as Claimed[];
+    const rows = this.store.outbound.claim(now, now + this.config.requestTimeoutMs * 2 + 1000, free, [...this.recorder.holds().deliveries]);
     for (const r of rows) {
       const p: Promise<void> = this.deliver(r)
         .catch((err) => this.log.error({ err, outboundDelivery: r.id }, 'outbound send failed'))
@@ -131,11 +106,11 @@ export class OutboundWorker {
   }
 
   private async deliver(r: Claimed): Promise<void> {
-    const target = this.db.select().from(outboundTargets).where(eq(outboundTargets.id, r.targetId)).get();
-    const alert = this.db.select().from(alerts).where(eq(alerts.id, r.alertId)).get();
+    const target = this.store.outbound.target(r.targetId);
+    const alert = this.store.alerts.find(r.alertId);
     const now = Date.now();
     if (!target || !alert) {
-      this.settle(r.id, () => this.kill.run({ id: r.id, now, status: null, error: 'target or alert no longer exists' }));
+      this.settle(r.id, () => this.store.outbound.markDead(r.id, now, null, 'target or alert no longer exists'));
       return;
     }
     const body = JSON.stringify(target.kind === 'slack' ? slackBody(alert, r.event) : webhookBody(alert, r.event, now));
@@ -145,18 +120,18 @@ export class OutboundWorker {
     const outcome = await send(this.guard, target, headers, body, this.config.requestTimeoutMs);
     const done = Date.now();
     if (outcome.ok) {
-      this.settle(r.id, () => this.finish.run({ id: r.id, now: done, status: outcome.status }));
+      this.settle(r.id, () => this.store.outbound.markSent(r.id, done, outcome.status));
       return;
     }
     // `attempts` was counted at claim: it includes this failed try.
     const next = outcome.permanent ? undefined : decideRetry(this.config, { failures: r.attempts, createdAt: r.createdAt, now: done, ...(outcome.retryAfterMs ? { waitAtLeastMs: outcome.retryAfterMs } : {}) });
     if (!next?.retry) {
       const why = outcome.permanent ? outcome.error : `${outcome.error} (gave up after ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`;
-      this.settle(r.id, () => this.kill.run({ id: r.id, now: done, status: outcome.status, error: why }));
+      this.settle(r.id, () => this.store.outbound.markDead(r.id, done, outcome.status, why));
       this.log.warn({ outboundDelivery: r.id, target: r.targetId, status: outcome.status }, 'outbound delivery dead-lettered');
       return;
     }
-    this.settle(r.id, () => this.retry.run({ id: r.id, at: next.at, status: outcome.status, error: outcome.error }));
+    this.settle(r.id, () => this.store.outbound.retryAt(r.id, next.at, outcome.status, outcome.error));
   }
 }
 

@@ -1,16 +1,11 @@
-import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { DatabaseUnavailableError, isDbUnavailable } from '../db/health.js';
-import type { Db } from '../db/open.js';
-import { idempotencyKeys, seenWebhookIds, sources } from '../db/schema.js';
+import { DatabaseUnavailableError, isDbUnavailable } from '../store/sqlite/health.js';
+import type { Store } from '../store/index.js';
 import { type AlertInput, severityRank } from '../domain/alert.js';
-import type { MessageOps } from '../delivery/message-ops.js';
-import type { Outbox } from '../delivery/outbox.js';
 import type { Metrics } from '../metrics.js';
 import type { OutboundTargets } from '../outbound/targets.js';
 import { ServiceError } from '../services/errors.js';
 import { type Actor, acknowledgeFromSender, foldRepeat, resolveFromSender } from '../services/lifecycle.js';
-import { AlertLookup } from './dedup-stage.js';
 import type { PlannedAlert, Stage } from './types.js';
 
 export interface Accepted {
@@ -44,26 +39,8 @@ interface Submission {
   reject: (e: unknown) => void;
 }
 
-/** The row `insertAlert` writes: JSON columns as text, booleans as 0/1 (SQLite's own types). */
-interface InsertAlertParams {
-  sourceId: number | null;
-  service: string;
-  severity: string;
-  title: string;
-  description: string | null;
-  status: string;
-  dedupKey: string | null;
-  environment: string | null;
-  labels: string | null;
-  fields: string | null;
-  links: string | null;
-  unrouted: 0 | 1;
-  receivedAt: number;
-  mutedBy: number | null;
-  occurrences: number;
-  resolvedAt: number | null;
-  resolvedBy: string | null;
-}
+/** The store modules one ingest transaction writes (alerts, their deliveries and edits, idempotency, names of sources). */
+export type IngestStore = Pick<Store, 'transaction' | 'alerts' | 'actions' | 'deliveries' | 'messageOps' | 'idempotency' | 'sources'>;
 
 /** The answer kept with an Idempotency-Key or a webhook-id, given again to the request's retries. */
 interface Stored {
@@ -74,8 +51,6 @@ interface Stored {
 /** Flush at once past this many queued alerts, so one transaction stays short. */
 const MAX_BATCH_ALERTS = 5000;
 
-const p = sql.placeholder;
-
 /**
  * Group commit: submissions that arrive in the same event-loop turn share one SQLite transaction.
  * A promise resolves only after that transaction committed, so "accepted" always means "on disk"
@@ -85,13 +60,6 @@ export class Acceptor {
   private queue: Submission[] = [];
   private queuedAlerts = 0;
   private flushScheduled = false;
-  private readonly insertAlert;
-  private readonly findKey;
-  private readonly saveKey;
-  private readonly findWebhookId;
-  private readonly saveWebhookId;
-  private readonly sourceName;
-  private readonly lookup: AlertLookup;
   /**
    * Called inside the ingest transaction for each alert event beyond Discord (outbound targets enqueue
    * there): a new alert stored, an alert reopened or raised. Not for repeats folded into a firing alert
@@ -103,49 +71,15 @@ export class Acceptor {
   followUps: Pick<OutboundTargets, 'enqueueFollowUp'> | undefined;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: IngestStore,
     private readonly pipeline: Stage,
-    private readonly outbox: Outbox,
-    private readonly ops: MessageOps,
     /** After a commit: new deliveries per channel, and channels whose sent messages got edits queued. */
     private readonly onCommitted: (channelCounts: Map<number, number>, opsChannels: Set<number>) => void,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     /** Arms escalation chains on new alerts, in this same transaction (src/escalation). */
     private readonly escalation?: { arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number): void },
-  ) {
-    // Plain better-sqlite3 on the hottest statement of ingest (once per accepted alert): drizzle's
-    // placeholder mapping cost about a quarter of its time (profiled under the ingest bench).
-    this.insertAlert = db.$client.prepare<InsertAlertParams, { id: number }>(
-      `INSERT INTO alerts (source_id, service, severity, title, description, status, dedup_key, environment, labels, fields, links,
-         unrouted, received_at, muted_by_mute_id, occurrences, resolved_at, resolved_by)
-       VALUES (@sourceId, @service, @severity, @title, @description, @status, @dedupKey, @environment, @labels, @fields, @links,
-         @unrouted, @receivedAt, @mutedBy, @occurrences, @resolvedAt, @resolvedBy)
-       RETURNING id`,
-    );
-    this.findKey = db
-      .select({ response: idempotencyKeys.response, bodyHash: idempotencyKeys.bodyHash })
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.sourceId, p('sourceId')), eq(idempotencyKeys.key, p('key'))))
-      .prepare();
-    this.saveKey = db
-      .insert(idempotencyKeys)
-      .values({ sourceId: p('sourceId'), key: p('key'), response: p('response'), bodyHash: p('bodyHash'), createdAt: p('createdAt') })
-      .prepare();
-    this.findWebhookId = db
-      .select({ response: seenWebhookIds.response })
-      .from(seenWebhookIds)
-      .where(and(eq(seenWebhookIds.sourceId, p('sourceId')), eq(seenWebhookIds.messageId, p('messageId'))))
-      .prepare();
-    this.saveWebhookId = db
-      .insert(seenWebhookIds)
-      .values({ sourceId: p('sourceId'), messageId: p('messageId'), expiresAt: p('expiresAt'), response: p('response') })
-      // A row without an answer is from before answers were kept: the message is stored now, so keep this one.
-      .onConflictDoUpdate({ target: [seenWebhookIds.sourceId, seenWebhookIds.messageId], set: { response: sql`excluded.response`, expiresAt: sql`excluded.expires_at` } })
-      .prepare();
-    this.sourceName = db.select({ name: sources.name }).from(sources).where(eq(sources.id, p('id'))).prepare();
-    this.lookup = new AlertLookup(db);
-  }
+  ) {}
 
   /**
    * Stores `inputs` and applies `acknowledge` (dedup keys of the source's open alerts) in one commit:
@@ -174,7 +108,7 @@ export class Acceptor {
     const opsChannels = new Set<number>();
     let results: Accepted[];
     try {
-      results = this.db.transaction(() => batch.map((s) => this.apply(s, channelCounts, opsChannels)));
+      results = this.store.transaction(() => batch.map((s) => this.apply(s, channelCounts, opsChannels)));
     } catch (err) {
       if (isDbUnavailable(err)) {
         // Busy (another process holds the write lock) or unwritable: nothing was committed, and trying
@@ -201,7 +135,7 @@ export class Acceptor {
     const counts = new Map<number, number>();
     const opsChannels = new Set<number>();
     try {
-      const result = this.db.transaction(() => this.apply(s, counts, opsChannels));
+      const result = this.store.transaction(() => this.apply(s, counts, opsChannels));
       s.resolve(result);
       this.afterCommit([s], [result], counts, opsChannels);
     } catch (err) {
@@ -229,24 +163,24 @@ export class Acceptor {
   private apply(s: Submission, channelCounts: Map<number, number>, opsChannels: Set<number>): Accepted {
     const { webhookId, idempotency } = s.sourceId === null ? {} : s.keys;
     if (webhookId) {
-      const prior = this.findWebhookId.get({ sourceId: s.sourceId, messageId: webhookId.id });
-      if (prior?.response) return { ...(JSON.parse(prior.response) as Stored), replayed: true };
+      const prior = this.store.idempotency.webhookIdAnswer(s.sourceId, webhookId.id);
+      if (prior) return { ...(JSON.parse(prior) as Stored), replayed: true };
     }
     if (idempotency) {
-      const prior = this.findKey.get({ sourceId: s.sourceId, key: idempotency.key });
+      const prior = this.store.idempotency.key(s.sourceId, idempotency.key);
       if (prior && prior.bodyHash !== null && prior.bodyHash !== idempotency.fingerprint) return { ids: [], replayed: false, keyReused: true };
       if (prior) return { ...(JSON.parse(prior.response) as Stored), replayed: true };
     }
     const ids: number[] = [];
     let sender: Actor | undefined;
-    const by = (): Actor => (sender ??= { kind: 'system', name: (s.sourceId === null ? undefined : this.sourceName.get({ id: s.sourceId })?.name) ?? 'sender' });
+    const by = (): Actor => (sender ??= { kind: 'system', name: (s.sourceId === null ? undefined : this.store.sources.settings(s.sourceId)?.name) ?? 'sender' });
     for (const input of s.inputs) {
       const incoming: PlannedAlert = { input, sourceId: s.sourceId, receivedAt: s.receivedAt, channels: [], routeIds: [], unrouted: false, mutedBy: null };
       for (const a of this.pipeline([incoming])) {
         const g = a.grouping ?? { kind: 'new' };
         switch (g.kind) {
           case 'new': {
-            const id = this.store(a, channelCounts, null);
+            const id = this.storeNew(a, channelCounts, null);
             this.afterInsert?.(id, a);
             // Escalate only what is posted now: a P2/P3 held for business hours (or the digest) must not page at night.
             const postedNow = a.channels.some((c) => a.held?.get(c) === undefined);
@@ -255,10 +189,10 @@ export class Acceptor {
             break;
           }
           case 'orphan':
-            ids.push(this.store(a, channelCounts, by()));
+            ids.push(this.storeNew(a, channelCounts, by()));
             break;
           case 'repeat':
-            for (const c of foldRepeat({ db: this.db, ops: this.ops }, g.alertId, a.input, { at: a.receivedAt, reopen: g.reopen, by: by() })) opsChannels.add(c);
+            for (const c of foldRepeat({ store: this.store }, g.alertId, a.input, { at: a.receivedAt, reopen: g.reopen, by: by() })) opsChannels.add(c);
             // A higher severity is news: the alert is posted again (a new message of the same alert).
             if (g.raised) this.enqueueDeliveries(g.alertId, a, channelCounts);
             if (g.reopen || g.raised) this.afterInsert?.(g.alertId, a);
@@ -266,7 +200,7 @@ export class Acceptor {
             break;
           case 'resolve':
             for (const id of g.alertIds) {
-              for (const c of resolveFromSender({ db: this.db, ops: this.ops, outboundTargets: this.followUps }, id, by(), a.receivedAt)) opsChannels.add(c);
+              for (const c of resolveFromSender({ store: this.store, outboundTargets: this.followUps }, id, by(), a.receivedAt)) opsChannels.add(c);
             }
             ids.push(g.alertIds[0]!);
             break;
@@ -279,13 +213,13 @@ export class Acceptor {
     const acknowledged: number[] = [];
     const ignored: string[] = [];
     for (const key of s.acknowledge) {
-      const open = this.lookup.openWithKey(s.sourceId, key);
+      const open = this.store.alerts.openWithKey(s.sourceId, key);
       if (open === undefined) {
         ignored.push(`no open alert with dedup key "${key}" to acknowledge`);
         continue;
       }
       try {
-        for (const c of acknowledgeFromSender({ db: this.db, ops: this.ops, outboundTargets: this.followUps }, open, by(), s.receivedAt)) opsChannels.add(c);
+        for (const c of acknowledgeFromSender({ store: this.store }, open, by(), s.receivedAt)) opsChannels.add(c);
         acknowledged.push(open);
       } catch (err) {
         // Refused before anything was written (a retracted or resolved alert): said in the answer.
@@ -295,8 +229,8 @@ export class Acceptor {
     }
     const stored: Stored = { ids, ...(acknowledged.length ? { acknowledged } : {}) };
     const response = JSON.stringify(stored);
-    if (idempotency) this.saveKey.run({ sourceId: s.sourceId, key: idempotency.key, response, bodyHash: idempotency.fingerprint, createdAt: s.receivedAt });
-    if (webhookId) this.saveWebhookId.run({ sourceId: s.sourceId, messageId: webhookId.id, expiresAt: webhookId.keepUntil, response });
+    if (idempotency) this.store.idempotency.saveKeyAnswer(s.sourceId, idempotency.key, idempotency.fingerprint, response, s.receivedAt);
+    if (webhookId) this.store.idempotency.saveWebhookIdAnswer(s.sourceId, webhookId.id, webhookId.keepUntil, response);
     return { ...stored, ...(ignored.length ? { ignored } : {}), replayed: false };
   }
 
@@ -305,39 +239,31 @@ export class Acceptor {
    * or kept as 'digest' rows that are never sent). `resolvedBy`: a sender's resolved with nothing to
    * resolve, stored resolved, with 0 occurrences and no delivery.
    */
-  private store(a: PlannedAlert, channelCounts: Map<number, number>, resolvedBy: Actor | null): number {
+  private storeNew(a: PlannedAlert, channelCounts: Map<number, number>, resolvedBy: Actor | null): number {
     const i = a.input;
-    const row = this.insertAlert.get({
+    const id = this.store.alerts.insert({
       sourceId: a.sourceId,
-      service: i.service,
-      severity: i.severity,
-      title: i.title,
-      description: i.description ?? null,
-      status: resolvedBy ? 'resolved' : i.status,
-      dedupKey: i.dedup_key ?? null,
-      environment: i.environment ?? null,
-      labels: i.labels ? JSON.stringify(i.labels) : null,
-      fields: i.fields ? JSON.stringify(i.fields) : null,
-      links: i.links ? JSON.stringify(i.links) : null,
-      unrouted: a.unrouted ? 1 : 0,
+      input: a.input,
+      status: resolvedBy ? 'resolved' : a.input.status,
+      unrouted: a.unrouted,
       receivedAt: a.receivedAt,
       mutedBy: a.mutedBy,
       occurrences: resolvedBy ? 0 : 1,
       resolvedAt: resolvedBy ? a.receivedAt : null,
       resolvedBy: resolvedBy?.name ?? null,
-    })!;
-    if (resolvedBy) return row.id;
+    });
+    if (resolvedBy) return id;
     if (a.unrouted) this.metrics.unrouted.inc();
-    this.enqueueDeliveries(row.id, a, channelCounts);
-    return row.id;
+    this.enqueueDeliveries(id, a, channelCounts);
+    return id;
   }
 
-  /** One delivery per channel the stages chose (held ones: see `store`). */
+  /** One delivery per channel the stages chose (held ones: see `storeNew`). */
   private enqueueDeliveries(alertId: number, a: PlannedAlert, channelCounts: Map<number, number>): void {
     const i = a.input;
     for (const channelId of a.channels) {
       const held = a.held?.get(channelId);
-      this.outbox.enqueue(alertId, channelId, severityRank(i.severity), a.receivedAt, held === undefined ? undefined : held === 'digest' ? { state: 'digest' } : { availableAt: held });
+      this.store.deliveries.enqueue(alertId, channelId, severityRank(i.severity), a.receivedAt, held === undefined ? undefined : held === 'digest' ? { state: 'digest' } : { availableAt: held });
       // A held delivery adds nothing to send now, but the lane must learn when it becomes ready.
       channelCounts.set(channelId, (channelCounts.get(channelId) ?? 0) + (held === undefined ? 1 : 0));
     }

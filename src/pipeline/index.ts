@@ -1,8 +1,7 @@
-import { AlertLookup, dedupStage } from './dedup-stage.js';
+import { type AlertLookup, dedupStage } from './dedup-stage.js';
 import { hoursStage } from './hours-stage.js';
 import { muteStage, type MuteTable } from './mute-stage.js';
-import type { RouteTable } from './route-stage.js';
-import { routeStage } from './route-stage.js';
+import { routeStage, type RouteTable } from './route-stage.js';
 import { sequence, type Stage } from './types.js';
 
 export interface PipelineDeps {
@@ -31,6 +30,6 @@ export function buildPipeline(deps: PipelineDeps): Stage {
 }
 
 export { Acceptor } from './accept.js';
-export { AlertLookup } from './dedup-stage.js';
-export { RouteTable } from './route-stage.js';
-export { MuteTable } from './mute-stage.js';
+export type { AlertLookup } from './dedup-stage.js';
+export type { RouteTable } from './route-stage.js';
+export type { MuteTable } from './mute-stage.js';

@@ -1,64 +1,10 @@
-import { and, isNull, sql } from 'drizzle-orm';
-import picomatch from 'picomatch';
-import type { Db } from '../db/open.js';
-import { mutes } from '../db/schema.js';
+import type { MuteStore } from '../store/mutes.js';
 import type { RouteTable } from './route-stage.js';
-import type { PlannedAlert, Stage } from './types.js';
+import type { Stage } from './types.js';
 
-/** A mute compiled for the ingest path: one matcher, and when it stops. */
-export interface CompiledMute {
-  id: number;
-  expiresAt: number;
-  routeId: number | null;
-  /** For service / service+title / dedup key mutes; null for route mutes. */
-  matches: ((a: PlannedAlert) => boolean) | null;
-}
-
-/**
- * Mutes not ended nor expired, in memory; the mute services call `reload` after a change. Expiry is
- * checked against each alert's own receipt time, so an expired mute stops matching without a reload.
- */
-export class MuteTable {
-  private compiled: CompiledMute[] = [];
-
-  constructor(private readonly db: Db) {
-    this.reload();
-  }
-
-  reload(now = Date.now()): void {
-    this.compiled = this.db
-      .select()
-      .from(mutes)
-      .where(and(isNull(mutes.endedAt), sql`${mutes.expiresAt} > ${now}`))
-      .orderBy(mutes.id)
-      .all()
-      .map((m) => ({ id: m.id, expiresAt: m.expiresAt, routeId: m.routeId, matches: matcherOf(m) }));
-  }
-
-  active(now: number): CompiledMute[] {
-    return this.compiled.filter((m) => m.expiresAt > now);
-  }
-}
-
-function matcherOf(m: typeof mutes.$inferSelect): CompiledMute['matches'] {
-  if (m.dedupKey !== null) {
-    const key = m.dedupKey;
-    // Scoped to the source it was made for (a "Mute 1h"), or any source's (an admin mute without source_id).
-    const sourceId = m.sourceId;
-    return sourceId === null ? (a) => a.input.dedup_key === key : (a) => a.sourceId === sourceId && a.input.dedup_key === key;
-  }
-  if (m.service !== null && m.title !== null) {
-    // "Mute 1h" on an alert without a dedup key: the same service and title, exactly.
-    const service = m.service.toLowerCase();
-    const title = m.title;
-    return (a) => a.input.service.toLowerCase() === service && a.input.title === title;
-  }
-  if (m.service !== null) {
-    const glob = picomatch(m.service, { nocase: true, dot: true });
-    return (a) => glob(a.input.service);
-  }
-  return null;
-}
+export type { CompiledMute } from '../store/mutes.js';
+/** What the mute stage reads: the mutes in force (the mutes store keeps them in memory). */
+export type MuteTable = Pick<MuteStore, 'active'>;
 
 /**
  * After routing: an alert a mute matches is kept (stored with the mute's id, visible in the admin

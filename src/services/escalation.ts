@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../db/schema.js';
+import { channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../store/sqlite/schema.js';
 import { discordIdSchema } from '../discord/ids.js';
 import type { Herald } from '../herald.js';
 import { conflict, invalid, isUniqueViolation, notFound } from './errors.js';

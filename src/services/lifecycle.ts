@@ -1,22 +1,17 @@
-import { desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { alertActions, alerts } from '../db/schema.js';
 import type { AlertInput } from '../domain/alert.js';
-import type { OpPurpose } from '../delivery/message-ops.js';
-import { renderColumns } from '../store/delivery-rows.js';
 import { renderAlertCard } from '../cards/alert-card.js';
 import type { WebhookMessage } from '../discord/message.js';
-import type { Herald } from '../herald.js';
+import type { Config } from '../config.js';
 import type { OutboundTargets } from '../outbound/targets.js';
+import type { Actor } from '../store/actions.js';
+import type { AlertRow } from '../store/alerts.js';
+import type { Store } from '../store/index.js';
+import type { OpPurpose } from '../store/message-ops.js';
 import { type AlertDetail, getAlert } from './alerts.js';
-import { ServiceError, conflict, notFound } from './errors.js';
+import { ServiceError, conflict } from './errors.js';
 
-/** Who acts on an alert: a person in Discord (with their user id), an admin over the API, or Herald itself. */
-export interface Actor {
-  kind: 'discord' | 'admin' | 'system';
-  userId?: string;
-  name: string;
-}
+export type { Actor };
 
 export const retractInput = z.strictObject({
   mode: z.enum(['delete', 'strike']).describe('delete: remove its messages; strike: keep them, struck through, with the reason'),
@@ -24,36 +19,38 @@ export const retractInput = z.strictObject({
 });
 export type RetractInput = z.output<typeof retractInput>;
 
-type Deps = Pick<Herald, 'db' | 'ops' | 'outbox' | 'scheduler' | 'outboundTargets'>;
+type TxStore = Pick<Store, 'transaction' | 'alerts' | 'actions' | 'messageOps'>;
+type Deps = {
+  store: TxStore & Pick<Store, 'deliveries'>;
+  scheduler: { wakeOps(channelId: number): void };
+  outboundTargets: Pick<OutboundTargets, 'enqueueFollowUp'>;
+};
 /** What a change inside a transaction needs: the follow-ups beyond Discord are optional (an Acceptor without outbound targets). */
-type TxDeps = Pick<Herald, 'db' | 'ops'> & { outboundTargets?: Pick<OutboundTargets, 'enqueueFollowUp'> | undefined };
+type TxDeps = { store: TxStore; outboundTargets?: Pick<OutboundTargets, 'enqueueFollowUp'> | undefined };
 
 /**
  * The alert's card as it is now, e.g. for the bot's answer to a button press (interaction type 7, which
  * updates the pressed message itself: pass its id as `skipMessageId` to the action). `buttons`: the
  * message may carry buttons (posted by an application-owned webhook, one alert): default true.
  */
-export function alertCard(h: Pick<Herald, 'db' | 'config'>, alertId: number, opts: { buttons?: boolean } = {}): WebhookMessage {
-  const a = h.db.select(renderColumns).from(alerts).where(eq(alerts.id, alertId)).get();
-  if (!a) throw notFound('alert', alertId);
-  return renderAlertCard(a, { username: h.config.delivery.username, buttons: opts.buttons ?? true });
+export function alertCard(h: { store: Pick<Store, 'alerts'>; config: Pick<Config, 'delivery'> }, alertId: number, opts: { buttons?: boolean } = {}): WebhookMessage {
+  return renderAlertCard(h.store.alerts.renderable(alertId), { username: h.config.delivery.username, buttons: opts.buttons ?? true });
 }
-type AlertRow = typeof alerts.$inferSelect;
 
 /**
  * "12" or "#12" → alert 12; anything else is a dedup key → the newest alert with it.
  * 404 when there is none (so the bot can answer "no alert …" as it is).
  */
-export function findAlert(h: Pick<Herald, 'db'>, ref: string): number {
+export function findAlert(h: { store: Pick<Store, 'alerts'> }, ref: string): number {
   const r = ref.trim();
   const asId = /^#?(\d{1,15})$/.exec(r);
   if (asId) {
     const id = Number(asId[1]);
-    if (h.db.select({ id: alerts.id }).from(alerts).where(eq(alerts.id, id)).get()) return id;
+    if (h.store.alerts.exists(id)) return id;
     // A numeric dedup key is possible too.
   }
-  const byKey = r ? h.db.select({ id: alerts.id }).from(alerts).where(eq(alerts.dedupKey, r)).orderBy(desc(alerts.id)).limit(1).get() : undefined;
-  if (byKey) return byKey.id;
+  const byKey = r ? h.store.alerts.newestWithKey(r) : undefined;
+  if (byKey !== undefined) return byKey;
   throw new ServiceError(404, 'not_found', asId ? `no alert #${asId[1]}` : `no alert with id or dedup key "${r.slice(0, 100)}"`);
 }
 
@@ -108,7 +105,7 @@ export function retractAlert(h: Deps, alertId: number, opts: { mode: 'delete' | 
   let cancelled = 0;
   const messages = change(h, alertId, 'retract', opts.by, undefined, opts.reason, (a, now) => {
     if (a.retractedAt !== null) throw conflict(`alert #${alertId} is already retracted`);
-    cancelled = h.outbox.cancelForAlert(alertId);
+    cancelled = h.store.deliveries.cancelForAlert(alertId);
     return { retractedAt: now, retractMode: opts.mode, retractReason: opts.reason ?? null };
   });
   return { alert_id: alertId, messages, cancelled };
@@ -131,7 +128,7 @@ function change(
   decide: (a: AlertRow, now: number) => Partial<AlertRow> | null,
 ): number {
   const now = Date.now();
-  const result = h.db.transaction(() => changeInTx(h, alertId, kind, by, now, decide, { skipMessageId, reason }));
+  const result = h.store.transaction(() => changeInTx(h, alertId, kind, by, now, decide, { skipMessageId, reason }));
   for (const channelId of result.channels) h.scheduler.wakeOps(channelId);
   return result.messages;
 }
@@ -146,14 +143,13 @@ function changeInTx(
   decide: (a: AlertRow, now: number) => Partial<AlertRow> | null,
   opts: { skipMessageId?: string | undefined; reason?: string | undefined } = {},
 ): { channels: Set<number>; messages: number } {
-  const a = h.db.select().from(alerts).where(eq(alerts.id, alertId)).get();
-  if (!a) throw notFound('alert', alertId);
+  const a = h.store.alerts.row(alertId);
   const set = decide(a, now);
   if (set === null) return { channels: new Set<number>(), messages: 0 };
-  h.db.update(alerts).set({ ...set, changedAt: now }).where(eq(alerts.id, alertId)).run();
-  recordAction(h, alertId, kind, by, opts.reason ?? null, now);
+  h.store.alerts.update(alertId, { ...set, changedAt: now });
+  h.store.actions.record(alertId, kind, by, opts.reason ?? null, now);
   if (kind !== 'retract') h.outboundTargets?.enqueueFollowUp(alertId, kind === 'ack' ? 'alert.acknowledged' : 'alert.resolved', now);
-  return h.ops.enqueueForAlert(alertId, kind, now, opts.skipMessageId);
+  return h.store.messageOps.enqueueForAlert(alertId, kind, now, opts.skipMessageId);
 }
 
 /**
@@ -177,70 +173,9 @@ export function resolveFromSender(h: TxDeps, alertId: number, by: Actor, now: nu
  * is firing again, its acknowledgement and resolution are cleared (recorded as a 'reopen' action by
  * `by`), and its card turns back to firing. Returns the channels whose message edits were queued.
  */
-export function foldRepeat(h: Pick<Herald, 'db' | 'ops'>, alertId: number, input: AlertInput, opts: { at: number; reopen: boolean; by: Actor }): Set<number> {
+export function foldRepeat(h: { store: Pick<Store, 'alerts' | 'actions' | 'messageOps'> }, alertId: number, input: AlertInput, opts: { at: number; reopen: boolean; by: Actor }): Set<number> {
   const { at, reopen, by } = opts;
-  const q = foldQueries(h.db);
-  const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
-  (reopen ? q.reopen : q.bump).run({
-    id: alertId,
-    at,
-    severity: input.severity,
-    title: input.title,
-    description: input.description ?? null,
-    environment: input.environment ?? null,
-    labels: json(input.labels),
-    fields: json(input.fields),
-    links: json(input.links),
-  });
-  if (reopen) recordAction(h, alertId, 'reopen', by, null, at);
-  return h.ops.enqueueForAlert(alertId, reopen ? 'reopen' : 'repeat', at).channels;
-}
-
-const ph = sql.placeholder;
-const foldCache = new WeakMap<Herald['db'], ReturnType<typeof prepareFold>>();
-/** Prepared once per database: repeats are on the ingest path (an Alertmanager storm re-sends a lot). */
-const foldQueries = (db: Herald['db']) => {
-  let q = foldCache.get(db);
-  if (!q) foldCache.set(db, (q = prepareFold(db)));
-  return q;
-};
-function prepareFold(db: Herald['db']) {
-  const v = (name: string) => sql`${ph(name)}`;
-  const at = v('at');
-  const bump = {
-    occurrences: sql`${alerts.occurrences} + 1`,
-    lastSeenAt: at,
-    changedAt: at,
-    // 'P0' < 'P1' < … as text: min() keeps the higher severity.
-    severity: sql`min(${alerts.severity}, ${ph('severity')})`,
-    title: v('title'),
-    description: v('description'),
-    environment: v('environment'),
-    labels: v('labels'),
-    fields: v('fields'),
-    links: v('links'),
-  };
-  return {
-    bump: db.update(alerts).set(bump).where(eq(alerts.id, ph('id'))).prepare(),
-    reopen: db
-      .update(alerts)
-      .set({
-        ...bump,
-        status: 'firing',
-        reopenedAt: at,
-        resolvedAt: null,
-        resolvedBy: null,
-        resolvedByUser: null,
-        acknowledgedAt: null,
-        acknowledgedBy: null,
-        acknowledgedByUser: null,
-      })
-      .where(eq(alerts.id, ph('id')))
-      .prepare(),
-  };
-}
-
-/** Appends to the alert's history (alert_actions). Call inside the transaction that made the change. */
-export function recordAction(h: Pick<Herald, 'db'>, alertId: number, kind: 'ack' | 'resolve' | 'retract' | 'mute' | 'unmute' | 'reopen', by: Actor, reason: string | null, now: number): void {
-  h.db.insert(alertActions).values({ alertId, kind, actorKind: by.kind, actorUserId: by.userId ?? null, actorName: by.name, reason, at: now }).run();
+  h.store.alerts.fold(alertId, input, at, reopen);
+  if (reopen) h.store.actions.record(alertId, 'reopen', by, null, at);
+  return h.store.messageOps.enqueueForAlert(alertId, reopen ? 'reopen' : 'repeat', at).channels;
 }

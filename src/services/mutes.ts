@@ -1,10 +1,9 @@
-import { and, asc, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import picomatch from 'picomatch';
 import { z } from 'zod';
-import { alerts, mutes, routes, sources } from '../db/schema.js';
-import type { Herald } from '../herald.js';
-import { ServiceError, invalid, notFound } from './errors.js';
-import { type Actor, recordAction } from './lifecycle.js';
+import type { Store } from '../store/index.js';
+import type { MuteRow, NewMute } from '../store/mutes.js';
+import { invalid, notFound } from './errors.js';
+import type { Actor } from './lifecycle.js';
 import type { MuteView } from './views.js';
 export type { MuteView } from './views.js';
 
@@ -37,8 +36,10 @@ export const oneTarget: [
 export const muteInput = muteFields.refine(...oneTarget);
 export type MuteInput = z.output<typeof muteInput>;
 
-type Deps = Pick<Herald, 'db' | 'mutes'>;
-type Row = typeof mutes.$inferSelect;
+/** The mutes store refreshes the ingest path's mute table itself after each write. */
+type Deps = { store: Pick<Store, 'mutes' | 'routes' | 'alerts' | 'sources'> };
+type ReadDeps = { store: Pick<Store, 'mutes'> };
+type Row = MuteRow;
 
 const view = (m: Row, now: number, mutedAlerts = 0): MuteView => ({
   id: m.id,
@@ -56,17 +57,6 @@ const view = (m: Row, now: number, mutedAlerts = 0): MuteView => ({
   muted_alerts: mutedAlerts,
 });
 
-/** How many alerts each mute silenced. */
-function mutedCounts(h: Pick<Herald, 'db'>, ids?: number[]): Map<number, number> {
-  const rows = h.db
-    .select({ id: alerts.mutedByMuteId, n: sql<number>`count(*)` })
-    .from(alerts)
-    .where(ids ? inArray(alerts.mutedByMuteId, ids) : isNotNull(alerts.mutedByMuteId))
-    .groupBy(alerts.mutedByMuteId)
-    .all();
-  return new Map(rows.map((r) => [r.id!, r.n]));
-}
-
 /** Mutes matching alerts for `duration_minutes`: they are stored with the mute's id and delivered nowhere. */
 export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now()): MuteView {
   const parsed = muteInput.safeParse(input);
@@ -82,10 +72,10 @@ export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now(
       throw invalid('service', `"${m.service}" is not a valid glob`);
     }
   }
-  if (m.route_id !== undefined && !h.db.select({ id: routes.id }).from(routes).where(eq(routes.id, m.route_id)).get()) throw notFound('route', m.route_id);
+  if (m.route_id !== undefined && !h.store.routes.exists(m.route_id)) throw notFound('route', m.route_id);
   if (m.source_id !== undefined) {
     if (m.dedup_key === undefined) throw invalid('source_id', 'source_id narrows a dedup_key mute; give it only with dedup_key');
-    if (!h.db.select({ id: sources.id }).from(sources).where(eq(sources.id, m.source_id)).get()) throw notFound('source', m.source_id);
+    if (!h.store.sources.exists(m.source_id)) throw notFound('source', m.source_id);
   }
   const row = insert(
     h,
@@ -98,33 +88,21 @@ export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now(
 }
 
 /** Mutes, newest first; `active`: only those still in force. */
-export function listMutes(h: Pick<Herald, 'db'>, opts: { active?: boolean } = {}, now = Date.now()): MuteView[] {
-  const counts = mutedCounts(h);
-  return h.db
-    .select()
-    .from(mutes)
-    .where(opts.active ? and(isNull(mutes.endedAt), gt(mutes.expiresAt, now)) : undefined)
-    .orderBy(asc(mutes.id))
-    .all()
+export function listMutes(h: ReadDeps, opts: { active?: boolean } = {}, now = Date.now()): MuteView[] {
+  const counts = h.store.mutes.mutedCounts();
+  return h.store.mutes
+    .list(opts.active ? now : undefined)
     .reverse()
     .map((m) => view(m, now, counts.get(m.id) ?? 0));
 }
 
-export function getMute(h: Pick<Herald, 'db'>, id: number, now = Date.now()): MuteView {
-  const m = h.db.select().from(mutes).where(eq(mutes.id, id)).get();
-  if (!m) throw notFound('mute', id);
-  return view(m, now, mutedCounts(h, [id]).get(id) ?? 0);
+export function getMute(h: ReadDeps, id: number, now = Date.now()): MuteView {
+  return view(h.store.mutes.get(id), now, h.store.mutes.mutedCounts([id]).get(id) ?? 0);
 }
 
 /** Unmutes: alerts arriving from now on are delivered again. 404 when no such mute is in force. */
-export function deleteMute(h: Deps, id: number, by: Actor = { kind: 'admin', name: 'admin' }, now = Date.now()): void {
-  h.db.transaction(() => {
-    const m = h.db.select().from(mutes).where(eq(mutes.id, id)).get();
-    if (!m || m.endedAt !== null || m.expiresAt <= now) throw new ServiceError(404, 'not_found', `no mute in force with id ${id}`);
-    h.db.update(mutes).set({ endedAt: now }).where(eq(mutes.id, id)).run();
-    if (m.alertId !== null) recordAction(h, m.alertId, 'unmute', by, null, now);
-  });
-  h.mutes.reload();
+export function deleteMute(h: ReadDeps, id: number, by: Actor = { kind: 'admin', name: 'admin' }, now = Date.now()): void {
+  h.store.mutes.end(id, by, now);
 }
 
 /**
@@ -135,12 +113,7 @@ export function deleteMute(h: Deps, id: number, by: Actor = { kind: 'admin', nam
 export function muteAlert(h: Deps, alertId: number, minutes: number, by: Actor, opts: { reason?: string; now?: number } = {}): MuteView {
   const now = opts.now ?? Date.now();
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_MUTE_MINUTES) throw invalid('duration_minutes', `a mute lasts 1 to ${MAX_MUTE_MINUTES} minutes`);
-  const a = h.db
-    .select({ service: alerts.service, title: alerts.title, dedupKey: alerts.dedupKey, sourceId: alerts.sourceId })
-    .from(alerts)
-    .where(eq(alerts.id, alertId))
-    .get();
-  if (!a) throw notFound('alert', alertId);
+  const a = h.store.alerts.row(alertId);
   const target =
     a.dedupKey !== null && a.sourceId !== null
       ? { service: null, title: null, dedupKey: a.dedupKey, sourceId: a.sourceId }
@@ -149,30 +122,6 @@ export function muteAlert(h: Deps, alertId: number, minutes: number, by: Actor, 
   return view(row, now);
 }
 
-function insert(
-  h: Deps,
-  what: {
-    service: string | null;
-    title?: string | null;
-    routeId: number | null;
-    dedupKey: string | null;
-    sourceId: number | null;
-    reason: string | null;
-    alertId?: number;
-  },
-  minutes: number,
-  by: Actor,
-  now: number,
-): Row {
-  const row = h.db.transaction(() => {
-    const r = h.db
-      .insert(mutes)
-      .values({ ...what, title: what.title ?? null, alertId: what.alertId ?? null, createdBy: by.name, createdAt: now, expiresAt: now + minutes * 60_000 })
-      .returning()
-      .get();
-    if (what.alertId !== undefined) recordAction(h, what.alertId, 'mute', by, what.reason, now);
-    return r;
-  });
-  h.mutes.reload();
-  return row;
+function insert(h: ReadDeps, what: NewMute, minutes: number, by: Actor, now: number): Row {
+  return h.store.mutes.create(what, minutes, by, now);
 }

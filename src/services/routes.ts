@@ -1,11 +1,9 @@
-import { asc, eq } from 'drizzle-orm';
 import picomatch from 'picomatch';
 import { z } from 'zod';
-import { channels, routes } from '../db/schema.js';
 import { SEVERITIES } from '../domain/alert.js';
 import { type BusinessHours, businessHoursInput, WEEKDAYS } from '../domain/hours.js';
-import type { Herald } from '../herald.js';
-import { invalid, notFound } from './errors.js';
+import type { Store } from '../store/index.js';
+import { invalid } from './errors.js';
 import type { RouteView } from './views.js';
 export type { RouteView } from './views.js';
 
@@ -25,7 +23,8 @@ export const routeInput = z.strictObject({
 });
 export type RouteInput = z.output<typeof routeInput>;
 
-type Deps = Pick<Herald, 'db' | 'routes'>;
+/** The routes store refreshes its in-memory table (and what depends on routes) after each write. */
+type Deps = { store: Pick<Store, 'routes'> };
 
 /** Adds a routing rule: an alert matching every given criterion goes to the channel (as well as to other matching routes' channels). */
 export function createRoute(h: Deps, input: RouteInput): { id: number } {
@@ -43,45 +42,20 @@ export function createRoute(h: Deps, input: RouteInput): { id: number } {
     if (!parsed.success) throw invalid(['business_hours', ...parsed.error.issues[0]!.path].join('.'), parsed.error.issues[0]!.message);
     hours = normalHours(parsed.data);
   }
-  const id = h.db.transaction((tx) => {
-    if (!tx.select({ id: channels.id }).from(channels).where(eq(channels.id, input.channel_id)).get()) {
-      throw notFound('channel', input.channel_id);
-    }
-    return tx
-      .insert(routes)
-      .values({
-        channelId: input.channel_id,
-        service: input.service ?? null,
-        severities: input.severities ? [...new Set(input.severities)] : null,
-        environment: input.environment ?? null,
-        labels: input.labels && Object.keys(input.labels).length ? input.labels : null,
-        businessHours: hours,
-      })
-      .returning({ id: routes.id })
-      .get().id;
+  const id = h.store.routes.create({
+    channelId: input.channel_id,
+    service: input.service ?? null,
+    severities: input.severities ? [...new Set(input.severities)] : null,
+    environment: input.environment ?? null,
+    labels: input.labels && Object.keys(input.labels).length ? input.labels : null,
+    businessHours: hours,
   });
-  h.routes.reload();
   return { id };
 }
 
 /** Routes in the order they are evaluated. */
-export function listRoutes(h: Pick<Herald, 'db'>): RouteView[] {
-  return h.db
-    .select({
-      id: routes.id,
-      channel_id: routes.channelId,
-      channel_name: channels.name,
-      service: routes.service,
-      severities: routes.severities,
-      environment: routes.environment,
-      labels: routes.labels,
-      business_hours: routes.businessHours,
-      created_at: routes.createdAt,
-    })
-    .from(routes)
-    .innerJoin(channels, eq(channels.id, routes.channelId))
-    .orderBy(asc(routes.id))
-    .all();
+export function listRoutes(h: Deps): RouteView[] {
+  return h.store.routes.list();
 }
 
 /**
@@ -98,9 +72,7 @@ export function setRouteHours(h: Deps, id: number, hours: z.input<typeof busines
     }
     value = normalHours(parsed.data);
   }
-  const n = h.db.update(routes).set({ businessHours: value }).where(eq(routes.id, id)).run().changes;
-  if (!n) throw notFound('route', id);
-  h.routes.reload();
+  h.store.routes.setHours(id, value);
   return listRoutes(h).find((r) => r.id === id)!;
 }
 
@@ -108,7 +80,5 @@ export function setRouteHours(h: Deps, id: number, hours: z.input<typeof busines
 const normalHours = (b: BusinessHours): BusinessHours => ({ ...b, days: WEEKDAYS.filter((d) => b.days.includes(d)) });
 
 export function deleteRoute(h: Deps, id: number): void {
-  const n = h.db.delete(routes).where(eq(routes.id, id)).run().changes;
-  if (!n) throw notFound('route', id);
-  h.routes.reload();
+  h.store.routes.delete(id);
 }

@@ -1,10 +1,11 @@
-import type { Herald } from '../herald.js';
+import type { Scheduler } from '../delivery/scheduler.js';
+import type { Store } from '../store/index.js';
 import { countPendingDeadLetters } from './dead-letters.js';
 import type { StatusView } from './views.js';
 
 /** A snapshot of delivery: queue, per-channel lanes, dead letters and breakers. */
-export function getStatus(h: Pick<Herald, 'db' | 'outbox' | 'scheduler' | 'webhooks'>): StatusView {
-  const depth = h.outbox.depthByPriority();
+export function getStatus(h: { store: Pick<Store, 'deliveries' | 'deadLetters' | 'webhooks'>; scheduler: Pick<Scheduler, 'laneStates'> }): StatusView {
+  const depth = h.store.deliveries.depthByPriority();
   return {
     queue_depth_by_priority: { P0: depth[0] ?? 0, P1: depth[1] ?? 0, P2: depth[2] ?? 0, P3: depth[3] ?? 0 },
     lanes: h.scheduler.laneStates().map((l) => ({
@@ -20,6 +21,6 @@ export function getStatus(h: Pick<Herald, 'db' | 'outbox' | 'scheduler' | 'webho
       },
     })),
     dead_letters_pending: countPendingDeadLetters(h),
-    breakers: h.webhooks.breakerCounts(),
+    breakers: h.store.webhooks.breakerCounts(),
   };
 }

@@ -1,8 +1,7 @@
-import { and, asc, eq, ne } from 'drizzle-orm';
 import { z } from 'zod';
-import { channels, webhooks } from '../db/schema.js';
-import type { Db } from '../db/open.js';
 import type { Herald } from '../herald.js';
+import type { Store } from '../store/index.js';
+import { MAX_WEBHOOKS_PER_CHANNEL, type NewMember, type WebhookRow } from '../store/webhooks.js';
 import { maskUrl } from '../log.js';
 import { BotRestError } from '../discord/bot-rest.js';
 import { DISCORD_ID_DIGITS } from '../discord/ids.js';
@@ -24,8 +23,7 @@ export type WebhookInput = z.output<typeof webhookInput>;
 const DISCORD_HOSTS = new Set(['discord.com', 'discordapp.com', 'ptb.discord.com', 'canary.discord.com']);
 const WEBHOOK_PATH = new RegExp(String.raw`^(.*)/webhooks/(${DISCORD_ID_DIGITS})/([A-Za-z0-9_-]{20,100})/?$`);
 const DISCORD_PREFIX = /^\/api(\/v\d+)?$/;
-/** Discord's limit per channel. */
-export const MAX_WEBHOOKS_PER_CHANNEL = 15;
+export { MAX_WEBHOOKS_PER_CHANNEL };
 const SHAPE = 'expected https://discord.com/api/webhooks/{id}/{token}';
 
 /**
@@ -56,8 +54,9 @@ export function parseWebhookUrl(raw: string, apiUrl: string): { discordWebhookId
   return { discordWebhookId: m[2]!, token: m[3]! };
 }
 
-type Deps = Pick<Herald, 'db' | 'config' | 'scheduler' | 'webhooks'>;
-type Row = typeof webhooks.$inferSelect;
+type Deps = { store: Pick<Store, 'webhooks' | 'channels'> } & Pick<Herald, 'config' | 'scheduler'>;
+type ReadDeps = { store: Pick<Store, 'webhooks'> } & Pick<Herald, 'config'>;
+type Row = WebhookRow;
 
 function view(h: Pick<Herald, 'config'>, w: Row): WebhookView {
   return {
@@ -101,81 +100,42 @@ async function checkWebhookChannel(h: Pick<Herald, 'config'>, channel: { id: num
  */
 export async function addWebhook(h: Deps, channelId: number, input: WebhookInput): Promise<WebhookView> {
   const { discordWebhookId, token } = parseWebhookUrl(input.url, h.config.discord.apiUrl);
-  const channel = channelOf(h, channelId);
+  const channel = h.store.channels.row(channelId);
   // What Herald can refuse on its own is refused before Discord is asked; checked again in the transaction.
-  checkJoin(h.db, channelId, discordWebhookId);
+  h.store.webhooks.checkJoin(channelId, discordWebhookId);
   await checkWebhookChannel(h, channel, { discordWebhookId, token });
-  const owner = input.owner ?? 'external';
-  const row = h.db.transaction((tx) => {
-    if (!tx.select({ id: channels.id }).from(channels).where(eq(channels.id, channelId)).get()) throw notFound('channel', channelId);
-    const existing = checkJoin(tx, channelId, discordWebhookId);
-    const fresh = { channelId, token, owner, state: 'active', breakerState: 'closed', breakerFailures: 0, breakerOpenedAt: null, lastError: null, goneAt: null } as const;
-    if (existing) return tx.update(webhooks).set(fresh).where(eq(webhooks.id, existing.id)).returning().get();
-    return tx.insert(webhooks).values({ ...fresh, discordWebhookId }).returning().get();
-  });
+  const row = h.store.webhooks.join(channelId, { discordWebhookId, token, owner: input.owner ?? 'external' });
   h.scheduler.reloadPool(channelId);
   return view(h, row);
 }
 
-/** A Discord webhook may join this pool: in no other pool, and the pool has room. Returns its removed row, if any. */
-function checkJoin(tx: Pick<Db, 'select'>, channelId: number, discordWebhookId: string): Row | undefined {
-  const existing = tx.select().from(webhooks).where(eq(webhooks.discordWebhookId, discordWebhookId)).get();
-  if (existing && existing.state !== 'removed') {
-    throw conflict(`Discord webhook ${discordWebhookId} is already in the pool of channel ${existing.channelId} (as webhook ${existing.id})`);
-  }
-  const pool = tx.select({ id: webhooks.id }).from(webhooks).where(and(eq(webhooks.channelId, channelId), ne(webhooks.state, 'removed'))).all();
-  if (pool.length >= MAX_WEBHOOKS_PER_CHANNEL) {
-    throw conflict(`channel ${channelId} already has ${pool.length} webhooks; Discord allows at most ${MAX_WEBHOOKS_PER_CHANNEL} per channel`);
-  }
-  return existing;
+export function listWebhooks(h: ReadDeps, channelId: number, opts: { includeRemoved?: boolean } = {}): WebhookView[] {
+  return h.store.webhooks.list(channelId, opts).map((w) => view(h, w));
 }
 
-export function listWebhooks(h: Pick<Herald, 'db' | 'config'>, channelId: number, opts: { includeRemoved?: boolean } = {}): WebhookView[] {
-  if (!h.db.select({ id: channels.id }).from(channels).where(eq(channels.id, channelId)).get()) throw notFound('channel', channelId);
-  return h.db
-    .select()
-    .from(webhooks)
-    .where(and(eq(webhooks.channelId, channelId), opts.includeRemoved ? undefined : ne(webhooks.state, 'removed')))
-    .orderBy(asc(webhooks.id))
-    .all()
-    .map((w) => view(h, w));
-}
-
-export function getWebhook(h: Pick<Herald, 'db' | 'config'>, id: number): WebhookView {
-  const w = h.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
+export function getWebhook(h: ReadDeps, id: number): WebhookView {
+  const w = h.store.webhooks.find(id);
   if (!w) throw notFound('webhook', id);
   return view(h, w);
 }
 
-/**
- * What a webhook row keeps once it leaves Herald for good: no token (the credential is wiped, so the
- * stored URL can post nothing), and `goneAt`, so edits of its old messages go to the bot at once.
- * The row itself stays: past deliveries and attempts keep their reference.
- */
-const forgotten = (now: number) => ({ state: 'removed', token: '', goneAt: now }) as const;
-
 /** Takes a webhook out of its pool for good, wiping its token. The row stays (state removed) so past deliveries keep their reference. */
 export function removeWebhook(h: Deps, id: number): void {
-  const w = h.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
+  const w = h.store.webhooks.find(id);
   if (!w || w.state === 'removed') throw notFound('webhook', id);
-  h.db.update(webhooks).set(forgotten(Date.now())).where(eq(webhooks.id, id)).run();
+  h.store.webhooks.forget(id, Date.now());
   h.scheduler.reloadPool(w.channelId);
 }
 
 /** Puts a quarantined webhook (or one whose breaker is open) back in rotation with a closed breaker. */
-export function restoreWebhook(h: Deps & Pick<Herald, 'webhooks'>, id: number): WebhookView {
-  const w = h.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
+export function restoreWebhook(h: Deps, id: number): WebhookView {
+  const w = h.store.webhooks.find(id);
   if (!w) throw notFound('webhook', id);
   if (w.state === 'removed') throw new ServiceError(409, 'conflict', `webhook ${id} was removed; add its URL to the channel again`);
   if (w.state === 'retired') throw conflict(`webhook ${id} was rotated out (retired); it only edits its own messages now`);
-  const row = h.db
-    .update(webhooks)
-    .set({ state: 'active', breakerState: 'closed', breakerFailures: 0, breakerOpenedAt: null, lastError: null, goneAt: null })
-    .where(eq(webhooks.id, id))
-    .returning()
-    .get();
+  const row = h.store.webhooks.restore(id);
   if (w.state === 'quarantined') {
-    h.webhooks.recordEvent('webhook_restored', `webhook ${id} put back in the pool of channel ${w.channelId} by an admin`, Date.now(), {
+    h.store.webhooks.recordEvent('webhook_restored', `webhook ${id} put back in the pool of channel ${w.channelId} by an admin`, Date.now(), {
       channelId: w.channelId,
       webhookId: id,
     });
@@ -191,22 +151,6 @@ type BotDeps = Deps & Pick<Herald, 'bot'>;
 
 const noBot = (what: string) =>
   new ServiceError(503, 'bot_not_configured', `${what} needs Herald's bot: set DISCORD_TOKEN (a bot with Manage Webhooks in the channel)`);
-
-/** Webhooks a channel has on Discord's side (everything not removed counts towards Discord's 15). */
-function checkRoom(tx: Pick<Db, 'select'>, channelId: number): void {
-  const pool = tx.select({ id: webhooks.id }).from(webhooks).where(and(eq(webhooks.channelId, channelId), ne(webhooks.state, 'removed'))).all();
-  if (pool.length >= MAX_WEBHOOKS_PER_CHANNEL) {
-    throw conflict(
-      `channel ${channelId} already has ${pool.length} webhooks; Discord allows at most ${MAX_WEBHOOKS_PER_CHANNEL} per channel (delete retired ones first)`,
-    );
-  }
-}
-
-function channelOf(h: Pick<Herald, 'db'>, channelId: number): typeof channels.$inferSelect {
-  const c = h.db.select().from(channels).where(eq(channels.id, channelId)).get();
-  if (!c) throw notFound('channel', channelId);
-  return c;
-}
 
 /** The bot creates a webhook; if storing it then fails, the bot deletes it again so none is left behind on Discord. */
 async function withBotWebhook<T>(h: BotDeps, discordChannelId: string, name: string, store: (hook: { id: string; token: string }) => T): Promise<T> {
@@ -225,15 +169,10 @@ async function withBotWebhook<T>(h: BotDeps, discordChannelId: string, name: str
  * it to the pool: messages it posts can carry buttons. 503 without a bot token.
  */
 export async function createAppWebhook(h: BotDeps, channelId: number, opts: { name?: string } = {}): Promise<WebhookView> {
-  const channel = channelOf(h, channelId);
+  const channel = h.store.channels.row(channelId);
   if (!h.bot) throw noBot('creating a webhook');
-  checkRoom(h.db, channelId);
-  const row = await withBotWebhook(h, channel.discordChannelId, opts.name ?? h.config.delivery.username, (hook) =>
-    h.db.transaction((tx) => {
-      checkRoom(tx, channelId);
-      return tx.insert(webhooks).values({ channelId, discordWebhookId: hook.id, token: hook.token, owner: 'app' }).returning().get();
-    }),
-  );
+  h.store.webhooks.checkRoom(channelId);
+  const row = await withBotWebhook(h, channel.discordChannelId, opts.name ?? h.config.delivery.username, (hook) => h.store.webhooks.addCreated(channelId, hook));
   h.scheduler.reloadPool(channelId);
   return view(h, row);
 }
@@ -245,30 +184,11 @@ export async function createAppWebhook(h: BotDeps, channelId: number, opts: { na
  * but keeps editing and deleting the messages it posted (only it can).
  */
 export async function rotateWebhook(h: BotDeps, webhookId: number, opts: { url?: string } = {}): Promise<{ added: WebhookView; retired: WebhookView }> {
-  const old = h.db.select().from(webhooks).where(eq(webhooks.id, webhookId)).get();
+  const old = h.store.webhooks.find(webhookId);
   if (!old || old.state === 'removed') throw notFound('webhook', webhookId);
   if (old.state === 'retired') throw conflict(`webhook ${webhookId} is already retired`);
-  const channel = channelOf(h, old.channelId);
-  const swap = (hook: { discordWebhookId: string; token: string; owner: 'app' | 'external' }) =>
-    h.db.transaction((tx) => {
-      const again = tx.select({ state: webhooks.state }).from(webhooks).where(eq(webhooks.id, webhookId)).get();
-      if (again?.state === 'retired' || again?.state === 'removed') throw conflict(`webhook ${webhookId} was rotated meanwhile`);
-      const existing = tx.select().from(webhooks).where(eq(webhooks.discordWebhookId, hook.discordWebhookId)).get();
-      if (existing && existing.state !== 'removed') {
-        throw conflict(`Discord webhook ${hook.discordWebhookId} is already in the pool of channel ${existing.channelId} (as webhook ${existing.id})`);
-      }
-      checkRoom(tx, old.channelId);
-      const fresh = { channelId: old.channelId, token: hook.token, owner: hook.owner, state: 'active', breakerState: 'closed', breakerFailures: 0, breakerOpenedAt: null, lastError: null, goneAt: null } as const;
-      const added = existing
-        ? tx.update(webhooks).set(fresh).where(eq(webhooks.id, existing.id)).returning().get()
-        : tx.insert(webhooks).values({ ...fresh, discordWebhookId: hook.discordWebhookId }).returning().get();
-      const retired = tx.update(webhooks).set({ state: 'retired' }).where(eq(webhooks.id, webhookId)).returning().get();
-      h.webhooks.recordEvent('webhook_rotated', `webhook ${webhookId} retired in channel ${old.channelId}; webhook ${added.id} took its place`, Date.now(), {
-        channelId: old.channelId,
-        webhookId,
-      });
-      return { added, retired };
-    });
+  const channel = h.store.channels.row(old.channelId);
+  const swap = (m: NewMember) => h.store.webhooks.rotate(webhookId, old.channelId, m, Date.now());
   let result: { added: Row; retired: Row };
   if (opts.url !== undefined) {
     const pasted = parseWebhookUrl(opts.url, h.config.discord.apiUrl);
@@ -276,7 +196,7 @@ export async function rotateWebhook(h: BotDeps, webhookId: number, opts: { url?:
     result = swap({ ...pasted, owner: 'external' });
   } else {
     if (!h.bot) throw noBot('rotating without a pasted url');
-    checkRoom(h.db, old.channelId);
+    h.store.webhooks.checkRoom(old.channelId);
     result = await withBotWebhook(h, channel.discordChannelId, h.config.delivery.username, (hook) => swap({ discordWebhookId: hook.id, token: hook.token, owner: 'app' }));
   }
   // One pool rebuild: the new member is in and the old one out at the same moment.
@@ -289,7 +209,7 @@ export async function rotateWebhook(h: BotDeps, webhookId: number, opts: { url?:
  * messages fall back to the bot (delete, and repost unless retracted).
  */
 export async function deleteRetiredWebhook(h: BotDeps, webhookId: number): Promise<void> {
-  const w = h.db.select().from(webhooks).where(eq(webhooks.id, webhookId)).get();
+  const w = h.store.webhooks.find(webhookId);
   if (!w || w.state === 'removed') throw notFound('webhook', webhookId);
   if (w.state !== 'retired') throw conflict(`webhook ${webhookId} is ${w.state}; rotate it out first (only retired webhooks are deleted)`);
   if (!h.bot) throw noBot('deleting a webhook on Discord');
@@ -299,6 +219,6 @@ export async function deleteRetiredWebhook(h: BotDeps, webhookId: number): Promi
     // Already gone on Discord: the goal is reached.
     if (!(err instanceof BotRestError && err.discordStatus === 404)) throw err;
   }
-  h.db.update(webhooks).set({ ...forgotten(Date.now()), lastError: 'deleted on Discord after rotation' }).where(eq(webhooks.id, webhookId)).run();
+  h.store.webhooks.forget(webhookId, Date.now(), 'deleted on Discord after rotation');
   h.scheduler.reloadPool(w.channelId);
 }

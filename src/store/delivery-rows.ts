@@ -1,8 +1,8 @@
-import { alerts, type attempts } from '../db/schema.js';
+import { alerts, type attempts } from './sqlite/schema.js';
 
 /**
- * Row shapes shared by the deliveries outbox and the message operations outbox (src/delivery/outbox.ts,
- * src/delivery/message-ops.ts): what an attempts row holds and which alert columns a card is rendered
+ * Row shapes shared by the deliveries outbox and the message operations outbox (src/store/deliveries.ts,
+ * src/store/message-ops.ts): what an attempts row holds and which alert columns a card is rendered
  * from. One place, so neither module borrows from the other.
  */
 

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Db } from '../db/open.js';
+import type { Db } from './sqlite/open.js';
 
 /**
  * The SQL of retention (jobs/retention.ts decides when and how much): which rows are old enough to go,
@@ -7,7 +7,7 @@ import type { Db } from '../db/open.js';
  * transaction stays short and ingest is not held up.
  *
  * Plain SQL rather than drizzle: the rules are NOT EXISTS conditions across five tables, clearer
- * written out; column names are those of db/schema.ts. Ids go in as a JSON array (`json_each`), so one
+ * written out; column names are those of sqlite/schema.ts. Ids go in as a JSON array (`json_each`), so one
  * prepared statement serves any batch size.
  *
  * Every table that refers to an alert or a delivery is emptied explicitly, child before parent, which

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../db/open.js';
-import { alerts, attempts, deadLetters, deliveries } from '../db/schema.js';
-import { attemptRow, renderColumns, type AttemptRecord } from '../store/delivery-rows.js';
+import type { Db } from './sqlite/open.js';
+import { alerts, attempts, deadLetters, deliveries } from './sqlite/schema.js';
+import { attemptRow, renderColumns, type AttemptRecord } from './delivery-rows.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 import type { WebhookMessage } from '../discord/message.js';
 
@@ -223,6 +223,18 @@ export class Outbox {
       .run().changes;
   }
 
+  /**
+   * A dead delivery replayed: pending again from a fresh start (attempts 0, normal rendering, available
+   * now, a new age budget: the retry limit by age counts from the replay, not from the first try).
+   */
+  reviveDead(id: number, priority: number, now: number): void {
+    this.db
+      .update(deliveries)
+      .set({ state: 'pending', attempts: 0, renderLevel: 0, availableAt: now, leaseUntil: null, createdAt: now, sortKey: now + priority * this.agingMs })
+      .where(eq(deliveries.id, id))
+      .run();
+  }
+
   /** At start: a lease held by a process that died is void, so its deliveries go back to the queue. */
   recoverLeases(): number {
     return this.db
@@ -270,6 +282,11 @@ export class Outbox {
       .orderBy(sql`1`)
       .all()
       .map((r) => r.at);
+  }
+
+  /** When the last message was sent (any channel), for /status; null: none yet. */
+  lastSentAt(): number | null {
+    return this.db.select({ at: sql<number | null>`max(${deliveries.sentAt})` }).from(deliveries).get()?.at ?? null;
   }
 
   /** Pending deliveries per channel, to seed the scheduler's lanes at start. */

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../db/open.js';
-import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhooks } from '../db/schema.js';
-import { attemptRow, renderColumns, type AttemptRecord } from '../store/delivery-rows.js';
+import type { Db } from './sqlite/open.js';
+import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhooks } from './sqlite/schema.js';
+import { attemptRow, renderColumns, type AttemptRecord } from './delivery-rows.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 
 export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync' | 'repeat' | 'reopen';
@@ -215,6 +215,15 @@ export class MessageOps {
       this.db.insert(deadLetters).values({ deliveryId, opId: id, reason, discordError, createdAt: now }).run();
       if (attempt) this.recordAttempt(id, attempt);
     });
+  }
+
+  /** A dead operation replayed: pending again from a fresh start. Returns 0 when it is no longer dead. */
+  reviveDead(id: number, now: number): number {
+    return this.db
+      .update(messageOps)
+      .set({ state: 'pending', attempts: 0, availableAt: now, leaseUntil: null, createdAt: now })
+      .where(and(eq(messageOps.id, id), eq(messageOps.state, 'dead')))
+      .run().changes;
   }
 
   /** At start: operations leased by a process that died go back to pending. */

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import type { BusinessHours } from '../domain/hours.js';
+import type { BusinessHours } from '../../domain/hours.js';
 
 /** Times are epoch milliseconds (integer) throughout: cheap to compare and index. */
 const createdAt = () => integer('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`);

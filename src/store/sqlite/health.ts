@@ -49,3 +49,8 @@ export class WriteHealth {
     return `database: a write failed ${Math.round((now - l.at) / 1000)} s ago (${l.code}: ${l.message})`;
   }
 }
+
+/** True for SQLite's UNIQUE constraint failure (a race past a pre-check). */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && (err as { code: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

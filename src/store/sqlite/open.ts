@@ -10,12 +10,12 @@ import { secureDatabaseFiles, secureDatabasePath } from './permissions.js';
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 /**
- * The project's drizzle/ folder: two levels up from this file when run from source (src/db/), three
- * when run compiled (dist/src/db/); the first that holds a migration journal wins.
+ * The project's drizzle/ folder: three levels up from this file when run from source (src/store/sqlite/), four
+ * when run compiled (dist/src/store/sqlite/); the first that holds a migration journal wins.
  */
 const MIGRATIONS = ((): string => {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [resolve(here, '../../drizzle'), resolve(here, '../../../drizzle')];
+  const candidates = [resolve(here, '../../../drizzle'), resolve(here, '../../../../drizzle')];
   return candidates.find((dir) => existsSync(resolve(dir, 'meta/_journal.json'))) ?? candidates[0]!;
 })();
 

@@ -1,0 +1,21 @@
+import type { Db } from './sqlite/open.js';
+import { alertActions } from './sqlite/schema.js';
+
+/** Who acts on an alert: a person in Discord (with their user id), an admin over the API, or Herald itself. */
+export interface Actor {
+  kind: 'discord' | 'admin' | 'system';
+  userId?: string;
+  name: string;
+}
+
+export type ActionKind = 'ack' | 'resolve' | 'retract' | 'mute' | 'unmute' | 'reopen';
+
+/** An alert's history (alert_actions): appended to by the stores that change an alert or mute from it. */
+export class AlertActionStore {
+  constructor(private readonly db: Db) {}
+
+  /** Appends to the alert's history. Call inside the transaction that made the change. */
+  record(alertId: number, kind: ActionKind, by: Actor, reason: string | null, now: number): void {
+    this.db.insert(alertActions).values({ alertId, kind, actorKind: by.kind, actorUserId: by.userId ?? null, actorName: by.name, reason, at: now }).run();
+  }
+}

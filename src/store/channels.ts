@@ -1,0 +1,135 @@
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { conflict, notFound } from '../domain/errors.js';
+import type { Outbox } from './deliveries.js';
+import type { RouteStore } from './routes.js';
+import type { Db } from './sqlite/open.js';
+import { isUniqueViolation } from './sqlite/health.js';
+import { channels, webhooks } from './sqlite/schema.js';
+
+export interface ChannelView {
+  id: number;
+  name: string;
+  discord_channel_id: string;
+  default: boolean;
+  created_at: number;
+  webhooks: { active: number; quarantined: number };
+  /** Deliveries queued or in flight. */
+  backlog: number;
+}
+
+export interface ChannelRow {
+  id: number;
+  name: string;
+  discordChannelId: string;
+}
+
+/**
+ * The channels table. The default channel is part of routing: every write that changes it, or that
+ * deletes a channel (its routes go with it), refreshes the routes store's table itself.
+ */
+export class ChannelStore {
+  constructor(
+    private readonly db: Db,
+    private readonly routes: Pick<RouteStore, 'refresh'>,
+    private readonly deliveries: Pick<Outbox, 'pendingByChannel'>,
+  ) {}
+
+  /**
+   * Only one channel is the default. Taking the default from another channel silently reroutes every
+   * unrouted alert, so it is done only when asked (`move`); otherwise a 409 names the current default.
+   * Inside the transaction that sets the new default.
+   */
+  private takeDefault(tx: Pick<Db, 'select' | 'update'>, newDefaultId: number | null, move: boolean | undefined): void {
+    const current = tx
+      .select({ id: channels.id, name: channels.name })
+      .from(channels)
+      .where(newDefaultId === null ? eq(channels.isDefault, true) : and(eq(channels.isDefault, true), ne(channels.id, newDefaultId)))
+      .get();
+    if (!current) return;
+    if (!move) {
+      throw conflict(`channel "${current.name}" (id ${current.id}) is already the default; send "move_default": true to make this channel the default instead`);
+    }
+    tx.update(channels).set({ isDefault: false }).where(eq(channels.id, current.id)).run();
+  }
+
+  /** Adds a channel; 409 when the name is taken, or (see takeDefault) when it would take the default without `moveDefault`. */
+  create(c: { name: string; discordChannelId: string; isDefault: boolean; moveDefault?: boolean | undefined }): number {
+    const taken = () => conflict(`a channel named "${c.name}" already exists`);
+    if (this.db.select({ id: channels.id }).from(channels).where(eq(channels.name, c.name)).get()) throw taken();
+    let id: number;
+    try {
+      id = this.db.transaction((tx) => {
+        if (c.isDefault) this.takeDefault(tx, null, c.moveDefault);
+        return tx.insert(channels).values({ name: c.name, discordChannelId: c.discordChannelId, isDefault: c.isDefault }).returning({ id: channels.id }).get().id;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw taken();
+      throw err;
+    }
+    this.routes.refresh();
+    return id;
+  }
+
+  /** Makes the channel the default or stops it being it; 404 for an unknown channel. */
+  setDefault(id: number, isDefault: boolean, moveDefault: boolean | undefined): void {
+    this.db.transaction((tx) => {
+      if (!tx.select({ id: channels.id }).from(channels).where(eq(channels.id, id)).get()) throw notFound('channel', id);
+      if (isDefault) this.takeDefault(tx, id, moveDefault);
+      tx.update(channels).set({ isDefault }).where(eq(channels.id, id)).run();
+    });
+    this.routes.refresh();
+  }
+
+  /** Deletes a channel with its webhooks, routes and queued deliveries; 404 when there is none. */
+  delete(id: number): void {
+    const n = this.db.delete(channels).where(eq(channels.id, id)).run().changes;
+    if (!n) throw notFound('channel', id);
+    this.routes.refresh();
+  }
+
+  exists(id: number): boolean {
+    return this.db.select({ id: channels.id }).from(channels).where(eq(channels.id, id)).get() !== undefined;
+  }
+
+  /** The channel's row; 404 when there is none. */
+  row(id: number): ChannelRow {
+    const c = this.db.select({ id: channels.id, name: channels.name, discordChannelId: channels.discordChannelId }).from(channels).where(eq(channels.id, id)).get();
+    if (!c) throw notFound('channel', id);
+    return c;
+  }
+
+  /** Of these ids, those that are still channels. */
+  existing(ids: readonly number[]): number[] {
+    if (ids.length === 0) return [];
+    return this.db.select({ id: channels.id }).from(channels).where(inArray(channels.id, [...ids])).all().map((c) => c.id);
+  }
+
+  /** Channels with their webhook counts and backlog, in id order; `ids`: only these. */
+  views(ids?: number[]): ChannelView[] {
+    const rows = this.db
+      .select()
+      .from(channels)
+      .where(ids ? inArray(channels.id, ids) : undefined)
+      .orderBy(asc(channels.id))
+      .all();
+    if (rows.length === 0) return [];
+    const hooks = new Map<string, number>();
+    for (const r of this.db
+      .select({ channelId: webhooks.channelId, state: webhooks.state, n: sql<number>`count(*)` })
+      .from(webhooks)
+      .groupBy(webhooks.channelId, webhooks.state)
+      .all()) {
+      hooks.set(`${r.channelId}:${r.state}`, r.n);
+    }
+    const backlog = this.deliveries.pendingByChannel();
+    return rows.map((c) => ({
+      id: c.id,
+      name: c.name,
+      discord_channel_id: c.discordChannelId,
+      default: c.isDefault,
+      created_at: c.createdAt,
+      webhooks: { active: hooks.get(`${c.id}:active`) ?? 0, quarantined: hooks.get(`${c.id}:quarantined`) ?? 0 },
+      backlog: backlog.get(c.id) ?? 0,
+    }));
+  }
+}

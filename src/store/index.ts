@@ -1,0 +1,97 @@
+/**
+ * Herald's storage layer: ALL SQL lives under src/store/, one module per table family, each the only
+ * writer of its tables and the owner of any in-memory cache of them (refreshed by the module itself
+ * after its own writes: no caller calls a `reload()`). Nothing outside src/store/ imports drizzle-orm,
+ * better-sqlite3 or the schema. See src/store/README.md for the contract (transactions, what becomes
+ * async with a second backend).
+ */
+import { AlertActionStore } from './actions.js';
+import { AlertStore } from './alerts.js';
+import { AttemptStore } from './attempts.js';
+import { ChannelStore } from './channels.js';
+import { DeadLetterStore } from './dead-letters.js';
+import { DigestStore } from './digests.js';
+import { OutboundStore } from './outbound.js';
+import { EventStore } from './events.js';
+import { HealthStore } from './health.js';
+import { IdempotencyStore } from './idempotency.js';
+import { SourceStore } from './sources.js';
+import { Outbox } from './deliveries.js';
+import { MessageOps } from './message-ops.js';
+import { MuteStore } from './mutes.js';
+import { RetentionStore } from './retention.js';
+import { RouteStore } from './routes.js';
+import { openDb, type Db } from './sqlite/open.js';
+import { WebhookStore } from './webhooks.js';
+
+export interface Store {
+  /**
+   * The SQLite handle. For the store's own modules, and for tests that inspect tables; nothing else
+   * in src/ uses it (it goes away from the interface with the PostgreSQL backend).
+   */
+  readonly db: Db;
+  /**
+   * Runs `fn` as one transaction: every store call made inside commits together or not at all.
+   * `fn` must be synchronous here (better-sqlite3); see README.md for the asynchronous form.
+   */
+  transaction<T>(fn: () => T): T;
+  readonly alerts: AlertStore;
+  readonly actions: AlertActionStore;
+  readonly deliveries: Outbox;
+  readonly messageOps: MessageOps;
+  readonly webhooks: WebhookStore;
+  readonly channels: ChannelStore;
+  readonly routes: RouteStore;
+  readonly mutes: MuteStore;
+  readonly digests: DigestStore;
+  readonly outbound: OutboundStore;
+  readonly sources: SourceStore;
+  readonly idempotency: IdempotencyStore;
+  readonly attempts: AttemptStore;
+  readonly deadLetters: DeadLetterStore;
+  readonly events: EventStore;
+  /** What /readyz asks of the database. */
+  readonly health: HealthStore;
+  readonly retention: RetentionStore;
+  /** Closes the database. */
+  close(): void;
+}
+
+export interface StoreOptions {
+  sync?: 'full' | 'normal';
+  onWarning?: (message: string) => void;
+  /** Deliveries' aging: a lower priority waiting this long ranks like one step higher (HERALD_AGING_MS). */
+  agingMs: number;
+}
+
+/** Opens (creating and migrating) the database and builds every store module over it, in dependency order. */
+export function openStore(path: string, opts: StoreOptions): Store {
+  const db = openDb(path, { ...(opts.sync ? { sync: opts.sync } : {}), ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+  const deliveries = new Outbox(db, opts.agingMs);
+  const actions = new AlertActionStore(db);
+  const routes = new RouteStore(db);
+  const idempotency = new IdempotencyStore(db);
+  const messageOps = new MessageOps(db);
+  return {
+    db,
+    transaction: (fn) => db.transaction(fn),
+    alerts: new AlertStore(db),
+    actions,
+    deliveries,
+    messageOps,
+    webhooks: new WebhookStore(db),
+    channels: new ChannelStore(db, routes, deliveries),
+    routes,
+    mutes: new MuteStore(db, actions),
+    digests: new DigestStore(db),
+    outbound: new OutboundStore(db),
+    sources: new SourceStore(db, idempotency),
+    idempotency,
+    attempts: new AttemptStore(db),
+    deadLetters: new DeadLetterStore(db, deliveries, messageOps),
+    events: new EventStore(db),
+    health: new HealthStore(db),
+    retention: new RetentionStore(db),
+    close: () => db.$client.close(),
+  };
+}

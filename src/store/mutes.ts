@@ -1,0 +1,140 @@
+import { and, asc, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import picomatch from 'picomatch';
+import { ServiceError, notFound } from '../domain/errors.js';
+import type { AlertActionStore, Actor } from './actions.js';
+import type { Db } from './sqlite/open.js';
+import { alerts, mutes } from './sqlite/schema.js';
+
+export type MuteRow = typeof mutes.$inferSelect;
+
+/** An alert as the mute matchers read it (the pipeline's PlannedAlert has this shape). */
+export interface MutableAlert {
+  sourceId: number | null;
+  input: { service: string; title: string; dedup_key?: string | undefined };
+}
+
+/** A mute compiled for the ingest path: one matcher, and when it stops. */
+export interface CompiledMute {
+  id: number;
+  expiresAt: number;
+  routeId: number | null;
+  /** For service / service+title / dedup key mutes; null for route mutes. */
+  matches: ((a: MutableAlert) => boolean) | null;
+}
+
+export interface NewMute {
+  service: string | null;
+  title?: string | null;
+  routeId: number | null;
+  dedupKey: string | null;
+  /** With `dedupKey`: only this source's alerts; null: any source's. */
+  sourceId?: number | null;
+  reason: string | null;
+  /** Made from this alert's card: recorded as a 'mute' action on it. */
+  alertId?: number;
+}
+
+/**
+ * The mutes table, with the mutes in force compiled in memory for the ingest path; every write here
+ * refreshes that table itself. Expiry is checked against each alert's own receipt time, so an expired
+ * mute stops matching without a refresh.
+ */
+export class MuteStore {
+  private compiled: CompiledMute[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly actions: Pick<AlertActionStore, 'record'>,
+  ) {
+    this.refresh();
+  }
+
+  refresh(now = Date.now()): void {
+    this.compiled = this.db
+      .select()
+      .from(mutes)
+      .where(and(isNull(mutes.endedAt), sql`${mutes.expiresAt} > ${now}`))
+      .orderBy(mutes.id)
+      .all()
+      .map((m) => ({ id: m.id, expiresAt: m.expiresAt, routeId: m.routeId, matches: matcherOf(m) }));
+  }
+
+  /** Mutes in force at `now` (cached). */
+  active(now: number): CompiledMute[] {
+    return this.compiled.filter((m) => m.expiresAt > now);
+  }
+
+  /** Stores a mute lasting `minutes` from `now` (recorded on the alert when made from its card). */
+  create(what: NewMute, minutes: number, by: Actor, now: number): MuteRow {
+    const row = this.db.transaction(() => {
+      const r = this.db
+        .insert(mutes)
+        .values({ ...what, title: what.title ?? null, sourceId: what.sourceId ?? null, alertId: what.alertId ?? null, createdBy: by.name, createdAt: now, expiresAt: now + minutes * 60_000 })
+        .returning()
+        .get();
+      if (what.alertId !== undefined) this.actions.record(what.alertId, 'mute', by, what.reason, now);
+      return r;
+    });
+    this.refresh();
+    return row;
+  }
+
+  /** Ends a mute in force (recorded on its alert, if made from a card); 404 when no such mute is in force. */
+  end(id: number, by: Actor, now: number): void {
+    this.db.transaction(() => {
+      const m = this.db.select().from(mutes).where(eq(mutes.id, id)).get();
+      if (!m || m.endedAt !== null || m.expiresAt <= now) throw new ServiceError(404, 'not_found', `no mute in force with id ${id}`);
+      this.db.update(mutes).set({ endedAt: now }).where(eq(mutes.id, id)).run();
+      if (m.alertId !== null) this.actions.record(m.alertId, 'unmute', by, null, now);
+    });
+    this.refresh();
+  }
+
+  /** Mutes, oldest first; `activeAt`: only those in force then. */
+  list(activeAt?: number): MuteRow[] {
+    return this.db
+      .select()
+      .from(mutes)
+      .where(activeAt !== undefined ? and(isNull(mutes.endedAt), gt(mutes.expiresAt, activeAt)) : undefined)
+      .orderBy(asc(mutes.id))
+      .all();
+  }
+
+  /** One mute; 404 when there is none. */
+  get(id: number): MuteRow {
+    const m = this.db.select().from(mutes).where(eq(mutes.id, id)).get();
+    if (!m) throw notFound('mute', id);
+    return m;
+  }
+
+  /** How many alerts each mute silenced (`ids`: only these mutes). */
+  mutedCounts(ids?: number[]): Map<number, number> {
+    const rows = this.db
+      .select({ id: alerts.mutedByMuteId, n: sql<number>`count(*)` })
+      .from(alerts)
+      .where(ids ? inArray(alerts.mutedByMuteId, ids) : isNotNull(alerts.mutedByMuteId))
+      .groupBy(alerts.mutedByMuteId)
+      .all();
+    return new Map(rows.map((r) => [r.id!, r.n]));
+  }
+}
+
+function matcherOf(m: MuteRow): CompiledMute['matches'] {
+  if (m.dedupKey !== null) {
+    const key = m.dedupKey;
+    // Scoped to the source it was made for (a "Mute 1h"), or any source's (an admin mute without source_id).
+    const sourceId = m.sourceId;
+    return sourceId === null ? (a) => a.input.dedup_key === key : (a) => a.sourceId === sourceId && a.input.dedup_key === key;
+  }
+  if (m.service !== null && m.title !== null) {
+    // "Mute 1h" on an alert without a dedup key: the same service and title, exactly.
+    const service = m.service.toLowerCase();
+    const title = m.title;
+    return (a) => a.input.service.toLowerCase() === service && a.input.title === title;
+  }
+  if (m.service !== null) {
+    const glob = picomatch(m.service, { nocase: true, dot: true });
+    return (a) => glob(a.input.service);
+  }
+  return null;
+}

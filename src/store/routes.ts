@@ -1,0 +1,149 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import type { BusinessHours } from '../domain/hours.js';
+import { notFound } from '../domain/errors.js';
+import { compileRoute, type CompiledRoute } from '../domain/routing.js';
+import type { Db } from './sqlite/open.js';
+import { channels, routes } from './sqlite/schema.js';
+
+export interface RouteView {
+  id: number;
+  channel_id: number;
+  channel_name: string;
+  service: string | null;
+  severities: string[] | null;
+  environment: string | null;
+  labels: Record<string, string> | null;
+  business_hours: BusinessHours | null;
+  created_at: number;
+}
+
+export interface NewRoute {
+  channelId: number;
+  service: string | null;
+  severities: string[] | null;
+  environment: string | null;
+  labels: Record<string, string> | null;
+  businessHours: BusinessHours | null;
+}
+
+/** Something that keeps a cache derived from routes (outbound targets by route): refreshed after each route change. */
+export interface RouteDependent {
+  refresh(): void;
+}
+
+/**
+ * The routes table (and the default channel, which routing falls back to), with the compiled routes in
+ * memory for the ingest path. Every write here refreshes the cache itself, as do the channel writes that
+ * change the default channel or remove routes with their channel (store/channels.ts calls `refresh`).
+ * Also keeps which route arms which escalation chain (routes.escalation_chain_id), for `EscalationRunner.arm`.
+ */
+export class RouteStore {
+  private compiled: CompiledRoute[] = [];
+  private defaultChannel: number | null = null;
+  private chains = new Map<number, number>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly dependents: readonly RouteDependent[] = [],
+  ) {
+    this.refresh();
+  }
+
+  /** Re-reads the routes, the default channel and the route → chain map; refreshes the caches derived from routes. */
+  refresh(): void {
+    const rows = this.db.select().from(routes).orderBy(asc(routes.id)).all();
+    this.compiled = rows.map(compileRoute);
+    this.chains = new Map(rows.filter((r) => r.escalationChainId !== null).map((r) => [r.id, r.escalationChainId!]));
+    this.defaultChannel = this.db.select({ id: channels.id }).from(channels).where(eq(channels.isDefault, true)).get()?.id ?? null;
+    for (const d of this.dependents) d.refresh();
+  }
+
+  /** Routes in evaluation order (cached). */
+  get routes(): readonly CompiledRoute[] {
+    return this.compiled;
+  }
+
+  /** The default channel (cached); null when there is none. */
+  get fallback(): number | null {
+    return this.defaultChannel;
+  }
+
+  /** The escalation chain the route arms, if any (cached). */
+  chainOf(routeId: number): number | undefined {
+    return this.chains.get(routeId);
+  }
+
+  /** True when some route arms a chain (arming costs nothing otherwise). */
+  get anyChain(): boolean {
+    return this.chains.size > 0;
+  }
+
+  exists(id: number): boolean {
+    return this.db.select({ id: routes.id }).from(routes).where(eq(routes.id, id)).get() !== undefined;
+  }
+
+  /** Adds a route; 404 when its channel does not exist. */
+  create(r: NewRoute): number {
+    const id = this.db.transaction((tx) => {
+      if (!tx.select({ id: channels.id }).from(channels).where(eq(channels.id, r.channelId)).get()) throw notFound('channel', r.channelId);
+      return tx.insert(routes).values(r).returning({ id: routes.id }).get().id;
+    });
+    this.refresh();
+    return id;
+  }
+
+  /** Routes in the order they are evaluated, with their channel's name. */
+  list(): RouteView[] {
+    return this.db
+      .select({
+        id: routes.id,
+        channel_id: routes.channelId,
+        channel_name: channels.name,
+        service: routes.service,
+        severities: routes.severities,
+        environment: routes.environment,
+        labels: routes.labels,
+        business_hours: routes.businessHours,
+        created_at: routes.createdAt,
+      })
+      .from(routes)
+      .innerJoin(channels, eq(channels.id, routes.channelId))
+      .orderBy(asc(routes.id))
+      .all();
+  }
+
+  /** Sets or clears a route's business hours; 404 when there is no such route. */
+  setHours(id: number, hours: BusinessHours | null): void {
+    const n = this.db.update(routes).set({ businessHours: hours }).where(eq(routes.id, id)).run().changes;
+    if (!n) throw notFound('route', id);
+    this.refresh();
+  }
+
+  /** Deletes a route (its outbound targets go with it); 404 when there is none. */
+  delete(id: number): void {
+    const n = this.db.delete(routes).where(eq(routes.id, id)).run().changes;
+    if (!n) throw notFound('route', id);
+    this.refresh();
+  }
+
+  /** Names (or with null clears) the chain a route arms; 404 for an unknown route. The chain's existence is the caller's (escalations store) to check, in the same transaction. */
+  setChain(routeId: number, chainId: number | null): void {
+    const n = this.db.update(routes).set({ escalationChainId: chainId }).where(eq(routes.id, routeId)).run().changes;
+    if (!n) throw notFound('route', routeId);
+  }
+
+  /** Detaches every route from a chain (before the chain is deleted). */
+  detachChain(chainId: number): void {
+    this.db.update(routes).set({ escalationChainId: null }).where(eq(routes.escalationChainId, chainId)).run();
+  }
+
+  /** Routes that arm a chain, in id order. */
+  chainRoutes(): { id: number; chainId: number }[] {
+    return this.db
+      .select({ id: routes.id, chainId: routes.escalationChainId })
+      .from(routes)
+      .where(sql`${routes.escalationChainId} is not null`)
+      .orderBy(asc(routes.id))
+      .all() as { id: number; chainId: number }[];
+  }
+}

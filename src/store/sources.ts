@@ -1,0 +1,149 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { conflict, notFound } from '../domain/errors.js';
+import type { IdempotencyStore } from './idempotency.js';
+import type { Db } from './sqlite/open.js';
+import { isUniqueViolation } from './sqlite/health.js';
+import { sourceSecrets, sources } from './sqlite/schema.js';
+
+/** A source's payload format name as stored (validated by the admin API: ingest/adapters FORMATS). */
+export type StoredFormat = NonNullable<(typeof sources.$inferSelect)['format']>;
+
+/** What the hook needs to know about a source besides its id: its name, default format and signing secrets. */
+export interface SourceSettings {
+  name: string;
+  format: StoredFormat;
+  secrets: string[];
+}
+
+export interface SourceRow {
+  id: number;
+  name: string;
+  createdAt: number;
+  format: StoredFormat | null;
+  secrets: { id: number; secret: string; createdAt: number }[];
+}
+
+/**
+ * Sources (senders) and their signing secrets. Token lookups by hash and each source's settings are
+ * cached in memory (the hook is hot); every write here drops what it changed from the caches itself,
+ * so a deleted source or a reissued token stops working at once.
+ */
+export class SourceStore {
+  private readonly byHashCache = new Map<string, number>();
+  private readonly settingsCache = new Map<number, SourceSettings>();
+  private readonly byHash;
+  private readonly sourceRow;
+  private readonly secretRows;
+
+  constructor(
+    private readonly db: Db,
+    private readonly idempotency: Pick<IdempotencyStore, 'forgetSource'>,
+  ) {
+    this.byHash = db.select({ id: sources.id }).from(sources).where(eq(sources.tokenHash, sql.placeholder('hash'))).prepare();
+    this.sourceRow = db.select({ name: sources.name, format: sources.format }).from(sources).where(eq(sources.id, sql.placeholder('id'))).prepare();
+    this.secretRows = db.select({ secret: sourceSecrets.secret }).from(sourceSecrets).where(eq(sourceSecrets.sourceId, sql.placeholder('id'))).orderBy(sourceSecrets.id).prepare();
+  }
+
+  // --- the hook's lookups (cached) ---
+
+  /** The source whose token has this hash (see domain/tokens.ts hashToken). */
+  idForTokenHash(hash: string): number | undefined {
+    const cached = this.byHashCache.get(hash);
+    if (cached !== undefined) return cached;
+    const row = this.byHash.get({ hash });
+    if (row) this.byHashCache.set(hash, row.id);
+    return row?.id;
+  }
+
+  /** The source's name, format and secrets. */
+  settings(sourceId: number): SourceSettings | undefined {
+    const cached = this.settingsCache.get(sourceId);
+    if (cached) return cached;
+    const row = this.sourceRow.get({ id: sourceId });
+    if (!row) return undefined;
+    const s: SourceSettings = { name: row.name, format: row.format ?? 'native', secrets: this.secretRows.all({ id: sourceId }).map((r) => r.secret) };
+    this.settingsCache.set(sourceId, s);
+    return s;
+  }
+
+  private forget(sourceId: number): void {
+    this.settingsCache.delete(sourceId);
+    for (const [hash, id] of this.byHashCache) if (id === sourceId) this.byHashCache.delete(hash);
+  }
+
+  // --- admin ---
+
+  /** Adds a source with its token's hash; 409 when the name is taken. */
+  create(name: string, tokenHash: string, format: StoredFormat | null): number {
+    const taken = () => conflict(`a source named "${name}" already exists`);
+    if (this.db.select({ id: sources.id }).from(sources).where(eq(sources.name, name)).get()) throw taken();
+    try {
+      return this.db.insert(sources).values({ name, tokenHash, format }).returning({ id: sources.id }).get().id;
+    } catch (err) {
+      if (isUniqueViolation(err)) throw taken();
+      throw err;
+    }
+  }
+
+  list(): { id: number; name: string; created_at: number }[] {
+    return this.db.select({ id: sources.id, name: sources.name, created_at: sources.createdAt }).from(sources).orderBy(asc(sources.id)).all();
+  }
+
+  exists(id: number): boolean {
+    return this.db.select({ id: sources.id }).from(sources).where(eq(sources.id, id)).get() !== undefined;
+  }
+
+  /** The source with its secrets; 404 when there is none. */
+  get(id: number): SourceRow {
+    const row = this.db.select().from(sources).where(eq(sources.id, id)).get();
+    if (!row) throw notFound('source', id);
+    const secrets = this.db.select().from(sourceSecrets).where(eq(sourceSecrets.sourceId, id)).orderBy(asc(sourceSecrets.id)).all();
+    return { id, name: row.name, createdAt: row.createdAt, format: row.format, secrets: secrets.map((s) => ({ id: s.id, secret: s.secret, createdAt: s.createdAt })) };
+  }
+
+  /** Replaces the source's token hash (the old token stops working at once); 404 when there is none. */
+  setTokenHash(id: number, tokenHash: string): { id: number; name: string } {
+    const row = this.db.update(sources).set({ tokenHash }).where(eq(sources.id, id)).returning({ id: sources.id, name: sources.name }).get();
+    this.forget(id);
+    if (!row) throw notFound('source', id);
+    return row;
+  }
+
+  /** Deletes a source with its idempotency keys and seen webhook ids (its alerts stay); 404 when there is none. */
+  delete(id: number): void {
+    const deleted = this.db.transaction((tx) => {
+      const n = tx.delete(sources).where(eq(sources.id, id)).run().changes;
+      if (n) this.idempotency.forgetSource(id);
+      return n;
+    });
+    this.forget(id);
+    if (!deleted) throw notFound('source', id);
+  }
+
+  /** Sets the source's default format; 404 when there is none. */
+  setFormat(id: number, format: StoredFormat): void {
+    const n = this.db.update(sources).set({ format }).where(eq(sources.id, id)).run().changes;
+    if (!n) throw notFound('source', id);
+    this.settingsCache.delete(id);
+  }
+
+  /** Adds a signing secret; 404 for an unknown source, 409 when it already has this secret. */
+  addSecret(sourceId: number, secret: string): { id: number; createdAt: number } {
+    const row = this.db.transaction((tx) => {
+      if (!tx.select({ id: sources.id }).from(sources).where(eq(sources.id, sourceId)).get()) throw notFound('source', sourceId);
+      if (tx.select({ id: sourceSecrets.id }).from(sourceSecrets).where(and(eq(sourceSecrets.sourceId, sourceId), eq(sourceSecrets.secret, secret))).get()) {
+        throw conflict('the source already has this secret');
+      }
+      return tx.insert(sourceSecrets).values({ sourceId, secret }).returning({ id: sourceSecrets.id, createdAt: sourceSecrets.createdAt }).get();
+    });
+    this.settingsCache.delete(sourceId);
+    return row;
+  }
+
+  /** Removes a signing secret; 404 when the source has no such secret. */
+  deleteSecret(sourceId: number, secretId: number): void {
+    const n = this.db.delete(sourceSecrets).where(and(eq(sourceSecrets.id, secretId), eq(sourceSecrets.sourceId, sourceId))).run().changes;
+    this.settingsCache.delete(sourceId);
+    if (!n) throw notFound('secret', secretId);
+  }
+}
