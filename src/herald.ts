@@ -80,7 +80,9 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
     onStarted: () => escalation.start(),
   });
   const escalation = new EscalationRunner({
-    db,
+    transactions: store,
+    escalations: store.escalations,
+    routes,
     outbox,
     wake: (channelId, n) => scheduler.wake(channelId, n),
     pollMs: config.escalationPollMs,
