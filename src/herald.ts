@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { EscalationRunner } from './escalation/runner.js';
 import { DigestJobs } from './jobs/digest.js';
 import { RetentionJob } from './jobs/retention.js';
+import { runScheduledDigest } from './services/digest.js';
 import { Acceptor, buildPipeline } from './pipeline/index.js';
 import type { MuteStore } from './store/mutes.js';
 import type { RouteStore } from './store/routes.js';
@@ -49,7 +50,7 @@ export interface Herald {
   outboundGuard: OutboundAddressGuard;
   /** Escalation chains' durable timers: armed at ingest, steps posted through the outbox; started with the scheduler. */
   escalation: EscalationRunner;
-  /** The daily digests' cron tasks: started by main.ts (`digests.start()`), rescheduled when settings change. */
+  /** The daily digests' cron tasks: started by main.ts (`digests.start()`), rescheduled when the digest settings store signals a change. */
   digests: DigestJobs;
   /** The daily retention job (deletes finished alerts and what refers to them): started by main.ts (`retention.start()`). */
   retention: RetentionJob;
@@ -80,7 +81,9 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
     onStarted: () => escalation.start(),
   });
   const escalation = new EscalationRunner({
-    db,
+    transactions: store,
+    escalations: store.escalations,
+    routes,
     outbox,
     wake: (channelId, n) => scheduler.wake(channelId, n),
     pollMs: config.escalationPollMs,
@@ -99,8 +102,13 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
     log.child({ component: 'ingest' }),
     escalation,
   );
-  // The jobs read Herald's services when they fire (after `herald` below is built).
-  const digests = new DigestJobs(() => herald, log.child({ component: 'digest' }));
+  const digestDeps = { store, config, scheduler };
+  const digests = new DigestJobs({
+    settings: store.digests,
+    runScheduled: (channelId, now) => runScheduledDigest(digestDeps, channelId, now),
+    guard,
+    log: log.child({ component: 'digest' }),
+  });
   const retention = new RetentionJob(store.retention, config.retention, log.child({ component: 'retention' }));
   const sourceAuth = new SourceAuth(store.sources);
   const outboundTargets = new OutboundTargets(store.outbound);

@@ -1,19 +1,20 @@
-import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Db } from '../store/sqlite/open.js';
-import { alerts, channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../store/sqlite/schema.js';
 import { severityRank } from '../domain/alert.js';
 import type { Outbox } from '../store/deliveries.js';
+import type { EscalationRow, EscalationStore } from '../store/escalations.js';
+import type { Store } from '../store/index.js';
+import type { RouteStore } from '../store/routes.js';
 import type { Guard } from '../guard.js';
 import { mentionOf } from '../discord/mention.js';
 import { WakeTimer } from '../delivery/wake-timer.js';
 
-type Step = typeof escalationSteps.$inferSelect;
-type Escalation = typeof escalations.$inferSelect;
-
 export interface EscalationDeps {
-  db: Db;
-  outbox: Outbox;
+  /** One transaction per move (store.transaction). */
+  transactions: Pick<Store, 'transaction'>;
+  escalations: EscalationStore;
+  /** Which route arms which chain (cached by the route store, refreshed by the escalations store's writes). */
+  routes: Pick<RouteStore, 'chainOf' | 'anyChain'>;
+  outbox: Pick<Outbox, 'enqueue'>;
   /** Wakes a channel's lane after deliveries were committed (Scheduler.wake). */
   wake: (channelId: number, added: number) => void;
   /** The longest the runner sleeps: it notices acknowledgements and resolves at least this often. */
@@ -42,41 +43,15 @@ export interface TickResult {
  * the P0/P1 headroom (by the alert's severity) apply.
  */
 export class EscalationRunner {
-  /** routeId → chainId, for the routes that name a chain; empty when none does (arming costs nothing then). */
-  private chainOfRoute = new Map<number, number>();
   private readonly timer: WakeTimer;
   /** Earliest due time armed in transactions not yet followed by `afterCommit`. */
   private armedDueAt = Infinity;
   private stopped = true;
   private running = false;
-  private readonly insertEscalation;
 
   constructor(private readonly deps: EscalationDeps) {
     const pass = deps.guard.wrap('escalation pass', () => this.run(), { retry: (ms) => this.schedule(Date.now() + ms) });
     this.timer = new WakeTimer(pass);
-    this.insertEscalation = deps.db
-      .insert(escalations)
-      .values({
-        alertId: sql.placeholder('alertId'),
-        chainId: sql.placeholder('chainId'),
-        channelIds: sql.placeholder('channelIds'),
-        dueAt: sql.placeholder('dueAt'),
-        createdAt: sql.placeholder('now'),
-        updatedAt: sql.placeholder('now'),
-      })
-      .onConflictDoNothing()
-      .prepare();
-    this.reload();
-  }
-
-  /** Re-reads which routes name a chain (after a chain is attached, detached or deleted). */
-  reload(): void {
-    const rows = this.deps.db
-      .select({ routeId: routes.id, chainId: routes.escalationChainId })
-      .from(routes)
-      .where(sql`${routes.escalationChainId} is not null`)
-      .all();
-    this.chainOfRoute = new Map(rows.map((r) => [r.routeId, r.chainId!]));
   }
 
   /**
@@ -85,17 +60,17 @@ export class EscalationRunner {
    * steps without a channel of their own post there).
    */
   arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number): void {
-    if (this.chainOfRoute.size === 0 || routeIds.length === 0) return;
+    if (!this.deps.routes.anyChain || routeIds.length === 0) return;
     const chainIds = new Set<number>();
     for (const r of routeIds) {
-      const c = this.chainOfRoute.get(r);
+      const c = this.deps.routes.chainOf(r);
       if (c !== undefined) chainIds.add(c);
     }
     for (const chainId of chainIds) {
-      const first = this.steps(chainId)[0];
+      const first = this.deps.escalations.steps(chainId)[0];
       if (!first) continue;
       const dueAt = now + first.delayMs;
-      this.insertEscalation.run({ alertId, chainId, channelIds: [...channelIds], dueAt, now });
+      this.deps.escalations.arm({ alertId, chainId, channelIds: [...channelIds], dueAt, now });
       this.armedDueAt = Math.min(this.armedDueAt, dueAt);
     }
   }
@@ -141,13 +116,7 @@ export class EscalationRunner {
   }
   /** Earliest due time of an escalation still going. */
   nextDueAt(): number | null {
-    return (
-      this.deps.db
-        .select({ at: sql<number | null>`min(${escalations.dueAt})` })
-        .from(escalations)
-        .where(inArray(escalations.state, ['active', 'acked']))
-        .get()?.at ?? null
-    );
+    return this.deps.escalations.nextDueAt();
   }
 
   /**
@@ -156,25 +125,8 @@ export class EscalationRunner {
    */
   tick(now: number): TickResult {
     const result: TickResult = { stepsRun: 0, stopped: 0, rearmed: 0 };
-    const candidates = this.deps.db
-      .select({ id: escalations.id })
-      .from(escalations)
-      .innerJoin(alerts, eq(alerts.id, escalations.alertId))
-      .where(
-        and(
-          inArray(escalations.state, ['active', 'acked']),
-          or(
-            lte(escalations.dueAt, now),
-            sql`${alerts.resolvedAt} is not null`,
-            eq(alerts.status, 'resolved'),
-            sql`${alerts.retractedAt} is not null`,
-            and(eq(escalations.state, 'active'), sql`${alerts.acknowledgedAt} > coalesce(${escalations.ackSeenAt}, -1)`),
-          ),
-        ),
-      )
-      .orderBy(asc(escalations.dueAt))
-      .all();
-    for (const { id } of candidates) {
+    const candidates = this.deps.escalations.candidates(now);
+    for (const id of candidates) {
       try {
         // A few moves at once at most (e.g. an acknowledgement seen, then its re-arm already due).
         for (let i = 0; i < 4; i++) {
@@ -184,7 +136,7 @@ export class EscalationRunner {
       } catch (err) {
         // Nothing of the failed move was committed; try this one again in a second, the others now.
         this.deps.log.error({ err, escalationId: id }, 'escalation step failed; retrying in 1 s');
-        this.deps.db.update(escalations).set({ dueAt: now + 1000 }).where(eq(escalations.id, id)).run();
+        this.deps.escalations.retryAt(id, now + 1000);
       }
     }
     return result;
@@ -193,24 +145,12 @@ export class EscalationRunner {
   /** Moves one escalation on by one transition, in one transaction; false when nothing is due. */
   private advance(id: number, now: number, result: TickResult): boolean {
     const woken = new Map<number, number>();
-    const moved = this.deps.db.transaction((tx) => {
-      const row = tx
-        .select({ e: escalations, a: { status: alerts.status, severity: alerts.severity, acknowledgedAt: alerts.acknowledgedAt, resolvedAt: alerts.resolvedAt, retractedAt: alerts.retractedAt } })
-        .from(escalations)
-        .innerJoin(alerts, eq(alerts.id, escalations.alertId))
-        .where(eq(escalations.id, id))
-        .get();
+    const store = this.deps.escalations;
+    const moved = this.deps.transactions.transaction(() => {
+      const row = store.withAlert(id);
       if (!row || row.e.state === 'done') return false;
       const { e, a } = row;
-      const set = (values: Partial<Escalation>) => {
-        // Conditional on the state read above: a concurrent pass (there is none today) could not move it twice.
-        const n = tx
-          .update(escalations)
-          .set({ ...values, updatedAt: now })
-          .where(and(eq(escalations.id, e.id), eq(escalations.state, e.state), eq(escalations.stepIndex, e.stepIndex), eq(escalations.round, e.round), eq(escalations.cycle, e.cycle)))
-          .run().changes;
-        if (n !== 1) throw new Error(`escalation ${e.id} changed under a pass`);
-      };
+      const set = (values: Partial<EscalationRow>) => store.move(e, values, now);
       const finish = (reason: string) => {
         set({ state: 'done', reason });
         result.stopped++;
@@ -219,9 +159,9 @@ export class EscalationRunner {
 
       if (a.retractedAt !== null) return finish('retracted');
       if (a.resolvedAt !== null || a.status === 'resolved') return finish('resolved');
-      const chain = tx.select().from(escalationChains).where(eq(escalationChains.id, e.chainId)).get();
+      const chain = store.chain(e.chainId);
       if (!chain) return finish('chain deleted');
-      const steps = this.steps(e.chainId, tx);
+      const steps = store.steps(e.chainId);
       if (steps.length === 0) return finish('chain has no steps');
 
       if (e.state === 'active' && a.acknowledgedAt !== null && a.acknowledgedAt > (e.ackSeenAt ?? -1)) {
@@ -250,7 +190,7 @@ export class EscalationRunner {
       }
       const wanted = step.channelId !== null ? [step.channelId] : e.channelIds;
       // A channel deleted since the alert was routed is skipped (the run records how many got the step).
-      const targets = wanted.length ? tx.select({ id: channels.id }).from(channels).where(inArray(channels.id, wanted)).all().map((c) => c.id) : [];
+      const targets = store.existingChannels(wanted);
       const mention = step.kind === 'channel' || step.target === null ? null : mentionOf(step.kind, step.target);
       const priority = severityRank(a.severity);
       for (const channelId of targets) {
@@ -258,9 +198,7 @@ export class EscalationRunner {
         woken.set(channelId, (woken.get(channelId) ?? 0) + 1);
       }
       // The unique index (escalation, cycle, round, step) refuses a second run of the same step.
-      tx.insert(escalationRuns)
-        .values({ escalationId: e.id, cycle: e.cycle, round: e.round, stepIndex: e.stepIndex, stepId: step.id, kind: step.kind, target: step.target, deliveries: targets.length, at: now })
-        .run();
+      store.recordRun({ escalationId: e.id, cycle: e.cycle, round: e.round, stepIndex: e.stepIndex, stepId: step.id, kind: step.kind, target: step.target, deliveries: targets.length, at: now });
       const next = steps[e.stepIndex + 1];
       const lastRound = e.round >= chain.repeats;
       if (next) set({ stepIndex: e.stepIndex + 1, dueAt: now + next.delayMs });
@@ -271,9 +209,5 @@ export class EscalationRunner {
     });
     for (const [channelId, n] of woken) this.deps.wake(channelId, n);
     return moved;
-  }
-
-  private steps(chainId: number, db: Pick<Db, 'select'> = this.deps.db): Step[] {
-    return db.select().from(escalationSteps).where(eq(escalationSteps.chainId, chainId)).orderBy(asc(escalationSteps.position)).all();
   }
 }

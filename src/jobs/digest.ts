@@ -1,7 +1,18 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import type { Herald } from '../herald.js';
-import { listDigests, runScheduledDigest } from '../services/digest.js';
+import type { DigestReport } from '../domain/digest.js';
+import type { Guard } from '../guard.js';
+import type { DigestStore } from '../store/digests.js';
+
+/** What the digest jobs use: the settings (and their change signal), the digest service's post, a guard and a logger. */
+export interface DigestJobDeps {
+  /** Each channel's settings; the jobs reschedule after every write of them (`onChange`). */
+  settings: Pick<DigestStore, 'all' | 'onChange'>;
+  /** services/digest.ts `runScheduledDigest`: posts the channel's digest unless it is off or just posted. */
+  runScheduled: (channelId: number, now: number) => DigestReport | null;
+  guard: Pick<Guard, 'wrap'>;
+  log: Logger;
+}
 
 export interface DigestJobView {
   channel_id: number;
@@ -12,17 +23,17 @@ export interface DigestJobView {
 
 /**
  * The daily digests: one node-cron task per channel whose digest is enabled, at its time in its time
- * zone. A task only calls `runScheduledDigest` (the computation lives in services/digest.ts). Settings
- * changes call `reload`; nothing runs until `start` (main.ts starts it with the other workers).
+ * zone. A task only calls `runScheduled` (the computation lives in services/digest.ts). The settings
+ * store signals each change of them and the jobs reschedule; nothing runs until `start` (main.ts starts
+ * it with the other workers).
  */
 export class DigestJobs {
   private tasks = new Map<number, { task: ScheduledTask; timezone: string }>();
   private started = false;
 
-  constructor(
-    private readonly h: () => Pick<Herald, 'store' | 'config' | 'scheduler' | 'digests' | 'guard'>,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly deps: DigestJobDeps) {
+    deps.settings.onChange(() => this.reload());
+  }
 
   start(): void {
     this.started = true;
@@ -30,16 +41,16 @@ export class DigestJobs {
   }
 
   /** Re-reads every channel's settings and reschedules (no-op before `start`). */
-  reload(): void {
+  private reload(): void {
     if (!this.started) return;
     this.clear();
-    for (const s of listDigests(this.h())) {
+    for (const s of this.deps.settings.all()) {
       if (!s.enabled) continue;
       const [hh, mm] = s.time.split(':');
       const pattern = `${Number(mm)} ${Number(hh)} * * *`;
-      const task = cron.schedule(pattern, () => this.fire(s.channel_id), { timezone: s.timezone, name: `digest-${s.channel_id}`, noOverlap: true });
+      const task = cron.schedule(pattern, () => this.fire(s.channelId), { timezone: s.timezone, name: `digest-${s.channelId}`, noOverlap: true });
       task.unref();
-      this.tasks.set(s.channel_id, { task, timezone: s.timezone });
+      this.tasks.set(s.channelId, { task, timezone: s.timezone });
     }
   }
 
@@ -55,9 +66,9 @@ export class DigestJobs {
 
   /** The task's body: post the channel's digest (guarded: an error is logged; the next day tries again). */
   fire(channelId: number, now = Date.now()): void {
-    this.h().guard.wrap(`daily digest of channel ${channelId}`, () => {
-      const r = runScheduledDigest(this.h(), channelId, now);
-      if (r) this.log.info({ channelId, fired: r.totals.fired }, 'daily digest queued');
+    this.deps.guard.wrap(`daily digest of channel ${channelId}`, () => {
+      const r = this.deps.runScheduled(channelId, now);
+      if (r) this.deps.log.info({ channelId, fired: r.totals.fired }, 'daily digest queued');
     })();
   }
 

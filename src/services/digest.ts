@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { renderDigest } from '../cards/digest.js';
-import type { Herald } from '../herald.js';
+import type { Config } from '../config.js';
 import type { DigestSettingRow } from '../store/digests.js';
 import type { Store } from '../store/index.js';
 import { invalid } from './errors.js';
@@ -41,8 +41,14 @@ export const digestInput = z.strictObject({
 });
 export type DigestInput = z.output<typeof digestInput>;
 
-type Deps = { store: Pick<Store, 'transaction' | 'digests' | 'channels' | 'deliveries'> } & Pick<Herald, 'config' | 'scheduler' | 'digests'>;
-type ReadDeps = { store: Pick<Store, 'digests' | 'channels'> } & Pick<Herald, 'config'>;
+export type DigestDeps = {
+  store: Pick<Store, 'transaction' | 'digests' | 'channels' | 'deliveries'>;
+  config: Pick<Config, 'digest' | 'delivery'>;
+  /** Wakes the channel's lane after the digest's delivery was committed (Scheduler.wake). */
+  scheduler: { wake(channelId: number, added: number): void };
+};
+type Deps = DigestDeps;
+type ReadDeps = { store: Pick<Store, 'digests' | 'channels'>; config: Pick<Config, 'digest'> };
 
 const view = (s: DigestSettingRow): DigestSettingView => ({
   channel_id: s.channelId,
@@ -61,7 +67,6 @@ export function setDigest(h: Deps, channelId: number, input: DigestInput): Diges
     time: input.time ?? prior?.time ?? h.config.digest.time,
     timezone: input.timezone ?? prior?.timezone ?? h.config.digest.timezone,
   });
-  h.digests.reload();
   return getDigest(h, channelId);
 }
 
@@ -72,14 +77,9 @@ export function getDigest(h: ReadDeps, channelId: number): DigestSettingView {
   return s ? view(s) : { channel_id: channelId, enabled: false, time: h.config.digest.time, timezone: h.config.digest.timezone, last_sent_at: null };
 }
 
-export function listDigests(h: { store: Pick<Store, 'digests'> }): DigestSettingView[] {
-  return h.store.digests.all().map(view);
-}
-
 export function deleteDigest(h: Deps, channelId: number): void {
   h.store.channels.row(channelId);
   if (!h.store.digests.delete(channelId)) throw invalid('channel_id', `channel ${channelId} has no digest`);
-  h.digests.reload();
 }
 
 /**

@@ -1,9 +1,8 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from '../store/sqlite/schema.js';
 import { discordIdSchema } from '../discord/ids.js';
-import type { Herald } from '../herald.js';
-import { conflict, invalid, isUniqueViolation, notFound } from './errors.js';
+import type { NewStep } from '../store/escalations.js';
+import type { Store } from '../store/index.js';
+import { notFound } from './errors.js';
 import type { ChainView, EscalationView } from './views.js';
 
 const DAY_MS = 86_400_000;
@@ -46,57 +45,26 @@ export const routeChainInput = z.strictObject({
   chain_id: z.number().int().positive().nullable().describe('The chain to arm for alerts this route matches; null detaches'),
 });
 
-type Deps = Pick<Herald, 'db' | 'escalation'>;
+type Deps = { store: Pick<Store, 'escalations'>; escalation: { poke(): void } };
+type ReadDeps = { store: Pick<Store, 'escalations'> };
 
 /** Creates a chain (with its first steps, if given). 409 when the name is taken. */
-export function createChain(h: Deps, input: ChainInput): ChainView {
-  const id = h.db.transaction((tx) => {
-    let chainId: number;
-    try {
-      chainId = tx
-        .insert(escalationChains)
-        .values({ name: input.name, repeats: input.repeats, rearmAfterMs: input.rearm_after_ms ?? null })
-        .returning({ id: escalationChains.id })
-        .get().id;
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict(`an escalation chain named "${input.name}" already exists`);
-      throw err;
-    }
-    for (const s of input.steps ?? []) insertStep(h, chainId, s);
-    return chainId;
-  });
+export function createChain(h: ReadDeps, input: ChainInput): ChainView {
+  const id = h.store.escalations.createChain({ name: input.name, repeats: input.repeats, rearmAfterMs: input.rearm_after_ms ?? null, steps: (input.steps ?? []).map(newStep) });
   return getChain(h, id);
 }
 
 /** Appends a step to a chain; running escalations pick it up at their next step. */
 export function addStep(h: Deps, chainId: number, input: StepInput): ChainView {
-  h.db.transaction(() => insertStep(h, chainId, input));
+  h.store.escalations.addStep(chainId, newStep(input));
   h.escalation.poke();
   return getChain(h, chainId);
 }
 
-function insertStep(h: Pick<Herald, 'db'>, chainId: number, s: StepInput): void {
-  if (!h.db.select({ id: escalationChains.id }).from(escalationChains).where(eq(escalationChains.id, chainId)).get()) throw notFound('escalation chain', chainId);
-  if (s.channel_id !== undefined && !h.db.select({ id: channels.id }).from(channels).where(eq(channels.id, s.channel_id)).get()) {
-    throw invalid('channel_id', `no channel with id ${s.channel_id}`);
-  }
-  const last = h.db
-    .select({ n: sql<number | null>`max(${escalationSteps.position})` })
-    .from(escalationSteps)
-    .where(eq(escalationSteps.chainId, chainId))
-    .get();
-  if ((last?.n ?? -1) >= 19) throw invalid('steps', 'a chain has at most 20 steps');
-  h.db
-    .insert(escalationSteps)
-    .values({ chainId, position: (last?.n ?? -1) + 1, delayMs: s.delay_ms, kind: s.kind, target: s.target ?? null, channelId: s.channel_id ?? null })
-    .run();
-}
+const newStep = (s: StepInput): NewStep => ({ kind: s.kind, delayMs: s.delay_ms, target: s.target ?? null, channelId: s.channel_id ?? null });
 
-export function listChains(h: Pick<Herald, 'db'>): ChainView[] {
-  const chains = h.db.select().from(escalationChains).orderBy(asc(escalationChains.id)).all();
-  if (chains.length === 0) return [];
-  const steps = h.db.select().from(escalationSteps).orderBy(asc(escalationSteps.chainId), asc(escalationSteps.position)).all();
-  const rs = h.db.select({ id: routes.id, chainId: routes.escalationChainId }).from(routes).where(sql`${routes.escalationChainId} is not null`).orderBy(asc(routes.id)).all();
+export function listChains(h: ReadDeps): ChainView[] {
+  const { chains, steps, routes } = h.store.escalations.chains();
   return chains.map((c) => ({
     id: c.id,
     name: c.name,
@@ -105,74 +73,40 @@ export function listChains(h: Pick<Herald, 'db'>): ChainView[] {
     steps: steps
       .filter((s) => s.chainId === c.id)
       .map((s) => ({ id: s.id, position: s.position, kind: s.kind, delay_ms: s.delayMs, target: s.target, channel_id: s.channelId })),
-    route_ids: rs.filter((r) => r.chainId === c.id).map((r) => r.id),
+    route_ids: routes.filter((r) => r.chainId === c.id).map((r) => r.id),
     created_at: c.createdAt,
   }));
 }
 
-export function getChain(h: Pick<Herald, 'db'>, id: number): ChainView {
+export function getChain(h: ReadDeps, id: number): ChainView {
   const c = listChains(h).find((x) => x.id === id);
   if (!c) throw notFound('escalation chain', id);
   return c;
 }
 
 /** "12", "#12" or a chain's name → its id; 404 otherwise. */
-export function findChain(h: Pick<Herald, 'db'>, ref: string): number {
+export function findChain(h: ReadDeps, ref: string): number {
   const r = ref.trim();
   const asId = /^#?(\d{1,15})$/.exec(r);
-  const row = asId
-    ? h.db.select({ id: escalationChains.id }).from(escalationChains).where(eq(escalationChains.id, Number(asId[1]))).get()
-    : h.db.select({ id: escalationChains.id }).from(escalationChains).where(eq(escalationChains.name, r)).get();
-  if (!row) throw notFound('escalation chain', r);
-  return row.id;
+  const id = h.store.escalations.chainId(asId ? { id: Number(asId[1]) } : { name: r });
+  if (id === undefined) throw notFound('escalation chain', r);
+  return id;
 }
 
 /** Deletes a chain: its routes no longer arm it, and escalations running it stop (their history goes with them). */
-export function deleteChain(h: Deps, id: number): void {
-  const n = h.db.transaction((tx) => {
-    // Explicit: the migration drizzle-kit generates adds routes.escalation_chain_id with its reference
-    // but without ON DELETE SET NULL, so the routes are detached here.
-    tx.update(routes).set({ escalationChainId: null }).where(eq(routes.escalationChainId, id)).run();
-    return tx.delete(escalationChains).where(eq(escalationChains.id, id)).run().changes;
-  });
-  if (!n) throw notFound('escalation chain', id);
-  h.escalation.reload();
+export function deleteChain(h: ReadDeps, id: number): void {
+  h.store.escalations.deleteChain(id);
 }
 
 /** Names (or, with null, clears) the chain a route arms. */
-export function setRouteChain(h: Deps, routeId: number, chainId: number | null): { route_id: number; chain_id: number | null } {
-  h.db.transaction((tx) => {
-    if (chainId !== null && !tx.select({ id: escalationChains.id }).from(escalationChains).where(eq(escalationChains.id, chainId)).get()) {
-      throw notFound('escalation chain', chainId);
-    }
-    const n = tx.update(routes).set({ escalationChainId: chainId }).where(eq(routes.id, routeId)).run().changes;
-    if (!n) throw notFound('route', routeId);
-  });
-  h.escalation.reload();
+export function setRouteChain(h: ReadDeps, routeId: number, chainId: number | null): { route_id: number; chain_id: number | null } {
+  h.store.escalations.setRouteChain(routeId, chainId);
   return { route_id: routeId, chain_id: chainId };
 }
 
 /** Escalations (newest first), of one alert or all, optionally only those still going; each with the steps it ran. */
-export function listEscalations(h: Pick<Herald, 'db'>, f: { alertId?: number; active?: boolean; limit?: number } = {}): EscalationView[] {
-  const rows = h.db
-    .select()
-    .from(escalations)
-    .where(
-      and(
-        f.alertId === undefined ? undefined : eq(escalations.alertId, f.alertId),
-        f.active ? inArray(escalations.state, ['active', 'acked']) : undefined,
-      ),
-    )
-    .orderBy(desc(escalations.id))
-    .limit(f.limit ?? 100)
-    .all();
-  if (rows.length === 0) return [];
-  const runs = h.db
-    .select()
-    .from(escalationRuns)
-    .where(inArray(escalationRuns.escalationId, rows.map((r) => r.id)))
-    .orderBy(asc(escalationRuns.id))
-    .all();
+export function listEscalations(h: ReadDeps, f: { alertId?: number; active?: boolean; limit?: number } = {}): EscalationView[] {
+  const { escalations: rows, runs } = h.store.escalations.escalations(f);
   return rows.map((e) => ({
     id: e.id,
     alert_id: e.alertId,

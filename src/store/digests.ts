@@ -88,7 +88,18 @@ export function digestReport(db: Db, range: { from: number; to: number; channelI
 
 /** The digests: the report's queries (SQLite SQL) and each channel's digest settings. */
 export class DigestStore {
+  private readonly listeners: (() => void)[] = [];
+
   constructor(private readonly db: Db) {}
+
+  /** `listener` runs after each write of a channel's settings (save, delete): the digest jobs reschedule on it. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
 
   /** The digest of a time range (see `digestReport`); inside `store.transaction` it reads that transaction's view. */
   report(range: { from: number; to: number; channelId?: number | null }): DigestReport {
@@ -109,11 +120,14 @@ export class DigestStore {
       .values({ channelId, ...values })
       .onConflictDoUpdate({ target: digestSettings.channelId, set: values })
       .run();
+    this.changed();
   }
 
   /** Removes the channel's settings; false when it had none. */
   delete(channelId: number): boolean {
-    return this.db.delete(digestSettings).where(eq(digestSettings.channelId, channelId)).run().changes > 0;
+    const deleted = this.db.delete(digestSettings).where(eq(digestSettings.channelId, channelId)).run().changes > 0;
+    if (deleted) this.changed();
+    return deleted;
   }
 
   /** Records the period up to `to` as posted. */

@@ -11,6 +11,7 @@ import { AttemptStore } from './attempts.js';
 import { ChannelStore } from './channels.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DigestStore } from './digests.js';
+import { EscalationStore } from './escalations.js';
 import { OutboundStore } from './outbound.js';
 import { EventStore } from './events.js';
 import { HealthStore } from './health.js';
@@ -44,6 +45,7 @@ export interface Store {
   readonly routes: RouteStore;
   readonly mutes: MuteStore;
   readonly digests: DigestStore;
+  readonly escalations: EscalationStore;
   readonly outbound: OutboundStore;
   readonly sources: SourceStore;
   readonly idempotency: IdempotencyStore;
@@ -84,6 +86,7 @@ export function openStore(path: string, opts: StoreOptions): Store {
     routes,
     mutes: new MuteStore(db, actions),
     digests: new DigestStore(db),
+    escalations: new EscalationStore(db, routes),
     outbound: new OutboundStore(db),
     sources: new SourceStore(db, idempotency),
     idempotency,

@@ -35,7 +35,7 @@ export interface RouteDependent {
  * The routes table (and the default channel, which routing falls back to), with the compiled routes in
  * memory for the ingest path. Every write here refreshes the cache itself, as do the channel writes that
  * change the default channel or remove routes with their channel (store/channels.ts calls `refresh`).
- * Also keeps which route arms which escalation chain (routes.escalation_chain_id), for `EscalationRunner.arm`.
+ * Also keeps which route arms which escalation chain (routes.escalation_chain_id), for `EscalationRunner.arm` (written by store/escalations.ts).
  */
 export class RouteStore {
   private compiled: CompiledRoute[] = [];

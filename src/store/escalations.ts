@@ -1,0 +1,251 @@
+import { and, asc, desc, eq, inArray, lte, or, sql } from 'drizzle-orm';
+import { conflict, invalid, notFound } from '../domain/errors.js';
+import type { RouteStore } from './routes.js';
+import type { Db } from './sqlite/open.js';
+import { isUniqueViolation } from './sqlite/health.js';
+import { alerts, channels, escalationChains, escalationRuns, escalations, escalationSteps } from './sqlite/schema.js';
+
+export type EscalationChainRow = typeof escalationChains.$inferSelect;
+export type EscalationStepRow = typeof escalationSteps.$inferSelect;
+export type EscalationRow = typeof escalations.$inferSelect;
+export type EscalationRunRow = typeof escalationRuns.$inferSelect;
+
+export interface NewStep {
+  kind: 'channel' | 'role' | 'user';
+  delayMs: number;
+  target: string | null;
+  channelId: number | null;
+}
+
+export interface NewChain {
+  name: string;
+  repeats: number;
+  rearmAfterMs: number | null;
+  steps: readonly NewStep[];
+}
+
+const MAX_STEPS = 20;
+
+/**
+ * Escalation chains, their steps, the escalations armed on alerts and the steps they ran
+ * (escalation_chains, escalation_steps, escalations, escalation_runs): the only writer of these tables.
+ * Which route arms which chain is a column of routes, written through the route store inside this
+ * module's transactions, whose cache (`routes.chainOf`) is refreshed here after each such write.
+ */
+export class EscalationStore {
+  private readonly insertEscalation;
+
+  constructor(
+    private readonly db: Db,
+    private readonly routes: RouteStore,
+  ) {
+    // The ingest hot path (arming a chain on a new alert): one prepared statement.
+    this.insertEscalation = db
+      .insert(escalations)
+      .values({
+        alertId: sql.placeholder('alertId'),
+        chainId: sql.placeholder('chainId'),
+        channelIds: sql.placeholder('channelIds'),
+        dueAt: sql.placeholder('dueAt'),
+        createdAt: sql.placeholder('now'),
+        updatedAt: sql.placeholder('now'),
+      })
+      .onConflictDoNothing()
+      .prepare();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Chains (admin API, bot)
+
+  /** Creates a chain with its first steps; 409 when the name is taken. Returns its id. */
+  createChain(c: NewChain): number {
+    return this.db.transaction((tx) => {
+      let chainId: number;
+      try {
+        chainId = tx
+          .insert(escalationChains)
+          .values({ name: c.name, repeats: c.repeats, rearmAfterMs: c.rearmAfterMs })
+          .returning({ id: escalationChains.id })
+          .get().id;
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(`an escalation chain named "${c.name}" already exists`);
+        throw err;
+      }
+      for (const s of c.steps) this.insertStep(chainId, s);
+      return chainId;
+    });
+  }
+
+  /** Appends a step; 404 for an unknown chain, 400 for an unknown channel or a 21st step. */
+  addStep(chainId: number, s: NewStep): void {
+    this.db.transaction(() => this.insertStep(chainId, s));
+  }
+
+  private insertStep(chainId: number, s: NewStep): void {
+    if (!this.db.select({ id: escalationChains.id }).from(escalationChains).where(eq(escalationChains.id, chainId)).get()) throw notFound('escalation chain', chainId);
+    if (s.channelId !== null && !this.db.select({ id: channels.id }).from(channels).where(eq(channels.id, s.channelId)).get()) {
+      throw invalid('channel_id', `no channel with id ${s.channelId}`);
+    }
+    const last = this.db
+      .select({ n: sql<number | null>`max(${escalationSteps.position})` })
+      .from(escalationSteps)
+      .where(eq(escalationSteps.chainId, chainId))
+      .get();
+    if ((last?.n ?? -1) >= MAX_STEPS - 1) throw invalid('steps', `a chain has at most ${MAX_STEPS} steps`);
+    this.db
+      .insert(escalationSteps)
+      .values({ chainId, position: (last?.n ?? -1) + 1, delayMs: s.delayMs, kind: s.kind, target: s.target, channelId: s.channelId })
+      .run();
+  }
+
+  /** Every chain (id order), every step (by chain, then position) and the routes that arm a chain (id order). */
+  chains(): { chains: EscalationChainRow[]; steps: EscalationStepRow[]; routes: { id: number; chainId: number }[] } {
+    const chains = this.db.select().from(escalationChains).orderBy(asc(escalationChains.id)).all();
+    if (chains.length === 0) return { chains, steps: [], routes: [] };
+    const steps = this.db.select().from(escalationSteps).orderBy(asc(escalationSteps.chainId), asc(escalationSteps.position)).all();
+    return { chains, steps, routes: this.routes.chainRoutes() };
+  }
+
+  /** A chain's id by id or by name; undefined when there is none. */
+  chainId(ref: { id: number } | { name: string }): number | undefined {
+    const where = 'id' in ref ? eq(escalationChains.id, ref.id) : eq(escalationChains.name, ref.name);
+    return this.db.select({ id: escalationChains.id }).from(escalationChains).where(where).get()?.id;
+  }
+
+  /** Deletes a chain (its routes are detached, its escalations go with it); 404 when there is none. */
+  deleteChain(id: number): void {
+    const n = this.db.transaction(() => {
+      // Explicit: the migration drizzle-kit generates adds routes.escalation_chain_id with its reference
+      // but without ON DELETE SET NULL, so the routes are detached here.
+      this.routes.detachChain(id);
+      return this.db.delete(escalationChains).where(eq(escalationChains.id, id)).run().changes;
+    });
+    if (!n) throw notFound('escalation chain', id);
+    this.routes.refresh();
+  }
+
+  /** Names (or with null clears) the chain a route arms; 404 for an unknown chain or route. */
+  setRouteChain(routeId: number, chainId: number | null): void {
+    this.db.transaction(() => {
+      if (chainId !== null && this.chainId({ id: chainId }) === undefined) throw notFound('escalation chain', chainId);
+      this.routes.setChain(routeId, chainId);
+    });
+    this.routes.refresh();
+  }
+
+  /** Escalations (newest first), of one alert or all, optionally only those still going; with the runs of each (id order). */
+  escalations(f: { alertId?: number; active?: boolean; limit?: number } = {}): { escalations: EscalationRow[]; runs: EscalationRunRow[] } {
+    const rows = this.db
+      .select()
+      .from(escalations)
+      .where(
+        and(
+          f.alertId === undefined ? undefined : eq(escalations.alertId, f.alertId),
+          f.active ? inArray(escalations.state, ['active', 'acked']) : undefined,
+        ),
+      )
+      .orderBy(desc(escalations.id))
+      .limit(f.limit ?? 100)
+      .all();
+    if (rows.length === 0) return { escalations: rows, runs: [] };
+    const runs = this.db
+      .select()
+      .from(escalationRuns)
+      .where(inArray(escalationRuns.escalationId, rows.map((r) => r.id)))
+      .orderBy(asc(escalationRuns.id))
+      .all();
+    return { escalations: rows, runs };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The runner's reads and writes (src/escalation/runner.ts)
+
+  /** A chain's steps, in order. */
+  steps(chainId: number): EscalationStepRow[] {
+    return this.db.select().from(escalationSteps).where(eq(escalationSteps.chainId, chainId)).orderBy(asc(escalationSteps.position)).all();
+  }
+
+  chain(id: number): EscalationChainRow | undefined {
+    return this.db.select().from(escalationChains).where(eq(escalationChains.id, id)).get();
+  }
+
+  /** Inside the ingest transaction: arms a chain on an alert (once per alert and chain). */
+  arm(v: { alertId: number; chainId: number; channelIds: number[]; dueAt: number; now: number }): void {
+    this.insertEscalation.run(v);
+  }
+
+  /** Earliest due time of an escalation still going. */
+  nextDueAt(): number | null {
+    return (
+      this.db
+        .select({ at: sql<number | null>`min(${escalations.dueAt})` })
+        .from(escalations)
+        .where(inArray(escalations.state, ['active', 'acked']))
+        .get()?.at ?? null
+    );
+  }
+
+  /** Escalations still going that are due, or whose alert was acknowledged (unseen), resolved or retracted; earliest due first. */
+  candidates(now: number): number[] {
+    return this.db
+      .select({ id: escalations.id })
+      .from(escalations)
+      .innerJoin(alerts, eq(alerts.id, escalations.alertId))
+      .where(
+        and(
+          inArray(escalations.state, ['active', 'acked']),
+          or(
+            lte(escalations.dueAt, now),
+            sql`${alerts.resolvedAt} is not null`,
+            eq(alerts.status, 'resolved'),
+            sql`${alerts.retractedAt} is not null`,
+            and(eq(escalations.state, 'active'), sql`${alerts.acknowledgedAt} > coalesce(${escalations.ackSeenAt}, -1)`),
+          ),
+        ),
+      )
+      .orderBy(asc(escalations.dueAt))
+      .all()
+      .map((r) => r.id);
+  }
+
+  /** An escalation with what the runner reads of its alert. */
+  withAlert(id: number) {
+    return this.db
+      .select({ e: escalations, a: { status: alerts.status, severity: alerts.severity, acknowledgedAt: alerts.acknowledgedAt, resolvedAt: alerts.resolvedAt, retractedAt: alerts.retractedAt } })
+      .from(escalations)
+      .innerJoin(alerts, eq(alerts.id, escalations.alertId))
+      .where(eq(escalations.id, id))
+      .get();
+  }
+
+  /**
+   * Moves an escalation on, conditional on the state it was read in (`e`): a concurrent pass (there is
+   * none today) could not move it twice. Throws when the row changed meanwhile.
+   */
+  move(e: EscalationRow, values: Partial<EscalationRow>, now: number): void {
+    const n = this.db
+      .update(escalations)
+      .set({ ...values, updatedAt: now })
+      .where(and(eq(escalations.id, e.id), eq(escalations.state, e.state), eq(escalations.stepIndex, e.stepIndex), eq(escalations.round, e.round), eq(escalations.cycle, e.cycle)))
+      .run().changes;
+    if (n !== 1) throw new Error(`escalation ${e.id} changed under a pass`);
+  }
+
+  /** Records a step as run; the unique index (escalation, cycle, round, step) refuses a second run of the same step. */
+  recordRun(r: Omit<EscalationRunRow, 'id'>): void {
+    this.db.insert(escalationRuns).values(r).run();
+  }
+
+  /** After a failed move: try this escalation again at `at`. */
+  retryAt(id: number, at: number): void {
+    this.db.update(escalations).set({ dueAt: at }).where(eq(escalations.id, id)).run();
+  }
+
+  /** Of these channel ids, those that still exist. */
+  existingChannels(ids: readonly number[]): number[] {
+    return ids.length ? this.db.select({ id: channels.id }).from(channels).where(inArray(channels.id, [...ids])).all().map((c) => c.id) : [];
+  }
+}
+
+/** What the runner reads of an escalation and its alert to decide the next move. */
+export type EscalationWithAlert = NonNullable<ReturnType<EscalationStore['withAlert']>>;
