@@ -8,6 +8,9 @@ import { z } from 'zod';
 export const DISCORD_ID_DIGITS = String.raw`\d{17,20}`;
 
 /** A whole string that is a Discord id. */
+/** A webhook token as it appears in a webhook URL (Discord's are 68 characters; the range allows for change). */
+export const WEBHOOK_TOKEN_CHARS = String.raw`[A-Za-z0-9_-]{20,100}`;
+
 export const DISCORD_ID = new RegExp(`^${DISCORD_ID_DIGITS}$`);
 
 export const isDiscordId = (s: string): boolean => DISCORD_ID.test(s);

@@ -22,6 +22,9 @@ export const MESSAGE_LIMITS = {
 } as const;
 
 /** Words Discord refuses in a webhook username (case-insensitive). */
+/** Webhooks one channel may have (Discord answers 30007 beyond it). */
+export const MAX_WEBHOOKS_PER_CHANNEL = 15;
+
 export const FORBIDDEN_USERNAME = /discord|clyde/i;
 
 /** Message flag: post without a push/desktop notification. */

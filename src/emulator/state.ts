@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { FORBIDDEN_USERNAME, MESSAGE_LIMITS } from '../discord/limits.js';
-import { isDiscordId } from '../discord/ids.js';
+import { isDiscordId, WEBHOOK_TOKEN_CHARS } from '../discord/ids.js';
 import { snowflake } from '../discord/snowflake.js';
 import type { EmulatedChannel, EmulatedMessage, EmulatedWebhook } from './types.js';
+import { MAX_WEBHOOKS_PER_CHANNEL } from '../discord/limits.js';
 
 /** Discord refuses a 16th webhook in a channel (error 30007). */
-export const MAX_WEBHOOKS_PER_CHANNEL = 15;
-const WEBHOOK_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
+const WEBHOOK_TOKEN = new RegExp(`^${WEBHOOK_TOKEN_CHARS}$`);
 
 /** A control-side mistake (bad id, unknown channel...), with the HTTP status and Discord code to answer it with. */
 export class EmulatorError extends Error {

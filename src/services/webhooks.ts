@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Herald } from '../herald.js';
 import type { Store } from '../store/index.js';
-import { MAX_WEBHOOKS_PER_CHANNEL, type NewMember, type WebhookRow } from '../store/webhooks.js';
+import type { NewMember, WebhookRow } from '../store/webhooks.js';
 import { maskUrl } from '../log.js';
 import { BotRestError } from '../discord/bot-rest.js';
-import { DISCORD_ID_DIGITS } from '../discord/ids.js';
+import { DISCORD_ID_DIGITS, WEBHOOK_TOKEN_CHARS } from '../discord/ids.js';
 import { lookUpWebhook } from '../discord/webhook-lookup.js';
 import { ServiceError, conflict, invalid, notFound } from './errors.js';
 import type { WebhookView } from './views.js';
@@ -21,9 +21,8 @@ export type WebhookInput = z.output<typeof webhookInput>;
 
 /** Hosts Discord serves webhooks on; the configured DISCORD_API_URL host is accepted too (emulator, proxy). */
 const DISCORD_HOSTS = new Set(['discord.com', 'discordapp.com', 'ptb.discord.com', 'canary.discord.com']);
-const WEBHOOK_PATH = new RegExp(String.raw`^(.*)/webhooks/(${DISCORD_ID_DIGITS})/([A-Za-z0-9_-]{20,100})/?$`);
+const WEBHOOK_PATH = new RegExp(String.raw`^(.*)/webhooks/(${DISCORD_ID_DIGITS})/(${WEBHOOK_TOKEN_CHARS})/?$`);
 const DISCORD_PREFIX = /^\/api(\/v\d+)?$/;
-export { MAX_WEBHOOKS_PER_CHANNEL };
 const SHAPE = 'expected https://discord.com/api/webhooks/{id}/{token}';
 
 /**

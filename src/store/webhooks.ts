@@ -3,11 +3,11 @@ import type { Db } from './sqlite/open.js';
 import { channels, events, webhooks } from './sqlite/schema.js';
 import type { BreakerSnapshot } from '../domain/breaker-state.js';
 import { conflict, notFound } from '../domain/errors.js';
+import { MAX_WEBHOOKS_PER_CHANNEL } from '../discord/limits.js';
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 
 /** Discord's limit of webhooks per channel (everything not removed counts towards it). */
-export const MAX_WEBHOOKS_PER_CHANNEL = 15;
 
 /** A webhook joining a pool: its Discord id and token, and who owns it. */
 export interface NewMember {
