@@ -17,7 +17,7 @@ import { zodValidator } from './validation.js';
  * Herald's HTTP server: the alert hook, the admin API, health and metrics, and the OpenAPI document
  * generated from the same zod schemas that validate requests.
  */
-export async function buildServer(herald: Herald, opts: { ready?: () => { ok: boolean; problems: string[] } } = {}): Promise<App> {
+export async function buildServer(herald: Herald): Promise<App> {
   const app = typed(
     Fastify({
       loggerInstance: herald.log.child({ component: 'http' }) as FastifyBaseLogger,
@@ -100,7 +100,7 @@ export async function buildServer(herald: Herald, opts: { ready?: () => { ok: bo
   // handler cover exactly its own routes, and its routes name only their part of the path.
   await app.register(alertHook(herald), { prefix: '/v1' });
   await app.register(adminApi(herald), { prefix: '/v1/admin' });
-  await app.register(opsEndpoints(herald, opts.ready));
+  await app.register(opsEndpoints(herald));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
