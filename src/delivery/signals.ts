@@ -18,6 +18,8 @@ export interface CommitSignals {
   outboundQueued(): void;
   /** Escalation chains may have been armed in the transaction that just committed. */
   escalationsArmed(): void;
+  /** An escalation chain changed (a step added): running escalations are looked at again now. */
+  chainsChanged(): void;
 }
 
 /** The delivery part of the port alone: what the escalation runner needs (it is built before the full fan-out exists). */
@@ -47,7 +49,7 @@ export function deliverySignals(scheduler: DeliveryWakes, guard: Wrap): Delivery
  * after the workers it calls, before the services that call it: nothing is assigned later.
  */
 export function commitSignals(
-  to: { delivery: DeliverySignals; outbound: { start(): void }; escalation: { afterCommit(): void } },
+  to: { delivery: DeliverySignals; outbound: { start(): void }; escalation: { afterCommit(): void; poke(): void } },
   guard: Wrap,
 ): CommitSignals {
   return {
@@ -55,5 +57,6 @@ export function commitSignals(
     // The worker starts at the first enqueue (and is idempotent: a running one just claims again).
     outboundQueued: guard.wrap('waking the outbound worker after a commit', () => to.outbound.start()),
     escalationsArmed: guard.wrap('moving the escalation timer after a commit', () => to.escalation.afterCommit()),
+    chainsChanged: guard.wrap('waking the escalation runner after a chain changed', () => to.escalation.poke()),
   };
 }

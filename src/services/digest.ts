@@ -83,6 +83,11 @@ export function deleteDigest(h: Deps, channelId: number): void {
   if (!h.store.digests.delete(channelId)) throw invalid('channel_id', `channel ${channelId} has no digest`);
 }
 
+/** The digest report of a range for a channel, without posting it (the admin API's preview). */
+export function previewDigest(h: { store: Pick<Store, 'digests'> }, channelId: number, range: { from: number; to: number }): DigestReport {
+  return h.store.digests.report({ ...range, channelId });
+}
+
 /**
  * Computes the digest of the 24 hours before `now` (or the range given) for the channel and queues it
  * there through the outbox (a P3-priority delivery of a message about no alert), in one transaction
