@@ -3,7 +3,7 @@ import { channelFor, targetChannelId } from '../src/bot/channels.js';
 import { badInput } from '../src/bot/input.js';
 import type { CommandModule } from '../src/bot/types.js';
 import { formatDuration } from '../src/cards/digest.js';
-import { computeDigest, digestInput, getDigest, postDigest, setDigest } from '../src/services/digest.js';
+import { digestInput, getDigest, postDigest, previewDigest, setDigest } from '../src/services/digest.js';
 
 const channelOption = (s: SlashCommandSubcommandBuilder) =>
   s.addChannelOption((o) => o.setName('channel').setDescription('The channel (default: this one)').addChannelTypes(ChannelType.GuildText, ChannelType.GuildAnnouncement));
@@ -52,7 +52,7 @@ export const digest: CommandModule = {
     }
     const s = getDigest(herald, ch.id);
     const now = Date.now();
-    const r = computeDigest(herald.db, { from: now - 86_400_000, to: now, channelId: ch.id });
+    const r = previewDigest(herald, ch.id, { from: now - 86_400_000, to: now });
     const when = s.enabled ? `posted daily at ${s.time} (${s.timezone})` : 'off (turn it on with /digest set)';
     return {
       content:

@@ -3,12 +3,29 @@ import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Emulator } from './emulator/index.js';
-import type { Herald } from './herald.js';
+import type { Config } from './config.js';
+import type { SourceAuth } from './ingest/auth.js';
+import type { Store } from './store/index.js';
+import type { DepsOf } from './services/deps-of.js';
 import { createChannel, listChannels } from './services/channels.js';
 import { createSource, listSources, reissueSourceToken } from './services/sources.js';
 import { addWebhook, listWebhooks, removeWebhook } from './services/webhooks.js';
 
 export const DEMO = 'demo';
+
+/**
+ * What seeding the demo uses of the app: the channel, source and webhook services it calls, the stored
+ * webhooks' tokens (given back to the fresh emulator), where demo.env goes, and the source-token check.
+ */
+export type DemoDeps = DepsOf<typeof createChannel> &
+  DepsOf<typeof createSource> &
+  DepsOf<typeof reissueSourceToken> &
+  DepsOf<typeof addWebhook> &
+  DepsOf<typeof removeWebhook> & {
+    store: Pick<Store, 'webhooks'>;
+    config: Pick<Config, 'dbPath'>;
+    sourceAuth: Pick<SourceAuth, 'sourceFor'>;
+  };
 
 /** A random admin token for the local demo, when the user set none. */
 export const demoAdminToken = (): string => randomBytes(24).toString('base64url');
@@ -47,7 +64,7 @@ export function demoAdminTokenFor(configured: string | undefined, previous: Reco
  * id and token. Call only once Herald listens: a start that fails changes nothing.
  */
 export async function seedDemo(
-  herald: Herald,
+  herald: DemoDeps,
   emulator: Emulator,
   adminToken: string,
   log: Logger,
@@ -89,9 +106,9 @@ export async function seedDemo(
  * Gives the fresh emulator back the demo channel's webhooks that Herald stores (same id and token), so
  * they keep working; one the emulator cannot take back is removed from the pool. Returns how many active ones remain.
  */
-function restoreWebhooks(herald: Herald, emulator: Emulator, channelId: number, discordChannelId: string): number {
+function restoreWebhooks(herald: DemoDeps, emulator: Emulator, channelId: number, discordChannelId: string): number {
   let active = 0;
-  const stored = new Map(herald.webhooks.activeFor(channelId).map((w) => [w.id, w]));
+  const stored = new Map(herald.store.webhooks.activeFor(channelId).map((w) => [w.id, w]));
   for (const w of listWebhooks(herald, channelId)) {
     const hook = stored.get(w.id);
     try {

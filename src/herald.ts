@@ -22,8 +22,13 @@ import type { RouteStore } from './store/routes.js';
 import { OutboundAddressGuard } from './outbound/address-policy.js';
 import { OutboundTargets } from './outbound/targets.js';
 import { OutboundWorker } from './outbound/worker.js';
+import { commitSignals, deliverySignals, type CommitSignals } from './delivery/signals.js';
+import { ReadinessChecks } from './services/readiness.js';
 
-/** Herald's services, wired once; every entry point (HTTP hook, admin API, later the bot and cron) uses these. */
+/**
+ * Herald's parts, wired once by `createHerald`; main.ts and the HTTP server assembly take the whole of it,
+ * every other module declares the narrow Deps it uses, which this satisfies structurally.
+ */
 export interface Herald {
   config: Config;
   /** Every table, behind one interface (src/store/): services reach the database only through it. */
@@ -36,6 +41,8 @@ export interface Herald {
   /** Edits and deletes of messages already sent (acknowledge, resolve, retract). */
   ops: MessageOps;
   scheduler: Scheduler;
+  /** The one port through which whatever committed tells the workers (scheduler, outbound worker, escalation runner). */
+  signals: CommitSignals;
   routes: RouteStore;
   mutes: MuteStore;
   /** The bot's REST client, present when DISCORD_TOKEN is set: creates webhooks, deletes messages whose webhook is gone. */
@@ -48,11 +55,11 @@ export interface Herald {
   outbound: OutboundWorker;
   /** Which addresses outbound targets may reach (SSRF; HERALD_OUTBOUND_ALLOWLIST), at creation and at each send. */
   outboundGuard: OutboundAddressGuard;
-  /** Escalation chains' durable timers: armed at ingest, steps posted through the outbox; started with the scheduler. */
+  /** Escalation chains' durable timers: armed at ingest, steps posted through the outbox; started by `startDelivery`, after the scheduler. */
   escalation: EscalationRunner;
-  /** The daily digests' cron tasks: started by main.ts (`digests.start()`), rescheduled when the digest settings store signals a change. */
+  /** The daily digests' cron tasks: started by `start()`, rescheduled when the digest settings store signals a change. */
   digests: DigestJobs;
-  /** The daily retention job (deletes finished alerts and what refers to them): started by main.ts (`retention.start()`). */
+  /** The daily retention job (deletes finished alerts and what refers to them): started by `start()`. */
   retention: RetentionJob;
   /**
    * Guards every timer, interval, cron task and callback that touches the database:
@@ -61,48 +68,68 @@ export interface Herald {
   guard: Guard;
   /** The last database write failure seen (for /readyz). */
   writeHealth: WriteHealth;
+  /** /readyz's checks beyond storage and delivery: the bot adds its own when it starts (after HTTP listens). */
+  readiness: ReadinessChecks;
+  /**
+   * Starts delivery: recovers the leases of a previous run, starts every lane with work queued, then the
+   * escalation timers. Call once HTTP listens (a start that fails to bind must send nothing).
+   */
+  startDelivery(): void;
+  /** `startDelivery`, then the outbound worker and the cron jobs (digests, retention): the whole process's start (main.ts). */
+  start(): void;
   /** Stops delivery (bounded wait for requests in flight) and closes the database. */
   close(): Promise<void>;
 }
 
-/** `clock`: the wall clock business hours are read against (tests shift it; default the process clock). */
+/**
+ * The composition root. `clock`: the wall clock business hours are read against (tests shift it;
+ * default the process clock).
+ *
+ * Every part is built once, in dependency order, with everything it needs passed to its constructor:
+ * nothing is assigned after construction and no closure refers to a part not built yet. The order is
+ * store → platform (guard, metrics) → delivery (scheduler) → the other workers (escalation runner,
+ * outbound worker) → the commit signals that fan out to them → services (outbound targets, ingest
+ * acceptor, digest and retention jobs). Starting is separate and explicit (`startDelivery`, `start`).
+ */
 export function createHerald(config: Config, log: Logger, opts: { clock?: () => number } = {}): Herald {
   const store = openStore(config.dbPath, { sync: config.dbSync, onWarning: (message) => log.warn(message), agingMs: config.delivery.agingMs });
   const { db, deliveries: outbox, webhooks, messageOps: ops, routes, mutes } = store;
   const writeHealth = new WriteHealth();
   const guard = new Guard(log, writeHealth);
+  const readiness = new ReadinessChecks();
   const bot = config.discord.token ? new BotRest({ apiUrl: config.discord.apiUrl, token: config.discord.token, timeoutMs: config.delivery.requestTimeoutMs }) : undefined;
   const metrics = createMetrics({ queueDepth: () => outbox.depthByPriority(), breakers: () => webhooks.breakerCounts() });
   const transport = new DiscordTransport(config.discord.apiUrl, config.delivery.requestTimeoutMs);
   const scheduler = new Scheduler({
     transactions: store, guard, outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
-    // Escalation steps queue deliveries: its timers run only once delivery has started (leases recovered),
-    // so a lane never claims a row that the start-up recovery would then hand out a second time.
-    onStarted: () => escalation.start(),
   });
+  const toDelivery = deliverySignals(scheduler, guard);
   const escalation = new EscalationRunner({
     transactions: store,
     escalations: store.escalations,
     routes,
     outbox,
-    wake: (channelId, n) => scheduler.wake(channelId, n),
+    signals: toDelivery,
     pollMs: config.escalationPollMs,
     log: log.child({ component: 'escalation' }),
     guard,
   });
+  const outboundGuard = new OutboundAddressGuard(config.outboundAllowlist);
+  const outbound = new OutboundWorker(store, config.delivery, log.child({ component: 'outbound' }), outboundGuard, guard);
+  const signals = commitSignals({ delivery: toDelivery, outbound, escalation }, guard);
+  const outboundTargets = new OutboundTargets(store.outbound, signals);
+  // New, reopened or raised alerts tell the route's outbound targets it fires; resolves and
+  // acknowledgements (a sender's, a person's) are follow-ups queued by the lifecycle change (services/lifecycle.ts).
   const acceptor = new Acceptor(
     store,
     buildPipeline({ routes, mutes, lookup: store.alerts, reopenWindowMs: config.reopenWindowMs, ...(opts.clock ? { clock: opts.clock } : {}) }),
-    guard.wrap('waking delivery after an ingest commit', (counts: Map<number, number>, opsChannels: Set<number>) => {
-      for (const [channelId, n] of counts) scheduler.wake(channelId, n);
-      escalation.afterCommit();
-      for (const channelId of opsChannels) scheduler.wakeOps(channelId);
-    }),
+    signals,
     metrics,
     log.child({ component: 'ingest' }),
     escalation,
+    outboundTargets,
   );
-  const digestDeps = { store, config, scheduler };
+  const digestDeps = { store, config, signals };
   const digests = new DigestJobs({
     settings: store.digests,
     runScheduled: (channelId, now) => runScheduledDigest(digestDeps, channelId, now),
@@ -111,21 +138,24 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   });
   const retention = new RetentionJob(store.retention, config.retention, log.child({ component: 'retention' }));
   const sourceAuth = new SourceAuth(store.sources);
-  const outboundTargets = new OutboundTargets(store.outbound);
-  const outboundGuard = new OutboundAddressGuard(config.outboundAllowlist);
-  const outbound = new OutboundWorker(store, config.delivery, log.child({ component: 'outbound' }), outboundGuard, guard);
-  // The worker starts at the first enqueue (main.ts also starts it at boot, for rows left by a restart).
-  outboundTargets.onEnqueued = () => outbound.start();
-  // New, reopened or raised alerts tell the route's targets it fires; resolves and acknowledgements
-  // (a sender's, a person's) are follow-ups queued by the lifecycle change (services/lifecycle.ts).
-  acceptor.afterInsert = (alertId, a) => {
-    if (a.mutedBy === null) outboundTargets.enqueue(alertId, a.routeIds, 'alert.firing', a.receivedAt);
-  };
-  acceptor.followUps = outboundTargets;
 
+  const startDelivery = () => {
+    scheduler.start();
+    // Escalation steps queue deliveries: its timers run only once delivery has started (leases recovered),
+    // so a lane never claims a row that the start-up recovery would then hand out a second time.
+    escalation.start();
+  };
   let closed = false;
   const herald: Herald = {
-    config, store, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention, guard, writeHealth,
+    config, store, db, log, metrics, outbox, ops, scheduler, signals, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention, guard, writeHealth, readiness,
+    startDelivery,
+    start() {
+      startDelivery();
+      // Also at boot, not only at the first enqueue: rows left by a previous run go out.
+      outbound.start();
+      digests.start();
+      retention.start();
+    },
     async close() {
       if (closed) return;
       closed = true;

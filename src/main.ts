@@ -5,12 +5,11 @@ import { createLogger, type Logger } from './log.js';
 import { createHerald, type Herald } from './herald.js';
 import { buildServer } from './http/server.js';
 import type { App } from './http/typed-app.js';
-import { addReadinessCheck } from './http/ops.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
 import { demoAdminTokenFor, demoEnvPath, readDemoEnv, seedDemo } from './demo.js';
 import type { Bot } from './bot/index.js';
 
-/** Composition root: config → emulator (when Discord is not configured) → services → HTTP → delivery → bot. */
+/** The process: config → emulator (when Discord is not configured) → the app (src/herald.ts wires it) → HTTP → start → bot, and signals. */
 async function main(): Promise<void> {
   loadDotenv({ quiet: true });
   const parsed = loadConfig();
@@ -70,10 +69,7 @@ async function main(): Promise<void> {
   // must change nothing: no demo seeding, no lease recovery, no sends.
   await app.listen({ host: config.host, port: config.port });
   // Synchronously after binding, so no request is handled before the leases of a previous run are recovered.
-  herald.scheduler.start();
-  herald.outbound.start();
-  herald.digests.start();
-  herald.retention.start();
+  herald.start();
   if (emulator) {
     const demo = await seedDemo(herald, emulator, config.adminToken!, log);
     log.info(
@@ -88,7 +84,7 @@ async function main(): Promise<void> {
     // webhook-only Herald does without.
     const { botReadiness, startBot } = await import('./bot/index.js');
     // Readiness counts the bot once it is configured (a fatal gateway close fails /readyz, plainly worded).
-    addReadinessCheck(herald, botReadiness(() => bot));
+    herald.readiness.add(botReadiness(() => bot));
     bot = await startBot(herald, {
       token: config.discord.token,
       apiUrl: config.discord.apiUrl,

@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { backoffDelay } from '../src/bot/connection.js';
 import { botReadiness, startBot, type Bot } from '../src/bot/index.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
-import { addReadinessCheck } from '../src/http/ops.js';
 import { alert, deliveredAlertIds, FAST, startStack, waitFor, type Stack } from './support/stack.js';
 
 /** A port nothing listens on (yet): "Discord cannot be reached". */
@@ -50,7 +49,7 @@ describe('the bot reconnects with backoff', () => {
     // Webhook delivery goes to one emulator; the bot's Discord is another, not running yet.
     stack = await startStack({ ...FAST, env: { ...FAST.env, DISCORD_TOKEN: TOKEN, DISCORD_GUILD_ID: '100000000000000001' } });
     const s = stack;
-    addReadinessCheck(s.herald, botReadiness(() => bot));
+    s.herald.readiness.add(botReadiness(() => bot));
     bot = await startBot(s.herald, {
       token: TOKEN,
       apiUrl: `http://127.0.0.1:${port}/api`,

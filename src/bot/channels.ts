@@ -1,10 +1,11 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
+import type { CommitSignals } from '../delivery/signals.js';
 import type { Store } from '../store/index.js';
 import { createChannel, listChannels, type ChannelView } from '../services/channels.js';
 import { ServiceError } from '../services/errors.js';
 
 type ReadDeps = { store: Pick<Store, 'channels'> };
-type Deps = ReadDeps & { scheduler: { reloadPool(channelId: number): void } };
+type Deps = ReadDeps & { signals: Pick<CommitSignals, 'poolChanged'> };
 
 /** The Herald channel for a Discord channel id, if any. */
 export function findChannel(h: ReadDeps, discordChannelId: string): ChannelView | undefined {

@@ -1,13 +1,12 @@
 import { Client, Events, GatewayIntentBits } from 'discord.js';
 import type { Logger } from 'pino';
-import type { Herald } from '../herald.js';
 import { alertButtons } from './alert-buttons.js';
 import { BotConnection, DEFAULT_RECONNECT, type ReconnectOptions } from './connection.js';
 import { describeHealth } from './health.js';
 import { registerCommands } from './register.js';
 import { commandRegistry } from './registry.js';
 import { createRouter } from './router.js';
-import type { BotContext } from './types.js';
+import type { BotContext, BotServices } from './types.js';
 
 export interface BotOptions {
   token: string;
@@ -38,7 +37,7 @@ export interface Bot {
  * attempt, connected or not; a failed attempt is logged plainly, reported by healthy() (and so /readyz)
  * and retried with backoff, while webhook delivery, which does not need the bot, goes on.
  */
-export async function startBot(herald: Herald, o: BotOptions): Promise<Bot> {
+export async function startBot(herald: BotServices, o: BotOptions): Promise<Bot> {
   const log = o.log.child({ component: 'bot' });
   const ctx: BotContext = {
     herald,

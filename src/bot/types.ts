@@ -5,7 +5,13 @@ import type {
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { Logger } from 'pino';
-import type { Herald } from '../herald.js';
+import type { Config } from '../config.js';
+import type { Scheduler } from '../delivery/scheduler.js';
+import type { CommitSignals } from '../delivery/signals.js';
+import type { BotRest } from '../discord/bot-rest.js';
+import type { OutboundTargets } from '../outbound/targets.js';
+import type { Acceptor } from '../pipeline/accept.js';
+import type { Store } from '../store/index.js';
 
 /** Who may run a command: configuration (admins), ack/resolve (on-call), or any member. */
 export type Access = 'admin' | 'oncall' | 'member';
@@ -18,8 +24,23 @@ export interface Answer {
   ephemeral?: boolean;
 }
 
+/**
+ * What the bot's commands and buttons use of the app: the store (they read and change most of it through
+ * the services), the configuration, the commit signals, the bot REST client (webhooks it creates), outbound
+ * follow-ups, the acceptor (/alert) and the lanes' state (/status).
+ */
+export type BotServices = {
+  store: Store;
+  config: Config;
+  signals: CommitSignals;
+  bot: Pick<BotRest, 'createWebhook' | 'deleteWebhook'> | undefined;
+  outboundTargets: Pick<OutboundTargets, 'enqueueFollowUp'>;
+  acceptor: Pick<Acceptor, 'submit'>;
+  scheduler: Pick<Scheduler, 'laneStates'>;
+};
+
 export interface BotContext {
-  herald: Herald;
+  herald: BotServices;
   log: Logger;
   /** Who may do what, and for which server: handlers with finer rules (broad mutes) read it too. */
   access: AccessConfig;

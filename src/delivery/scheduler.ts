@@ -17,15 +17,14 @@ export class Scheduler {
   private readonly lanes = new Map<number, Lane>();
   private stopped = false;
   readonly recorder: OutcomeRecorder;
-  private readonly deps: LaneDeps & { log: Logger; onStarted?: () => void };
+  private readonly deps: LaneDeps & { log: Logger };
   private sweepTimer: NodeJS.Timeout | undefined;
   /** Channels whose wake failed (the lane could not be built: its first reads failed); the sweep wakes them. */
   private readonly missedWakes = new Map<number, number>();
   private readonly wakeGuarded: (channelId: number, added: number) => void;
   private readonly wakeOpsGuarded: (channelId: number) => void;
 
-  /** `onStarted`: workers that queue deliveries themselves (escalation) start after the leases are recovered. */
-  constructor(deps: Omit<LaneDeps, 'recorder'> & { transactions: Pick<Store, 'transaction'>; log: Logger; onStarted?: () => void }) {
+  constructor(deps: Omit<LaneDeps, 'recorder'> & { transactions: Pick<Store, 'transaction'>; log: Logger }) {
     this.recorder = new OutcomeRecorder(deps.transactions, deps.log, deps.guard);
     this.deps = { ...deps, recorder: this.recorder };
     this.wakeGuarded = deps.guard.wrap('waking a delivery lane', (channelId: number, added: number) => {
@@ -54,7 +53,6 @@ export class Scheduler {
     for (const channelId of this.deps.ops.pendingByChannel().keys()) this.wakeOps(channelId);
     this.sweepTimer = setInterval(this.deps.guard.wrap('reclaiming expired leases', () => this.sweep()), LEASE_SWEEP_MS);
     this.sweepTimer.unref();
-    this.deps.onStarted?.();
   }
 
   /** New work for a channel (after it is committed). Never throws: a lane that cannot be built now is woken by the sweep. */

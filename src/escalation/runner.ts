@@ -6,6 +6,7 @@ import type { Store } from '../store/index.js';
 import type { RouteStore } from '../store/routes.js';
 import type { Guard } from '../guard.js';
 import { mentionOf } from '../discord/mention.js';
+import type { DeliverySignals } from '../delivery/signals.js';
 import { WakeTimer } from '../delivery/wake-timer.js';
 
 export interface EscalationDeps {
@@ -15,8 +16,8 @@ export interface EscalationDeps {
   /** Which route arms which chain (cached by the route store, refreshed by the escalations store's writes). */
   routes: Pick<RouteStore, 'chainOf' | 'anyChain'>;
   outbox: Pick<Outbox, 'enqueue'>;
-  /** Wakes a channel's lane after deliveries were committed (Scheduler.wake). */
-  wake: (channelId: number, added: number) => void;
+  /** Tells delivery that a step's deliveries were committed (the commit signals' delivery part). */
+  signals: Pick<DeliverySignals, 'deliveriesQueued'>;
   /** The longest the runner sleeps: it notices acknowledgements and resolves at least this often. */
   pollMs: number;
   log: Logger;
@@ -207,7 +208,7 @@ export class EscalationRunner {
       result.stepsRun++;
       return true;
     });
-    for (const [channelId, n] of woken) this.deps.wake(channelId, n);
+    for (const [channelId, n] of woken) this.deps.signals.deliveriesQueued(channelId, n);
     return moved;
   }
 }

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { alertsBody } from '../domain/alert.js';
-import type { Herald } from '../herald.js';
-import type { RequestKeys } from '../pipeline/accept.js';
+import type { Config } from '../config.js';
+import type { SourceAuth } from '../ingest/auth.js';
+import type { Acceptor, RequestKeys } from '../pipeline/accept.js';
+import type { Store } from '../store/index.js';
 import { ServiceError } from '../services/errors.js';
 import { convertBody, FORMATS, type Format } from '../domain/adapters/index.js';
 import { bearer, unauthorized } from './bearer.js';
@@ -34,12 +36,23 @@ const query = z.object({
 });
 
 /**
+ * What the hook uses of the app: the source tokens and settings, the acceptor, the webhook-id log (pruned
+ * now and then) and the open-alert lookup by dedup key, and the auth-failure throttle's settings.
+ */
+export type AlertHookDeps = {
+  store: Pick<Store, 'idempotency' | 'alerts'>;
+  config: Pick<Config, 'authFailures'>;
+  sourceAuth: Pick<SourceAuth, 'sourceFor' | 'settings'>;
+  acceptor: Pick<Acceptor, 'submit'>;
+};
+
+/**
  * POST /v1/alerts: Herald's native alert format, or a sender's own (Alertmanager, PagerDuty Events v2,
  * job-scheduler hooks, pipeline events, job status events) converted by src/domain/adapters. Answers 202
  * only after the alerts are committed. A source with signing secrets must sign (Standard Webhooks).
  * A plugin registered under the `/v1` prefix.
  */
-export const alertHook = (herald: Herald) => async (scope: FastifyInstance): Promise<void> => {
+export const alertHook = (herald: AlertHookDeps) => async (scope: FastifyInstance): Promise<void> => {
   const app = typed(scope);
   const seenIds = herald.store.idempotency;
   const throttle = new AuthFailureThrottle(herald.config.authFailures);

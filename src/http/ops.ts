@@ -1,16 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
-import { storageAndDeliveryProblems } from '../services/readiness.js';
+import type { Config } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import { type ReadinessChecks, storageAndDeliveryProblems } from '../services/readiness.js';
 import { errorBody } from './error-body.js';
 import { typed } from './typed-app.js';
 
+/** What the ops endpoints read: storage and delivery health, the checks added by later starters (the bot), metrics. */
+export type OpsDeps = Parameters<typeof storageAndDeliveryProblems>[0] & {
+  config: Pick<Config, 'discord' | 'readyMaxWaitMs'>;
+  metrics: Pick<Metrics, 'registry'>;
+  readiness: Pick<ReadinessChecks, 'problems'>;
+};
+
 /** Which Discord Herald talks to: its built-in emulator (nothing reaches Discord) or a configured one. */
-const modeOf = (herald: Herald): 'emulator' | 'discord' => (herald.config.discord.emulated ? 'emulator' : 'discord');
+const modeOf = (herald: OpsDeps): 'emulator' | 'discord' => (herald.config.discord.emulated ? 'emulator' : 'discord');
 
 /** `herald_mode{mode="emulator"|"discord"} 1`, an info gauge, so a dashboard shows a Herald that delivers nowhere. */
-function exportMode(herald: Herald): void {
+function exportMode(herald: OpsDeps): void {
   const registry = herald.metrics.registry;
   if (registry.getSingleMetric('herald_mode')) return;
   new Gauge({ name: 'herald_mode', help: 'Always 1; the label says whether Herald delivers to Discord or to its built-in emulator', labelNames: ['mode'], registers: [registry] }).set(
@@ -25,18 +33,8 @@ const readiness = z.object({
   problems: z.array(z.string()).describe('What keeps Herald from being ready, one plain sentence each'),
 });
 
-export type ReadinessCheck = () => { ok: boolean; problems: string[] };
-
-/** Checks added after the server was built (the bot starts after HTTP listens), per Herald. */
-const lateChecks = new WeakMap<Herald, ReadinessCheck[]>();
-
-/** Adds a check to /readyz, e.g. the bot's gateway connection. */
-export function addReadinessCheck(herald: Herald, check: ReadinessCheck): void {
-  lateChecks.set(herald, [...(lateChecks.get(herald) ?? []), check]);
-}
-
 /** Liveness, readiness and Prometheus metrics, at the root (no prefix: probes and scrapers expect these paths). */
-export const opsEndpoints = (herald: Herald, ready?: ReadinessCheck) => async (scope: FastifyInstance): Promise<void> => {
+export const opsEndpoints = (herald: OpsDeps) => async (scope: FastifyInstance): Promise<void> => {
   const app = typed(scope);
   exportMode(herald);
   app.get(
@@ -53,8 +51,7 @@ export const opsEndpoints = (herald: Herald, ready?: ReadinessCheck) => async (s
     503: z.union([readiness, errorBody]).describe('Not ready: `problems` says why'),
   };
   app.get('/readyz', { schema: { summary: readinessSummary, response: readinessAnswers } }, async (_req, reply) => {
-    const problems = storageAndDeliveryProblems(herald);
-    for (const check of [...(ready ? [ready] : []), ...(lateChecks.get(herald) ?? [])]) problems.push(...check().problems);
+    const problems = [...storageAndDeliveryProblems(herald), ...herald.readiness.problems()];
     return reply.code(problems.length ? 503 : 200).send({ ok: problems.length === 0, mode: modeOf(herald), problems });
   });
 

@@ -3,21 +3,35 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } fro
 import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import { DatabaseUnavailableError, isDbUnavailable } from '../store/sqlite/health.js';
 import type { InputProblem } from '../domain/alert.js';
-import type { Herald } from '../herald.js';
-import { adminApi } from './admin/index.js';
-import { alertHook } from './hook.js';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { WriteHealth } from '../store/sqlite/health.js';
+import { adminApi, type AdminApiDeps } from './admin/index.js';
+import { alertHook, type AlertHookDeps } from './hook.js';
 import { KnownPaths } from './known-paths.js';
 import { BodyError, registerJsonParser } from './json-body.js';
-import { opsEndpoints } from './ops.js';
+import { opsEndpoints, type OpsDeps } from './ops.js';
 import { addServerAnswers } from './server-answers.js';
 import { typed, type App } from './typed-app.js';
 import { zodValidator } from './validation.js';
 
 /**
+ * What the server uses of the app: what its three parts use, plus the log, the body limit and the write
+ * health (a 503 for a database that cannot write is noted for /readyz). The app (src/herald.ts) is one.
+ */
+export type ServerDeps = AlertHookDeps &
+  AdminApiDeps &
+  OpsDeps & {
+    log: Logger;
+    config: Pick<Config, 'bodyLimit'>;
+    writeHealth: Pick<WriteHealth, 'noteFailure'>;
+  };
+
+/**
  * Herald's HTTP server: the alert hook, the admin API, health and metrics, and the OpenAPI document
  * generated from the same zod schemas that validate requests.
  */
-export async function buildServer(herald: Herald, opts: { ready?: () => { ok: boolean; problems: string[] } } = {}): Promise<App> {
+export async function buildServer(herald: ServerDeps): Promise<App> {
   const app = typed(
     Fastify({
       loggerInstance: herald.log.child({ component: 'http' }) as FastifyBaseLogger,
@@ -100,7 +114,7 @@ export async function buildServer(herald: Herald, opts: { ready?: () => { ok: bo
   // handler cover exactly its own routes, and its routes name only their part of the path.
   await app.register(alertHook(herald), { prefix: '/v1' });
   await app.register(adminApi(herald), { prefix: '/v1/admin' });
-  await app.register(opsEndpoints(herald, opts.ready));
+  await app.register(opsEndpoints(herald));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
+import type { CommitSignals } from '../delivery/signals.js';
 import type { Store } from '../store/index.js';
 import type { OutboundTargetRow } from '../store/outbound.js';
+import type { OutboundAddressGuard } from './address-policy.js';
 import { newSigningSecret } from '../domain/signatures.js';
 import { invalid } from '../domain/errors.js';
 import type { OutboundDeliveryView, TargetView } from './views.js';
@@ -21,7 +22,8 @@ export const maskTargetUrl = (url: string): string => {
   }
 };
 
-type Deps = { store: Pick<Store, 'outbound'> } & Pick<Herald, 'outboundGuard'>;
+/** `outboundGuard`: judges a new target's address (SSRF; HERALD_OUTBOUND_ALLOWLIST). */
+type Deps = { store: Pick<Store, 'outbound'>; outboundGuard: Pick<OutboundAddressGuard, 'decide'> };
 type ReadDeps = { store: Pick<Store, 'outbound'> };
 
 /**
@@ -52,8 +54,8 @@ export function listOutboundDeliveries(h: ReadDeps, f: { state?: 'pending' | 'le
 }
 
 /** Sends a dead outbound delivery again from a fresh start (attempts 0, a new age budget). */
-export function replayOutbound(h: ReadDeps & Pick<Herald, 'outbound'>, id: number, now = Date.now()): OutboundDeliveryView {
+export function replayOutbound(h: ReadDeps & { signals: Pick<CommitSignals, 'outboundQueued'> }, id: number, now = Date.now()): OutboundDeliveryView {
   h.store.outbound.replay(id, now);
-  h.outbound.start();
+  h.signals.outboundQueued();
   return listOutboundDeliveries(h, { limit: 1, beforeId: id + 1 })[0]!;
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { DatabaseUnavailableError, isDbUnavailable } from '../store/sqlite/health.js';
 import type { Store } from '../store/index.js';
 import { type AlertInput, severityRank } from '../domain/alert.js';
+import type { CommitSignals } from '../delivery/signals.js';
 import type { Metrics } from '../metrics.js';
 import type { OutboundTargets } from '../outbound/targets.js';
 import { ServiceError } from '../services/errors.js';
@@ -60,26 +61,31 @@ export class Acceptor {
   private queue: Submission[] = [];
   private queuedAlerts = 0;
   private flushScheduled = false;
-  /**
-   * Called inside the ingest transaction for each alert event beyond Discord (outbound targets enqueue
-   * there): a new alert stored, an alert reopened or raised. Not for repeats folded into a firing alert
-   * (nothing new to tell), nor for a resolved with nothing to resolve, nor for a sender's resolve: that
-   * one's follow-up is queued by the lifecycle change itself (`followUps`), once, and only if it resolved.
-   */
-  afterInsert: ((alertId: number, planned: PlannedAlert) => void) | undefined;
-  /** Outbound follow-ups for a sender's resolve (services/lifecycle.ts queues them inside this transaction). */
-  followUps: Pick<OutboundTargets, 'enqueueFollowUp'> | undefined;
-
   constructor(
     private readonly store: IngestStore,
     private readonly pipeline: Stage,
-    /** After a commit: new deliveries per channel, and channels whose sent messages got edits queued. */
-    private readonly onCommitted: (channelCounts: Map<number, number>, opsChannels: Set<number>) => void,
+    /** Told after each commit: new deliveries per channel, channels whose sent messages got edits queued, escalations armed. */
+    private readonly signals: Pick<CommitSignals, 'deliveriesQueued' | 'editsQueued' | 'escalationsArmed'>,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     /** Arms escalation chains on new alerts, in this same transaction (src/escalation). */
     private readonly escalation?: { arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number): void },
+    /**
+     * Outbound targets beyond Discord, queued in this same transaction: the firing message (`afterInsert`)
+     * and a sender's resolve's follow-up (services/lifecycle.ts queues it).
+     */
+    private readonly followUps?: Pick<OutboundTargets, 'enqueue' | 'enqueueFollowUp'>,
   ) {}
+
+  /**
+   * Inside the ingest transaction, for each alert event beyond Discord: a new alert stored, an alert
+   * reopened or raised; not muted ones. Not for repeats folded into a firing alert (nothing new to tell),
+   * nor for a resolved with nothing to resolve, nor for a sender's resolve: that one's follow-up is
+   * queued by the lifecycle change itself (`followUps`), once, and only if it resolved.
+   */
+  private afterInsert(alertId: number, a: PlannedAlert): void {
+    if (a.mutedBy === null) this.followUps?.enqueue(alertId, a.routeIds, 'alert.firing', a.receivedAt);
+  }
 
   /**
    * Stores `inputs` and applies `acknowledge` (dedup keys of the source's open alerts) in one commit:
@@ -150,7 +156,9 @@ export class Acceptor {
       if (results[i]!.replayed || results[i]!.keyReused) return;
       for (const a of s.inputs) this.metrics.accepted.inc({ severity: a.severity });
     });
-    this.onCommitted(channelCounts, opsChannels);
+    for (const [channelId, n] of channelCounts) this.signals.deliveriesQueued(channelId, n);
+    this.signals.escalationsArmed();
+    for (const channelId of opsChannels) this.signals.editsQueued(channelId);
   }
 
   /**
@@ -181,7 +189,7 @@ export class Acceptor {
         switch (g.kind) {
           case 'new': {
             const id = this.storeNew(a, channelCounts, null);
-            this.afterInsert?.(id, a);
+            this.afterInsert(id, a);
             // Escalate only what is posted now: a P2/P3 held for business hours (or the digest) must not page at night.
             const postedNow = a.channels.some((c) => a.held?.get(c) === undefined);
             if (a.mutedBy === null && a.input.status === 'firing' && postedNow) this.escalation?.arm(id, a.routeIds, a.channels, a.receivedAt);
@@ -195,7 +203,7 @@ export class Acceptor {
             for (const c of foldRepeat({ store: this.store }, g.alertId, a.input, { at: a.receivedAt, reopen: g.reopen, by: by() })) opsChannels.add(c);
             // A higher severity is news: the alert is posted again (a new message of the same alert).
             if (g.raised) this.enqueueDeliveries(g.alertId, a, channelCounts);
-            if (g.reopen || g.raised) this.afterInsert?.(g.alertId, a);
+            if (g.reopen || g.raised) this.afterInsert(g.alertId, a);
             ids.push(g.alertId);
             break;
           case 'resolve':

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { discordIdSchema } from '../discord/ids.js';
+import type { CommitSignals } from '../delivery/signals.js';
 import type { Store } from '../store/index.js';
 import { notFound } from './errors.js';
 import type { ChannelView } from './views.js';
@@ -19,8 +20,8 @@ export const channelUpdate = z.strictObject({
 });
 export type ChannelUpdate = z.output<typeof channelUpdate>;
 
-/** The channels store refreshes routing (the default channel) itself; the scheduler's pool is told here. */
-type Deps = { store: Pick<Store, 'channels'>; scheduler: { reloadPool(channelId: number): void } };
+/** The channels store refreshes routing (the default channel) itself; delivery is told of a deleted channel's pool here. */
+type Deps = { store: Pick<Store, 'channels'>; signals: Pick<CommitSignals, 'poolChanged'> };
 type ReadDeps = { store: Pick<Store, 'channels'> };
 
 export function createChannel(h: Deps, input: ChannelInput): { id: number } {
@@ -45,5 +46,5 @@ export function listChannels(h: ReadDeps): ChannelView[] {
 /** Deletes a channel with its webhooks, routes and queued deliveries. */
 export function deleteChannel(h: Deps, id: number): void {
   h.store.channels.delete(id);
-  h.scheduler.reloadPool(id);
+  h.signals.poolChanged(id);
 }

@@ -1,3 +1,4 @@
+import type { CommitSignals } from '../delivery/signals.js';
 import type { Store } from '../store/index.js';
 import type { DeadLetterFilter } from '../store/dead-letters.js';
 import type { DeadLetterView } from './views.js';
@@ -16,13 +17,13 @@ export function listDeadLetters(h: Deps, f: DeadLetterFilter): DeadLetterView[] 
  * available now, a new age budget), the dead letter marked replayed, and the channel's lane woken.
  */
 export function replayDeadLetter(
-  h: Deps & { scheduler: { wake(channelId: number, n: number): void; wakeOps(channelId: number): void } },
+  h: Deps & { signals: Pick<CommitSignals, 'deliveriesQueued' | 'editsQueued'> },
   id: number,
   now = Date.now(),
 ): { delivery_id: number; channel_id: number } {
   const result = h.store.deadLetters.replay(id, now);
-  if (result.op) h.scheduler.wakeOps(result.channel_id);
-  else h.scheduler.wake(result.channel_id, 1);
+  if (result.op) h.signals.editsQueued(result.channel_id);
+  else h.signals.deliveriesQueued(result.channel_id, 1);
   return { delivery_id: result.delivery_id, channel_id: result.channel_id };
 }
 

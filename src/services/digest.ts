@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { renderDigest } from '../cards/digest.js';
 import type { Config } from '../config.js';
+import type { CommitSignals } from '../delivery/signals.js';
 import type { DigestSettingRow } from '../store/digests.js';
 import type { Store } from '../store/index.js';
 import { invalid } from './errors.js';
@@ -44,8 +45,8 @@ export type DigestInput = z.output<typeof digestInput>;
 export type DigestDeps = {
   store: Pick<Store, 'transaction' | 'digests' | 'channels' | 'deliveries'>;
   config: Pick<Config, 'digest' | 'delivery'>;
-  /** Wakes the channel's lane after the digest's delivery was committed (Scheduler.wake). */
-  scheduler: { wake(channelId: number, added: number): void };
+  /** Told after the digest's delivery was committed. */
+  signals: Pick<CommitSignals, 'deliveriesQueued'>;
 };
 type Deps = DigestDeps;
 type ReadDeps = { store: Pick<Store, 'digests' | 'channels'>; config: Pick<Config, 'digest'> };
@@ -82,6 +83,11 @@ export function deleteDigest(h: Deps, channelId: number): void {
   if (!h.store.digests.delete(channelId)) throw invalid('channel_id', `channel ${channelId} has no digest`);
 }
 
+/** The digest report of a range for a channel, without posting it (the admin API's preview). */
+export function previewDigest(h: { store: Pick<Store, 'digests'> }, channelId: number, range: { from: number; to: number }): DigestReport {
+  return h.store.digests.report({ ...range, channelId });
+}
+
 /**
  * Computes the digest of the 24 hours before `now` (or the range given) for the channel and queues it
  * there through the outbox (a P3-priority delivery of a message about no alert), in one transaction
@@ -99,7 +105,7 @@ export function postDigest(h: Deps, channelId: number, now: number, range?: { fr
     h.store.digests.markSent(channelId, to);
     return r;
   });
-  h.scheduler.wake(channelId, 1);
+  h.signals.deliveriesQueued(channelId, 1);
   return report;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { discordIdSchema } from '../discord/ids.js';
+import type { CommitSignals } from '../delivery/signals.js';
 import type { NewStep } from '../store/escalations.js';
 import type { Store } from '../store/index.js';
 import { notFound } from './errors.js';
@@ -45,7 +46,7 @@ export const routeChainInput = z.strictObject({
   chain_id: z.number().int().positive().nullable().describe('The chain to arm for alerts this route matches; null detaches'),
 });
 
-type Deps = { store: Pick<Store, 'escalations'>; escalation: { poke(): void } };
+type Deps = { store: Pick<Store, 'escalations'>; signals: Pick<CommitSignals, 'chainsChanged'> };
 type ReadDeps = { store: Pick<Store, 'escalations'> };
 
 /** Creates a chain (with its first steps, if given). 409 when the name is taken. */
@@ -57,7 +58,7 @@ export function createChain(h: ReadDeps, input: ChainInput): ChainView {
 /** Appends a step to a chain; running escalations pick it up at their next step. */
 export function addStep(h: Deps, chainId: number, input: StepInput): ChainView {
   h.store.escalations.addStep(chainId, newStep(input));
-  h.escalation.poke();
+  h.signals.chainsChanged();
   return getChain(h, chainId);
 }
 

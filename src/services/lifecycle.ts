@@ -3,6 +3,7 @@ import type { AlertInput } from '../domain/alert.js';
 import { renderAlertCard } from '../cards/alert-card.js';
 import type { WebhookMessage } from '../discord/message.js';
 import type { Config } from '../config.js';
+import type { CommitSignals } from '../delivery/signals.js';
 import type { OutboundTargets } from '../outbound/targets.js';
 import type { Actor } from '../store/actions.js';
 import type { AlertRow } from '../store/alerts.js';
@@ -22,7 +23,7 @@ export type RetractInput = z.output<typeof retractInput>;
 type TxStore = Pick<Store, 'transaction' | 'alerts' | 'actions' | 'messageOps'>;
 type Deps = {
   store: TxStore & Pick<Store, 'deliveries'>;
-  scheduler: { wakeOps(channelId: number): void };
+  signals: Pick<CommitSignals, 'editsQueued'>;
   outboundTargets: Pick<OutboundTargets, 'enqueueFollowUp'>;
 };
 /** What a change inside a transaction needs: the follow-ups beyond Discord are optional (an Acceptor without outbound targets). */
@@ -129,7 +130,7 @@ function change(
 ): number {
   const now = Date.now();
   const result = h.store.transaction(() => changeInTx(h, alertId, kind, by, now, decide, { skipMessageId, reason }));
-  for (const channelId of result.channels) h.scheduler.wakeOps(channelId);
+  for (const channelId of result.channels) h.signals.editsQueued(channelId);
   return result.messages;
 }
 

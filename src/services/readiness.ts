@@ -30,3 +30,23 @@ export function storageAndDeliveryProblems(
   return problems;
 }
 
+
+/** One more line of /readyz: ok, or the problems that keep Herald from being ready. */
+export type ReadinessCheck = () => { ok: boolean; problems: string[] };
+
+/**
+ * The checks /readyz asks beyond storage and delivery (today: the bot's gateway connection). Created by
+ * the composition root and handed to the HTTP server, which asks it at each request, and to whatever
+ * starts later (the bot starts after HTTP listens), which adds its check there.
+ */
+export class ReadinessChecks {
+  private readonly checks: ReadinessCheck[] = [];
+
+  add(check: ReadinessCheck): void {
+    this.checks.push(check);
+  }
+
+  problems(): string[] {
+    return this.checks.flatMap((check) => check().problems);
+  }
+}

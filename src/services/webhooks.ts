@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { Herald } from '../herald.js';
+import type { Config } from '../config.js';
+import type { CommitSignals } from '../delivery/signals.js';
+import type { BotRest } from '../discord/bot-rest.js';
 import type { Store } from '../store/index.js';
 import type { NewMember, WebhookRow } from '../store/webhooks.js';
 import { maskUrl } from '../log.js';
@@ -53,11 +55,13 @@ export function parseWebhookUrl(raw: string, apiUrl: string): { discordWebhookId
   return { discordWebhookId: m[2]!, token: m[3]! };
 }
 
-type Deps = { store: Pick<Store, 'webhooks' | 'channels'> } & Pick<Herald, 'config' | 'scheduler'>;
-type ReadDeps = { store: Pick<Store, 'webhooks'> } & Pick<Herald, 'config'>;
+/** The configuration this module reads: the Discord API (masked URLs, pasted URLs' host, the lookup) and the delivery timeout and name. */
+type ConfigDeps = { config: Pick<Config, 'discord' | 'delivery'> };
+type Deps = { store: Pick<Store, 'webhooks' | 'channels'>; signals: Pick<CommitSignals, 'poolChanged'> } & ConfigDeps;
+type ReadDeps = { store: Pick<Store, 'webhooks'> } & ConfigDeps;
 type Row = WebhookRow;
 
-function view(h: Pick<Herald, 'config'>, w: Row): WebhookView {
+function view(h: ConfigDeps, w: Row): WebhookView {
   return {
     id: w.id,
     channel_id: w.channelId,
@@ -75,7 +79,7 @@ function view(h: Pick<Herald, 'config'>, w: Row): WebhookView {
  * Asks Discord where a pasted webhook posts, and refuses it unless that is the Herald channel's Discord
  * channel: a webhook of another channel would send this channel's alerts (and its buttons) elsewhere.
  */
-async function checkWebhookChannel(h: Pick<Herald, 'config'>, channel: { id: number; discordChannelId: string }, hook: { discordWebhookId: string; token: string }): Promise<void> {
+async function checkWebhookChannel(h: ConfigDeps, channel: { id: number; discordChannelId: string }, hook: { discordWebhookId: string; token: string }): Promise<void> {
   const found = await lookUpWebhook(h.config.discord.apiUrl, hook, h.config.delivery.requestTimeoutMs);
   if (found.kind === 'unknown') {
     throw invalid('url', `Discord does not know webhook ${hook.discordWebhookId} (deleted, or its token is wrong); copy the URL again from Discord`);
@@ -104,7 +108,7 @@ export async function addWebhook(h: Deps, channelId: number, input: WebhookInput
   h.store.webhooks.checkJoin(channelId, discordWebhookId);
   await checkWebhookChannel(h, channel, { discordWebhookId, token });
   const row = h.store.webhooks.join(channelId, { discordWebhookId, token, owner: input.owner ?? 'external' });
-  h.scheduler.reloadPool(channelId);
+  h.signals.poolChanged(channelId);
   return view(h, row);
 }
 
@@ -123,7 +127,7 @@ export function removeWebhook(h: Deps, id: number): void {
   const w = h.store.webhooks.find(id);
   if (!w || w.state === 'removed') throw notFound('webhook', id);
   h.store.webhooks.forget(id, Date.now());
-  h.scheduler.reloadPool(w.channelId);
+  h.signals.poolChanged(w.channelId);
 }
 
 /** Puts a quarantined webhook (or one whose breaker is open) back in rotation with a closed breaker. */
@@ -139,14 +143,15 @@ export function restoreWebhook(h: Deps, id: number): WebhookView {
       webhookId: id,
     });
   }
-  h.scheduler.reloadPool(w.channelId);
+  h.signals.poolChanged(w.channelId);
   return view(h, row);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Bot-managed webhooks and rotation (async: they call Discord through the bot)
 
-type BotDeps = Deps & Pick<Herald, 'bot'>;
+/** The bot's REST client (creates and deletes webhooks), absent without DISCORD_TOKEN. */
+type BotDeps = Deps & { bot: Pick<BotRest, 'createWebhook' | 'deleteWebhook'> | undefined };
 
 const noBot = (what: string) =>
   new ServiceError(503, 'bot_not_configured', `${what} needs Herald's bot: set DISCORD_TOKEN (a bot with Manage Webhooks in the channel)`);
@@ -172,7 +177,7 @@ export async function createAppWebhook(h: BotDeps, channelId: number, opts: { na
   if (!h.bot) throw noBot('creating a webhook');
   h.store.webhooks.checkRoom(channelId);
   const row = await withBotWebhook(h, channel.discordChannelId, opts.name ?? h.config.delivery.username, (hook) => h.store.webhooks.addCreated(channelId, hook));
-  h.scheduler.reloadPool(channelId);
+  h.signals.poolChanged(channelId);
   return view(h, row);
 }
 
@@ -199,7 +204,7 @@ export async function rotateWebhook(h: BotDeps, webhookId: number, opts: { url?:
     result = await withBotWebhook(h, channel.discordChannelId, h.config.delivery.username, (hook) => swap({ discordWebhookId: hook.id, token: hook.token, owner: 'app' }));
   }
   // One pool rebuild: the new member is in and the old one out at the same moment.
-  h.scheduler.reloadPool(old.channelId);
+  h.signals.poolChanged(old.channelId);
   return { added: view(h, result.added), retired: view(h, result.retired) };
 }
 
@@ -219,5 +224,5 @@ export async function deleteRetiredWebhook(h: BotDeps, webhookId: number): Promi
     if (!(err instanceof BotRestError && err.discordStatus === 404)) throw err;
   }
   h.store.webhooks.forget(webhookId, Date.now(), 'deleted on Discord after rotation');
-  h.scheduler.reloadPool(w.channelId);
+  h.signals.poolChanged(w.channelId);
 }

@@ -1,7 +1,6 @@
 import { PermissionFlagsBits } from 'discord.js';
 import { botReadiness, startBot, type Bot, type BotOptions } from '../../src/bot/index.js';
 import { startEmulator, type EmulatorOptions } from '../../src/emulator/index.js';
-import { addReadinessCheck } from '../../src/http/ops.js';
 import { startStack, waitFor, type Stack } from './stack.js';
 
 export type { InteractionResult } from '../../src/emulator/index.js';
@@ -53,7 +52,7 @@ export async function startBotStack(
   });
   const d = stack.herald.config.discord;
   let bot: Bot | undefined;
-  addReadinessCheck(stack.herald, botReadiness(() => bot));
+  stack.herald.readiness.add(botReadiness(() => bot));
   const start = async () => {
     const b = await startBot(stack.herald, {
       token: emulator.botToken,

@@ -71,7 +71,7 @@ export async function startStack(
   const herald = createHerald(parsed.config, createLogger(parsed.config.logLevel, sink), opts.clock ? { clock: opts.clock } : {});
   const app = await buildServer(herald);
   await app.listen({ host: '127.0.0.1', port: 0 });
-  herald.scheduler.start();
+  herald.startDelivery();
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 
   const request = async (method: string, path: string, body: unknown, headers: Record<string, string>) => {

@@ -1,12 +1,16 @@
 import { z } from 'zod';
-import type { Herald } from '../../herald.js';
 import { getAlert, listAlerts } from '../../services/alerts.js';
 import { alertDetail, alertView } from '../../services/views.js';
 import type { App } from '../typed-app.js';
 import { admin, beforeId, errors, errorsWith404, flag, idParams, limit } from './schema-parts.js';
+import type { DepsOf } from '../../services/deps-of.js';
+
+/** What these routes use of the app: what the alert services they call need. */
+export type AlertRouteDeps = DepsOf<typeof listAlerts> &
+  DepsOf<typeof getAlert>;
 
 /** Alerts as received, with where they went. */
-export function registerAlertRoutes(app: App, herald: Herald): void {
+export function registerAlertRoutes(app: App, herald: AlertRouteDeps): void {
   app.get(
     '/alerts',
     {

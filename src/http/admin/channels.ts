@@ -1,13 +1,19 @@
 import { z } from 'zod';
-import type { Herald } from '../../herald.js';
 import { channelInput, channelUpdate, createChannel, deleteChannel, listChannels, updateChannel } from '../../services/channels.js';
 import { channelView, createdId } from '../../services/views.js';
 import { errorBody } from '../error-body.js';
 import type { App } from '../typed-app.js';
 import { admin, errors, errorsWith404, idParams, noContent } from './schema-parts.js';
+import type { DepsOf } from '../../services/deps-of.js';
+
+/** What these routes use of the app: what the channel services they call need. */
+export type ChannelRouteDeps = DepsOf<typeof createChannel> &
+  DepsOf<typeof deleteChannel> &
+  DepsOf<typeof listChannels> &
+  DepsOf<typeof updateChannel>;
 
 /** Discord channels alerts go to. */
-export function registerChannelRoutes(app: App, herald: Herald): void {
+export function registerChannelRoutes(app: App, herald: ChannelRouteDeps): void {
   app.post(
     '/channels',
     {

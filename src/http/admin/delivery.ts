@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Herald } from '../../herald.js';
 import { listAttempts } from '../../services/attempts.js';
 import { listDeadLetters, replayDeadLetter } from '../../services/dead-letters.js';
 import { listEvents } from '../../services/events.js';
@@ -8,9 +7,17 @@ import { attemptView, deadLetterView, eventView, statusView } from '../../servic
 import { errorBody } from '../error-body.js';
 import type { App } from '../typed-app.js';
 import { admin, beforeId, errors, errorsWith404, flag, id, idParams, limit } from './schema-parts.js';
+import type { DepsOf } from '../../services/deps-of.js';
+
+/** What these routes use of the app: what status, attempts, dead letters and events they call need. */
+export type DeliveryRouteDeps = DepsOf<typeof getStatus> &
+  DepsOf<typeof listAttempts> &
+  DepsOf<typeof listDeadLetters> &
+  DepsOf<typeof listEvents> &
+  DepsOf<typeof replayDeadLetter>;
 
 /** What delivery is doing and what went wrong: dead letters, attempts, events, status. */
-export function registerDeliveryRoutes(app: App, herald: Herald): void {
+export function registerDeliveryRoutes(app: App, herald: DeliveryRouteDeps): void {
   app.get(
     '/dead-letters',
     {

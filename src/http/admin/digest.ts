@@ -1,17 +1,24 @@
 import { z } from 'zod';
-import type { Herald } from '../../herald.js';
-import { computeDigest, deleteDigest, digestInput, getDigest, postDigest, setDigest } from '../../services/digest.js';
+import { deleteDigest, digestInput, getDigest, postDigest, previewDigest, setDigest } from '../../services/digest.js';
 import { digestReport, digestSettingView } from '../../services/views.js';
 import type { App } from '../typed-app.js';
 import { admin, errorsWith404, idParams, noContent } from './schema-parts.js';
+import type { DepsOf } from '../../services/deps-of.js';
 
 const range = z.object({
   from: z.coerce.number().int().min(0).optional().describe('Start (epoch ms, included); default: 24 hours before `to`'),
   to: z.coerce.number().int().min(0).optional().describe('End (epoch ms, excluded); default: now'),
 });
 
+/** What these routes use of the app: what the digest services they call need. */
+export type DigestRouteDeps = DepsOf<typeof deleteDigest> &
+  DepsOf<typeof getDigest> &
+  DepsOf<typeof postDigest> &
+  DepsOf<typeof previewDigest> &
+  DepsOf<typeof setDigest>;
+
 /** Daily digests: per-channel settings, a preview of the report, and posting one now. */
-export function registerDigestRoutes(app: App, herald: Herald): void {
+export function registerDigestRoutes(app: App, herald: DigestRouteDeps): void {
   app.get(
     '/channels/:id/digest',
     { schema: { ...admin, summary: "A channel's daily digest settings", params: idParams, response: { 200: digestSettingView, ...errorsWith404 } } },
@@ -55,7 +62,7 @@ export function registerDigestRoutes(app: App, herald: Herald): void {
     async (req) => {
       getDigest(herald, req.params.id);
       const to = req.query.to ?? Date.now();
-      return computeDigest(herald.db, { from: req.query.from ?? to - 86_400_000, to, channelId: req.params.id });
+      return previewDigest(herald, req.params.id, { from: req.query.from ?? to - 86_400_000, to });
     },
   );
 

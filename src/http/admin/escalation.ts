@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Herald } from '../../herald.js';
 import {
   addStep,
   chainInput,
@@ -16,9 +15,19 @@ import { chainView, escalationView } from '../../services/views.js';
 import { errorBody } from '../error-body.js';
 import type { App } from '../typed-app.js';
 import { admin, errors, errorsWith404, flag, id, idParams, noContent } from './schema-parts.js';
+import type { DepsOf } from '../../services/deps-of.js';
+
+/** What these routes use of the app: what the escalation services they call need. */
+export type EscalationRouteDeps = DepsOf<typeof addStep> &
+  DepsOf<typeof createChain> &
+  DepsOf<typeof deleteChain> &
+  DepsOf<typeof getChain> &
+  DepsOf<typeof listChains> &
+  DepsOf<typeof listEscalations> &
+  DepsOf<typeof setRouteChain>;
 
 /** Escalation chains, their steps, which route arms which, and the escalations running. */
-export function registerEscalationRoutes(app: App, herald: Herald): void {
+export function registerEscalationRoutes(app: App, herald: EscalationRouteDeps): void {
   app.post(
     '/escalation-chains',
     {

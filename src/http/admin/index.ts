@@ -1,20 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 import { sameSecret } from '../../domain/tokens.js';
-import type { Herald } from '../../herald.js';
+import type { Config } from '../../config.js';
 import { AuthFailureThrottle } from '../auth-throttle.js';
 import { bearer, unauthorized } from '../bearer.js';
 import { typed } from '../typed-app.js';
-import { registerAlertRoutes } from './alerts.js';
-import { registerChannelRoutes } from './channels.js';
-import { registerDeliveryRoutes } from './delivery.js';
-import { registerDigestRoutes } from './digest.js';
-import { registerEscalationRoutes } from './escalation.js';
-import { registerLifecycleRoutes } from './lifecycle.js';
-import { registerOutboundRoutes } from './outbound.js';
-import { registerRoutingRoutes } from './routing.js';
+import { type AlertRouteDeps, registerAlertRoutes } from './alerts.js';
+import { type ChannelRouteDeps, registerChannelRoutes } from './channels.js';
+import { type DeliveryRouteDeps, registerDeliveryRoutes } from './delivery.js';
+import { type DigestRouteDeps, registerDigestRoutes } from './digest.js';
+import { type EscalationRouteDeps, registerEscalationRoutes } from './escalation.js';
+import { type LifecycleRouteDeps, registerLifecycleRoutes } from './lifecycle.js';
+import { type OutboundRouteDeps, registerOutboundRoutes } from './outbound.js';
+import { type RoutingRouteDeps, registerRoutingRoutes } from './routing.js';
 import { mapServiceErrors } from './service-errors.js';
-import { registerSourceRoutes } from './sources.js';
-import { registerWebhookRoutes } from './webhooks.js';
+import { type SourceRouteDeps, registerSourceRoutes } from './sources.js';
+import { type WebhookRouteDeps, registerWebhookRoutes } from './webhooks.js';
+
+/** What the admin API uses of the app: the admin token and its throttle's settings, and what each route file uses. */
+export type AdminApiDeps = { config: Pick<Config, 'adminToken' | 'authFailures'> } & SourceRouteDeps &
+  ChannelRouteDeps &
+  WebhookRouteDeps &
+  RoutingRouteDeps &
+  AlertRouteDeps &
+  DeliveryRouteDeps &
+  LifecycleRouteDeps &
+  OutboundRouteDeps &
+  EscalationRouteDeps &
+  DigestRouteDeps;
 
 /**
  * The admin API behind HERALD_ADMIN_TOKEN, as one encapsulated fastify plugin (registered with its
@@ -26,7 +38,7 @@ import { registerWebhookRoutes } from './webhooks.js';
  * Handlers only translate HTTP to the service layer in src/services and back; a ServiceError becomes
  * `{error, message}` with its status.
  */
-export function adminApi(herald: Herald) {
+export function adminApi(herald: AdminApiDeps) {
   return async (scope: FastifyInstance): Promise<void> => {
     const app = typed(scope);
     const token = herald.config.adminToken;

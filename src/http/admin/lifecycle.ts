@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Herald } from '../../herald.js';
 import { acknowledgeAlert, type Actor, resolveAlert, retractAlert, retractInput } from '../../services/lifecycle.js';
 import { createMute, deleteMute, getMute, listMutes, muteFields, oneTarget } from '../../services/mutes.js';
 import { alertDetail, muteView, webhookView } from '../../services/views.js';
@@ -7,13 +6,25 @@ import { createAppWebhook, rotateWebhook } from '../../services/webhooks.js';
 import { errorBody } from '../error-body.js';
 import type { App } from '../typed-app.js';
 import { admin, errors, errorsWith404, flag, idParams, noContent } from './schema-parts.js';
+import type { DepsOf } from '../../services/deps-of.js';
 
 const by = z.string().trim().min(1).max(100).optional().describe('Name recorded as who did it (default "admin")');
 const actorOf = (name: string | undefined): Actor => ({ kind: 'admin', name: name ?? 'admin' });
 const actionBody = z.strictObject({ by }).nullish();
 
+/** What these routes use of the app: what lifecycle, mutes and bot-managed webhooks they call need. */
+export type LifecycleRouteDeps = DepsOf<typeof acknowledgeAlert> &
+  DepsOf<typeof resolveAlert> &
+  DepsOf<typeof retractAlert> &
+  DepsOf<typeof createMute> &
+  DepsOf<typeof deleteMute> &
+  DepsOf<typeof getMute> &
+  DepsOf<typeof listMutes> &
+  DepsOf<typeof createAppWebhook> &
+  DepsOf<typeof rotateWebhook>;
+
 /** Acting on alerts (acknowledge, resolve, retract), mutes, bot-created webhooks and rotation. */
-export function registerLifecycleRoutes(app: App, herald: Herald): void {
+export function registerLifecycleRoutes(app: App, herald: LifecycleRouteDeps): void {
   app.post(
     '/alerts/:id/ack',
     {

@@ -1,13 +1,20 @@
 import { z } from 'zod';
-import type { Herald } from '../../herald.js';
 import { createTarget, deleteTarget, listOutboundDeliveries, listTargets, replayOutbound, targetInput } from '../../outbound/service.js';
 import { createdTarget, outboundDeliveryView, targetView } from '../../outbound/views.js';
 import { errorBody } from '../error-body.js';
 import type { App } from '../typed-app.js';
 import { admin, beforeId, errors, errorsWith404, id, idParams, limit, noContent } from './schema-parts.js';
+import type { DepsOf } from '../../services/deps-of.js';
+
+/** What these routes use of the app: what the outbound services they call need. */
+export type OutboundRouteDeps = DepsOf<typeof createTarget> &
+  DepsOf<typeof deleteTarget> &
+  DepsOf<typeof listOutboundDeliveries> &
+  DepsOf<typeof listTargets> &
+  DepsOf<typeof replayOutbound>;
 
 /** Outbound targets beyond Discord (per route) and their deliveries, dead letters included. */
-export function registerOutboundRoutes(app: App, herald: Herald): void {
+export function registerOutboundRoutes(app: App, herald: OutboundRouteDeps): void {
   app.post(
     '/routes/:id/outbound',
     {

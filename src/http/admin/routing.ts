@@ -1,13 +1,19 @@
 import { z } from 'zod';
 import { businessHoursInput } from '../../domain/hours.js';
-import type { Herald } from '../../herald.js';
 import { createRoute, deleteRoute, listRoutes, routeInput, setRouteHours } from '../../services/routes.js';
 import { createdId, routeView } from '../../services/views.js';
 import type { App } from '../typed-app.js';
 import { admin, errors, errorsWith404, idParams, noContent } from './schema-parts.js';
+import type { DepsOf } from '../../services/deps-of.js';
+
+/** What these routes use of the app: what the route services they call need. */
+export type RoutingRouteDeps = DepsOf<typeof createRoute> &
+  DepsOf<typeof deleteRoute> &
+  DepsOf<typeof listRoutes> &
+  DepsOf<typeof setRouteHours>;
 
 /** Routing rules: which alerts go to which channel. */
-export function registerRoutingRoutes(app: App, herald: Herald): void {
+export function registerRoutingRoutes(app: App, herald: RoutingRouteDeps): void {
   app.post(
     '/routes',
     {

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Herald } from '../../herald.js';
 import {
   addSecret,
   createSource,
@@ -16,9 +15,19 @@ import { createdSecret, createdSource, sourceDetail, sourceView } from '../../se
 import { errorBody } from '../error-body.js';
 import type { App } from '../typed-app.js';
 import { admin, errors, errorsWith404, id, idParams, noContent } from './schema-parts.js';
+import type { DepsOf } from '../../services/deps-of.js';
+
+/** What these routes use of the app: what the source services they call need. */
+export type SourceRouteDeps = DepsOf<typeof addSecret> &
+  DepsOf<typeof createSource> &
+  DepsOf<typeof deleteSecret> &
+  DepsOf<typeof deleteSource> &
+  DepsOf<typeof getSource> &
+  DepsOf<typeof listSources> &
+  DepsOf<typeof updateSource>;
 
 /** Senders of alerts, their tokens, formats and signing secrets. */
-export function registerSourceRoutes(app: App, herald: Herald): void {
+export function registerSourceRoutes(app: App, herald: SourceRouteDeps): void {
   app.post(
     '/sources',
     {

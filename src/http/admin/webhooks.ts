@@ -1,13 +1,19 @@
 import { z } from 'zod';
-import type { Herald } from '../../herald.js';
 import { webhookView } from '../../services/views.js';
 import { addWebhook, listWebhooks, removeWebhook, restoreWebhook, webhookInput } from '../../services/webhooks.js';
 import { errorBody } from '../error-body.js';
 import type { App } from '../typed-app.js';
 import { admin, errorsWith404, flag, idParams, noContent } from './schema-parts.js';
+import type { DepsOf } from '../../services/deps-of.js';
+
+/** What these routes use of the app: what the webhook services they call need. */
+export type WebhookRouteDeps = DepsOf<typeof addWebhook> &
+  DepsOf<typeof listWebhooks> &
+  DepsOf<typeof removeWebhook> &
+  DepsOf<typeof restoreWebhook>;
 
 /** A channel's webhook pool. Tokens go in, never out: answers show a masked URL. */
-export function registerWebhookRoutes(app: App, herald: Herald): void {
+export function registerWebhookRoutes(app: App, herald: WebhookRouteDeps): void {
   app.post(
     '/channels/:id/webhooks',
     {
