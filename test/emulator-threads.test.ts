@@ -312,4 +312,28 @@ describe('discord.js and the gateway', () => {
       await client.destroy();
     }
   });
+
+  it('a button on a card in a thread: the interaction comes from the thread and the reply is posted there', async () => {
+    const client = await login(emu);
+    try {
+      const alice = emu.createMember({ username: 'alice' });
+      const thread = emu.createThread({ channelId: textId, name: 'with buttons' });
+      const buttons = [{ type: 1, components: [{ type: 2, style: 1, label: 'Ack', custom_id: 'herald:ack:7' }] }];
+      const card = await execute(hook, { content: 'P1 card', components: buttons }, `&thread_id=${thread.id}`);
+      const seen: string[] = [];
+      client.on(Events.InteractionCreate, (i) => {
+        if (!i.isButton()) return;
+        seen.push(i.channelId);
+        void i.reply({ content: 'acked' });
+      });
+      const r = await emu.pressButton({ userId: alice.id, channelId: thread.id, messageId: card.body.id, customId: 'herald:ack:7' });
+      expect(r.content).toBe('acked');
+      expect(seen).toEqual([thread.id]);
+      expect(emu.message(r.messageId!)).toMatchObject({ channelId: textId, threadId: thread.id });
+      // Pressed from the parent channel, the same message is not there.
+      await expect(emu.pressButton({ userId: alice.id, channelId: textId, messageId: card.body.id, customId: 'herald:ack:7' })).rejects.toThrow(/no message/);
+    } finally {
+      await client.destroy();
+    }
+  });
 });

@@ -199,6 +199,14 @@ export class EmulatorState {
     return { ...t };
   }
 
+  /** A channel id or a thread's: the channel (a thread's parent) and the thread, if it is one; undefined when unknown. */
+  place(id: string): { channel: EmulatedChannel; thread?: EmulatedThread } | undefined {
+    const thread = this.threadsById.get(id);
+    const channel = this.channelsById.get(thread ? thread.parentId : id);
+    if (!channel) return undefined;
+    return thread ? { channel: { ...channel }, thread: { ...thread } } : { channel: { ...channel } };
+  }
+
   thread(id: string): EmulatedThread | undefined {
     const t = this.threadsById.get(id);
     return t && { ...t };
