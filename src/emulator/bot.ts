@@ -1,14 +1,17 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { DISCORD_ERROR } from '../discord/limits.js';
 import { snowflake } from '../discord/snowflake.js';
 import type { CommandRegistry } from './commands.js';
 import type { GuildDirectory } from './guild.js';
 import type { Interactions, Outcome } from './interactions.js';
-import { channelObject, messageObject, webhookObject } from './objects.js';
-import { tooManyRequests, type GlobalLimit } from './ratelimit.js';
-import { EmulatorError, type EmulatorState } from './state.js';
+import { botRoute, type Req } from './bot-route.js';
+import { botThreadRoutes } from './bot-threads.js';
+import { channelObject, messageObject, threadObject, webhookObject } from './objects.js';
+import { changeRefusal, postRefusal, THREAD_FAILURE } from './threads.js';
+import { CHANNEL_TYPE, type EmulatedMessage } from './types.js';
+import type { GlobalLimit } from './ratelimit.js';
+import type { EmulatorState } from './state.js';
 import type { StatsRecorder } from './stats.js';
-import type { EmulatedMessage } from './types.js';
 import { EMPTY_MESSAGE, applyMessageEdit, checkMessage, isEmptyMessage, parseJson } from './validate.js';
 import { send } from './webhooks.js';
 
@@ -25,9 +28,6 @@ export interface BotDeps {
   gatewayUrl: () => string;
 }
 
-type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string | undefined> }>;
-
-const UNAUTHORIZED: Outcome = { status: 401, body: { message: '401: Unauthorized', code: 0 } };
 const MISSING_ACCESS: Outcome = { status: 403, body: { message: 'Missing Access', code: 50001 } };
 const UNKNOWN_CHANNEL: Outcome = { status: 404, body: { message: 'Unknown Channel', code: 10003 } };
 const UNKNOWN_MESSAGE: Outcome = { status: 404, body: { message: 'Unknown Message', code: DISCORD_ERROR.unknownMessage } };
@@ -43,21 +43,7 @@ export async function botRoutes(app: FastifyInstance, opts: { deps: BotDeps }): 
   const d = opts.deps;
   const appId = d.state.applicationId;
 
-  /** Auth, then the global limit, then the handler's outcome. */
-  const bot = (handler: (req: Req) => Outcome) => async (req: Req, reply: FastifyReply) => {
-    if (req.headers.authorization !== `Bot ${d.botToken}`) return send(reply, UNAUTHORIZED);
-    const waitMs = d.globalLimit.take(Date.now());
-    if (waitMs > 0) {
-      const limited = tooManyRequests(waitMs, 'global');
-      return send(reply, { status: 429, body: limited.body, headers: { ...limited.headers, 'x-ratelimit-global': 'true' } });
-    }
-    try {
-      return send(reply, handler(req));
-    } catch (err) {
-      if (err instanceof EmulatorError) return send(reply, { status: err.status, body: { message: err.message, code: err.code } });
-      throw err;
-    }
-  };
+  const bot = botRoute(d);
 
   app.get('/gateway', async () => ({ url: d.gatewayUrl() }));
   app.get(
@@ -140,7 +126,9 @@ export async function botRoutes(app: FastifyInstance, opts: { deps: BotDeps }): 
     '/channels/:id',
     bot((req) => {
       const c = d.state.channel(req.params.id ?? '');
-      return c ? { status: 200, body: channelObject(c, d.state.channels().findIndex((x) => x.id === c.id)) } : UNKNOWN_CHANNEL;
+      if (c) return { status: 200, body: channelObject(c, d.state.channels().findIndex((x) => x.id === c.id)) };
+      const t = d.state.thread(req.params.id ?? '');
+      return t ? { status: 200, body: threadObject(t, d.state) } : UNKNOWN_CHANNEL;
     }),
   );
 
@@ -182,8 +170,17 @@ export async function botRoutes(app: FastifyInstance, opts: { deps: BotDeps }): 
   app.post(
     '/channels/:id/messages',
     bot((req) => {
-      const channelId = req.params.id ?? '';
-      if (!d.state.channel(channelId)) return UNKNOWN_CHANNEL;
+      // A thread's id posts in the thread (its parent stays the message's channel); a forum takes posts only as threads.
+      const thread = d.state.thread(req.params.id ?? '');
+      const channel = d.state.channel(thread ? thread.parentId : (req.params.id ?? ''));
+      if (!channel) return UNKNOWN_CHANNEL;
+      if (!thread && channel.type === CHANNEL_TYPE.forum) return THREAD_FAILURE.notTextChannel;
+      if (thread) {
+        // Send Messages has no effect in threads: Send Messages in Threads does (topics/threads.mdx).
+        if (!d.guild.has(d.guild.botUserId, 'SendMessagesInThreads')) return THREAD_FAILURE.missingPermissions;
+        const refused = postRefusal(thread, d.guild.has(d.guild.botUserId, 'ManageThreads'));
+        if (refused) return refused;
+      }
       const parsed = parseJson(req.body);
       if (!parsed.ok) return parsed;
       const checked = checkMessage(parsed.value, { mode: 'create', applicationOwned: true, withComponents: false });
@@ -191,9 +188,10 @@ export async function botRoutes(app: FastifyInstance, opts: { deps: BotDeps }): 
       const input = checked.value;
       if (isEmptyMessage(input)) return EMPTY_MESSAGE;
       const now = Date.now();
+      if (thread?.archived) d.state.updateThread(thread.id, { archived: false }, now); // a post unarchives
       const m: EmulatedMessage = {
         id: snowflake(now),
-        channelId,
+        channelId: channel.id,
         kind: 'bot',
         content: input.content ?? '',
         embeds: input.embeds ?? [],
@@ -203,15 +201,21 @@ export async function botRoutes(app: FastifyInstance, opts: { deps: BotDeps }): 
         deleted: false,
       };
       if (input.allowedMentions !== undefined) m.allowedMentions = input.allowedMentions;
+      if (thread) m.threadId = thread.id;
       d.state.addMessage(m);
       return { status: 200, body: messageObject(m, d.state, d.guild) };
     }),
   );
 
-  /** A live, undeleted message of this channel. */
+  /** A live, undeleted message of this channel (of this thread, for a thread's id: a thread's messages are not the parent's). */
   const inChannel = (req: Req): EmulatedMessage | undefined => {
     const m = d.state.message(req.params.mid ?? '');
-    return m && !m.deleted && m.channelId === req.params.id && !(m.flags & 64) ? m : undefined;
+    return m && !m.deleted && (m.threadId ?? m.channelId) === req.params.id && !(m.flags & 64) ? m : undefined;
+  };
+  /** What the message's thread refuses (edits in archived or locked threads…); the bot's Manage Threads lifts it. */
+  const threadRefusal = (m: EmulatedMessage, action: 'edit' | 'delete') => {
+    const t = m.threadId === undefined ? undefined : d.state.thread(m.threadId);
+    return t && changeRefusal(t, action, d.guild.has(d.guild.botUserId, 'ManageThreads'));
   };
   app.get(
     '/channels/:id/messages/:mid',
@@ -227,6 +231,8 @@ export async function botRoutes(app: FastifyInstance, opts: { deps: BotDeps }): 
       if (!m) return UNKNOWN_MESSAGE;
       // Only the author edits a message; webhook messages only through their webhook.
       if (m.kind === 'webhook') return NOT_AUTHOR;
+      const refused = threadRefusal(m, 'edit');
+      if (refused) return refused;
       const edited = applyMessageEdit(m, req.body, { applicationOwned: true, withComponents: false });
       if (!edited.ok) return edited;
       return { status: 200, body: messageObject(m, d.state, d.guild) };
@@ -237,9 +243,13 @@ export async function botRoutes(app: FastifyInstance, opts: { deps: BotDeps }): 
     bot((req) => {
       const m = inChannel(req);
       if (!m) return UNKNOWN_MESSAGE;
+      const refused = threadRefusal(m, 'delete');
+      if (refused) return refused;
       // Anyone's message: the emulated bot holds Manage Messages.
       m.deleted = true;
       return { status: 204 };
     }),
   );
+
+  botThreadRoutes(app, d, bot);
 }

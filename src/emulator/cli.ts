@@ -17,16 +17,25 @@ function int(name: string, fallback: number, min: number, max: number): number {
   return n;
 }
 
+function bool(name: string, fallback: boolean): boolean {
+  const raw = process.env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  fail(`${name} must be true or false, got "${process.env[name]}"`);
+}
+
 const host = process.env.EMULATOR_HOST?.trim() || '127.0.0.1';
 const port = int('EMULATOR_PORT', 8081, 0, 65535);
 const channelCap = { limit: int('EMULATOR_CHANNEL_CAP', 30, 1, 1_000_000), windowMs: int('EMULATOR_CHANNEL_WINDOW_MS', 60_000, 1, 86_400_000) };
 const webhookBucket = { limit: int('EMULATOR_WEBHOOK_LIMIT', 5, 1, 1_000_000), windowMs: int('EMULATOR_WEBHOOK_WINDOW_MS', 2000, 1, 86_400_000) };
 const heartbeatIntervalMs = int('EMULATOR_HEARTBEAT_MS', 41_250, 100, 600_000);
+const threadMessagesCountAgainstParent = bool('EMULATOR_THREAD_MESSAGES_COUNT_AGAINST_PARENT', true);
 const givenToken = process.env.EMULATOR_BOT_TOKEN?.trim() || undefined;
 
 let emulator: Emulator;
 try {
-  emulator = await startEmulator({ host, port, channelCap, webhookBucket, heartbeatIntervalMs, ...(givenToken ? { botToken: givenToken } : {}) });
+  emulator = await startEmulator({ host, port, channelCap, webhookBucket, heartbeatIntervalMs, threadMessagesCountAgainstParent, ...(givenToken ? { botToken: givenToken } : {}) });
 } catch (err) {
   const code = (err as { code?: string }).code;
   const why = code === 'EADDRINUSE' ? `port ${port} is in use (set EMULATOR_PORT)` : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? `cannot listen on host "${host}" (set EMULATOR_HOST)` : (err as Error).message;
@@ -51,6 +60,6 @@ process.on('SIGTERM', stop);
 // Printed once the signal handlers are in place: whoever waits for this line may stop us right away.
 // A generated bot token is printed (it opens nothing but this emulator); a given one is not repeated.
 process.stdout.write(
-  `Discord emulator listening: DISCORD_API_URL=${emulator.url} (control API http://${host.includes(':') ? `[${host}]` : host}:${emulator.port}/_emulator; webhook bucket ${webhookBucket.limit}/${webhookBucket.windowMs} ms, channel cap ${channelCap.limit}/${channelCap.windowMs} ms)\n` +
+  `Discord emulator listening: DISCORD_API_URL=${emulator.url} (control API http://${host.includes(':') ? `[${host}]` : host}:${emulator.port}/_emulator; webhook bucket ${webhookBucket.limit}/${webhookBucket.windowMs} ms, channel cap ${channelCap.limit}/${channelCap.windowMs} ms${threadMessagesCountAgainstParent ? '' : ', threads capped apart'})\n` +
     `  bot: DISCORD_APPLICATION_ID=${emulator.applicationId} DISCORD_GUILD_ID=${emulator.guildId} ${givenToken ? 'DISCORD_TOKEN=(EMULATOR_BOT_TOKEN)' : `DISCORD_TOKEN=${emulator.botToken}`} gateway ${emulator.gatewayUrl}\n`,
 );

@@ -8,6 +8,7 @@ import type { Interactions } from './interactions.js';
 import { EmulatorError, type EmulatorState } from './state.js';
 import type { StatsRecorder } from './stats.js';
 import { isLoopbackAddress } from '../loopback.js';
+import { AUTO_ARCHIVE_DURATIONS, CHANNEL_TYPE, type AutoArchiveDuration, type EmulatedThread } from './types.js';
 
 export interface ControlDeps {
   state: EmulatorState;
@@ -20,7 +21,15 @@ export interface ControlDeps {
   stats: StatsRecorder;
 }
 
-const channelBody = z.strictObject({ name: z.string().min(1).max(100).optional(), id: z.string().optional(), guild_id: z.string().optional() });
+const channelBody = z.strictObject({
+  name: z.string().min(1).max(100).optional(),
+  id: z.string().optional(),
+  guild_id: z.string().optional(),
+  type: z.union([z.literal(CHANNEL_TYPE.text), z.literal(CHANNEL_TYPE.forum)]).optional(),
+});
+const autoArchive = z.union(AUTO_ARCHIVE_DURATIONS.map((n) => z.literal(n)) as [z.ZodLiteral<AutoArchiveDuration>, z.ZodLiteral<AutoArchiveDuration>]).optional();
+const threadBody = z.strictObject({ name: z.string(), message_id: z.string().optional(), auto_archive_duration: autoArchive });
+const threadPatchBody = z.strictObject({ archived: z.boolean().optional(), locked: z.boolean().optional(), name: z.string().optional(), auto_archive_duration: autoArchive });
 const webhookBody = z.strictObject({ name: z.string().optional(), application_owned: z.boolean().optional() });
 const permissions = z.union([z.string(), z.array(z.string())]).optional();
 const roleBody = z.strictObject({ name: z.string(), permissions, id: z.string().optional(), guild_id: z.string().optional() });
@@ -86,6 +95,28 @@ export async function controlRoutes(app: FastifyInstance, opts: { deps: ControlD
   });
 
   app.get<{ Params: { id: string } }>('/channels/:id/messages', async (req) => state.messages(req.params.id));
+
+  // Threads: a channel's (archived ones included), one started by a person, and a moderator's archive/lock.
+  app.get<{ Params: { id: string } }>('/channels/:id/threads', async (req) => {
+    if (!state.hasChannel(req.params.id)) throw new EmulatorError(404, `unknown channel ${req.params.id}`, 10003);
+    return state.threads(req.params.id);
+  });
+
+  app.post<{ Params: { id: string } }>('/channels/:id/threads', async (req, reply) => {
+    const b = threadBody.parse(req.body ?? {});
+    const home = guildNamed(state.channel(req.params.id)?.guildId);
+    return reply.code(201).send(startThreadAsPerson(state, home, { channelId: req.params.id, name: b.name, messageId: b.message_id, autoArchiveDuration: b.auto_archive_duration }));
+  });
+
+  app.patch<{ Params: { id: string } }>('/threads/:id', async (req) => {
+    const b = threadPatchBody.parse(req.body ?? {});
+    return state.updateThread(req.params.id, {
+      ...(b.archived !== undefined ? { archived: b.archived } : {}),
+      ...(b.locked !== undefined ? { locked: b.locked } : {}),
+      ...(b.name !== undefined ? { name: b.name } : {}),
+      ...(b.auto_archive_duration !== undefined ? { autoArchiveDuration: b.auto_archive_duration } : {}),
+    });
+  });
 
   app.post('/faults', async (req, reply) => {
     faults.inject(parseFault(req.body));
@@ -171,6 +202,32 @@ export async function controlRoutes(app: FastifyInstance, opts: { deps: ControlD
   app.delete('/stats', async (_req, reply) => {
     stats.reset();
     return reply.code(204).send();
+  });
+}
+
+/**
+ * A thread someone in the server starts in a text channel (its owner is the guild's owner, whom no test acts
+ * as): from `messageId`, which then gives the thread its id, or without a message. Forum posts always have a
+ * first message, so they come from a webhook (`thread_name`) or the bot (POST /channels/{forum}/threads).
+ */
+export function startThreadAsPerson(
+  state: EmulatorState,
+  guild: GuildDirectory,
+  o: { channelId: string; name: string; messageId?: string | undefined; autoArchiveDuration?: AutoArchiveDuration | undefined },
+): EmulatedThread {
+  const channel = state.channel(o.channelId);
+  if (!channel) throw new EmulatorError(404, `unknown channel ${o.channelId}`, 10003);
+  if (channel.type !== CHANNEL_TYPE.text) throw new EmulatorError(400, 'a forum post has a first message: start it through a webhook (thread_name) or the bot (POST /channels/{forum}/threads)', 50024);
+  if (o.messageId !== undefined) {
+    const m = state.message(o.messageId);
+    if (!m || m.deleted || m.channelId !== channel.id || m.threadId !== undefined) throw new EmulatorError(404, `no message ${o.messageId} in channel ${channel.id}`, 10008);
+  }
+  return state.createThread({
+    parentId: channel.id,
+    name: o.name,
+    ownerId: guild.ownerId,
+    ...(o.messageId !== undefined ? { id: o.messageId } : {}),
+    ...(o.autoArchiveDuration !== undefined ? { autoArchiveDuration: o.autoArchiveDuration } : {}),
   });
 }
 

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GuildDirectory, Guilds } from './guild.js';
-import { channelObject } from './objects.js';
+import { channelObject, threadObject } from './objects.js';
 import type { EmulatorState } from './state.js';
 import type { GatewayStats } from './types.js';
 
@@ -59,6 +59,9 @@ export class Gateway {
 
   constructor(private readonly o: GatewayOptions) {
     o.state.onChannelCreated = (c) => this.dispatch('CHANNEL_CREATE', channelObject(c, this.o.state.channels().length - 1));
+    // THREAD_CREATE marks a thread made just now (`newly_created`), as opposed to one the bot gained access to.
+    o.state.onThreadCreated = (t) => this.dispatch('THREAD_CREATE', { ...threadObject(t, this.o.state), newly_created: true });
+    o.state.onThreadUpdated = (t) => this.dispatch('THREAD_UPDATE', threadObject(t, this.o.state));
     this.announceRoles(o.guild);
   }
 
@@ -273,7 +276,11 @@ export class Gateway {
         .channels()
         .filter((c) => c.guildId === guild.guildId)
         .map((c, i) => channelObject(c, i)),
-      threads: [],
+      // Active threads only: archived ones are not synced up front (topics/threads.mdx).
+      threads: state
+        .threads()
+        .filter((t) => t.guildId === guild.guildId && !t.archived)
+        .map((t) => threadObject(t, state)),
       presences: [],
       stage_instances: [],
       guild_scheduled_events: [],

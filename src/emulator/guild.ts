@@ -1,6 +1,6 @@
 import { isDiscordId } from '../discord/ids.js';
 import { snowflake } from '../discord/snowflake.js';
-import { BOT_DEFAULT, EVERYONE_DEFAULT, effective, parsePermissions } from './permissions.js';
+import { BOT_DEFAULT, EVERYONE_DEFAULT, PERMISSION_BITS, effective, parsePermissions } from './permissions.js';
 import { EmulatorError } from './state.js';
 import type { EmulatedMember, EmulatedRole } from './types.js';
 
@@ -80,6 +80,12 @@ export class GuildDirectory {
     let perms = this.rolesById.get(this.guildId)!.permissions | m.permissions;
     for (const r of m.roles) perms |= this.rolesById.get(r)?.permissions ?? 0n;
     return effective(perms);
+  }
+
+  /** Whether the user holds one permission, by Discord's name (e.g. 'ManageThreads'); an unknown name never holds. */
+  has(userId: string, permission: string): boolean {
+    const bit = PERMISSION_BITS[permission];
+    return bit !== undefined && (this.permissionsOf(userId) & bit) !== 0n;
   }
 
   /** A user object (resources/user.mdx). */

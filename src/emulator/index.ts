@@ -3,24 +3,28 @@ import { GATEWAY_PATH } from './gateway.js';
 import { buildEmulator } from './server.js';
 import { EmulatorError } from './state.js';
 import { parseFault } from './faults.js';
-import { setCommandPermissions } from './control.js';
+import { setCommandPermissions, startThreadAsPerson } from './control.js';
 import type { Emulator, EmulatorOptions } from './types.js';
 
 export type {
+  AutoArchiveDuration,
   CommandOption,
   EmulatedChannel,
   EmulatedCommand,
   EmulatedMember,
   EmulatedMessage,
   EmulatedRole,
+  EmulatedThread,
   EmulatedWebhook,
   Emulator,
   EmulatorOptions,
   EmulatorStats,
   Fault,
   GatewayStats,
+  GuildChannelType,
   InteractionResult,
 } from './types.js';
+export { CHANNEL_TYPE } from './types.js';
 export { EmulatorError } from './state.js';
 
 export const DEFAULT_WEBHOOK_BUCKET = { limit: 5, windowMs: 2000 } as const;
@@ -38,6 +42,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const webhookBucket = checkWindow('webhookBucket', opts.webhookBucket ?? DEFAULT_WEBHOOK_BUCKET);
   const channelCap = checkWindow('channelCap', opts.channelCap ?? DEFAULT_CHANNEL_CAP);
   const botGlobalLimit = checkWindow('botGlobalLimit', opts.botGlobalLimit ?? DEFAULT_BOT_GLOBAL_LIMIT);
+  const threadMessagesCountAgainstParent = opts.threadMessagesCountAgainstParent ?? true;
   const botToken = opts.botToken ?? `emu.${randomBytes(30).toString('base64url')}`;
   if (!/^[\x21-\x7e]{8,200}$/.test(botToken)) throw new EmulatorError(400, 'emulator: botToken must be 8 to 200 printable characters without spaces');
   const heartbeatIntervalMs = positive('heartbeatIntervalMs', opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);
@@ -48,6 +53,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const core = buildEmulator({
     webhookBucket,
     channelCap,
+    threadMessagesCountAgainstParent,
     botGlobalLimit,
     botToken,
     heartbeatIntervalMs,
@@ -76,6 +82,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     deleteWebhook(webhookId) {
       if (!state.deleteWebhook(webhookId)) throw new EmulatorError(404, `unknown webhook ${webhookId}`);
     },
+    createThread: (o) => startThreadAsPerson(state, guildNamed(state.channel(o.channelId)?.guildId), o),
+    updateThread: (threadId, patch) => state.updateThread(threadId, patch),
+    threads(channelId) {
+      if (!state.hasChannel(channelId)) throw new EmulatorError(404, `unknown channel ${channelId}`, 10003);
+      return state.threads(channelId);
+    },
+    thread: (threadId) => state.thread(threadId),
     channels: () => state.channels(),
     messages: (channelId) => state.messages(channelId),
     injectFault: (f) => faults.inject(parseFault(f)),

@@ -3,7 +3,7 @@ import { snowflake } from '../discord/snowflake.js';
 import { checkInvocation, parseOptions, type CommandRegistry } from './commands.js';
 import type { Gateway } from './gateway.js';
 import type { GuildDirectory, Guilds } from './guild.js';
-import { channelObject, messageObject } from './objects.js';
+import { channelObject, messageObject, threadObject } from './objects.js';
 import { ALL_PERMISSIONS } from './permissions.js';
 import { EmulatorError, type EmulatorState } from './state.js';
 import type { CommandOption, EmulatedMessage, InteractionResult } from './types.js';
@@ -101,7 +101,8 @@ export class Interactions {
   async pressButton(opts: { userId: string; channelId: string; messageId: string; customId: string }): Promise<InteractionResult> {
     this.needBot(`button "${opts.customId}"`);
     const m = this.o.state.message(opts.messageId);
-    if (!m || m.deleted || m.channelId !== opts.channelId) throw new EmulatorError(404, `no message ${opts.messageId} in channel ${opts.channelId}`, 10008);
+    // A message in a thread is pressed there: its channel is the thread.
+    if (!m || m.deleted || (m.threadId ?? m.channelId) !== opts.channelId) throw new EmulatorError(404, `no message ${opts.messageId} in channel ${opts.channelId}`, 10008);
     const appOwned = m.kind !== 'webhook' || (m.webhookId !== undefined && this.o.state.webhook(m.webhookId)?.applicationOwned === true);
     if (!appOwned) throw new EmulatorError(400, `message ${m.id} was posted by a webhook the application does not own: its buttons were dropped and reach no bot`);
     const buttons = findButtons(m.components);
@@ -117,11 +118,11 @@ export class Interactions {
     return this.byId.get(id)?.result;
   }
 
-  /** The guild a channel is in: interactions carry its id, its member and its permissions. */
+  /** The guild a channel (or thread) is in: interactions carry its id, its member and its permissions. */
   private guildOf(channelId: string): GuildDirectory {
-    const channel = this.o.state.channel(channelId);
-    if (!channel) throw new EmulatorError(404, `unknown channel ${channelId}`, 10003);
-    return this.o.guilds.of(channel.guildId);
+    const place = this.o.state.place(channelId);
+    if (!place) throw new EmulatorError(404, `unknown channel ${channelId}`, 10003);
+    return this.o.guilds.of(place.channel.guildId);
   }
 
   private command(name: string, userId: string, guild: GuildDirectory) {
@@ -187,9 +188,10 @@ export class Interactions {
 
   /** Dispatches the interaction and waits, within Discord's deadlines, for the bot's answer. */
   private start(kind: Kind, what: string, userId: string, channelId: string, data: Record<string, unknown>, componentMessage?: EmulatedMessage): Promise<Pending> {
-    const channel = this.o.state.channel(channelId);
-    if (!channel) throw new EmulatorError(404, `unknown channel ${channelId}`, 10003);
-    const guild = this.o.guilds.of(channel.guildId);
+    // A thread's id works too: the interaction then comes from the thread (its channel object is the thread's).
+    const place = this.o.state.place(channelId);
+    if (!place) throw new EmulatorError(404, `unknown channel ${channelId}`, 10003);
+    const guild = this.o.guilds.of(place.channel.guildId);
     if (!guild.member(userId)) throw new EmulatorError(404, `unknown member ${userId} of guild ${guild.guildId} (create one with createMember)`, 10013);
     this.needBot(what);
     this.forgetOld();
@@ -225,7 +227,7 @@ export class Interactions {
       type: INTERACTION_TYPE[kind],
       data,
       guild_id: guild.guildId,
-      channel: { ...channelObject(channel), permissions: memberPerms },
+      channel: { ...(place.thread ? threadObject(place.thread, state) : channelObject(place.channel)), permissions: memberPerms },
       channel_id: channelId,
       member: guild.memberObject(userId, true),
       token: p.token,
@@ -370,9 +372,10 @@ export class Interactions {
   }
 
   private store(p: Pending, input: { content?: string; embeds?: unknown[]; components?: unknown[]; allowedMentions?: unknown }, flags: number, now: number): EmulatedMessage {
+    const place = this.o.state.place(p.channelId);
     const m: EmulatedMessage = {
       id: snowflake(now),
-      channelId: p.channelId,
+      channelId: place?.channel.id ?? p.channelId,
       kind: 'interaction',
       webhookId: this.o.state.applicationId,
       content: input.content ?? '',
@@ -384,6 +387,7 @@ export class Interactions {
       interactionId: p.id,
     };
     if (input.allowedMentions !== undefined) m.allowedMentions = input.allowedMentions;
+    if (place?.thread) m.threadId = place.thread.id;
     this.o.state.addMessage(m, { ephemeral: (flags & EPHEMERAL) !== 0 });
     return m;
   }

@@ -1,6 +1,6 @@
 import type { GuildDirectory } from './guild.js';
 import type { EmulatorState, WebhookRecord } from './state.js';
-import type { EmulatedChannel, EmulatedMessage } from './types.js';
+import { CHANNEL_TYPE, type EmulatedChannel, type EmulatedMessage, type EmulatedThread } from './types.js';
 
 /**
  * Discord's object shapes as the API and the gateway send them, built from the emulator's records in one
@@ -9,11 +9,14 @@ import type { EmulatedChannel, EmulatedMessage } from './types.js';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
 
-/** A guild text channel (resources/channel.mdx). */
+/** A message flag: this message has a thread started from it. */
+const HAS_THREAD = 1 << 5;
+
+/** A guild text or forum channel (resources/channel.mdx). */
 export function channelObject(c: EmulatedChannel, position = 0): Record<string, unknown> {
   return {
     id: c.id,
-    type: 0,
+    type: c.type,
     guild_id: c.guildId,
     name: c.name,
     position,
@@ -24,6 +27,41 @@ export function channelObject(c: EmulatedChannel, position = 0): Record<string, 
     last_message_id: null,
     rate_limit_per_user: 0,
     flags: 0,
+    ...(c.type === CHANNEL_TYPE.forum
+      ? { available_tags: [], default_reaction_emoji: null, default_sort_order: null, default_forum_layout: 0, default_thread_rate_limit_per_user: 0 }
+      : {}),
+  };
+}
+
+/**
+ * A thread as a channel object: `parent_id` its channel, `owner_id` who started it, `thread_metadata`.
+ * `message_count` leaves out the first message of a forum post and deleted ones; `total_message_sent` does not.
+ */
+export function threadObject(t: EmulatedThread, state: EmulatorState): Record<string, unknown> {
+  const inThread = state.messages(t.id);
+  const sent = inThread.filter((m) => m.id !== t.id);
+  const last = inThread.filter((m) => !m.deleted).at(-1);
+  return {
+    id: t.id,
+    type: t.type,
+    guild_id: t.guildId,
+    parent_id: t.parentId,
+    owner_id: t.ownerId,
+    name: t.name,
+    last_message_id: last?.id ?? null,
+    rate_limit_per_user: 0,
+    flags: 0,
+    message_count: sent.filter((m) => !m.deleted).length,
+    total_message_sent: sent.length,
+    member_count: 1,
+    thread_metadata: {
+      archived: t.archived,
+      auto_archive_duration: t.autoArchiveDuration,
+      archive_timestamp: iso(t.archiveTimestamp),
+      locked: t.locked,
+      create_timestamp: iso(t.createdAt),
+    },
+    ...(state.channel(t.parentId)?.type === CHANNEL_TYPE.forum ? { applied_tags: [] } : {}),
   };
 }
 
@@ -39,6 +77,8 @@ export function messageObject(m: EmulatedMessage, state: EmulatorState, guild: G
       ? { id: m.webhookId, username: m.username ?? hook?.name ?? 'Captain Hook', avatar: null, discriminator: '0000', public_flags: 0, flags: 0, bot: true, global_name: null }
       : guild.userObject(guild.botUserId);
   const appOwned = m.kind !== 'webhook' || hook?.applicationOwned === true;
+  // A message a thread was started from carries it (and the HAS_THREAD flag); a forum post's first message is in its thread.
+  const started = m.threadId === undefined ? state.thread(m.id) : undefined;
   return {
     id: m.id,
     type: m.interactionId ? 20 : 0,
@@ -54,11 +94,12 @@ export function messageObject(m: EmulatedMessage, state: EmulatorState, guild: G
     tts: false,
     timestamp: iso(m.createdAt),
     edited_timestamp: m.editedAt === undefined ? null : iso(m.editedAt),
-    flags: m.flags,
+    flags: started ? m.flags | HAS_THREAD : m.flags,
     components: m.components,
     ...(m.webhookId !== undefined ? { webhook_id: m.webhookId } : {}),
     ...(appOwned ? { application_id: state.applicationId } : {}),
     ...(m.threadId ? { position: 0 } : {}),
+    ...(started ? { thread: threadObject(started, state) } : {}),
   };
 }
 

@@ -32,6 +32,8 @@ export interface EmulatorCore {
 export interface CoreOptions {
   webhookBucket: { limit: number; windowMs: number };
   channelCap: { limit: number; windowMs: number };
+  /** See EmulatorOptions.threadMessagesCountAgainstParent (default true). */
+  threadMessagesCountAgainstParent?: boolean;
   botGlobalLimit: { limit: number; windowMs: number };
   botToken: string;
   heartbeatIntervalMs: number;
@@ -79,6 +81,7 @@ export function buildEmulator(opts: CoreOptions): EmulatorCore {
     interactions,
     buckets: new WebhookBuckets(opts.webhookBucket),
     channelCap: new ChannelCap(opts.channelCap),
+    threadMessagesCountAgainstParent: opts.threadMessagesCountAgainstParent ?? true,
     faults,
     stats,
     closing: closing.signal,

@@ -22,12 +22,47 @@ export interface EmulatorOptions {
   deferredEditWaitMs?: number;
   /** The bot's global limit (Discord: 50 requests per second; interaction callbacks and webhooks exempt). */
   botGlobalLimit?: { limit: number; windowMs: number };
+  /**
+   * Whether a thread's webhook messages count against its parent channel's hidden cap (default true: the
+   * cautious assumption, since Discord does not say). False: each thread has a cap bucket of its own.
+   */
+  threadMessagesCountAgainstParent?: boolean;
 }
+
+/** Discord's channel types the emulator models (resources/channel.mdx): GUILD_TEXT, GUILD_FORUM, PUBLIC_THREAD. */
+export const CHANNEL_TYPE = { text: 0, forum: 15, publicThread: 11 } as const;
+/** The channel types a guild channel (not a thread) can be made with. */
+export type GuildChannelType = typeof CHANNEL_TYPE.text | typeof CHANNEL_TYPE.forum;
+/** Minutes of inactivity before a thread leaves the channel list: the only values Discord takes. */
+export const AUTO_ARCHIVE_DURATIONS = [60, 1440, 4320, 10080] as const;
+export type AutoArchiveDuration = (typeof AUTO_ARCHIVE_DURATIONS)[number];
 
 export interface EmulatedChannel {
   id: string;
   name: string;
   guildId: string;
+  /** 0 text, 15 forum (a forum holds only threads, its "posts"). */
+  type: GuildChannelType;
+}
+
+/** A public thread (type 11) in a text channel (started from a message) or a forum (a post). */
+export interface EmulatedThread {
+  /** For a thread started from a message, that message's id (as on Discord); for a forum post, also its first message's id. */
+  id: string;
+  type: typeof CHANNEL_TYPE.publicThread;
+  name: string;
+  guildId: string;
+  /** The text or forum channel it belongs to. */
+  parentId: string;
+  /** Who started it: the bot user, a webhook (forum post by thread_name) or a person. */
+  ownerId: string;
+  archived: boolean;
+  /** Locked: only someone with Manage Threads may unarchive it, and nobody else posts in it. */
+  locked: boolean;
+  autoArchiveDuration: AutoArchiveDuration;
+  /** When `archived` last changed (or the thread was made), epoch ms. */
+  archiveTimestamp: number;
+  createdAt: number;
 }
 
 export interface EmulatedWebhook {
@@ -56,6 +91,7 @@ export interface EmulatedMessage {
   createdAt: number;
   editedAt?: number;
   deleted: boolean;
+  /** Set when the message is in a thread: `channelId` stays the thread's parent channel. */
   threadId?: string;
   /** Interaction answers only: the interaction it answers (absent for the component message a press updated). */
   interactionId?: string;
@@ -143,8 +179,18 @@ export interface Emulator {
   /** e.g. 'http://127.0.0.1:PORT/api': what Herald gets as DISCORD_API_URL. */
   readonly url: string;
   readonly port: number;
-  /** `guildId`: a guild made with createGuild (default: the home guild, `guildId`). */
-  createChannel(opts?: { name?: string; id?: string; guildId?: string }): EmulatedChannel;
+  /** `guildId`: a guild made with createGuild (default: the home guild, `guildId`). `type`: 0 text (default) or 15 forum. */
+  createChannel(opts?: { name?: string; id?: string; guildId?: string; type?: GuildChannelType }): EmulatedChannel;
+  /**
+   * A thread someone in the server starts in a text channel (THREAD_CREATE): from `messageId` (the thread
+   * then has its id) or without a message. Forum posts come from a webhook's thread_name or the bot.
+   */
+  createThread(opts: { channelId: string; name: string; messageId?: string; autoArchiveDuration?: AutoArchiveDuration }): EmulatedThread;
+  /** As a moderator does (THREAD_UPDATE): archive, lock, rename. */
+  updateThread(threadId: string, patch: { archived?: boolean; locked?: boolean; name?: string; autoArchiveDuration?: AutoArchiveDuration }): EmulatedThread;
+  /** A channel's threads in creation order, archived ones included; throws for an unknown channel. */
+  threads(channelId: string): EmulatedThread[];
+  thread(threadId: string): EmulatedThread | undefined;
   /** `restore`: the id and token a webhook had in an earlier run of the emulator (nothing else survives a restart). */
   createWebhook(channelId: string, opts?: { name?: string; applicationOwned?: boolean; restore?: { id: string; token: string } }): EmulatedWebhook;
   /** Afterwards Discord answers 404 Unknown Webhook (10015). */
@@ -153,6 +199,7 @@ export interface Emulator {
   /**
    * In creation order, deleted ones included (flagged `deleted`); throws for an unknown channel. Webhook,
    * bot and public interaction messages; ephemeral answers are only seen by their person (see message(id)).
+   * A channel's list includes the messages of its threads (each with `threadId`); a thread's id lists only its own.
    */
   messages(channelId: string): EmulatedMessage[];
   /** `count` omitted = until clearFaults(). */

@@ -9,6 +9,7 @@ import type { StatsRecorder } from './stats.js';
 import type { GuildDirectory } from './guild.js';
 import type { Interactions } from './interactions.js';
 import { messageObject, webhookObject } from './objects.js';
+import { changeRefusal, threadOf, THREAD_FAILURE, webhookPlacement } from './threads.js';
 import type { EmulatedMessage } from './types.js';
 import { EMPTY_MESSAGE, applyMessageEdit, checkMessage, invalidFormBody, isEmptyMessage, parseJson, type DiscordFailure } from './validate.js';
 
@@ -20,6 +21,8 @@ export interface DiscordDeps {
   interactions: Interactions;
   buckets: WebhookBuckets;
   channelCap: ChannelCap;
+  /** True: a thread's messages count against its parent channel's hidden cap; false: each thread has its own. */
+  threadMessagesCountAgainstParent: boolean;
   faults: Faults;
   stats: StatsRecorder;
   /** Aborted when the emulator closes: slow faults stop waiting. */
@@ -54,6 +57,15 @@ const UNKNOWN_MESSAGE: DiscordFailure = { status: 404, body: { message: 'Unknown
 export async function discordWebhookRoutes(app: FastifyInstance, opts: { deps: DiscordDeps }): Promise<void> {
   const d = opts.deps;
 
+  /**
+   * The hidden cap's bucket a message create counts in: the webhook's channel, or with the per-thread
+   * setting, the thread `?thread_id=` names. A new forum post (thread_name) counts against the forum.
+   */
+  const capBucket = (w: WebhookRecord, req: FastifyRequest<{ Querystring: Query }>): string => {
+    const threadId = req.query.thread_id;
+    return !d.threadMessagesCountAgainstParent && threadId !== undefined && isDiscordId(threadId) ? threadId : w.channelId;
+  };
+
   /** Runs the shared pipeline, then `op`; `creates` marks message creation (the only thing the channel cap counts). */
   const route = (op: Op, creates = false) =>
     async function handler(req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply): Promise<FastifyReply | void> {
@@ -79,7 +91,7 @@ export async function discordWebhookRoutes(app: FastifyInstance, opts: { deps: D
         outcome = { status: 429, body: limited.body, headers: { ...rateLimitHeaders(bucket), ...limited.headers } };
       } else {
         const headers = rateLimitHeaders(d.buckets.take(w.id, now));
-        const capWaitMs = creates ? d.channelCap.waitMs(w.channelId, now) : 0;
+        const capWaitMs = creates ? d.channelCap.waitMs(capBucket(w, req), now) : 0;
         if (capWaitMs > 0) {
           // The hidden cap: a shared-scope 429 while the webhook's own headers still show budget left.
           const limited = tooManyRequests(capWaitMs, 'shared');
@@ -104,10 +116,19 @@ export async function discordWebhookRoutes(app: FastifyInstance, opts: { deps: D
     if (!checked.ok) return { ...checked, headers };
     const input = checked.value;
     if (isEmptyMessage(input)) return { ...EMPTY_MESSAGE, headers };
+    const channel = d.state.channel(w.channelId);
+    if (!channel) return { ...UNKNOWN_WEBHOOK, headers }; // a webhook outlives no channel, but be safe
+    const placed = webhookPlacement(d.state, channel, threadId, (parsed.value as { thread_name?: unknown }).thread_name);
+    if (!placed.ok) return { ...placed, headers };
 
     const now = Date.now();
+    const id = snowflake(now);
+    let inThread = placed.thread?.id;
+    if (placed.thread?.archived) d.state.updateThread(placed.thread.id, { archived: false }, now); // a post unarchives
+    // A forum post: the thread and its first message share one id, and the webhook is the thread's owner.
+    if (placed.createName !== undefined) inThread = d.state.createThread({ parentId: channel.id, name: placed.createName, ownerId: w.id, id }, now).id;
     const message: EmulatedMessage = {
-      id: snowflake(now),
+      id,
       channelId: w.channelId,
       kind: 'webhook',
       webhookId: w.id,
@@ -120,38 +141,59 @@ export async function discordWebhookRoutes(app: FastifyInstance, opts: { deps: D
       deleted: false,
     };
     if (input.allowedMentions !== undefined) message.allowedMentions = input.allowedMentions;
-    if (threadId !== undefined) message.threadId = threadId;
+    if (inThread !== undefined) message.threadId = inThread;
     d.state.addMessage(message);
-    d.channelCap.record(w.channelId, now);
+    d.channelCap.record(capBucket(w, req), now);
     d.stats.messageCreated();
     // Without `wait` Discord answers 204 before the message is saved (so a failed save reports nothing).
     return isTrue(req.query.wait) ? { status: 200, body: messageObject(message, d.state, d.guild), headers } : { status: 204, headers };
   };
 
-  /** The message, if this webhook posted it: Discord answers 10008 for anyone else's, as for a missing one. */
-  const own = (w: WebhookRecord, messageId: string | undefined): EmulatedMessage | undefined => {
+  /**
+   * The message, if this webhook posted it, where `?thread_id=` says it is: a message in a thread is found
+   * only with its thread's id (Discord answers 10008 without it), one outside only without. Discord answers
+   * 10008 for anyone else's message too, as for a missing one; a thread_id that is not one of the webhook's
+   * channel's threads is 400 Unknown Channel.
+   */
+  const own = (w: WebhookRecord, req: FastifyRequest<{ Params: Params; Querystring: Query }>): { m: EmulatedMessage } | DiscordFailure => {
+    const threadId = req.query.thread_id;
+    if (threadId !== undefined) {
+      if (!isDiscordId(threadId)) return invalidFormBody({ thread_id: { _errors: [{ code: 'NUMBER_TYPE_COERCE', message: `Value "${threadId}" is not snowflake.` }] } });
+      if (!threadOf(d.state, w.channelId, threadId)) return THREAD_FAILURE.unknownThread;
+    }
+    const messageId = req.params.messageId;
     const m = messageId === undefined ? undefined : d.state.message(messageId);
-    return m && !m.deleted && m.webhookId === w.id ? m : undefined;
+    return m && !m.deleted && m.webhookId === w.id && m.threadId === threadId ? { m } : UNKNOWN_MESSAGE;
+  };
+  /** What the message's thread (if any) refuses: edits in archived or locked threads, deletes in archived locked ones. */
+  const threadRefusal = (m: EmulatedMessage, action: 'edit' | 'delete'): DiscordFailure | undefined => {
+    const t = m.threadId === undefined ? undefined : d.state.thread(m.threadId);
+    return t && changeRefusal(t, action, false);
   };
 
   const getMessage: Op = (w, req, headers) => {
-    const m = own(w, req.params.messageId);
-    if (!m) return { ...UNKNOWN_MESSAGE, headers };
-    return { status: 200, body: messageObject(m, d.state, d.guild), headers };
+    const found = own(w, req);
+    if (!('m' in found)) return { ...found, headers };
+    return { status: 200, body: messageObject(found.m, d.state, d.guild), headers };
   };
 
   const editMessage: Op = (w, req, headers) => {
-    const m = own(w, req.params.messageId);
-    if (!m) return { ...UNKNOWN_MESSAGE, headers };
+    const found = own(w, req);
+    if (!('m' in found)) return { ...found, headers };
+    const m = found.m;
+    const refused = threadRefusal(m, 'edit');
+    if (refused) return { ...refused, headers };
     const edited = applyMessageEdit(m, req.body, { applicationOwned: w.applicationOwned, withComponents: isTrue(req.query.with_components) });
     if (!edited.ok) return { ...edited, headers };
     return { status: 200, body: messageObject(m, d.state, d.guild), headers };
   };
 
   const deleteMessage: Op = (w, req, headers) => {
-    const m = own(w, req.params.messageId);
-    if (!m) return { ...UNKNOWN_MESSAGE, headers };
-    m.deleted = true;
+    const found = own(w, req);
+    if (!('m' in found)) return { ...found, headers };
+    const refused = threadRefusal(found.m, 'delete');
+    if (refused) return { ...refused, headers };
+    found.m.deleted = true;
     return { status: 204, headers };
   };
 
