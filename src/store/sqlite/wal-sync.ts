@@ -1,0 +1,67 @@
+import { open } from 'node:fs/promises';
+
+/** Flushes one file to stable storage (fsync), off the event loop (libuv's thread pool). */
+export type FsyncFile = (path: string) => Promise<void>;
+
+const fsyncFile: FsyncFile = async (path) => {
+  // fsync flushes the file's dirty pages whoever wrote them, so a handle of our own serves for SQLite's writes.
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+};
+
+/**
+ * Power-loss durability without blocking the event loop. SQLite in WAL mode with `synchronous=FULL` fsyncs
+ * the write-ahead log inside every COMMIT, on the thread that commits: for Herald, the one thread that also
+ * answers HTTP. With `synchronous=NORMAL` a commit only writes the log (it survives a crash of the process,
+ * not of the machine), and this class makes it survive power loss: `durable()` resolves once an fsync of the
+ * log that started after the call has finished. Calls that arrive while an fsync runs share the next one, so
+ * one fsync serves a whole group commit, however many requests wait on it, and the next batch is being
+ * committed meanwhile. (Checkpoints keep SQLite's own ordering: with NORMAL the log is synced before each
+ * checkpoint and the database file after it.)
+ */
+export class WalSync {
+  private running: Promise<void> | undefined;
+  /** The fsync that starts when the running one ends; every caller since that one started waits on it. */
+  private queued: Promise<void> | undefined;
+
+  constructor(
+    private readonly dbPath: string,
+    private readonly fsync: FsyncFile = fsyncFile,
+  ) {}
+
+  /** Resolves when everything committed before this call is on stable storage; rejects if the fsync failed. */
+  durable(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (!this.running) return this.start();
+    const after = this.running.then(
+      () => this.start(),
+      () => this.start(),
+    );
+    this.queued = after;
+    return after;
+  }
+
+  private start(): Promise<void> {
+    this.queued = undefined;
+    const run = this.syncLog().finally(() => {
+      if (this.running === run) this.running = undefined;
+    });
+    this.running = run;
+    return run;
+  }
+
+  private async syncLog(): Promise<void> {
+    try {
+      await this.fsync(`${this.dbPath}-wal`);
+    } catch (err) {
+      // No log file: everything is in the database file itself (nothing committed since the last checkpoint
+      // that truncated it, or it was never created). Sync that instead.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await this.fsync(this.dbPath);
+    }
+  }
+}
