@@ -40,6 +40,9 @@ export function durabilityFor(sqlite: Database.Database, path: string, sync: 'fu
   timer.unref();
   return {
     durable: () => wal.durable(),
-    close: () => clearInterval(timer),
+    close: () => {
+      clearInterval(timer);
+      void wal.close();
+    },
   };
 }

@@ -1,17 +1,38 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 
 /** Flushes one file to stable storage (fsync), off the event loop (libuv's thread pool). */
 export type FsyncFile = (path: string) => Promise<void>;
 
-const fsyncFile: FsyncFile = async (path) => {
-  // fsync flushes the file's dirty pages whoever wrote them, so a handle of our own serves for SQLite's writes.
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-};
+/**
+ * fsync through a handle kept open per file: fsync flushes the file's dirty pages whoever wrote them, so a
+ * handle of our own serves for SQLite's writes. The write-ahead log keeps its inode while SQLite has the
+ * database open (a checkpoint truncates it in place; only the last connection's close removes it), so one
+ * handle serves for the life of the store; it is opened again after any failure.
+ */
+function keptOpenFsync(): FsyncFile & { close(): Promise<void> } {
+  const handles = new Map<string, FileHandle>();
+  const fsync = async (path: string) => {
+    let handle = handles.get(path);
+    if (!handle) {
+      handle = await open(path, 'r');
+      handles.set(path, handle);
+    }
+    try {
+      await handle.sync();
+    } catch (err) {
+      handles.delete(path);
+      await handle.close().catch(() => {});
+      throw err;
+    }
+  };
+  return Object.assign(fsync, {
+    close: async () => {
+      const all = [...handles.values()];
+      handles.clear();
+      await Promise.all(all.map((h) => h.close().catch(() => {})));
+    },
+  });
+}
 
 /**
  * Power-loss durability without blocking the event loop. SQLite in WAL mode with `synchronous=FULL` fsyncs
@@ -28,10 +49,23 @@ export class WalSync {
   /** The fsync that starts when the running one ends; every caller since that one started waits on it. */
   private queued: Promise<void> | undefined;
 
+  private readonly fsync: FsyncFile;
+  private readonly release: () => Promise<void>;
+
   constructor(
     private readonly dbPath: string,
-    private readonly fsync: FsyncFile = fsyncFile,
-  ) {}
+    fsync?: FsyncFile,
+  ) {
+    const kept = fsync ? undefined : keptOpenFsync();
+    this.fsync = fsync ?? kept!;
+    this.release = kept ? kept.close : async () => {};
+  }
+
+  /** Lets go of the log's handle (when the store closes), after the fsyncs already asked for. */
+  async close(): Promise<void> {
+    await (this.queued ?? this.running)?.catch(() => {});
+    await this.release();
+  }
 
   /** Resolves when everything committed before this call is on stable storage; rejects if the fsync failed. */
   durable(): Promise<void> {
