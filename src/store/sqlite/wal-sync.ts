@@ -38,17 +38,15 @@ function keptOpenFsync(): FsyncFile & { close(): Promise<void> } {
  * Power-loss durability without blocking the event loop. SQLite in WAL mode with `synchronous=FULL` fsyncs
  * the write-ahead log inside every COMMIT, on the thread that commits: for Herald, the one thread that also
  * answers HTTP. With `synchronous=NORMAL` a commit only writes the log (it survives a crash of the process,
- * not of the machine), and this class makes it survive power loss: `durable()` resolves once an fsync of the
- * log that started after the call has finished. Calls that arrive while an fsync runs share the next one, so
- * one fsync serves a whole group commit, however many requests wait on it, and the next batch is being
- * committed meanwhile. (Checkpoints keep SQLite's own ordering: with NORMAL the log is synced before each
- * checkpoint and the database file after it.)
+ * not of the machine), and this class makes it survive power loss: `durable()` starts an fsync of the log at
+ * once, in libuv's thread pool, and resolves when it has finished. One group commit is one call, so there is
+ * still one fsync per group commit; the event loop goes on parsing and committing the next batch meanwhile.
+ * (Calls are not merged into a running fsync: that one may have started before the caller's commit, and
+ * waiting for the next would double the latency of every answer. Checkpoints keep SQLite's own ordering:
+ * with NORMAL the log is synced before each checkpoint and the database file after it.)
  */
 export class WalSync {
-  private running: Promise<void> | undefined;
-  /** The fsync that starts when the running one ends; every caller since that one started waits on it. */
-  private queued: Promise<void> | undefined;
-
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly fsync: FsyncFile;
   private readonly release: () => Promise<void>;
 
@@ -61,31 +59,17 @@ export class WalSync {
     this.release = kept ? kept.close : async () => {};
   }
 
-  /** Lets go of the log's handle (when the store closes), after the fsyncs already asked for. */
-  async close(): Promise<void> {
-    await (this.queued ?? this.running)?.catch(() => {});
-    await this.release();
-  }
-
   /** Resolves when everything committed before this call is on stable storage; rejects if the fsync failed. */
   durable(): Promise<void> {
-    if (this.queued) return this.queued;
-    if (!this.running) return this.start();
-    const after = this.running.then(
-      () => this.start(),
-      () => this.start(),
-    );
-    this.queued = after;
-    return after;
+    const run = this.syncLog().finally(() => this.inFlight.delete(run));
+    this.inFlight.add(run);
+    return run;
   }
 
-  private start(): Promise<void> {
-    this.queued = undefined;
-    const run = this.syncLog().finally(() => {
-      if (this.running === run) this.running = undefined;
-    });
-    this.running = run;
-    return run;
+  /** Lets go of the log's handle (when the store closes), after the fsyncs already asked for. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+    await this.release();
   }
 
   private async syncLog(): Promise<void> {
