@@ -16,7 +16,7 @@ const touch = (path: string, m: number) => {
 
 function open(dbFile: string): string[] {
   const warnings: string[] = [];
-  const db = openDb(dbFile, { sync: 'normal', onWarning: (w) => warnings.push(w) });
+  const db = openDb(dbFile, { onWarning: (w) => warnings.push(w) });
   db.$client.prepare('select 1').get();
   db.$client.close();
   return warnings;
@@ -44,7 +44,7 @@ describe('database file permissions', () => {
     touch(`${dbFile}-wal`, 0o666);
     touch(`${dbFile}-shm`, 0o644);
     const warnings: string[] = [];
-    const db = openDb(dbFile, { sync: 'normal', onWarning: (w) => warnings.push(w) });
+    const db = openDb(dbFile, { onWarning: (w) => warnings.push(w) });
     expect([mode(dir), mode(dbFile), mode(`${dbFile}-wal`), mode(`${dbFile}-shm`)]).toEqual([0o700, 0o600, 0o600, 0o600]);
     expect(warnings).toEqual([]);
     db.$client.close();

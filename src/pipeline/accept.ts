@@ -41,7 +41,7 @@ interface Submission {
 }
 
 /** The store modules one ingest transaction writes (alerts, their deliveries and edits, idempotency, names of sources). */
-export type IngestStore = Pick<Store, 'transaction' | 'alerts' | 'actions' | 'deliveries' | 'messageOps' | 'idempotency' | 'sources'>;
+export type IngestStore = Pick<Store, 'transaction' | 'durable' | 'alerts' | 'actions' | 'deliveries' | 'messageOps' | 'idempotency' | 'sources'>;
 
 /** The answer kept with an Idempotency-Key or a webhook-id, given again to the request's retries. */
 interface Stored {
@@ -133,8 +133,28 @@ export class Acceptor {
       }
       return;
     }
-    batch.forEach((s, i) => s.resolve(results[i]!));
-    this.afterCommit(batch, results, channelCounts, opsChannels);
+    this.whenDurable(batch, results, channelCounts, opsChannels);
+  }
+
+  /**
+   * The answers, and delivery, wait for the commit to reach stable storage (HERALD_DB_SYNC=full: one fsync
+   * in the thread pool serves the batch while the event loop goes on parsing and committing the next one), so
+   * Discord never shows an alert that a power loss could take back. Should the fsync fail, the senders get a
+   * 503 (their retry is a repeat) and delivery goes on with what was committed.
+   */
+  private whenDurable(batch: Submission[], results: Accepted[], channelCounts: Map<number, number>, opsChannels: Set<number>): void {
+    this.store.durable().then(
+      () => {
+        batch.forEach((s, i) => s.resolve(results[i]!));
+        this.afterCommit(batch, results, channelCounts, opsChannels);
+      },
+      (err: unknown) => {
+        this.log.error({ err }, 'could not fsync committed alerts; answering 503 (the sender retries, and a retry is a repeat)');
+        const unavailable = new DatabaseUnavailableError(err);
+        for (const s of batch) s.reject(unavailable);
+        this.afterCommit(batch, results, channelCounts, opsChannels);
+      },
+    );
   }
 
   private commitOne(s: Submission): void {
@@ -142,8 +162,7 @@ export class Acceptor {
     const opsChannels = new Set<number>();
     try {
       const result = this.store.transaction(() => this.apply(s, counts, opsChannels));
-      s.resolve(result);
-      this.afterCommit([s], [result], counts, opsChannels);
+      this.whenDurable([s], [result], counts, opsChannels);
     } catch (err) {
       if (isDbUnavailable(err)) return s.reject(new DatabaseUnavailableError(err));
       this.log.error({ err }, 'could not store alerts');

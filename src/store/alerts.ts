@@ -145,6 +145,19 @@ const alertColumns = {
 
 const p = sql.placeholder;
 
+/** A repeat's content, folded into its alert. */
+interface FoldParams {
+  id: number;
+  at: number;
+  severity: string;
+  title: string;
+  description: string | null;
+  environment: string | null;
+  labels: string | null;
+  fields: string | null;
+  links: string | null;
+}
+
 /**
  * The alerts table: the ingest path's statements (insert, the dedup lookups, folding a repeat), the
  * lifecycle's reads and writes, and the admin and bot views. The ingest statements are prepared once;
@@ -156,8 +169,8 @@ export class AlertStore {
   private readonly newest: BetterSqlite3.Statement<{ key: string; sourceId: number | null }, LatestRow>;
   private readonly openByKey;
   private readonly openByTitle;
-  private readonly bump;
-  private readonly reopen;
+  private readonly bump: BetterSqlite3.Statement<FoldParams>;
+  private readonly reopen: BetterSqlite3.Statement<FoldParams>;
 
   constructor(private readonly db: Db) {
     this.insertAlert = db.$client.prepare<InsertAlertParams, { id: number }>(
@@ -190,38 +203,16 @@ export class AlertStore {
       .orderBy(desc(alerts.id))
       .limit(MAX_RESOLVE)
       .prepare();
-    const v = (name: string) => sql`${p(name)}`;
-    const at = v('at');
-    const bump = {
-      occurrences: sql`${alerts.occurrences} + 1`,
-      lastSeenAt: at,
-      changedAt: at,
-      // 'P0' < 'P1' < … as text: min() keeps the higher severity.
-      severity: sql`min(${alerts.severity}, ${p('severity')})`,
-      title: v('title'),
-      description: v('description'),
-      environment: v('environment'),
-      labels: v('labels'),
-      fields: v('fields'),
-      links: v('links'),
-    };
-    // Prepared once: repeats are on the ingest path (an Alertmanager storm re-sends a lot).
-    this.bump = db.update(alerts).set(bump).where(eq(alerts.id, p('id'))).prepare();
-    this.reopen = db
-      .update(alerts)
-      .set({
-        ...bump,
-        status: 'firing',
-        reopenedAt: at,
-        resolvedAt: null,
-        resolvedBy: null,
-        resolvedByUser: null,
-        acknowledgedAt: null,
-        acknowledgedBy: null,
-        acknowledgedByUser: null,
-      })
-      .where(eq(alerts.id, p('id')))
-      .prepare();
+    // Folding a repeat in is the ingest path's commonest write (Alertmanager re-sends): plain statements too.
+    const bump = `occurrences = occurrences + 1, last_seen_at = @at, changed_at = @at,
+      severity = min(severity, @severity), -- 'P0' < 'P1' < … as text: min() keeps the higher severity
+      title = @title, description = @description, environment = @environment, labels = @labels, fields = @fields, links = @links`;
+    this.bump = db.$client.prepare<FoldParams>(`update alerts set ${bump} where id = @id`);
+    this.reopen = db.$client.prepare<FoldParams>(
+      `update alerts set ${bump}, status = 'firing', reopened_at = @at, resolved_at = null, resolved_by = null, resolved_by_user = null,
+         acknowledged_at = null, acknowledged_by = null, acknowledged_by_user = null
+       where id = @id`,
+    );
   }
 
   // --- ingest (inside the ingest transaction) ---

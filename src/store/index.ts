@@ -22,6 +22,7 @@ import { MessageOps } from './message-ops.js';
 import { MuteStore } from './mutes.js';
 import { RetentionStore } from './retention.js';
 import { RouteStore } from './routes.js';
+import { durabilityFor } from './sqlite/durability.js';
 import { openDb, type Db } from './sqlite/open.js';
 import { WebhookStore } from './webhooks.js';
 
@@ -36,6 +37,12 @@ export interface Store {
    * `fn` must be synchronous here (better-sqlite3); see README.md for the asynchronous form.
    */
   transaction<T>(fn: () => T): T;
+  /**
+   * Resolves once everything committed before the call is on stable storage (HERALD_DB_SYNC=full: an fsync of
+   * the write-ahead log in the thread pool, shared by every caller waiting at the time; 'normal': at once).
+   * Answers that promise durability wait for it: ingest's 202, the admin API's changes.
+   */
+  durable(): Promise<void>;
   readonly alerts: AlertStore;
   readonly actions: AlertActionStore;
   readonly deliveries: Outbox;
@@ -68,7 +75,10 @@ export interface StoreOptions {
 
 /** Opens (creating and migrating) the database and builds every store module over it, in dependency order. */
 export function openStore(path: string, opts: StoreOptions): Store {
-  const db = openDb(path, { ...(opts.sync ? { sync: opts.sync } : {}), ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+  const db = openDb(path, { ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+  const durability = durabilityFor(db.$client, path, opts.sync ?? 'full', (err) =>
+    opts.onWarning?.(`could not fsync the database's write-ahead log (${err instanceof Error ? err.message : String(err)}); tried again shortly`),
+  );
   const deliveries = new Outbox(db, opts.agingMs);
   const actions = new AlertActionStore(db);
   const routes = new RouteStore(db);
@@ -77,6 +87,7 @@ export function openStore(path: string, opts: StoreOptions): Store {
   return {
     db,
     transaction: (fn) => db.transaction(fn),
+    durable: () => durability.durable(),
     alerts: new AlertStore(db),
     actions,
     deliveries,
@@ -95,6 +106,9 @@ export function openStore(path: string, opts: StoreOptions): Store {
     events: new EventStore(db),
     health: new HealthStore(db),
     retention: new RetentionStore(db),
-    close: () => db.$client.close(),
+    close: () => {
+      durability.close();
+      db.$client.close();
+    },
   };
 }

@@ -50,6 +50,10 @@ export function adminApi(herald: AdminApiDeps) {
         return unauthorized(reply, 'admin token required');
       }
     });
+    // A change is answered once it would survive power loss (HERALD_DB_SYNC=full), as an alert's 202 is.
+    app.addHook('onSend', async (req) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') await herald.store.durable();
+    });
     mapServiceErrors(app);
     registerSourceRoutes(app, herald);
     registerChannelRoutes(app, herald);

@@ -24,10 +24,12 @@ export const BUSY_TIMEOUT_MS = 20;
 
 /**
  * Opens (creating if needed) Herald's SQLite file in WAL mode and applies pending migrations.
- * `sync: 'full'` makes every commit survive power loss; 'normal' survives a process crash (kill -9) only.
+ * Commits survive a crash of the process (kill -9) in either mode; with `sync: 'full'` the store also makes them
+ * survive power loss, by fsyncing the write-ahead log off the event loop (`durability.ts`), so the connection
+ * itself runs `synchronous=NORMAL` in both modes.
  * The folder ends up 0700 and the files 0600 (see permissions.ts); `onWarning` hears what could not be tightened.
  */
-export function openDb(path: string, opts: { sync?: 'full' | 'normal'; onWarning?: (message: string) => void } = {}): Db {
+export function openDb(path: string, opts: { onWarning?: (message: string) => void } = {}): Db {
   const warnings = path === ':memory:' ? [] : secureDatabasePath(path);
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
@@ -36,7 +38,9 @@ export function openDb(path: string, opts: { sync?: 'full' | 'normal'; onWarning
   // WAL and SHM files left by an earlier run (or made before Herald set modes) are tightened too.
   if (path !== ':memory:') secureDatabaseFiles(path, warnings);
   for (const w of warnings) opts.onWarning?.(w);
-  sqlite.pragma(`synchronous = ${opts.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+  // NORMAL in WAL mode: a commit writes the log without fsyncing it on this (the only) thread. For 'full', the
+  // store fsyncs the log in the thread pool before an answer that promises durability (durability.ts).
+  sqlite.pragma('synchronous = NORMAL');
   // Short on purpose: better-sqlite3 waits for a lock synchronously, so a long busy_timeout would freeze
   // HTTP, the bot and delivery together while another process writes. A busy database fails fast and
   // is retried asynchronously (src/guard.ts, the outcome recorder), and ingest answers 503.
