@@ -24,8 +24,10 @@ describe('kill -9 of the real process mid-storm', () => {
       HERALD_DB: join(dir, 'herald.db'),
       HERALD_ADMIN_TOKEN: ADMIN,
       DISCORD_API_URL: emulator.url,
+      // Herald paces the channel at 100 alerts/s (30 packed messages per 3 s): a backlog builds while the senders
+      // post, so the kill lands mid-storm even when the senders' commits wait on a slow disk's fsync.
       HERALD_CHANNEL_CAP: '30',
-      HERALD_CHANNEL_WINDOW_MS: '1000',
+      HERALD_CHANNEL_WINDOW_MS: '3000',
       HERALD_LOG_LEVEL: 'info',
     };
     const first = await spawnHerald(env);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Store } from '../../store/index.js';
 import { sameSecret } from '../../domain/tokens.js';
 import type { Config } from '../../config.js';
 import { AuthFailureThrottle } from '../auth-throttle.js';
@@ -17,7 +18,7 @@ import { type SourceRouteDeps, registerSourceRoutes } from './sources.js';
 import { type WebhookRouteDeps, registerWebhookRoutes } from './webhooks.js';
 
 /** What the admin API uses of the app: the admin token and its throttle's settings, and what each route file uses. */
-export type AdminApiDeps = { config: Pick<Config, 'adminToken' | 'authFailures'> } & SourceRouteDeps &
+export type AdminApiDeps = { config: Pick<Config, 'adminToken' | 'authFailures'>; store: Pick<Store, 'durable'> } & SourceRouteDeps &
   ChannelRouteDeps &
   WebhookRouteDeps &
   RoutingRouteDeps &
