@@ -1,4 +1,5 @@
-import { alerts, type attempts } from './sqlite/schema.js';
+import { sql } from 'drizzle-orm';
+import { alerts, type attempts, mutes } from './sqlite/schema.js';
 
 /**
  * Row shapes shared by the deliveries outbox and the message operations outbox (src/store/deliveries.ts,
@@ -33,6 +34,12 @@ export const renderColumns = {
   occurrences: alerts.occurrences,
   lastSeenAt: alerts.lastSeenAt,
   reopenedAt: alerts.reopenedAt,
+  /**
+   * Until when a mute made from this alert (its card's Mute 1h, `/mute alert:`) is in force, or null:
+   * the card then says so and offers no Mute button. "In force" is judged by the database's clock
+   * (SQLite-only: `julianday`), in milliseconds like every time column.
+   */
+  mutedUntil: sql<number | null>`(select max(${mutes.expiresAt}) from ${mutes} where ${mutes.alertId} = ${alerts.id} and ${mutes.endedAt} is null and ${mutes.expiresAt} > cast((julianday('now') - 2440587.5) * 86400000 as integer))`,
 };
 
 /** One request to Discord as its attempts row records it (one row per delivery it carried). */
