@@ -1,5 +1,5 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
-import { alertChoices } from '../src/bot/autocomplete.js';
+import { ACTABLE, alertChoices } from '../src/bot/autocomplete.js';
 import { alreadyDone } from '../src/bot/already.js';
 import type { CommandModule } from '../src/bot/types.js';
 import { acknowledgeAlertOnce, findAlert } from '../src/services/lifecycle.js';
@@ -18,5 +18,5 @@ export const ack: CommandModule = {
     if (!o.changed) return { content: alreadyDone(o, 'acknowledged'), ephemeral: true };
     return { content: `Alert #${o.alert.id} "${o.alert.title}" acknowledged by <@${i.user.id}>.` };
   },
-  autocomplete: (i, { herald }) => alertChoices(herald, i),
+  autocomplete: (i, { herald }) => alertChoices(herald, i, ACTABLE.ack),
 };
