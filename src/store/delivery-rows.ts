@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { alerts, type attempts, mutes } from './sqlite/schema.js';
+import { alerts, type attempts } from './sqlite/schema.js';
 
 /**
  * Row shapes shared by the deliveries outbox and the message operations outbox (src/store/deliveries.ts,
@@ -39,7 +39,8 @@ export const renderColumns = {
    * the card then says so and offers no Mute button. "In force" is judged by the database's clock
    * (SQLite-only: `julianday`), in milliseconds like every time column.
    */
-  mutedUntil: sql<number | null>`(select max(${mutes.expiresAt}) from ${mutes} where ${mutes.alertId} = ${alerts.id} and ${mutes.endedAt} is null and ${mutes.expiresAt} > cast((julianday('now') - 2440587.5) * 86400000 as integer))`,
+  // Spelled out with an alias: drizzle writes columns unqualified in a one-table select, where "id" would be the mute's.
+  mutedUntil: sql<number | null>`(select max(m.expires_at) from mutes m where m.alert_id = "alerts"."id" and m.ended_at is null and m.expires_at > cast((julianday('now') - 2440587.5) * 86400000 as integer))`,
 };
 
 /** One request to Discord as its attempts row records it (one row per delivery it carried). */
