@@ -1,7 +1,8 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
-import { alertChoices } from '../src/bot/autocomplete.js';
+import { ACTABLE, alertChoices } from '../src/bot/autocomplete.js';
+import { alreadyDone } from '../src/bot/already.js';
 import type { CommandModule } from '../src/bot/types.js';
-import { acknowledgeAlert, findAlert } from '../src/services/lifecycle.js';
+import { acknowledgeAlertOnce, findAlert } from '../src/services/lifecycle.js';
 
 export const ack: CommandModule = {
   access: 'oncall',
@@ -12,8 +13,10 @@ export const ack: CommandModule = {
     .addStringOption((o) => o.setName('alert').setDescription('Alert id (#12) or dedup key').setRequired(true).setAutocomplete(true).setMaxLength(255)),
   execute(i, ctx) {
     const id = findAlert(ctx.herald, i.options.getString('alert', true));
-    const a = acknowledgeAlert(ctx.herald, id, ctx.actor(i));
-    return { content: `Alert #${a.id} "${a.title}" acknowledged by <@${i.user.id}>.` };
+    const o = acknowledgeAlertOnce(ctx.herald, id, ctx.actor(i));
+    // Done before (by someone else, or a second try): said to this person only, never announced again.
+    if (!o.changed) return { content: alreadyDone(o, 'acknowledged'), ephemeral: true };
+    return { content: `Alert #${o.alert.id} "${o.alert.title}" acknowledged by <@${i.user.id}>.` };
   },
-  autocomplete: (i, { herald }) => alertChoices(herald, i),
+  autocomplete: (i, { herald }) => alertChoices(herald, i, ACTABLE.ack),
 };

@@ -31,7 +31,10 @@ export const alert: CommandModule = {
       throw badInput(p.path, p.message);
     }
     const { ids } = await herald.acceptor.submit(null, [parsed.data], undefined);
-    return { content: `Test alert #${ids[0]} (${parsed.data.severity}, service **${parsed.data.service}**) accepted; it goes wherever the routes send it.`, ephemeral: true };
+    return {
+      content: `Test alert #${ids[0]} (${parsed.data.severity}, service **${parsed.data.service}**, title "${parsed.data.title}") accepted; it goes wherever the routes send it.`,
+      ephemeral: true,
+    };
   },
   autocomplete: (i, { herald }) => serviceChoices(herald, i.options.getFocused()),
 };

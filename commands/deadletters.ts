@@ -1,4 +1,5 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import { channelMention } from '../src/bot/channels.js';
 import type { CommandModule } from '../src/bot/types.js';
 import { listDeadLetters, replayDeadLetter } from '../src/services/dead-letters.js';
 
@@ -29,7 +30,7 @@ export const deadletters: CommandModule = {
     const rows = listDeadLetters(herald, { limit: 15, pending: !i.options.getBoolean('all') });
     if (rows.length === 0) return { content: 'No dead letters pending.', ephemeral: true };
     const lines = rows.map(
-      (d) => `• #${d.id} ${d.alert_id === null ? 'digest' : `alert #${d.alert_id} ${d.severity} "${(d.alert_title ?? '').slice(0, 60)}"`} → channel ${d.channel_id}: ${d.reason.slice(0, 120)}${d.replayed_at ? ' (replayed)' : ''}`,
+      (d) => `• #${d.id} ${d.alert_id === null ? 'digest' : `alert #${d.alert_id} ${d.severity} "${(d.alert_title ?? '').slice(0, 60)}"`} → ${channelMention(herald, d.channel_id)}: ${d.reason.slice(0, 120)}${d.replayed_at ? ' (replayed)' : ''}`,
     );
     return { content: lines.join('\n').slice(0, 2000), ephemeral: true };
   },

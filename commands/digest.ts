@@ -36,7 +36,13 @@ export const digest: CommandModule = {
         ...(i.options.getString('time') ? { time: i.options.getString('time')!.trim() } : {}),
         ...(i.options.getString('timezone') ? { timezone: i.options.getString('timezone')!.trim() } : {}),
       });
-      if (!parsed.success) throw badInput(String(parsed.error.issues[0]?.path[0] ?? 'digest'), parsed.error.issues[0]?.message ?? 'invalid');
+      if (!parsed.success) {
+        // What it should be, then the option as typed: `time: a time as HH:MM (24 h), e.g. 09:00, not "9am"`.
+        const issue = parsed.error.issues[0];
+        const option = String(issue?.path[0] ?? 'digest');
+        const typed = option === 'time' || option === 'timezone' ? i.options.getString(option) : null;
+        throw badInput(option, `${issue?.message ?? 'invalid'}${typed !== null ? `, not "${typed}"` : ''}`);
+      }
       const s = setDigest(herald, ch.id, parsed.data);
       return { content: `The daily digest of <#${discordChannelId}> is posted there at ${s.time} (${s.timezone}).` };
     }

@@ -6,7 +6,8 @@ import type { CommandModule } from '../src/bot/types.js';
 import { getAlert } from '../src/services/alerts.js';
 import { findAlert } from '../src/services/lifecycle.js';
 import { listRoutes } from '../src/services/routes.js';
-import { createMute, muteAlert, muteInput, type MuteView } from '../src/services/mutes.js';
+import { alreadyMuted } from '../src/bot/already.js';
+import { createMute, muteAlertOnce, muteInput, type MuteView } from '../src/services/mutes.js';
 
 export function describeMute(m: MuteView): string {
   const what =
@@ -43,7 +44,9 @@ export const mute: CommandModule = {
       const target = getAlert(ctx.herald, alertId);
       requireAdminFor(i, ctx, { kind: 'alert', severity: target.severity });
       // Like the card's "Mute 1h": the alert's dedup key from its own source, or its service and title.
-      m = muteAlert(ctx.herald, alertId, minutes, ctx.actor(i), reason ? { reason } : {});
+      const made = muteAlertOnce(ctx.herald, alertId, minutes, ctx.actor(i), reason ? { reason } : {});
+      if (!made.created) return { content: alreadyMuted(alertId, made.mute), ephemeral: true };
+      m = made.mute;
     } else {
       if (service !== undefined) requireAdminFor(i, ctx, { kind: 'service', glob: service });
       else {

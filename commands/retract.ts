@@ -1,5 +1,5 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
-import { alertChoices } from '../src/bot/autocomplete.js';
+import { ACTABLE, alertChoices } from '../src/bot/autocomplete.js';
 import type { CommandModule } from '../src/bot/types.js';
 import { findAlert, retractAlert } from '../src/services/lifecycle.js';
 
@@ -24,5 +24,5 @@ export const retract: CommandModule = {
       content: `Alert #${r.alert_id} retracted by <@${i.user.id}>: ${r.messages} message${r.messages === 1 ? '' : 's'} will be ${what}${r.cancelled ? `, ${r.cancelled} queued deliveries cancelled` : ''}${reason ? ` (reason: ${reason})` : ''}.`,
     };
   },
-  autocomplete: (i, { herald }) => alertChoices(herald, i),
+  autocomplete: (i, { herald }) => alertChoices(herald, i, ACTABLE.retract),
 };

@@ -1,6 +1,6 @@
 import { ChannelType, InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { describeRoute, routeChoices, serviceChoices } from '../src/bot/autocomplete.js';
-import { channelFor } from '../src/bot/channels.js';
+import { channelFor, channelMention } from '../src/bot/channels.js';
 import { badInput, parseLabels, parseSeverities } from '../src/bot/input.js';
 import { type BusinessHours, businessHoursInput, isTimeZone, parseHoursSpec } from '../src/domain/hours.js';
 import type { CommandModule } from '../src/bot/types.js';
@@ -42,7 +42,7 @@ export const route: CommandModule = {
     if (sub === 'list') {
       const routes = listRoutes(herald);
       if (routes.length === 0) return { content: 'No routes yet: alerts go to the default channel only. Add one with /route add or /subscribe.', ephemeral: true };
-      return { content: routes.map((r) => `• ${describeRoute(r)}`).join('\n').slice(0, 2000), ephemeral: true };
+      return { content: routes.map((r) => `• ${describeRoute(r, channelMention(herald, r.channel_id))}`).join('\n').slice(0, 2000), ephemeral: true };
     }
     if (sub === 'remove') {
       const id = i.options.getInteger('route', true);
@@ -65,7 +65,7 @@ export const route: CommandModule = {
       ...(business_hours ? { business_hours } : {}),
     });
     const view = listRoutes(herald).find((r) => r.id === id)!;
-    return { content: `Route added: ${describeRoute(view)}.` };
+    return { content: `Route added: ${describeRoute(view, channelMention(herald, view.channel_id))}.` };
   },
   autocomplete(i, { herald }) {
     const focused = i.options.getFocused(true);

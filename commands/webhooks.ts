@@ -1,11 +1,48 @@
-import { ChannelType, InteractionContextType, SlashCommandBuilder, type AutocompleteInteraction, type SlashCommandChannelOption } from 'discord.js';
-import { channelFor, ensureChannel, findChannel, targetChannelId } from '../src/bot/channels.js';
+import {
+  ChannelType,
+  InteractionContextType,
+  SlashCommandBuilder,
+  escapeMarkdown,
+  type AutocompleteInteraction,
+  type ChatInputCommandInteraction,
+  type SlashCommandChannelOption,
+} from 'discord.js';
+import { channelFor, channelMention, ensureChannel, findChannel, targetChannelId } from '../src/bot/channels.js';
 import type { BotContext, CommandModule } from '../src/bot/types.js';
 import { listChannels } from '../src/services/channels.js';
 import { addWebhook, createAppWebhook, getWebhook, listWebhooks, removeWebhook, rotateWebhook, type WebhookView } from '../src/services/webhooks.js';
 
-const describe = (w: WebhookView) =>
-  `#${w.id} ${w.owner === 'app' ? 'app-owned (buttons)' : 'pasted'} · ${w.state}${w.breaker_state !== 'closed' ? ` · breaker ${w.breaker_state}` : ''} · ${w.url_masked}${w.last_error ? ` · last error: ${w.last_error.slice(0, 80)}` : ''}`;
+/** Webhook names as Discord shows them (Herald stores none): Discord webhook id → name. */
+type Names = Map<string, string>;
+
+/**
+ * A webhook in one line: Herald's id (what /webhooks rotate|remove take), its kind, its name as Discord
+ * shows it (when known), state, breaker and the masked URL.
+ */
+const describe = (w: WebhookView, names: Names = new Map()) => {
+  const name = names.get(w.discord_webhook_id);
+  return (
+    `#${w.id} ${w.owner === 'app' ? 'app-owned (buttons)' : 'pasted'}${name ? ` named **${escapeMarkdown(name)}**` : ''} · ${w.state}` +
+    `${w.breaker_state !== 'closed' ? ` · breaker ${w.breaker_state}` : ''} · ${w.url_masked}${w.last_error ? ` · last error: ${w.last_error.slice(0, 80)}` : ''}`
+  );
+};
+
+/**
+ * The names of a channel's webhooks, asked of Discord through the bot (GET /channels/{id}/webhooks,
+ * which Manage Webhooks allows). Answers are still given without them if Discord cannot say.
+ */
+async function webhookNames(i: ChatInputCommandInteraction, discordChannelId: string): Promise<Names> {
+  try {
+    const channel = await i.client.channels.fetch(discordChannelId);
+    if (channel && 'fetchWebhooks' in channel) {
+      const hooks = await channel.fetchWebhooks();
+      return new Map(hooks.map((w) => [w.id, w.name]));
+    }
+  } catch {
+    // No permission, or Discord unreachable: the ids and kinds are shown, as before.
+  }
+  return new Map();
+}
 
 const channelOption = (o: SlashCommandChannelOption) =>
   o.setName('channel').setDescription('Default: this channel').addChannelTypes(ChannelType.GuildText, ChannelType.GuildAnnouncement);
@@ -53,40 +90,50 @@ export const webhooks: CommandModule = {
       const discordId = targetChannelId(i);
       const hooks = listWebhooks(h, channelFor(h, discordId).id);
       if (hooks.length === 0) return { content: `<#${discordId}> has no webhooks: /webhooks create adds one.` };
-      return { content: [`Webhooks of <#${discordId}>:`, ...hooks.map((w) => `• ${describe(w)}`)].join('\n').slice(0, 2000) };
+      const names = await webhookNames(i, discordId);
+      return { content: [`Webhooks of <#${discordId}>:`, ...hooks.map((w) => `• ${describe(w, names)}`)].join('\n').slice(0, 2000) };
     }
     if (sub === 'create') {
       const discordId = targetChannelId(i);
       const channel = ensureChannel(h, i, discordId);
       const name = i.options.getString('name')?.trim() || undefined;
       const w = await createAppWebhook(h, channel.id, name ? { name } : {});
-      return { content: `Created webhook ${describe(w)} in <#${discordId}>; alerts through it carry Acknowledge, Resolve and Mute 1h.` };
+      return { content: `Created webhook ${describe(w, await webhookNames(i, discordId))} in <#${discordId}>; alerts through it carry Acknowledge, Resolve and Mute 1h.` };
     }
     if (sub === 'add-url') {
       const discordId = targetChannelId(i);
       const channel = ensureChannel(h, i, discordId);
       const w = await addWebhook(h, channel.id, { url: i.options.getString('url', true) });
-      return { content: `Added webhook ${describe(w)} to <#${discordId}>.` };
+      return { content: `Added webhook ${describe(w, await webhookNames(i, discordId))} to <#${discordId}>.` };
     }
     if (sub === 'rotate') {
       const id = i.options.getInteger('webhook', true);
       const url = i.options.getString('url')?.trim() || undefined;
       const r = await rotateWebhook(h, id, url ? { url } : {});
+      const channel = listChannels(h).find((c) => c.id === r.added.channel_id);
+      const names = channel ? await webhookNames(i, channel.discord_channel_id) : new Map<string, string>();
+      const retiredName = names.get(r.retired.discord_webhook_id);
       return {
-        content: `Rotated: new webhook ${describe(r.added)} takes new alerts; #${r.retired.id} is retired (no new posts; its messages stay editable and retractable).`,
+        content:
+          `Rotated: new webhook ${describe(r.added, names)} takes new alerts; #${r.retired.id} is retired ` +
+          `(${retiredName ? `**${escapeMarkdown(retiredName)}**, ` : ''}no new posts; its messages stay editable and retractable) in ${channelMention(h, r.added.channel_id)}.`,
       };
     }
     const id = i.options.getInteger('webhook', true);
     const before = getWebhook(h, id);
+    const channel = listChannels(h).find((c) => c.id === before.channel_id);
+    const name = channel ? (await webhookNames(i, channel.discord_channel_id)).get(before.discord_webhook_id) : undefined;
     removeWebhook(h, id);
-    return { content: `Webhook #${id} removed from the pool of channel ${before.channel_id}.` };
+    return { content: `Webhook #${id} removed from the pool of ${channelMention(h, before.channel_id)}${name ? ` (it was **${escapeMarkdown(name)}**)` : ''}.` };
   },
   autocomplete(i: AutocompleteInteraction, ctx: BotContext) {
     const typed = String(i.options.getFocused()).toLowerCase();
     const here = findChannel(ctx.herald, i.channelId);
     const channels = here ? [here, ...listChannels(ctx.herald).filter((c) => c.id !== here.id)] : listChannels(ctx.herald);
+    // Only webhooks the subcommand can act on: a retired one cannot be rotated again (remove still takes it).
+    const actable = i.options.getSubcommand(false) === 'rotate' ? (w: WebhookView) => w.state !== 'retired' : () => true;
     return channels
-      .flatMap((c) => listWebhooks(ctx.herald, c.id).map((w) => ({ name: `${c.name}: ${describe(w)}`, value: w.id })))
+      .flatMap((c) => listWebhooks(ctx.herald, c.id).filter(actable).map((w) => ({ name: `${c.name}: ${describe(w)}`, value: w.id })))
       .filter((c) => c.name.toLowerCase().includes(typed))
       .slice(0, 25);
   },

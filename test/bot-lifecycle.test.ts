@@ -133,7 +133,8 @@ describe('the bot: alert lifecycle commands and buttons', () => {
     expect(unknown.content.length).toBeGreaterThan(0);
     await waitFor('the resolved card edited in Discord', () => JSON.stringify(messagesOf(ch.discordChannelId).find((m) => JSON.stringify(m.embeds).includes(`alert #${alertId}`))?.embeds).includes('Resolved by'));
 
-    const choices = await s.emulator.autocomplete({ userId: s.oncall.id, channelId: ch.discordChannelId, name: 'ack', options: [focused('alert', 'api-latency')] });
+    // Found by its dedup key, by a command that can still act on it (issue 10 §5: /ack no longer offers a resolved alert).
+    const choices = await s.emulator.autocomplete({ userId: s.admin_.id, channelId: ch.discordChannelId, name: 'retract', options: [focused('alert', 'api-latency')] });
     expect(choices[0]).toMatchObject({ value: String(alertId) });
   });
 

@@ -129,7 +129,7 @@ describe('the bot: slash commands against the emulated gateway', () => {
 
     const list = await run(s.admin_.id, ch.discordChannelId, 'route', sub('list'));
     expect(list.ephemeral).toBe(true);
-    expect(list.content).toContain(`#${id} → bare: service db, env prod, team=core,region=eu`);
+    expect(list.content).toContain(`#${id} → <#${bare.discordChannelId}>: service db, env prod, team=core,region=eu`);
 
     const rm = await run(s.admin_.id, ch.discordChannelId, 'route', sub('remove', opt('route', T.INTEGER, id)));
     expect(rm.content).toBe(`Route #${id} removed.`);

@@ -1,8 +1,9 @@
 import type { InteractionUpdateOptions } from 'discord.js';
 import type { WebhookMessage } from '../discord/message.js';
-import { acknowledgeAlert, alertCard, resolveAlert } from '../services/lifecycle.js';
-import { muteAlert } from '../services/mutes.js';
+import { acknowledgeAlertOnce, alertCard, resolveAlertOnce } from '../services/lifecycle.js';
+import { muteAlertOnce } from '../services/mutes.js';
 import { getAlert } from '../services/alerts.js';
+import { alreadyDone, alreadyMuted } from './already.js';
 import { requireAdminFor } from './mute-guard.js';
 import type { ButtonHandler } from './router.js';
 
@@ -22,20 +23,25 @@ function update(m: WebhookMessage, note?: string): InteractionUpdateOptions {
 /**
  * The buttons on alerts (custom_id `herald:<action>:<alertId>`). Each records the action through the
  * lifecycle services, which queue edits of the alert's other messages; the pressed one is updated by
- * the answer itself (skipMessageId).
+ * the answer itself (skipMessageId). A press that finds its action already done (a stale card, a
+ * double click) changes nothing: the pressed card is brought up to date, keeping what its message said,
+ * and only the person is told (an ephemeral follow-up naming who did it and when).
  */
 export const alertButtons: Record<string, ButtonHandler> = {
   ack: (i, alertId, ctx) => {
-    acknowledgeAlert(ctx.herald, alertId, ctx.actor(i), { skipMessageId: i.message.id });
-    return update(alertCard(ctx.herald, alertId));
+    const o = acknowledgeAlertOnce(ctx.herald, alertId, ctx.actor(i), { skipMessageId: i.message.id });
+    if (o.changed) return { update: update(alertCard(ctx.herald, alertId)) };
+    return { update: update(alertCard(ctx.herald, alertId), i.message.content), notice: alreadyDone(o, 'acknowledged') };
   },
   resolve: (i, alertId, ctx) => {
-    resolveAlert(ctx.herald, alertId, ctx.actor(i), { skipMessageId: i.message.id });
-    return update(alertCard(ctx.herald, alertId));
+    const o = resolveAlertOnce(ctx.herald, alertId, ctx.actor(i), { skipMessageId: i.message.id });
+    if (o.changed) return { update: update(alertCard(ctx.herald, alertId)) };
+    return { update: update(alertCard(ctx.herald, alertId), i.message.content), notice: alreadyDone(o, 'resolved') };
   },
   mute: (i, alertId, ctx) => {
     requireAdminFor(i, ctx, { kind: 'alert', severity: getAlert(ctx.herald, alertId).severity });
-    const m = muteAlert(ctx.herald, alertId, 60, ctx.actor(i));
-    return update(alertCard(ctx.herald, alertId), `🔕 Muted for 1 hour by <@${i.user.id}> (until <t:${Math.floor(m.expires_at / 1000)}:t>; /unmute ${m.id} ends it)`);
+    const { mute: m, created } = muteAlertOnce(ctx.herald, alertId, 60, ctx.actor(i), { skipMessageId: i.message.id });
+    if (!created) return { update: update(alertCard(ctx.herald, alertId), i.message.content), notice: alreadyMuted(alertId, m) };
+    return { update: update(alertCard(ctx.herald, alertId), `🔕 Muted for 1 hour by <@${i.user.id}> (until <t:${Math.floor(m.expires_at / 1000)}:t>; /unmute ${m.id} ends it)`) };
   },
 };

@@ -5,6 +5,7 @@ import type { Store } from '../store/index.js';
 import { listAlerts } from '../services/alerts.js';
 import { listChannels } from '../services/channels.js';
 import { listRoutes, type RouteView } from '../services/routes.js';
+import type { AlertView } from '../services/views.js';
 import type { Choice } from './types.js';
 
 const RECENT = 500;
@@ -39,13 +40,17 @@ export function serviceChoices(h: Deps, typed: string): Choice[] {
   return [...seen].slice(0, 25).map((s) => ({ name: choiceName(s), value: s }));
 }
 
-export function describeRoute(r: RouteView): string {
+/**
+ * A route in one line. `where`: how its channel is shown: Herald's channel name by default (autocomplete
+ * choices are plain text), its `<#id>` mention in answers (`channelMention`).
+ */
+export function describeRoute(r: RouteView, where: string = r.channel_name): string {
   const parts = [`service ${r.service ?? '*'}`];
   if (r.severities) parts.push(r.severities.join('/'));
   if (r.environment) parts.push(`env ${r.environment}`);
   if (r.labels) parts.push(Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(','));
   if (r.business_hours) parts.push(`hours ${describeHours(r.business_hours)}`);
-  return `#${r.id} → ${r.channel_name}: ${parts.join(', ')}`;
+  return `#${r.id} → ${where}: ${parts.join(', ')}`;
 }
 
 export function routeChoices(h: Deps, typed: string): Choice[] {
@@ -65,10 +70,27 @@ function channelsOfThisGuild(h: Deps, i: AutocompleteInteraction): number[] {
   return listChannels(h).filter((c) => here.has(c.discord_channel_id)).map((c) => c.id);
 }
 
-/** Recent alerts of this server's channels, newest first: value is the id as text ("12"), which findAlert and parseId take. */
-export function alertChoices(h: Deps, i: AutocompleteInteraction): Choice[] {
+/**
+ * Which alerts each command can act on, so autocomplete offers nothing it would refuse (or that would do
+ * nothing): resolve what is not resolved yet; acknowledge what fires unacknowledged; retract what is not
+ * retracted; mute (by its key) what fires and was not itself silenced by a mute. None of them acts on a
+ * retracted alert.
+ */
+export const ACTABLE = {
+  resolve: (a: AlertView) => a.retracted_at === null && a.status !== 'resolved' && a.resolved_at === null,
+  ack: (a: AlertView) => a.retracted_at === null && a.status === 'firing' && a.resolved_at === null && a.acknowledged_at === null,
+  retract: (a: AlertView) => a.retracted_at === null,
+  mute: (a: AlertView) => a.retracted_at === null && a.status === 'firing' && a.resolved_at === null && a.muted_by_mute_id === null,
+} as const;
+
+/**
+ * Recent alerts of this server's channels that the command can act on (`actable`), newest first: value
+ * is the id as text ("12"), which findAlert and parseId take.
+ */
+export function alertChoices(h: Deps, i: AutocompleteInteraction, actable: (a: AlertView) => boolean): Choice[] {
   const typed = String(i.options.getFocused() ?? '');
   return listAlerts(h, { limit: RECENT, channelIds: channelsOfThisGuild(h, i) })
+    .filter(actable)
     .map((a) => ({ name: choiceName(`#${a.id} ${a.severity} ${a.service}: ${a.title}${a.dedup_key ? ` [${a.dedup_key}]` : ''}`), value: String(a.id) }))
     .filter((c) => matches(c.name, typed.replace(/^#/, '')) || c.value === typed.replace(/^#/, ''))
     .slice(0, 25);
@@ -80,6 +102,6 @@ export function standardChoices(i: AutocompleteInteraction, h: Deps): Choice[] {
   const typed = String(focused.value ?? '');
   if (focused.name === 'service') return serviceChoices(h, typed);
   if (focused.name === 'route') return routeChoices(h, typed);
-  if (focused.name === 'alert') return alertChoices(h, i);
+  if (focused.name === 'alert') return alertChoices(h, i, ACTABLE.mute);
   return [];
 }

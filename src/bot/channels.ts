@@ -7,6 +7,15 @@ import { ServiceError } from '../services/errors.js';
 type ReadDeps = { store: Pick<Store, 'channels'> };
 type Deps = ReadDeps & { signals: Pick<CommitSignals, 'poolChanged'> };
 
+/**
+ * A Herald channel as Discord shows it in an answer: its mention (`<#id>`, which Discord renders as
+ * "#ops" and never pings), not Herald's internal id; `channel #N` only if the channel is gone.
+ */
+export function channelMention(h: ReadDeps, channelId: number): string {
+  const c = listChannels(h).find((x) => x.id === channelId);
+  return c ? `<#${c.discord_channel_id}>` : `channel #${channelId}`;
+}
+
 /** The Herald channel for a Discord channel id, if any. */
 export function findChannel(h: ReadDeps, discordChannelId: string): ChannelView | undefined {
   return listChannels(h).find((c) => c.discord_channel_id === discordChannelId);

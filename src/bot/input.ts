@@ -1,16 +1,20 @@
 import { SEVERITIES, type Severity } from '../domain/alert.js';
 import { ServiceError } from '../services/errors.js';
 
-/** A person's mistake in a command's options: shown to them (ephemeral) as it is. */
+/**
+ * A person's mistake in a command's options: shown to them (ephemeral) as it is. Messages echo the
+ * option's value as typed (`duration: "soon" is not a duration; …`), untrimmed and not case-folded.
+ */
 export const badInput = (option: string, message: string): ServiceError => new ServiceError(400, 'invalid_request', `${option}: ${message}`, option);
 
 /** "P0,P1" or "p0 p1" → ['P0','P1']. */
 export function parseSeverities(raw: string | null, option = 'severities'): Severity[] | undefined {
   if (raw === null || raw.trim() === '') return undefined;
-  const parts = raw.split(/[\s,]+/).filter(Boolean).map((p) => p.toUpperCase());
-  const bad = parts.filter((p) => !(SEVERITIES as readonly string[]).includes(p));
-  if (bad.length) throw badInput(option, `"${bad.join(', ')}" is not a severity; use P0, P1, P2 or P3, e.g. "P0,P1"`);
-  return [...new Set(parts)] as Severity[];
+  const typed = raw.split(/[\s,]+/).filter(Boolean);
+  // The bad ones are echoed as typed ("p9", not "P9"): the person looks for what they wrote.
+  const bad = typed.filter((p) => !(SEVERITIES as readonly string[]).includes(p.toUpperCase()));
+  if (bad.length) throw badInput(option, `"${bad.join(', ')}" ${bad.length === 1 ? 'is not a severity' : 'are not severities'}; use P0, P1, P2 or P3, e.g. "P0,P1"`);
+  return [...new Set(typed.map((p) => p.toUpperCase()))] as Severity[];
 }
 
 /** "team=payments,region=eu" → {team:'payments', region:'eu'}. */

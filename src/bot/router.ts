@@ -15,8 +15,15 @@ import { CHOICE_VALUE_MAX, choiceName } from './autocomplete.js';
 import { refusal } from './permissions.js';
 import type { Answer, BotContext, CommandModule } from './types.js';
 
-/** A button on an alert: `herald:<action>:<alertId>`; it answers by updating the message in place (type 7). */
-export type ButtonHandler = (i: ButtonInteraction, alertId: number, ctx: BotContext) => Promise<InteractionUpdateOptions> | InteractionUpdateOptions;
+/**
+ * A button on an alert: `herald:<action>:<alertId>`; it answers by updating the message in place (type 7),
+ * and `notice`, when set, is then shown to the person alone (an ephemeral follow-up: "already resolved …").
+ */
+export interface ButtonAnswer {
+  update: InteractionUpdateOptions;
+  notice?: string;
+}
+export type ButtonHandler = (i: ButtonInteraction, alertId: number, ctx: BotContext) => Promise<ButtonAnswer> | ButtonAnswer;
 
 /** Discord gives 3 s for the first answer; past this, the router defers and edits the reply later. */
 const DEFER_AFTER_MS = 1500;
@@ -135,13 +142,14 @@ export function createRouter(o: RouterOptions): (i: Interaction) => Promise<void
       await i.reply(ephemeral(`This button is not on a message Herald sent for alert #${pressed.alertId}; nothing was changed.`));
       return;
     }
-    let update: InteractionUpdateOptions;
+    let answer: ButtonAnswer;
     try {
-      update = await handler(i, pressed.alertId, ctx);
+      answer = await handler(i, pressed.alertId, ctx);
     } catch (err) {
       await i.reply(ephemeral(explain(err, ctx, what)));
       return;
     }
-    await i.update(update);
+    await i.update(answer.update);
+    if (answer.notice) await i.followUp(ephemeral(answer.notice));
   }
 }

@@ -15,6 +15,7 @@ import { truncateEnd, truncateMiddle } from '../discord/truncate.js';
 import type { Severity } from '../domain/alert.js';
 import { isResolved, isRetracted, type RenderableAlert, type StatefulAlert } from '../domain/alert-state.js';
 import { cardButtons } from './buttons.js';
+import { formatDuration } from './digest.js';
 import { alertMessage } from './envelope.js';
 import { type Cut, type EmbedModel, type FieldSlot, fit, slot, toEmbed } from './fit.js';
 
@@ -117,6 +118,31 @@ function seenLine(a: StatefulAlert): string | undefined {
   return `${n} times · first ${absolute(a.receivedAt)} · last ${relative(a.lastSeenAt ?? a.receivedAt)}`;
 }
 
+/**
+ * When a resolved alert ended and how long it had fired: from its last reopening when it reopened before
+ * this resolve, else from its arrival. Undefined while it fires (or when the resolve time is unknown).
+ */
+export function endedLine(a: StatefulAlert): string | undefined {
+  if (isRetracted(a) || !isResolved(a) || !a.resolvedAt) return undefined;
+  const start = a.reopenedAt && a.reopenedAt <= a.resolvedAt ? a.reopenedAt : a.receivedAt;
+  return `${absolute(a.resolvedAt)} (${relative(a.resolvedAt)}) · fired for ${formatDuration(a.resolvedAt - start)} since ${absolute(start)}`;
+}
+
+/**
+ * A field value that is exactly an ISO 8601 date-time (Alertmanager's startsAt / endsAt, PagerDuty's
+ * timestamp) → a Discord timestamp, shown in each reader's own time zone. The markup is Herald's,
+ * built from the parsed number, so no sender text goes unescaped; anything else is left to `paragraph`.
+ */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+export function timestampMarkup(value: string): string | undefined {
+  const v = value.trim();
+  if (!ISO_DATE_TIME.test(v)) return undefined;
+  const ms = Date.parse(v);
+  // Alertmanager's "no end" is year 1; anything before 1970 is no moment worth a timestamp.
+  if (!Number.isFinite(ms) || ms < 0) return undefined;
+  return `${absolute(ms)} (${relative(ms)})`;
+}
+
 /** One line saying what people did to the alert, or undefined when nobody did anything. */
 function stateLine(a: StatefulAlert): string | undefined {
   if (isRetracted(a)) {
@@ -127,6 +153,7 @@ function stateLine(a: StatefulAlert): string | undefined {
   if (a.reopenedAt && !isResolved(a)) lines.push(`Reopened ${relative(a.reopenedAt)}`);
   if (a.resolvedAt) lines.push(`Resolved by ${who(a.resolvedByUser, a.resolvedBy)} ${relative(a.resolvedAt)}`);
   if (a.acknowledgedAt) lines.push(`Acknowledged by ${who(a.acknowledgedByUser, a.acknowledgedBy)} ${relative(a.acknowledgedAt)}`);
+  if (a.mutedUntil && !isResolved(a)) lines.push(`Muted until ${absolute(a.mutedUntil)}`);
   return lines.length ? lines.join('\n') : undefined;
 }
 
@@ -165,7 +192,8 @@ function cardModel(alert: StatefulAlert, degraded: boolean): EmbedModel {
   if (degraded) {
     // The minimal safe form, after Discord answered 400: one line of facts and a short description.
     const seen = seenLine(alert);
-    const facts = (state ? `${truncateEnd(state, 300)}\n` : '') + (seen ? `Fired ${seen}\n` : '') + `**Severity** ${alert.severity} · **Service** ${truncateEnd(required(service), 100)}` +
+    const ended = endedLine(alert);
+    const facts = (state ? `${truncateEnd(state, 300)}\n` : '') + (ended ? `Ended ${ended}\n` : '') + (seen ? `Fired ${seen}\n` : '') + `**Severity** ${alert.severity} · **Service** ${truncateEnd(required(service), 100)}` +
       (env ? ` · **Environment** ${truncateEnd(env, 100)}` : '');
     const text = description ? `${facts}\n\n${truncateMiddle(description, DEGRADED_DESCRIPTION_MAX)}` : facts;
     return { ...base, ...timestamp, description: slot(text, L.embedDescription, truncateMiddle), fields: [] };
@@ -173,13 +201,15 @@ function cardModel(alert: StatefulAlert, degraded: boolean): EmbedModel {
 
   // What people did comes first: it is what a reader of an old alert needs to know.
   const fixed: FieldSlot[] = state ? [{ name: nameSlot('Status'), value: valueSlot(state) }] : [];
+  const ended = endedLine(alert);
+  if (ended) fixed.push({ name: nameSlot('Ended'), value: valueSlot(ended) });
   const seen = seenLine(alert);
   if (seen) fixed.push({ name: nameSlot('Fired'), value: valueSlot(seen) });
   fixed.push({ name: nameSlot('Service'), value: valueSlot(service), inline: true });
   if (env) fixed.push({ name: nameSlot('Environment'), value: valueSlot(env), inline: true });
   fixed.push({ name: nameSlot('Severity'), value: valueSlot(alert.severity), inline: true });
 
-  const own = (alert.fields ?? []).map((f) => ({ name: nameSlot(line(f.name)), value: valueSlot(paragraph(f.value)) }));
+  const own = (alert.fields ?? []).map((f) => ({ name: nameSlot(line(f.name)), value: valueSlot(timestampMarkup(f.value ?? '') ?? paragraph(f.value)) }));
 
   const trailing: FieldSlot[] = [];
   const labels = Object.entries(alert.labels ?? {});

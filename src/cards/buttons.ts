@@ -21,8 +21,9 @@ const BUTTON = { primary: 1, secondary: 2, success: 3 } as const;
 export const BUTTON_LABEL = { ack: 'Acknowledge', resolve: 'Resolve', mute: 'Mute 1h' } as const;
 
 /**
- * The buttons an alert's card offers in its state: Acknowledge, Resolve, Mute 1h while firing;
- * Resolve only once acknowledged; none once resolved or retracted.
+ * The buttons an alert's card offers in its state: Acknowledge, Resolve, Mute 1h while firing (Mute 1h
+ * not while a mute made from it is in force: pressing it twice made two mutes); Resolve only once
+ * acknowledged; none once resolved or retracted.
  */
 export function cardButtons(alert: StatefulAlert): ActionRow[] {
   if (isRetracted(alert) || isResolved(alert)) return [];
@@ -34,7 +35,7 @@ export function cardButtons(alert: StatefulAlert): ActionRow[] {
       components: [
         { type: 2, style: BUTTON.primary, label: BUTTON_LABEL.ack, custom_id: buttonId('ack', alert.id) },
         resolve,
-        { type: 2, style: BUTTON.secondary, label: BUTTON_LABEL.mute, custom_id: buttonId('mute', alert.id) },
+        ...(alert.mutedUntil ? [] : [{ type: 2, style: BUTTON.secondary, label: BUTTON_LABEL.mute, custom_id: buttonId('mute', alert.id) } as const]),
       ],
     },
   ];

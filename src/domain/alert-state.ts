@@ -40,6 +40,8 @@ export interface AlertStateForRender {
   occurrences?: number | null;
   lastSeenAt?: number | null;
   reopenedAt?: number | null;
+  /** Until when a mute made from this alert is in force (null: none): the card says so and has no Mute button. */
+  mutedUntil?: number | null;
 }
 
 export type StatefulAlert = RenderableAlert & AlertStateForRender;

@@ -171,5 +171,6 @@ export function parseHoursSpec(spec: string): { days: Weekday[]; start: string; 
 
 /** "mon-fri 09:00-18:00 Europe/Berlin (wait)": how a route's hours read in lists. */
 export function describeHours(h: BusinessHours): string {
-  return `${h.days.join(',')} ${h.start}-${h.end} ${h.timezone}${h.outside === 'digest' ? ', digest only outside' : ''}`;
+  // The mode is always said, the default too: a confirmation states every option that was set.
+  return `${h.days.join(',')} ${h.start}-${h.end} ${h.timezone}${h.outside === 'digest' ? ', digest only outside' : ', P2/P3 wait outside'}`;
 }

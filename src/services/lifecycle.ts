@@ -61,8 +61,25 @@ export function findAlert(h: { store: Pick<Store, 'alerts'> }, ref: string): num
  * 409 once resolved or retracted; acknowledging twice changes nothing and returns the alert.
  */
 export function acknowledgeAlert(h: Deps, alertId: number, by: Actor, opts: { skipMessageId?: string } = {}): AlertDetail {
-  change(h, alertId, 'ack', by, opts.skipMessageId, undefined, acknowledging(alertId, by));
-  return getAlert(h, alertId);
+  return acknowledgeAlertOnce(h, alertId, by, opts).alert;
+}
+
+/**
+ * What a person's acknowledge or resolve did: `changed` false when the alert already was in that state
+ * (nothing recorded, edited or sent), with who did it first and when (`earlier`), so the bot can say
+ * "already resolved by …" to that person alone instead of announcing it again.
+ */
+export interface LifecycleOutcome {
+  alert: AlertDetail;
+  changed: boolean;
+  earlier?: { name: string | null; userId: string | null; at: number | null };
+}
+
+/** `acknowledgeAlert`, telling whether it changed anything (the bot's /ack and Acknowledge button). */
+export function acknowledgeAlertOnce(h: Deps, alertId: number, by: Actor, opts: { skipMessageId?: string } = {}): LifecycleOutcome {
+  const r = change(h, alertId, 'ack', by, opts.skipMessageId, undefined, acknowledging(alertId, by));
+  const alert = getAlert(h, alertId);
+  return r.changed ? { alert, changed: true } : { alert, changed: false, earlier: { name: r.before.acknowledgedBy, userId: r.before.acknowledgedByUser, at: r.before.acknowledgedAt } };
 }
 
 /**
@@ -89,12 +106,18 @@ const acknowledging =
  * `resolveFromSender`, the same change inside the ingest transaction) and queues an edit of every message of it. 409 once retracted; resolving twice changes nothing.
  */
 export function resolveAlert(h: Deps, alertId: number, by: Actor, opts: { skipMessageId?: string } = {}): AlertDetail {
-  change(h, alertId, 'resolve', by, opts.skipMessageId, undefined, (a, now) => {
+  return resolveAlertOnce(h, alertId, by, opts).alert;
+}
+
+/** `resolveAlert`, telling whether it changed anything (the bot's /resolve and Resolve button). */
+export function resolveAlertOnce(h: Deps, alertId: number, by: Actor, opts: { skipMessageId?: string } = {}): LifecycleOutcome {
+  const r = change(h, alertId, 'resolve', by, opts.skipMessageId, undefined, (a, now) => {
     if (a.retractedAt !== null) throw conflict(`alert #${alertId} was retracted; it cannot be resolved`);
     if (a.resolvedAt !== null) return null;
     return { status: 'resolved' as const, resolvedBy: by.name, resolvedByUser: by.userId ?? null, resolvedAt: now };
   });
-  return getAlert(h, alertId);
+  const alert = getAlert(h, alertId);
+  return r.changed ? { alert, changed: true } : { alert, changed: false, earlier: { name: r.before.resolvedBy, userId: r.before.resolvedByUser, at: r.before.resolvedAt } };
 }
 
 /**
@@ -104,7 +127,7 @@ export function resolveAlert(h: Deps, alertId: number, by: Actor, opts: { skipMe
  */
 export function retractAlert(h: Deps, alertId: number, opts: { mode: 'delete' | 'strike'; reason?: string; by: Actor }): { alert_id: number; messages: number; cancelled: number } {
   let cancelled = 0;
-  const messages = change(h, alertId, 'retract', opts.by, undefined, opts.reason, (a, now) => {
+  const { messages } = change(h, alertId, 'retract', opts.by, undefined, opts.reason, (a, now) => {
     if (a.retractedAt !== null) throw conflict(`alert #${alertId} is already retracted`);
     cancelled = h.store.deliveries.cancelForAlert(alertId);
     return { retractedAt: now, retractMode: opts.mode, retractReason: opts.reason ?? null };
@@ -117,7 +140,7 @@ export function retractAlert(h: Deps, alertId: number, opts: { mode: 'delete' | 
  * queued for each of its messages and, for an acknowledgement or a resolution, a follow-up to the
  * outbound targets that had its firing message. `decide` returns the columns to set, or null for a no-op
  * (then nothing is recorded, edited or sent).
- * Returns the number of messages the alert has.
+ * Returns the number of messages the alert has, whether anything changed, and the row as it was before.
  */
 function change(
   h: Deps,
@@ -127,11 +150,11 @@ function change(
   skipMessageId: string | undefined,
   reason: string | undefined,
   decide: (a: AlertRow, now: number) => Partial<AlertRow> | null,
-): number {
+): { messages: number; changed: boolean; before: AlertRow } {
   const now = Date.now();
   const result = h.store.transaction(() => changeInTx(h, alertId, kind, by, now, decide, { skipMessageId, reason }));
   for (const channelId of result.channels) h.signals.editsQueued(channelId);
-  return result.messages;
+  return result;
 }
 
 /** `change` without its own transaction nor wake-up: for callers already in one (the ingest transaction). */
@@ -143,14 +166,14 @@ function changeInTx(
   now: number,
   decide: (a: AlertRow, now: number) => Partial<AlertRow> | null,
   opts: { skipMessageId?: string | undefined; reason?: string | undefined } = {},
-): { channels: Set<number>; messages: number } {
+): { channels: Set<number>; messages: number; changed: boolean; before: AlertRow } {
   const a = h.store.alerts.row(alertId);
   const set = decide(a, now);
-  if (set === null) return { channels: new Set<number>(), messages: 0 };
+  if (set === null) return { channels: new Set<number>(), messages: 0, changed: false, before: a };
   h.store.alerts.update(alertId, { ...set, changedAt: now });
   h.store.actions.record(alertId, kind, by, opts.reason ?? null, now);
   if (kind !== 'retract') h.outboundTargets?.enqueueFollowUp(alertId, kind === 'ack' ? 'alert.acknowledged' : 'alert.resolved', now);
-  return h.store.messageOps.enqueueForAlert(alertId, kind, now, opts.skipMessageId);
+  return { ...h.store.messageOps.enqueueForAlert(alertId, kind, now, opts.skipMessageId), changed: true, before: a };
 }
 
 /**

@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import type { Store } from '../store/index.js';
+import type { CommitSignals } from '../delivery/signals.js';
 import type { MuteRow, NewMute } from '../store/mutes.js';
 import { invalid, notFound } from './errors.js';
 import type { Actor } from './lifecycle.js';
@@ -39,6 +40,11 @@ export type MuteInput = z.output<typeof muteInput>;
 /** The mutes store refreshes the ingest path's mute table itself after each write. */
 type Deps = { store: Pick<Store, 'mutes' | 'routes' | 'alerts' | 'sources'> };
 type ReadDeps = { store: Pick<Store, 'mutes'> };
+/**
+ * A mute made from an alert, or ended, changes that alert's cards (the Mute button goes while it is in
+ * force, and comes back when it is ended): their edits are queued and the channels' lanes woken.
+ */
+type AlertMuteDeps = { store: Pick<Store, 'mutes' | 'alerts' | 'messageOps'>; signals: Pick<CommitSignals, 'editsQueued'> };
 type Row = MuteRow;
 
 const view = (m: Row, now: number, mutedAlerts = 0): MuteView => ({
@@ -100,9 +106,31 @@ export function getMute(h: ReadDeps, id: number, now = Date.now()): MuteView {
   return view(h.store.mutes.get(id), now, h.store.mutes.mutedCounts([id]).get(id) ?? 0);
 }
 
-/** Unmutes: alerts arriving from now on are delivered again. 404 when no such mute is in force. */
-export function deleteMute(h: ReadDeps, id: number, by: Actor = { kind: 'admin', name: 'admin' }, now = Date.now()): void {
-  h.store.mutes.end(id, by, now);
+/**
+ * Unmutes: alerts arriving from now on are delivered again. A mute made from an alert's card: the
+ * alert's cards are edited (their Mute button comes back). 404 when no such mute is in force.
+ */
+export function deleteMute(h: AlertMuteDeps, id: number, by: Actor = { kind: 'admin', name: 'admin' }, now = Date.now()): void {
+  const ended = h.store.mutes.end(id, by, now);
+  if (ended.alertId !== null) syncCards(h, ended.alertId, now);
+}
+
+/** Queues an edit of every message of the alert (its card shows whether it is muted) and wakes their lanes. */
+function syncCards(h: AlertMuteDeps, alertId: number, now: number, skipMessageId?: string): void {
+  const { channels } = h.store.messageOps.enqueueForAlert(alertId, 'sync', now, skipMessageId);
+  for (const channelId of channels) h.signals.editsQueued(channelId);
+}
+
+/**
+ * The mute in force that already silences alerts like this one (a service glob, its dedup key, its
+ * service and title), if any. Route mutes do not count: they silence one route, and the alert still
+ * goes where its other routes send it.
+ */
+export function muteCovering(h: ReadDeps & { store: Pick<Store, 'alerts'> }, alertId: number, now = Date.now()): MuteView | undefined {
+  const a = h.store.alerts.row(alertId);
+  const like = { sourceId: a.sourceId, input: { service: a.service, title: a.title, ...(a.dedupKey !== null ? { dedup_key: a.dedupKey } : {}) } };
+  const m = h.store.mutes.active(now).find((c) => c.routeId === null && c.matches !== null && c.matches(like));
+  return m ? getMute(h, m.id, now) : undefined;
 }
 
 /**
@@ -110,15 +138,39 @@ export function deleteMute(h: ReadDeps, id: number, by: Actor = { kind: 'admin',
  * from the same source (another sender's alert with that key is another problem), or (without a key, or
  * when the alert's source was deleted) the same service and title. Recorded on the alert.
  */
-export function muteAlert(h: Deps, alertId: number, minutes: number, by: Actor, opts: { reason?: string; now?: number } = {}): MuteView {
+export function muteAlert(h: Deps & AlertMuteDeps, alertId: number, minutes: number, by: Actor, opts: { reason?: string; now?: number; skipMessageId?: string } = {}): MuteView {
+  return muteAlertOnce(h, alertId, minutes, by, opts).mute;
+}
+
+/**
+ * `muteAlert`, unless a mute in force already covers the alert (`muteCovering`): then that mute, with
+ * `created` false and nothing written (a second press of Mute 1h from a stale card makes no second
+ * mute). A new mute queues an edit of the alert's other messages (`skipMessageId`: the pressed one,
+ * updated by the press's own answer), so the Mute button goes from every card of it.
+ */
+export function muteAlertOnce(
+  h: Deps & AlertMuteDeps,
+  alertId: number,
+  minutes: number,
+  by: Actor,
+  opts: { reason?: string; now?: number; skipMessageId?: string } = {},
+): { mute: MuteView; created: boolean } {
   const now = opts.now ?? Date.now();
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_MUTE_MINUTES) throw invalid('duration_minutes', `a mute lasts 1 to ${MAX_MUTE_MINUTES} minutes`);
+  const existing = muteCovering(h, alertId, now);
+  if (existing) return { mute: existing, created: false };
+  const mute = createAlertMute(h, alertId, minutes, by, opts.reason, now);
+  syncCards(h, alertId, now, opts.skipMessageId);
+  return { mute, created: true };
+}
+
+function createAlertMute(h: Deps, alertId: number, minutes: number, by: Actor, reason: string | undefined, now: number): MuteView {
   const a = h.store.alerts.row(alertId);
   const target =
     a.dedupKey !== null && a.sourceId !== null
       ? { service: null, title: null, dedupKey: a.dedupKey, sourceId: a.sourceId }
       : { service: a.service, title: a.title, dedupKey: null, sourceId: null };
-  const row = insert(h, { ...target, routeId: null, reason: opts.reason ?? `muted from alert #${alertId}`, alertId }, minutes, by, now);
+  const row = insert(h, { ...target, routeId: null, reason: reason ?? `muted from alert #${alertId}`, alertId }, minutes, by, now);
   return view(row, now);
 }
 

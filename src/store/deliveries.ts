@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './sqlite/open.js';
 import { alerts, attempts, deadLetters, deliveries } from './sqlite/schema.js';
-import { attemptRow, renderColumns, type AttemptRecord } from './delivery-rows.js';
+import { attemptRow, postColumns, type AttemptRecord } from './delivery-rows.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 import type { WebhookMessage } from '../discord/message.js';
 
@@ -136,7 +136,8 @@ export class Outbox {
         createdAt: deliveries.createdAt,
         mention: deliveries.mention,
         message: deliveries.message,
-        ...renderColumns,
+        // Posting is the hot path: without the mute subquery (delivery-rows.ts).
+        ...postColumns,
       })
       .from(deliveries)
       .leftJoin(alerts, eq(alerts.id, deliveries.alertId))

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { alerts, type attempts } from './sqlite/schema.js';
 
 /**
@@ -6,8 +7,8 @@ import { alerts, type attempts } from './sqlite/schema.js';
  * from. One place, so neither module borrows from the other.
  */
 
-/** The columns render needs of an alert, its lifecycle state included. */
-export const renderColumns = {
+/** The columns render needs of an alert for a first post: its content and lifecycle state. */
+export const postColumns = {
   id: alerts.id,
   service: alerts.service,
   severity: alerts.severity,
@@ -33,6 +34,24 @@ export const renderColumns = {
   occurrences: alerts.occurrences,
   lastSeenAt: alerts.lastSeenAt,
   reopenedAt: alerts.reopenedAt,
+};
+
+/**
+ * The columns render needs of an alert for an edit or a button's answer: `postColumns` and whether a
+ * mute made from it is in force. Not on the posting hot path: the mutes table has no index on alert_id
+ * (mutes are kept for good), so this subquery scans it; measured with 1,000 mutes, about 0.13 ms per
+ * alert (50 alerts: 6.6 ms instead of 0.14). A first post of a muted alert is rare (an escalation step,
+ * a higher-severity repost) and its Mute button then answers "already muted".
+ */
+export const renderColumns = {
+  ...postColumns,
+  /**
+   * Until when a mute made from this alert (its card's Mute 1h, `/mute alert:`) is in force, or null:
+   * the card then says so and offers no Mute button. "In force" is judged by the database's clock
+   * (SQLite-only: `julianday`), in milliseconds like every time column.
+   */
+  // Spelled out with an alias: drizzle writes columns unqualified in a one-table select, where "id" would be the mute's.
+  mutedUntil: sql<number | null>`(select max(m.expires_at) from mutes m where m.alert_id = "alerts"."id" and m.ended_at is null and m.expires_at > cast((julianday('now') - 2440587.5) * 86400000 as integer))`,
 };
 
 /** One request to Discord as its attempts row records it (one row per delivery it carried). */

@@ -79,15 +79,17 @@ export class MuteStore {
     return row;
   }
 
-  /** Ends a mute in force (recorded on its alert, if made from a card); 404 when no such mute is in force. */
-  end(id: number, by: Actor, now: number): void {
-    this.db.transaction(() => {
+  /** Ends a mute in force (recorded on its alert, if made from a card) and returns it as it was; 404 when no such mute is in force. */
+  end(id: number, by: Actor, now: number): MuteRow {
+    const ended = this.db.transaction(() => {
       const m = this.db.select().from(mutes).where(eq(mutes.id, id)).get();
       if (!m || m.endedAt !== null || m.expiresAt <= now) throw new ServiceError(404, 'not_found', `no mute in force with id ${id}`);
       this.db.update(mutes).set({ endedAt: now }).where(eq(mutes.id, id)).run();
       if (m.alertId !== null) this.actions.record(m.alertId, 'unmute', by, null, now);
+      return m;
     });
     this.refresh();
+    return ended;
   }
 
   /** Mutes, oldest first; `activeAt`: only those in force then. */

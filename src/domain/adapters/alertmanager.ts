@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_ALERTS_PER_REQUEST } from '../alert.js';
 import { conversion, type Adapter } from './types.js';
-import { cut, fields, fitLabels, link, nativeAlert, severityOf } from './common.js';
+import { cut, fields, fitLabels, link, nativeAlert, severityOf, withoutStatePrefix } from './common.js';
 
 const strings = z.record(z.string(), z.string());
 
@@ -38,12 +38,30 @@ export const alertmanagerPayload = z.object({
 type Payload = z.output<typeof alertmanagerPayload>;
 
 /**
+ * Which label names the service, in this order: `service`; `job` (every scraped series has one);
+ * `app_kubernetes_io_name` and `app` (Kubernetes' recommended and legacy app labels, as Prometheus
+ * exports them); else the receiver's name. Not `instance` nor `alertname`: those differ per host or per
+ * rule, so every such alert would be a "service" of its own and no service route or mute could catch
+ * them; the receiver at least groups everything that Alertmanager sends Herald. Documented in
+ * docs/senders.md.
+ */
+export const SERVICE_LABELS = ['service', 'job', 'app_kubernetes_io_name', 'app'] as const;
+export function serviceOf(labels: Record<string, string>, receiver: string): string {
+  for (const name of SERVICE_LABELS) {
+    const v = labels[name]?.trim();
+    if (v) return v;
+  }
+  return receiver;
+}
+
+/**
  * One native alert per Alertmanager alert:
  * - dedup key: the alert's `fingerprint` (stable across re-sends; a resolve carries the same one);
  * - status: the alert's own status (a group can mix firing and resolved alerts);
  * - severity: the `severity` label (critical → P0, error → P1, warning → P2, info → P3, or P0–P3 as is); none or unknown → P2;
- * - service: the `service` label, else `job`, else the receiver's name;
- * - title: `alertname: summary` (either alone when only one is there); description: the `description` (or `message`) annotation;
+ * - service: `serviceOf` (the `service` label, else `job`, else the Kubernetes app labels, else the receiver's name);
+ * - title: `alertname: summary` (either alone when only one is there; a `[FIRING:n]` / `[RESOLVED]` prefix taken off
+ *   the summary); description: the `description` (or `message`) annotation;
  * - labels: all the alert's labels; fields: the other annotations and the start time; links: generatorURL, runbook_url, Alertmanager.
  */
 export const alertmanager: Adapter<Payload> = {
@@ -55,12 +73,12 @@ export const alertmanager: Adapter<Payload> = {
         const labels = a.labels;
         const ann = { ...p.commonAnnotations, ...a.annotations };
         const name = labels.alertname;
-        const summary = ann.summary;
+        const summary = ann.summary === undefined ? undefined : withoutStatePrefix(ann.summary);
         const title = name && summary ? `${name}: ${summary}` : (summary ?? name ?? 'Alertmanager alert');
         const shown = new Set(['summary', 'description', 'message', 'runbook_url', 'runbook']);
         return {
           input: nativeAlert({
-            service: labels.service ?? labels.job ?? p.receiver,
+            service: serviceOf(labels, p.receiver),
             severity: severityOf(labels.severity),
             title,
             description: ann.description ?? ann.message,

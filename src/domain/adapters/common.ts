@@ -23,6 +23,19 @@ export function severityOf(word: string | undefined | null, fallback: Severity =
   return (word && WORDS[word.trim().toLowerCase()]) || fallback;
 }
 
+/**
+ * A sender's own state prefix at the start of a title: Alertmanager's `[FIRING:3]` / `[RESOLVED]` (its
+ * default PagerDuty and chat templates start every summary with one). Herald shows the state itself
+ * (`[P1]`, `[RESOLVED]`, colour), and the sender's prefix would go stale on the card (`[RESOLVED]
+ * [FIRING:3] …`): taken off by the adapters, once, with the space after it.
+ */
+const STATE_PREFIX = /^\s*\[(?:FIRING|RESOLVED)(?::\s*\d+)?\]\s*/i;
+export function withoutStatePrefix(title: string): string {
+  const stripped = title.replace(STATE_PREFIX, '');
+  // A title that was nothing but the prefix keeps it: an empty title says less.
+  return stripped.trim() ? stripped : title;
+}
+
 /** Labels within the native limits (≤64, key 1–128, value ≤1024 characters); string values only. */
 export function fitLabels(...sources: (Record<string, unknown> | undefined)[]): Record<string, string> | undefined {
   const out: Record<string, string> = {};

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { conversion, type Adapter } from './types.js';
-import { fields, fitLabels, link, nativeAlert, severityOf } from './common.js';
+import { fields, fitLabels, link, nativeAlert, severityOf, withoutStatePrefix } from './common.js';
 
 const base = {
   routing_key: z.string().optional().describe('PagerDuty integration key: ignored (the bearer token names the source)'),
@@ -33,7 +33,8 @@ export const pagerdutyPayload = z.discriminatedUnion('event_action', [
 type Payload = z.output<typeof pagerdutyPayload>;
 
 /**
- * - trigger → a firing alert: severity critical → P0, error → P1, warning → P2, info → P3; title: payload.summary;
+ * - trigger → a firing alert: severity critical → P0, error → P1, warning → P2, info → P3; title: payload.summary
+ *   without a leading `[FIRING:n]` / `[RESOLVED]` (Alertmanager's PagerDuty template starts summaries with one);
  *   service: payload.group, else payload.component, else payload.source; dedup key: dedup_key (none: no dedup);
  *   labels: source, component, group, class; fields: custom_details (top-level keys); links: links[] and client_url.
  * - acknowledge → acknowledges the open alert with that dedup key (nothing when there is none).
@@ -59,7 +60,7 @@ export const pagerduty: Adapter<Payload> = {
           input: nativeAlert({
             service: d.group ?? d.component ?? d.source,
             severity: severityOf(d.severity),
-            title: d.summary,
+            title: withoutStatePrefix(d.summary),
             dedup_key: p.dedup_key,
             labels: fitLabels({ source: d.source, component: d.component, group: d.group, class: d.class }),
             fields: fields([...detailFields, ['Timestamp', d.timestamp]]),
