@@ -20,6 +20,7 @@ export interface SourceRow {
   name: string;
   createdAt: number;
   format: StoredFormat | null;
+  autoResolveAfterMs: number | null;
   secrets: { id: number; secret: string; createdAt: number }[];
 }
 
@@ -98,7 +99,7 @@ export class SourceStore {
     const row = this.db.select().from(sources).where(eq(sources.id, id)).get();
     if (!row) throw notFound('source', id);
     const secrets = this.db.select().from(sourceSecrets).where(eq(sourceSecrets.sourceId, id)).orderBy(asc(sourceSecrets.id)).all();
-    return { id, name: row.name, createdAt: row.createdAt, format: row.format, secrets: secrets.map((s) => ({ id: s.id, secret: s.secret, createdAt: s.createdAt })) };
+    return { id, name: row.name, createdAt: row.createdAt, format: row.format, autoResolveAfterMs: row.autoResolveAfterMs, secrets: secrets.map((s) => ({ id: s.id, secret: s.secret, createdAt: s.createdAt })) };
   }
 
   /** Replaces the source's token hash (the old token stops working at once); 404 when there is none. */
@@ -125,6 +126,12 @@ export class SourceStore {
     const n = this.db.update(sources).set({ format }).where(eq(sources.id, id)).run().changes;
     if (!n) throw notFound('source', id);
     this.settingsCache.delete(id);
+  }
+
+  /** Sets or (null) clears the source's auto_resolve_after; 404 when there is none. */
+  setAutoResolve(id: number, afterMs: number | null): void {
+    const n = this.db.update(sources).set({ autoResolveAfterMs: afterMs }).where(eq(sources.id, id)).run().changes;
+    if (!n) throw notFound('source', id);
   }
 
   /** Adds a signing secret; 404 for an unknown source, 409 when it already has this secret. */
