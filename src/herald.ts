@@ -22,6 +22,9 @@ import type { RouteStore } from './store/routes.js';
 import { OutboundAddressGuard } from './outbound/address-policy.js';
 import { OutboundTargets } from './outbound/targets.js';
 import { OutboundWorker } from './outbound/worker.js';
+import { Heartbeats } from './services/heartbeats.js';
+import { resolveStaleAlerts } from './services/auto-resolve.js';
+import { HeartbeatRunner } from './jobs/heartbeats.js';
 
 /** Herald's services, wired once; every entry point (HTTP hook, admin API, later the bot and cron) uses these. */
 export interface Herald {
@@ -54,6 +57,10 @@ export interface Herald {
   digests: DigestJobs;
   /** The daily retention job (deletes finished alerts and what refers to them): started by main.ts (`retention.start()`). */
   retention: RetentionJob;
+  /** Heartbeats (dead man's switches): declarations and beats; a miss raises an alert through the acceptor. */
+  heartbeats: Heartbeats;
+  /** Raises missed heartbeats and auto-resolves stale alerts: started with delivery, stopped in close. */
+  heartbeatRunner: HeartbeatRunner;
   /**
    * Guards every timer, interval, cron task and callback that touches the database:
    * `guard.wrap(what, body, { retry? })` returns a function that never throws (see src/guard.ts).
@@ -78,7 +85,10 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
     transactions: store, guard, outbox, ops, bot, store: webhooks, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
     // Escalation steps queue deliveries: its timers run only once delivery has started (leases recovered),
     // so a lane never claims a row that the start-up recovery would then hand out a second time.
-    onStarted: () => escalation.start(),
+    onStarted: () => {
+      escalation.start();
+      heartbeatRunner.start();
+    },
   });
   const escalation = new EscalationRunner({
     transactions: store,
@@ -123,14 +133,26 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   };
   acceptor.followUps = outboundTargets;
 
+  const heartbeats = new Heartbeats({ store, acceptor, log: log.child({ component: 'heartbeats' }), ...(opts.clock ? { clock: opts.clock } : {}) });
+  const heartbeatRunner = new HeartbeatRunner({
+    heartbeats,
+    resolveStale: (now) => resolveStaleAlerts({ store, scheduler, outboundTargets }, now),
+    pollMs: config.heartbeatPollMs,
+    sweepMs: config.autoResolveSweepMs,
+    guard,
+    log: log.child({ component: 'heartbeats' }),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+
   let closed = false;
   const herald: Herald = {
-    config, store, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention, guard, writeHealth,
+    config, store, db, log, metrics, outbox, ops, scheduler, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention, heartbeats, heartbeatRunner, guard, writeHealth,
     async close() {
       if (closed) return;
       closed = true;
       acceptor.flush();
       escalation.stop();
+      heartbeatRunner.stop();
       digests.stop();
       retention.stop();
       await scheduler.stop(config.delivery.requestTimeoutMs + 1000);

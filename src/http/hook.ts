@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { alertsBody } from '../domain/alert.js';
 import type { Herald } from '../herald.js';
@@ -13,9 +13,11 @@ import { verifySignature } from '../domain/signatures.js';
 import { errorBody } from './error-body.js';
 import { typed } from './typed-app.js';
 import { zodValidator } from './validation.js';
+import { registerHeartbeatHook } from './heartbeats.js';
 
 const accepted = z.object({
   ids: z.array(z.number()).describe('The stored alerts, in order'),
+  heartbeats: z.array(z.string()).optional().describe("Heartbeats this request was a beat of (a job scheduler's on_success for a job with a declared heartbeat)"),
   acknowledged: z.array(z.number()).optional().describe('Alerts acknowledged by this request (PagerDuty acknowledge)'),
   ignored: z.array(z.string()).optional().describe('Events understood but with nothing to do, and why'),
 });
@@ -45,6 +47,19 @@ export const alertHook = (herald: Herald) => async (scope: FastifyInstance): Pro
   const throttle = new AuthFailureThrottle(herald.config.authFailures);
   // Lookups by dedup key are the sending source's own: one source cannot acknowledge or resolve another's alert.
   const lookup = herald.store.alerts;
+  /** The source token check, before the body is read: an unknown sender gets 401, one that keeps guessing 429. */
+  const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (await throttle.refuseIfThrottled(req, reply)) return reply;
+    const token = bearer(req);
+    const sourceId = token === undefined ? undefined : herald.sourceAuth.sourceFor(token);
+    if (sourceId === undefined) {
+      await throttle.failed(req);
+      return unauthorized(reply, token === undefined ? 'missing bearer token' : 'unknown source token');
+    }
+    req.sourceId = sourceId;
+  };
+  // The same check and the same throttle: guessing tokens on one route counts on the other.
+  registerHeartbeatHook(app, herald.heartbeats, authenticate);
 
   app.post(
     '/alerts',
@@ -65,16 +80,7 @@ export const alertHook = (herald: Herald) => async (scope: FastifyInstance): Pro
       validatorCompiler: (part) =>
         part.httpPart === 'body' ? (data: unknown) => ({ value: data }) : zodValidator(part as unknown as Parameters<typeof zodValidator>[0]),
       // Authenticate before the body is parsed: an unknown sender gets 401, not a validation report.
-      onRequest: async (req, reply) => {
-        if (await throttle.refuseIfThrottled(req, reply)) return reply;
-        const token = bearer(req);
-        const sourceId = token === undefined ? undefined : herald.sourceAuth.sourceFor(token);
-        if (sourceId === undefined) {
-          await throttle.failed(req);
-          return unauthorized(reply, token === undefined ? 'missing bearer token' : 'unknown source token');
-        }
-        req.sourceId = sourceId;
-      },
+      onRequest: authenticate,
       // Then the signature, on the raw body, before anything looks at its content.
       preValidation: async (req, reply) => {
         const settings = herald.sourceAuth.settings(req.sourceId!);
@@ -115,7 +121,16 @@ export const alertHook = (herald: Herald) => async (scope: FastifyInstance): Pro
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       ignored.push(...(result.ignored ?? []));
       const acknowledged = result.acknowledged ?? [];
-      return reply.code(202).send({ ids: result.ids, ...(acknowledged.length ? { acknowledged } : {}), ...(ignored.length ? { ignored } : {}) });
+      // A beat is committed (and a miss it ends resolved) before the 202, like the alerts.
+      const beaten: string[] = [];
+      for (const name of c.beats ?? []) {
+        if (!herald.heartbeats.has(sourceId, name)) continue;
+        await herald.heartbeats.beat(sourceId, name);
+        beaten.push(name);
+      }
+      return reply
+        .code(202)
+        .send({ ids: result.ids, ...(beaten.length ? { heartbeats: beaten } : {}), ...(acknowledged.length ? { acknowledged } : {}), ...(ignored.length ? { ignored } : {}) });
     },
   );
 };

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import { conflict, notFound } from '../domain/errors.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { Db } from './sqlite/open.js';
@@ -75,11 +75,11 @@ export class SourceStore {
   // --- admin ---
 
   /** Adds a source with its token's hash; 409 when the name is taken. */
-  create(name: string, tokenHash: string, format: StoredFormat | null): number {
+  create(name: string, tokenHash: string, format: StoredFormat | null, autoResolveAfterMs: number | null = null): number {
     const taken = () => conflict(`a source named "${name}" already exists`);
     if (this.db.select({ id: sources.id }).from(sources).where(eq(sources.name, name)).get()) throw taken();
     try {
-      return this.db.insert(sources).values({ name, tokenHash, format }).returning({ id: sources.id }).get().id;
+      return this.db.insert(sources).values({ name, tokenHash, format, autoResolveAfterMs }).returning({ id: sources.id }).get().id;
     } catch (err) {
       if (isUniqueViolation(err)) throw taken();
       throw err;
@@ -132,6 +132,11 @@ export class SourceStore {
   setAutoResolve(id: number, afterMs: number | null): void {
     const n = this.db.update(sources).set({ autoResolveAfterMs: afterMs }).where(eq(sources.id, id)).run().changes;
     if (!n) throw notFound('source', id);
+  }
+
+  /** True when some source sets auto_resolve_after (the auto-resolve sweep skips its scan otherwise). */
+  anyAutoResolve(): boolean {
+    return this.db.select({ id: sources.id }).from(sources).where(isNotNull(sources.autoResolveAfterMs)).limit(1).get() !== undefined;
   }
 
   /** Adds a signing secret; 404 for an unknown source, 409 when it already has this secret. */

@@ -9,6 +9,7 @@ import { registerChannelRoutes } from './channels.js';
 import { registerDeliveryRoutes } from './delivery.js';
 import { registerDigestRoutes } from './digest.js';
 import { registerEscalationRoutes } from './escalation.js';
+import { registerHeartbeatRoutes } from './heartbeats.js';
 import { registerLifecycleRoutes } from './lifecycle.js';
 import { registerOutboundRoutes } from './outbound.js';
 import { registerRoutingRoutes } from './routing.js';
@@ -49,5 +50,6 @@ export function adminApi(herald: Herald) {
     registerOutboundRoutes(app, herald);
     registerEscalationRoutes(app, herald);
     registerDigestRoutes(app, herald);
+    registerHeartbeatRoutes(app, herald.heartbeats);
   };
 }
