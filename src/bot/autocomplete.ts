@@ -1,4 +1,5 @@
 import type { AutocompleteInteraction } from 'discord.js';
+import { formatDuration } from '../domain/duration.js';
 import { describeHours } from '../domain/hours.js';
 import { cleanText } from '../discord/text.js';
 import type { Store } from '../store/index.js';
@@ -45,6 +46,7 @@ export function describeRoute(r: RouteView): string {
   if (r.environment) parts.push(`env ${r.environment}`);
   if (r.labels) parts.push(Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(','));
   if (r.business_hours) parts.push(`hours ${describeHours(r.business_hours)}`);
+  if (r.auto_resolve_after_ms !== null) parts.push(`stale after ${formatDuration(r.auto_resolve_after_ms)}`);
   return `#${r.id} → ${r.channel_name}: ${parts.join(', ')}`;
 }
 

@@ -16,13 +16,15 @@ export function parseDurationMs(raw: string, bareUnit?: 's' | 'm'): number | und
   return unit === undefined ? undefined : Number(m[1]) * UNIT_MS[unit]!;
 }
 
-/** Milliseconds → "45 s", "7 min", "4 h", "2 h 30 min", "3 d" (rounded down; under a second: "0 s"). */
+/** Milliseconds → "45 s", "7 min", "1 h", "2 h 30 min", "1 d" (rounded down to the second; long spans to the hour or day). */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 120) return `${s} s`;
+  if (s < 60 || (s < 120 && s % 60 !== 0)) return `${s} s`;
   const min = Math.floor(s / 60);
+  if (min % 1440 === 0) return `${min / 1440} d`;
+  if (min % 60 === 0 && min < 48 * 60) return `${min / 60} h`;
   if (min < 120) return `${min} min`;
   const h = Math.floor(min / 60);
-  if (h < 48) return min % 60 === 0 || h >= 10 ? `${h} h` : `${h} h ${min % 60} min`;
+  if (h < 48) return h >= 10 ? `${h} h` : `${h} h ${min % 60} min`;
   return `${Math.floor(h / 24)} d`;
 }
