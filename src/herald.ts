@@ -72,7 +72,7 @@ export interface Herald {
   close(): Promise<void>;
 }
 
-/** `clock`: the wall clock business hours are read against (tests shift it; default the process clock). */
+/** `clock`: the wall clock business hours, heartbeats and staleness are judged by (tests shift it; default the process clock). */
 export function createHerald(config: Config, log: Logger, opts: { clock?: () => number } = {}): Herald {
   const store = openStore(config.dbPath, { sync: config.dbSync, onWarning: (message) => log.warn(message), agingMs: config.delivery.agingMs });
   const { db, deliveries: outbox, webhooks, messageOps: ops, routes, mutes } = store;
