@@ -46,7 +46,7 @@ export function describeRoute(r: RouteView): string {
   if (r.environment) parts.push(`env ${r.environment}`);
   if (r.labels) parts.push(Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(','));
   if (r.business_hours) parts.push(`hours ${describeHours(r.business_hours)}`);
-  if (r.auto_resolve_after_ms !== null) parts.push(`stale after ${formatDuration(r.auto_resolve_after_ms)}`);
+  if (r.auto_resolve_after_ms !== undefined) parts.push(`stale after ${formatDuration(r.auto_resolve_after_ms)}`);
   return `#${r.id} → ${r.channel_name}: ${parts.join(', ')}`;
 }
 

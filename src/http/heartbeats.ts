@@ -8,14 +8,16 @@ import type { App } from './typed-app.js';
 
 /**
  * POST /v1/heartbeats/:name: a beat of the calling source's heartbeat (services/heartbeats.ts).
- * Registered inside the alert hook's plugin (hook.ts) with its source token check and its
- * auth-failure throttle. Answers 202 after the beat is committed (and, after a miss, its alert
+ * Registered inside the alert hook's plugin (hook.ts) with its source token check, its
+ * auth-failure throttle and its signature check (a source with signing secrets signs its beats). Answers 202 after the beat is committed (and, after a miss, its alert
  * resolved). The body is not read: send none (or any JSON).
  */
 export function registerHeartbeatHook(
   app: App,
   heartbeats: Pick<Heartbeats, 'beat'>,
   authenticate: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+  /** A signed source's beats must be signed too (over the empty body): a leaked token alone cannot silence a miss. */
+  verifySigned: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
 ): void {
   app.post(
     '/heartbeats/:name',
@@ -32,6 +34,7 @@ export function registerHeartbeatHook(
         },
       },
       onRequest: authenticate,
+      preValidation: verifySigned,
     },
     async (req, reply) => {
       try {

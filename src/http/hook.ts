@@ -58,8 +58,18 @@ export const alertHook = (herald: Herald) => async (scope: FastifyInstance): Pro
     }
     req.sourceId = sourceId;
   };
-  // The same check and the same throttle: guessing tokens on one route counts on the other.
-  registerHeartbeatHook(app, herald.heartbeats, authenticate);
+  /** A source with signing secrets must sign (Standard Webhooks, over the raw body): 401 otherwise. */
+  const verifySigned = async (req: FastifyRequest, reply: FastifyReply) => {
+    const settings = herald.sourceAuth.settings(req.sourceId!);
+    if (!settings || settings.secrets.length === 0) return;
+    const v = verifySignature(req.headers, req.rawBody ?? Buffer.alloc(0), settings.secrets);
+    if (!v.ok) return reply.code(401).send({ error: 'bad_signature', message: v.reason });
+    // A message seen before is not refused here: the acceptor answers a sender's retry as the first time.
+    req.webhookId = v.id;
+    seenIds.pruneWebhookIdsNowAndThen();
+  };
+  // The same checks and the same throttle: guessing tokens on one route counts on the other.
+  registerHeartbeatHook(app, herald.heartbeats, authenticate, verifySigned);
 
   app.post(
     '/alerts',
@@ -82,15 +92,7 @@ export const alertHook = (herald: Herald) => async (scope: FastifyInstance): Pro
       // Authenticate before the body is parsed: an unknown sender gets 401, not a validation report.
       onRequest: authenticate,
       // Then the signature, on the raw body, before anything looks at its content.
-      preValidation: async (req, reply) => {
-        const settings = herald.sourceAuth.settings(req.sourceId!);
-        if (!settings || settings.secrets.length === 0) return;
-        const v = verifySignature(req.headers, req.rawBody ?? Buffer.alloc(0), settings.secrets);
-        if (!v.ok) return reply.code(401).send({ error: 'bad_signature', message: v.reason });
-        // A message seen before is not refused here: the acceptor answers a sender's retry as the first time.
-        req.webhookId = v.id;
-        seenIds.pruneWebhookIdsNowAndThen();
-      },
+      preValidation: verifySigned,
     },
     async (req, reply) => {
       const sourceId = req.sourceId!;

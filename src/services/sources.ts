@@ -59,7 +59,7 @@ export function getSource(h: Deps, id: number): SourceDetail {
     name: row.name,
     created_at: row.createdAt,
     format: row.format ?? 'native',
-    auto_resolve_after_ms: row.autoResolveAfterMs,
+    ...(row.autoResolveAfterMs === null ? {} : { auto_resolve_after_ms: row.autoResolveAfterMs }),
     secrets: row.secrets.map((s) => ({ id: s.id, hint: `…${s.secret.slice(-4)}`, created_at: s.createdAt })),
   };
 }

@@ -26,7 +26,7 @@ export const secretView = z.object({
 export type SecretView = z.output<typeof secretView>;
 export const sourceDetail = sourceView.extend({
   format: z.enum(FORMATS),
-  auto_resolve_after_ms: z.number().nullable().describe('A firing alert of this source with no repeat for this long resolves as stale; null: never'),
+  auto_resolve_after_ms: z.number().optional().describe('A firing alert of this source with no repeat for this long resolves as stale; absent: never'),
   secrets: z.array(secretView).describe('Standard Webhooks secrets: when there is any, requests must be signed with one of them'),
 });
 export type SourceDetail = z.output<typeof sourceDetail>;
@@ -77,7 +77,7 @@ export const routeView = z.object({
   environment: z.string().nullable(),
   labels: z.record(z.string(), z.string()).nullable(),
   business_hours: businessHoursView.nullable().describe('Outside these hours P2/P3 wait (or go only to the digest); null: always'),
-  auto_resolve_after_ms: z.number().nullable().describe('A firing alert this route matches with no repeat for this long resolves as stale; null: never'),
+  auto_resolve_after_ms: z.number().optional().describe('A firing alert this route matches with no repeat for this long resolves as stale; absent: never'),
   created_at: z.number(),
 });
 export type RouteView = z.output<typeof routeView>;

@@ -14,7 +14,8 @@ export interface RouteView {
   environment: string | null;
   labels: Record<string, string> | null;
   business_hours: BusinessHours | null;
-  auto_resolve_after_ms: number | null;
+  /** Absent when the route sets none. */
+  auto_resolve_after_ms?: number;
   created_at: number;
 }
 
@@ -119,7 +120,8 @@ export class RouteStore {
       .from(routes)
       .innerJoin(channels, eq(channels.id, routes.channelId))
       .orderBy(asc(routes.id))
-      .all();
+      .all()
+      .map(({ auto_resolve_after_ms, ...r }) => (auto_resolve_after_ms === null ? r : { ...r, auto_resolve_after_ms }));
   }
 
   /** Sets or clears a route's business hours; 404 when there is no such route. */
