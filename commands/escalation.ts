@@ -3,16 +3,14 @@ import { routeChoices } from '../src/bot/autocomplete.js';
 import { channelFor } from '../src/bot/channels.js';
 import { badInput } from '../src/bot/input.js';
 import type { CommandModule } from '../src/bot/types.js';
+import { parseDurationMs } from '../src/domain/duration.js';
 import { listChannels } from '../src/services/channels.js';
 import { addStep, createChain, deleteChain, describeChain, findChain, getChain, listChains, setRouteChain, stepInput } from '../src/services/escalation.js';
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** "0", "30s", "5m", "2h", "1d" ("15" is minutes) → milliseconds, 0 to 7 days. */
 export function parseDelay(raw: string, option: string): number {
-  const m = /^\s*(\d+)\s*(s|m|min|h|d)?\s*$/i.exec(raw);
-  if (!m) throw badInput(option, `"${raw}" is not a delay; write e.g. "0", "30s", "5m" or "2h"`);
-  const ms = Number(m[1]) * UNIT_MS[(m[2] ?? 'm').toLowerCase()]!;
+  const ms = parseDurationMs(raw, 'm');
+  if (ms === undefined) throw badInput(option, `"${raw}" is not a delay; write e.g. "0", "30s", "5m" or "2h"`);
   if (ms > 7 * 86_400_000) throw badInput(option, `"${raw}" is too long; at most 7 days`);
   return ms;
 }

@@ -4,6 +4,7 @@ import { alert } from './alert.js';
 import { deadletters } from './deadletters.js';
 import { digest } from './digest.js';
 import { escalation } from './escalation.js';
+import { heartbeat } from './heartbeat.js';
 import { mute } from './mute.js';
 import { mutes } from './mutes.js';
 import { resolve } from './resolve.js';
@@ -19,4 +20,4 @@ import { webhooks } from './webhooks.js';
  * Every slash command, one module each. The bot's router and `npm run register` both read this list,
  * so what is registered and what is handled cannot drift.
  */
-export const commands: CommandModule[] = [subscribe, unsubscribe, route, mute, unmute, mutes, ack, resolve, retract, webhooks, status, deadletters, alert, escalation, digest];
+export const commands: CommandModule[] = [subscribe, unsubscribe, route, mute, unmute, mutes, ack, resolve, retract, webhooks, status, deadletters, alert, escalation, digest, heartbeat];

@@ -115,6 +115,8 @@ const envSchema = z.object({
       }
     }, 'HERALD_DIGEST_TIMEZONE must be an IANA time zone, e.g. Europe/Paris or UTC'),
   HERALD_ESCALATION_POLL_MS: int('HERALD_ESCALATION_POLL_MS', 5000, 10, 600_000),
+  HERALD_HEARTBEAT_POLL_MS: int('HERALD_HEARTBEAT_POLL_MS', 5000, 10, 600_000),
+  HERALD_AUTO_RESOLVE_SWEEP_MS: int('HERALD_AUTO_RESOLVE_SWEEP_MS', 60_000, 10, 86_400_000),
   HERALD_REOPEN_WINDOW_MS: int('HERALD_REOPEN_WINDOW_MS', 3_600_000, 0, 30 * 86_400_000),
   HERALD_READY_MAX_WAIT_MS: int('HERALD_READY_MAX_WAIT_MS', 300_000, 1000, 7 * 86_400_000),
   HERALD_EMULATOR_PORT: int('HERALD_EMULATOR_PORT', 8081, 0, 65535),
@@ -163,6 +165,10 @@ export interface Config {
   dbSync: 'full' | 'normal';
   /** The longest the escalation runner sleeps: how soon an acknowledgement or resolve is noticed at the latest. */
   escalationPollMs: number;
+  /** The longest the heartbeat runner sleeps: a missed heartbeat is raised at most this late. */
+  heartbeatPollMs: number;
+  /** How often firing alerts are checked against their route's or source's auto_resolve_after. */
+  autoResolveSweepMs: number;
   /** Defaults for a channel's daily digest (each channel may set its own). */
   digest: { time: string; timezone: string };
   /** A resolved alert firing again (same source and dedup key) within this many ms reopens its card; 0: never. */
@@ -265,6 +271,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       bodyLimit: e.HERALD_BODY_LIMIT,
       dbSync: e.HERALD_DB_SYNC,
       escalationPollMs: e.HERALD_ESCALATION_POLL_MS,
+      heartbeatPollMs: e.HERALD_HEARTBEAT_POLL_MS,
+      autoResolveSweepMs: e.HERALD_AUTO_RESOLVE_SWEEP_MS,
       digest: { time: e.HERALD_DIGEST_TIME, timezone: e.HERALD_DIGEST_TIMEZONE },
       reopenWindowMs: e.HERALD_REOPEN_WINDOW_MS,
       outboundAllowlist: e.HERALD_OUTBOUND_ALLOWLIST,

@@ -24,6 +24,9 @@ import { OutboundTargets } from './outbound/targets.js';
 import { OutboundWorker } from './outbound/worker.js';
 import { commitSignals, deliverySignals, type CommitSignals } from './delivery/signals.js';
 import { ReadinessChecks } from './services/readiness.js';
+import { Heartbeats } from './services/heartbeats.js';
+import { resolveStaleAlerts } from './services/auto-resolve.js';
+import { HeartbeatRunner } from './jobs/heartbeats.js';
 
 /**
  * Herald's parts, wired once by `createHerald`; main.ts and the HTTP server assembly take the whole of it,
@@ -61,6 +64,10 @@ export interface Herald {
   digests: DigestJobs;
   /** The daily retention job (deletes finished alerts and what refers to them): started by `start()`. */
   retention: RetentionJob;
+  /** Heartbeats (dead man's switches): declarations and beats; a miss raises an alert through the acceptor. */
+  heartbeats: Heartbeats;
+  /** Raises missed heartbeats and auto-resolves stale alerts: started with delivery, stopped in close. */
+  heartbeatRunner: HeartbeatRunner;
   /**
    * Guards every timer, interval, cron task and callback that touches the database:
    * `guard.wrap(what, body, { retry? })` returns a function that never throws (see src/guard.ts).
@@ -83,7 +90,7 @@ export interface Herald {
 
 /**
  * The composition root. `clock`: the wall clock business hours are read against (tests shift it;
- * default the process clock).
+ * default the process clock); heartbeats and staleness are judged by it too.
  *
  * Every part is built once, in dependency order, with everything it needs passed to its constructor:
  * nothing is assigned after construction and no closure refers to a part not built yet. The order is
@@ -139,15 +146,28 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   const retention = new RetentionJob(store.retention, config.retention, log.child({ component: 'retention' }));
   const sourceAuth = new SourceAuth(store.sources);
 
+  const heartbeats = new Heartbeats({ store, acceptor, log: log.child({ component: 'heartbeats' }), ...(opts.clock ? { clock: opts.clock } : {}) });
+  const heartbeatRunner = new HeartbeatRunner({
+    heartbeats,
+    resolveStale: (now) => resolveStaleAlerts({ store, signals, outboundTargets }, now),
+    pollMs: config.heartbeatPollMs,
+    sweepMs: config.autoResolveSweepMs,
+    guard,
+    log: log.child({ component: 'heartbeats' }),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+
   const startDelivery = () => {
     scheduler.start();
     // Escalation steps queue deliveries: its timers run only once delivery has started (leases recovered),
     // so a lane never claims a row that the start-up recovery would then hand out a second time.
     escalation.start();
+    // Heartbeats raise alerts through ingest, which wakes delivery: likewise after the recovery.
+    heartbeatRunner.start();
   };
   let closed = false;
   const herald: Herald = {
-    config, store, db, log, metrics, outbox, ops, scheduler, signals, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention, guard, writeHealth, readiness,
+    config, store, db, log, metrics, outbox, ops, scheduler, signals, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention, heartbeats, heartbeatRunner, guard, writeHealth, readiness,
     startDelivery,
     start() {
       startDelivery();
@@ -161,6 +181,7 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
       closed = true;
       acceptor.flush();
       escalation.stop();
+      heartbeatRunner.stop();
       digests.stop();
       retention.stop();
       await scheduler.stop(config.delivery.requestTimeoutMs + 1000);

@@ -37,6 +37,10 @@ describe('the OpenAPI document lists every answer each route gives', () => {
     expect(documented('/v1/admin/sources/{id}', 'delete')).toEqual(['204', '400', '401', '404', '405', '413', '415', '429', '503']);
     expect(documented('/v1/admin/alerts/{id}/ack', 'post')).toEqual(['200', '400', '401', '404', '405', '409', '413', '415', '429', '503']);
     expect(documented('/v1/admin/channels/{id}/webhooks/create', 'post')).toEqual(['201', '400', '401', '404', '405', '409', '413', '415', '429', '502', '503']);
+    expect(documented('/v1/heartbeats/{name}', 'post')).toEqual(['202', '400', '401', '404', '405', '413', '415', '429', '503']);
+    expect(documented('/v1/admin/heartbeats', 'post')).toEqual(['201', '400', '401', '404', '405', '409', '413', '415', '429', '503']);
+    expect(documented('/v1/admin/heartbeats', 'get')).toEqual(['200', '400', '401', '405', '429', '503']);
+    expect(documented('/v1/admin/heartbeats/{id}', 'delete')).toEqual(['204', '400', '401', '404', '405', '413', '415', '429', '503']);
   });
 
   it('documents the answers every route can give by how the server works, with a description each', () => {
@@ -76,6 +80,28 @@ describe('the OpenAPI document lists every answer each route gives', () => {
     for (const [method, route, path, response, expected] of cases) {
       const res = await response();
       expect(res.status, `${method} ${path}`).toBe(expected);
+      expect(documented(route, method), `${method} ${route} answered ${res.status}`).toContain(String(res.status));
+    }
+
+    // Heartbeats: declared, beaten, and every refusal each route gives.
+    const sourceId = ((await stack.admin('GET', '/v1/admin/sources')).body as { id: number; name: string }[]).find((x) => x.name === 'answers')!.id;
+    const declare = (name: string, interval: unknown) => request('POST', '/v1/admin/heartbeats', { token: admin, body: JSON.stringify({ source_id: sourceId, name, interval }) });
+    const heartbeatCases: [string, string, () => Promise<Response>, number][] = [
+      ['post', '/v1/admin/heartbeats', () => declare('answers-hb', '1h'), 201],
+      ['post', '/v1/admin/heartbeats', () => declare('answers-hb', '1h'), 409],
+      ['post', '/v1/admin/heartbeats', () => declare('too-fast', '1s'), 400],
+      ['post', '/v1/admin/heartbeats', () => request('POST', '/v1/admin/heartbeats', { token: admin, body: JSON.stringify({ source_id: 999999, name: 'x', interval: '1h' }) }), 404],
+      ['get', '/v1/admin/heartbeats', () => request('GET', '/v1/admin/heartbeats', { token: admin }), 200],
+      ['post', '/v1/heartbeats/{name}', () => request('POST', '/v1/heartbeats/answers-hb', { token }), 202],
+      ['post', '/v1/heartbeats/{name}', () => request('POST', '/v1/heartbeats/nope', { token }), 404],
+      ['post', '/v1/heartbeats/{name}', () => request('POST', '/v1/heartbeats/answers-hb', {}), 401],
+      ['post', '/v1/heartbeats/{name}', () => request('POST', '/v1/heartbeats/answers-hb', { token, body: '' }), 400],
+      ['post', '/v1/heartbeats/{name}', () => request('POST', '/v1/heartbeats/answers-hb', { token, body: 'x', type: 'text/plain' }), 415],
+      ['delete', '/v1/admin/heartbeats/{id}', () => request('DELETE', '/v1/admin/heartbeats/999999', { token: admin }), 404],
+    ];
+    for (const [method, route, response, expected] of heartbeatCases) {
+      const res = await response();
+      expect(res.status, `${method} ${route}`).toBe(expected);
       expect(documented(route, method), `${method} ${route} answered ${res.status}`).toContain(String(res.status));
     }
 

@@ -1,4 +1,5 @@
 import type { AutocompleteInteraction } from 'discord.js';
+import { formatDuration } from '../domain/duration.js';
 import { describeHours } from '../domain/hours.js';
 import { cleanText } from '../discord/text.js';
 import type { Store } from '../store/index.js';
@@ -50,6 +51,7 @@ export function describeRoute(r: RouteView, where: string = r.channel_name): str
   if (r.environment) parts.push(`env ${r.environment}`);
   if (r.labels) parts.push(Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(','));
   if (r.business_hours) parts.push(`hours ${describeHours(r.business_hours)}`);
+  if (r.auto_resolve_after_ms !== undefined) parts.push(`stale after ${formatDuration(r.auto_resolve_after_ms)}`);
   return `#${r.id} → ${where}: ${parts.join(', ')}`;
 }
 

@@ -11,6 +11,7 @@ import type { CommitSignals } from '../delivery/signals.js';
 import type { BotRest } from '../discord/bot-rest.js';
 import type { OutboundTargets } from '../outbound/targets.js';
 import type { Acceptor } from '../pipeline/accept.js';
+import type { Heartbeats } from '../services/heartbeats.js';
 import type { Store } from '../store/index.js';
 
 /** Who may run a command: configuration (admins), ack/resolve (on-call), or any member. */
@@ -37,6 +38,7 @@ export type BotServices = {
   outboundTargets: Pick<OutboundTargets, 'enqueueFollowUp'>;
   acceptor: Pick<Acceptor, 'submit'>;
   scheduler: Pick<Scheduler, 'laneStates'>;
+  heartbeats: Pick<Heartbeats, 'declare' | 'list' | 'remove'>;
 };
 
 export interface BotContext {

@@ -13,6 +13,7 @@ import { isDiscordId } from '../discord/ids.js';
 import { cleanText, linkMarkup, senderMarkdown } from '../discord/text.js';
 import { truncateEnd, truncateMiddle } from '../discord/truncate.js';
 import type { Severity } from '../domain/alert.js';
+import { isStaleResolution } from '../domain/auto-resolve.js';
 import { isResolved, isRetracted, type RenderableAlert, type StatefulAlert } from '../domain/alert-state.js';
 import { cardButtons } from './buttons.js';
 import { formatDuration } from './digest.js';
@@ -151,7 +152,11 @@ function stateLine(a: StatefulAlert): string | undefined {
   }
   const lines: string[] = [];
   if (a.reopenedAt && !isResolved(a)) lines.push(`Reopened ${relative(a.reopenedAt)}`);
-  if (a.resolvedAt) lines.push(`Resolved by ${who(a.resolvedByUser, a.resolvedBy)} ${relative(a.resolvedAt)}`);
+  if (a.resolvedAt) {
+    // Auto-resolve: no one resolved it, it went quiet; said so, unlike a sender's or a person's resolve.
+    const by = isStaleResolution(a.resolvedBy, a.resolvedByUser) ? `Resolved as ${line(a.resolvedBy)}` : `Resolved by ${who(a.resolvedByUser, a.resolvedBy)}`;
+    lines.push(`${by} ${relative(a.resolvedAt)}`);
+  }
   if (a.acknowledgedAt) lines.push(`Acknowledged by ${who(a.acknowledgedByUser, a.acknowledgedBy)} ${relative(a.acknowledgedAt)}`);
   if (a.mutedUntil && !isResolved(a)) lines.push(`Muted until ${absolute(a.mutedUntil)}`);
   return lines.length ? lines.join('\n') : undefined;

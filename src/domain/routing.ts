@@ -12,6 +12,8 @@ export interface RouteRule {
   labels: Record<string, string> | null;
   /** Business hours (domain/hours.ts): they decide when, not whether, an alert goes. */
   businessHours?: BusinessHours | null;
+  /** A firing alert it matches with no repeat for this long resolves as stale (services/auto-resolve.ts). */
+  autoResolveAfterMs?: number | null;
 }
 
 export interface RoutableAlert {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { alertsBody } from '../domain/alert.js';
 import type { Config } from '../config.js';
@@ -15,9 +15,12 @@ import { verifySignature } from '../domain/signatures.js';
 import { errorBody } from './error-body.js';
 import { typed } from './typed-app.js';
 import { zodValidator } from './validation.js';
+import { registerHeartbeatHook } from './heartbeats.js';
+import type { Heartbeats } from '../services/heartbeats.js';
 
 const accepted = z.object({
   ids: z.array(z.number()).describe('The stored alerts, in order'),
+  heartbeats: z.array(z.string()).optional().describe("Heartbeats this request was a beat of (a job scheduler's on_success for a job with a declared heartbeat)"),
   acknowledged: z.array(z.number()).optional().describe('Alerts acknowledged by this request (PagerDuty acknowledge)'),
   ignored: z.array(z.string()).optional().describe('Events understood but with nothing to do, and why'),
 });
@@ -44,6 +47,7 @@ export type AlertHookDeps = {
   config: Pick<Config, 'authFailures'>;
   sourceAuth: Pick<SourceAuth, 'sourceFor' | 'settings'>;
   acceptor: Pick<Acceptor, 'submit'>;
+  heartbeats: Pick<Heartbeats, 'beat' | 'has'>;
 };
 
 /**
@@ -58,6 +62,29 @@ export const alertHook = (herald: AlertHookDeps) => async (scope: FastifyInstanc
   const throttle = new AuthFailureThrottle(herald.config.authFailures);
   // Lookups by dedup key are the sending source's own: one source cannot acknowledge or resolve another's alert.
   const lookup = herald.store.alerts;
+  /** The source token check, before the body is read: an unknown sender gets 401, one that keeps guessing 429. */
+  const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (await throttle.refuseIfThrottled(req, reply)) return reply;
+    const token = bearer(req);
+    const sourceId = token === undefined ? undefined : herald.sourceAuth.sourceFor(token);
+    if (sourceId === undefined) {
+      await throttle.failed(req);
+      return unauthorized(reply, token === undefined ? 'missing bearer token' : 'unknown source token');
+    }
+    req.sourceId = sourceId;
+  };
+  /** A source with signing secrets must sign (Standard Webhooks, over the raw body): 401 otherwise. */
+  const verifySigned = async (req: FastifyRequest, reply: FastifyReply) => {
+    const settings = herald.sourceAuth.settings(req.sourceId!);
+    if (!settings || settings.secrets.length === 0) return;
+    const v = verifySignature(req.headers, req.rawBody ?? Buffer.alloc(0), settings.secrets);
+    if (!v.ok) return reply.code(401).send({ error: 'bad_signature', message: v.reason });
+    // A message seen before is not refused here: the acceptor answers a sender's retry as the first time.
+    req.webhookId = v.id;
+    seenIds.pruneWebhookIdsNowAndThen();
+  };
+  // The same checks and the same throttle: guessing tokens on one route counts on the other.
+  registerHeartbeatHook(app, herald.heartbeats, authenticate, verifySigned);
 
   app.post(
     '/alerts',
@@ -78,26 +105,9 @@ export const alertHook = (herald: AlertHookDeps) => async (scope: FastifyInstanc
       // hook's hot path; the schemas above still document them).
       serializerCompiler: () => (data) => JSON.stringify(data),
       // Authenticate before the body is parsed: an unknown sender gets 401, not a validation report.
-      onRequest: async (req, reply) => {
-        if (await throttle.refuseIfThrottled(req, reply)) return reply;
-        const token = bearer(req);
-        const sourceId = token === undefined ? undefined : herald.sourceAuth.sourceFor(token);
-        if (sourceId === undefined) {
-          await throttle.failed(req);
-          return unauthorized(reply, token === undefined ? 'missing bearer token' : 'unknown source token');
-        }
-        req.sourceId = sourceId;
-      },
+      onRequest: authenticate,
       // Then the signature, on the raw body, before anything looks at its content.
-      preValidation: async (req, reply) => {
-        const settings = herald.sourceAuth.settings(req.sourceId!);
-        if (!settings || settings.secrets.length === 0) return;
-        const v = verifySignature(req.headers, req.rawBody ?? Buffer.alloc(0), settings.secrets);
-        if (!v.ok) return reply.code(401).send({ error: 'bad_signature', message: v.reason });
-        // A message seen before is not refused here: the acceptor answers a sender's retry as the first time.
-        req.webhookId = v.id;
-        seenIds.pruneWebhookIdsNowAndThen();
-      },
+      preValidation: verifySigned,
     },
     async (req, reply) => {
       const sourceId = req.sourceId!;
@@ -128,7 +138,16 @@ export const alertHook = (herald: AlertHookDeps) => async (scope: FastifyInstanc
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       ignored.push(...(result.ignored ?? []));
       const acknowledged = result.acknowledged ?? [];
-      return reply.code(202).send({ ids: result.ids, ...(acknowledged.length ? { acknowledged } : {}), ...(ignored.length ? { ignored } : {}) });
+      // A beat is committed (and a miss it ends resolved) before the 202, like the alerts.
+      const beaten: string[] = [];
+      for (const name of c.beats ?? []) {
+        if (!herald.heartbeats.has(sourceId, name)) continue;
+        await herald.heartbeats.beat(sourceId, name);
+        beaten.push(name);
+      }
+      return reply
+        .code(202)
+        .send({ ids: result.ids, ...(beaten.length ? { heartbeats: beaten } : {}), ...(acknowledged.length ? { acknowledged } : {}), ...(ignored.length ? { ignored } : {}) });
     },
   );
 };

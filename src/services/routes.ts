@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../domain/alert.js';
 import { type BusinessHours, businessHoursInput, WEEKDAYS } from '../domain/hours.js';
 import type { Store } from '../store/index.js';
+import { autoResolveAfter, autoResolveAfterMs } from './auto-resolve-input.js';
 import { invalid } from './errors.js';
 import type { RouteView } from './views.js';
 export type { RouteView } from './views.js';
@@ -20,6 +21,7 @@ export const routeInput = z.strictObject({
   business_hours: businessHoursInput
     .optional()
     .describe('Outside these hours P2/P3 wait until they open (outside: "wait", the default) or go only to the daily digest ("digest"); P0/P1 always go'),
+  auto_resolve_after: autoResolveAfter.optional(),
 });
 export type RouteInput = z.output<typeof routeInput>;
 
@@ -49,6 +51,7 @@ export function createRoute(h: Deps, input: RouteInput): { id: number } {
     environment: input.environment ?? null,
     labels: input.labels && Object.keys(input.labels).length ? input.labels : null,
     businessHours: hours,
+    autoResolveAfterMs: autoResolveAfterMs(input.auto_resolve_after ?? null),
   });
   return { id };
 }
@@ -74,6 +77,25 @@ export function setRouteHours(h: Deps, id: number, hours: z.input<typeof busines
   }
   h.store.routes.setHours(id, value);
   return listRoutes(h).find((r) => r.id === id)!;
+}
+
+/** What PATCH /v1/admin/routes/:id changes: business hours, auto-resolve, or both (a field left out stays). */
+export const routePatch = z
+  .strictObject({ business_hours: businessHoursInput.nullable().optional(), auto_resolve_after: autoResolveAfter.optional() })
+  .refine((p) => p.business_hours !== undefined || p.auto_resolve_after !== undefined, 'give business_hours, auto_resolve_after or both');
+
+/** Sets (or with null clears) a route's auto_resolve_after: its firing alerts with no repeat for that long resolve as stale. */
+export function setRouteAutoResolve(h: Deps, id: number, after: string | null): RouteView {
+  h.store.routes.setAutoResolve(id, autoResolveAfterMs(after));
+  return listRoutes(h).find((r) => r.id === id)!;
+}
+
+/** Applies a PATCH: each field given. */
+export function patchRoute(h: Deps, id: number, patch: z.output<typeof routePatch>): RouteView {
+  let view: RouteView | undefined;
+  if (patch.business_hours !== undefined) view = setRouteHours(h, id, patch.business_hours);
+  if (patch.auto_resolve_after !== undefined) view = setRouteAutoResolve(h, id, patch.auto_resolve_after);
+  return view!;
 }
 
 /** Days in week order, once each. */

@@ -3,6 +3,7 @@ import type { Store } from '../store/index.js';
 import { FORMATS } from '../domain/adapters/index.js';
 import { hashToken, newSourceToken } from '../domain/tokens.js';
 import { importedSecretProblem, newSigningSecret } from '../domain/signatures.js';
+import { autoResolveAfter, autoResolveAfterMs } from './auto-resolve-input.js';
 import { invalid } from './errors.js';
 import type { CreatedSource, SourceDetail, SourceView } from './views.js';
 
@@ -14,9 +15,13 @@ const format = z
 export const sourceInput = z.strictObject({
   name: z.string().trim().min(1).max(100).describe('A unique name for the sender, e.g. "payments-prometheus"'),
   format: format.optional(),
+  auto_resolve_after: autoResolveAfter.optional(),
 });
 
-export const sourcePatch = z.strictObject({ format });
+/** A field left out stays as it is. */
+export const sourcePatch = z
+  .strictObject({ format: format.optional(), auto_resolve_after: autoResolveAfter.optional() })
+  .refine((p) => p.format !== undefined || p.auto_resolve_after !== undefined, 'give format, auto_resolve_after or both');
 export type SourceInput = z.output<typeof sourceInput>;
 
 /** The sources store drops what a write changed from the hook's caches itself. */
@@ -24,7 +29,8 @@ type Deps = { store: Pick<Store, 'sources'> };
 
 export function createSource(h: Deps, input: SourceInput): CreatedSource {
   const token = newSourceToken();
-  const id = h.store.sources.create(input.name, hashToken(token), input.format ?? null);
+  const after = autoResolveAfterMs(input.auto_resolve_after ?? null);
+  const id = h.store.sources.create(input.name, hashToken(token), input.format ?? null, after);
   return { id, name: input.name, token };
 }
 
@@ -53,13 +59,16 @@ export function getSource(h: Deps, id: number): SourceDetail {
     name: row.name,
     created_at: row.createdAt,
     format: row.format ?? 'native',
+    ...(row.autoResolveAfterMs === null ? {} : { auto_resolve_after_ms: row.autoResolveAfterMs }),
     secrets: row.secrets.map((s) => ({ id: s.id, hint: `…${s.secret.slice(-4)}`, created_at: s.createdAt })),
   };
 }
 
-/** Sets the source's default format. */
+/** Sets the source's default format and/or its auto_resolve_after (null clears it). */
 export function updateSource(h: Deps, id: number, patch: z.output<typeof sourcePatch>): SourceDetail {
-  h.store.sources.setFormat(id, patch.format);
+  const after = patch.auto_resolve_after === undefined ? undefined : autoResolveAfterMs(patch.auto_resolve_after);
+  if (patch.format !== undefined) h.store.sources.setFormat(id, patch.format);
+  if (after !== undefined) h.store.sources.setAutoResolve(id, after);
   return getSource(h, id);
 }
 

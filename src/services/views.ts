@@ -26,6 +26,7 @@ export const secretView = z.object({
 export type SecretView = z.output<typeof secretView>;
 export const sourceDetail = sourceView.extend({
   format: z.enum(FORMATS),
+  auto_resolve_after_ms: z.number().optional().describe('A firing alert of this source with no repeat for this long resolves as stale; absent: never'),
   secrets: z.array(secretView).describe('Standard Webhooks secrets: when there is any, requests must be signed with one of them'),
 });
 export type SourceDetail = z.output<typeof sourceDetail>;
@@ -76,6 +77,7 @@ export const routeView = z.object({
   environment: z.string().nullable(),
   labels: z.record(z.string(), z.string()).nullable(),
   business_hours: businessHoursView.nullable().describe('Outside these hours P2/P3 wait (or go only to the digest); null: always'),
+  auto_resolve_after_ms: z.number().optional().describe('A firing alert this route matches with no repeat for this long resolves as stale; absent: never'),
   created_at: z.number(),
 });
 export type RouteView = z.output<typeof routeView>;
@@ -245,3 +247,32 @@ export const escalationView = z.object({
   ),
 });
 export type EscalationView = z.output<typeof escalationView>;
+
+export const heartbeatView = z.object({
+  id: z.number(),
+  source_id: z.number(),
+  source_name: z.string(),
+  name: z.string().describe('Beat with POST /v1/heartbeats/{name} and the source\'s token'),
+  interval_ms: z.number(),
+  grace_ms: z.number(),
+  severity,
+  service: z.string(),
+  environment: z.string().nullable(),
+  labels: z.record(z.string(), z.string()).nullable(),
+  state: z.enum(['ok', 'missed']).describe('missed: no beat by due_at; its alert (alert_id) is firing until the next beat'),
+  last_beat_at: z.number().nullable().describe('Null: no beat since it was declared'),
+  due_at: z.number().describe('Missed if no beat comes before then (last beat, or declaration, + interval + grace)'),
+  alert_id: z.number().nullable().describe('The alert raised for the current miss (null when none is open)'),
+  missed_at: z.number().nullable().describe('When the last miss was raised'),
+  created_at: z.number(),
+});
+export type HeartbeatView = z.output<typeof heartbeatView>;
+
+export const beatView = z.object({
+  name: z.string(),
+  state: z.literal('ok'),
+  last_beat_at: z.number(),
+  due_at: z.number().describe('The next beat is due before then'),
+  resolved_alert_id: z.number().nullable().describe('The missed-heartbeat alert this beat resolved, if the heartbeat was missed'),
+});
+export type BeatView = z.output<typeof beatView>;

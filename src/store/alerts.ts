@@ -5,7 +5,7 @@ import { notFound } from '../domain/errors.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 import { renderColumns } from './delivery-rows.js';
 import type { Db } from './sqlite/open.js';
-import { alerts, deliveries } from './sqlite/schema.js';
+import { alerts, deliveries, sources } from './sqlite/schema.js';
 
 export type AlertRow = typeof alerts.$inferSelect;
 
@@ -76,6 +76,19 @@ export interface LatestRow {
   resolvedAt: number | null;
   mutedBy: number | null;
   occurrences: number;
+}
+
+/** A firing alert that may have gone stale (auto-resolve: services/auto-resolve.ts), with what routing and the source's setting need. */
+export interface StaleCandidate {
+  id: number;
+  service: string;
+  severity: Severity;
+  environment: string | null;
+  labels: Record<string, string> | null;
+  /** Its last repeat, else when it was received. */
+  lastUpdateAt: number;
+  /** Its source's auto_resolve_after_ms, if any. */
+  sourceAfterMs: number | null;
 }
 
 /** A new alert as ingest stores it. */
@@ -313,6 +326,40 @@ export class AlertStore {
   /** The newest alert with this dedup key. */
   newestWithKey(key: string): number | undefined {
     return this.db.select({ id: alerts.id }).from(alerts).where(eq(alerts.dedupKey, key)).orderBy(desc(alerts.id)).limit(1).get()?.id;
+  }
+
+  // --- auto-resolve ---
+
+  /**
+   * Firing alerts (not retracted) with no repeat since long enough to be stale: their source's
+   * auto_resolve_after has passed, or (`minRouteAfterMs`: the shortest any route sets) a route's may
+   * have; which route applies is the caller's to match. At most `limit`, oldest first. No index
+   * serves this (one on the hot alerts table would cost every ingest): the sweep runs rarely.
+   */
+  staleCandidates(now: number, minRouteAfterMs: number | null, limit = 500): StaleCandidate[] {
+    const lastUpdate = sql<number>`coalesce(${alerts.lastSeenAt}, ${alerts.receivedAt})`;
+    return this.db
+      .select({
+        id: alerts.id,
+        service: alerts.service,
+        severity: alerts.severity,
+        environment: alerts.environment,
+        labels: alerts.labels,
+        lastUpdateAt: lastUpdate,
+        sourceAfterMs: sources.autoResolveAfterMs,
+      })
+      .from(alerts)
+      .leftJoin(sources, eq(sources.id, alerts.sourceId))
+      .where(
+        and(
+          eq(alerts.status, 'firing'),
+          isNull(alerts.retractedAt),
+          sql`(${lastUpdate} + ${sources.autoResolveAfterMs} <= ${now}${minRouteAfterMs === null ? sql`` : sql` or ${lastUpdate} <= ${now - minRouteAfterMs}`})`,
+        ),
+      )
+      .orderBy(asc(alerts.id))
+      .limit(limit)
+      .all();
   }
 
   // --- views ---

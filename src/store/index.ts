@@ -15,6 +15,7 @@ import { EscalationStore } from './escalations.js';
 import { OutboundStore } from './outbound.js';
 import { EventStore } from './events.js';
 import { HealthStore } from './health.js';
+import { HeartbeatStore } from './heartbeats.js';
 import { IdempotencyStore } from './idempotency.js';
 import { SourceStore } from './sources.js';
 import { Outbox } from './deliveries.js';
@@ -59,6 +60,8 @@ export interface Store {
   readonly attempts: AttemptStore;
   readonly deadLetters: DeadLetterStore;
   readonly events: EventStore;
+  /** Heartbeats (dead man's switches): declarations, beats, the runner's due reads. */
+  readonly heartbeats: HeartbeatStore;
   /** What /readyz asks of the database. */
   readonly health: HealthStore;
   readonly retention: RetentionStore;
@@ -104,6 +107,7 @@ export function openStore(path: string, opts: StoreOptions): Store {
     attempts: new AttemptStore(db),
     deadLetters: new DeadLetterStore(db, deliveries, messageOps),
     events: new EventStore(db),
+    heartbeats: new HeartbeatStore(db),
     health: new HealthStore(db),
     retention: new RetentionStore(db),
     close: () => {

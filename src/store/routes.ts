@@ -14,6 +14,8 @@ export interface RouteView {
   environment: string | null;
   labels: Record<string, string> | null;
   business_hours: BusinessHours | null;
+  /** Absent when the route sets none. */
+  auto_resolve_after_ms?: number;
   created_at: number;
 }
 
@@ -24,6 +26,7 @@ export interface NewRoute {
   environment: string | null;
   labels: Record<string, string> | null;
   businessHours: BusinessHours | null;
+  autoResolveAfterMs?: number | null;
 }
 
 /** Something that keeps a cache derived from routes (outbound targets by route): refreshed after each route change. */
@@ -73,6 +76,13 @@ export class RouteStore {
     return this.chains.get(routeId);
   }
 
+  /** The shortest auto_resolve_after any route sets (cached); null when none does. */
+  get minAutoResolveAfterMs(): number | null {
+    let least: number | null = null;
+    for (const r of this.compiled) if (r.autoResolveAfterMs != null && (least === null || r.autoResolveAfterMs < least)) least = r.autoResolveAfterMs;
+    return least;
+  }
+
   /** True when some route arms a chain (arming costs nothing otherwise). */
   get anyChain(): boolean {
     return this.chains.size > 0;
@@ -104,17 +114,26 @@ export class RouteStore {
         environment: routes.environment,
         labels: routes.labels,
         business_hours: routes.businessHours,
+        auto_resolve_after_ms: routes.autoResolveAfterMs,
         created_at: routes.createdAt,
       })
       .from(routes)
       .innerJoin(channels, eq(channels.id, routes.channelId))
       .orderBy(asc(routes.id))
-      .all();
+      .all()
+      .map(({ auto_resolve_after_ms, ...r }) => (auto_resolve_after_ms === null ? r : { ...r, auto_resolve_after_ms }));
   }
 
   /** Sets or clears a route's business hours; 404 when there is no such route. */
   setHours(id: number, hours: BusinessHours | null): void {
     const n = this.db.update(routes).set({ businessHours: hours }).where(eq(routes.id, id)).run().changes;
+    if (!n) throw notFound('route', id);
+    this.refresh();
+  }
+
+  /** Sets or (null) clears a route's auto_resolve_after; 404 when there is no such route. */
+  setAutoResolve(id: number, afterMs: number | null): void {
+    const n = this.db.update(routes).set({ autoResolveAfterMs: afterMs }).where(eq(routes.id, id)).run().changes;
     if (!n) throw notFound('route', id);
     this.refresh();
   }

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import { conflict, notFound } from '../domain/errors.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { Db } from './sqlite/open.js';
@@ -20,6 +20,7 @@ export interface SourceRow {
   name: string;
   createdAt: number;
   format: StoredFormat | null;
+  autoResolveAfterMs: number | null;
   secrets: { id: number; secret: string; createdAt: number }[];
 }
 
@@ -74,11 +75,11 @@ export class SourceStore {
   // --- admin ---
 
   /** Adds a source with its token's hash; 409 when the name is taken. */
-  create(name: string, tokenHash: string, format: StoredFormat | null): number {
+  create(name: string, tokenHash: string, format: StoredFormat | null, autoResolveAfterMs: number | null = null): number {
     const taken = () => conflict(`a source named "${name}" already exists`);
     if (this.db.select({ id: sources.id }).from(sources).where(eq(sources.name, name)).get()) throw taken();
     try {
-      return this.db.insert(sources).values({ name, tokenHash, format }).returning({ id: sources.id }).get().id;
+      return this.db.insert(sources).values({ name, tokenHash, format, autoResolveAfterMs }).returning({ id: sources.id }).get().id;
     } catch (err) {
       if (isUniqueViolation(err)) throw taken();
       throw err;
@@ -98,7 +99,7 @@ export class SourceStore {
     const row = this.db.select().from(sources).where(eq(sources.id, id)).get();
     if (!row) throw notFound('source', id);
     const secrets = this.db.select().from(sourceSecrets).where(eq(sourceSecrets.sourceId, id)).orderBy(asc(sourceSecrets.id)).all();
-    return { id, name: row.name, createdAt: row.createdAt, format: row.format, secrets: secrets.map((s) => ({ id: s.id, secret: s.secret, createdAt: s.createdAt })) };
+    return { id, name: row.name, createdAt: row.createdAt, format: row.format, autoResolveAfterMs: row.autoResolveAfterMs, secrets: secrets.map((s) => ({ id: s.id, secret: s.secret, createdAt: s.createdAt })) };
   }
 
   /** Replaces the source's token hash (the old token stops working at once); 404 when there is none. */
@@ -125,6 +126,17 @@ export class SourceStore {
     const n = this.db.update(sources).set({ format }).where(eq(sources.id, id)).run().changes;
     if (!n) throw notFound('source', id);
     this.settingsCache.delete(id);
+  }
+
+  /** Sets or (null) clears the source's auto_resolve_after; 404 when there is none. */
+  setAutoResolve(id: number, afterMs: number | null): void {
+    const n = this.db.update(sources).set({ autoResolveAfterMs: afterMs }).where(eq(sources.id, id)).run().changes;
+    if (!n) throw notFound('source', id);
+  }
+
+  /** True when some source sets auto_resolve_after (the auto-resolve sweep skips its scan otherwise). */
+  anyAutoResolve(): boolean {
+    return this.db.select({ id: sources.id }).from(sources).where(isNotNull(sources.autoResolveAfterMs)).limit(1).get() !== undefined;
   }
 
   /** Adds a signing secret; 404 for an unknown source, 409 when it already has this secret. */

@@ -49,7 +49,8 @@ function parentLine(p: Run): string {
 /**
  * - on_error (after each failed attempt) → firing P2 "Job <name> failed (attempt n)"; repeats group on the job's dedup key;
  * - on_retries_exhausted (once) → firing P1 "Job <name> failed: retries exhausted";
- * - on_success → resolves the job's open alert (nothing when none is open).
+ * - on_success → resolves the job's open alert (nothing when none is open), and is a beat of the
+ *   source's heartbeat named like the job, if it declared one (services/heartbeats.ts).
  * Service: the job's name; description: the log (cut in the middle when long); dedup key `job:<name>`.
  * The card's fields (render shows an alert's fields as they are): the exit code first, the run's
  * trigger, the parent job's run and its log, the jobs it triggered, the retry state.
@@ -76,7 +77,10 @@ export const jobs: Adapter<Payload> = {
       ]),
     };
     if (p.event === 'on_success') {
-      return conversion({ alerts: [{ input: nativeAlert({ ...common, severity: 'P3', title: `Job ${p.name} succeeded`, status: 'resolved' }), onlyIfOpen: true }] });
+      return conversion({
+        alerts: [{ input: nativeAlert({ ...common, severity: 'P3', title: `Job ${p.name} succeeded`, status: 'resolved' }), onlyIfOpen: true }],
+        beats: [p.name],
+      });
     }
     if (p.event === 'on_retries_exhausted') {
       return conversion({ alerts: [{ input: nativeAlert({ ...common, severity: 'P1', title: `Job ${p.name} failed: retries exhausted` }) }] });

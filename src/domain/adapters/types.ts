@@ -9,6 +9,8 @@ export interface Conversion {
   acknowledge: string[];
   /** Events understood but carrying no alert, with why (answered back to the sender). */
   ignored: string[];
+  /** Names of heartbeats this request is a beat of, when the source declared them (a job's on_success). */
+  beats?: string[];
 }
 
 /** A sender's format: the zod schema of its payload and the conversion into native alerts. */

@@ -10,6 +10,7 @@ import { type ChannelRouteDeps, registerChannelRoutes } from './channels.js';
 import { type DeliveryRouteDeps, registerDeliveryRoutes } from './delivery.js';
 import { type DigestRouteDeps, registerDigestRoutes } from './digest.js';
 import { type EscalationRouteDeps, registerEscalationRoutes } from './escalation.js';
+import { type HeartbeatRouteDeps, registerHeartbeatRoutes } from './heartbeats.js';
 import { type LifecycleRouteDeps, registerLifecycleRoutes } from './lifecycle.js';
 import { type OutboundRouteDeps, registerOutboundRoutes } from './outbound.js';
 import { type RoutingRouteDeps, registerRoutingRoutes } from './routing.js';
@@ -27,6 +28,7 @@ export type AdminApiDeps = { config: Pick<Config, 'adminToken' | 'authFailures'>
   LifecycleRouteDeps &
   OutboundRouteDeps &
   EscalationRouteDeps &
+  HeartbeatRouteDeps &
   DigestRouteDeps;
 
 /**
@@ -66,5 +68,6 @@ export function adminApi(herald: AdminApiDeps) {
     registerOutboundRoutes(app, herald);
     registerEscalationRoutes(app, herald);
     registerDigestRoutes(app, herald);
+    registerHeartbeatRoutes(app, herald);
   };
 }

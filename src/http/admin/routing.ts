@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { businessHoursInput } from '../../domain/hours.js';
-import { createRoute, deleteRoute, listRoutes, routeInput, setRouteHours } from '../../services/routes.js';
+import { createRoute, deleteRoute, listRoutes, patchRoute, routeInput, routePatch } from '../../services/routes.js';
 import { createdId, routeView } from '../../services/views.js';
 import type { App } from '../typed-app.js';
 import { admin, errors, errorsWith404, idParams, noContent } from './schema-parts.js';
@@ -10,7 +9,7 @@ import type { DepsOf } from '../../services/deps-of.js';
 export type RoutingRouteDeps = DepsOf<typeof createRoute> &
   DepsOf<typeof deleteRoute> &
   DepsOf<typeof listRoutes> &
-  DepsOf<typeof setRouteHours>;
+  DepsOf<typeof patchRoute>;
 
 /** Routing rules: which alerts go to which channel. */
 export function registerRoutingRoutes(app: App, herald: RoutingRouteDeps): void {
@@ -36,13 +35,13 @@ export function registerRoutingRoutes(app: App, herald: RoutingRouteDeps): void 
     {
       schema: {
         ...admin,
-        summary: "Set a route's business hours (null: always open)",
+        summary: "Set a route's business hours (null: always open) and/or its auto_resolve_after (null: never)",
         params: idParams,
-        body: z.strictObject({ business_hours: businessHoursInput.nullable() }),
+        body: routePatch,
         response: { 200: routeView, ...errorsWith404 },
       },
     },
-    async (req) => setRouteHours(herald, req.params.id, req.body.business_hours),
+    async (req) => patchRoute(herald, req.params.id, req.body),
   );
 
   app.delete(

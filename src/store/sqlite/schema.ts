@@ -12,6 +12,8 @@ export const sources = sqliteTable('sources', {
   tokenHash: text('token_hash').notNull().unique(),
   /** The payload format the hook expects from this sender when the request has no `?format=` (null: native). */
   format: text('format', { enum: ['native', 'alertmanager', 'pagerduty', 'jobs', 'pipeline', 'jobstatus'] }),
+  /** A firing alert of this source with no repeat for this long resolves as stale (services/auto-resolve.ts); null: never. */
+  autoResolveAfterMs: integer('auto_resolve_after_ms'),
   createdAt: createdAt(),
 });
 
@@ -100,6 +102,8 @@ export const routes = sqliteTable('routes', {
   escalationChainId: integer('escalation_chain_id').references((): AnySQLiteColumn => escalationChains.id, { onDelete: 'set null' }),
   /** Business hours (domain/hours.ts): outside them P2/P3 wait or go only to the digest; null: always open. */
   businessHours: text('business_hours', { mode: 'json' }).$type<BusinessHours>(),
+  /** A firing alert this route matches with no repeat for this long resolves as stale (services/auto-resolve.ts); null: never. */
+  autoResolveAfterMs: integer('auto_resolve_after_ms'),
   createdAt: createdAt(),
 });
 
@@ -483,3 +487,34 @@ export const digestSettings = sqliteTable('digest_settings', {
   lastSentAt: integer('last_sent_at'),
   createdAt: createdAt(),
 });
+
+/**
+ * A heartbeat (dead man's switch) a source declared: it promises a beat (`POST /v1/heartbeats/:name`)
+ * at least every `intervalMs`; `graceMs` later Herald raises an alert itself (services/heartbeats.ts).
+ * `dueAt`: when it is missed without a beat (last beat, or declaration, + interval + grace).
+ * `state`: ok (waiting for a beat) or missed (its alert `alertId` was raised and is firing).
+ * `alertId` while `state` is ok: a beat came after a miss and the resolve of that alert is not yet
+ * confirmed (the runner finishes it after a crash); null otherwise.
+ */
+export const heartbeats = sqliteTable(
+  'heartbeats',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    sourceId: integer('source_id').notNull().references(() => sources.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    intervalMs: integer('interval_ms').notNull(),
+    graceMs: integer('grace_ms').notNull(),
+    severity: text('severity', { enum: ['P0', 'P1', 'P2', 'P3'] }).notNull(),
+    service: text('service').notNull(),
+    environment: text('environment'),
+    labels: text('labels', { mode: 'json' }).$type<Record<string, string>>(),
+    lastBeatAt: integer('last_beat_at'),
+    dueAt: integer('due_at').notNull(),
+    state: text('state', { enum: ['ok', 'missed'] }).notNull().default('ok'),
+    alertId: integer('alert_id').references(() => alerts.id, { onDelete: 'set null' }),
+    /** When the last miss was raised. */
+    missedAt: integer('missed_at'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('heartbeats_source_name').on(t.sourceId, t.name), index('heartbeats_due').on(t.state, t.dueAt)],
+);
