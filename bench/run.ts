@@ -37,8 +37,13 @@ const cleanups: Array<() => void> = [() => rmSync(dir, { recursive: true, force:
 const cleanUp = () => {
   for (const c of cleanups.splice(0).reverse()) c();
 };
+let interrupted = false;
 for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
-  process.once(signal, () => {
+  // `on`, not `once`: tsx relays the terminal's Ctrl-C, so a second SIGINT comes, and with no listener
+  // left it would kill the bench half way through removing the worktree.
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
     progress(`${signal}: stopping Herald and removing the temporary files`);
     killRunningHeralds();
     cleanUp();
