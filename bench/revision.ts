@@ -92,7 +92,7 @@ export async function prepareRevision({ rev, hash, short }: Revision, onCreated:
     },
   };
   onCreated(build);
-  progress(`checking out ${short} (${rev}) into a temporary worktree …`);
+  progress(`checking out ${short}${rev === short ? '' : ` (${rev})`} into a temporary worktree …`);
   git('worktree', 'add', '--detach', root, hash);
   // The old revision runs with today's dependencies (a symlink, not an install: seconds, no network).
   symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');

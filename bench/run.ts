@@ -9,7 +9,7 @@ import { alertmanagerBatchBody, alertmanagerBody, CONNECTIONS, DURATION_S, heral
 import { parseOptions } from './options.js';
 import { profileReport, summariseProfile } from './profile.js';
 import { type Build, HEAD_BUILD, prepareRevision, resolveRevision } from './revision.js';
-import { fmt, killRunningHeralds, percentile, progress, rssMb, sleep, startHerald } from './support.js';
+import { fmt, killRunningServers, percentile, progress, rssMb, sleep, startHerald } from './support.js';
 
 /**
  * Herald's benchmarks. Each prints figures; none asserts. Discord's real limits are used (30 messages
@@ -44,8 +44,8 @@ for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] a
   process.on(signal, () => {
     if (interrupted) return;
     interrupted = true;
-    progress(`${signal}: stopping Herald and removing the temporary files`);
-    killRunningHeralds();
+    progress(`${signal}: stopping the servers and removing the temporary files`);
+    killRunningServers();
     cleanUp();
     process.exit(128 + number);
   });
@@ -111,7 +111,7 @@ function compareLoads(old: Build, head: Build, olds: LoadResult[], heads: LoadRe
   return (
     `  ${head.label} / ${old.label}: alerts/s ${change(mean(olds.map((r) => r.alertsPerSecond)), mean(heads.map((r) => r.alertsPerSecond)), 'mean')}${perRound((r) => r.alertsPerSecond)}; ` +
     `per server CPU second ${change(mean(olds.map(perCpuSecond)), mean(heads.map(perCpuSecond)), 'mean')}${perRound(perCpuSecond)}; ` +
-    `p99 ${p99s(olds)} → ${p99s(heads)} ms; RSS after ${change(Math.max(...olds.map((r) => r.rssAfterMb)), Math.max(...heads.map((r) => r.rssAfterMb)), 'MB, the highest')}`
+    `p99 ${p99s(olds)} → ${p99s(heads)} ms; highest RSS after the load ${change(Math.max(...olds.map((r) => r.rssAfterMb)), Math.max(...heads.map((r) => r.rssAfterMb)), 'MB')}`
   );
 }
 
@@ -421,7 +421,7 @@ try {
   const builds: Build[] = [HEAD_BUILD];
   if (revision) builds.unshift(await prepareRevision(revision, (b) => cleanups.push(() => b.remove())));
   console.log(`herald bench: ${benches.join(', ')} — ${builds.map((b) => b.label).join(' against ')}; node ${process.version}, ${cpus().length} cores`);
-  if (against) console.log(`  ${builds[0]!.label} is ${against}, built in a temporary worktree with this checkout's node_modules; Herald HEAD is this checkout's dist/ (uncommitted changes included)`);
+  if (revision) console.log(`  ${builds[0]!.label}${revision.rev === revision.short ? '' : ` (${revision.rev})`} is built in a temporary worktree with this checkout's node_modules; Herald HEAD is this checkout's dist/ (uncommitted changes included)`);
   for (const b of benches) {
     if (b === 'ingest') {
       await ingestHeadToHead(builds);

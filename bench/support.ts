@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { client, spawnHerald, type HeraldProcess } from '../test/support/process.js';
 import type { Emulator } from '../src/emulator/index.js';
@@ -28,12 +29,18 @@ export interface StartOptions {
   root?: string;
 }
 
-/** Heralds started and not yet stopped, so an interrupted bench can stop them before it exits. */
-const running = new Set<HeraldProcess>();
+/** Servers the bench started (Herald, Alertmanager) and that have not exited, so an interrupted bench can stop them. */
+const running = new Set<ChildProcess>();
 
-/** Kills every Herald the bench started and has not stopped (on Ctrl-C: none is left running). */
-export function killRunningHeralds(): void {
-  for (const h of running) h.proc.kill('SIGKILL');
+/** Remembers a server the bench started until it exits. */
+export function track(proc: ChildProcess): void {
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
+}
+
+/** Kills every server the bench started that is still running (on Ctrl-C or SIGTERM: none is left behind). */
+export function killRunningServers(): void {
+  for (const proc of running) proc.kill('SIGKILL');
 }
 
 /**
@@ -46,8 +53,7 @@ export async function startHerald(emulator: Emulator, dbPath: string, opts: Star
     { HERALD_DB: dbPath, HERALD_ADMIN_TOKEN: ADMIN, DISCORD_API_URL: emulator.url, HERALD_LOG_LEVEL: 'info', ...opts.env },
     { compiled: true, nodeFlags: opts.nodeFlags, root: opts.root },
   );
-  running.add(herald);
-  void herald.exited.then(() => running.delete(herald));
+  track(herald.proc);
   const stop = async () => {
     herald.proc.kill('SIGTERM');
     await herald.exited;
