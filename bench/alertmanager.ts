@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { sleep } from './support.js';
+import { sleep, track } from './support.js';
 
 /**
  * Prometheus Alertmanager as the bench's yardstick: started by the bench on loopback, in memory only
@@ -96,6 +96,7 @@ export async function startAlertmanager(binary: string): Promise<BenchAlertmanag
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  track(proc);
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const exited = new Promise<void>((r) => proc.on('exit', () => r()));

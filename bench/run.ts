@@ -6,28 +6,51 @@ import { startEmulator } from '../src/emulator/index.js';
 import { deliveredAlertIds } from '../test/support/stack.js';
 import { findAlertmanager, startAlertmanager } from './alertmanager.js';
 import { alertmanagerBatchBody, alertmanagerBody, CONNECTIONS, DURATION_S, heraldBatchBody, heraldBody, type LoadResult, REPEAT_KEYS, runLoad, WARMUP_S, type Workload } from './load.js';
+import { parseOptions } from './options.js';
 import { profileReport, summariseProfile } from './profile.js';
-import { fmt, percentile, rssMb, sleep, startHerald } from './support.js';
+import { type Build, HEAD_BUILD, prepareRevision, resolveRevision } from './revision.js';
+import { fmt, killRunningServers, percentile, progress, rssMb, sleep, startHerald } from './support.js';
 
 /**
  * Herald's benchmarks. Each prints figures; none asserts. Discord's real limits are used (30 messages
  * per channel per 60 s, 5 per webhook per 2 s) unless a bench says otherwise.
- *   npm run bench                 all of them (about 9 minutes)
- *   npm run bench -- ingest rss   some of them: ingest, storm, p0, rss, and (only when named) profile
+ *   npm run bench                        all of them (about 9 minutes)
+ *   npm run bench -- ingest rss          some of them: ingest, storm, p0, rss, and (only when named) profile
+ *   npm run bench -- --against 64735d5   each of them for that revision and for this checkout, in one run
+ *   --rounds N                           ingest rounds per build (default 2 with --against, 1 without)
  */
-const all = ['ingest', 'storm', 'p0', 'rss'] as const;
-/** Run only when named: a CPU profile of Herald under the repeats load, to guide optimisation. */
-const optIn = ['profile'] as const;
-const known: readonly string[] = [...all, ...optIn];
-const chosen = process.argv.slice(2).filter((a) => known.includes(a));
-const run = chosen.length ? chosen : [...all];
-const unknown = process.argv.slice(2).filter((a) => !known.includes(a));
-if (unknown.length) {
-  process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; choose from ${known.join(', ')}\n`);
+const options = parseOptions(process.argv.slice(2));
+if (typeof options === 'string') {
+  process.stderr.write(`bench: ${options}\n`);
+  process.exit(2);
+}
+const { benches, against, rounds } = options;
+const revision = against === undefined ? undefined : resolveRevision(against);
+if (against !== undefined && !revision) {
+  process.stderr.write(`bench: --against ${against}: not a commit in this repository\n`);
   process.exit(2);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+/** Run in reverse at the end, also on failure or a signal: the temporary worktree, then the databases. */
+const cleanups: Array<() => void> = [() => rmSync(dir, { recursive: true, force: true })];
+const cleanUp = () => {
+  for (const c of cleanups.splice(0).reverse()) c();
+};
+let interrupted = false;
+for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+  // `on`, not `once`: tsx relays the terminal's Ctrl-C, so a second SIGINT comes, and with no listener
+  // left it would kill the bench half way through removing the worktree.
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    progress(`${signal}: stopping the servers and removing the temporary files`);
+    killRunningServers();
+    cleanUp();
+    process.exit(128 + number);
+  });
+}
+
 const alertBody = (i: number, severity = 'P2') =>
   JSON.stringify({ service: 'checkout', severity, title: `Error rate above threshold (${i})`, description: 'p95 latency 2.3 s on /pay', labels: { team: 'payments', region: 'eu-west-1' } });
 
@@ -35,6 +58,11 @@ const describeLoad = (workload: Workload) =>
   workload === 'repeats'
     ? `repeats: dedup keys drawn from ${fmt(REPEAT_KEYS)} (each stored once before), a unique label each`
     : 'distinct: a new dedup key each';
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const times = (head: number, old: number) => `${fmt(head / old, 2)}×`;
+/** `old → head unit (ratio)`: both figures and the ratio, so a ratio of two tiny numbers is seen as such. */
+const change = (old: number, head: number, unit: string, digits = 0) => `${fmt(old, digits)} → ${fmt(head, digits)} ${unit} (${times(head, old)})`;
 
 /** Alerts per CPU second the server used: less at the mercy of other work on the machine than alerts/s. */
 const perCpuSecond = (r: LoadResult) => (r.alertsPerSecond * DURATION_S) / r.serverCpuS;
@@ -49,9 +77,9 @@ function loadLine(who: string, r: LoadResult): string {
 }
 
 /** Herald as `npm start` runs it, fsync per group commit, under one ingest workload. */
-async function heraldUnderLoad(workload: Workload, nodeFlags: string[] = []): Promise<LoadResult> {
+async function heraldUnderLoad(build: Build, workload: Workload, nodeFlags: string[] = []): Promise<LoadResult> {
   const emulator = await startEmulator();
-  const h = await startHerald(emulator, join(dir, `ingest-${workload}-${Date.now()}.db`), { HERALD_DB_SYNC: 'full' }, 2, nodeFlags);
+  const h = await startHerald(emulator, join(dir, `ingest-${workload}-${Date.now()}.db`), { env: { HERALD_DB_SYNC: 'full' }, nodeFlags, root: build.root });
   try {
     return await runLoad(
       { url: `${h.herald.url}/v1/alerts`, headers: { authorization: `Bearer ${h.source}`, 'content-type': 'application/json' }, body: heraldBody, batchBody: heraldBatchBody, pid: h.herald.proc.pid! },
@@ -74,168 +102,337 @@ async function alertmanagerUnderLoad(binary: string, workload: Workload): Promis
 }
 
 /**
- * The realistic ingest loads, Herald and Alertmanager one after the other in the same run, each freshly
- * started, with the same load generator, the same alert sequence and the same warm-up.
+ * The newer build against the older one over several rounds: the ratio of the means, and each round's
+ * ratio, whose spread is the noise the mean hides.
  */
-async function ingestHeadToHead() {
+function compareLoads(old: Build, head: Build, olds: LoadResult[], heads: LoadResult[]): string {
+  const perRound = (f: (r: LoadResult) => number) => (olds.length > 1 ? `; round by round ${heads.map((h, i) => times(f(h), f(olds[i]!))).join(', ')}` : '');
+  const p99s = (rs: LoadResult[]) => rs.map((r) => r.p99).join(', ');
+  return (
+    `  ${head.label} / ${old.label}: alerts/s ${change(mean(olds.map((r) => r.alertsPerSecond)), mean(heads.map((r) => r.alertsPerSecond)), 'mean')}${perRound((r) => r.alertsPerSecond)}; ` +
+    `per server CPU second ${change(mean(olds.map(perCpuSecond)), mean(heads.map(perCpuSecond)), 'mean')}${perRound(perCpuSecond)}; ` +
+    `p99 ${p99s(olds)} → ${p99s(heads)} ms; highest RSS after the load ${change(Math.max(...olds.map((r) => r.rssAfterMb)), Math.max(...heads.map((r) => r.rssAfterMb)), 'MB')}`
+  );
+}
+
+/**
+ * The realistic ingest loads, Herald and Alertmanager one after the other in the same run, each freshly
+ * started, with the same load generator, the same alert sequence and the same warm-up. With `--against`,
+ * the two Herald builds alternate (old, HEAD, Alertmanager; again) so that drift on the machine falls on both.
+ */
+async function ingestHeadToHead(builds: Build[]) {
   const binary = findAlertmanager();
   console.log(
-    `ingest head to head: single-alert POSTs, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${DURATION_S} s measured; ` +
-      `one autocannon in the bench process, no core pinning (the same for both systems)`,
+    `ingest head to head: single-alert POSTs, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${DURATION_S} s measured, Herald with HERALD_DB_SYNC=full; ` +
+      `one autocannon in the bench process, no core pinning (the same for every system)` +
+      (rounds > 1 ? `; ${rounds} rounds of ${[...builds.map((b) => b.label), ...(binary ? ['Alertmanager'] : [])].join(', ')}, in that order` : ''),
   );
   if (!binary) console.log('  Alertmanager column skipped: Alertmanager is not installed (no `alertmanager` or `prometheus-alertmanager` on PATH)');
   for (const workload of ['repeats', 'distinct'] as const) {
     console.log(` ${describeLoad(workload)}`);
-    const herald = await heraldUnderLoad(workload);
-    console.log(loadLine('Herald (HERALD_DB_SYNC=full)', herald));
+    const results = builds.map(() => [] as LoadResult[]);
+    const ams: LoadResult[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      for (const [i, build] of builds.entries()) {
+        progress(`ingest ${workload}, round ${round} of ${rounds}: ${build.label}`);
+        const r = await heraldUnderLoad(build, workload);
+        results[i]!.push(r);
+        console.log(loadLine(builds.length > 1 || rounds > 1 ? `${build.label}${rounds > 1 ? `, round ${round}` : ''}` : 'Herald (HERALD_DB_SYNC=full)', r));
+      }
+      if (!binary) continue;
+      progress(`ingest ${workload}, round ${round} of ${rounds}: Alertmanager`);
+      const am = await alertmanagerUnderLoad(binary, workload);
+      ams.push(am.result);
+      console.log(loadLine(`Alertmanager ${am.version}${rounds > 1 ? `, round ${round}` : ''}`, am.result) + `; ${am.notifications} webhook notifications`);
+    }
+    if (builds.length > 1) console.log(compareLoads(builds[0]!, builds[1]!, results[0]!, results[1]!));
     if (!binary) continue;
-    const am = await alertmanagerUnderLoad(binary, workload);
-    console.log(loadLine(`Alertmanager ${am.version}`, am.result) + `; ${am.notifications} webhook notifications`);
-    console.log(
-      `  Herald / Alertmanager: ${fmt(herald.alertsPerSecond / am.result.alertsPerSecond, 2)}× alerts/s ` +
-        `(${fmt(perCpuSecond(herald) / perCpuSecond(am.result), 2)}× per server CPU second)`,
-    );
+    for (const [i, build] of builds.entries()) {
+      const heralds = results[i]!;
+      console.log(
+        `  ${builds.length > 1 ? build.label : 'Herald'} / Alertmanager: ${times(mean(heralds.map((r) => r.alertsPerSecond)), mean(ams.map((r) => r.alertsPerSecond)))} alerts/s ` +
+          `(${times(mean(heralds.map(perCpuSecond)), mean(ams.map(perCpuSecond)))} per server CPU second)${rounds > 1 ? `, means of ${rounds} rounds` : ''}`,
+      );
+    }
   }
 }
 
 /** Herald under the repeats load with `--cpu-prof`: where its CPU time goes. */
 async function profile() {
   const profDir = join(dir, 'cpu-profile');
-  const r = await heraldUnderLoad('repeats', ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  const r = await heraldUnderLoad(HEAD_BUILD, 'repeats', ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`profile: Herald wrote no .cpuprofile into ${profDir}`);
   const p = summariseProfile(join(profDir, file), r.windowUs);
   console.log(
     `profile: Herald under the repeats load with --cpu-prof, ` +
-      (p.windowed ? `the ${DURATION_S} s measured only` : "the whole process life (no sample matched the measured window's clock)"),
+      (p.windowed ? `the ${DURATION_S} s measured only` : "the whole process life (no sample matched the measured window's clock)") +
+      (against ? ' (this checkout only: --against does not apply to the profile)' : ''),
   );
   console.log(loadLine('Herald, profiled', r));
   for (const line of profileReport(p)) console.log(`  ${line}`);
 }
 
+/**
+ * One bench for each build in turn (the older first), each line labelled, then how HEAD compares.
+ * Without `--against`, the single line it has always printed.
+ */
+async function headToHead<R>(
+  builds: Build[],
+  what: { name: string; description: string; run: (b: Build) => Promise<R>; figures: (r: R) => string; compare: (old: R, head: R) => string },
+): Promise<void> {
+  const results: R[] = [];
+  for (const build of builds) {
+    progress(`${what.name}: ${build.label}`);
+    results.push(await what.run(build));
+  }
+  if (builds.length === 1) {
+    console.log(`${what.description}: ${what.figures(results[0]!)}`);
+    return;
+  }
+  console.log(`${what.description}:`);
+  for (const [i, build] of builds.entries()) console.log(`  ${build.label.padEnd(16)} ${what.figures(results[i]!)}`);
+  console.log(`  ${builds[1]!.label} / ${builds[0]!.label}: ${what.compare(results[0]!, results[1]!)}`);
+}
+
+interface IdenticalResult {
+  alertsPerSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  rssMb: number;
+}
+
 /** The older ingest figure: one identical body without a dedup key, so every POST stores a new alert. */
-async function ingest(sync: 'full' | 'normal') {
+async function identicalBody(build: Build, sync: 'full' | 'normal'): Promise<IdenticalResult> {
   const emulator = await startEmulator();
-  const h = await startHerald(emulator, join(dir, `ingest-${sync}.db`), { HERALD_DB_SYNC: sync });
-  const result = await autocannon({
-    url: `${h.herald.url}/v1/alerts`,
-    method: 'POST',
-    connections: 50,
-    duration: 10,
-    headers: { authorization: `Bearer ${h.source}`, 'content-type': 'application/json' },
-    body: alertBody(1),
-  });
-  const rss = rssMb(h.herald.proc.pid!);
-  await h.stop();
-  await emulator.close();
-  console.log(
-    `ingest, one identical body without a key (HERALD_DB_SYNC=${sync}, single-alert POSTs, 50 connections, 10 s): ${fmt(result.requests.average)} alerts/s, ` +
-      `latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms, ` +
-      `non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}; Herald RSS ${fmt(rss)} MB`,
-  );
+  const h = await startHerald(emulator, join(dir, `ingest-${sync}-${Date.now()}.db`), { env: { HERALD_DB_SYNC: sync }, root: build.root });
+  try {
+    const result = await autocannon({
+      url: `${h.herald.url}/v1/alerts`,
+      method: 'POST',
+      connections: 50,
+      duration: 10,
+      headers: { authorization: `Bearer ${h.source}`, 'content-type': 'application/json' },
+      body: alertBody(1),
+    });
+    const rss = rssMb(h.herald.proc.pid!);
+    return { alertsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, rssMb: rss };
+  } finally {
+    await h.stop();
+    await emulator.close();
+  }
 }
 
-async function storm() {
-  const n = 1000;
-  const cap = 30;
-  const windowMs = 60_000;
-  const emulator = await startEmulator();
-  const h = await startHerald(emulator, join(dir, 'storm.db'));
-  const started = Date.now();
-  const queue = Array.from({ length: n }, (_, i) => i);
-  await Promise.all(Array.from({ length: 50 }, async () => {
-    for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-      const res = await h.api.post(h.source, JSON.parse(alertBody(i)));
-      if (res.status !== 202) throw new Error(`storm: POST answered ${res.status}`);
+async function ingestIdenticalBody(builds: Build[], sync: 'full' | 'normal') {
+  const description = `ingest, one identical body without a key (HERALD_DB_SYNC=${sync}, single-alert POSTs, 50 connections, 10 s)`;
+  const figures = (r: IdenticalResult) =>
+    `${fmt(r.alertsPerSecond)} alerts/s, latency p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms, non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}; Herald RSS ${fmt(r.rssMb)} MB`;
+  const results = builds.map(() => [] as IdenticalResult[]);
+  for (let round = 1; round <= rounds; round++) {
+    for (const [i, build] of builds.entries()) {
+      progress(`ingest, one identical body (${sync}), round ${round} of ${rounds}: ${build.label}`);
+      results[i]!.push(await identicalBody(build, sync));
     }
-  }));
-  const postedMs = Date.now() - started;
-  while (deliveredAlertIds(emulator, h.discordChannelId).length < n) await sleep(100);
-  const drainMs = Date.now() - started;
-  const messages = emulator.messages(h.discordChannelId).length;
-  const stats = emulator.stats();
-  // With 10 alerts per message, n alerts need ceil(n/10) messages; the cap lets `cap` through per window,
-  // the first batch at once: the last batch can go no sooner than this.
-  const floorMs = (Math.ceil(Math.ceil(n / 10) / cap) - 1) * windowMs;
-  const limited = stats.rateLimited.user + stats.rateLimited.shared + stats.rateLimited.global;
-  await h.stop();
-  await emulator.close();
+  }
+  if (builds.length === 1 && rounds === 1) {
+    console.log(`${description}: ${figures(results[0]![0]!)}`);
+    return;
+  }
+  console.log(`${description}:`);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, build] of builds.entries()) console.log(`  ${`${build.label}${rounds > 1 ? `, round ${round + 1}` : ''}`.padEnd(28)} ${figures(results[i]![round]!)}`);
+  }
+  if (builds.length < 2) return;
+  const [olds, heads] = [results[0]!, results[1]!];
+  const rate = (rs: IdenticalResult[]) => mean(rs.map((r) => r.alertsPerSecond));
   console.log(
-    `storm (${n} alerts into one channel, 2 webhooks, real limits ${cap}/${windowMs / 1000} s): all ${n} delivered in ${fmt(drainMs / 1000, 1)} s ` +
-      `(posted in ${fmt(postedMs / 1000, 1)} s); floor ${fmt(floorMs / 1000, 1)} s → ${fmt(drainMs / floorMs, 2)}× floor; ` +
-      `${messages} messages; ${limited} 429s in ${stats.requests} requests (${fmt((100 * limited) / stats.requests, 2)} per 100); 400s: ${stats.byStatus['400'] ?? 0}`,
+    `  ${builds[1]!.label} / ${builds[0]!.label}: alerts/s ${change(rate(olds), rate(heads), 'mean')}` +
+      (rounds > 1 ? `; round by round ${heads.map((h, i) => times(h.alertsPerSecond, olds[i]!.alertsPerSecond)).join(', ')}` : '') +
+      `; p99 ${olds.map((r) => r.p99).join(', ')} → ${heads.map((r) => r.p99).join(', ')} ms`,
   );
 }
 
-async function p0() {
+const STORM = { n: 1000, cap: 30, windowMs: 60_000 };
+/** With 10 alerts per message, n alerts need ceil(n/10) messages; the cap lets `cap` through per window, the first batch at once: the last batch can go no sooner than this. */
+const STORM_FLOOR_MS = (Math.ceil(Math.ceil(STORM.n / 10) / STORM.cap) - 1) * STORM.windowMs;
+
+interface StormResult {
+  drainMs: number;
+  postedMs: number;
+  messages: number;
+  limited: number;
+  requests: number;
+  rejected: number;
+}
+
+async function storm(build: Build): Promise<StormResult> {
   const emulator = await startEmulator();
-  const h = await startHerald(emulator, join(dir, 'p0.db'));
-  const flood = 5000;
-  for (let i = 0; i < flood; i += 500) {
-    const alerts = Array.from({ length: 500 }, (_, k) => JSON.parse(alertBody(i + k, 'P3')));
-    await h.api.post(h.source, { alerts });
+  const h = await startHerald(emulator, join(dir, `storm-${Date.now()}.db`), { root: build.root });
+  try {
+    const started = Date.now();
+    const queue = Array.from({ length: STORM.n }, (_, i) => i);
+    await Promise.all(Array.from({ length: 50 }, async () => {
+      for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+        const res = await h.api.post(h.source, JSON.parse(alertBody(i)));
+        if (res.status !== 202) throw new Error(`storm: POST answered ${res.status}`);
+      }
+    }));
+    const postedMs = Date.now() - started;
+    // A build that never delivers them all must not hang the bench: five times the floor is far past any pass.
+    const deadline = started + 5 * STORM_FLOOR_MS;
+    while (deliveredAlertIds(emulator, h.discordChannelId).length < STORM.n) {
+      if (Date.now() > deadline) throw new Error(`storm: ${build.label} delivered ${deliveredAlertIds(emulator, h.discordChannelId).length} of ${STORM.n} in ${fmt((5 * STORM_FLOOR_MS) / 1000)} s`);
+      await sleep(100);
+    }
+    const drainMs = Date.now() - started;
+    const stats = emulator.stats();
+    return {
+      drainMs,
+      postedMs,
+      messages: emulator.messages(h.discordChannelId).length,
+      limited: stats.rateLimited.user + stats.rateLimited.shared + stats.rateLimited.global,
+      requests: stats.requests,
+      rejected: stats.byStatus['400'] ?? 0,
+    };
+  } finally {
+    await h.stop();
+    await emulator.close();
   }
-  await sleep(2000);
-  const latencies: number[] = [];
-  for (let s = 0; s < 10; s++) {
+}
+
+const stormBench = {
+  name: 'storm (a few minutes per build)',
+  description: `storm (${STORM.n} alerts into one channel, 2 webhooks, real limits ${STORM.cap}/${STORM.windowMs / 1000} s)`,
+  run: storm,
+  figures: (r: StormResult) =>
+    `all ${STORM.n} delivered in ${fmt(r.drainMs / 1000, 1)} s (posted in ${fmt(r.postedMs / 1000, 1)} s); floor ${fmt(STORM_FLOOR_MS / 1000, 1)} s → ${fmt(r.drainMs / STORM_FLOOR_MS, 2)}× floor; ` +
+    `${r.messages} messages; ${r.limited} 429s in ${r.requests} requests (${fmt((100 * r.limited) / r.requests, 2)} per 100); 400s: ${r.rejected}`,
+  compare: (old: StormResult, head: StormResult) =>
+    `all delivered in ${change(old.drainMs / 1000, head.drainMs / 1000, 's', 1)}, lower is better; 429s ${old.limited} → ${head.limited}; messages ${old.messages} → ${head.messages}; 400s ${old.rejected} → ${head.rejected}`,
+};
+
+interface P0Result {
+  p50: number;
+  max: number;
+  shared429s: number;
+}
+
+async function p0(build: Build): Promise<P0Result> {
+  const emulator = await startEmulator();
+  const h = await startHerald(emulator, join(dir, `p0-${Date.now()}.db`), { root: build.root });
+  try {
+    const flood = 5000;
+    for (let i = 0; i < flood; i += 500) {
+      const alerts = Array.from({ length: 500 }, (_, k) => JSON.parse(alertBody(i + k, 'P3')));
+      await h.api.post(h.source, { alerts });
+    }
+    await sleep(2000);
+    const latencies: number[] = [];
+    for (let s = 0; s < 10; s++) {
+      const t0 = Date.now();
+      const res = await h.api.post(h.source, { service: 'db', severity: 'P0', title: `Primary database down (${s})` });
+      const id = res.body.ids[0] as number;
+      // Two minutes is far past the 2 s bar: a build that never delivers the P0 must not hang the bench.
+      while (!deliveredAlertIds(emulator, h.discordChannelId).includes(id)) {
+        if (Date.now() - t0 > 120_000) throw new Error(`p0: ${build.label} did not deliver P0 ${s + 1} within 120 s`);
+        await sleep(5);
+      }
+      latencies.push(Date.now() - t0);
+      await sleep(2500);
+    }
+    latencies.sort((a, b) => a - b);
+    return { p50: percentile(latencies, 50), max: latencies.at(-1)!, shared429s: emulator.stats().rateLimited.shared };
+  } finally {
+    await h.stop();
+    await emulator.close();
+  }
+}
+
+const p0Bench = {
+  name: 'p0 (about 40 s per build)',
+  description: 'p0 latency during a P3 flood (5000 P3 queued, real limits, 10 P0s 2.5 s apart)',
+  run: p0,
+  figures: (r: P0Result) => `p50 ${r.p50} ms, max ${r.max} ms; shared 429s ${r.shared429s}`,
+  compare: (old: P0Result, head: P0Result) => `p50 ${change(old.p50, head.p50, 'ms')}, max ${change(old.max, head.max, 'ms')}, lower is better; shared 429s ${old.shared429s} → ${head.shared429s}`,
+};
+
+interface RssResult {
+  beforeMb: number;
+  afterMb: number;
+  postMs: number;
+  queued: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+}
+
+const RSS_TOTAL = 100_000;
+const RSS_BATCH = 1000;
+
+async function rss(build: Build): Promise<RssResult> {
+  const emulator = await startEmulator();
+  const h = await startHerald(emulator, join(dir, `rss-${Date.now()}.db`), { env: { HERALD_DB_SYNC: 'normal' }, root: build.root });
+  try {
+    const pid = h.herald.proc.pid!;
+    const beforeMb = rssMb(pid);
     const t0 = Date.now();
-    const res = await h.api.post(h.source, { service: 'db', severity: 'P0', title: `Primary database down (${s})` });
-    const id = res.body.ids[0] as number;
-    while (!deliveredAlertIds(emulator, h.discordChannelId).includes(id)) await sleep(5);
-    latencies.push(Date.now() - t0);
-    await sleep(2500);
+    for (let i = 0; i < RSS_TOTAL; i += RSS_BATCH) {
+      const alerts = Array.from({ length: RSS_BATCH }, (_, k) => JSON.parse(alertBody(i + k, ['P0', 'P1', 'P2', 'P3'][(i + k) % 4])));
+      const res = await h.api.post(h.source, { alerts });
+      if (res.status !== 202) throw new Error(`rss: POST answered ${res.status}`);
+    }
+    const postMs = Date.now() - t0;
+    await sleep(5000);
+    const metrics = await (await fetch(`${h.herald.url}/metrics`)).text();
+    const queued = [...metrics.matchAll(/herald_queue_depth\{priority="P\d"\} (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+    const afterMb = rssMb(pid);
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN) / 1_048_576;
+    return {
+      beforeMb,
+      afterMb,
+      postMs,
+      queued,
+      heapUsedMb: gauge('herald_process_nodejs_heap_size_used_bytes'),
+      heapTotalMb: gauge('herald_process_nodejs_heap_size_total_bytes'),
+      externalMb: gauge('herald_process_nodejs_external_memory_bytes'),
+    };
+  } finally {
+    await h.stop();
+    await emulator.close();
   }
-  latencies.sort((a, b) => a - b);
-  const stats = emulator.stats();
-  await h.stop();
-  await emulator.close();
-  console.log(
-    `p0 latency during a P3 flood (${flood} P3 queued, real limits, 10 P0s 2.5 s apart): p50 ${percentile(latencies, 50)} ms, max ${latencies.at(-1)} ms; ` +
-      `shared 429s ${stats.rateLimited.shared}`,
-  );
 }
 
-async function rss() {
-  const emulator = await startEmulator();
-  const h = await startHerald(emulator, join(dir, 'rss.db'), { HERALD_DB_SYNC: 'normal' });
-  const pid = h.herald.proc.pid!;
-  const before = rssMb(pid);
-  const total = 100_000;
-  const batch = 1000;
-  const t0 = Date.now();
-  for (let i = 0; i < total; i += batch) {
-    const alerts = Array.from({ length: batch }, (_, k) => JSON.parse(alertBody(i + k, ['P0', 'P1', 'P2', 'P3'][(i + k) % 4])));
-    const res = await h.api.post(h.source, { alerts });
-    if (res.status !== 202) throw new Error(`rss: POST answered ${res.status}`);
-  }
-  const postMs = Date.now() - t0;
-  await sleep(5000);
-  const metrics = await (await fetch(`${h.herald.url}/metrics`)).text();
-  const queued = [...metrics.matchAll(/herald_queue_depth\{priority="P\d"\} (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
-  const after = rssMb(pid);
-  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN) / 1_048_576;
-  console.log(`  heap used ${fmt(gauge('herald_process_nodejs_heap_size_used_bytes'))} MB of ${fmt(gauge('herald_process_nodejs_heap_size_total_bytes'))} MB, external ${fmt(gauge('herald_process_nodejs_external_memory_bytes'))} MB`);
-  await h.stop();
-  await emulator.close();
-  console.log(
-    `rss with ${fmt(queued)} deliveries queued (posted ${fmt(total)} in batches of ${batch} in ${fmt(postMs / 1000, 1)} s): ` +
-      `Herald RSS ${fmt(after)} MB (at start ${fmt(before)} MB)`,
-  );
-}
+const rssBench = {
+  name: 'rss (about 30 s per build)',
+  description: `rss (${fmt(RSS_TOTAL)} alerts posted in batches of ${fmt(RSS_BATCH)}, HERALD_DB_SYNC=normal, measured 5 s after)`,
+  run: rss,
+  figures: (r: RssResult) =>
+    `Herald RSS ${fmt(r.afterMb)} MB (at start ${fmt(r.beforeMb)} MB) with ${fmt(r.queued)} deliveries queued, posted in ${fmt(r.postMs / 1000, 1)} s; ` +
+    `heap used ${fmt(r.heapUsedMb)} MB of ${fmt(r.heapTotalMb)} MB, external ${fmt(r.externalMb)} MB`,
+  compare: (old: RssResult, head: RssResult) =>
+    `RSS ${change(old.afterMb, head.afterMb, 'MB')}, lower is better; at start ${change(old.beforeMb, head.beforeMb, 'MB')}; heap used ${change(old.heapUsedMb, head.heapUsedMb, 'MB')}; queued ${fmt(old.queued)} → ${fmt(head.queued)}`,
+};
 
 try {
-  console.log(`herald bench: ${run.join(', ')} — node ${process.version}, ${cpus().length} cores`);
-  for (const b of run) {
+  const builds: Build[] = [HEAD_BUILD];
+  if (revision) builds.unshift(await prepareRevision(revision, (b) => cleanups.push(() => b.remove())));
+  console.log(`herald bench: ${benches.join(', ')} — ${builds.map((b) => b.label).join(' against ')}; node ${process.version}, ${cpus().length} cores`);
+  if (revision) console.log(`  ${builds[0]!.label}${revision.rev === revision.short ? '' : ` (${revision.rev})`} is built in a temporary worktree with this checkout's node_modules; Herald HEAD is this checkout's dist/ (uncommitted changes included)`);
+  for (const b of benches) {
     if (b === 'ingest') {
-      await ingestHeadToHead();
-      await ingest('full');
-      await ingest('normal');
+      await ingestHeadToHead(builds);
+      await ingestIdenticalBody(builds, 'full');
+      await ingestIdenticalBody(builds, 'normal');
     }
-    if (b === 'storm') await storm();
-    if (b === 'p0') await p0();
-    if (b === 'rss') await rss();
+    if (b === 'storm') await headToHead(builds, stormBench);
+    if (b === 'p0') await headToHead(builds, p0Bench);
+    if (b === 'rss') await headToHead(builds, rssBench);
     if (b === 'profile') await profile();
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  cleanUp();
 }

@@ -16,12 +16,18 @@ export interface HeraldProcess {
  * Runs Herald in a child process (from source, or compiled as `npm start` runs it), and resolves once it is listening.
  * Used where only a real process will do: kill -9, exit codes, signals.
  */
-export function spawnHerald(env: Record<string, string>, opts: { expectExit?: boolean; compiled?: boolean; nodeFlags?: string[] } = {}): Promise<HeraldProcess> {
+export function spawnHerald(
+  env: Record<string, string>,
+  opts: { expectExit?: boolean; compiled?: boolean; nodeFlags?: string[]; root?: string } = {},
+): Promise<HeraldProcess> {
   // `compiled`: the build `npm start` runs (dist/, made by `npm run build`); otherwise the TypeScript source through tsx.
   // `nodeFlags`: extra node flags before those (the bench's --cpu-prof, which NODE_OPTIONS may not carry).
-  const args = [...(opts.nodeFlags ?? []), ...(opts.compiled ? startArgs() : ['--import', 'tsx', 'src/main.ts'])];
+  // `root`: the checkout to run (its dist/ or src/, and its package.json's start flags), e.g. the bench's
+  // worktree of an older revision; this repository by default.
+  const root = opts.root ?? ROOT;
+  const args = [...(opts.nodeFlags ?? []), ...(opts.compiled ? startArgs(root) : ['--import', 'tsx', 'src/main.ts'])];
   const proc = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HERALD_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -50,9 +56,9 @@ export function spawnHerald(env: Record<string, string>, opts: { expectExit?: bo
   });
 }
 
-/** Node's arguments in package.json's `start` script (`… && node <flags> dist/src/main.js`), so tests and benchmarks run exactly that. */
-function startArgs(): string[] {
-  const start = (JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+/** Node's arguments in `root`'s package.json `start` script (`… && node <flags> dist/src/main.js`), so tests and benchmarks run exactly that. */
+function startArgs(root: string): string[] {
+  const start = (JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
   const at = start.lastIndexOf('node ');
   if (at < 0) throw new Error(`package.json's start script does not run node: ${start}`);
   return start.slice(at + 'node '.length).trim().split(/\s+/);
