@@ -88,6 +88,8 @@ const envSchema = z.object({
   HERALD_CHANNEL_WINDOW_MS: int('HERALD_CHANNEL_WINDOW_MS', 60_000, 100, 3_600_000),
   HERALD_PRIORITY_RESERVE: int('HERALD_PRIORITY_RESERVE', 2, 0, 1000),
   HERALD_AGING_MS: int('HERALD_AGING_MS', 60_000, 0, 86_400_000),
+  HERALD_STORM_HORIZON_MS: int('HERALD_STORM_HORIZON_MS', 10_000, 0, 600_000),
+  HERALD_STORM_SUMMARY_EDIT_MS: int('HERALD_STORM_SUMMARY_EDIT_MS', 2000, 100, 600_000),
   HERALD_REQUEST_TIMEOUT_MS: int('HERALD_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000),
   HERALD_MAX_ATTEMPTS: int('HERALD_MAX_ATTEMPTS', 8, 1, 100),
   HERALD_MAX_AGE_MS: int('HERALD_MAX_AGE_MS', 86_400_000, 1000, 30 * 86_400_000),
@@ -208,6 +210,10 @@ export interface Config {
     channelWindowMs: number;
     priorityReserve: number;
     agingMs: number;
+    /** Storm mode: a backlog that cannot be posted (as packed cards) within this long makes a storm; 0: never. */
+    stormHorizonMs: number;
+    /** The storm's summary card is edited at most this often while the storm goes on. */
+    stormSummaryEditMs: number;
     requestTimeoutMs: number;
     maxAttempts: number;
     maxAgeMs: number;
@@ -294,6 +300,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
         channelWindowMs: e.HERALD_CHANNEL_WINDOW_MS,
         priorityReserve: e.HERALD_PRIORITY_RESERVE,
         agingMs: e.HERALD_AGING_MS,
+        stormHorizonMs: e.HERALD_STORM_HORIZON_MS,
+        stormSummaryEditMs: e.HERALD_STORM_SUMMARY_EDIT_MS,
         requestTimeoutMs: e.HERALD_REQUEST_TIMEOUT_MS,
         maxAttempts: e.HERALD_MAX_ATTEMPTS,
         maxAgeMs: e.HERALD_MAX_AGE_MS,

@@ -67,6 +67,22 @@ export class ChannelBudget {
     return Math.max(now, this.blockedUntil, paceAt, slotAt);
   }
 
+  /**
+   * How many P2/P3 messages the channel's budget lets out within `horizonMs` from now, if nothing else
+   * posts: the pace's tokens now and its refills, bounded by the low share of the window (the slots free
+   * now and those whose sends leave the window meanwhile). What storm mode weighs a backlog against.
+   */
+  lowSendsWithin(now: number, horizonMs: number): number {
+    this.expire(now);
+    const start = Math.max(now, this.blockedUntil);
+    const span = Math.max(0, now + horizonMs - start);
+    const paced = this.lowTokens(start) + Math.floor(span / this.lowIntervalMs);
+    const edge = now + horizonMs - this.windowMs - EDGE_MARGIN_MS;
+    const leaving = this.sends.filter((t) => t <= edge).length;
+    const room = this.effectiveCap - this.reserve - this.sends.length - this.inFlight + leaving;
+    return Math.max(0, Math.min(paced, room));
+  }
+
   /** The earliest moment the P2/P3 pace allows another send. */
   private lowPaceAt(): number {
     return this.lowTat - (this.lowBurst - 1) * this.lowIntervalMs;

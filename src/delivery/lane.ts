@@ -7,10 +7,11 @@ import { MessageOpRunner } from './message-op-runner.js';
 import type { Outcome } from './outcome-recorder.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
 import { type PoolMember, WebhookPool } from './pool.js';
-import { composePost } from './post-message.js';
+import { composePost, composeStormPost, STORM_CLAIM } from './post-message.js';
 import { settlePost, type PostSettlement, type QueueAction } from './post-outcome.js';
 import { planPost, wakeAfterEmptyClaim } from './post-plan.js';
 import type { TransportResult } from './transport.js';
+import { StormKeeper } from './storm-keeper.js';
 import { WakeTimer } from './wake-timer.js';
 
 /**
@@ -31,6 +32,8 @@ export class Lane {
   private readonly inFlight = new Map<Promise<void>, number[]>();
   /** Edits and deletes of messages already posted: the lane's other half, sharing its pool and timer. */
   private readonly ops: MessageOpRunner;
+  /** Storm mode: whether P2/P3 go out as compact lines, and the storm's summary card. */
+  private readonly storm: StormKeeper;
   private warnedEmpty = false;
   private readonly pumpGuarded: () => void;
 
@@ -52,6 +55,7 @@ export class Lane {
         this.schedule();
       },
     });
+    this.storm = new StormKeeper(channelId, deps, this);
   }
 
   /** A message operation (edit, delete) was queued or changed state for this channel. */
@@ -94,8 +98,9 @@ export class Lane {
     if (this.stopped || this.pumping) return;
     this.pumping = true;
     try {
+      this.storm.update(Date.now());
       // Edits first: they are cheap (no channel-cap slot) and a person is waiting to see their action.
-      while (this.ops.sendOne() || this.sendOne());
+      while (this.ops.sendOne() || this.storm.editOne(Date.now()) || this.sendOne());
     } finally {
       this.pumping = false;
     }
@@ -123,15 +128,22 @@ export class Lane {
       return false;
     }
     const { member } = plan;
+    const stormId = this.storm.stormId;
+    if (stormId !== null && plan.maxPriority !== 1 && this.storm.wantsSummaryPost) {
+      this.postSummary(member, now);
+      return true;
+    }
     const leaseMs = config.requestTimeoutMs + 30_000;
-    const claimed = outbox.claim(this.channelId, now, plan.packLimit, plan.maxPriority, leaseMs);
+    // In a storm a claim takes enough P2/P3 for the longest compact message; P0/P1 still come first.
+    const limit = stormId !== null && plan.maxPriority !== 1 ? STORM_CLAIM : plan.packLimit;
+    const claimed = outbox.claim(this.channelId, now, limit, plan.maxPriority, leaseMs);
     if (claimed.length === 0) {
       const nextReady = outbox.nextAvailableAt(this.channelId);
       if (nextReady === null) return false; // nothing queued: the next enqueue wakes the lane
       this.schedule(wakeAfterEmptyClaim(now, nextReady, plan, this.budget, this.pool));
       return false;
     }
-    const { batch, message } = composePost(claimed, member.owner, config.username);
+    const { batch, message, compact } = stormId !== null ? composeStormPost(claimed, member.owner, config.username) : composePost(claimed, member.owner, config.username);
     const leftover = claimed.slice(batch.length).map((d) => d.id);
     if (leftover.length) this.release(leftover, { availableAt: now, countAttempt: false });
 
@@ -142,7 +154,7 @@ export class Lane {
     const ids = batch.map((d) => d.id);
     const done = this.deps.transport
       .executeWebhook(member, message)
-      .then((result) => this.settle(member, batch, result))
+      .then((result) => this.settle(member, batch, result, compact ? stormId : null))
       .catch((err) => this.deps.log.error({ err, channelId: this.channelId }, 'settling a send failed; its leases are reclaimed when they expire'))
       .finally(() => {
         member.busy = false;
@@ -154,7 +166,7 @@ export class Lane {
   }
 
   /** Acts on Discord's answer to a post: what it means is decided by `classifyResponse` and `settlePost`. */
-  private settle(member: PoolMember, batch: ClaimedDelivery[], result: TransportResult): void {
+  private settle(member: PoolMember, batch: ClaimedDelivery[], result: TransportResult, stormId: number | null): void {
     const now = Date.now();
     const verdict = classifyResponse(result, 'execute');
     const settlement = settlePost(verdict, batch, now, this.deps.config);
@@ -177,13 +189,13 @@ export class Lane {
       ...settlement.attempt,
     };
     // One request, one attempts row (for each delivery it carried): it goes with the first action.
-    settlement.actions.forEach((action, i) => this.apply(action, batch, member.id, now, i === 0 ? attempt : undefined));
+    settlement.actions.forEach((action, i) => this.apply(action, batch, member.id, now, i === 0 ? attempt : undefined, stormId));
   }
 
-  private apply(action: QueueAction, batch: ClaimedDelivery[], webhookId: number, now: number, attempt: AttemptRecord | undefined): void {
+  private apply(action: QueueAction, batch: ClaimedDelivery[], webhookId: number, now: number, attempt: AttemptRecord | undefined, stormId: number | null): void {
     switch (action.do) {
       case 'mark-sent':
-        return this.markSent(batch, webhookId, action.messageId, now, attempt!);
+        return this.markSent(batch, webhookId, action.messageId, now, attempt!, stormId);
       case 'release': {
         const { availableAt, countAttempt, error, renderLevel } = action;
         this.release(action.ids, { availableAt, countAttempt, ...(error !== undefined ? { error } : {}), ...(renderLevel !== undefined ? { renderLevel } : {}), ...(attempt ? { attempt } : {}) });
@@ -196,7 +208,7 @@ export class Lane {
   }
 
   /** Discord took the message: record it, and edit it at once if its alert changed while it was on the way. */
-  private markSent(batch: ClaimedDelivery[], webhookId: number, messageId: string, now: number, attempt: AttemptRecord): void {
+  private markSent(batch: ClaimedDelivery[], webhookId: number, messageId: string, now: number, attempt: AttemptRecord, stormId: number | null): void {
     const ids = batch.map((d) => d.id);
     // Checked in the transaction that records the send: an ack made while the record waited is seen too.
     const shown = batch.flatMap((d) => (d.alert ? [{ id: d.alert.id, changedAt: d.alert.changedAt }] : []));
@@ -204,7 +216,7 @@ export class Lane {
       what: `recording message ${messageId} of deliveries ${ids.join(', ')}`,
       deliveryIds: ids,
       write: () => {
-        this.deps.outbox.markSent(ids, webhookId, messageId, now, attempt);
+        this.deps.outbox.markSent(ids, webhookId, messageId, now, attempt, stormId);
         return shown.length > 0 && this.deps.ops.syncIfChanged(shown, this.channelId, webhookId, messageId, ids[0]!, Date.now());
       },
       then: (editQueued) => {
@@ -214,6 +226,40 @@ export class Lane {
       },
     });
     this.backlog = Math.max(0, this.backlog - ids.length);
+    this.storm.changed();
+  }
+
+  /**
+   * Posts the storm's summary card through `member`: a message, so it takes a slot of the channel's cap
+   * (but no step of the P2/P3 pace: one per storm) and a request of the member's bucket.
+   */
+  private postSummary(member: PoolMember, now: number): void {
+    member.busy = true;
+    member.bucket.begin();
+    member.breaker.begin();
+    this.budget.begin(now, false);
+    const done = this.storm
+      .postSummary(member)
+      .then((verdict) => {
+        const at = Date.now();
+        this.budget.end(at, verdict.kind === 'sent' || verdict.kind === 'transient');
+        member.bucket.end(at, verdict.rate);
+        if (verdict.kind === 'sent') member.breaker.success();
+        else if (verdict.kind === 'transient') member.breaker.failure(at);
+        else member.breaker.neutral();
+        if (verdict.kind === 'retry-after') {
+          this.deps.metrics.rateLimited.inc({ scope: verdict.scope });
+          if (verdict.scope !== 'user') this.budget.sharedLimitHit(at, verdict.waitMs);
+        }
+        if (verdict.kind === 'sent') this.deps.metrics.messages.inc();
+      })
+      .catch((err) => this.deps.log.error({ err, channelId: this.channelId }, 'posting the storm summary card failed'))
+      .finally(() => {
+        member.busy = false;
+        this.inFlight.delete(done);
+        this.pump();
+      });
+    this.inFlight.set(done, []);
   }
 
   /** The webhook cannot post any more: out of the pool now, and quarantined in the database until a person acts. */

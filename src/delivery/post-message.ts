@@ -2,6 +2,7 @@ import { withMention } from '../discord/mention.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
 import { cardButtons } from '../cards/buttons.js';
 import { packMessage } from '../cards/pack.js';
+import { packCompact } from '../cards/storm.js';
 import type { WebhookMessage } from '../discord/message.js';
 
 /** Render caution levels (deliveries.render_level): raised after Discord refuses a message. */
@@ -17,10 +18,14 @@ export const RENDER_LEVEL = {
 /** Embeds per message: Discord's limit, and so the most alerts one post carries. */
 export const MAX_PACK = 10;
 
-/** A post: the deliveries it carries (a prefix of those claimed) and the message. */
+/** Deliveries a storm post claims at once: more than the longest compact message holds (about 50–170 lines). */
+export const STORM_CLAIM = 200;
+
+/** A post: the deliveries it carries (a prefix of those claimed) and the message; `compact`: storm lines. */
 export interface Post {
   batch: ClaimedDelivery[];
   message: WebhookMessage;
+  compact?: boolean;
 }
 
 /**
@@ -47,4 +52,24 @@ export function composePost(claimed: ClaimedDelivery[], owner: 'app' | 'external
   }
   const { taken, message } = packMessage(packable.map((d) => d.alert), { username });
   return withButtons(packable.slice(0, taken), message);
+}
+
+/**
+ * The message for claimed deliveries during a storm: a P0/P1 (or anything not packable: a digest, an
+ * escalation's mention, one Discord refused) goes as it would outside a storm, alone, so a page keeps its
+ * own card with buttons; otherwise the P2/P3 at the head of the claim go as lines of one compact message.
+ */
+export function composeStormPost(claimed: ClaimedDelivery[], owner: 'app' | 'external', username: string): Post {
+  const lineable = (d: ClaimedDelivery) => d.priority >= 2 && !d.message && !d.mention && d.alert !== null && d.renderLevel === RENDER_LEVEL.packable;
+  const head: ClaimedDelivery[] = [];
+  for (const d of claimed) {
+    if (!lineable(d)) break;
+    head.push(d);
+  }
+  if (head.length === 0) return composePost(claimed.slice(0, 1), owner, username);
+  const { taken, message } = packCompact(
+    head.map((d) => d.alert!),
+    username,
+  );
+  return { batch: head.slice(0, taken), message, compact: true };
 }
