@@ -17,6 +17,7 @@ const EDGE_MARGIN_MS = 250;
  * Without it a flood takes the whole window in its first seconds, nothing leaves the window for a
  * minute, and only `reserve` pages get through in that minute. Paced, the flood drains at the same
  * rate (the cap allows no more), but slots come free every couple of seconds, so pages keep finding one.
+ * In a storm (compact messages of dozens of alerts each) the burst is two thirds of the low slots.
  */
 export class ChannelBudget {
   private readonly sends: number[] = [];
@@ -28,7 +29,9 @@ export class ChannelBudget {
   /** GCRA state for P2/P3: the theoretical time of the next low send, its spacing and the burst it allows. */
   private lowTat = 0;
   private readonly lowIntervalMs: number;
-  private readonly lowBurst: number;
+  private lowBurst: number;
+  private readonly calmBurst: number;
+  private readonly stormBurst: number;
 
   constructor(
     private readonly cap: number,
@@ -38,8 +41,17 @@ export class ChannelBudget {
     this.effectiveCap = cap;
     const lowSlots = Math.max(1, cap - reserve);
     this.lowIntervalMs = windowMs / lowSlots;
-    // A third of the low slots at once: a short burst delivers the first alerts of a storm without delay.
-    this.lowBurst = Math.max(1, Math.floor(lowSlots / 3));
+    // A third of the low slots at once: a short burst delivers the first alerts of a flood without delay.
+    this.calmBurst = Math.max(1, Math.floor(lowSlots / 3));
+    // In a storm each message carries dozens of alerts (compact lines), so two thirds may go at once: the
+    // backlog is shown within seconds, the last third of the window stays paced, the reserve stays for pages.
+    this.stormBurst = Math.max(this.calmBurst, Math.floor((2 * lowSlots) / 3));
+    this.lowBurst = this.calmBurst;
+  }
+
+  /** Storm mode on or off (storm-keeper.ts): the P2/P3 burst is two thirds of their slots instead of one. */
+  setStorm(on: boolean): void {
+    this.lowBurst = on ? this.stormBurst : this.calmBurst;
   }
 
   /** Free slots now, for the given priority (0 = P0). Low priorities do not see the reserve and wait for their pace. */

@@ -34,6 +34,8 @@ export class Lane {
   private readonly ops: MessageOpRunner;
   /** Storm mode: whether P2/P3 go out as compact lines, and the storm's summary card. */
   private readonly storm: StormKeeper;
+  /** A compact message waits for more lines until then (HERALD_STORM_GATHER_MS); null: not gathering. */
+  private gatherUntil: number | null = null;
   private warnedEmpty = false;
   private readonly pumpGuarded: () => void;
 
@@ -135,15 +137,31 @@ export class Lane {
     }
     const leaseMs = config.requestTimeoutMs + 30_000;
     // In a storm a claim takes enough P2/P3 for the longest compact message; P0/P1 still come first.
-    const limit = stormId !== null && plan.maxPriority !== 1 ? STORM_CLAIM : plan.packLimit;
-    const claimed = outbox.claim(this.channelId, now, limit, plan.maxPriority, leaseMs);
+    // While a compact message gathers lines, only P0/P1 are claimed (a page never waits for the gather).
+    const gathering = stormId !== null && this.gatherUntil !== null && now < this.gatherUntil;
+    const maxPriority = gathering ? 1 : plan.maxPriority;
+    const limit = stormId !== null && maxPriority !== 1 ? STORM_CLAIM : plan.packLimit;
+    const claimed = outbox.claim(this.channelId, now, limit, maxPriority, leaseMs);
+    if (claimed.length === 0 && gathering) {
+      this.schedule(this.gatherUntil!);
+      return false;
+    }
     if (claimed.length === 0) {
       const nextReady = outbox.nextAvailableAt(this.channelId);
       if (nextReady === null) return false; // nothing queued: the next enqueue wakes the lane
       this.schedule(wakeAfterEmptyClaim(now, nextReady, plan, this.budget, this.pool));
       return false;
     }
-    const { batch, message, compact } = stormId !== null ? composeStormPost(claimed, member.owner, config.username) : composePost(claimed, member.owner, config.username);
+    const { batch, message, compact, roomLeft } = stormId !== null ? composeStormPost(claimed, member.owner, config.username) : composePost(claimed, member.owner, config.username);
+    if (compact && roomLeft && this.gatherUntil === null && config.stormGatherMs > 0) {
+      // Fewer lines wait than a compact message holds and the storm is still arriving: a slot is worth a
+      // full message, so wait a moment for more lines (once per message) before spending it.
+      this.gatherUntil = now + config.stormGatherMs;
+      this.release(claimed.map((d) => d.id), { availableAt: now, countAttempt: false });
+      this.schedule(this.gatherUntil);
+      return false;
+    }
+    if (compact) this.gatherUntil = null;
     const leftover = claimed.slice(batch.length).map((d) => d.id);
     if (leftover.length) this.release(leftover, { availableAt: now, countAttempt: false });
 

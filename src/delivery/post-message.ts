@@ -21,11 +21,15 @@ export const MAX_PACK = 10;
 /** Deliveries a storm post claims at once: more than the longest compact message holds (about 50–170 lines). */
 export const STORM_CLAIM = 200;
 
-/** A post: the deliveries it carries (a prefix of those claimed) and the message; `compact`: storm lines. */
+/**
+ * A post: the deliveries it carries (a prefix of those claimed) and the message; `compact`: storm lines;
+ * `roomLeft`: a compact message that could hold more lines than are waiting.
+ */
 export interface Post {
   batch: ClaimedDelivery[];
   message: WebhookMessage;
   compact?: boolean;
+  roomLeft?: boolean;
 }
 
 /**
@@ -71,5 +75,6 @@ export function composeStormPost(claimed: ClaimedDelivery[], owner: 'app' | 'ext
     head.map((d) => d.alert!),
     username,
   );
-  return { batch: head.slice(0, taken), message, compact: true };
+  // Room left: every claimed delivery fit and the claim did not reach its limit (the backlog is all here).
+  return { batch: head.slice(0, taken), message, compact: true, roomLeft: taken === claimed.length && claimed.length < STORM_CLAIM };
 }

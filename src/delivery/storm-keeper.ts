@@ -30,6 +30,7 @@ export class StormKeeper {
     this.storm = deps.storms.current(channelId);
     // A storm of a previous run: its card is brought up to date (and said to be over, if it is).
     this.dirty = this.storm !== null;
+    lane.budget.setStorm(this.storm !== null);
   }
 
   /** The storm going on, if any: its id marks the deliveries posted as its lines. */
@@ -48,6 +49,7 @@ export class StormKeeper {
     if (step === 'enter') {
       this.storm = this.deps.storms.open(this.channelId, now);
       this.dirty = false;
+      this.lane.budget.setStorm(true);
       this.deps.log.warn({ channelId: this.channelId, storm: this.storm.id, backlog: this.lane.backlog }, 'storm: the backlog cannot be posted within the horizon; P2/P3 go out as compact lines');
       this.deps.metrics.storms.inc();
     } else if (step === 'leave') {
@@ -55,6 +57,7 @@ export class StormKeeper {
       this.deps.storms.end(storm.id, now);
       this.deps.log.info({ channelId: this.channelId, storm: storm.id }, 'storm over: the backlog is gone');
       storm.endedAt = now;
+      this.lane.budget.setStorm(false);
       // The card says so; with no card posted nor being posted, nothing is left to say.
       this.ending = storm.summaryMessageId !== null || this.busy ? storm : null;
       this.storm = null;
