@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { alert, deliveredAlertIds, startStack, waitFor, type Stack } from './support/stack.js';
+import { opt, startBotStack, sub, T } from './support/bot.js';
 
 /**
  * Storm mode end to end (issue 10 §2), against the emulator with Discord's real limits: 5 requests per 2 s
@@ -68,8 +69,6 @@ describe('storm mode (real limits, 3 webhooks)', () => {
     await waitFor('all 300 visible', () => accepted.every((id) => deliveredAlertIds(s.emulator, ch.discordChannelId).includes(id)), 14_000 - (Date.now() - started), 20);
     const visibleMs = Date.now() - started;
     expect(visibleMs).toBeLessThan(14_000);
-    console.log(`storm test: 300 visible in ${visibleMs} ms, P0 in ${p0Latency} ms, ${s.emulator.messages(ch.discordChannelId).length} messages`);
-    if (process.env.STORM_DEBUG) for (const m of s.emulator.messages(ch.discordChannelId)) console.log(m.createdAt - started, isCompact(m) ? 'compact' : isSummary(m) ? 'summary' : 'cards', deliveredAlertIds({ messages: () => [m] } as unknown as Emulator, ch.discordChannelId).length);
     const shown = deliveredAlertIds(s.emulator, ch.discordChannelId);
     // None twice, none missing (the P0 once too).
     expect(new Set(shown).size).toBe(shown.length);
@@ -134,6 +133,25 @@ describe('storm mode (real limits, 3 webhooks)', () => {
     expect(summaries(emulator, ch.discordChannelId).map((m) => m.id)).toEqual([card.id]);
     expect(emulator.message(card.id)!.editedAt).toBeGreaterThan(card.createdAt);
     expect(emulator.stats().byStatus['400'] ?? 0).toBe(0);
+  });
+});
+
+describe('/alert show of a storm alert', () => {
+  it('shows its full card and names the compact message it is a line of', async () => {
+    const s = await startBotStack();
+    stack = s;
+    const token = await s.source();
+    const ch = await s.channel({ webhooks: 3, applicationOwned: true });
+    const accepted = await postStorm(s, token, 300);
+    await waitFor('all 300 visible', () => accepted.every((id) => deliveredAlertIds(s.emulator, ch.discordChannelId).includes(id)), 14_000, 20);
+    const id = accepted.at(-1)!;
+    const holder = s.emulator.messages(ch.discordChannelId).find((m) => isCompact(m) && embedsOf(m).some((e) => (e.description ?? '').split('\n').some((l) => l.endsWith(` · #${id}`))))!;
+    expect(holder).toBeDefined();
+    const shown = await s.emulator.runCommand({ userId: s.admin_.id, channelId: ch.discordChannelId, name: 'alert', options: [sub('show', opt('alert', T.STRING, String(id)))] });
+    expect(shown.content).toContain(`Alert #${id} is in:`);
+    expect(shown.content).toContain(`https://discord.com/channels/${s.emulator.guildId}/${ch.discordChannelId}/${holder.id}`);
+    expect((shown.embeds as Embed[])[0]!.footer!.text).toContain(`alert #${id}`);
+    expect(shown.ephemeral).toBe(true);
   });
 });
 
