@@ -126,3 +126,12 @@ describe('what a storm post carries', () => {
     expect(post.batch.length).toBeLessThan(STORM_CLAIM);
   });
 });
+
+describe('storm mode with short windows', () => {
+  it('a window much shorter than the horizon lets many windows of slots through it: a backlog that drains in seconds is no storm', () => {
+    const b = new ChannelBudget(30, 1000, 2);
+    // 28 low slots per second for 10 s, paced one per 1000/28 ms.
+    expect(b.lowSendsWithin(0, HORIZON)).toBeGreaterThanOrEqual(280);
+    expect(stormStep({ inStorm: false, backlog: 1000, sendsWithinHorizon: b.lowSendsWithin(0, HORIZON), horizonMs: HORIZON })).toBe('calm');
+  });
+});

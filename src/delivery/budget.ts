@@ -91,7 +91,9 @@ export class ChannelBudget {
     const paced = this.lowTokens(start) + Math.floor(span / this.lowIntervalMs);
     const edge = now + horizonMs - this.windowMs - EDGE_MARGIN_MS;
     const leaving = this.sends.filter((t) => t <= edge).length;
-    const room = this.effectiveCap - this.reserve - this.sends.length - this.inFlight + leaving;
+    // A horizon longer than the window sees whole windows of low slots come and go within it too.
+    const laterWindows = Math.max(0, Math.floor(horizonMs / this.windowMs) - 1) * Math.max(0, this.effectiveCap - this.reserve);
+    const room = this.effectiveCap - this.reserve - this.sends.length - this.inFlight + leaving + laterWindows;
     return Math.max(0, Math.min(paced, room));
   }
 
