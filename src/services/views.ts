@@ -24,9 +24,19 @@ export const secretView = z.object({
   created_at: z.number(),
 });
 export type SecretView = z.output<typeof secretView>;
+const severityLevel = z.enum(SEVERITIES);
+export const sourceMappingView = z
+  .object({
+    severity_label: z.string().optional(),
+    severity_words: z.record(z.string(), severityLevel).optional().describe('Lower-case, as they are compared'),
+    default_severity: severityLevel.optional(),
+    service_labels: z.array(z.string()).optional(),
+  })
+  .describe("The source's own severity and service mapping; what it leaves out keeps the format's built-in tables (docs/senders.md)");
 export const sourceDetail = sourceView.extend({
   format: z.enum(FORMATS),
   auto_resolve_after_ms: z.number().optional().describe('A firing alert of this source with no repeat for this long resolves as stale; absent: never'),
+  mapping: sourceMappingView.optional().describe('Absent: the built-in tables'),
   secrets: z.array(secretView).describe('Standard Webhooks secrets: when there is any, requests must be signed with one of them'),
 });
 export type SourceDetail = z.output<typeof sourceDetail>;
