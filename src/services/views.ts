@@ -117,9 +117,10 @@ export const alertView = z.object({
   retract_mode: z.enum(['delete', 'strike']).nullable(),
   retract_reason: z.string().nullable(),
   muted_by_mute_id: z.number().nullable().describe('The mute that silenced this alert: stored, not delivered'),
-  occurrences: z.number().describe('How often it fired (repeats of its dedup key folded in); 0: a resolved that had nothing to resolve'),
-  last_seen_at: z.number().nullable().describe('When it last fired again (null: only once)'),
+  occurrences: z.number().describe('How often it fired (repeats of its dedup key folded in; a re-send of the same firing, same firing_started_at, is not counted); 0: a resolved that had nothing to resolve'),
+  last_seen_at: z.number().nullable().describe('When its sender last sent it again, a new firing or a re-send of the same one (null: only once)'),
   reopened_at: z.number().nullable().describe('When it last fired again after it resolved, reopening it'),
+  firing_started_at: z.number().nullable().describe("When the firing last notified started, by its sender's clock (Alertmanager's startsAt); null for senders without one"),
 });
 export type AlertView = z.output<typeof alertView>;
 
