@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { convertBody } from '../src/domain/adapters/index.js';
 import type { EmulatedMessage } from '../src/emulator/index.js';
 import { dedupStage, sameFiring, type AlertLookup } from '../src/pipeline/dedup-stage.js';
 import type { PlannedAlert } from '../src/pipeline/types.js';
@@ -41,6 +42,18 @@ describe('the dedup stage and firing starts (pure)', () => {
     expect(sameFiring(null, START)).toBe(false);
     expect(sameFiring(START, undefined)).toBe(false);
     expect(sameFiring(null, undefined)).toBe(false);
+  });
+
+  it("the Alertmanager adapter carries startsAt as the firing's start (no start for year 1); other formats carry none", () => {
+    const start = (startsAt: string) => {
+      const r = convertBody('alertmanager', am(startsAt));
+      return r.ok ? r.conversion.alerts[0]!.input.firing_started_at : 'invalid';
+    };
+    expect(start('2026-11-24T20:41:00.500Z')).toBe(Date.parse('2026-11-24T20:41:00.500Z'));
+    expect(start('0001-01-01T00:00:00Z')).toBeUndefined();
+    expect(start('not a time')).toBeUndefined();
+    const pd = convertBody('pagerduty', { event_action: 'trigger', payload: { summary: 's', source: 'h', severity: 'info' } });
+    expect(pd.ok && 'firing_started_at' in pd.conversion.alerts[0]!.input).toBe(false);
   });
 
   it('a re-send of the same firing of a firing alert folds in (a repeat, not reopened)', () => {

@@ -24,14 +24,14 @@ export function sameFiring(stored: number | null, incoming: number | undefined):
  * - firing, with a dedup key whose newest alert is firing: a repeat (Alertmanager's periodic re-sends
  *   land here): folded in, nothing new posted (unless its severity is higher: then posted again).
  *   Resolved within `reopenWindowMs`: folded in and reopened.
+ *   Only when both are muted or both are not: a muted repeat of a posted alert is stored as a muted alert
+ *   (recorded and counted as muted; later muted repeats fold into it), and a repeat once the mute ended is
+ *   posted as a new alert (it must be seen).
  * - a re-send of the same firing (`sameFiring`) of an alert a person resolved: folded in as a
  *   notification (last seen moves, the card says so) and it stays resolved, whatever the window: the
  *   person's Resolve stands until the sender reports a new firing (a new start), which reopens as above.
  *   Resolved by its sender or by the stale sweep, the same firing reopens as before: the sender says it
  *   still fires.
- *   Only when both are muted or both are not: a muted repeat of a posted alert is stored as a muted alert
- *   (recorded and counted as muted; later muted repeats fold into it), and a repeat once the mute ended is
- *   posted as a new alert (it must be seen).
  * - firing without a dedup key: always new (nothing says two alerts are the same problem).
  * - resolved: resolves every firing alert with its key (without a key: same service and title); if the
  *   newest with its key is already resolved, nothing changes; with nothing to resolve, it is recorded
