@@ -191,7 +191,8 @@ export function resolveFromSender(h: TxDeps, alertId: number, by: Actor, now: nu
 
 /**
  * A repeat folded into an alert already stored (pipeline/accept.ts, inside the ingest transaction): one
- * more occurrence, last seen now, the repeat's content (title, description, environment, labels, fields,
+ * more occurrence (none for a re-send of the same firing, `input.firing_started_at` equal to the stored
+ * start: a notification; the store's fold compares), last seen now, its firing start, the repeat's content (title, description, environment, labels, fields,
  * links: the sender's latest word; the severity only goes up while it is one problem), and an edit of
  * every message of it so the card shows all that. `reopen`: it had resolved within the reopen window: it
  * is firing again, its acknowledgement and resolution are cleared (recorded as a 'reopen' action by

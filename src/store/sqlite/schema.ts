@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { BusinessHours } from '../../domain/hours.js';
+import type { SourceMapping } from '../../domain/adapters/mapping.js';
 
 /** Times are epoch milliseconds (integer) throughout: cheap to compare and index. */
 const createdAt = () => integer('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`);
@@ -14,6 +15,8 @@ export const sources = sqliteTable('sources', {
   format: text('format', { enum: ['native', 'alertmanager', 'pagerduty', 'jobs', 'pipeline', 'jobstatus'] }),
   /** A firing alert of this source with no repeat for this long resolves as stale (services/auto-resolve.ts); null: never. */
   autoResolveAfterMs: integer('auto_resolve_after_ms'),
+  /** The source's own severity and service mapping (domain/adapters/mapping.ts); null: the formats' built-in tables. */
+  mapping: text('mapping', { mode: 'json' }).$type<SourceMapping>(),
   createdAt: createdAt(),
 });
 
@@ -143,6 +146,11 @@ export const alerts = sqliteTable(
     occurrences: integer('occurrences').notNull().default(1),
     lastSeenAt: integer('last_seen_at'),
     reopenedAt: integer('reopened_at'),
+    /**
+     * When the firing last notified started, by its sender's clock (Alertmanager's startsAt; null for
+     * senders without one): a re-send with the same start is a notification, not another firing.
+     */
+    firingStartedAt: integer('firing_started_at'),
   },
   (t) => [
     index('alerts_dedup').on(t.dedupKey),
