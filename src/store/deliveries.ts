@@ -4,6 +4,7 @@ import { alerts, attempts, deadLetters, deliveries } from './sqlite/schema.js';
 import { attemptRow, postColumns, type AttemptRecord } from './delivery-rows.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 import type { WebhookMessage } from '../discord/message.js';
+import type { ThreadNote } from '../domain/threads.js';
 
 /** A claimed delivery with what render needs of its alert. */
 export interface ClaimedDelivery {
@@ -27,8 +28,7 @@ export interface ClaimedDelivery {
   alert: (StatefulAlert & { changedAt: number | null }) | null;
 }
 
-/** What a follow-up in a card's thread says: a repeat, a reopen, an acknowledgement, a resolve, an escalation step's mention. */
-export type ThreadNote = 'repeat' | 'reopen' | 'ack' | 'resolve' | 'escalation';
+export type { ThreadNote };
 
 /** What a delivery carries besides its alert's card (escalation steps, digests, thread follow-ups). */
 interface InsertDeliveryParams {
