@@ -87,6 +87,10 @@ const envSchema = z.object({
   HERALD_CHANNEL_CAP: int('HERALD_CHANNEL_CAP', 30, 1, 10_000),
   HERALD_CHANNEL_WINDOW_MS: int('HERALD_CHANNEL_WINDOW_MS', 60_000, 100, 3_600_000),
   HERALD_PRIORITY_RESERVE: int('HERALD_PRIORITY_RESERVE', 2, 0, 1000),
+  HERALD_THREAD_POSTS_COUNT_AGAINST_CHANNEL: z
+    .enum(['true', 'false'], { message: 'HERALD_THREAD_POSTS_COUNT_AGAINST_CHANNEL must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
   HERALD_AGING_MS: int('HERALD_AGING_MS', 60_000, 0, 86_400_000),
   HERALD_REQUEST_TIMEOUT_MS: int('HERALD_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000),
   HERALD_MAX_ATTEMPTS: int('HERALD_MAX_ATTEMPTS', 8, 1, 100),
@@ -207,6 +211,11 @@ export interface Config {
     channelCap: number;
     channelWindowMs: number;
     priorityReserve: number;
+    /**
+     * Whether a webhook message posted into a thread uses a slot of the parent channel's hidden cap (Discord does
+     * not document it: true, the cautious default). False: each thread is budgeted as a channel of its own.
+     */
+    threadPostsCountAgainstChannel: boolean;
     agingMs: number;
     requestTimeoutMs: number;
     maxAttempts: number;
@@ -293,6 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
         channelCap: e.HERALD_CHANNEL_CAP,
         channelWindowMs: e.HERALD_CHANNEL_WINDOW_MS,
         priorityReserve: e.HERALD_PRIORITY_RESERVE,
+        threadPostsCountAgainstChannel: e.HERALD_THREAD_POSTS_COUNT_AGAINST_CHANNEL,
         agingMs: e.HERALD_AGING_MS,
         requestTimeoutMs: e.HERALD_REQUEST_TIMEOUT_MS,
         maxAttempts: e.HERALD_MAX_ATTEMPTS,

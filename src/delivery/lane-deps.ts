@@ -9,6 +9,7 @@ import type { Outbox } from '../store/deliveries.js';
 import type { WebhookPool } from './pool.js';
 import type { DiscordTransport } from './transport.js';
 import type { WebhookStore } from '../store/webhooks.js';
+import type { ThreadPolicy } from './threads.js';
 
 /**
  * What a channel's lane and its message-operation runner need: the types they share, kept apart from
@@ -20,6 +21,8 @@ export interface LaneDeps {
   /** The bot's REST client, when a bot token is configured: the fallback for messages whose webhook is gone. */
   bot?: BotRest | undefined;
   store: WebhookStore;
+  /** How posts meet threads (threads routes, forum channels); absent: no threads. */
+  threads?: ThreadPolicy | undefined;
   transport: DiscordTransport;
   config: Config['delivery'];
   metrics: Metrics;

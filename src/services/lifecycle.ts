@@ -20,7 +20,7 @@ export const retractInput = z.strictObject({
 });
 export type RetractInput = z.output<typeof retractInput>;
 
-type TxStore = Pick<Store, 'transaction' | 'alerts' | 'actions' | 'messageOps'>;
+type TxStore = Pick<Store, 'transaction' | 'alerts' | 'actions' | 'messageOps' | 'deliveries'>;
 type Deps = {
   store: TxStore & Pick<Store, 'deliveries'>;
   signals: Pick<CommitSignals, 'editsQueued'>;
@@ -173,7 +173,10 @@ function changeInTx(
   h.store.alerts.update(alertId, { ...set, changedAt: now });
   h.store.actions.record(alertId, kind, by, opts.reason ?? null, now);
   if (kind !== 'retract') h.outboundTargets?.enqueueFollowUp(alertId, kind === 'ack' ? 'alert.acknowledged' : 'alert.resolved', now);
-  return { ...h.store.messageOps.enqueueForAlert(alertId, kind, now, opts.skipMessageId), changed: true, before: a };
+  const edits = h.store.messageOps.enqueueForAlert(alertId, kind, now, opts.skipMessageId);
+  // Cards with a thread (threads routes, forum posts) also say it there, as a line of their timeline.
+  if (kind !== 'retract') for (const c of h.store.deliveries.enqueueThreadNotes(alertId, kind, now)) edits.channels.add(c);
+  return { ...edits, changed: true, before: a };
 }
 
 /**
@@ -198,9 +201,12 @@ export function resolveFromSender(h: TxDeps, alertId: number, by: Actor, now: nu
  * is firing again, its acknowledgement and resolution are cleared (recorded as a 'reopen' action by
  * `by`), and its card turns back to firing. Returns the channels whose message edits were queued.
  */
-export function foldRepeat(h: { store: Pick<Store, 'alerts' | 'actions' | 'messageOps'> }, alertId: number, input: AlertInput, opts: { at: number; reopen: boolean; by: Actor }): Set<number> {
+export function foldRepeat(h: { store: Pick<Store, 'alerts' | 'actions' | 'messageOps' | 'deliveries'> }, alertId: number, input: AlertInput, opts: { at: number; reopen: boolean; by: Actor }): Set<number> {
   const { at, reopen, by } = opts;
   h.store.alerts.fold(alertId, input, at, reopen);
   if (reopen) h.store.actions.record(alertId, 'reopen', by, null, at);
-  return h.store.messageOps.enqueueForAlert(alertId, reopen ? 'reopen' : 'repeat', at).channels;
+  const channels = h.store.messageOps.enqueueForAlert(alertId, reopen ? 'reopen' : 'repeat', at).channels;
+  // "Fired again, N times" in the card's thread; one waiting note covers the repeats that follow it.
+  for (const c of h.store.deliveries.enqueueThreadNotes(alertId, reopen ? 'reopen' : 'repeat', at)) channels.add(c);
+  return channels;
 }

@@ -54,6 +54,7 @@ export const channelView = z.object({
   created_at: z.number(),
   webhooks: z.object({ active: z.number(), quarantined: z.number() }),
   backlog: z.number().describe('Deliveries queued or in flight'),
+  kind: z.literal('forum').optional().describe('A forum channel: each card is a post (thread) of its own; absent: a text channel'),
 });
 export type ChannelView = z.output<typeof channelView>;
 
@@ -88,6 +89,7 @@ export const routeView = z.object({
   labels: z.record(z.string(), z.string()).nullable(),
   business_hours: businessHoursView.nullable().describe('Outside these hours P2/P3 wait (or go only to the digest); null: always'),
   auto_resolve_after_ms: z.number().optional().describe('A firing alert this route matches with no repeat for this long resolves as stale; absent: never'),
+  threads: z.literal(true).optional().describe('Each card gets a thread for its follow-ups (repeats, acknowledgement, resolve, escalation mentions); absent: no threads'),
   created_at: z.number(),
 });
 export type RouteView = z.output<typeof routeView>;
