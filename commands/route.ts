@@ -29,7 +29,8 @@ export const route: CommandModule = {
             .setDescription('Outside business hours, P2/P3… (default: wait)')
             .addChoices({ name: 'wait until the hours open', value: 'wait' }, { name: 'go only to the daily digest', value: 'digest' }),
         )
-        .addStringOption((o) => o.setName('auto_resolve_after').setDescription('Resolve its firing alerts as stale after no repeat for this long, e.g. 4h').setMaxLength(20)),
+        .addStringOption((o) => o.setName('auto_resolve_after').setDescription('Resolve its firing alerts as stale after no repeat for this long, e.g. 4h').setMaxLength(20))
+        .addBooleanOption((o) => o.setName('threads').setDescription('Give each card a thread for its repeats, acknowledgement, resolve and escalation pings')),
     )
     .addSubcommand((s) => s.setName('list').setDescription('Every route, in the order they are evaluated'))
     .addSubcommand((s) =>
@@ -57,6 +58,7 @@ export const route: CommandModule = {
     const service = i.options.getString('service')?.trim() || undefined;
     const environment = i.options.getString('environment')?.trim() || undefined;
     const auto_resolve_after = i.options.getString('auto_resolve_after')?.trim() || undefined;
+    const threads = i.options.getBoolean('threads') ?? undefined;
     const business_hours = parseHoursOptions(i.options.getString('hours'), i.options.getString('timezone'), i.options.getString('outside_hours'));
     const { id } = createRoute(herald, {
       channel_id: channel.id,
@@ -66,6 +68,7 @@ export const route: CommandModule = {
       ...(labels ? { labels } : {}),
       ...(business_hours ? { business_hours } : {}),
       ...(auto_resolve_after ? { auto_resolve_after } : {}),
+      ...(threads ? { threads } : {}),
     });
     const view = listRoutes(herald).find((r) => r.id === id)!;
     return { content: `Route added: ${describeRoute(view, channelMention(herald, view.channel_id))}.` };

@@ -87,6 +87,10 @@ const envSchema = z.object({
   HERALD_CHANNEL_CAP: int('HERALD_CHANNEL_CAP', 30, 1, 10_000),
   HERALD_CHANNEL_WINDOW_MS: int('HERALD_CHANNEL_WINDOW_MS', 60_000, 100, 3_600_000),
   HERALD_PRIORITY_RESERVE: int('HERALD_PRIORITY_RESERVE', 2, 0, 1000),
+  HERALD_THREAD_POSTS_COUNT_AGAINST_CHANNEL: z
+    .enum(['true', 'false'], { message: 'HERALD_THREAD_POSTS_COUNT_AGAINST_CHANNEL must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
   HERALD_AGING_MS: int('HERALD_AGING_MS', 60_000, 0, 86_400_000),
   HERALD_STORM_HORIZON_MS: int('HERALD_STORM_HORIZON_MS', 10_000, 0, 600_000),
   HERALD_STORM_SUMMARY_EDIT_MS: int('HERALD_STORM_SUMMARY_EDIT_MS', 2000, 100, 600_000),
@@ -210,6 +214,11 @@ export interface Config {
     channelCap: number;
     channelWindowMs: number;
     priorityReserve: number;
+    /**
+     * Whether a webhook message posted into a thread uses a slot of the parent channel's hidden cap (Discord does
+     * not document it: true, the cautious default). False: each thread is budgeted as a channel of its own.
+     */
+    threadPostsCountAgainstChannel: boolean;
     agingMs: number;
     /** Storm mode: a backlog that cannot be posted (as packed cards) within this long makes a storm; 0: never. */
     stormHorizonMs: number;
@@ -302,6 +311,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
         channelCap: e.HERALD_CHANNEL_CAP,
         channelWindowMs: e.HERALD_CHANNEL_WINDOW_MS,
         priorityReserve: e.HERALD_PRIORITY_RESERVE,
+        threadPostsCountAgainstChannel: e.HERALD_THREAD_POSTS_COUNT_AGAINST_CHANNEL,
         agingMs: e.HERALD_AGING_MS,
         stormHorizonMs: e.HERALD_STORM_HORIZON_MS,
         stormSummaryEditMs: e.HERALD_STORM_SUMMARY_EDIT_MS,

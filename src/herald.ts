@@ -4,6 +4,7 @@ import { WriteHealth } from './store/sqlite/health.js';
 import type { Db } from './store/sqlite/open.js';
 import { openStore, type Store } from './store/index.js';
 import { BotRest } from './discord/bot-rest.js';
+import { ThreadPolicy } from './delivery/threads.js';
 import type { MessageOps } from './store/message-ops.js';
 import type { Outbox } from './store/deliveries.js';
 import { Scheduler } from './delivery/scheduler.js';
@@ -108,7 +109,7 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   const metrics = createMetrics({ queueDepth: () => outbox.depthByPriority(), breakers: () => webhooks.breakerCounts() });
   const transport = new DiscordTransport(config.discord.apiUrl, config.delivery.requestTimeoutMs);
   const scheduler = new Scheduler({
-    transactions: store, guard, outbox, ops, bot, store: webhooks, storms: store.storms, transport, config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
+    transactions: store, guard, outbox, ops, bot, store: webhooks, storms: store.storms, transport, threads: new ThreadPolicy({ routes: store.routes, channels: store.channels }), config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
   });
   const toDelivery = deliverySignals(scheduler, guard);
   const escalation = new EscalationRunner({

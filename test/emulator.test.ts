@@ -321,14 +321,17 @@ describe('rate limits', () => {
       const ch = e.createChannel().id;
       const [a, b] = [e.createWebhook(ch), e.createWebhook(ch)];
       const elsewhere = e.createWebhook(e.createChannel().id);
-      const firstAt = Date.now();
       expect((await execute(a, { content: '1' })).status).toBe(200);
+      // '1' was stored no later than this (the emulator's own clock of it is earlier, by the request's latency).
+      const firstAt = Date.now();
       await sleep(200); // so that only '1' leaves the window first
       expect((await execute(a, { content: '2' })).status).toBe(200);
       expect((await execute(b, { content: '3' })).status).toBe(200);
       // Not a create: reading does not count against the channel cap.
       expect((await call('GET', b.url)).status).toBe(200);
 
+      // '4' reaches the emulator no sooner than this.
+      const cappedSentAt = Date.now();
       const capped = await execute(b, { content: '4' });
       expect(capped.status).toBe(429);
       expect(capped.headers.get('x-ratelimit-scope')).toBe('shared');
@@ -336,7 +339,7 @@ describe('rate limits', () => {
       expect(capped.body.global).toBe(false);
       expect(capped.body.retry_after).toBeGreaterThan(0);
       // Seconds until '1' is 500 ms old: about 0.3 s here, not the whole window.
-      expect(capped.body.retry_after).toBeLessThanOrEqual((500 - (Date.now() - firstAt)) / 1000 + 0.02);
+      expect(capped.body.retry_after).toBeLessThanOrEqual((500 - (cappedSentAt - firstAt)) / 1000 + 0.02);
       expect(capped.headers.get('retry-after')).toBe('1');
       // Rotating to the other webhook does not help: the cap is per channel.
       expect((await execute(a, { content: '5' })).headers.get('x-ratelimit-scope')).toBe('shared');

@@ -142,6 +142,8 @@ describe('what the lane makes of a claim', () => {
     channelId: 1,
     mention: null,
     message: null,
+    note: null,
+    threadId: null,
     priority: 3,
     attempts: 0,
     renderLevel: RENDER_LEVEL.packable,

@@ -105,6 +105,19 @@ describe('the OpenAPI document lists every answer each route gives', () => {
       expect(documented(route, method), `${method} ${route} answered ${res.status}`).toContain(String(res.status));
     }
 
+    // A source's severity and service mapping: set with PATCH, refused with a 400 when it is not one.
+    const patchSource = (body: unknown) => request('PATCH', `/v1/admin/sources/${sourceId}`, { token: admin, body: JSON.stringify(body) });
+    const mappingCases: [() => Promise<Response>, number][] = [
+      [() => patchSource({ mapping: { severity_label: 'priority', severity_words: { sev1: 'P1' }, service_labels: ['team'] } }), 200],
+      [() => patchSource({ mapping: { severity_words: { sev1: 'P7' } } }), 400],
+      [() => patchSource({ mapping: null }), 200],
+    ];
+    for (const [response, expected] of mappingCases) {
+      const res = await response();
+      expect(res.status, 'patch /v1/admin/sources/{id} (mapping)').toBe(expected);
+      expect(documented('/v1/admin/sources/{id}', 'patch'), `patch answered ${res.status}`).toContain(String(res.status));
+    }
+
     // A channel without a webhook makes Herald not ready.
     await stack.admin('POST', '/v1/admin/channels', { name: 'no-webhook', discord_channel_id: '123456789012345678' });
     const ready = await fetch(`${stack.url}/readyz`);

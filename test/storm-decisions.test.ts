@@ -87,6 +87,8 @@ describe('what a storm post carries', () => {
     channelId: 1,
     mention: null,
     message: null,
+    note: null,
+    threadId: null,
     priority: 3,
     attempts: 0,
     renderLevel: RENDER_LEVEL.packable,

@@ -52,6 +52,7 @@ export function describeRoute(r: RouteView, where: string = r.channel_name): str
   if (r.labels) parts.push(Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(','));
   if (r.business_hours) parts.push(`hours ${describeHours(r.business_hours)}`);
   if (r.auto_resolve_after_ms !== undefined) parts.push(`stale after ${formatDuration(r.auto_resolve_after_ms)}`);
+  if (r.threads) parts.push('threads');
   return `#${r.id} → ${where}: ${parts.join(', ')}`;
 }
 

@@ -112,11 +112,18 @@ const who = (user: string | null | undefined, name: string | null | undefined) =
 /** Discord's absolute short date-time markup, in each reader's time zone. */
 const absolute = (ms: number) => `<t:${Math.floor(ms / 1000)}:f>`;
 
-/** "Fired 5 times · first … · last …" for an alert whose repeats were folded in; undefined when it fired once. */
+/**
+ * "5 times · first … · last …" for an alert whose repeats were folded in; undefined when it fired once.
+ * A sender that re-sends one firing (Alertmanager, every `repeat_interval`: the alert has a firing start)
+ * notifies without firing again: its re-sends are not counted as firings, and the line says when it last
+ * notified instead ("once · last notified …"); its last firing is the start of the latest one.
+ */
 function seenLine(a: StatefulAlert): string | undefined {
   const n = a.occurrences ?? 1;
-  if (n <= 1) return undefined;
-  return `${n} times · first ${absolute(a.receivedAt)} · last ${relative(a.lastSeenAt ?? a.receivedAt)}`;
+  const notified = a.firingStartedAt != null && a.lastSeenAt ? ` · last notified ${relative(a.lastSeenAt)}` : '';
+  if (n <= 1) return notified ? `once · last notified ${relative(a.lastSeenAt!)}` : undefined;
+  const last = a.firingStartedAt ?? a.lastSeenAt ?? a.receivedAt;
+  return `${n} times · first ${absolute(a.receivedAt)} · last ${relative(last)}${notified}`;
 }
 
 /**

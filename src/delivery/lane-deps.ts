@@ -10,6 +10,7 @@ import type { WebhookPool } from './pool.js';
 import type { DiscordTransport } from './transport.js';
 import type { WebhookStore } from '../store/webhooks.js';
 import type { StormStore } from '../store/storms.js';
+import type { ThreadPolicy } from './threads.js';
 
 /**
  * What a channel's lane and its message-operation runner need: the types they share, kept apart from
@@ -23,6 +24,8 @@ export interface LaneDeps {
   store: WebhookStore;
   /** The channel's storms: the summary card's message, kept across restarts. */
   storms: StormStore;
+  /** How posts meet threads (threads routes, forum channels); absent: no threads. */
+  threads?: ThreadPolicy | undefined;
   transport: DiscordTransport;
   config: Config['delivery'];
   metrics: Metrics;

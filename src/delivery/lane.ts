@@ -7,7 +7,9 @@ import { MessageOpRunner } from './message-op-runner.js';
 import type { Outcome } from './outcome-recorder.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
 import { type PoolMember, WebhookPool } from './pool.js';
-import { composePost, composeStormPost, STORM_CLAIM } from './post-message.js';
+import { composePost, composeStormPost, STORM_CLAIM, type Post } from './post-message.js';
+import { DISCORD_ERROR } from '../discord/limits.js';
+import { discordErrorCode } from '../discord/responses.js';
 import { settlePost, type PostSettlement, type QueueAction } from './post-outcome.js';
 import { planPost, wakeAfterEmptyClaim } from './post-plan.js';
 import type { TransportResult } from './transport.js';
@@ -38,6 +40,11 @@ export class Lane {
   private gatherUntil: number | null = null;
   private warnedEmpty = false;
   private readonly pumpGuarded: () => void;
+  /**
+   * With HERALD_THREAD_POSTS_COUNT_AGAINST_CHANNEL=false: each thread's own window (a follow-up then takes no
+   * slot of the channel's). Dropped when empty, so they do not pile up.
+   */
+  private readonly threadBudgets = new Map<string, ChannelBudget>();
 
   constructor(
     readonly channelId: number,
@@ -152,7 +159,10 @@ export class Lane {
       this.schedule(wakeAfterEmptyClaim(now, nextReady, plan, this.budget, this.pool));
       return false;
     }
-    const { batch, message, compact, roomLeft } = stormId !== null ? composeStormPost(claimed, member.owner, config.username) : composePost(claimed, member.owner, config.username);
+    const threads = this.deps.threads;
+    const modeOf = threads ? (d: ClaimedDelivery) => threads.modeOf({ ...d, alert: d.alert }) : undefined;
+    const post = stormId !== null ? composeStormPost(claimed, member.owner, config.username, modeOf) : composePost(claimed, member.owner, config.username, modeOf);
+    const { batch, message, compact, roomLeft } = post;
     if (compact && roomLeft && this.gatherUntil === null && config.stormGatherMs > 0) {
       // Fewer lines wait than a compact message holds and the storm is still arriving: a slot is worth a
       // full message, so wait a moment for more lines (once per message) before spending it.
@@ -161,18 +171,30 @@ export class Lane {
       this.schedule(this.gatherUntil);
       return false;
     }
-    if (compact) this.gatherUntil = null;
+    if (compact) {
+      this.gatherUntil = null;
+      post.stormId = stormId!;
+    }
     const leftover = claimed.slice(batch.length).map((d) => d.id);
     if (leftover.length) this.release(leftover, { availableAt: now, countAttempt: false });
+    const budget = this.budgetFor(post);
+    const low = batch.some((d) => d.priority > 1);
+    if (budget !== this.budget && budget.freeSlots(now, low ? 3 : 0) === 0) {
+      // This thread's own window is full (the channel's is not): the follow-up waits for it.
+      const at = budget.nextSlotAt(now, low ? 3 : 0);
+      this.release(batch.map((d) => d.id), { availableAt: at, countAttempt: false });
+      this.schedule(at);
+      return true;
+    }
 
     member.busy = true;
     member.bucket.begin();
     member.breaker.begin();
-    this.budget.begin(now, batch.some((d) => d.priority > 1));
+    budget.begin(now, low);
     const ids = batch.map((d) => d.id);
     const done = this.deps.transport
-      .executeWebhook(member, message)
-      .then((result) => this.settle(member, batch, result, compact ? stormId : null))
+      .executeWebhook(member, message, post.threadId)
+      .then((result) => this.settle(member, post, result, budget))
       .catch((err) => this.deps.log.error({ err, channelId: this.channelId }, 'settling a send failed; its leases are reclaimed when they expire'))
       .finally(() => {
         member.busy = false;
@@ -183,12 +205,60 @@ export class Lane {
     return true;
   }
 
+  /**
+   * The budget a post takes its slot from: the channel's, except a follow-up into a thread when threads are
+   * configured to have caps of their own (HERALD_THREAD_POSTS_COUNT_AGAINST_CHANNEL=false). A new forum post
+   * always counts against the forum (Discord counts it in the parent).
+   */
+  private budgetFor(post: Post): ChannelBudget {
+    const c = this.deps.config;
+    if (!post.threadId || c.threadPostsCountAgainstChannel) return this.budget;
+    let b = this.threadBudgets.get(post.threadId);
+    if (!b) {
+      if (this.threadBudgets.size > 1000) this.threadBudgets.clear();
+      b = new ChannelBudget(c.channelCap, c.channelWindowMs, c.priorityReserve);
+      this.threadBudgets.set(post.threadId, b);
+    }
+    return b;
+  }
+
+  /**
+   * A follow-up's thread is locked or gone (Discord: 160005 locked, 50083 archived and locked, 10003 unknown):
+   * it and every later follow-up of that card go to the channel instead. Said once per thread: the thread is
+   * dropped from the card, so no follow-up asks it again.
+   */
+  private threadRefused(post: Post, result: TransportResult): boolean {
+    if (!post.threadId || result.kind !== 'answered' || (result.status !== 400 && result.status !== 403 && result.status !== 404)) return false;
+    const code = discordErrorCode(result.body);
+    if (code !== DISCORD_ERROR.threadLocked && code !== DISCORD_ERROR.threadArchived && code !== DISCORD_ERROR.unknownChannel) return false;
+    const threadId = post.threadId;
+    const ids = post.batch.map((d) => d.id);
+    this.deps.log.warn({ channelId: this.channelId, threadId, discordCode: code }, 'thread is locked or deleted; its follow-ups go to the channel from now on');
+    this.record({
+      what: `moving the follow-ups of thread ${threadId} to the channel`,
+      deliveryIds: ids,
+      write: () => {
+        this.deps.outbox.dropThread(threadId);
+        this.deps.outbox.release(ids, { availableAt: Date.now(), countAttempt: false });
+      },
+      then: () => this.schedule(),
+    });
+    return true;
+  }
+
   /** Acts on Discord's answer to a post: what it means is decided by `classifyResponse` and `settlePost`. */
-  private settle(member: PoolMember, batch: ClaimedDelivery[], result: TransportResult, stormId: number | null): void {
+  private settle(member: PoolMember, post: Post, result: TransportResult, budget: ChannelBudget): void {
     const now = Date.now();
+    const batch = post.batch;
+    if (this.threadRefused(post, result)) {
+      budget.end(now, false);
+      member.bucket.end(now, classifyResponse(result, 'execute').rate);
+      member.breaker.neutral();
+      return;
+    }
     const verdict = classifyResponse(result, 'execute');
     const settlement = settlePost(verdict, batch, now, this.deps.config);
-    this.budget.end(now, settlement.countsInWindow);
+    budget.end(now, settlement.countsInWindow);
     member.bucket.end(now, verdict.rate);
     if (settlement.breaker === 'success') member.breaker.success();
     else if (settlement.breaker === 'failure') member.breaker.failure(now);
@@ -207,13 +277,14 @@ export class Lane {
       ...settlement.attempt,
     };
     // One request, one attempts row (for each delivery it carried): it goes with the first action.
-    settlement.actions.forEach((action, i) => this.apply(action, batch, member.id, now, i === 0 ? attempt : undefined, stormId));
+    settlement.actions.forEach((action, i) => this.apply(action, post, member.id, now, i === 0 ? attempt : undefined));
   }
 
-  private apply(action: QueueAction, batch: ClaimedDelivery[], webhookId: number, now: number, attempt: AttemptRecord | undefined, stormId: number | null): void {
+  private apply(action: QueueAction, post: Post, webhookId: number, now: number, attempt: AttemptRecord | undefined): void {
+    const batch = post.batch;
     switch (action.do) {
       case 'mark-sent':
-        return this.markSent(batch, webhookId, action.messageId, now, attempt!, stormId);
+        return this.markSent(post, webhookId, action.messageId, now, attempt!);
       case 'release': {
         const { availableAt, countAttempt, error, renderLevel } = action;
         this.release(action.ids, { availableAt, countAttempt, ...(error !== undefined ? { error } : {}), ...(renderLevel !== undefined ? { renderLevel } : {}), ...(attempt ? { attempt } : {}) });
@@ -226,16 +297,24 @@ export class Lane {
   }
 
   /** Discord took the message: record it, and edit it at once if its alert changed while it was on the way. */
-  private markSent(batch: ClaimedDelivery[], webhookId: number, messageId: string, now: number, attempt: AttemptRecord, stormId: number | null): void {
+  private markSent(post: Post, webhookId: number, messageId: string, now: number, attempt: AttemptRecord): void {
+    const batch = post.batch;
     const ids = batch.map((d) => d.id);
     // Checked in the transaction that records the send: an ack made while the record waited is seen too.
-    const shown = batch.flatMap((d) => (d.alert ? [{ id: d.alert.id, changedAt: d.alert.changedAt }] : []));
+    // A thread follow-up is a line of text, never edited: only cards are kept in step with their alert.
+    const shown = batch.flatMap((d) => (d.alert && !d.note ? [{ id: d.alert.id, changedAt: d.alert.changedAt }] : []));
+    // A forum post's first message and its thread share the id; a thread started from a card takes the card's.
+    const opened = post.threadMode === 'forum' && !batch[0]!.note ? messageId : undefined;
+    const startThread = post.threadMode === 'start';
     this.record({
       what: `recording message ${messageId} of deliveries ${ids.join(', ')}`,
       deliveryIds: ids,
       write: () => {
-        this.deps.outbox.markSent(ids, webhookId, messageId, now, attempt, stormId);
-        return shown.length > 0 && this.deps.ops.syncIfChanged(shown, this.channelId, webhookId, messageId, ids[0]!, Date.now());
+        this.deps.outbox.markSent(ids, webhookId, messageId, now, attempt, opened, post.stormId ?? null);
+        // In the same transaction: the thread is started even if Herald stops right after this.
+        if (startThread) this.deps.ops.enqueueThreadStart(this.channelId, webhookId, messageId, ids[0]!, now);
+        const edit = shown.length > 0 && this.deps.ops.syncIfChanged(shown, this.channelId, webhookId, messageId, ids[0]!, Date.now());
+        return edit || startThread;
       },
       then: (editQueued) => {
         if (!editQueued) return;

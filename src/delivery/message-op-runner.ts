@@ -10,6 +10,7 @@ import type { ReadyOp } from '../store/message-ops.js';
 import { renderAlertCard } from '../cards/alert-card.js';
 import { renderMessage } from '../cards/pack.js';
 import { renderCompactEdit } from '../cards/storm.js';
+import { threadName } from '../cards/thread-note.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 import type { TransportResult } from './transport.js';
 
@@ -147,7 +148,9 @@ export class MessageOpRunner {
     ops.lease(op.id, now + config.requestTimeoutMs + 30_000);
     slot.busy = true;
     slot.bucket.begin();
-    const request = body === undefined ? transport.deleteMessage(webhook, op.discordMessageId) : transport.editMessage(webhook, op.discordMessageId, body);
+    // A forum's card is the first message of its post: it is named with that thread (whose id is the message's).
+    const thread = op.channelKind === 'forum' ? op.discordMessageId : undefined;
+    const request = body === undefined ? transport.deleteMessage(webhook, op.discordMessageId, thread) : transport.editMessage(webhook, op.discordMessageId, body, thread);
     const done = request
       .then((result) => this.settleOp(op, webhook.id, slot, result, body === undefined ? 'deleted' : 'edited'))
       .catch((err) => this.deps.log.error({ err, channelId: this.channelId, op: op.id }, 'settling a message edit failed; its lease is reclaimed when it expires'))
@@ -199,6 +202,7 @@ export class MessageOpRunner {
 
   private startBotOp(op: ReadyOp, now: number): void {
     const { ops, bot, config } = this.deps;
+    if (op.purpose === 'thread') return this.startThread(op, now);
     if (!bot) {
       // Queued while a bot was configured, and there is none now.
       this.deadOp(op, `webhook of message ${op.discordMessageId} is gone and no bot is configured (DISCORD_TOKEN) to delete or repost it`, null, now);
@@ -217,7 +221,7 @@ export class MessageOpRunner {
       error: error ?? null,
     });
     const done = bot
-      .deleteChannelMessage(op.discordChannelId, op.discordMessageId)
+      .deleteChannelMessage(op.channelKind === 'forum' ? op.discordMessageId : op.discordChannelId, op.discordMessageId)
       .then(
         () => this.afterBotDelete(op, attempt('deleted_by_bot', 204)),
         (err: unknown) => {
@@ -233,6 +237,64 @@ export class MessageOpRunner {
         },
       )
       .catch((err) => this.deps.log.error({ err, channelId: this.channelId, op: op.id }, 'settling a bot delete failed; its lease is reclaimed when it expires'))
+      .finally(() => {
+        this.botBusy = false;
+        this.inFlight.delete(done);
+        this.changed();
+        this.lane.pump();
+      });
+    this.inFlight.set(done, op.id);
+  }
+
+  /**
+   * The bot starts the card's thread (a threads route in a text channel). Discord's "already has a thread"
+   * (160004, a retry after a lost answer) is success: that thread is the card's. Without a bot (the token was
+   * removed since), the card simply has no thread: its follow-ups stay card edits, logged once here.
+   */
+  private startThread(op: ReadyOp, now: number): void {
+    const { ops, bot, config, outbox } = this.deps;
+    if (!bot) {
+      this.deps.log.warn({ channelId: this.channelId, messageId: op.discordMessageId }, 'a threads route needs the bot (DISCORD_TOKEN) to start threads; this card gets none');
+      this.finish(op, 'no_bot', now, { deliveryIds: [op.deliveryId], webhookId: null, at: now, status: null, latencyMs: 0, outcome: 'no_bot' });
+      return;
+    }
+    const alert = ops.alertsOf(op.discordMessageId)[0];
+    if (!alert) return this.finish(op, 'no_card', now, { deliveryIds: [op.deliveryId], webhookId: null, at: now, status: null, latencyMs: 0, outcome: 'no_card' });
+    ops.lease(op.id, now + config.requestTimeoutMs + 30_000);
+    this.botBusy = true;
+    const started = performance.now();
+    const attempt = (outcome: string, status: number | null, error?: string): AttemptRecord => ({
+      deliveryIds: [op.deliveryId],
+      webhookId: null,
+      at: Date.now(),
+      status,
+      latencyMs: Math.round(performance.now() - started),
+      outcome,
+      error: error ?? null,
+    });
+    const started_ = (threadId: string, a: AttemptRecord) =>
+      this.deps.recorder.record({
+        what: `recording thread ${threadId} of message ${op.discordMessageId}`,
+        opIds: [op.id],
+        write: () => ops.done(op.id, 'thread_started', Date.now(), a, () => outbox.setThread(op.discordMessageId, threadId)),
+      });
+    const done = bot
+      .startThreadFromMessage(op.discordChannelId, op.discordMessageId, threadName(alert))
+      .then(
+        (threadId) => started_(threadId, attempt('thread_started', 201)),
+        (err: unknown) => {
+          const e = err instanceof BotRestError ? err : new BotRestError(502, String(err), null, null, null);
+          const t = Date.now();
+          if (e.discordCode === DISCORD_ERROR.threadAlreadyCreated) started_(op.discordMessageId, attempt('thread_started', e.discordStatus, e.message));
+          else if (e.rateLimited) this.retryLater(op, { availableAt: t + e.retryAfterMs!, countAttempt: false, attempt: attempt('rate_limited', 429) });
+          else if (e.discordStatus !== null && e.discordStatus >= 400 && e.discordStatus < 500) {
+            // Refused for good (no permission, not a text channel, the message deleted): the card keeps no thread.
+            this.deps.log.warn({ channelId: this.channelId, messageId: op.discordMessageId, discordCode: e.discordCode }, 'Discord refused to start a thread from a card; its follow-ups stay card edits');
+            this.finish(op, 'thread_refused', t, attempt('thread_refused', e.discordStatus, e.message));
+          } else this.retryOp(op, t, attempt('bot_failed', e.discordStatus, e.message), e.message);
+        },
+      )
+      .catch((err) => this.deps.log.error({ err, channelId: this.channelId, op: op.id }, 'settling a thread start failed; its lease is reclaimed when it expires'))
       .finally(() => {
         this.botBusy = false;
         this.inFlight.delete(done);

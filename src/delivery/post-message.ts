@@ -3,7 +3,11 @@ import type { ClaimedDelivery } from '../store/deliveries.js';
 import { cardButtons } from '../cards/buttons.js';
 import { packMessage } from '../cards/pack.js';
 import { packCompact } from '../cards/storm.js';
+import { THREAD_NAME_MAX } from '../discord/limits.js';
+import { truncateEnd } from '../discord/truncate.js';
 import type { WebhookMessage } from '../discord/message.js';
+import type { CardThreadMode } from '../domain/threads.js';
+import { renderThreadNote, threadName } from '../cards/thread-note.js';
 
 /** Render caution levels (deliveries.render_level): raised after Discord refuses a message. */
 export const RENDER_LEVEL = {
@@ -30,28 +34,50 @@ export interface Post {
   message: WebhookMessage;
   compact?: boolean;
   roomLeft?: boolean;
+  /** Set by the lane on a compact post: the storm its lines belong to. */
+  stormId?: number;
+  /** Posted into this thread (`?thread_id=`): a follow-up of a card. */
+  threadId?: string;
+  /** The card opens a forum post (`thread_name` is set) or gets a thread started from it by the bot. */
+  threadMode?: CardThreadMode;
 }
+
+/** No threads anywhere (a Herald built without the thread policy, and unit tests of packing). */
+const NO_THREADS = (): CardThreadMode => null;
 
 /**
  * The message for claimed deliveries (best first): packs what it can; a message holding one alert,
  * sent by an application-owned webhook, gets the card's buttons. A message rendered in advance (a
  * digest) and an escalation step's mention go alone. Deliveries left out go back to the queue.
  */
-export function composePost(claimed: ClaimedDelivery[], owner: 'app' | 'external', username: string): Post {
+export function composePost(claimed: ClaimedDelivery[], owner: 'app' | 'external', username: string, modeOf: (d: ClaimedDelivery) => CardThreadMode = NO_THREADS): Post {
   const first = claimed[0]!;
-  if (first.message || !first.alert) return { batch: [first], message: first.message ?? { embeds: [], allowed_mentions: { parse: [] } } };
+  const firstMode = modeOf(first);
+  // A thread follow-up goes alone, into its thread (or, once that thread is locked or gone, into the channel).
+  if (first.note && first.alert) {
+    const message = renderThreadNote(first.note, first.alert, { username, mention: first.mention });
+    if (firstMode === 'forum') message.thread_name = threadName(first.alert);
+    return { batch: [first], message, ...(first.threadId ? { threadId: first.threadId } : {}), threadMode: firstMode };
+  }
+  if (first.message || !first.alert) {
+    const message = first.message ?? { embeds: [], allowed_mentions: { parse: [] } };
+    if (firstMode === 'forum') message.thread_name = truncateEnd(message.embeds[0]?.title ?? 'Herald', THREAD_NAME_MAX);
+    return { batch: [first], message, threadMode: firstMode };
+  }
   const withButtons = (batch: ClaimedDelivery[], message: WebhookMessage): Post => {
     if (owner === 'app' && batch.length === 1) message.components = cardButtons(batch[0]!.alert!);
     if (batch.length === 1 && batch[0]!.mention) withMention(message, batch[0]!.mention);
     return { batch, message };
   };
-  if (first.renderLevel !== RENDER_LEVEL.packable || first.mention) {
+  // A card with a thread of its own is one alert's: sent alone, and in a forum it names its post.
+  if (first.renderLevel !== RENDER_LEVEL.packable || first.mention || firstMode !== null) {
     const { message } = packMessage([first.alert], { username, degraded: first.renderLevel === RENDER_LEVEL.degraded });
-    return withButtons([first], message);
+    if (firstMode === 'forum') message.thread_name = threadName(first.alert);
+    return { ...withButtons([first], message), threadMode: firstMode };
   }
   const packable: (ClaimedDelivery & { alert: NonNullable<ClaimedDelivery['alert']> })[] = [];
   for (const d of claimed) {
-    if (d.renderLevel !== RENDER_LEVEL.packable || d.mention || !d.alert) break;
+    if (d.renderLevel !== RENDER_LEVEL.packable || d.mention || d.note || !d.alert || modeOf(d) !== null) break;
     packable.push(d as (typeof packable)[number]);
   }
   const { taken, message } = packMessage(packable.map((d) => d.alert), { username });
@@ -60,17 +86,20 @@ export function composePost(claimed: ClaimedDelivery[], owner: 'app' | 'external
 
 /**
  * The message for claimed deliveries during a storm: a P0/P1 (or anything not packable: a digest, an
- * escalation's mention, one Discord refused) goes as it would outside a storm, alone, so a page keeps its
+ * escalation's mention, one Discord refused, a thread follow-up, a card with a thread or forum post of its
+ * own) goes as it would outside a storm, alone, so a page keeps its
  * own card with buttons; otherwise the P2/P3 at the head of the claim go as lines of one compact message.
  */
-export function composeStormPost(claimed: ClaimedDelivery[], owner: 'app' | 'external', username: string): Post {
-  const lineable = (d: ClaimedDelivery) => d.priority >= 2 && !d.message && !d.mention && d.alert !== null && d.renderLevel === RENDER_LEVEL.packable;
+export function composeStormPost(claimed: ClaimedDelivery[], owner: 'app' | 'external', username: string, modeOf: (d: ClaimedDelivery) => CardThreadMode = NO_THREADS): Post {
+  // A thread follow-up, or a card that opens a thread or a forum post, is one alert's: it goes as outside a storm.
+  const lineable = (d: ClaimedDelivery) =>
+    d.priority >= 2 && !d.message && !d.mention && !d.note && d.alert !== null && d.renderLevel === RENDER_LEVEL.packable && modeOf(d) === null;
   const head: ClaimedDelivery[] = [];
   for (const d of claimed) {
     if (!lineable(d)) break;
     head.push(d);
   }
-  if (head.length === 0) return composePost(claimed.slice(0, 1), owner, username);
+  if (head.length === 0) return composePost(claimed.slice(0, 1), owner, username, modeOf);
   const { taken, message } = packCompact(
     head.map((d) => d.alert!),
     username,

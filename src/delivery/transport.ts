@@ -21,18 +21,18 @@ export class DiscordTransport {
   ) {}
 
   /** Execute webhook with `wait=true`, so Discord answers with the message (and its id) or an error. */
-  executeWebhook(target: WebhookTarget, body: unknown): Promise<TransportResult> {
-    return this.request('POST', `${this.base(target)}?wait=true`, body);
+  executeWebhook(target: WebhookTarget, body: unknown, threadId?: string): Promise<TransportResult> {
+    return this.request('POST', `${this.base(target)}?wait=true${inThread(threadId, '&')}`, body);
   }
 
-  /** Edits a message this webhook posted (only that webhook can). A 200 answer carries the message. */
-  editMessage(target: WebhookTarget, messageId: string, body: unknown): Promise<TransportResult> {
-    return this.request('PATCH', `${this.base(target)}/messages/${messageId}`, body);
+  /** Edits a message this webhook posted (only that webhook can). A 200 answer carries the message. `threadId`: the message is in that thread. */
+  editMessage(target: WebhookTarget, messageId: string, body: unknown, threadId?: string): Promise<TransportResult> {
+    return this.request('PATCH', `${this.base(target)}/messages/${messageId}${inThread(threadId, '?')}`, body);
   }
 
   /** Deletes a message this webhook posted. Discord answers 204. */
-  deleteMessage(target: WebhookTarget, messageId: string): Promise<TransportResult> {
-    return this.request('DELETE', `${this.base(target)}/messages/${messageId}`, undefined);
+  deleteMessage(target: WebhookTarget, messageId: string, threadId?: string): Promise<TransportResult> {
+    return this.request('DELETE', `${this.base(target)}/messages/${messageId}${inThread(threadId, '?')}`, undefined);
   }
 
   private base(target: WebhookTarget): string {
@@ -60,6 +60,9 @@ export class DiscordTransport {
     }
   }
 }
+
+/** A message in a thread is named with its thread: `?thread_id=` (Discord ids are digits only, safe in a URL). */
+const inThread = (threadId: string | undefined, sep: '?' | '&'): string => (threadId ? `${sep}thread_id=${threadId}` : '');
 
 function describeNetworkError(err: unknown): string {
   // undici puts the useful part (ECONNREFUSED, ECONNRESET…) in `cause`; the message itself is just "fetch failed".

@@ -64,6 +64,18 @@ export class BotRest {
     await this.call(`delete message ${messageId}`, (rest) => rest.delete(`/channels/${channelId}/messages/${messageId}`));
   }
 
+  /**
+   * Starts a public thread from a message (Start Thread from Message; the bot needs Create Public Threads).
+   * Returns the thread's id, which Discord makes the message's. Archived after a day without activity; a post
+   * into it unarchives it.
+   */
+  async startThreadFromMessage(channelId: string, messageId: string, name: string): Promise<string> {
+    const t = (await this.call(`start a thread from message ${messageId}`, (rest) =>
+      rest.post(`/channels/${channelId}/messages/${messageId}/threads`, { body: { name, auto_archive_duration: 1440 } }),
+    )) as { id?: unknown };
+    return typeof t?.id === 'string' ? t.id : messageId;
+  }
+
   private async call<T>(what: string, request: (rest: DiscordRest.REST) => Promise<T>): Promise<T> {
     const [lib, rest] = await Promise.all([loadRest(), this.client()]);
     try {

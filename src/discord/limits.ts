@@ -37,7 +37,18 @@ export const DISCORD_ERROR = {
   invalidWebhookToken: 50027,
   emptyMessage: 50006,
   invalidFormBody: 50035,
+  /** A thread id (`?thread_id=`, a channel id) Discord does not know: the thread was deleted. */
+  unknownChannel: 10003,
+  /** Posting into a thread that is archived and locked. */
+  threadArchived: 50083,
+  /** Posting into a locked thread. */
+  threadLocked: 160005,
+  /** A thread was already started from this message. */
+  threadAlreadyCreated: 160004,
 } as const;
+
+/** Longest thread name Discord takes. */
+export const THREAD_NAME_MAX = 100;
 
 export interface Embed {
   title?: string;

@@ -16,6 +16,8 @@ export interface WebhookMessage {
   embeds: Embed[];
   allowed_mentions: { parse: never[]; roles?: string[]; users?: string[] };
   flags?: number;
+  /** In a forum channel: the post (thread) this message opens, named so (the webhook's `thread_name`). */
+  thread_name?: string;
   /** Only for application-owned webhooks (others' are ignored by Discord); `[]` clears buttons on an edit. */
   components?: ActionRow[];
 }

@@ -40,6 +40,11 @@ export interface AlertStateForRender {
   occurrences?: number | null;
   lastSeenAt?: number | null;
   reopenedAt?: number | null;
+  /**
+   * When the firing last notified started, by its sender's clock (Alertmanager's startsAt), or null: its
+   * sender re-sends one firing, so `occurrences` counts firings and `lastSeenAt` is when it last notified.
+   */
+  firingStartedAt?: number | null;
   /** Until when a mute made from this alert is in force (null: none): the card says so and has no Mute button. */
   mutedUntil?: number | null;
 }

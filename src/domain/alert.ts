@@ -29,7 +29,17 @@ export const alertInput = z.strictObject({
   fields: z.array(z.strictObject({ name: z.string().max(1000), value: z.string().max(5000) })).max(50).optional(),
   links: z.array(z.strictObject({ title: z.string().min(1).max(200), url: z.url({ protocol: /^https?$/ }) })).max(20).optional(),
 });
-export type AlertInput = z.output<typeof alertInput>;
+/**
+ * An alert as ingest carries it: the native alert, plus what only a sender's adapter sets (the native
+ * schema has no such field, so a native sender cannot send it).
+ */
+export type AlertInput = z.output<typeof alertInput> & {
+  /**
+   * When this firing started, by its sender's clock (epoch ms; Alertmanager's `startsAt`): a re-send with
+   * the same start is a notification of the same firing, not a new one (pipeline/dedup-stage.ts).
+   */
+  firing_started_at?: number;
+};
 
 export const MAX_ALERTS_PER_REQUEST = 1000;
 

@@ -14,6 +14,8 @@ export interface RouteRule {
   businessHours?: BusinessHours | null;
   /** A firing alert it matches with no repeat for this long resolves as stale (services/auto-resolve.ts). */
   autoResolveAfterMs?: number | null;
+  /** Cards of the alerts it matches get a thread for their follow-ups (delivery/threads.ts). */
+  threads?: boolean;
 }
 
 export interface RoutableAlert {

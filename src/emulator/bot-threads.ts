@@ -4,7 +4,7 @@ import { snowflake } from '../discord/snowflake.js';
 import type { BotRoute } from './bot-route.js';
 import type { GuildDirectory } from './guild.js';
 import type { Outcome } from './interactions.js';
-import { messageObject, threadObject } from './objects.js';
+import { botMessage, messageObject, threadObject } from './objects.js';
 import type { EmulatorState } from './state.js';
 import { THREAD_FAILURE } from './threads.js';
 import { AUTO_ARCHIVE_DURATIONS, CHANNEL_TYPE, type AutoArchiveDuration, type EmulatedMessage, type EmulatedThread } from './types.js';
@@ -102,19 +102,7 @@ export function botThreadRoutes(app: FastifyInstance, d: BotThreadDeps, bot: Bot
       if (!can('SendMessages')) return THREAD_FAILURE.missingPermissions;
       const now = Date.now();
       const t = d.state.createThread({ parentId: channel.id, ownerId: botId, id: snowflake(now), ...params }, now);
-      const m: EmulatedMessage = {
-        id: t.id,
-        channelId: channel.id,
-        threadId: t.id,
-        kind: 'bot',
-        content: input.content ?? '',
-        embeds: input.embeds ?? [],
-        components: input.components ?? [],
-        flags: input.flags ?? 0,
-        createdAt: now,
-        deleted: false,
-      };
-      if (input.allowedMentions !== undefined) m.allowedMentions = input.allowedMentions;
+      const m = botMessage(input, { id: t.id, channelId: channel.id, threadId: t.id, now });
       d.state.addMessage(m);
       return { status: 201, body: { ...threadObject(t, d.state), message: messageObject(m, d.state, d.guild) } };
     }),

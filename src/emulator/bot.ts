@@ -6,7 +6,7 @@ import type { GuildDirectory } from './guild.js';
 import type { Interactions, Outcome } from './interactions.js';
 import { botRoute, type Req } from './bot-route.js';
 import { botThreadRoutes } from './bot-threads.js';
-import { channelObject, messageObject, threadObject, webhookObject } from './objects.js';
+import { botMessage, channelObject, messageObject, threadObject, webhookObject } from './objects.js';
 import { changeRefusal, postRefusal, THREAD_FAILURE } from './threads.js';
 import { CHANNEL_TYPE, type EmulatedMessage } from './types.js';
 import type { GlobalLimit } from './ratelimit.js';
@@ -189,19 +189,7 @@ export async function botRoutes(app: FastifyInstance, opts: { deps: BotDeps }): 
       if (isEmptyMessage(input)) return EMPTY_MESSAGE;
       const now = Date.now();
       if (thread?.archived) d.state.updateThread(thread.id, { archived: false }, now); // a post unarchives
-      const m: EmulatedMessage = {
-        id: snowflake(now),
-        channelId: channel.id,
-        kind: 'bot',
-        content: input.content ?? '',
-        embeds: input.embeds ?? [],
-        components: input.components ?? [],
-        flags: input.flags ?? 0,
-        createdAt: now,
-        deleted: false,
-      };
-      if (input.allowedMentions !== undefined) m.allowedMentions = input.allowedMentions;
-      if (thread) m.threadId = thread.id;
+      const m = botMessage(input, { id: snowflake(now), channelId: channel.id, ...(thread ? { threadId: thread.id } : {}), now });
       d.state.addMessage(m);
       return { status: 200, body: messageObject(m, d.state, d.guild) };
     }),

@@ -1,5 +1,6 @@
 import type { GuildDirectory } from './guild.js';
 import type { EmulatorState, WebhookRecord } from './state.js';
+import type { MessageInput } from './validate.js';
 import { CHANNEL_TYPE, type EmulatedChannel, type EmulatedMessage, type EmulatedThread } from './types.js';
 
 /**
@@ -70,6 +71,24 @@ export function threadObject(t: EmulatedThread, state: EmulatorState): Record<st
  * the webhook as author (plus `application_id` when the webhook is the application's), the bot's and
  * interaction answers carry the bot user, answers also `webhook_id` = the application id, as on Discord.
  */
+/** A message the bot posts (in a channel, or a thread's first or later message), from validated input. */
+export function botMessage(input: MessageInput, at: { id: string; channelId: string; threadId?: string; now: number }): EmulatedMessage {
+  const m: EmulatedMessage = {
+    id: at.id,
+    channelId: at.channelId,
+    ...(at.threadId !== undefined ? { threadId: at.threadId } : {}),
+    kind: 'bot',
+    content: input.content ?? '',
+    embeds: input.embeds ?? [],
+    components: input.components ?? [],
+    flags: input.flags ?? 0,
+    createdAt: at.now,
+    deleted: false,
+  };
+  if (input.allowedMentions !== undefined) m.allowedMentions = input.allowedMentions;
+  return m;
+}
+
 export function messageObject(m: EmulatedMessage, state: EmulatorState, guild: GuildDirectory): Record<string, unknown> {
   const hook: WebhookRecord | undefined = m.kind === 'webhook' && m.webhookId ? state.webhook(m.webhookId) : undefined;
   const author =

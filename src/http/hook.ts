@@ -117,7 +117,7 @@ export const alertHook = (herald: AlertHookDeps) => async (scope: FastifyInstanc
       // Nothing is recorded for a request that stores nothing (invalid, or storing failed): a sender's
       // retry of it is judged on its merits.
       const body = withEvent(req.body, format, q.event);
-      const converted = convertBody(format, body);
+      const converted = convertBody(format, body, settings?.mapping ?? undefined);
       if (!converted.ok) return reply.code(400).send({ error: 'invalid_request', problems: converted.problems });
       const c = converted.conversion;
       const ignored = [...c.ignored];

@@ -1,12 +1,14 @@
 import type { SourceStore } from '../store/sources.js';
-import type { Format } from '../domain/adapters/index.js';
+import type { Format, SourceMapping } from '../domain/adapters/index.js';
 import { hashToken } from '../domain/tokens.js';
 
-/** What the hook needs to know about a source besides its id: its default format and signing secrets. */
+/** What the hook needs to know about a source besides its id: its default format, signing secrets and mapping. */
 export interface SourceSettings {
   name: string;
   format: Format;
   secrets: string[];
+  /** Its own severity and service mapping (null: the built-in tables), passed to the adapters. */
+  mapping: SourceMapping | null;
 }
 
 /** The hook's view of sources: a token to its source (by hash), a source's settings; the sources store caches both. */
@@ -24,7 +26,7 @@ export class SourceAuth {
 
   constructor(private readonly sources: Pick<SourceStore, 'idForTokenHash' | 'settings'>) {}
 
-  /** The source's format and secrets. */
+  /** The source's format, secrets and mapping. */
   settings(sourceId: number): SourceSettings | undefined {
     return this.sources.settings(sourceId) as SourceSettings | undefined;
   }

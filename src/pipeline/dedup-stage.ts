@@ -10,6 +10,16 @@ import type { Grouping, PlannedAlert, Stage } from './types.js';
 export type AlertLookup = Pick<AlertStore, 'latest' | 'open' | 'openWithKey'>;
 
 /**
+ * A re-send of the firing already stored: both carry a firing start (Alertmanager's startsAt) and it is
+ * the same. Such a re-send is a notification (Alertmanager repeats every `repeat_interval`), not a new
+ * firing: it is not counted as one (the store's fold compares the same way) and never undoes a person's
+ * resolve. Senders without a firing start never re-send "the same firing": every repeat counts.
+ */
+export function sameFiring(stored: number | null, incoming: number | undefined): boolean {
+  return incoming !== undefined && stored !== null && stored === incoming;
+}
+
+/**
  * Last stage: does the alert start something new, or belong to what is already stored?
  * - firing, with a dedup key whose newest alert is firing: a repeat (Alertmanager's periodic re-sends
  *   land here): folded in, nothing new posted (unless its severity is higher: then posted again).
@@ -17,6 +27,11 @@ export type AlertLookup = Pick<AlertStore, 'latest' | 'open' | 'openWithKey'>;
  *   Only when both are muted or both are not: a muted repeat of a posted alert is stored as a muted alert
  *   (recorded and counted as muted; later muted repeats fold into it), and a repeat once the mute ended is
  *   posted as a new alert (it must be seen).
+ * - a re-send of the same firing (`sameFiring`) of an alert a person resolved: folded in as a
+ *   notification (last seen moves, the card says so) and it stays resolved, whatever the window: the
+ *   person's Resolve stands until the sender reports a new firing (a new start), which reopens as above.
+ *   Resolved by its sender or by the stale sweep, the same firing reopens as before: the sender says it
+ *   still fires.
  * - firing without a dedup key: always new (nothing says two alerts are the same problem).
  * - resolved: resolves every firing alert with its key (without a key: same service and title); if the
  *   newest with its key is already resolved, nothing changes; with nothing to resolve, it is recorded
@@ -38,6 +53,10 @@ export function dedupStage(lookup: AlertLookup, reopenWindowMs: number): Stage {
     const n = lookup.latest(a.sourceId, i.dedup_key);
     if (!n || n.occurrences === 0) return { kind: 'new' };
     if ((n.mutedBy === null) !== (a.mutedBy === null)) return { kind: 'new' };
+    if (n.status === 'resolved' && n.resolvedByPerson && sameFiring(n.firingStartedAt, i.firing_started_at)) {
+      // Not raised either: a notification of what a person resolved posts nothing new.
+      return { kind: 'repeat', alertId: n.id, reopen: false, raised: false };
+    }
     const raised = severityRank(i.severity) < severityRank(n.severity);
     if (n.status === 'firing') return { kind: 'repeat', alertId: n.id, reopen: false, raised };
     if (n.resolvedAt !== null && a.receivedAt - n.resolvedAt <= reopenWindowMs) return { kind: 'repeat', alertId: n.id, reopen: true, raised };

@@ -30,7 +30,9 @@ export interface PlannedAlert extends IncomingAlert {
  * - `repeat`: folded into a firing alert (or one resolved within the reopen window, which `reopen`s):
  *   its count and last-seen time go up, it takes the repeat's content (title, description, fields…;
  *   the severity only goes up) and its messages are edited; nothing new is posted unless the severity
- *   went up (`raised`: the alert is posted again, so people hear of it);
+ *   went up (`raised`: the alert is posted again, so people hear of it). A re-send of the same firing
+ *   (the same firing start: a notification) is not counted, and is folded into a person-resolved alert
+ *   without reopening it (`reopen` false: it stays resolved, its card says it was notified again);
  * - `resolve`: a `resolved` for open alerts: they are resolved and their messages edited;
  * - `resolved-again`: a `resolved` for an alert already resolved: nothing changes;
  * - `orphan`: a `resolved` with no alert to resolve: recorded as a resolved alert, not posted.

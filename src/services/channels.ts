@@ -11,13 +11,17 @@ export const channelInput = z.strictObject({
   discord_channel_id: discordIdSchema.describe('The Discord channel id (right click → Copy Channel ID)'),
   default: z.boolean().optional().describe('Alerts that no route matches go to the default channel; only one channel is default (409 if another one is, unless move_default)'),
   move_default: z.boolean().optional().describe('With default: true, take the default over from the channel that has it (without it, that is refused with 409)'),
+  kind: z.enum(['text', 'forum']).optional().describe('text (the default) or forum: in a forum channel every card is a post (thread) of its own, its follow-ups inside it'),
 });
 export type ChannelInput = z.output<typeof channelInput>;
 
-export const channelUpdate = z.strictObject({
-  default: z.boolean().describe('Make this channel the default, or stop it being the default; while another channel is the default, true is refused (409) unless move_default'),
-  move_default: z.boolean().optional().describe('With default: true, take the default over from the channel that has it'),
-});
+export const channelUpdate = z
+  .strictObject({
+    default: z.boolean().optional().describe('Make this channel the default, or stop it being the default; while another channel is the default, true is refused (409) unless move_default'),
+    move_default: z.boolean().optional().describe('With default: true, take the default over from the channel that has it'),
+    kind: z.enum(['text', 'forum']).optional().describe('text or forum (as the channel is on Discord): in a forum every card opens a post of its own'),
+  })
+  .refine((u) => u.default !== undefined || u.kind !== undefined, 'give default, kind or both');
 export type ChannelUpdate = z.output<typeof channelUpdate>;
 
 /** The channels store refreshes routing (the default channel) itself; delivery is told of a deleted channel's pool here. */
@@ -25,11 +29,12 @@ type Deps = { store: Pick<Store, 'channels'>; signals: Pick<CommitSignals, 'pool
 type ReadDeps = { store: Pick<Store, 'channels'> };
 
 export function createChannel(h: Deps, input: ChannelInput): { id: number } {
-  return { id: h.store.channels.create({ name: input.name, discordChannelId: input.discord_channel_id, isDefault: input.default ?? false, moveDefault: input.move_default }) };
+  return { id: h.store.channels.create({ name: input.name, discordChannelId: input.discord_channel_id, isDefault: input.default ?? false, moveDefault: input.move_default, kind: input.kind }) };
 }
 
 export function updateChannel(h: Deps, id: number, input: ChannelUpdate): ChannelView {
-  h.store.channels.setDefault(id, input.default, input.move_default);
+  if (input.default !== undefined) h.store.channels.setDefault(id, input.default, input.move_default);
+  if (input.kind !== undefined) h.store.channels.setKind(id, input.kind);
   return getChannel(h, id);
 }
 

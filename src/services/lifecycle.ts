@@ -20,7 +20,7 @@ export const retractInput = z.strictObject({
 });
 export type RetractInput = z.output<typeof retractInput>;
 
-type TxStore = Pick<Store, 'transaction' | 'alerts' | 'actions' | 'messageOps'>;
+type TxStore = Pick<Store, 'transaction' | 'alerts' | 'actions' | 'messageOps' | 'deliveries'>;
 type Deps = {
   store: TxStore & Pick<Store, 'deliveries'>;
   signals: Pick<CommitSignals, 'editsQueued'>;
@@ -173,7 +173,10 @@ function changeInTx(
   h.store.alerts.update(alertId, { ...set, changedAt: now });
   h.store.actions.record(alertId, kind, by, opts.reason ?? null, now);
   if (kind !== 'retract') h.outboundTargets?.enqueueFollowUp(alertId, kind === 'ack' ? 'alert.acknowledged' : 'alert.resolved', now);
-  return { ...h.store.messageOps.enqueueForAlert(alertId, kind, now, opts.skipMessageId), changed: true, before: a };
+  const edits = h.store.messageOps.enqueueForAlert(alertId, kind, now, opts.skipMessageId);
+  // Cards with a thread (threads routes, forum posts) also say it there, as a line of their timeline.
+  if (kind !== 'retract') for (const c of h.store.deliveries.enqueueThreadNotes(alertId, kind, now)) edits.channels.add(c);
+  return { ...edits, changed: true, before: a };
 }
 
 /**
@@ -191,15 +194,19 @@ export function resolveFromSender(h: TxDeps, alertId: number, by: Actor, now: nu
 
 /**
  * A repeat folded into an alert already stored (pipeline/accept.ts, inside the ingest transaction): one
- * more occurrence, last seen now, the repeat's content (title, description, environment, labels, fields,
+ * more occurrence (none for a re-send of the same firing, `input.firing_started_at` equal to the stored
+ * start: a notification; the store's fold compares), last seen now, its firing start, the repeat's content (title, description, environment, labels, fields,
  * links: the sender's latest word; the severity only goes up while it is one problem), and an edit of
  * every message of it so the card shows all that. `reopen`: it had resolved within the reopen window: it
  * is firing again, its acknowledgement and resolution are cleared (recorded as a 'reopen' action by
  * `by`), and its card turns back to firing. Returns the channels whose message edits were queued.
  */
-export function foldRepeat(h: { store: Pick<Store, 'alerts' | 'actions' | 'messageOps'> }, alertId: number, input: AlertInput, opts: { at: number; reopen: boolean; by: Actor }): Set<number> {
+export function foldRepeat(h: { store: Pick<Store, 'alerts' | 'actions' | 'messageOps' | 'deliveries'> }, alertId: number, input: AlertInput, opts: { at: number; reopen: boolean; by: Actor }): Set<number> {
   const { at, reopen, by } = opts;
   h.store.alerts.fold(alertId, input, at, reopen);
   if (reopen) h.store.actions.record(alertId, 'reopen', by, null, at);
-  return h.store.messageOps.enqueueForAlert(alertId, reopen ? 'reopen' : 'repeat', at).channels;
+  const channels = h.store.messageOps.enqueueForAlert(alertId, reopen ? 'reopen' : 'repeat', at).channels;
+  // "Fired again, N times" in the card's thread; one waiting note covers the repeats that follow it.
+  for (const c of h.store.deliveries.enqueueThreadNotes(alertId, reopen ? 'reopen' : 'repeat', at)) channels.add(c);
+  return channels;
 }

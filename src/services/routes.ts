@@ -22,14 +22,27 @@ export const routeInput = z.strictObject({
     .optional()
     .describe('Outside these hours P2/P3 wait until they open (outside: "wait", the default) or go only to the daily digest ("digest"); P0/P1 always go'),
   auto_resolve_after: autoResolveAfter.optional(),
+  threads: z
+    .boolean()
+    .optional()
+    .describe("Each card gets a thread for its follow-ups (repeats, acknowledgement, resolve, escalation mentions); the card stays the one place showing the state. In a text channel this needs the bot (DISCORD_TOKEN): refused with 400 without it"),
 });
 export type RouteInput = z.output<typeof routeInput>;
 
 /** The routes store refreshes its in-memory table (and what depends on routes) after each write. */
 type Deps = { store: Pick<Store, 'routes'> };
+/** Threads in a text channel are started by the bot: a route asking for them needs one (`bot` set when DISCORD_TOKEN is). */
+type ThreadDeps = { store: Pick<Store, 'routes' | 'channels'>; bot: object | undefined };
+
+/** Refuses threads where Herald cannot make them: a text channel without the bot (a forum's posts are the webhooks' own). */
+function checkThreads(h: ThreadDeps, channelId: number): void {
+  if (h.bot !== undefined || h.store.channels.kindOf(channelId) === 'forum') return;
+  throw invalid('threads', 'threads need the bot: set DISCORD_TOKEN (Herald starts a thread from each card with it)');
+}
 
 /** Adds a routing rule: an alert matching every given criterion goes to the channel (as well as to other matching routes' channels). */
-export function createRoute(h: Deps, input: RouteInput): { id: number } {
+export function createRoute(h: ThreadDeps, input: RouteInput): { id: number } {
+  if (input.threads) checkThreads(h, input.channel_id);
   if (input.service !== undefined) {
     try {
       picomatch.makeRe(input.service);
@@ -52,6 +65,7 @@ export function createRoute(h: Deps, input: RouteInput): { id: number } {
     labels: input.labels && Object.keys(input.labels).length ? input.labels : null,
     businessHours: hours,
     autoResolveAfterMs: autoResolveAfterMs(input.auto_resolve_after ?? null),
+    threads: input.threads ?? false,
   });
   return { id };
 }
@@ -81,8 +95,12 @@ export function setRouteHours(h: Deps, id: number, hours: z.input<typeof busines
 
 /** What PATCH /v1/admin/routes/:id changes: business hours, auto-resolve, or both (a field left out stays). */
 export const routePatch = z
-  .strictObject({ business_hours: businessHoursInput.nullable().optional(), auto_resolve_after: autoResolveAfter.optional() })
-  .refine((p) => p.business_hours !== undefined || p.auto_resolve_after !== undefined, 'give business_hours, auto_resolve_after or both');
+  .strictObject({
+    business_hours: businessHoursInput.nullable().optional(),
+    auto_resolve_after: autoResolveAfter.optional(),
+    threads: z.boolean().optional().describe('Turn threads on or off for cards posted from now on (on: needs the bot in a text channel)'),
+  })
+  .refine((p) => p.business_hours !== undefined || p.auto_resolve_after !== undefined || p.threads !== undefined, 'give business_hours, auto_resolve_after, threads or several');
 
 /** Sets (or with null clears) a route's auto_resolve_after: its firing alerts with no repeat for that long resolve as stale. */
 export function setRouteAutoResolve(h: Deps, id: number, after: string | null): RouteView {
@@ -90,9 +108,18 @@ export function setRouteAutoResolve(h: Deps, id: number, after: string | null): 
   return listRoutes(h).find((r) => r.id === id)!;
 }
 
+/** Turns threads on or off for a route's cards from now on (cards already posted keep what they have). */
+export function setRouteThreads(h: ThreadDeps, id: number, threads: boolean): RouteView {
+  const route = listRoutes(h).find((r) => r.id === id);
+  if (route && threads) checkThreads(h, route.channel_id);
+  h.store.routes.setThreads(id, threads);
+  return listRoutes(h).find((r) => r.id === id)!;
+}
+
 /** Applies a PATCH: each field given. */
-export function patchRoute(h: Deps, id: number, patch: z.output<typeof routePatch>): RouteView {
+export function patchRoute(h: ThreadDeps, id: number, patch: z.output<typeof routePatch>): RouteView {
   let view: RouteView | undefined;
+  if (patch.threads !== undefined) view = setRouteThreads(h, id, patch.threads);
   if (patch.business_hours !== undefined) view = setRouteHours(h, id, patch.business_hours);
   if (patch.auto_resolve_after !== undefined) view = setRouteAutoResolve(h, id, patch.auto_resolve_after);
   return view!;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Store } from '../store/index.js';
 import { FORMATS } from '../domain/adapters/index.js';
+import { sourceMappingInput } from '../domain/adapters/mapping.js';
 import { hashToken, newSourceToken } from '../domain/tokens.js';
 import { importedSecretProblem, newSigningSecret } from '../domain/signatures.js';
 import { autoResolveAfter, autoResolveAfterMs } from './auto-resolve-input.js';
@@ -16,12 +17,13 @@ export const sourceInput = z.strictObject({
   name: z.string().trim().min(1).max(100).describe('A unique name for the sender, e.g. "payments-prometheus"'),
   format: format.optional(),
   auto_resolve_after: autoResolveAfter.optional(),
+  mapping: sourceMappingInput.optional(),
 });
 
-/** A field left out stays as it is. */
+/** A field left out stays as it is; `mapping: null` goes back to the built-in tables, a mapping replaces the whole of the old one. */
 export const sourcePatch = z
-  .strictObject({ format: format.optional(), auto_resolve_after: autoResolveAfter.optional() })
-  .refine((p) => p.format !== undefined || p.auto_resolve_after !== undefined, 'give format, auto_resolve_after or both');
+  .strictObject({ format: format.optional(), auto_resolve_after: autoResolveAfter.optional(), mapping: sourceMappingInput.nullable().optional() })
+  .refine((p) => p.format !== undefined || p.auto_resolve_after !== undefined || p.mapping !== undefined, 'give format, auto_resolve_after, mapping or more of them');
 export type SourceInput = z.output<typeof sourceInput>;
 
 /** The sources store drops what a write changed from the hook's caches itself. */
@@ -30,7 +32,7 @@ type Deps = { store: Pick<Store, 'sources'> };
 export function createSource(h: Deps, input: SourceInput): CreatedSource {
   const token = newSourceToken();
   const after = autoResolveAfterMs(input.auto_resolve_after ?? null);
-  const id = h.store.sources.create(input.name, hashToken(token), input.format ?? null, after);
+  const id = h.store.sources.create(input.name, hashToken(token), input.format ?? null, after, storedMapping(input.mapping));
   return { id, name: input.name, token };
 }
 
@@ -60,16 +62,25 @@ export function getSource(h: Deps, id: number): SourceDetail {
     created_at: row.createdAt,
     format: row.format ?? 'native',
     ...(row.autoResolveAfterMs === null ? {} : { auto_resolve_after_ms: row.autoResolveAfterMs }),
+    ...(row.mapping === null ? {} : { mapping: row.mapping }),
     secrets: row.secrets.map((s) => ({ id: s.id, hint: `…${s.secret.slice(-4)}`, created_at: s.createdAt })),
   };
 }
 
-/** Sets the source's default format and/or its auto_resolve_after (null clears it). */
+/** Sets the source's default format, its auto_resolve_after (null clears it) and/or its mapping (null clears it). */
 export function updateSource(h: Deps, id: number, patch: z.output<typeof sourcePatch>): SourceDetail {
   const after = patch.auto_resolve_after === undefined ? undefined : autoResolveAfterMs(patch.auto_resolve_after);
   if (patch.format !== undefined) h.store.sources.setFormat(id, patch.format);
   if (after !== undefined) h.store.sources.setAutoResolve(id, after);
+  if (patch.mapping !== undefined) h.store.sources.setMapping(id, storedMapping(patch.mapping));
   return getSource(h, id);
+}
+
+/** An empty mapping (`{}`) says nothing: stored as none, so the source view shows none. */
+function storedMapping(m: z.output<typeof sourceMappingInput> | null | undefined) {
+  if (!m) return null;
+  const set = Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined));
+  return Object.keys(set).length ? set : null;
 }
 
 export const secretInput = z.strictObject({

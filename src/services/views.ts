@@ -24,9 +24,19 @@ export const secretView = z.object({
   created_at: z.number(),
 });
 export type SecretView = z.output<typeof secretView>;
+const severityLevel = z.enum(SEVERITIES);
+export const sourceMappingView = z
+  .object({
+    severity_label: z.string().optional(),
+    severity_words: z.record(z.string(), severityLevel).optional().describe('Lower-case, as they are compared'),
+    default_severity: severityLevel.optional(),
+    service_labels: z.array(z.string()).optional(),
+  })
+  .describe("The source's own severity and service mapping; what it leaves out keeps the format's built-in tables (docs/senders.md)");
 export const sourceDetail = sourceView.extend({
   format: z.enum(FORMATS),
   auto_resolve_after_ms: z.number().optional().describe('A firing alert of this source with no repeat for this long resolves as stale; absent: never'),
+  mapping: sourceMappingView.optional().describe('Absent: the built-in tables'),
   secrets: z.array(secretView).describe('Standard Webhooks secrets: when there is any, requests must be signed with one of them'),
 });
 export type SourceDetail = z.output<typeof sourceDetail>;
@@ -44,6 +54,7 @@ export const channelView = z.object({
   created_at: z.number(),
   webhooks: z.object({ active: z.number(), quarantined: z.number() }),
   backlog: z.number().describe('Deliveries queued or in flight'),
+  kind: z.literal('forum').optional().describe('A forum channel: each card is a post (thread) of its own; absent: a text channel'),
 });
 export type ChannelView = z.output<typeof channelView>;
 
@@ -78,6 +89,7 @@ export const routeView = z.object({
   labels: z.record(z.string(), z.string()).nullable(),
   business_hours: businessHoursView.nullable().describe('Outside these hours P2/P3 wait (or go only to the digest); null: always'),
   auto_resolve_after_ms: z.number().optional().describe('A firing alert this route matches with no repeat for this long resolves as stale; absent: never'),
+  threads: z.literal(true).optional().describe('Each card gets a thread for its follow-ups (repeats, acknowledgement, resolve, escalation mentions); absent: no threads'),
   created_at: z.number(),
 });
 export type RouteView = z.output<typeof routeView>;
@@ -107,9 +119,10 @@ export const alertView = z.object({
   retract_mode: z.enum(['delete', 'strike']).nullable(),
   retract_reason: z.string().nullable(),
   muted_by_mute_id: z.number().nullable().describe('The mute that silenced this alert: stored, not delivered'),
-  occurrences: z.number().describe('How often it fired (repeats of its dedup key folded in); 0: a resolved that had nothing to resolve'),
-  last_seen_at: z.number().nullable().describe('When it last fired again (null: only once)'),
+  occurrences: z.number().describe('How often it fired (repeats of its dedup key folded in; a re-send of the same firing, same firing_started_at, is not counted); 0: a resolved that had nothing to resolve'),
+  last_seen_at: z.number().nullable().describe('When its sender last sent it again, a new firing or a re-send of the same one (null: only once)'),
   reopened_at: z.number().nullable().describe('When it last fired again after it resolved, reopening it'),
+  firing_started_at: z.number().nullable().describe("When the firing last notified started, by its sender's clock (Alertmanager's startsAt); null for senders without one"),
 });
 export type AlertView = z.output<typeof alertView>;
 

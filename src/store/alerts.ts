@@ -50,6 +50,8 @@ export interface AlertView {
   occurrences: number;
   last_seen_at: number | null;
   reopened_at: number | null;
+  /** When the firing last notified started, by its sender's clock (Alertmanager's startsAt); null for senders without one. */
+  firing_started_at: number | null;
 }
 
 export interface AlertDetail extends AlertView {
@@ -76,6 +78,10 @@ export interface LatestRow {
   resolvedAt: number | null;
   mutedBy: number | null;
   occurrences: number;
+  /** The start of the firing it last heard of (Alertmanager's startsAt), or null. */
+  firingStartedAt: number | null;
+  /** Resolved, and the latest resolve was a person's (Discord or the admin API), not its sender's nor a sweep's. Only asked of an alert with a firing start. */
+  resolvedByPerson: 0 | 1;
 }
 
 /** A firing alert that may have gone stale (auto-resolve: services/auto-resolve.ts), with what routing and the source's setting need. */
@@ -123,6 +129,7 @@ interface InsertAlertParams {
   occurrences: number;
   resolvedAt: number | null;
   resolvedBy: string | null;
+  firingStartedAt: number | null;
 }
 
 /** At most this many open alerts are resolved by one `resolved` (more would be a sender's bug; the rest stay open). */
@@ -154,6 +161,7 @@ const alertColumns = {
   occurrences: alerts.occurrences,
   last_seen_at: alerts.lastSeenAt,
   reopened_at: alerts.reopenedAt,
+  firing_started_at: alerts.firingStartedAt,
 };
 
 const p = sql.placeholder;
@@ -169,6 +177,7 @@ interface FoldParams {
   labels: string | null;
   fields: string | null;
   links: string | null;
+  firingStartedAt: number | null;
 }
 
 /**
@@ -188,15 +197,21 @@ export class AlertStore {
   constructor(private readonly db: Db) {
     this.insertAlert = db.$client.prepare<InsertAlertParams, { id: number }>(
       `INSERT INTO alerts (source_id, service, severity, title, description, status, dedup_key, environment, labels, fields, links,
-         unrouted, received_at, muted_by_mute_id, occurrences, resolved_at, resolved_by)
+         unrouted, received_at, muted_by_mute_id, occurrences, resolved_at, resolved_by, firing_started_at)
        VALUES (@sourceId, @service, @severity, @title, @description, @status, @dedupKey, @environment, @labels, @fields, @links,
-         @unrouted, @receivedAt, @mutedBy, @occurrences, @resolvedAt, @resolvedBy)
+         @unrouted, @receivedAt, @mutedBy, @occurrences, @resolvedAt, @resolvedBy, @firingStartedAt)
        RETURNING id`,
     );
     // Every keyed alert asks this on the ingest path: a plain better-sqlite3 statement (about 2 µs) rather
     // than drizzle's prepared query (about 10 µs of parameter and row mapping); same columns as schema.ts.
+    // Who resolved it is read from its latest resolve action only for a resolved alert with a firing start
+    // (SQLite evaluates a CASE lazily): the one case the dedup stage asks (a re-send of the same firing).
     this.newest = db.$client.prepare<{ key: string; sourceId: number | null }, LatestRow>(
-      `select id, status, severity, resolved_at as resolvedAt, muted_by_mute_id as mutedBy, occurrences from alerts
+      `select id, status, severity, resolved_at as resolvedAt, muted_by_mute_id as mutedBy, occurrences, firing_started_at as firingStartedAt,
+         case when status = 'resolved' and firing_started_at is not null then
+           coalesce((select x.actor_kind <> 'system' from alert_actions x where x.alert_id = alerts.id and x.kind = 'resolve' order by x.id desc limit 1), 0)
+         else 0 end as resolvedByPerson
+       from alerts
        where dedup_key = @key and source_id is @sourceId and retracted_at is null order by id desc limit 1`,
     );
     const sameSource = sql`${alerts.sourceId} IS ${p('sourceId')}`;
@@ -217,7 +232,10 @@ export class AlertStore {
       .limit(MAX_RESOLVE)
       .prepare();
     // Folding a repeat in is the ingest path's commonest write (Alertmanager re-sends): plain statements too.
-    const bump = `occurrences = occurrences + 1, last_seen_at = @at, changed_at = @at,
+    // A re-send carrying the firing start already stored is a notification of the same firing, not another
+    // firing (the dedup stage's rule, pipeline/dedup-stage.ts `sameFiring`): last_seen_at moves, occurrences does not.
+    const bump = `occurrences = occurrences + (case when @firingStartedAt is not null and firing_started_at = @firingStartedAt then 0 else 1 end),
+      firing_started_at = @firingStartedAt, last_seen_at = @at, changed_at = @at,
       severity = min(severity, @severity), -- 'P0' < 'P1' < … as text: min() keeps the higher severity
       title = @title, description = @description, environment = @environment, labels = @labels, fields = @fields, links = @links`;
     this.bump = db.$client.prepare<FoldParams>(`update alerts set ${bump} where id = @id`);
@@ -251,6 +269,7 @@ export class AlertStore {
       occurrences: a.occurrences,
       resolvedAt: a.resolvedAt,
       resolvedBy: a.resolvedBy,
+      firingStartedAt: i.firing_started_at ?? null,
     })!.id;
   }
 
@@ -275,8 +294,9 @@ export class AlertStore {
   }
 
   /**
-   * Folds a repeat in: one more occurrence, last seen `at`, the repeat's content (the severity only goes
-   * up). `reopen`: firing again, acknowledgement and resolution cleared.
+   * Folds a repeat in: one more occurrence (a firing; none for a re-send with the firing start already
+   * stored: a notification), last seen `at`, the repeat's content (the severity only goes up) and its
+   * firing start. `reopen`: firing again, acknowledgement and resolution cleared.
    */
   fold(alertId: number, input: AlertInput, at: number, reopen: boolean): void {
     const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
@@ -290,6 +310,7 @@ export class AlertStore {
       labels: json(input.labels),
       fields: json(input.fields),
       links: json(input.links),
+      firingStartedAt: input.firing_started_at ?? null,
     });
   }
 

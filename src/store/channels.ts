@@ -15,7 +15,11 @@ export interface ChannelView {
   webhooks: { active: number; quarantined: number };
   /** Deliveries queued or in flight. */
   backlog: number;
+  /** Only for a forum channel (absent: text), so answers about text channels stay as they were. */
+  kind?: 'forum';
 }
+
+export type ChannelKind = 'text' | 'forum';
 
 export interface ChannelRow {
   id: number;
@@ -53,19 +57,20 @@ export class ChannelStore {
   }
 
   /** Adds a channel; 409 when the name is taken, or (see takeDefault) when it would take the default without `moveDefault`. */
-  create(c: { name: string; discordChannelId: string; isDefault: boolean; moveDefault?: boolean | undefined }): number {
+  create(c: { name: string; discordChannelId: string; isDefault: boolean; moveDefault?: boolean | undefined; kind?: ChannelKind | undefined }): number {
     const taken = () => conflict(`a channel named "${c.name}" already exists`);
     if (this.db.select({ id: channels.id }).from(channels).where(eq(channels.name, c.name)).get()) throw taken();
     let id: number;
     try {
       id = this.db.transaction((tx) => {
         if (c.isDefault) this.takeDefault(tx, null, c.moveDefault);
-        return tx.insert(channels).values({ name: c.name, discordChannelId: c.discordChannelId, isDefault: c.isDefault }).returning({ id: channels.id }).get().id;
+        return tx.insert(channels).values({ name: c.name, discordChannelId: c.discordChannelId, isDefault: c.isDefault, kind: c.kind ?? 'text' }).returning({ id: channels.id }).get().id;
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw taken();
       throw err;
     }
+    this.refreshKinds();
     this.routes.refresh();
     return id;
   }
@@ -78,6 +83,26 @@ export class ChannelStore {
       tx.update(channels).set({ isDefault }).where(eq(channels.id, id)).run();
     });
     this.routes.refresh();
+  }
+
+  /** Says whether the channel is a text channel or a forum; 404 for an unknown channel. */
+  setKind(id: number, kind: ChannelKind): void {
+    const n = this.db.update(channels).set({ kind }).where(eq(channels.id, id)).run().changes;
+    if (!n) throw notFound('channel', id);
+    this.refreshKinds();
+  }
+
+  /** Which channels are forums (cached for the delivery lanes: every card there is a post with `thread_name`). */
+  kindOf(id: number): ChannelKind {
+    return (this.forums ??= this.readForums()).has(id) ? 'forum' : 'text';
+  }
+
+  private forums: Set<number> | undefined;
+  private readForums(): Set<number> {
+    return new Set(this.db.select({ id: channels.id }).from(channels).where(eq(channels.kind, 'forum')).all().map((c) => c.id));
+  }
+  private refreshKinds(): void {
+    this.forums = undefined;
   }
 
   /** Deletes a channel with its webhooks, routes and queued deliveries; 404 when there is none. */
@@ -130,6 +155,7 @@ export class ChannelStore {
       created_at: c.createdAt,
       webhooks: { active: hooks.get(`${c.id}:active`) ?? 0, quarantined: hooks.get(`${c.id}:quarantined`) ?? 0 },
       backlog: backlog.get(c.id) ?? 0,
+      ...(c.kind === 'forum' ? { kind: 'forum' as const } : {}),
     }));
   }
 }

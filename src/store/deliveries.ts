@@ -4,6 +4,7 @@ import { alerts, attempts, deadLetters, deliveries } from './sqlite/schema.js';
 import { attemptRow, postColumns, type AttemptRecord } from './delivery-rows.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 import type { WebhookMessage } from '../discord/message.js';
+import type { ThreadNote } from '../domain/threads.js';
 
 /** A claimed delivery with what render needs of its alert. */
 export interface ClaimedDelivery {
@@ -15,6 +16,10 @@ export interface ClaimedDelivery {
   mention: string | null;
   /** A message rendered in advance (a digest): sent as it is, alone. */
   message: WebhookMessage | null;
+  /** A follow-up for the card's thread (delivery/threads.ts) instead of a card; with `threadId` null it goes to the channel. */
+  note: ThreadNote | null;
+  /** The thread a follow-up goes into (null: the channel itself). */
+  threadId: string | null;
   priority: number;
   attempts: number;
   renderLevel: number;
@@ -23,13 +28,17 @@ export interface ClaimedDelivery {
   alert: (StatefulAlert & { changedAt: number | null }) | null;
 }
 
-/** What a delivery carries besides its alert's card (escalation steps, digests). */
+export type { ThreadNote };
+
+/** What a delivery carries besides its alert's card (escalation steps, digests, thread follow-ups). */
 interface InsertDeliveryParams {
   alertId: number | null;
   channelId: number;
   priority: number;
   mention: string | null;
   message: string | null;
+  note: ThreadNote | null;
+  threadId: string | null;
   sortKey: number;
   state: string;
   availableAt: number;
@@ -51,6 +60,8 @@ export class Outbox {
   private readonly selectReady;
   private readonly selectUrgent;
   private readonly nextAvailable;
+  private readonly threadsOf;
+  private readonly pendingNote;
 
   constructor(
     private readonly db: Db,
@@ -58,9 +69,19 @@ export class Outbox {
   ) {
     // Plain better-sqlite3: one insert per delivery on the ingest hot path (see accept.ts's insertAlert).
     this.insertDelivery = db.$client.prepare<InsertDeliveryParams>(
-      `INSERT INTO deliveries (alert_id, channel_id, priority, mention, message, sort_key, state, available_at, created_at)
-       VALUES (@alertId, @channelId, @priority, @mention, @message, @sortKey, @state, @availableAt, @availableAt)`,
+      `INSERT INTO deliveries (alert_id, channel_id, priority, mention, message, note, thread_id, sort_key, state, available_at, created_at)
+       VALUES (@alertId, @channelId, @priority, @mention, @message, @note, @threadId, @sortKey, @state, @availableAt, @availableAt)`,
     );
+    // Asked by every lifecycle change and repeat of a sent alert (the ingest path): plain statements, on the alert index.
+    this.threadsOf = db.$client.prepare<{ alertId: number }, { channelId: number; threadId: string; priority: number }>(
+      `select channel_id as channelId, thread_id as threadId, min(priority) as priority from deliveries
+       where alert_id = @alertId and state = 'sent' and note is null and thread_id is not null group by channel_id, thread_id`,
+    );
+    this.pendingNote = db.$client
+      .prepare<{ alertId: number; channelId: number; note: ThreadNote }, number>(
+        `select id from deliveries where alert_id = @alertId and channel_id = @channelId and note = @note and state in ('pending', 'leased') limit 1`,
+      )
+      .pluck();
     this.selectReady = this.readyQuery(false);
     this.selectUrgent = this.readyQuery(true);
     this.nextAvailable = db
@@ -78,16 +99,48 @@ export class Outbox {
    */
   enqueue(alertId: number | null, channelId: number, priority: number, now: number, opts: DeliveryExtra & { availableAt?: number; state?: 'pending' | 'digest' } = {}): void {
     const availableAt = opts.availableAt ?? now;
+    // An escalation step's mention for an alert whose card has a thread here goes into that thread.
+    const thread = opts.mention && alertId !== null ? this.threadsOf.all({ alertId }).find((t) => t.channelId === channelId) : undefined;
     this.insertDelivery.run({
       alertId,
       channelId,
       priority,
       mention: opts.mention ?? null,
       message: opts.message ? JSON.stringify(opts.message) : null,
+      note: thread ? 'escalation' : null,
+      threadId: thread?.threadId ?? null,
       sortKey: availableAt + priority * this.agingMs,
       availableAt,
       state: opts.state ?? 'pending',
     });
+  }
+
+  /**
+   * Queues a follow-up into each thread of the alert's cards (a repeat, a reopen, an acknowledgement, a
+   * resolve), inside the transaction that made the change. A repeat or reopen already waiting covers the
+   * next (it says the count at send time). Returns the channels to wake.
+   */
+  enqueueThreadNotes(alertId: number, note: ThreadNote, now: number): Set<number> {
+    const channels = new Set<number>();
+    for (const t of this.threadsOf.all({ alertId })) {
+      if ((note === 'repeat' || note === 'reopen') && this.pendingNote.get({ alertId, channelId: t.channelId, note }) !== undefined) continue;
+      this.insertDelivery.run({ alertId, channelId: t.channelId, priority: t.priority, mention: null, message: null, note, threadId: t.threadId, sortKey: now + t.priority * this.agingMs, availableAt: now, state: 'pending' });
+      channels.add(t.channelId);
+    }
+    return channels;
+  }
+
+  /** The thread of a card exists now (started from its message, or the forum post it opened). */
+  setThread(messageId: string, threadId: string): void {
+    this.db.update(deliveries).set({ threadId }).where(and(eq(deliveries.discordMessageId, messageId), sql`${deliveries.note} is null`)).run();
+  }
+
+  /**
+   * Discord says the thread is locked or gone: no follow-up goes into it any more. Follow-ups still
+   * queued for it go to the channel instead, and the card no longer counts as having a thread.
+   */
+  dropThread(threadId: string): void {
+    this.db.update(deliveries).set({ threadId: null }).where(eq(deliveries.threadId, threadId)).run();
   }
 
   /**
@@ -104,12 +157,14 @@ export class Outbox {
         .set({ state: 'leased', leaseUntil: now + leaseMs })
         .where(inArray(deliveries.id, rows.map((r) => r.deliveryId)))
         .run();
-      return rows.map(({ deliveryId, alertId, channelId, priority, attempts: n, renderLevel, createdAt, mention, message, ...alert }) => ({
+      return rows.map(({ deliveryId, alertId, channelId, priority, attempts: n, renderLevel, createdAt, mention, message, note, threadId, ...alert }) => ({
         id: deliveryId,
         alertId,
         channelId,
         mention,
         message: message === null ? null : (JSON.parse(message) as WebhookMessage),
+        note,
+        threadId,
         priority,
         attempts: n,
         renderLevel,
@@ -136,6 +191,8 @@ export class Outbox {
         createdAt: deliveries.createdAt,
         mention: deliveries.mention,
         message: deliveries.message,
+        note: deliveries.note,
+        threadId: deliveries.threadId,
         // Posting is the hot path: without the mute subquery (delivery-rows.ts).
         ...postColumns,
       })
@@ -168,10 +225,21 @@ export class Outbox {
    * sent at the first try shows 1 attempt, after three 5xx answers 4. `stormId`: posted as lines of a
    * compact storm message (its later edits re-render those lines).
    */
-  markSent(ids: number[], webhookId: number, messageId: string, now: number, attempt: AttemptRecord, stormId: number | null = null): void {
+  markSent(ids: number[], webhookId: number, messageId: string, now: number, attempt: AttemptRecord, openedThread?: string, stormId: number | null = null): void {
     this.db.transaction((tx) => {
       tx.update(deliveries)
-        .set({ state: 'sent', webhookId, discordMessageId: messageId, sentAt: now, leaseUntil: null, lastError: null, stormId, attempts: sql`${deliveries.attempts} + 1` })
+        .set({
+          state: 'sent',
+          webhookId,
+          discordMessageId: messageId,
+          sentAt: now,
+          leaseUntil: null,
+          lastError: null,
+          attempts: sql`${deliveries.attempts} + 1`,
+          stormId,
+          // A forum post: the card opened its thread.
+          ...(openedThread ? { threadId: openedThread } : {}),
+        })
         .where(inArray(deliveries.id, ids))
         .run();
       this.insertAttempts(attempt);

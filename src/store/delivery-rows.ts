@@ -34,6 +34,7 @@ export const postColumns = {
   occurrences: alerts.occurrences,
   lastSeenAt: alerts.lastSeenAt,
   reopenedAt: alerts.reopenedAt,
+  firingStartedAt: alerts.firingStartedAt,
 };
 
 /**

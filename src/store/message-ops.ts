@@ -4,7 +4,7 @@ import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhoo
 import { attemptRow, renderColumns, type AttemptRecord } from './delivery-rows.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 
-export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync' | 'repeat' | 'reopen';
+export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync' | 'repeat' | 'reopen' | 'thread';
 
 /** A message operation ready to run, with the webhook that posted the message (whatever its state now). */
 export interface ReadyOp {
@@ -12,6 +12,8 @@ export interface ReadyOp {
   channelId: number;
   discordChannelId: string;
   discordMessageId: string;
+  /** A forum's card lives inside its post (a thread with the message's id): edits then name that thread. */
+  channelKind: 'text' | 'forum';
   deliveryId: number;
   purpose: OpPurpose;
   via: 'webhook' | 'bot';
@@ -41,7 +43,7 @@ export class MessageOps {
     // alerts store's ingest statements are (drizzle's row and parameter mapping cost more than the queries).
     this.sentOf = db.$client.prepare<{ alertId: number }, { deliveryId: number; channelId: number; webhookId: number | null; messageId: string | null }>(
       `select min(id) as deliveryId, channel_id as channelId, webhook_id as webhookId, discord_message_id as messageId
-       from deliveries where alert_id = @alertId and state = 'sent' group by discord_message_id`,
+       from deliveries where alert_id = @alertId and state = 'sent' and note is null group by discord_message_id`,
     );
     this.compactOf = db.$client
       .prepare<{ messageId: string }, number>(`select 1 from deliveries where discord_message_id = @messageId and storm_id is not null limit 1`)
@@ -52,6 +54,7 @@ export class MessageOps {
         channelId: messageOps.channelId,
         discordChannelId: channels.discordChannelId,
         discordMessageId: messageOps.discordMessageId,
+        channelKind: channels.kind,
         deliveryId: messageOps.deliveryId,
         purpose: messageOps.purpose,
         via: messageOps.via,
@@ -109,6 +112,14 @@ export class MessageOps {
     return true;
   }
 
+  /**
+   * Queues the bot's start of a thread from a card just posted (a threads route in a text channel), in the
+   * transaction that records the post: a row before it is a request, so a crash between the two still starts it.
+   */
+  enqueueThreadStart(channelId: number, webhookId: number, messageId: string, deliveryId: number, now: number): void {
+    this.db.insert(messageOps).values({ channelId, webhookId, discordMessageId: messageId, deliveryId, purpose: 'thread', via: 'bot', availableAt: now, createdAt: now }).run();
+  }
+
   /** Ready operations of a channel, oldest first (not leased: the lane leases the one it sends). */
   ready(channelId: number, now: number, limit: number): ReadyOp[] {
     return this.selectReady.all({ channelId, now, limit }).map((r) => ({
@@ -116,6 +127,7 @@ export class MessageOps {
       channelId: r.channelId,
       discordChannelId: r.discordChannelId,
       discordMessageId: r.discordMessageId,
+      channelKind: r.channelKind,
       deliveryId: r.deliveryId,
       purpose: r.purpose,
       via: r.via,

@@ -16,6 +16,8 @@ export interface RouteView {
   business_hours: BusinessHours | null;
   /** Absent when the route sets none. */
   auto_resolve_after_ms?: number;
+  /** Absent unless the route asks for threads. */
+  threads?: true;
   created_at: number;
 }
 
@@ -27,6 +29,7 @@ export interface NewRoute {
   labels: Record<string, string> | null;
   businessHours: BusinessHours | null;
   autoResolveAfterMs?: number | null;
+  threads?: boolean;
 }
 
 /** Something that keeps a cache derived from routes (outbound targets by route): refreshed after each route change. */
@@ -115,13 +118,15 @@ export class RouteStore {
         labels: routes.labels,
         business_hours: routes.businessHours,
         auto_resolve_after_ms: routes.autoResolveAfterMs,
+        threads: routes.threads,
         created_at: routes.createdAt,
       })
       .from(routes)
       .innerJoin(channels, eq(channels.id, routes.channelId))
       .orderBy(asc(routes.id))
       .all()
-      .map(({ auto_resolve_after_ms, ...r }) => (auto_resolve_after_ms === null ? r : { ...r, auto_resolve_after_ms }));
+      // Optional fields only when set, so answers of routes without them stay as they were.
+      .map(({ auto_resolve_after_ms, threads, ...r }) => ({ ...r, ...(auto_resolve_after_ms === null ? {} : { auto_resolve_after_ms }), ...(threads ? { threads: true as const } : {}) }));
   }
 
   /** Sets or clears a route's business hours; 404 when there is no such route. */
@@ -134,6 +139,13 @@ export class RouteStore {
   /** Sets or (null) clears a route's auto_resolve_after; 404 when there is no such route. */
   setAutoResolve(id: number, afterMs: number | null): void {
     const n = this.db.update(routes).set({ autoResolveAfterMs: afterMs }).where(eq(routes.id, id)).run().changes;
+    if (!n) throw notFound('route', id);
+    this.refresh();
+  }
+
+  /** Turns a route's threads on or off; 404 when there is no such route. */
+  setThreads(id: number, threads: boolean): void {
+    const n = this.db.update(routes).set({ threads }).where(eq(routes.id, id)).run().changes;
     if (!n) throw notFound('route', id);
     this.refresh();
   }

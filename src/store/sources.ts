@@ -1,5 +1,6 @@
 import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import { conflict, notFound } from '../domain/errors.js';
+import type { SourceMapping } from '../domain/adapters/mapping.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { Db } from './sqlite/open.js';
 import { isUniqueViolation } from './sqlite/health.js';
@@ -8,11 +9,13 @@ import { sourceSecrets, sources } from './sqlite/schema.js';
 /** A source's payload format name as stored (validated by the admin API: ingest/adapters FORMATS). */
 export type StoredFormat = NonNullable<(typeof sources.$inferSelect)['format']>;
 
-/** What the hook needs to know about a source besides its id: its name, default format and signing secrets. */
+/** What the hook needs to know about a source besides its id: its name, default format, signing secrets and mapping. */
 export interface SourceSettings {
   name: string;
   format: StoredFormat;
   secrets: string[];
+  /** Its own severity and service mapping, or null (the formats' built-in tables). */
+  mapping: SourceMapping | null;
 }
 
 export interface SourceRow {
@@ -21,6 +24,7 @@ export interface SourceRow {
   createdAt: number;
   format: StoredFormat | null;
   autoResolveAfterMs: number | null;
+  mapping: SourceMapping | null;
   secrets: { id: number; secret: string; createdAt: number }[];
 }
 
@@ -41,7 +45,7 @@ export class SourceStore {
     private readonly idempotency: Pick<IdempotencyStore, 'forgetSource'>,
   ) {
     this.byHash = db.select({ id: sources.id }).from(sources).where(eq(sources.tokenHash, sql.placeholder('hash'))).prepare();
-    this.sourceRow = db.select({ name: sources.name, format: sources.format }).from(sources).where(eq(sources.id, sql.placeholder('id'))).prepare();
+    this.sourceRow = db.select({ name: sources.name, format: sources.format, mapping: sources.mapping }).from(sources).where(eq(sources.id, sql.placeholder('id'))).prepare();
     this.secretRows = db.select({ secret: sourceSecrets.secret }).from(sourceSecrets).where(eq(sourceSecrets.sourceId, sql.placeholder('id'))).orderBy(sourceSecrets.id).prepare();
   }
 
@@ -62,7 +66,7 @@ export class SourceStore {
     if (cached) return cached;
     const row = this.sourceRow.get({ id: sourceId });
     if (!row) return undefined;
-    const s: SourceSettings = { name: row.name, format: row.format ?? 'native', secrets: this.secretRows.all({ id: sourceId }).map((r) => r.secret) };
+    const s: SourceSettings = { name: row.name, format: row.format ?? 'native', secrets: this.secretRows.all({ id: sourceId }).map((r) => r.secret), mapping: row.mapping ?? null };
     this.settingsCache.set(sourceId, s);
     return s;
   }
@@ -75,11 +79,11 @@ export class SourceStore {
   // --- admin ---
 
   /** Adds a source with its token's hash; 409 when the name is taken. */
-  create(name: string, tokenHash: string, format: StoredFormat | null, autoResolveAfterMs: number | null = null): number {
+  create(name: string, tokenHash: string, format: StoredFormat | null, autoResolveAfterMs: number | null = null, mapping: SourceMapping | null = null): number {
     const taken = () => conflict(`a source named "${name}" already exists`);
     if (this.db.select({ id: sources.id }).from(sources).where(eq(sources.name, name)).get()) throw taken();
     try {
-      return this.db.insert(sources).values({ name, tokenHash, format, autoResolveAfterMs }).returning({ id: sources.id }).get().id;
+      return this.db.insert(sources).values({ name, tokenHash, format, autoResolveAfterMs, mapping }).returning({ id: sources.id }).get().id;
     } catch (err) {
       if (isUniqueViolation(err)) throw taken();
       throw err;
@@ -99,7 +103,7 @@ export class SourceStore {
     const row = this.db.select().from(sources).where(eq(sources.id, id)).get();
     if (!row) throw notFound('source', id);
     const secrets = this.db.select().from(sourceSecrets).where(eq(sourceSecrets.sourceId, id)).orderBy(asc(sourceSecrets.id)).all();
-    return { id, name: row.name, createdAt: row.createdAt, format: row.format, autoResolveAfterMs: row.autoResolveAfterMs, secrets: secrets.map((s) => ({ id: s.id, secret: s.secret, createdAt: s.createdAt })) };
+    return { id, name: row.name, createdAt: row.createdAt, format: row.format, autoResolveAfterMs: row.autoResolveAfterMs, mapping: row.mapping ?? null, secrets: secrets.map((s) => ({ id: s.id, secret: s.secret, createdAt: s.createdAt })) };
   }
 
   /** Replaces the source's token hash (the old token stops working at once); 404 when there is none. */
@@ -132,6 +136,13 @@ export class SourceStore {
   setAutoResolve(id: number, afterMs: number | null): void {
     const n = this.db.update(sources).set({ autoResolveAfterMs: afterMs }).where(eq(sources.id, id)).run().changes;
     if (!n) throw notFound('source', id);
+  }
+
+  /** Sets or (null) clears the source's severity and service mapping; 404 when there is none. */
+  setMapping(id: number, mapping: SourceMapping | null): void {
+    const n = this.db.update(sources).set({ mapping }).where(eq(sources.id, id)).run().changes;
+    if (!n) throw notFound('source', id);
+    this.settingsCache.delete(id);
   }
 
   /** True when some source sets auto_resolve_after (the auto-resolve sweep skips its scan otherwise). */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_ALERTS_PER_REQUEST } from '../alert.js';
 import { conversion, type Adapter } from './types.js';
 import { cut, fields, fitLabels, link, nativeAlert, severityOf, withoutStatePrefix } from './common.js';
+import { firstLabel, NO_MAPPING, type SourceMapping } from './mapping.js';
 
 const strings = z.record(z.string(), z.string());
 
@@ -43,15 +44,24 @@ type Payload = z.output<typeof alertmanagerPayload>;
  * exports them); else the receiver's name. Not `instance` nor `alertname`: those differ per host or per
  * rule, so every such alert would be a "service" of its own and no service route or mute could catch
  * them; the receiver at least groups everything that Alertmanager sends Herald. Documented in
- * docs/senders.md.
+ * docs/senders.md. A source's `mapping.service_labels` replaces the list (the receiver stays the last resort).
  */
 export const SERVICE_LABELS = ['service', 'job', 'app_kubernetes_io_name', 'app'] as const;
-export function serviceOf(labels: Record<string, string>, receiver: string): string {
-  for (const name of SERVICE_LABELS) {
-    const v = labels[name]?.trim();
-    if (v) return v;
-  }
-  return receiver;
+export function serviceOf(labels: Record<string, string>, receiver: string, mapping: SourceMapping = NO_MAPPING): string {
+  return firstLabel(labels, mapping.service_labels ?? SERVICE_LABELS) ?? receiver;
+}
+
+/** The label that carries the severity word unless a source's mapping names another. */
+export const SEVERITY_LABEL = 'severity';
+
+/**
+ * When the firing started (`startsAt`), epoch ms: the same firing re-sent every `repeat_interval`
+ * carries the same start, a new firing (after a resolve) a new one. Undefined when it does not parse.
+ */
+export function firingStart(startsAt: string): number | undefined {
+  const ms = Date.parse(startsAt);
+  // Alertmanager's "unset" is year 1 (0001-01-01T00:00:00Z): no start worth comparing.
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
 /**
@@ -59,7 +69,10 @@ export function serviceOf(labels: Record<string, string>, receiver: string): str
  * - dedup key: the alert's `fingerprint` (stable across re-sends; a resolve carries the same one);
  * - status: the alert's own status (a group can mix firing and resolved alerts);
  * - severity: the `severity` label (critical → P0, error → P1, warning → P2, info → P3, or P0–P3 as is); none or unknown → P2;
- * - service: `serviceOf` (the `service` label, else `job`, else the Kubernetes app labels, else the receiver's name);
+ *   a source's mapping may name another label, add words (looked up first) and another default;
+ * - service: `serviceOf` (the `service` label, else `job`, else the Kubernetes app labels, else the receiver's name;
+ *   a source's `service_labels` instead of that list);
+ * - firing start: `startsAt` (re-sends of one firing carry the same: pipeline/dedup-stage.ts folds them as notifications);
  * - title: `alertname: summary` (either alone when only one is there; a `[FIRING:n]` / `[RESOLVED]` prefix taken off
  *   the summary); description: the `description` (or `message`) annotation;
  * - labels: all the alert's labels; fields: the other annotations and the start time; links: generatorURL, runbook_url, Alertmanager.
@@ -67,7 +80,8 @@ export function serviceOf(labels: Record<string, string>, receiver: string): str
 export const alertmanager: Adapter<Payload> = {
   name: 'alertmanager',
   schema: alertmanagerPayload,
-  convert(p) {
+  convert(p, mapping = NO_MAPPING) {
+    const severityLabel = mapping.severity_label ?? SEVERITY_LABEL;
     return conversion({
       alerts: p.alerts.map((a) => {
         const labels = a.labels;
@@ -78,12 +92,13 @@ export const alertmanager: Adapter<Payload> = {
         const shown = new Set(['summary', 'description', 'message', 'runbook_url', 'runbook']);
         return {
           input: nativeAlert({
-            service: serviceOf(labels, p.receiver),
-            severity: severityOf(labels.severity),
+            service: serviceOf(labels, p.receiver, mapping),
+            severity: severityOf(labels[severityLabel], 'P2', mapping),
             title,
             description: ann.description ?? ann.message,
             status: a.status,
             dedup_key: a.fingerprint,
+            firing_started_at: firingStart(a.startsAt),
             environment: labels.environment ?? labels.env,
             labels: fitLabels(labels),
             fields: fields([

@@ -1,4 +1,5 @@
 import type { AlertInput, Severity } from '../alert.js';
+import { mappedSeverity, NO_MAPPING, type SourceMapping } from './mapping.js';
 
 /** Cuts text to `max` characters, keeping the end (the cause of an error is usually there) when `keepEnd`. */
 export function cut(text: string, max: number, keepEnd = false): string {
@@ -19,8 +20,11 @@ const WORDS: Record<string, Severity> = {
   warning: 'P2', warn: 'P2', medium: 'P2', minor: 'P2', sev3: 'P2',
   info: 'P3', informational: 'P3', low: 'P3', none: 'P3', notice: 'P3', debug: 'P3', sev4: 'P3',
 };
-export function severityOf(word: string | undefined | null, fallback: Severity = 'P2'): Severity {
-  return (word && WORDS[word.trim().toLowerCase()]) || fallback;
+// Own keys only: a word like `constructor` must not find Object's prototype.
+const builtInWord = (w: string): Severity | undefined => (Object.hasOwn(WORDS, w) ? WORDS[w] : undefined);
+/** `word`'s level: the source's own words (`mapping`), then the built-in ones, then the source's default, else `fallback`. */
+export function severityOf(word: string | undefined | null, fallback: Severity = 'P2', mapping: SourceMapping = NO_MAPPING): Severity {
+  return mappedSeverity(word, mapping, builtInWord, fallback);
 }
 
 /**
@@ -82,6 +86,7 @@ export function nativeAlert(a: {
   labels?: Record<string, string>;
   fields?: AlertInput['fields'];
   links?: AlertInput['links'];
+  firing_started_at?: number | null;
 }): AlertInput {
   const out: AlertInput = {
     service: cut(a.service.trim() || 'unknown', 200),
@@ -95,5 +100,6 @@ export function nativeAlert(a: {
   if (a.labels && Object.keys(a.labels).length) out.labels = a.labels;
   if (a.fields?.length) out.fields = a.fields;
   if (a.links?.length) out.links = a.links.slice(0, 20);
+  if (a.firing_started_at !== undefined && a.firing_started_at !== null) out.firing_started_at = a.firing_started_at;
   return out;
 }

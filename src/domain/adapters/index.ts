@@ -5,6 +5,7 @@ import { jobs } from './jobs.js';
 import { jobstatus } from './jobstatus.js';
 import { pagerduty } from './pagerduty.js';
 import { pipeline } from './pipeline.js';
+import { NO_MAPPING, type SourceMapping } from './mapping.js';
 import { conversion, type Adapter, type Conversion } from './types.js';
 
 export const FORMATS = ['native', 'alertmanager', 'pagerduty', 'jobs', 'pipeline', 'jobstatus'] as const;
@@ -17,7 +18,7 @@ const adapters: Record<Exclude<Format, 'native'>, Adapter> = { alertmanager, pag
  * reported with its path in the sender's payload. The converted alerts are checked against the native
  * schema too (a safety net: adapters fit values into the native limits, so this should never report).
  */
-export function convertBody(format: Format, data: unknown): { ok: true; conversion: Conversion } | { ok: false; problems: InputProblem[] } {
+export function convertBody(format: Format, data: unknown, mapping: SourceMapping = NO_MAPPING): { ok: true; conversion: Conversion } | { ok: false; problems: InputProblem[] } {
   if (format === 'native') {
     const parsed = parseAlertsBody(data);
     return parsed.ok ? { ok: true, conversion: conversion({ alerts: parsed.alerts.map((input) => ({ input })) }) } : parsed;
@@ -25,13 +26,16 @@ export function convertBody(format: Format, data: unknown): { ok: true; conversi
   const adapter = adapters[format];
   const parsed = adapter.schema.safeParse(data, PLAIN);
   if (!parsed.success) return { ok: false, problems: describeIssues(parsed.error) };
-  const c = adapter.convert(parsed.data);
+  const c = adapter.convert(parsed.data, mapping);
   const problems: InputProblem[] = [];
   c.alerts.forEach((a, i) => {
-    const check = alertInput.safeParse(a.input, PLAIN);
+    // The firing's start is the adapter's own addition, not a native field.
+    const { firing_started_at: _start, ...native } = a.input;
+    const check = alertInput.safeParse(native, PLAIN);
     if (!check.success) problems.push(...describeIssues(check.error).map((p) => ({ path: `(converted alert ${i}).${p.path}`, message: p.message })));
   });
   return problems.length ? { ok: false, problems } : { ok: true, conversion: c };
 }
 
 export type { Conversion } from './types.js';
+export type { SourceMapping } from './mapping.js';

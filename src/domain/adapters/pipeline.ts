@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fields, fitLabels, nativeAlert, severityOf } from './common.js';
+import { NO_MAPPING } from './mapping.js';
 import { conversion, type Adapter } from './types.js';
 
 const id = z.union([z.string().min(1).max(200), z.number()]);
@@ -57,7 +58,7 @@ const DONE = new Set(['completed', 'complete', 'succeeded', 'success', 'done', '
 export const pipeline: Adapter<Payload> = {
   name: 'pipeline',
   schema: pipelinePayload,
-  convert(p) {
+  convert(p, mapping = NO_MAPPING) {
     const service = p.pipeline ?? 'pipeline';
     const at: [string, unknown] = ['At', p.timestamp === undefined ? undefined : String(p.timestamp)];
     switch (p.event) {
@@ -107,7 +108,7 @@ export const pipeline: Adapter<Payload> = {
           alerts: [{
             input: nativeAlert({
               service: d.component ? `${service}/${d.component}` : service,
-              severity: severityOf(d.severity, 'P1'),
+              severity: severityOf(d.severity, 'P1', mapping),
               title: d.message,
               description: d.error,
               dedup_key: d.dedup_key ?? `pipeline:error:${d.component ?? ''}:${d.message.slice(0, 200)}`,

@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import type { AlertInput } from '../alert.js';
+import type { SourceMapping } from './mapping.js';
 
 /** What one request in a sender's format asks of Herald. */
 export interface Conversion {
@@ -13,11 +14,14 @@ export interface Conversion {
   beats?: string[];
 }
 
-/** A sender's format: the zod schema of its payload and the conversion into native alerts. */
+/**
+ * A sender's format: the zod schema of its payload and the conversion into native alerts, under the
+ * source's own severity and service mapping (`NO_MAPPING`: the built-in tables).
+ */
 export interface Adapter<T = any> {
   name: string;
   schema: ZodType<T>;
-  convert(payload: T): Conversion;
+  convert(payload: T, mapping: SourceMapping): Conversion;
 }
 
 export const conversion = (c: Partial<Conversion>): Conversion => ({ alerts: [], acknowledge: [], ignored: [], ...c });

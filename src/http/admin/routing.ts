@@ -35,7 +35,7 @@ export function registerRoutingRoutes(app: App, herald: RoutingRouteDeps): void 
     {
       schema: {
         ...admin,
-        summary: "Set a route's business hours (null: always open) and/or its auto_resolve_after (null: never)",
+        summary: "Set a route's business hours (null: always open), its auto_resolve_after (null: never) and/or its threads",
         params: idParams,
         body: routePatch,
         response: { 200: routeView, ...errorsWith404 },

@@ -53,7 +53,7 @@ export function registerSourceRoutes(app: App, herald: SourceRouteDeps): void {
 
   app.patch(
     '/sources/:id',
-    { schema: { ...admin, summary: "Set a source's default payload format and/or its auto_resolve_after", params: idParams, body: sourcePatch, response: { 200: sourceDetail, ...errorsWith404 } } },
+    { schema: { ...admin, summary: "Set a source's default payload format, its auto_resolve_after and/or its severity and service mapping", params: idParams, body: sourcePatch, response: { 200: sourceDetail, ...errorsWith404 } } },
     async (req) => updateSource(herald, req.params.id, req.body),
   );
 

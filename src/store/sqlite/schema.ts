@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { BusinessHours } from '../../domain/hours.js';
+import type { SourceMapping } from '../../domain/adapters/mapping.js';
 
 /** Times are epoch milliseconds (integer) throughout: cheap to compare and index. */
 const createdAt = () => integer('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`);
@@ -14,6 +15,8 @@ export const sources = sqliteTable('sources', {
   format: text('format', { enum: ['native', 'alertmanager', 'pagerduty', 'jobs', 'pipeline', 'jobstatus'] }),
   /** A firing alert of this source with no repeat for this long resolves as stale (services/auto-resolve.ts); null: never. */
   autoResolveAfterMs: integer('auto_resolve_after_ms'),
+  /** The source's own severity and service mapping (domain/adapters/mapping.ts); null: the formats' built-in tables. */
+  mapping: text('mapping', { mode: 'json' }).$type<SourceMapping>(),
   createdAt: createdAt(),
 });
 
@@ -56,6 +59,8 @@ export const channels = sqliteTable('channels', {
   name: text('name').notNull().unique(),
   discordChannelId: text('discord_channel_id').notNull(),
   isDefault: integer('is_default', { mode: 'boolean' }).notNull().default(false),
+  /** A text channel, or a forum (Discord type 15): in a forum every card is a post of its own (a thread, `thread_name`). */
+  kind: text('kind', { enum: ['text', 'forum'] }).notNull().default('text'),
   createdAt: createdAt(),
 });
 
@@ -104,6 +109,8 @@ export const routes = sqliteTable('routes', {
   businessHours: text('business_hours', { mode: 'json' }).$type<BusinessHours>(),
   /** A firing alert this route matches with no repeat for this long resolves as stale (services/auto-resolve.ts); null: never. */
   autoResolveAfterMs: integer('auto_resolve_after_ms'),
+  /** Each card of an alert this route matches gets a thread for its follow-ups (issue 10 §3; needs the bot in a text channel). */
+  threads: integer('threads', { mode: 'boolean' }).notNull().default(false),
   createdAt: createdAt(),
 });
 
@@ -143,6 +150,11 @@ export const alerts = sqliteTable(
     occurrences: integer('occurrences').notNull().default(1),
     lastSeenAt: integer('last_seen_at'),
     reopenedAt: integer('reopened_at'),
+    /**
+     * When the firing last notified started, by its sender's clock (Alertmanager's startsAt; null for
+     * senders without one): a re-send with the same start is a notification, not another firing.
+     */
+    firingStartedAt: integer('firing_started_at'),
   },
   (t) => [
     index('alerts_dedup').on(t.dedupKey),
@@ -235,6 +247,14 @@ export const deliveries = sqliteTable(
     lastError: text('last_error'),
     webhookId: integer('webhook_id').references(() => webhooks.id, { onDelete: 'set null' }),
     discordMessageId: text('discord_message_id'),
+    /**
+     * Threads (delivery/threads.ts). On a card: the Discord id of the thread started from it (text channel) or
+     * that it opened (forum post), once it exists. On a follow-up (`note`): the thread it is posted into; null
+     * after the thread was found locked or deleted (then it goes to the channel).
+     */
+    threadId: text('thread_id'),
+    /** A short follow-up in the card's thread instead of a card: repeat, reopen, ack, resolve, escalation (with `mention`). */
+    note: text('note', { enum: ['repeat', 'reopen', 'ack', 'resolve', 'escalation'] }),
     createdAt: integer('created_at').notNull(),
     sentAt: integer('sent_at'),
     /**
@@ -274,7 +294,8 @@ export const messageOps = sqliteTable(
     discordMessageId: text('discord_message_id').notNull(),
     /** A delivery that put this message there (any of them, for packed messages): for dead letters and history. */
     deliveryId: integer('delivery_id').notNull().references(() => deliveries.id, { onDelete: 'cascade' }),
-    purpose: text('purpose', { enum: ['ack', 'resolve', 'retract', 'sync', 'repeat', 'reopen'] }).notNull(),
+    /** `thread`: the bot starts the card's thread from the message (a threads route in a text channel; via 'bot'). */
+    purpose: text('purpose', { enum: ['ack', 'resolve', 'retract', 'sync', 'repeat', 'reopen', 'thread'] }).notNull(),
     via: text('via', { enum: ['webhook', 'bot'] }).notNull().default('webhook'),
     state: text('state', { enum: ['pending', 'leased', 'done', 'dead'] }).notNull().default('pending'),
     availableAt: integer('available_at').notNull(),
