@@ -1,8 +1,10 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import type { CommandModule } from '../src/bot/types.js';
-import { serviceChoices } from '../src/bot/autocomplete.js';
+import { alertChoices, serviceChoices } from '../src/bot/autocomplete.js';
 import { badInput } from '../src/bot/input.js';
 import { SEVERITIES, alertInput, describeIssues } from '../src/domain/alert.js';
+import { showAlert } from '../src/services/alerts.js';
+import { findAlert } from '../src/services/lifecycle.js';
 
 export const alert: CommandModule = {
   access: 'admin',
@@ -17,8 +19,22 @@ export const alert: CommandModule = {
         .addStringOption((o) => o.setName('severity').setDescription('Default P3').addChoices(...SEVERITIES.map((v) => ({ name: v, value: v }))))
         .addStringOption((o) => o.setName('service').setDescription('Default herald-test (routes decide where it goes)').setAutocomplete(true).setMaxLength(200))
         .addStringOption((o) => o.setName('title').setDescription('Default "Test alert from <you>"').setMaxLength(200)),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName('show')
+        .setDescription('Show an alert as its full card, with the messages it is in (a storm shows it as one line)')
+        .addStringOption((o) => o.setName('alert').setDescription('Alert id (#12) or dedup key').setRequired(true).setAutocomplete(true).setMaxLength(255)),
     ),
   async execute(i, { herald }) {
+    if (i.options.getSubcommand(false) === 'show') {
+      const id = findAlert(herald, i.options.getString('alert', true));
+      const { card, posts } = showAlert(herald, id, herald.config.delivery.username);
+      const where = posts.map((p) =>
+        p.messageId && i.guildId ? `<#${p.discordChannelId}>: ${p.state}, https://discord.com/channels/${i.guildId}/${p.discordChannelId}/${p.messageId}` : `<#${p.discordChannelId}>: ${p.state}`,
+      );
+      return { content: (where.length ? `Alert #${id} is in:\n${where.join('\n')}` : `Alert #${id} was posted nowhere.`).slice(0, 2000), embeds: card.embeds, ephemeral: true };
+    }
     const parsed = alertInput.safeParse({
       service: i.options.getString('service') ?? 'herald-test',
       severity: i.options.getString('severity') ?? 'P3',
@@ -36,5 +52,5 @@ export const alert: CommandModule = {
       ephemeral: true,
     };
   },
-  autocomplete: (i, { herald }) => serviceChoices(herald, i.options.getFocused()),
+  autocomplete: (i, { herald }) => (i.options.getFocused(true).name === 'alert' ? alertChoices(herald, i, () => true) : serviceChoices(herald, i.options.getFocused())),
 };

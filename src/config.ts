@@ -92,6 +92,9 @@ const envSchema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   HERALD_AGING_MS: int('HERALD_AGING_MS', 60_000, 0, 86_400_000),
+  HERALD_STORM_HORIZON_MS: int('HERALD_STORM_HORIZON_MS', 10_000, 0, 600_000),
+  HERALD_STORM_SUMMARY_EDIT_MS: int('HERALD_STORM_SUMMARY_EDIT_MS', 2000, 100, 600_000),
+  HERALD_STORM_GATHER_MS: int('HERALD_STORM_GATHER_MS', 1000, 0, 60_000),
   HERALD_REQUEST_TIMEOUT_MS: int('HERALD_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000),
   HERALD_MAX_ATTEMPTS: int('HERALD_MAX_ATTEMPTS', 8, 1, 100),
   HERALD_MAX_AGE_MS: int('HERALD_MAX_AGE_MS', 86_400_000, 1000, 30 * 86_400_000),
@@ -217,6 +220,12 @@ export interface Config {
      */
     threadPostsCountAgainstChannel: boolean;
     agingMs: number;
+    /** Storm mode: a backlog that cannot be posted (as packed cards) within this long makes a storm; 0: never. */
+    stormHorizonMs: number;
+    /** The storm's summary card is edited at most this often while the storm goes on. */
+    stormSummaryEditMs: number;
+    /** In a storm, a compact message with room for more lines waits this long for them (once); 0: never waits. */
+    stormGatherMs: number;
     requestTimeoutMs: number;
     maxAttempts: number;
     maxAgeMs: number;
@@ -304,6 +313,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
         priorityReserve: e.HERALD_PRIORITY_RESERVE,
         threadPostsCountAgainstChannel: e.HERALD_THREAD_POSTS_COUNT_AGAINST_CHANNEL,
         agingMs: e.HERALD_AGING_MS,
+        stormHorizonMs: e.HERALD_STORM_HORIZON_MS,
+        stormSummaryEditMs: e.HERALD_STORM_SUMMARY_EDIT_MS,
+        stormGatherMs: e.HERALD_STORM_GATHER_MS,
         requestTimeoutMs: e.HERALD_REQUEST_TIMEOUT_MS,
         maxAttempts: e.HERALD_MAX_ATTEMPTS,
         maxAgeMs: e.HERALD_MAX_AGE_MS,

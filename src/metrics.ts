@@ -19,6 +19,7 @@ export function createMetrics(sources: MetricSources = {}) {
     messages: new Counter({ name: 'herald_discord_messages_total', help: 'Messages posted to Discord (one may carry several packed alerts)', registers: [registry] }),
     failed: new Counter({ name: 'herald_delivery_failures_total', help: 'Failed requests to Discord, by reason', labelNames: ['reason'], registers: [registry] }),
     rateLimited: new Counter({ name: 'herald_discord_429_total', help: '429 answers from Discord, by scope', labelNames: ['scope'], registers: [registry] }),
+    storms: new Counter({ name: 'herald_storms_total', help: 'Storms entered: a channel whose backlog could not be posted within the storm horizon', registers: [registry] }),
     deadLetters: new Counter({ name: 'herald_dead_letters_total', help: 'Deliveries given up on', labelNames: ['reason'], registers: [registry] }),
     queueDepth: new Gauge({
       name: 'herald_queue_depth',

@@ -158,7 +158,8 @@ describe('delivery engine against the emulator', () => {
   });
 
   it('sends a P0 ahead of a P3 flood, through the reserved headroom', async () => {
-    stack = await startStack({ env: { ...FAST.env, HERALD_CHANNEL_WINDOW_MS: '5000' }, emulator: { channelCap: { limit: 30, windowMs: 5000 }, webhookBucket: FAST.emulator.webhookBucket } });
+    // Storm mode off: this is the reserve of the card path under a flood of many messages (storm.test.ts has a P0 mid-storm).
+    stack = await startStack({ env: { ...FAST.env, HERALD_CHANNEL_WINDOW_MS: '5000', HERALD_STORM_HORIZON_MS: '0' }, emulator: { channelCap: { limit: 30, windowMs: 5000 }, webhookBucket: FAST.emulator.webhookBucket } });
     const token = await stack.source();
     const ch = await stack.channel({ webhooks: 2 });
     await postMany(stack, token, 600, () => ({ severity: 'P3' }), 100);

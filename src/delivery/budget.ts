@@ -17,6 +17,7 @@ const EDGE_MARGIN_MS = 250;
  * Without it a flood takes the whole window in its first seconds, nothing leaves the window for a
  * minute, and only `reserve` pages get through in that minute. Paced, the flood drains at the same
  * rate (the cap allows no more), but slots come free every couple of seconds, so pages keep finding one.
+ * In a storm (compact messages of dozens of alerts each) the burst is two thirds of the low slots.
  */
 export class ChannelBudget {
   private readonly sends: number[] = [];
@@ -28,7 +29,9 @@ export class ChannelBudget {
   /** GCRA state for P2/P3: the theoretical time of the next low send, its spacing and the burst it allows. */
   private lowTat = 0;
   private readonly lowIntervalMs: number;
-  private readonly lowBurst: number;
+  private lowBurst: number;
+  private readonly calmBurst: number;
+  private readonly stormBurst: number;
 
   constructor(
     private readonly cap: number,
@@ -38,8 +41,17 @@ export class ChannelBudget {
     this.effectiveCap = cap;
     const lowSlots = Math.max(1, cap - reserve);
     this.lowIntervalMs = windowMs / lowSlots;
-    // A third of the low slots at once: a short burst delivers the first alerts of a storm without delay.
-    this.lowBurst = Math.max(1, Math.floor(lowSlots / 3));
+    // A third of the low slots at once: a short burst delivers the first alerts of a flood without delay.
+    this.calmBurst = Math.max(1, Math.floor(lowSlots / 3));
+    // In a storm each message carries dozens of alerts (compact lines), so two thirds may go at once: the
+    // backlog is shown within seconds, the last third of the window stays paced, the reserve stays for pages.
+    this.stormBurst = Math.max(this.calmBurst, Math.floor((2 * lowSlots) / 3));
+    this.lowBurst = this.calmBurst;
+  }
+
+  /** Storm mode on or off (storm-keeper.ts): the P2/P3 burst is two thirds of their slots instead of one. */
+  setStorm(on: boolean): void {
+    this.lowBurst = on ? this.stormBurst : this.calmBurst;
   }
 
   /** Free slots now, for the given priority (0 = P0). Low priorities do not see the reserve and wait for their pace. */
@@ -65,6 +77,24 @@ export class ChannelBudget {
       slotAt = leaving === undefined ? now + EDGE_MARGIN_MS : leaving + this.windowMs + EDGE_MARGIN_MS;
     }
     return Math.max(now, this.blockedUntil, paceAt, slotAt);
+  }
+
+  /**
+   * How many P2/P3 messages the channel's budget lets out within `horizonMs` from now, if nothing else
+   * posts: the pace's tokens now and its refills, bounded by the low share of the window (the slots free
+   * now and those whose sends leave the window meanwhile). What storm mode weighs a backlog against.
+   */
+  lowSendsWithin(now: number, horizonMs: number): number {
+    this.expire(now);
+    const start = Math.max(now, this.blockedUntil);
+    const span = Math.max(0, now + horizonMs - start);
+    const paced = this.lowTokens(start) + Math.floor(span / this.lowIntervalMs);
+    const edge = now + horizonMs - this.windowMs - EDGE_MARGIN_MS;
+    const leaving = this.sends.filter((t) => t <= edge).length;
+    // A horizon longer than the window sees whole windows of low slots come and go within it too.
+    const laterWindows = Math.max(0, Math.floor(horizonMs / this.windowMs) - 1) * Math.max(0, this.effectiveCap - this.reserve);
+    const room = this.effectiveCap - this.reserve - this.sends.length - this.inFlight + leaving + laterWindows;
+    return Math.max(0, Math.min(paced, room));
   }
 
   /** The earliest moment the P2/P3 pace allows another send. */

@@ -9,6 +9,7 @@ import type { Outbox } from '../store/deliveries.js';
 import type { WebhookPool } from './pool.js';
 import type { DiscordTransport } from './transport.js';
 import type { WebhookStore } from '../store/webhooks.js';
+import type { StormStore } from '../store/storms.js';
 import type { ThreadPolicy } from './threads.js';
 
 /**
@@ -21,6 +22,8 @@ export interface LaneDeps {
   /** The bot's REST client, when a bot token is configured: the fallback for messages whose webhook is gone. */
   bot?: BotRest | undefined;
   store: WebhookStore;
+  /** The channel's storms: the summary card's message, kept across restarts. */
+  storms: StormStore;
   /** How posts meet threads (threads routes, forum channels); absent: no threads. */
   threads?: ThreadPolicy | undefined;
   transport: DiscordTransport;

@@ -7,12 +7,13 @@ import { MessageOpRunner } from './message-op-runner.js';
 import type { Outcome } from './outcome-recorder.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
 import { type PoolMember, WebhookPool } from './pool.js';
-import { composePost, type Post } from './post-message.js';
+import { composePost, composeStormPost, STORM_CLAIM, type Post } from './post-message.js';
 import { DISCORD_ERROR } from '../discord/limits.js';
 import { discordErrorCode } from '../discord/responses.js';
 import { settlePost, type PostSettlement, type QueueAction } from './post-outcome.js';
 import { planPost, wakeAfterEmptyClaim } from './post-plan.js';
 import type { TransportResult } from './transport.js';
+import { StormKeeper } from './storm-keeper.js';
 import { WakeTimer } from './wake-timer.js';
 
 /**
@@ -33,6 +34,10 @@ export class Lane {
   private readonly inFlight = new Map<Promise<void>, number[]>();
   /** Edits and deletes of messages already posted: the lane's other half, sharing its pool and timer. */
   private readonly ops: MessageOpRunner;
+  /** Storm mode: whether P2/P3 go out as compact lines, and the storm's summary card. */
+  private readonly storm: StormKeeper;
+  /** A compact message waits for more lines until then (HERALD_STORM_GATHER_MS); null: not gathering. */
+  private gatherUntil: number | null = null;
   private warnedEmpty = false;
   private readonly pumpGuarded: () => void;
   /**
@@ -59,6 +64,7 @@ export class Lane {
         this.schedule();
       },
     });
+    this.storm = new StormKeeper(channelId, deps, this);
   }
 
   /** A message operation (edit, delete) was queued or changed state for this channel. */
@@ -101,8 +107,9 @@ export class Lane {
     if (this.stopped || this.pumping) return;
     this.pumping = true;
     try {
+      this.storm.update(Date.now());
       // Edits first: they are cheap (no channel-cap slot) and a person is waiting to see their action.
-      while (this.ops.sendOne() || this.sendOne());
+      while (this.ops.sendOne() || this.storm.editOne(Date.now()) || this.sendOne());
     } finally {
       this.pumping = false;
     }
@@ -130,8 +137,22 @@ export class Lane {
       return false;
     }
     const { member } = plan;
+    const stormId = this.storm.stormId;
+    if (stormId !== null && plan.maxPriority !== 1 && this.storm.wantsSummaryPost) {
+      this.postSummary(member, now);
+      return true;
+    }
     const leaseMs = config.requestTimeoutMs + 30_000;
-    const claimed = outbox.claim(this.channelId, now, plan.packLimit, plan.maxPriority, leaseMs);
+    // In a storm a claim takes enough P2/P3 for the longest compact message; P0/P1 still come first.
+    // While a compact message gathers lines, only P0/P1 are claimed (a page never waits for the gather).
+    const gathering = stormId !== null && this.gatherUntil !== null && now < this.gatherUntil;
+    const maxPriority = gathering ? 1 : plan.maxPriority;
+    const limit = stormId !== null && maxPriority !== 1 ? STORM_CLAIM : plan.packLimit;
+    const claimed = outbox.claim(this.channelId, now, limit, maxPriority, leaseMs);
+    if (claimed.length === 0 && gathering) {
+      this.schedule(this.gatherUntil!);
+      return false;
+    }
     if (claimed.length === 0) {
       const nextReady = outbox.nextAvailableAt(this.channelId);
       if (nextReady === null) return false; // nothing queued: the next enqueue wakes the lane
@@ -139,8 +160,21 @@ export class Lane {
       return false;
     }
     const threads = this.deps.threads;
-    const post = composePost(claimed, member.owner, config.username, threads ? (d) => threads.modeOf({ ...d, alert: d.alert }) : undefined);
-    const { batch, message } = post;
+    const modeOf = threads ? (d: ClaimedDelivery) => threads.modeOf({ ...d, alert: d.alert }) : undefined;
+    const post = stormId !== null ? composeStormPost(claimed, member.owner, config.username, modeOf) : composePost(claimed, member.owner, config.username, modeOf);
+    const { batch, message, compact, roomLeft } = post;
+    if (compact && roomLeft && this.gatherUntil === null && config.stormGatherMs > 0) {
+      // Fewer lines wait than a compact message holds and the storm is still arriving: a slot is worth a
+      // full message, so wait a moment for more lines (once per message) before spending it.
+      this.gatherUntil = now + config.stormGatherMs;
+      this.release(claimed.map((d) => d.id), { availableAt: now, countAttempt: false });
+      this.schedule(this.gatherUntil);
+      return false;
+    }
+    if (compact) {
+      this.gatherUntil = null;
+      post.stormId = stormId!;
+    }
     const leftover = claimed.slice(batch.length).map((d) => d.id);
     if (leftover.length) this.release(leftover, { availableAt: now, countAttempt: false });
     const budget = this.budgetFor(post);
@@ -276,7 +310,7 @@ export class Lane {
       what: `recording message ${messageId} of deliveries ${ids.join(', ')}`,
       deliveryIds: ids,
       write: () => {
-        this.deps.outbox.markSent(ids, webhookId, messageId, now, attempt, opened);
+        this.deps.outbox.markSent(ids, webhookId, messageId, now, attempt, opened, post.stormId ?? null);
         // In the same transaction: the thread is started even if Herald stops right after this.
         if (startThread) this.deps.ops.enqueueThreadStart(this.channelId, webhookId, messageId, ids[0]!, now);
         const edit = shown.length > 0 && this.deps.ops.syncIfChanged(shown, this.channelId, webhookId, messageId, ids[0]!, Date.now());
@@ -289,6 +323,40 @@ export class Lane {
       },
     });
     this.backlog = Math.max(0, this.backlog - ids.length);
+    this.storm.changed();
+  }
+
+  /**
+   * Posts the storm's summary card through `member`: a message, so it takes a slot of the channel's cap
+   * (but no step of the P2/P3 pace: one per storm) and a request of the member's bucket.
+   */
+  private postSummary(member: PoolMember, now: number): void {
+    member.busy = true;
+    member.bucket.begin();
+    member.breaker.begin();
+    this.budget.begin(now, false);
+    const done = this.storm
+      .postSummary(member)
+      .then((verdict) => {
+        const at = Date.now();
+        this.budget.end(at, verdict.kind === 'sent' || verdict.kind === 'transient');
+        member.bucket.end(at, verdict.rate);
+        if (verdict.kind === 'sent') member.breaker.success();
+        else if (verdict.kind === 'transient') member.breaker.failure(at);
+        else member.breaker.neutral();
+        if (verdict.kind === 'retry-after') {
+          this.deps.metrics.rateLimited.inc({ scope: verdict.scope });
+          if (verdict.scope !== 'user') this.budget.sharedLimitHit(at, verdict.waitMs);
+        }
+        if (verdict.kind === 'sent') this.deps.metrics.messages.inc();
+      })
+      .catch((err) => this.deps.log.error({ err, channelId: this.channelId }, 'posting the storm summary card failed'))
+      .finally(() => {
+        member.busy = false;
+        this.inFlight.delete(done);
+        this.pump();
+      });
+    this.inFlight.set(done, []);
   }
 
   /** The webhook cannot post any more: out of the pool now, and quarantined in the database until a person acts. */

@@ -9,6 +9,7 @@ import type { LaneDeps, LaneHooks } from './lane-deps.js';
 import type { ReadyOp } from '../store/message-ops.js';
 import { renderAlertCard } from '../cards/alert-card.js';
 import { renderMessage } from '../cards/pack.js';
+import { renderCompactEdit } from '../cards/storm.js';
 import { threadName } from '../cards/thread-note.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 import type { TransportResult } from './transport.js';
@@ -126,7 +127,12 @@ export class MessageOpRunner {
   }
 
   /** The message as it should look now: its alerts' current state; undefined when it should be deleted. */
-  private renderEdit(alerts: StatefulAlert[], owner: 'app' | 'external'): Record<string, unknown> | undefined {
+  private renderEdit(alerts: StatefulAlert[], owner: 'app' | 'external', compact: boolean): Record<string, unknown> | undefined {
+    if (compact) {
+      // A storm message: its lines again, each as its alert is now (no buttons: it never had any).
+      const lines = renderCompactEdit(alerts, this.deps.config.username);
+      return lines && { embeds: lines.embeds, allowed_mentions: lines.allowed_mentions };
+    }
     const visible = alerts.filter((a) => !(a.retractedAt && a.retractMode === 'delete'));
     if (visible.length === 0) return undefined;
     const username = this.deps.config.username;
@@ -138,7 +144,7 @@ export class MessageOpRunner {
 
   private startWebhookOp(op: ReadyOp, webhook: NonNullable<ReadyOp['webhook']>, slot: WebhookSlot, now: number): void {
     const { ops, transport, config } = this.deps;
-    const body = this.renderEdit(ops.alertsOf(op.discordMessageId), webhook.owner);
+    const body = this.renderEdit(ops.alertsOf(op.discordMessageId), webhook.owner, ops.isCompact(op.discordMessageId));
     ops.lease(op.id, now + config.requestTimeoutMs + 30_000);
     slot.busy = true;
     slot.bucket.begin();

@@ -2,6 +2,7 @@ import { withMention } from '../discord/mention.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
 import { cardButtons } from '../cards/buttons.js';
 import { packMessage } from '../cards/pack.js';
+import { packCompact } from '../cards/storm.js';
 import { THREAD_NAME_MAX } from '../discord/limits.js';
 import { truncateEnd } from '../discord/truncate.js';
 import type { WebhookMessage } from '../discord/message.js';
@@ -21,10 +22,20 @@ export const RENDER_LEVEL = {
 /** Embeds per message: Discord's limit, and so the most alerts one post carries. */
 export const MAX_PACK = 10;
 
-/** A post: the deliveries it carries (a prefix of those claimed) and the message. */
+/** Deliveries a storm post claims at once: more than the longest compact message holds (about 50–170 lines). */
+export const STORM_CLAIM = 200;
+
+/**
+ * A post: the deliveries it carries (a prefix of those claimed) and the message; `compact`: storm lines;
+ * `roomLeft`: a compact message that could hold more lines than are waiting.
+ */
 export interface Post {
   batch: ClaimedDelivery[];
   message: WebhookMessage;
+  compact?: boolean;
+  roomLeft?: boolean;
+  /** Set by the lane on a compact post: the storm its lines belong to. */
+  stormId?: number;
   /** Posted into this thread (`?thread_id=`): a follow-up of a card. */
   threadId?: string;
   /** The card opens a forum post (`thread_name` is set) or gets a thread started from it by the bot. */
@@ -71,4 +82,28 @@ export function composePost(claimed: ClaimedDelivery[], owner: 'app' | 'external
   }
   const { taken, message } = packMessage(packable.map((d) => d.alert), { username });
   return withButtons(packable.slice(0, taken), message);
+}
+
+/**
+ * The message for claimed deliveries during a storm: a P0/P1 (or anything not packable: a digest, an
+ * escalation's mention, one Discord refused, a thread follow-up, a card with a thread or forum post of its
+ * own) goes as it would outside a storm, alone, so a page keeps its
+ * own card with buttons; otherwise the P2/P3 at the head of the claim go as lines of one compact message.
+ */
+export function composeStormPost(claimed: ClaimedDelivery[], owner: 'app' | 'external', username: string, modeOf: (d: ClaimedDelivery) => CardThreadMode = NO_THREADS): Post {
+  // A thread follow-up, or a card that opens a thread or a forum post, is one alert's: it goes as outside a storm.
+  const lineable = (d: ClaimedDelivery) =>
+    d.priority >= 2 && !d.message && !d.mention && !d.note && d.alert !== null && d.renderLevel === RENDER_LEVEL.packable && modeOf(d) === null;
+  const head: ClaimedDelivery[] = [];
+  for (const d of claimed) {
+    if (!lineable(d)) break;
+    head.push(d);
+  }
+  if (head.length === 0) return composePost(claimed.slice(0, 1), owner, username, modeOf);
+  const { taken, message } = packCompact(
+    head.map((d) => d.alert!),
+    username,
+  );
+  // Room left: every claimed delivery fit and the claim did not reach its limit (the backlog is all here).
+  return { batch: head.slice(0, taken), message, compact: true, roomLeft: taken === claimed.length && claimed.length < STORM_CLAIM };
 }

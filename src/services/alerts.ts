@@ -1,3 +1,5 @@
+import { renderAlertCard } from '../cards/alert-card.js';
+import type { WebhookMessage } from '../discord/message.js';
 import type { Store } from '../store/index.js';
 import type { AlertFilter } from '../store/alerts.js';
 import type { AlertDetail, AlertView } from './views.js';
@@ -22,4 +24,22 @@ export function listAlerts(h: Deps, f: AlertFilter): AlertView[] {
  */
 export function isMessageOfAlert(h: Deps, alertId: number, messageId: string): boolean {
   return h.store.alerts.isMessageOf(alertId, messageId);
+}
+
+/** Where one delivery of an alert stands: its Discord channel, and the message that shows it once sent. */
+export interface AlertPost {
+  discordChannelId: string;
+  state: string;
+  messageId: string | null;
+}
+
+/**
+ * An alert as its full card (no buttons: an answer to one person) and where it was posted: how a person
+ * finds an alert that a storm showed as one line of a compact message (`/alert show`).
+ */
+export function showAlert(h: { store: Pick<Store, 'alerts' | 'channels'> }, id: number, username: string): { card: WebhookMessage; posts: AlertPost[] } {
+  const detail = h.store.alerts.detail(id);
+  const card = renderAlertCard(h.store.alerts.renderable(id), { username, buttons: false });
+  const posts = detail.deliveries.map((d) => ({ discordChannelId: h.store.channels.row(d.channel_id).discordChannelId, state: d.state, messageId: d.discord_message_id }));
+  return { card, posts };
 }

@@ -222,9 +222,10 @@ export class Outbox {
   /**
    * Discord took the message: remember which webhook posted it and its id (edits must use the same webhook).
    * The send that succeeded is an attempt too, counted like the last one of a dead letter: a delivery
-   * sent at the first try shows 1 attempt, after three 5xx answers 4.
+   * sent at the first try shows 1 attempt, after three 5xx answers 4. `stormId`: posted as lines of a
+   * compact storm message (its later edits re-render those lines).
    */
-  markSent(ids: number[], webhookId: number, messageId: string, now: number, attempt: AttemptRecord, openedThread?: string): void {
+  markSent(ids: number[], webhookId: number, messageId: string, now: number, attempt: AttemptRecord, openedThread?: string, stormId: number | null = null): void {
     this.db.transaction((tx) => {
       tx.update(deliveries)
         .set({
@@ -235,6 +236,7 @@ export class Outbox {
           leaseUntil: null,
           lastError: null,
           attempts: sql`${deliveries.attempts} + 1`,
+          stormId,
           // A forum post: the card opened its thread.
           ...(openedThread ? { threadId: openedThread } : {}),
         })

@@ -20,6 +20,7 @@ import { IdempotencyStore } from './idempotency.js';
 import { SourceStore } from './sources.js';
 import { Outbox } from './deliveries.js';
 import { MessageOps } from './message-ops.js';
+import { StormStore } from './storms.js';
 import { MuteStore } from './mutes.js';
 import { RetentionStore } from './retention.js';
 import { RouteStore } from './routes.js';
@@ -48,6 +49,8 @@ export interface Store {
   readonly actions: AlertActionStore;
   readonly deliveries: Outbox;
   readonly messageOps: MessageOps;
+  /** Storms of a channel's lane: the summary card's message, the tally it shows. */
+  readonly storms: StormStore;
   readonly webhooks: WebhookStore;
   readonly channels: ChannelStore;
   readonly routes: RouteStore;
@@ -95,6 +98,7 @@ export function openStore(path: string, opts: StoreOptions): Store {
     actions,
     deliveries,
     messageOps,
+    storms: new StormStore(db),
     webhooks: new WebhookStore(db),
     channels: new ChannelStore(db, routes, deliveries),
     routes,

@@ -36,6 +36,7 @@ export class MessageOps {
   private readonly pendingFor;
   private readonly insertOp;
   private readonly sentOf;
+  private readonly compactOf;
 
   constructor(private readonly db: Db) {
     // The repeat path (every repeat of a sent alert asks these three): plain better-sqlite3 statements, as the
@@ -44,6 +45,9 @@ export class MessageOps {
       `select min(id) as deliveryId, channel_id as channelId, webhook_id as webhookId, discord_message_id as messageId
        from deliveries where alert_id = @alertId and state = 'sent' and note is null group by discord_message_id`,
     );
+    this.compactOf = db.$client
+      .prepare<{ messageId: string }, number>(`select 1 from deliveries where discord_message_id = @messageId and storm_id is not null limit 1`)
+      .pluck();
     this.selectReady = db
       .select({
         id: messageOps.id,
@@ -143,6 +147,11 @@ export class MessageOps {
   /** The alerts shown in a message (several when it was packed), as they are now. */
   alertsOf(messageId: string): (StatefulAlert & { changedAt: number | null })[] {
     return this.selectMessageAlerts.all({ messageId });
+  }
+
+  /** Whether the message is a compact storm message (its alerts are lines, not cards). */
+  isCompact(messageId: string): boolean {
+    return this.compactOf.get({ messageId }) !== undefined;
   }
 
   /**

@@ -133,12 +133,22 @@ export async function startStack(
   return stack;
 }
 
-/** Alert ids found in a channel's messages (from each embed's footer `alert #id`), in order, repeats included. */
+/** Alert ids found in a channel's messages (each embed's footer `alert #id`, or each line of a compact storm message), in order, repeats included. */
 export function deliveredAlertIds(emulator: Emulator, discordChannelId: string): number[] {
   const ids: number[] = [];
   for (const m of emulator.messages(discordChannelId)) {
     if (m.deleted) continue;
-    for (const e of m.embeds as { footer?: { text?: string } }[]) {
+    const embeds = m.embeds as { description?: string; footer?: { text?: string } }[];
+    // A compact storm message: one line per alert, each ending with its `#id` (src/cards/storm.ts).
+    const compact = embeds.at(-1)?.footer?.text?.startsWith('Storm mode') ?? false;
+    for (const e of embeds) {
+      if (compact) {
+        for (const line of (e.description ?? '').split('\n')) {
+          const id = / · #(\d+)$/.exec(line);
+          if (id) ids.push(Number(id[1]));
+        }
+        continue;
+      }
       const match = /alert #(\d+)/.exec(e.footer?.text ?? '');
       if (match) ids.push(Number(match[1]));
     }

@@ -257,8 +257,14 @@ export const deliveries = sqliteTable(
     note: text('note', { enum: ['repeat', 'reopen', 'ack', 'resolve', 'escalation'] }),
     createdAt: integer('created_at').notNull(),
     sentAt: integer('sent_at'),
+    /**
+     * The storm (storms.id) it was posted in, as one line of a compact storm message; null: posted as a card.
+     * No foreign key: SQLite's ADD COLUMN cannot carry ON DELETE, and a number whose storm row is gone harms nothing.
+     */
+    stormId: integer('storm_id'),
   },
   (t) => [
+    index('deliveries_storm').on(t.stormId),
     index('deliveries_queue').on(t.channelId, t.state, t.sortKey),
     index('deliveries_urgent').on(t.channelId, t.state, t.priority, t.sortKey),
     index('deliveries_alert').on(t.alertId),
@@ -538,4 +544,23 @@ export const heartbeats = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   (t) => [uniqueIndex('heartbeats_source_name').on(t.sourceId, t.name), index('heartbeats_due').on(t.state, t.dueAt)],
+);
+
+/**
+ * A channel's storm (delivery/storm-plan.ts): while its backlog cannot be posted within the storm horizon,
+ * P2/P3 go out as compact lines and one summary card is edited in place. Its message id and webhook are
+ * kept here so a restart mid-storm goes on editing the same card; `endedAt` is set when the backlog is gone.
+ */
+export const storms = sqliteTable(
+  'storms',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    channelId: integer('channel_id').notNull().references(() => channels.id, { onDelete: 'cascade' }),
+    startedAt: integer('started_at').notNull(),
+    endedAt: integer('ended_at'),
+    /** The webhook that posted the summary card: the only one that may edit it. */
+    webhookId: integer('webhook_id').references(() => webhooks.id, { onDelete: 'set null' }),
+    summaryMessageId: text('summary_message_id'),
+  },
+  (t) => [index('storms_channel').on(t.channelId, t.endedAt)],
 );
