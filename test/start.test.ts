@@ -74,8 +74,10 @@ describe('npm start (the compiled build) in emulator mode', () => {
     expect(herald.output()).toMatch(/using the built-in Discord emulator/);
     const demo = demoEnv(join(dir, 'demo.env'));
 
-    const ready = await fetch(`${herald.url}/readyz`);
-    expect(ready.status).toBe(200);
+    // Ready once its bot has connected to the emulator's gateway (after HTTP listens).
+    let readyStatus = 0;
+    await waitFor('Herald ready (its bot connected)', async () => (readyStatus = (await fetch(`${herald!.url}/readyz`)).status) === 200);
+    expect(readyStatus).toBe(200);
     const res = await fetch(`${herald.url}/v1/alerts`, {
       method: 'POST',
       headers: { authorization: `Bearer ${demo.HERALD_DEMO_SOURCE_TOKEN}`, 'content-type': 'application/json' },
@@ -108,8 +110,14 @@ describe('emulator mode across restarts (the compiled build)', () => {
     expect(sourceId).toEqual(expect.any(Number));
     const channel = (await api1.admin('GET', '/v1/admin/channels')).body.find((c: { name: string }) => c.name === 'demo');
     const hooks1 = (await api1.admin('GET', `/v1/admin/channels/${channel.id}/webhooks`)).body as { id: number }[];
-    // Readiness and metrics say which Discord this is.
-    expect(await (await fetch(`${first.url}/readyz`)).json()).toMatchObject({ ok: true, mode: 'emulator' });
+    // Readiness and metrics say which Discord this is. Ready once the bot has connected to the emulator's
+    // gateway, which it does after HTTP listens (until then /readyz says "bot: starting").
+    let readiness: unknown;
+    await waitFor('Herald ready (its bot connected)', async () => {
+      readiness = await (await fetch(`${first.url}/readyz`)).json();
+      return (readiness as { ok: boolean }).ok;
+    });
+    expect(readiness).toMatchObject({ ok: true, mode: 'emulator' });
     expect(await (await fetch(`${first.url}/metrics`)).text()).toMatch(/^herald_mode\{mode="emulator"\} 1$/m);
     // Only Herald's user can read the database and its folder (made by Herald here).
     expect([mode(data), mode(dbFile), mode(`${dbFile}-wal`), mode(`${dbFile}-shm`), mode(join(data, 'demo.env'))]).toEqual([0o700, 0o600, 0o600, 0o600, 0o600]);
