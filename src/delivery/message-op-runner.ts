@@ -201,14 +201,37 @@ export class MessageOpRunner {
   }
 
   private startBotOp(op: ReadyOp, now: number): void {
-    const { ops, bot, config } = this.deps;
+    const { bot } = this.deps;
     if (op.purpose === 'thread') return this.startThread(op, now);
     if (!bot) {
       // Queued while a bot was configured, and there is none now.
       this.deadOp(op, `webhook of message ${op.discordMessageId} is gone and no bot is configured (DISCORD_TOKEN) to delete or repost it`, null, now);
       return;
     }
-    ops.lease(op.id, now + config.requestTimeoutMs + 30_000);
+    this.runBotCall(op, now, 'settling a bot delete failed; its lease is reclaimed when it expires', (attempt) =>
+      bot.deleteChannelMessage(op.channelKind === 'forum' ? op.discordMessageId : op.discordChannelId, op.discordMessageId).then(
+        () => this.afterBotDelete(op, attempt('deleted_by_bot', 204)),
+        (err: unknown) => {
+          const e = asBotRestError(err);
+          const t = Date.now();
+          if (e.discordCode === DISCORD_ERROR.unknownMessage || e.discordStatus === 404) {
+            this.finish(op, 'unknown_message', t, attempt('unknown_message', 404, e.message));
+          } else if (e.rateLimited) {
+            this.retryLater(op, { availableAt: t + e.retryAfterMs!, countAttempt: false, attempt: attempt('rate_limited', 429) });
+          } else {
+            this.retryOp(op, t, attempt('bot_failed', e.discordStatus, e.message), e.message);
+          }
+        },
+      ),
+    );
+  }
+
+  /**
+   * One bot call for an operation: leased for the request's time, the bot marked busy, `call` given a maker
+   * of this request's attempt records (latency counted from here), and afterwards the lane pumped again.
+   */
+  private runBotCall(op: ReadyOp, now: number, settleFailed: string, call: (attempt: (outcome: string, status: number | null, error?: string) => AttemptRecord) => Promise<unknown>): void {
+    this.deps.ops.lease(op.id, now + this.deps.config.requestTimeoutMs + 30_000);
     this.botBusy = true;
     const started = performance.now();
     const attempt = (outcome: string, status: number | null, error?: string): AttemptRecord => ({
@@ -220,23 +243,8 @@ export class MessageOpRunner {
       outcome,
       error: error ?? null,
     });
-    const done = bot
-      .deleteChannelMessage(op.channelKind === 'forum' ? op.discordMessageId : op.discordChannelId, op.discordMessageId)
-      .then(
-        () => this.afterBotDelete(op, attempt('deleted_by_bot', 204)),
-        (err: unknown) => {
-          const e = err instanceof BotRestError ? err : new BotRestError(502, String(err), null, null, null);
-          const t = Date.now();
-          if (e.discordCode === DISCORD_ERROR.unknownMessage || e.discordStatus === 404) {
-            this.finish(op, 'unknown_message', t, attempt('unknown_message', 404, e.message));
-          } else if (e.rateLimited) {
-            this.retryLater(op, { availableAt: t + e.retryAfterMs!, countAttempt: false, attempt: attempt('rate_limited', 429) });
-          } else {
-            this.retryOp(op, t, attempt('bot_failed', e.discordStatus, e.message), e.message);
-          }
-        },
-      )
-      .catch((err) => this.deps.log.error({ err, channelId: this.channelId, op: op.id }, 'settling a bot delete failed; its lease is reclaimed when it expires'))
+    const done: Promise<void> = call(attempt)
+      .then(() => undefined, (err: unknown) => this.deps.log.error({ err, channelId: this.channelId, op: op.id }, settleFailed))
       .finally(() => {
         this.botBusy = false;
         this.inFlight.delete(done);
@@ -252,7 +260,7 @@ export class MessageOpRunner {
    * removed since), the card simply has no thread: its follow-ups stay card edits, logged once here.
    */
   private startThread(op: ReadyOp, now: number): void {
-    const { ops, bot, config, outbox } = this.deps;
+    const { ops, bot, outbox } = this.deps;
     if (!bot) {
       this.deps.log.warn({ channelId: this.channelId, messageId: op.discordMessageId }, 'a threads route needs the bot (DISCORD_TOKEN) to start threads; this card gets none');
       this.finish(op, 'no_bot', now, { deliveryIds: [op.deliveryId], webhookId: null, at: now, status: null, latencyMs: 0, outcome: 'no_bot' });
@@ -260,32 +268,19 @@ export class MessageOpRunner {
     }
     const alert = ops.alertsOf(op.discordMessageId)[0];
     if (!alert) return this.finish(op, 'no_card', now, { deliveryIds: [op.deliveryId], webhookId: null, at: now, status: null, latencyMs: 0, outcome: 'no_card' });
-    ops.lease(op.id, now + config.requestTimeoutMs + 30_000);
-    this.botBusy = true;
-    const started = performance.now();
-    const attempt = (outcome: string, status: number | null, error?: string): AttemptRecord => ({
-      deliveryIds: [op.deliveryId],
-      webhookId: null,
-      at: Date.now(),
-      status,
-      latencyMs: Math.round(performance.now() - started),
-      outcome,
-      error: error ?? null,
-    });
-    const started_ = (threadId: string, a: AttemptRecord) =>
-      this.deps.recorder.record({
-        what: `recording thread ${threadId} of message ${op.discordMessageId}`,
-        opIds: [op.id],
-        write: () => ops.done(op.id, 'thread_started', Date.now(), a, () => outbox.setThread(op.discordMessageId, threadId)),
-      });
-    const done = bot
-      .startThreadFromMessage(op.discordChannelId, op.discordMessageId, threadName(alert))
-      .then(
-        (threadId) => started_(threadId, attempt('thread_started', 201)),
+    this.runBotCall(op, now, 'settling a thread start failed; its lease is reclaimed when it expires', (attempt) => {
+      const started = (threadId: string, a: AttemptRecord) =>
+        this.deps.recorder.record({
+          what: `recording thread ${threadId} of message ${op.discordMessageId}`,
+          opIds: [op.id],
+          write: () => ops.done(op.id, 'thread_started', Date.now(), a, () => outbox.setThread(op.discordMessageId, threadId)),
+        });
+      return bot.startThreadFromMessage(op.discordChannelId, op.discordMessageId, threadName(alert)).then(
+        (threadId) => started(threadId, attempt('thread_started', 201)),
         (err: unknown) => {
-          const e = err instanceof BotRestError ? err : new BotRestError(502, String(err), null, null, null);
+          const e = asBotRestError(err);
           const t = Date.now();
-          if (e.discordCode === DISCORD_ERROR.threadAlreadyCreated) started_(op.discordMessageId, attempt('thread_started', e.discordStatus, e.message));
+          if (e.discordCode === DISCORD_ERROR.threadAlreadyCreated) started(op.discordMessageId, attempt('thread_started', e.discordStatus, e.message));
           else if (e.rateLimited) this.retryLater(op, { availableAt: t + e.retryAfterMs!, countAttempt: false, attempt: attempt('rate_limited', 429) });
           else if (e.discordStatus !== null && e.discordStatus >= 400 && e.discordStatus < 500) {
             // Refused for good (no permission, not a text channel, the message deleted): the card keeps no thread.
@@ -293,15 +288,8 @@ export class MessageOpRunner {
             this.finish(op, 'thread_refused', t, attempt('thread_refused', e.discordStatus, e.message));
           } else this.retryOp(op, t, attempt('bot_failed', e.discordStatus, e.message), e.message);
         },
-      )
-      .catch((err) => this.deps.log.error({ err, channelId: this.channelId, op: op.id }, 'settling a thread start failed; its lease is reclaimed when it expires'))
-      .finally(() => {
-        this.botBusy = false;
-        this.inFlight.delete(done);
-        this.changed();
-        this.lane.pump();
-      });
-    this.inFlight.set(done, op.id);
+      );
+    });
   }
 
   /** The bot deleted the message: its alerts that are still shown get posted again through the current pool. */
@@ -354,3 +342,6 @@ export class MessageOpRunner {
     this.deps.log.error({ channelId: this.channelId, op: op.id, reason }, 'message edit dead-lettered');
   }
 }
+
+/** What the bot REST client threw, as its error (anything else is a bad gateway). */
+const asBotRestError = (err: unknown): BotRestError => (err instanceof BotRestError ? err : new BotRestError(502, String(err), null, null, null));
