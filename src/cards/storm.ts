@@ -15,6 +15,7 @@ import { FORBIDDEN_USERNAME } from '../discord/limits.js';
 import { severityRank, type Severity } from '../domain/alert.js';
 import { isResolved, isRetracted, type StatefulAlert } from '../domain/alert-state.js';
 import { RESOLVED_COLOR, SEVERITY_COLOR } from './alert-card.js';
+import type { StormTally } from '../domain/storm.js';
 
 /** A compact line shows at most this much of an alert's title and service: a line per alert, not a card. */
 export const COMPACT_TITLE_MAX = 100;
@@ -101,17 +102,11 @@ function compactMessage(alerts: StatefulAlert[], descriptions: string[][], usern
 }
 
 /** What the summary card shows of a storm (the store's tally, and the storm's state). */
-export interface StormSummary {
+export interface StormSummary extends StormTally {
   stormId: number;
   startedAt: number;
   /** Set once the backlog is gone: the card then says the storm is over. */
   endedAt: number | null;
-  total: number;
-  bySeverity: Record<string, number>;
-  byService: { service: string; count: number }[];
-  firstArrivalAt: number | null;
-  lastArrivalAt: number | null;
-  messages: number;
   /** Deliveries of the channel still waiting to be posted. */
   waiting: number;
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './sqlite/open.js';
 import { alerts, deliveries, storms } from './sqlite/schema.js';
+import type { StormTally } from '../domain/storm.js';
 
 /** A channel's storm as the lane keeps it: where its summary card is (null until posted). */
 export interface StormRow {
@@ -10,18 +11,6 @@ export interface StormRow {
   endedAt: number | null;
   webhookId: number | null;
   summaryMessageId: string | null;
-}
-
-/** What a storm's summary card shows: its compact alerts counted, and when they arrived. */
-export interface StormTally {
-  total: number;
-  bySeverity: Record<string, number>;
-  /** Services, most alerts first. */
-  byService: { service: string; count: number }[];
-  firstArrivalAt: number | null;
-  lastArrivalAt: number | null;
-  /** Compact messages posted. */
-  messages: number;
 }
 
 /** Storms (storms table): opened and ended by a channel's lane, with the summary card's message. */
