@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../src/delivery/breaker.js';
 import { ChannelBudget } from '../src/delivery/budget.js';
 import { settleEdit, type SettledOp } from '../src/delivery/edit-outcome.js';
-import type { ClaimedDelivery } from '../src/store/deliveries.js';
+import { claimedAlert, claimedDelivery } from './support/claimed.js';
 import { WebhookPool } from '../src/delivery/pool.js';
 import { composePost, MAX_PACK, RENDER_LEVEL } from '../src/delivery/post-message.js';
 import { settlePost, type PostedDelivery } from '../src/delivery/post-outcome.js';
@@ -135,22 +135,8 @@ describe('what the lane posts next', () => {
 });
 
 describe('what the lane makes of a claim', () => {
-  const alert = (id: number) => ({ id, service: 'api', severity: 'P3' as const, title: `alert ${id}`, status: 'firing' as const, receivedAt: 0, changedAt: null });
-  const claimed = (id: number, over: Partial<ClaimedDelivery> = {}): ClaimedDelivery => ({
-    id,
-    alertId: id,
-    channelId: 1,
-    mention: null,
-    message: null,
-    note: null,
-    threadId: null,
-    priority: 3,
-    attempts: 0,
-    renderLevel: RENDER_LEVEL.packable,
-    createdAt: 0,
-    alert: alert(id),
-    ...over,
-  });
+  const alert = claimedAlert;
+  const claimed = claimedDelivery;
 
   it('packs packable alerts into one message, without buttons (they belong to one alert)', () => {
     const { batch, message } = composePost([claimed(1), claimed(2), claimed(3)], 'app', 'Herald');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ChannelBudget } from '../src/delivery/budget.js';
 import { composeStormPost, MAX_PACK, RENDER_LEVEL, STORM_CLAIM } from '../src/delivery/post-message.js';
 import { stormStep, summaryEditDue } from '../src/delivery/storm-plan.js';
-import type { ClaimedDelivery } from '../src/store/deliveries.js';
+import { claimedAlert, claimedDelivery } from './support/claimed.js';
 
 /**
  * Storm mode's decisions (docs/delivery.md "Storms"), pure, with the lane's real budget: when a channel
@@ -80,22 +80,8 @@ describe('when a channel is in a storm', () => {
 });
 
 describe('what a storm post carries', () => {
-  const alert = (id: number, severity: 'P0' | 'P1' | 'P2' | 'P3' = 'P3') => ({ id, service: 'api', severity, title: `alert ${id}`, status: 'firing' as const, receivedAt: 0, changedAt: null });
-  const claimed = (id: number, over: Partial<ClaimedDelivery> = {}): ClaimedDelivery => ({
-    id,
-    alertId: id,
-    channelId: 1,
-    mention: null,
-    message: null,
-    note: null,
-    threadId: null,
-    priority: 3,
-    attempts: 0,
-    renderLevel: RENDER_LEVEL.packable,
-    createdAt: 0,
-    alert: alert(id),
-    ...over,
-  });
+  const alert = claimedAlert;
+  const claimed = claimedDelivery;
 
   it('P2/P3 at the head of the claim go as lines of one compact message, no buttons, silent', () => {
     const post = composeStormPost(Array.from({ length: 40 }, (_, i) => claimed(i + 1, { priority: i % 2 ? 2 : 3 })), 'app', 'Herald');
