@@ -7,7 +7,7 @@ import type { RouteStore } from '../store/routes.js';
 import type { Guard } from '../guard.js';
 import { mentionOf } from '../discord/mention.js';
 import type { DeliverySignals } from '../delivery/signals.js';
-import { WakeTimer } from '../delivery/wake-timer.js';
+import { PassTimer } from '../delivery/wake-timer.js';
 
 export interface EscalationDeps {
   /** One transaction per move (store.transaction). */
@@ -44,15 +44,14 @@ export interface TickResult {
  * the P0/P1 headroom (by the alert's severity) apply.
  */
 export class EscalationRunner {
-  private readonly timer: WakeTimer;
+  private readonly timer: PassTimer;
   /** Earliest due time armed in transactions not yet followed by `afterCommit`. */
   private armedDueAt = Infinity;
-  private stopped = true;
   private running = false;
 
   constructor(private readonly deps: EscalationDeps) {
     const pass = deps.guard.wrap('escalation pass', () => this.run(), { retry: (ms) => this.schedule(Date.now() + ms) });
-    this.timer = new WakeTimer(pass);
+    this.timer = new PassTimer(pass);
   }
 
   /**
@@ -86,13 +85,11 @@ export class EscalationRunner {
 
   /** Starts the timer, with a check of everything due (a restart resumes each chain where it was). */
   start(): void {
-    this.stopped = false;
-    this.schedule(Date.now());
+    this.timer.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.timer.clear();
+    this.timer.stop();
   }
 
   /** Wake now (tests, and after a chain changed). */
@@ -101,19 +98,19 @@ export class EscalationRunner {
   }
 
   private schedule(at: number): void {
-    if (!this.stopped) this.timer.schedule(at);
+    this.timer.schedule(at);
   }
 
   /** One guarded pass (see the constructor): a failure is retried with backoff by the guard. */
   private run(): void {
-    if (this.stopped || this.running) return;
+    if (this.timer.stopped || this.running) return;
     this.running = true;
     try {
       this.tick(Date.now());
     } finally {
       this.running = false;
     }
-    if (!this.stopped) this.schedule(Math.min(this.nextDueAt() ?? Infinity, Date.now() + this.deps.pollMs));
+    if (!this.timer.stopped) this.schedule(Math.min(this.nextDueAt() ?? Infinity, Date.now() + this.deps.pollMs));
   }
   /** Earliest due time of an escalation still going. */
   nextDueAt(): number | null {

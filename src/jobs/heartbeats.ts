@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { WakeTimer } from '../delivery/wake-timer.js';
+import { PassTimer } from '../delivery/wake-timer.js';
 import type { Guard } from '../guard.js';
 import type { Heartbeats } from '../services/heartbeats.js';
 
@@ -27,9 +27,8 @@ export interface HeartbeatRunnerDeps {
  * committed in time (a beat is committed before its 202).
  */
 export class HeartbeatRunner {
-  private readonly timer: WakeTimer;
+  private readonly timer: PassTimer;
   private readonly clock: () => number;
-  private stopped = true;
   private running = false;
   /** A wake-up came during a pass: run again right after it. */
   private again = false;
@@ -38,17 +37,15 @@ export class HeartbeatRunner {
   constructor(private readonly deps: HeartbeatRunnerDeps) {
     this.clock = deps.clock ?? Date.now;
     const pass = deps.guard.wrap('heartbeat pass', () => this.run(), { retry: (ms) => this.schedule(Date.now() + ms) });
-    this.timer = new WakeTimer(pass);
+    this.timer = new PassTimer(pass);
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(Date.now());
+    this.timer.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.timer.clear();
+    this.timer.stop();
   }
 
   /** Wake now (tests; after a declaration that is due sooner than the timer). */
@@ -57,11 +54,11 @@ export class HeartbeatRunner {
   }
 
   private schedule(at: number): void {
-    if (!this.stopped) this.timer.schedule(at);
+    this.timer.schedule(at);
   }
 
   private async run(): Promise<void> {
-    if (this.stopped) return;
+    if (this.timer.stopped) return;
     if (this.running) {
       this.again = true;
       return;
@@ -71,7 +68,7 @@ export class HeartbeatRunner {
       await this.deps.heartbeats.finishResolves();
       const now = this.clock();
       await this.deps.heartbeats.raiseDue(now);
-      if (this.stopped) return;
+      if (this.timer.stopped) return;
       if (now >= this.nextSweepAt) {
         this.nextSweepAt = now + this.deps.sweepMs;
         const n = this.deps.resolveStale(now);
