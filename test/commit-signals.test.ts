@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { commitSignals, deliverySignals } from '../src/delivery/signals.js';
+import { QueuedPosts } from '../src/pipeline/queued-posts.js';
 import { Guard } from '../src/guard.js';
 import { createLogger } from '../src/log.js';
 
@@ -17,7 +18,7 @@ function setUp() {
   const guard = new Guard(createLogger('debug', sink));
   let poolFails = false;
   const scheduler = {
-    wake: (channelId: number, n: number) => calls.push(`wake ${channelId} ${n}`),
+    wake: (channelId: number, n: number, onlyLow?: boolean) => calls.push(`wake ${channelId} ${n}${onlyLow ? ' low' : ''}`),
     wakeOps: (channelId: number) => calls.push(`wakeOps ${channelId}`),
     reloadPool: (channelId: number) => {
       if (poolFails) throw new Error('pool cannot be read');
@@ -70,5 +71,19 @@ describe('commit signals', () => {
     signals.poolChanged(3);
     expect(calls).toEqual(['wake 1 1', 'reloadPool 3']);
     expect(lines.filter((l) => l.level === 30 && /works again/.test(l.msg))).toHaveLength(1);
+  });
+});
+
+describe('the posts one group commit queued', () => {
+  it('tells each channel once, how many are ready, and whether all of them are P2/P3', () => {
+    const { signals, calls } = setUp();
+    const posts = new QueuedPosts();
+    posts.add(1, 3, false);
+    posts.add(1, 2, false);
+    posts.add(2, 3, false);
+    posts.add(2, 0, false); // a page: channel 2 must look at once
+    posts.add(3, 1, true); // held for business hours: nothing ready, but a P1 all the same
+    posts.signal(signals);
+    expect(calls).toEqual(['wake 1 2 low', 'wake 2 2', 'wake 3 0']);
   });
 });

@@ -6,7 +6,7 @@ import { claimedAlert, claimedDelivery } from './support/claimed.js';
 import { WebhookPool } from '../src/delivery/pool.js';
 import { composePost, MAX_PACK, RENDER_LEVEL } from '../src/delivery/post-message.js';
 import { settlePost, type PostedDelivery } from '../src/delivery/post-outcome.js';
-import { planPost, wakeAfterEmptyClaim } from '../src/delivery/post-plan.js';
+import { lowReadyAt, planPost, wakeAfterEmptyClaim } from '../src/delivery/post-plan.js';
 import { classifyResponse, type DiscordAnswer, type WebhookRequest } from '../src/discord/responses.js';
 import type { RetryLimits } from '../src/domain/retry-policy.js';
 
@@ -84,6 +84,9 @@ describe('what the lane posts next', () => {
     // Only P3s are queued, so the claim found nothing: wake when the pace has room for one.
     const paceStep = WINDOW_MS / (CAP - RESERVE);
     expect(plan.kind === 'claim' && wakeAfterEmptyClaim(0, 0, plan, b, p)).toBeCloseTo(paceStep, 0);
+    // Until then a P2/P3 queued meanwhile cannot go either: the lane need not look (Lane.wake with onlyLow).
+    expect(lowReadyAt(0, b, p)).toBeCloseTo(paceStep, 0);
+    expect(lowReadyAt(paceStep, b, p)).toBeLessThanOrEqual(paceStep);
   });
 
   it('a claim that found nothing while low severities may go waits for the earliest queued delivery (backoff)', () => {

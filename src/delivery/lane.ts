@@ -11,7 +11,7 @@ import { composePost, composeStormPost, STORM_CLAIM, type Post } from './post-me
 import { DISCORD_ERROR } from '../discord/limits.js';
 import { discordErrorCode } from '../discord/responses.js';
 import { settlePost, type PostSettlement, type QueueAction } from './post-outcome.js';
-import { planPost, wakeAfterEmptyClaim } from './post-plan.js';
+import { lowReadyAt, planPost, wakeAfterEmptyClaim } from './post-plan.js';
 import type { TransportResult } from './transport.js';
 import { StormKeeper } from './storm-keeper.js';
 import { WakeTimer } from './wake-timer.js';
@@ -39,6 +39,12 @@ export class Lane {
   /** A compact message waits for more lines until then (HERALD_STORM_GATHER_MS); null: not gathering. */
   private gatherUntil: number | null = null;
   private warnedEmpty = false;
+  /**
+   * Until then no P2/P3 post can go (the channel's cap, the webhooks' buckets, a compact message gathering
+   * lines), as the last pump found: new P2/P3 deliveries need no pump before it (a timer is set for it).
+   * Under a flood every group commit signals new P3 deliveries; without this each one cost a claim query.
+   */
+  private lowBlockedUntil = 0;
   private readonly pumpGuarded: () => void;
   /**
    * With HERALD_THREAD_POSTS_COUNT_AGAINST_CHANNEL=false: each thread's own window (a follow-up then takes no
@@ -65,6 +71,16 @@ export class Lane {
       },
     });
     this.storm = new StormKeeper(channelId, deps, this);
+  }
+
+  /**
+   * `added` deliveries were queued for this channel. `onlyLow`: all of them P2/P3, so while no P2/P3
+   * post can go the lane need not look now (P0/P1, and any caller that cannot tell, pump at once).
+   */
+  wake(added: number, onlyLow = false): void {
+    this.backlog += added;
+    if (onlyLow && Date.now() < this.lowBlockedUntil) return;
+    this.schedule();
   }
 
   /** A message operation (edit, delete) was queued or changed state for this channel. */
@@ -123,6 +139,7 @@ export class Lane {
   private sendOne(): boolean {
     const now = Date.now();
     const { outbox, config } = this.deps;
+    this.lowBlockedUntil = 0;
     // Outcomes of earlier sends still wait to be recorded (the database cannot write): no new post until
     // they are, or every send made meanwhile would be posted again after a restart.
     if (this.deps.recorder.pending > 0) {
@@ -131,7 +148,10 @@ export class Lane {
     }
     const plan = planPost(now, this.budget, this.pool, this.backlog);
     if (plan.kind !== 'claim') {
-      if (plan.kind === 'wait') this.schedule(plan.until);
+      if (plan.kind === 'wait') {
+        this.lowBlockedUntil = plan.until;
+        this.schedule(plan.until);
+      }
       // Every member busy: the first to finish pumps again. Only a pool with no member at all needs a person.
       if (plan.kind === 'no-webhook') this.noteEmptyPool(now);
       return false;
@@ -150,10 +170,13 @@ export class Lane {
     const limit = stormId !== null && maxPriority !== 1 ? STORM_CLAIM : plan.packLimit;
     const claimed = outbox.claim(this.channelId, now, limit, maxPriority, leaseMs);
     if (claimed.length === 0 && gathering) {
+      this.lowBlockedUntil = this.gatherUntil!;
       this.schedule(this.gatherUntil!);
       return false;
     }
     if (claimed.length === 0) {
+      // Only P0/P1 could be claimed, and none is ready: P2/P3 wait for room in the budget and a bucket anyway.
+      if (maxPriority === 1) this.lowBlockedUntil = lowReadyAt(now, this.budget, this.pool);
       const nextReady = outbox.nextAvailableAt(this.channelId);
       if (nextReady === null) return false; // nothing queued: the next enqueue wakes the lane
       this.schedule(wakeAfterEmptyClaim(now, nextReady, plan, this.budget, this.pool));

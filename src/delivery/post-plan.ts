@@ -43,6 +43,11 @@ export function planPost(now: number, budget: ChannelBudget, pool: WebhookPool, 
  * budget or a webhook bucket to have room for P2/P3 again.
  */
 export function wakeAfterEmptyClaim(now: number, nextQueuedAt: number, plan: Extract<PostPlan, { kind: 'claim' }>, budget: ChannelBudget, pool: WebhookPool): number {
-  const lowReadyAt = plan.maxPriority === LOW ? now : Math.max(budget.nextSlotAt(now, LOW), pool.nextReadyAt(now, true) ?? now);
-  return Math.max(nextQueuedAt, lowReadyAt, now + 1);
+  const lowAt = plan.maxPriority === LOW ? now : lowReadyAt(now, budget, pool);
+  return Math.max(nextQueuedAt, lowAt, now + 1);
+}
+
+/** The earliest moment a P2/P3 post could go: the channel's budget outside its reserve, and a webhook's bucket outside its last request. */
+export function lowReadyAt(now: number, budget: ChannelBudget, pool: WebhookPool): number {
+  return Math.max(budget.nextSlotAt(now, LOW), pool.nextReadyAt(now, true) ?? now);
 }

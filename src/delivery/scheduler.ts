@@ -21,18 +21,19 @@ export class Scheduler {
   private sweepTimer: NodeJS.Timeout | undefined;
   /** Channels whose wake failed (the lane could not be built: its first reads failed); the sweep wakes them. */
   private readonly missedWakes = new Map<number, number>();
-  private readonly wakeGuarded: (channelId: number, added: number) => void;
+  private readonly wakeGuarded: (channelId: number, added: number, onlyLow: boolean) => void;
   private readonly wakeOpsGuarded: (channelId: number) => void;
 
   constructor(deps: Omit<LaneDeps, 'recorder'> & { transactions: Pick<Store, 'transaction'>; log: Logger }) {
     this.recorder = new OutcomeRecorder(deps.transactions, deps.log, deps.guard);
     this.deps = { ...deps, recorder: this.recorder };
-    this.wakeGuarded = deps.guard.wrap('waking a delivery lane', (channelId: number, added: number) => {
+    this.wakeGuarded = deps.guard.wrap('waking a delivery lane', (channelId: number, added: number, onlyLow: boolean) => {
       this.missedWakes.set(channelId, (this.missedWakes.get(channelId) ?? 0) + added);
       const lane = this.lane(channelId);
-      lane.backlog += this.missedWakes.get(channelId)!;
+      const missed = this.missedWakes.get(channelId)!;
       this.missedWakes.delete(channelId);
-      lane.schedule();
+      // A wake missed earlier (the lane could not be built) may have been about P0/P1: not "only low" then.
+      lane.wake(missed, onlyLow && missed === added);
     });
     this.wakeOpsGuarded = deps.guard.wrap('waking a delivery lane for edits', (channelId: number) => {
       this.missedWakes.set(channelId, this.missedWakes.get(channelId) ?? 0);
@@ -56,9 +57,9 @@ export class Scheduler {
   }
 
   /** New work for a channel (after it is committed). Never throws: a lane that cannot be built now is woken by the sweep. */
-  wake(channelId: number, added = 0): void {
+  wake(channelId: number, added = 0, onlyLow = false): void {
     if (this.stopped) return;
-    this.wakeGuarded(channelId, added);
+    this.wakeGuarded(channelId, added, onlyLow);
   }
 
   /** Edits or deletes of sent messages were queued for a channel (after they are committed). */

@@ -8,8 +8,11 @@ import type { Guard } from '../guard.js';
  * stands; the workers' own sweeps and polls pick up what a lost signal missed).
  */
 export interface CommitSignals {
-  /** `n` deliveries (posts) were queued for a channel (0: held ones only, the lane learns when they fall due). */
-  deliveriesQueued(channelId: number, n: number): void;
+  /**
+   * `n` deliveries (posts) were queued for a channel (0: held ones only, the lane learns when they fall due).
+   * `onlyLow`: every one of them is P2/P3 (the lane may leave them for a pump it has already planned).
+   */
+  deliveriesQueued(channelId: number, n: number, onlyLow?: boolean): void;
   /** Edits or deletes of messages already sent were queued for a channel. */
   editsQueued(channelId: number): void;
   /** A channel's webhooks changed (added, removed, restored, rotated) or the channel was deleted. */
@@ -27,7 +30,7 @@ export type DeliverySignals = Pick<CommitSignals, 'deliveriesQueued' | 'editsQue
 
 /** What the delivery scheduler offers the port (Scheduler's methods). */
 export interface DeliveryWakes {
-  wake(channelId: number, added: number): void;
+  wake(channelId: number, added: number, onlyLow?: boolean): void;
   wakeOps(channelId: number): void;
   reloadPool(channelId: number): void;
 }
@@ -37,7 +40,7 @@ type Wrap = Pick<Guard, 'wrap'>;
 /** The delivery signals, going to the scheduler. */
 export function deliverySignals(scheduler: DeliveryWakes, guard: Wrap): DeliverySignals {
   return {
-    deliveriesQueued: guard.wrap('waking a delivery lane after a commit', (channelId: number, n: number) => scheduler.wake(channelId, n)),
+    deliveriesQueued: guard.wrap('waking a delivery lane after a commit', (channelId: number, n: number, onlyLow?: boolean) => scheduler.wake(channelId, n, onlyLow)),
     editsQueued: guard.wrap('waking a delivery lane for edits after a commit', (channelId: number) => scheduler.wakeOps(channelId)),
     poolChanged: guard.wrap("rebuilding a channel's webhook pool", (channelId: number) => scheduler.reloadPool(channelId)),
   };

@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.js';
 import type { OutboundTargets } from '../outbound/targets.js';
 import { ServiceError } from '../services/errors.js';
 import { type Actor, acknowledgeFromSender, foldRepeat, resolveFromSender } from '../services/lifecycle.js';
+import { QueuedPosts } from './queued-posts.js';
 import type { PlannedAlert, Stage } from './types.js';
 
 export interface Accepted {
@@ -110,11 +111,11 @@ export class Acceptor {
     if (batch.length === 0) return;
     this.queue = [];
     this.queuedAlerts = 0;
-    const channelCounts = new Map<number, number>();
+    const posts = new QueuedPosts();
     const opsChannels = new Set<number>();
     let results: Accepted[];
     try {
-      results = this.store.transaction(() => batch.map((s) => this.apply(s, channelCounts, opsChannels)));
+      results = this.store.transaction(() => batch.map((s) => this.apply(s, posts, opsChannels)));
     } catch (err) {
       if (isDbUnavailable(err)) {
         // Busy (another process holds the write lock) or unwritable: nothing was committed, and trying
@@ -133,7 +134,7 @@ export class Acceptor {
       }
       return;
     }
-    this.whenDurable(batch, results, channelCounts, opsChannels);
+    this.whenDurable(batch, results, posts, opsChannels);
   }
 
   /**
@@ -142,27 +143,27 @@ export class Acceptor {
    * Discord never shows an alert that a power loss could take back. Should the fsync fail, the senders get a
    * 503 (their retry is a repeat) and delivery goes on with what was committed.
    */
-  private whenDurable(batch: Submission[], results: Accepted[], channelCounts: Map<number, number>, opsChannels: Set<number>): void {
+  private whenDurable(batch: Submission[], results: Accepted[], posts: QueuedPosts, opsChannels: Set<number>): void {
     this.store.durable().then(
       () => {
         batch.forEach((s, i) => s.resolve(results[i]!));
-        this.afterCommit(batch, results, channelCounts, opsChannels);
+        this.afterCommit(batch, results, posts, opsChannels);
       },
       (err: unknown) => {
         this.log.error({ err }, 'could not fsync committed alerts; answering 503 (the sender retries, and a retry is a repeat)');
         const unavailable = new DatabaseUnavailableError(err);
         for (const s of batch) s.reject(unavailable);
-        this.afterCommit(batch, results, channelCounts, opsChannels);
+        this.afterCommit(batch, results, posts, opsChannels);
       },
     );
   }
 
   private commitOne(s: Submission): void {
-    const counts = new Map<number, number>();
+    const posts = new QueuedPosts();
     const opsChannels = new Set<number>();
     try {
-      const result = this.store.transaction(() => this.apply(s, counts, opsChannels));
-      this.whenDurable([s], [result], counts, opsChannels);
+      const result = this.store.transaction(() => this.apply(s, posts, opsChannels));
+      this.whenDurable([s], [result], posts, opsChannels);
     } catch (err) {
       if (isDbUnavailable(err)) return s.reject(new DatabaseUnavailableError(err));
       this.log.error({ err }, 'could not store alerts');
@@ -170,12 +171,12 @@ export class Acceptor {
     }
   }
 
-  private afterCommit(batch: Submission[], results: Accepted[], channelCounts: Map<number, number>, opsChannels: Set<number>): void {
+  private afterCommit(batch: Submission[], results: Accepted[], posts: QueuedPosts, opsChannels: Set<number>): void {
     batch.forEach((s, i) => {
       if (results[i]!.replayed || results[i]!.keyReused) return;
       for (const a of s.inputs) this.metrics.accepted.inc({ severity: a.severity });
     });
-    for (const [channelId, n] of channelCounts) this.signals.deliveriesQueued(channelId, n);
+    posts.signal(this.signals);
     this.signals.escalationsArmed();
     for (const channelId of opsChannels) this.signals.editsQueued(channelId);
   }
@@ -187,7 +188,7 @@ export class Acceptor {
    * Requests are applied one after another, so of two copies of one request in flight at once, the
    * second finds what the first recorded (even in the same group commit) and is answered the same.
    */
-  private apply(s: Submission, channelCounts: Map<number, number>, opsChannels: Set<number>): Accepted {
+  private apply(s: Submission, posts: QueuedPosts, opsChannels: Set<number>): Accepted {
     const { webhookId, idempotency } = s.sourceId === null ? {} : s.keys;
     if (webhookId) {
       const prior = this.store.idempotency.webhookIdAnswer(s.sourceId, webhookId.id);
@@ -207,7 +208,7 @@ export class Acceptor {
         const g = a.grouping ?? { kind: 'new' };
         switch (g.kind) {
           case 'new': {
-            const id = this.storeNew(a, channelCounts, null);
+            const id = this.storeNew(a, posts, null);
             this.afterInsert(id, a);
             // Escalate only what is posted now: a P2/P3 held for business hours (or the digest) must not page at night.
             const postedNow = a.channels.some((c) => a.held?.get(c) === undefined);
@@ -216,12 +217,12 @@ export class Acceptor {
             break;
           }
           case 'orphan':
-            ids.push(this.storeNew(a, channelCounts, by()));
+            ids.push(this.storeNew(a, posts, by()));
             break;
           case 'repeat':
             for (const c of foldRepeat({ store: this.store }, g.alertId, a.input, { at: a.receivedAt, reopen: g.reopen, by: by() })) opsChannels.add(c);
             // A higher severity is news: the alert is posted again (a new message of the same alert).
-            if (g.raised) this.enqueueDeliveries(g.alertId, a, channelCounts);
+            if (g.raised) this.enqueueDeliveries(g.alertId, a, posts);
             if (g.reopen || g.raised) this.afterInsert(g.alertId, a);
             ids.push(g.alertId);
             break;
@@ -266,7 +267,7 @@ export class Acceptor {
    * or kept as 'digest' rows that are never sent). `resolvedBy`: a sender's resolved with nothing to
    * resolve, stored resolved, with 0 occurrences and no delivery.
    */
-  private storeNew(a: PlannedAlert, channelCounts: Map<number, number>, resolvedBy: Actor | null): number {
+  private storeNew(a: PlannedAlert, posts: QueuedPosts, resolvedBy: Actor | null): number {
     const i = a.input;
     const id = this.store.alerts.insert({
       sourceId: a.sourceId,
@@ -281,18 +282,19 @@ export class Acceptor {
     });
     if (resolvedBy) return id;
     if (a.unrouted) this.metrics.unrouted.inc();
-    this.enqueueDeliveries(id, a, channelCounts);
+    this.enqueueDeliveries(id, a, posts);
     return id;
   }
 
   /** One delivery per channel the stages chose (held ones: see `storeNew`). */
-  private enqueueDeliveries(alertId: number, a: PlannedAlert, channelCounts: Map<number, number>): void {
+  private enqueueDeliveries(alertId: number, a: PlannedAlert, posts: QueuedPosts): void {
     const i = a.input;
     for (const channelId of a.channels) {
       const held = a.held?.get(channelId);
-      this.store.deliveries.enqueue(alertId, channelId, severityRank(i.severity), a.receivedAt, held === undefined ? undefined : held === 'digest' ? { state: 'digest' } : { availableAt: held });
+      const priority = severityRank(i.severity);
+      this.store.deliveries.enqueue(alertId, channelId, priority, a.receivedAt, held === undefined ? undefined : held === 'digest' ? { state: 'digest' } : { availableAt: held });
       // A held delivery adds nothing to send now, but the lane must learn when it becomes ready.
-      channelCounts.set(channelId, (channelCounts.get(channelId) ?? 0) + (held === undefined ? 1 : 0));
+      posts.add(channelId, priority, held !== undefined);
     }
   }
 }

