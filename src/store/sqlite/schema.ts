@@ -159,7 +159,10 @@ export const alerts = sqliteTable(
   (t) => [
     index('alerts_dedup').on(t.dedupKey),
     index('alerts_unrouted').on(t.unrouted),
-    index('alerts_muted').on(t.mutedByMuteId),
+    // Partial where most rows hold NULL (the column is set on few rows, or only later): such a row costs no
+    // index entry, and every query of these columns compares them (`=`, `>`, `is not null`), which implies
+    // the index's condition, so SQLite still uses it.
+    index('alerts_muted').on(t.mutedByMuteId).where(sql`${t.mutedByMuteId} IS NOT NULL`),
     // For a sender's resolved without a dedup key (same service and title); partial, so keyed alerts pay nothing for it.
     index('alerts_keyless').on(t.service, t.title).where(sql`${t.dedupKey} IS NULL`),
   ],
@@ -264,14 +267,15 @@ export const deliveries = sqliteTable(
     stormId: integer('storm_id'),
   },
   (t) => [
-    index('deliveries_storm').on(t.stormId),
+    // Partial, like alerts_muted: a delivery gets its storm, message id and sent time only when it is posted.
+    index('deliveries_storm').on(t.stormId).where(sql`${t.stormId} IS NOT NULL`),
     index('deliveries_queue').on(t.channelId, t.state, t.sortKey),
     index('deliveries_urgent').on(t.channelId, t.state, t.priority, t.sortKey),
     index('deliveries_alert').on(t.alertId),
     index('deliveries_state').on(t.state, t.priority),
     index('deliveries_available').on(t.channelId, t.state, t.availableAt),
-    index('deliveries_sent').on(t.channelId, t.sentAt),
-    index('deliveries_message').on(t.discordMessageId),
+    index('deliveries_sent').on(t.channelId, t.sentAt).where(sql`${t.sentAt} IS NOT NULL`),
+    index('deliveries_message').on(t.discordMessageId).where(sql`${t.discordMessageId} IS NOT NULL`),
   ],
 );
 
