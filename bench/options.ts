@@ -3,8 +3,8 @@
  * and `--rounds N` (how many times the ingest alternation runs each build).
  */
 export const ALL = ['ingest', 'storm', 'p0', 'rss'] as const;
-/** Run only when named: a CPU profile of Herald under the repeats load, to guide optimisation. */
-export const OPT_IN = ['profile'] as const;
+/** Run only when named: a CPU profile of Herald under the repeats (or the distinct) load, to guide optimisation. */
+export const OPT_IN = ['profile', 'profile-distinct'] as const;
 const KNOWN: readonly string[] = [...ALL, ...OPT_IN];
 
 export interface BenchOptions {

@@ -15,7 +15,7 @@ import { fmt, killRunningServers, percentile, progress, rssMb, sleep, startHeral
  * Herald's benchmarks. Each prints figures; none asserts. Discord's real limits are used (30 messages
  * per channel per 60 s, 5 per webhook per 2 s) unless a bench says otherwise.
  *   npm run bench                        all of them (about 9 minutes)
- *   npm run bench -- ingest rss          some of them: ingest, storm, p0, rss, and (only when named) profile
+ *   npm run bench -- ingest rss          some of them: ingest, storm, p0, rss, and (only when named) profile, profile-distinct
  *   npm run bench -- --against 64735d5   each of them for that revision and for this checkout, in one run
  *   --rounds N                           ingest rounds per build (default 2 with --against, 1 without)
  */
@@ -157,15 +157,15 @@ async function ingestHeadToHead(builds: Build[]) {
   }
 }
 
-/** Herald under the repeats load with `--cpu-prof`: where its CPU time goes. */
-async function profile() {
-  const profDir = join(dir, 'cpu-profile');
-  const r = await heraldUnderLoad(HEAD_BUILD, 'repeats', ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+/** Herald under the repeats (or distinct) load with `--cpu-prof`: where its CPU time goes. */
+async function profile(workload: 'repeats' | 'distinct') {
+  const profDir = join(dir, `cpu-profile-${workload}`);
+  const r = await heraldUnderLoad(HEAD_BUILD, workload, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`profile: Herald wrote no .cpuprofile into ${profDir}`);
   const p = summariseProfile(join(profDir, file), r.windowUs);
   console.log(
-    `profile: Herald under the repeats load with --cpu-prof, ` +
+    `profile: Herald under the ${workload} load with --cpu-prof, ` +
       (p.windowed ? `the ${DURATION_S} s measured only` : "the whole process life (no sample matched the measured window's clock)") +
       (against ? ' (this checkout only: --against does not apply to the profile)' : ''),
   );
@@ -487,7 +487,8 @@ try {
     if (b === 'storm') await headToHead(builds, stormBench);
     if (b === 'p0') await headToHead(builds, p0Bench);
     if (b === 'rss') await headToHead(builds, rssBench);
-    if (b === 'profile') await profile();
+    if (b === 'profile') await profile('repeats');
+    if (b === 'profile-distinct') await profile('distinct');
   }
 } finally {
   cleanUp();
