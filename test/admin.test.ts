@@ -582,7 +582,11 @@ describe('dead letters, attempts, events and status', () => {
     const claimed = herald.outbox.claim(channel, Date.now(), 10, 3, 60_000);
     expect(claimed.map((d) => d.alertId)).toEqual([alertId]);
     const deliveryId = claimed[0]!.id;
-    herald.db.$client.prepare('update deliveries set render_level = 2, attempts = 4 where id = ?').run(deliveryId);
+    // Four refused tries before, the last ones in the degraded form (through the outbox, as the lane records them).
+    for (let i = 0; i < 4; i++) {
+      herald.outbox.release([deliveryId], { availableAt: Date.now(), countAttempt: true, renderLevel: 2 });
+      expect(herald.outbox.claim(channel, Date.now(), 10, 3, 60_000).map((d) => d.id)).toEqual([deliveryId]);
+    }
     const discordError = '{"code":50035,"message":"Invalid Form Body"}';
     herald.outbox.deadLetter([deliveryId], 'Discord rejected the message (400) even in degraded form', discordError, Date.now(), {
       deliveryIds: [deliveryId],
