@@ -158,7 +158,7 @@ describe('web console in a browser', () => {
   it('runs htmx under its Content-Security-Policy (no inline script or style) without a violation', async () => {
     const { page } = browser;
     await go('/console');
-    expect(await page.evaluate(() => typeof (window as unknown as { htmx?: unknown }).htmx)).toBe('object');
+    expect(await page.evaluate(() => typeof (globalThis as unknown as { htmx?: unknown }).htmx)).toBe('object');
     // Boosted navigation: the nav link is followed by htmx, the page swapped in place.
     await page.click('header nav a:has-text("Routes")');
     await page.locator('h1', { hasText: 'Routes' }).waitFor();

@@ -59,7 +59,8 @@ export class Kit {
 
 /** The one-line message of an error the person caused, or undefined for Herald's own failures. */
 export function personError(err: unknown): string | undefined {
-  if (err instanceof ServiceError) return err.status < 500 || err.status === 502 || err.status === 503 ? err.message : undefined;
+  // A field's problem names the field (the admin API puts it in `problems[].path`).
+  if (err instanceof ServiceError) return err.status < 500 || err.status === 502 || err.status === 503 ? (err.status === 400 && err.path && !err.message.startsWith(err.path) ? `${err.path}: ${err.message}` : err.message) : undefined;
   if (err instanceof ZodError) return err.issues.map((i) => `${i.path.join('.') || 'form'}: ${i.message}`).join('; ');
   return undefined;
 }
