@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, FAST, startStack, type Stack } from './support/stack.js';
+import { ADMIN_TOKEN, FAST, startStack, waitFor, type Stack } from './support/stack.js';
 
 /** A console client over plain HTTP (no browser): its session cookie and the CSRF token of its pages. */
 class ConsoleClient {
@@ -94,6 +94,29 @@ describe('web console over HTTP', () => {
     const htmx = await fetch(`${stack.url}/console/assets/htmx.min.js`);
     expect(htmx.headers.get('content-type')).toContain('javascript');
     expect(await htmx.text()).toContain('htmx');
+  });
+
+  it('counts on the overview the requests made to Discord (a packed message once) and the queue by severity', async () => {
+    // A second channel with no webhook yet: its deliveries wait, then, more than its budget lets through
+    // at once, go out packed once it has one.
+    const emu = stack.emulator.createChannel({ name: 'packed' });
+    const channel = (await stack.admin('POST', '/v1/admin/channels', { name: 'packed', discord_channel_id: emu.id })).body.id;
+    expect((await stack.admin('POST', '/v1/admin/routes', { channel_id: channel, service: 'packed-*' })).status).toBe(201);
+    const ids = await Promise.all(Array.from({ length: 40 }, async (_, i) => (await stack.post(source, { service: 'packed-api', severity: 'P3', title: `packed ${i}` })).body.ids[0] as number));
+    const queued = Number(/data-testid="queued">(\d+)</.exec((await c.get('/console')).text)![1]);
+    expect(queued).toBeGreaterThanOrEqual(40);
+    const hook = stack.emulator.createWebhook(emu.id);
+    expect((await stack.admin('POST', `/v1/admin/channels/${channel}/webhooks`, { url: hook.url })).status).toBe(201);
+    await waitFor('every alert posted in both channels', async () => {
+      for (const id of ids) if ((await stack.admin('GET', `/v1/admin/alerts/${id}`)).body.deliveries.some((d: { state: string }) => d.state !== 'sent')) return false;
+      return true;
+    });
+    const stats = stack.emulator.stats();
+    const requests = stats.messagesCreated + stats.rateLimited.user + stats.rateLimited.shared + stats.rateLimited.global;
+    expect(stack.emulator.messages(emu.id).length).toBeLessThan(40); // packed: fewer requests than deliveries
+    const page = (await c.get('/console')).text;
+    expect(page).toContain(`${requests} in the last 30 min`);
+    expect(page).toContain('<div class="big" data-testid="queued">0</div>');
   });
 
   it('refuses a POST without the CSRF token, with a wrong one, from another Origin, or without a session, and changes nothing', async () => {

@@ -61,12 +61,19 @@ export class AttemptStore {
 
   /**
    * Requests to Discord per minute since `since` (epoch ms): how many, and how many were answered 429.
-   * Only minutes with a request are listed (the caller fills the gaps); reads the `attempts_at` index.
+   * A request that carried several packed deliveries wrote one row per delivery, all with the same
+   * webhook, time and operation: those count once. Only minutes with a request are listed (the caller
+   * fills the gaps); reads the `attempts_at` index.
    */
   perMinute(since: number): MinuteCount[] {
     const minute = sql<number>`(${attempts.at} / 60000) * 60000`;
+    const request = sql`coalesce(${attempts.webhookId}, '') || ':' || ${attempts.at} || ':' || coalesce(${attempts.opId}, '') || ':' || ${attempts.outcome}`;
     return this.db
-      .select({ minute, requests: sql<number>`count(*)`, rateLimited: sql<number>`sum(case when ${attempts.status} = 429 then 1 else 0 end)` })
+      .select({
+        minute,
+        requests: sql<number>`count(distinct ${request})`,
+        rateLimited: sql<number>`count(distinct case when ${attempts.status} = 429 then ${request} end)`,
+      })
       .from(attempts)
       .where(gte(attempts.at, since))
       .groupBy(minute)

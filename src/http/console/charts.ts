@@ -38,14 +38,14 @@ export function trafficChart(points: { minute: number; requests: number; rate_li
 
 /** Labelled horizontal bars (queue depth by severity, backlog by channel). */
 export function barList(rows: { label: string; value: number; colour: string }[]): Html {
-  const rowH = 22;
-  const labelW = 150;
+  const rowH = 24;
+  const labelW = 110;
   const max = Math.max(1, ...rows.map((r) => r.value));
   const h = Math.max(rowH, rows.length * rowH);
   const bars = rows.map((r, i) => {
     const w = ((W - labelW - 60) * r.value) / max;
     const yy = i * rowH;
-    return html`<g><text x="0" y="${yy + 15}">${r.label.length > 24 ? `${r.label.slice(0, 23)}…` : r.label}</text><rect x="${labelW}" y="${yy + 4}" width="${Math.max(r.value > 0 ? 2 : 0, w).toFixed(1)}" height="${rowH - 8}" rx="2" fill="${r.colour}"></rect><text x="${(labelW + w + 6).toFixed(1)}" y="${yy + 15}">${r.value}</text></g>`;
+    return html`<g><text x="0" y="${yy + 16}" class="label">${r.label.length > 24 ? `${r.label.slice(0, 23)}…` : r.label}</text><rect x="${labelW}" y="${yy + 4}" width="${Math.max(r.value > 0 ? 2 : 0, w).toFixed(1)}" height="${rowH - 8}" rx="2" fill="${r.colour}"></rect><text x="${(labelW + w + 6).toFixed(1)}" y="${yy + 16}" class="label">${r.value}</text></g>`;
   });
   return html`<svg class="chart" viewBox="0 0 ${W} ${h}" role="img">${bars}</svg>`;
 }

@@ -32,7 +32,7 @@ interface Component {
 
 /** Discord's markdown, the part Herald's cards use: **bold**, `code`, [links](url), mentions and <t:…> timestamps. */
 export function markdown(text: string, names: ReadonlyMap<string, string>): Html {
-  const parts = text.split(/(\*\*[^*\n]+\*\*|`[^`\n]+`|\[[^\]\n]+\]\([^)\s]+\)|<@!?\d+>|<@&\d+>|<#\d+>|<t:-?\d+(?::[tTdDfFR])?>)/);
+  const parts = text.split(/(\*\*[^*\n]+\*\*|`[^`\n]+`|\[[^\]\n]+\]\([^)\s]+\)|<https?:\/\/[^>\s]+>|<@!?\d+>|<@&\d+>|<#\d+>|<t:-?\d+(?::[tTdDfFR])?>)/);
   return html`${parts.map((p, i) => {
     if (i % 2 === 0) return p;
     if (p.startsWith('**')) return html`<strong>${p.slice(2, -2)}</strong>`;
@@ -41,6 +41,7 @@ export function markdown(text: string, names: ReadonlyMap<string, string>): Html
       const m = /^\[([^\]]+)\]\(([^)]+)\)$/.exec(p)!;
       return html`<a href="${safeHref(m[2]!)}" rel="noopener noreferrer">${m[1]!}</a>`;
     }
+    if (p.startsWith('<http')) return html`<a href="${safeHref(p.slice(1, -1))}" rel="noopener noreferrer">${p.slice(1, -1)}</a>`;
     if (p.startsWith('<@&')) return html`<span class="mention">@${names.get(p.slice(3, -1)) ?? 'role'}</span>`;
     if (p.startsWith('<@')) return html`<span class="mention">@${names.get(p.replace(/\D/g, '')) ?? 'unknown'}</span>`;
     if (p.startsWith('<#')) return html`<span class="mention">#${p.slice(2, -1)}</span>`;

@@ -17,7 +17,12 @@ header.top form { margin: 0; }
 main { padding: 18px 20px 40px; max-width: 1320px; margin: 0 auto; }
 h1 { font-size: 20px; margin: 4px 0 14px; } h2 { font-size: 16px; margin: 22px 0 8px; }
 .muted { color: var(--muted); } .small { font-size: 12px; }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 12px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(175px, 1fr)); gap: 12px; margin-bottom: 12px; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 12px; margin-bottom: 12px; }
+.card + .card { margin-top: 12px; } .grid > .card + .card, .grid2 > .card + .card { margin-top: 0; }
+.card > h2:first-child { margin-top: 0; }
+.channels-list h3 + form, .channels-list a + h3 { margin-top: 14px; }
+.inline-check { flex-direction: row; align-items: center; gap: 3px; color: var(--fg); display: inline-flex; margin-right: 6px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
 .card .big { font-size: 26px; font-weight: 700; } .card h3 { margin: 0 0 6px; font-size: 13px; color: var(--muted); font-weight: 600; }
 .wide { grid-column: 1 / -1; }
@@ -42,7 +47,7 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 .login { max-width: 380px; margin: 80px auto; }
 .login form { display: flex; flex-direction: column; gap: 10px; }
 svg.chart { width: 100%; height: auto; display: block; }
-svg.chart text { font-size: 10px; fill: var(--muted); }
+svg.chart text { font-size: 10px; fill: var(--muted); } svg.chart text.label { font-size: 14px; fill: var(--fg); }
 .legend { display: flex; gap: 12px; font-size: 12px; color: var(--muted); }
 .legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
 .legend .c-req { background: var(--accent); } .legend .c-429 { background: var(--bad); }

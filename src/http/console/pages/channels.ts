@@ -56,7 +56,7 @@ ${hooks.map(
       : ''
   }${
     w.state === 'active' || w.state === 'quarantined'
-      ? html`<form class="inline" method="post" action="/console/webhooks/${w.id}/rotate">${token}<input name="url" placeholder="${canCreate ? 'new URL (empty: the bot makes one)' : 'new webhook URL'}" ${canCreate ? '' : html`required`}><button class="secondary" type="submit">Rotate</button></form> `
+      ? html`<form class="inline" method="post" action="/console/webhooks/${w.id}/rotate">${token}<input name="url" placeholder="${canCreate ? 'new URL, or empty: the bot makes one' : 'new webhook URL'}" ${canCreate ? '' : html`required`}><button class="secondary" type="submit">Rotate</button></form> `
       : ''
   }<form class="inline" method="post" action="/console/webhooks/${w.id}/remove">${token}<button class="danger" type="submit">Remove</button></form></td></tr>`,
 )}

@@ -31,25 +31,26 @@ export function registerDeliveryPages(app: FastifyInstance, herald: DeliveryPage
     const body = html`<h1>Overview</h1>
 <div id="live" hx-get="/console" hx-trigger="every 5s" hx-select="#live" hx-swap="outerHTML">
 <div class="grid">
-  <div class="card"><h3>Queued deliveries</h3><div class="big" data-testid="queued">${queued}</div>${barList(
-    (['P0', 'P1', 'P2', 'P3'] as const).map((s) => ({ label: s, value: q[s], colour: SEVERITY_COLOURS[s]! })),
-  )}</div>
+  <div class="card"><h3>Queued deliveries</h3><div class="big" data-testid="queued">${queued}</div><div class="muted">${(['P0', 'P1', 'P2', 'P3'] as const).map((s) => html`${sev(s)} ${q[s]} `)}</div></div>
   <div class="card"><h3>Requests to Discord</h3><div class="big">${perMinute}<span class="muted small"> this minute</span></div><div class="muted">${requests} in the last 30 min</div></div>
-  <div class="card"><h3>429s (rate limited), last 30 min</h3><div class="big">${limited}</div><div class="muted">${requests ? `${((100 * limited) / requests).toFixed(2)} per 100 requests` : 'no requests'}</div></div>
+  <div class="card"><h3>429s (rate limited), 30 min</h3><div class="big">${limited}</div><div class="muted">${requests ? `${((100 * limited) / requests).toFixed(2)} per 100 requests` : 'no requests'}</div></div>
   <div class="card"><h3>Dead letters not replayed</h3><div class="big"><a href="/console/dead-letters">${o.status.dead_letters_pending}</a></div></div>
   <div class="card"><h3>Webhook breakers</h3>
     <div><span class="pill ok">closed ${b.closed ?? 0}</span> <span class="pill ${b.open ? 'bad' : ''}">open ${b.open ?? 0}</span> <span class="pill ${b.half_open ? 'warn' : ''}">half-open ${b.half_open ?? 0}</span></div></div>
   <div class="card"><h3>Storm mode</h3>${
     storms.length
-      ? storms.map((c) => html`<div><span class="pill warn">storm</span> ${c.name} since ${ago(c.storm_since, now)}</div>`)
+      ? html`<div class="big"><span class="pill warn">on</span></div>${storms.map((c) => html`<div>${c.name} since ${ago(c.storm_since, now)}</div>`)}`
       : html`<div class="big">off</div><div class="muted">every channel posts full cards</div>`
   }</div>
-  <div class="card wide"><h3>Requests to Discord per minute (red: answered 429)</h3>${trafficChart(o.traffic)}
-    <div class="legend"><span><i class="c-req"></i>requests</span><span><i class="c-429"></i>429s</span></div></div>
-  <div class="card wide"><h3>Backlog by channel</h3>${
+</div>
+<div class="grid2">
+  <div class="card"><h3>Queue depth by severity</h3>${barList((['P0', 'P1', 'P2', 'P3'] as const).map((s) => ({ label: s, value: q[s], colour: SEVERITY_COLOURS[s]! })))}</div>
+  <div class="card"><h3>Backlog by channel</h3>${
     o.channels.length ? barList(o.channels.map((c) => ({ label: c.name, value: c.backlog, colour: '#5865f2' }))) : html`<p class="muted">No channels yet: add one under <a href="/console/channels">Channels</a>.</p>`
   }</div>
 </div>
+<div class="card"><h3>Requests to Discord per minute, last 30 minutes (red: answered 429)</h3>${trafficChart(o.traffic)}
+  <div class="legend"><span><i class="c-req"></i>requests</span><span><i class="c-429"></i>429s</span></div></div>
 <h2>Channels</h2>
 <table><thead><tr><th>channel</th><th class="num">backlog</th><th>webhooks</th><th>budget (sent in window / cap)</th><th>blocked until</th><th>mode</th></tr></thead><tbody>
 ${o.channels.map((c) => {
