@@ -225,7 +225,8 @@ describe('web console over HTTP', () => {
     const other = new ConsoleClient(stack.url);
     await other.login();
     const out = await other.post('/console/logout');
-    expect(out.status).toBe(200);
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toBe('/console/login?bye=1');
     expect(out.headers.get('set-cookie')).toMatch(/^herald_console=;/);
     expect((await other.get('/console')).status).toBe(303);
   });

@@ -59,6 +59,10 @@ export function consoleUi(herald: ConsoleDeps, opts: ConsoleOptions) {
   return async (scope: FastifyInstance): Promise<void> => {
     const sessions = opts.sessions ?? new ConsoleSessions();
     const kit = new Kit(opts.emulated);
+    // HTML pages, not API: out of the OpenAPI document.
+    scope.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, hide: true };
+    });
     await scope.register(cookie);
     await scope.register(formbody, { bodyLimit: 64 * 1024 });
 
@@ -102,7 +106,7 @@ export function consoleUi(herald: ConsoleDeps, opts: ConsoleOptions) {
 
     scope.get('/login', async (req, reply) => {
       if (sessions.get(req.cookies[COOKIE])) return reply.code(303).header('location', '/console').send();
-      return kit.send(reply, loginPage());
+      return kit.send(reply, loginPage((req.query as { bye?: string }).bye === '1' ? { kind: 'ok', text: 'Logged out.' } : undefined));
     });
 
     scope.post('/login', async (req, reply) => {
@@ -125,7 +129,8 @@ export function consoleUi(herald: ConsoleDeps, opts: ConsoleOptions) {
     scope.post('/logout', async (req, reply) => {
       sessions.destroy(kit.session(req).id);
       reply.clearCookie(COOKIE, { path: '/console', httpOnly: true, sameSite: 'strict', secure: isHttps(req) });
-      return kit.send(reply, loginPage({ kind: 'ok', text: 'Logged out.' }));
+      // A redirect, so that the address bar (a boosted form follows it) shows the login page, not /logout.
+      return reply.code(303).header('location', '/console/login?bye=1').send();
     });
 
     registerDeliveryPages(scope, herald, kit);
