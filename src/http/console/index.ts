@@ -150,16 +150,21 @@ function isHttps(req: FastifyRequest): boolean {
 
 /**
  * Whether a POST comes from a page of this host: its Origin (or, without one, its Referer) names this
- * Host. A client that sends neither (curl, a script) is not a browser another site could drive, and
- * still needs the session cookie and the CSRF token.
+ * Host, or the X-Forwarded-Host a proxy in front passed on (a page cannot make a browser send either
+ * header to another site). A client that sends neither Origin nor Referer (curl, a script) is not a
+ * browser another site could drive, and still needs the session cookie and the CSRF token.
  */
 function sameOrigin(req: FastifyRequest): boolean {
   const origin = req.headers.origin ?? req.headers.referer;
   if (origin === undefined) return true;
   if (origin === 'null') return false;
+  let host: string;
   try {
-    return new URL(origin).host === req.headers.host;
+    host = new URL(origin).host;
   } catch {
     return false;
   }
+  const forwarded = req.headers['x-forwarded-host'];
+  const proxied = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  return host === req.headers.host || (proxied !== undefined && host === proxied);
 }
