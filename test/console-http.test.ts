@@ -189,6 +189,9 @@ describe('web console over HTTP', () => {
     expect(await ids('q=filter&state=resolved')).toEqual([b]);
     expect(await ids('q=filter&state=firing')).toEqual([a]);
     expect(await ids(`q=filter&from=${Date.now() + 60_000}`)).toEqual([]);
+    const channels = (await stack.admin('GET', '/v1/admin/channels')).body as { id: number; name: string }[];
+    expect(await ids(`q=filter&channel=${channels.find((ch) => ch.name === 'ops')!.id}`)).toEqual([b, a]);
+    expect(await ids(`q=filter&channel=${channels.find((ch) => ch.name === 'packed')!.id}`)).toEqual([]);
     const bad = await c.get('/console/alerts?from=yesterday');
     expect(bad.text).toContain('is not a time');
   });
