@@ -6,7 +6,6 @@ import type { EmulatedChannel, EmulatedMember, EmulatedMessage, InteractionResul
  * through the emulator's gateway to Herald's bot, which authorizes it as it would on Discord.
  */
 export interface EmulatedDiscord {
-  guildId: string;
   channels(): EmulatedChannel[];
   messages(channelId: string): EmulatedMessage[];
   members(): EmulatedMember[];
