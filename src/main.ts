@@ -64,7 +64,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   herald = createHerald(config, log);
-  app = await buildServer(herald);
+  // In emulator mode the console also shows the emulated Discord (its channels, buttons to press as a member).
+  app = await buildServer(herald, { emulated: emulator });
   // Bind first: a start that fails (port in use, often because another Herald runs on this database)
   // must change nothing: no demo seeding, no lease recovery, no sends.
   await app.listen({ host: config.host, port: config.port });
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
   }
   // Key `address`, not `url`: `url` is a redacted path (webhook URLs carry tokens).
   log.info({ address: `http://${config.host}:${(app.server.address() as { port: number }).port}` }, 'Herald is listening');
+  log.info({ console: `http://${config.host}:${(app.server.address() as { port: number }).port}/console` }, 'web console: log in with the admin token');
   if (config.discord.token) {
     // Loaded only when a bot is configured: discord.js is some 25 MB of resident memory that a
     // webhook-only Herald does without.

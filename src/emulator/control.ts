@@ -144,6 +144,8 @@ export async function controlRoutes(app: FastifyInstance, opts: { deps: ControlD
     return reply.code(201).send(guildNamed(guild_id).createRole(body));
   });
 
+  app.get<{ Querystring: { guild_id?: string } }>('/members', async (req) => guildNamed(req.query.guild_id).members());
+
   app.post('/members', async (req, reply) => {
     const { guild_id, ...body } = memberBody.parse(req.body ?? {});
     return reply.code(201).send(guildNamed(guild_id).createMember(body));

@@ -68,6 +68,11 @@ export class GuildDirectory {
     return m && this.publicMember(m);
   }
 
+  /** The people in the guild (the bot's own user left out), in the order they joined. */
+  members(): EmulatedMember[] {
+    return [...this.membersById.values()].filter((m) => !m.bot).map((m) => this.publicMember(m));
+  }
+
   role(id: string): EmulatedRole | undefined {
     const r = this.rolesById.get(id);
     return r && this.publicRole(r);

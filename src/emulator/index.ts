@@ -103,6 +103,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     gatewayUrl,
     createRole: ({ guildId, ...o }) => guildNamed(guildId).createRole(o),
     createMember: ({ guildId, ...o } = {}) => guildNamed(guildId).createMember(o),
+    members: (o = {}) => guildNamed(o.guildId).members(),
     addMemberRole: (o) => guildNamed(o.guildId).addMemberRole(o.userId, o.roleId),
     createGuild(o = {}) {
       const g = guilds.create(o.name);

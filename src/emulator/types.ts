@@ -223,6 +223,8 @@ export interface Emulator {
    */
   createRole(opts: { name: string; permissions?: string | string[]; id?: string; guildId?: string }): EmulatedRole;
   createMember(opts?: { username?: string; roles?: string[]; permissions?: string | string[]; guildId?: string }): EmulatedMember;
+  /** The people of a guild (the home one by default), the bot left out. */
+  members(opts?: { guildId?: string }): EmulatedMember[];
   /** Gives a member a role, as a server admin does (PUT /guilds/{guild}/members/{user}/roles/{role}). */
   addMemberRole(opts: { userId: string; roleId: string; guildId?: string }): EmulatedMember;
   /**

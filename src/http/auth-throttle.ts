@@ -14,11 +14,17 @@ export class AuthFailureThrottle {
     this.failures = new RateLimiterMemory({ points: opts.limit, duration: Math.max(1, Math.ceil(opts.windowMs / 1000)) });
   }
 
+  /** Seconds until this client may try again, when it has used up its refusals; undefined otherwise. */
+  async throttledFor(req: FastifyRequest): Promise<number | undefined> {
+    const seen = await this.failures.get(req.ip);
+    if (!seen || seen.consumedPoints < this.opts.limit) return undefined;
+    return Math.max(1, Math.ceil(seen.msBeforeNext / 1000));
+  }
+
   /** Answers 429 (and returns true) when this client has used up its refusals; otherwise does nothing. */
   async refuseIfThrottled(req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-    const seen = await this.failures.get(req.ip);
-    if (!seen || seen.consumedPoints < this.opts.limit) return false;
-    const seconds = Math.max(1, Math.ceil(seen.msBeforeNext / 1000));
+    const seconds = await this.throttledFor(req);
+    if (seconds === undefined) return false;
     await reply
       .code(429)
       .header('retry-after', String(seconds))

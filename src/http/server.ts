@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { WriteHealth } from '../store/sqlite/health.js';
 import { adminApi, type AdminApiDeps } from './admin/index.js';
+import { AuthFailureThrottle } from './auth-throttle.js';
+import { consoleUi, type ConsoleDeps, type EmulatedDiscord } from './console/index.js';
 import { alertHook, type AlertHookDeps } from './hook.js';
 import { KnownPaths } from './known-paths.js';
 import { BodyError, registerJsonParser } from './json-body.js';
@@ -21,17 +23,23 @@ import { zodValidator } from './validation.js';
  */
 export type ServerDeps = AlertHookDeps &
   AdminApiDeps &
+  ConsoleDeps &
   OpsDeps & {
     log: Logger;
     config: Pick<Config, 'bodyLimit'>;
     writeHealth: Pick<WriteHealth, 'noteFailure'>;
   };
 
+export interface ServerOptions {
+  /** Emulator mode: the built-in Discord, which the console then shows (its channels, buttons to press). */
+  emulated?: EmulatedDiscord | undefined;
+}
+
 /**
- * Herald's HTTP server: the alert hook, the admin API, health and metrics, and the OpenAPI document
- * generated from the same zod schemas that validate requests.
+ * Herald's HTTP server: the alert hook, the admin API, the web console, health and metrics, and the
+ * OpenAPI document generated from the same zod schemas that validate requests.
  */
-export async function buildServer(herald: ServerDeps): Promise<App> {
+export async function buildServer(herald: ServerDeps, opts: ServerOptions = {}): Promise<App> {
   const app = typed(
     Fastify({
       loggerInstance: herald.log.child({ component: 'http' }) as FastifyBaseLogger,
@@ -116,7 +124,10 @@ export async function buildServer(herald: ServerDeps): Promise<App> {
   // Each part is an encapsulated plugin under its prefix: its hooks (the admin token check) and error
   // handler cover exactly its own routes, and its routes name only their part of the path.
   await app.register(alertHook(herald), { prefix: '/v1' });
-  await app.register(adminApi(herald), { prefix: '/v1/admin' });
+  // One count of wrong admin tokens for the API and the console's login: a guess costs the same at either.
+  const adminThrottle = new AuthFailureThrottle(herald.config.authFailures);
+  await app.register(adminApi(herald, adminThrottle), { prefix: '/v1/admin' });
+  await app.register(consoleUi(herald, { throttle: adminThrottle, emulated: opts.emulated }), { prefix: '/console' });
   await app.register(opsEndpoints(herald));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

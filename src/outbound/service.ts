@@ -6,6 +6,11 @@ import type { OutboundAddressGuard } from './address-policy.js';
 import { newSigningSecret } from '../domain/signatures.js';
 import { invalid } from '../domain/errors.js';
 import type { OutboundDeliveryView, TargetView } from './views.js';
+import { notFound } from '../domain/errors.js';
+import { signedHeaders } from '../domain/signatures.js';
+import { randomBytes } from 'node:crypto';
+import { sendToTarget } from './worker.js';
+import type { Config } from '../config.js';
 
 export const targetInput = z.strictObject({
   kind: z.enum(['slack', 'webhook']).describe('slack: a Slack-compatible incoming webhook ({"text": …}); webhook: JSON signed with Standard Webhooks headers'),
@@ -49,7 +54,7 @@ export function deleteTarget(h: ReadDeps, id: number): void {
 
 const view = (t: OutboundTargetRow): TargetView => ({ id: t.id, route_id: t.routeId, kind: t.kind, url_masked: maskTargetUrl(t.url), created_at: t.createdAt });
 
-export function listOutboundDeliveries(h: ReadDeps, f: { state?: 'pending' | 'leased' | 'sent' | 'dead'; alertId?: number; beforeId?: number; limit: number }): OutboundDeliveryView[] {
+export function listOutboundDeliveries(h: ReadDeps, f: { state?: 'pending' | 'leased' | 'sent' | 'dead'; alertId?: number; targetId?: number; beforeId?: number; limit: number }): OutboundDeliveryView[] {
   return h.store.outbound.listDeliveries(f);
 }
 
@@ -58,4 +63,35 @@ export function replayOutbound(h: ReadDeps & { signals: Pick<CommitSignals, 'out
   h.store.outbound.replay(id, now);
   h.signals.outboundQueued();
   return listOutboundDeliveries(h, { limit: 1, beforeId: id + 1 })[0]!;
+}
+
+/** What a test send got back: the target's status (null when it did not answer), how long it took, and why it failed. */
+export interface TestSendResult {
+  ok: boolean;
+  status: number | null;
+  latency_ms: number;
+  error: string | null;
+}
+
+/**
+ * Sends one test message to a target now, as the worker would send an alert (the same address policy,
+ * signature and timeout), and says how it went. Nothing is queued or recorded: an operator checks a
+ * target before alerts depend on it. A Slack target gets `{"text": …}`; a generic webhook a signed
+ * `herald.test` event.
+ */
+export async function testTarget(
+  h: { store: Pick<Store, 'outbound'>; outboundGuard: OutboundAddressGuard; config: Pick<Config, 'delivery'> },
+  id: number,
+  now = Date.now(),
+): Promise<TestSendResult> {
+  const target = h.store.outbound.target(id);
+  if (!target) throw notFound('outbound target', id);
+  const text = `Herald test message for outbound target #${id}: if you can read this, alerts of route #${target.routeId} reach you.`;
+  const body = JSON.stringify(target.kind === 'slack' ? { text } : { type: 'herald.test', timestamp: new Date(now).toISOString(), data: { target_id: id, route_id: target.routeId, message: text } });
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Herald' };
+  if (target.kind === 'webhook' && target.secret) Object.assign(headers, signedHeaders([target.secret], `msg_herald_test_${randomBytes(8).toString('hex')}`, body, Math.floor(now / 1000)));
+  const started = Date.now();
+  const outcome = await sendToTarget(h.outboundGuard, target, headers, body, h.config.delivery.requestTimeoutMs);
+  const latency_ms = Date.now() - started;
+  return outcome.ok ? { ok: true, status: outcome.status, latency_ms, error: null } : { ok: false, status: outcome.status, latency_ms, error: outcome.error };
 }

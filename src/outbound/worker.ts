@@ -20,7 +20,7 @@ const PERMANENT = new Set([400, 401, 403, 404, 405, 410, 413, 422]);
 
 type Claimed = ClaimedOutbound;
 
-type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string; permanent: boolean; retryAfterMs?: number };
+export type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string; permanent: boolean; retryAfterMs?: number };
 
 /**
  * Sends outbound deliveries (Slack-compatible and generic webhooks) from their outbox table: claims due
@@ -117,7 +117,7 @@ export class OutboundWorker {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Herald' };
     // The message id stays the same on every retry, so a receiver can drop duplicates.
     if (target.kind === 'webhook' && target.secret) Object.assign(headers, signedHeaders([target.secret], `msg_herald_${r.id}`, body, Math.floor(now / 1000)));
-    const outcome = await send(this.guard, target, headers, body, this.config.requestTimeoutMs);
+    const outcome = await sendToTarget(this.guard, target, headers, body, this.config.requestTimeoutMs);
     const done = Date.now();
     if (outcome.ok) {
       this.settle(r.id, () => this.store.outbound.markSent(r.id, done, outcome.status));
@@ -140,7 +140,7 @@ export class OutboundWorker {
  * the target was created is refused, not connected to). The URL is a credential: errors name the status,
  * the network error's code or the host, never the URL; an answer's body is kept only as a short sanitized reason.
  */
-async function send(
+export async function sendToTarget(
   guard: OutboundAddressGuard,
   target: { url: string; secret: string | null },
   headers: Record<string, string>,

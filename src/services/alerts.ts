@@ -2,9 +2,11 @@ import { renderAlertCard } from '../cards/alert-card.js';
 import type { WebhookMessage } from '../discord/message.js';
 import type { Store } from '../store/index.js';
 import type { AlertFilter } from '../store/alerts.js';
+import type { ActionRow } from '../store/actions.js';
 import type { AlertDetail, AlertView } from './views.js';
 export type { AlertDetail, AlertView, DeliveryView } from './views.js';
-export type { AlertFilter };
+export type { AlertFilter, ActionRow };
+export { ALERT_STATES, type AlertState } from '../store/alerts.js';
 
 type Deps = { store: Pick<Store, 'alerts'> };
 
@@ -42,4 +44,9 @@ export function showAlert(h: { store: Pick<Store, 'alerts' | 'channels'> }, id: 
   const card = renderAlertCard(h.store.alerts.renderable(id), { username, buttons: false });
   const posts = detail.deliveries.map((d) => ({ discordChannelId: h.store.channels.row(d.channel_id).discordChannelId, state: d.state, messageId: d.discord_message_id }));
   return { card, posts };
+}
+
+/** What was done to an alert (acknowledged, resolved, muted, retracted, reopened), by whom, oldest first. */
+export function alertHistory(h: { store: Pick<Store, 'actions'> }, id: number): ActionRow[] {
+  return h.store.actions.forAlert(id);
 }

@@ -1,3 +1,4 @@
+import { asc, eq } from 'drizzle-orm';
 import type { Db } from './sqlite/open.js';
 import { alertActions } from './sqlite/schema.js';
 
@@ -18,4 +19,24 @@ export class AlertActionStore {
   record(alertId: number, kind: ActionKind, by: Actor, reason: string | null, now: number): void {
     this.db.insert(alertActions).values({ alertId, kind, actorKind: by.kind, actorUserId: by.userId ?? null, actorName: by.name, reason, at: now }).run();
   }
+
+  /** The alert's history, oldest first (the console's alert page). */
+  forAlert(alertId: number): ActionRow[] {
+    return this.db
+      .select({ id: alertActions.id, kind: alertActions.kind, actorKind: alertActions.actorKind, actorName: alertActions.actorName, reason: alertActions.reason, at: alertActions.at })
+      .from(alertActions)
+      .where(eq(alertActions.alertId, alertId))
+      .orderBy(asc(alertActions.id))
+      .all();
+  }
+}
+
+/** One entry of an alert's history. */
+export interface ActionRow {
+  id: number;
+  kind: ActionKind;
+  actorKind: Actor['kind'];
+  actorName: string;
+  reason: string | null;
+  at: number;
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, isNull, lt, asc, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, or, asc, sql } from 'drizzle-orm';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { AlertInput, Severity } from '../domain/alert.js';
 import { notFound } from '../domain/errors.js';
@@ -68,6 +68,45 @@ export interface AlertFilter {
   beforeId?: number;
   /** Only alerts with a delivery (in any state) to one of these channels. */
   channelIds?: number[];
+  /** Only alerts of this service: exact, or a glob with `*` (the console's search). */
+  service?: string;
+  /** Only alerts of these severities. */
+  severities?: Severity[];
+  /**
+   * Only alerts in this state: firing (neither acknowledged nor resolved), acknowledged (firing,
+   * acknowledged), resolved, muted (silenced by a mute), retracted.
+   */
+  state?: AlertState;
+  /** Only alerts received at or after this time (epoch ms). */
+  receivedFrom?: number;
+  /** Only alerts received before this time (epoch ms). */
+  receivedTo?: number;
+  /** Only alerts whose title, service or description contains this text (case-insensitive). */
+  text?: string;
+}
+
+/** The states the console filters alerts by (AlertFilter.state). */
+export const ALERT_STATES = ['firing', 'acknowledged', 'resolved', 'muted', 'retracted'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+/** A LIKE pattern for `text` taken literally (`%`, `_` and the escape character itself escaped). */
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function stateCondition(state: AlertState | undefined) {
+  switch (state) {
+    case undefined:
+      return undefined;
+    case 'firing':
+      return and(eq(alerts.status, 'firing'), isNull(alerts.acknowledgedAt), isNull(alerts.retractedAt), isNull(alerts.mutedByMuteId));
+    case 'acknowledged':
+      return and(eq(alerts.status, 'firing'), isNotNull(alerts.acknowledgedAt), isNull(alerts.retractedAt));
+    case 'resolved':
+      return and(eq(alerts.status, 'resolved'), isNull(alerts.retractedAt));
+    case 'muted':
+      return isNotNull(alerts.mutedByMuteId);
+    case 'retracted':
+      return isNotNull(alerts.retractedAt);
+  }
 }
 
 /** The newest alert with a dedup key, as the dedup stage weighs it. */
@@ -421,6 +460,22 @@ export class AlertStore {
           f.channelIds === undefined
             ? undefined
             : inArray(alerts.id, this.db.select({ id: deliveries.alertId }).from(deliveries).where(inArray(deliveries.channelId, f.channelIds))),
+          f.service === undefined
+            ? undefined
+            : f.service.includes('*')
+              ? sql`${alerts.service} like ${likeLiteral(f.service).replace(/\*/g, '%')} escape '\\'`
+              : eq(alerts.service, f.service),
+          f.severities === undefined || f.severities.length === 0 ? undefined : inArray(alerts.severity, f.severities),
+          stateCondition(f.state),
+          f.receivedFrom === undefined ? undefined : gte(alerts.receivedAt, f.receivedFrom),
+          f.receivedTo === undefined ? undefined : lt(alerts.receivedAt, f.receivedTo),
+          f.text === undefined || f.text === ''
+            ? undefined
+            : or(
+                sql`${alerts.title} like ${`%${likeLiteral(f.text)}%`} escape '\\'`,
+                sql`${alerts.service} like ${`%${likeLiteral(f.text)}%`} escape '\\'`,
+                sql`${alerts.description} like ${`%${likeLiteral(f.text)}%`} escape '\\'`,
+              ),
         ),
       )
       .orderBy(desc(alerts.id))

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import { scrubSecrets } from '../log.js';
 import type { Db } from './sqlite/open.js';
 import { attempts } from './sqlite/schema.js';
@@ -58,4 +58,34 @@ export class AttemptStore {
       .all()
       .map((a) => ({ ...a, error: a.error === null ? null : scrubSecrets(a.error) }));
   }
+
+  /**
+   * Requests to Discord per minute since `since` (epoch ms): how many, and how many were answered 429.
+   * A request that carried several packed deliveries wrote one row per delivery, all with the same
+   * webhook, time and operation: those count once. Only minutes with a request are listed (the caller
+   * fills the gaps); reads the `attempts_at` index.
+   */
+  perMinute(since: number): MinuteCount[] {
+    const minute = sql<number>`(${attempts.at} / 60000) * 60000`;
+    const request = sql`coalesce(${attempts.webhookId}, '') || ':' || ${attempts.at} || ':' || coalesce(${attempts.opId}, '') || ':' || ${attempts.outcome}`;
+    return this.db
+      .select({
+        minute,
+        requests: sql<number>`count(distinct ${request})`,
+        rateLimited: sql<number>`count(distinct case when ${attempts.status} = 429 then ${request} end)`,
+      })
+      .from(attempts)
+      .where(gte(attempts.at, since))
+      .groupBy(minute)
+      .orderBy(minute)
+      .all();
+  }
+}
+
+/** One minute of requests to Discord (AttemptStore.perMinute). */
+export interface MinuteCount {
+  /** The minute's start, epoch ms. */
+  minute: number;
+  requests: number;
+  rateLimited: number;
 }

@@ -149,7 +149,7 @@ export class OutboundStore {
     if (!n) throw notFound('outbound target', id);
   }
 
-  listDeliveries(f: { state?: 'pending' | 'leased' | 'sent' | 'dead' | undefined; alertId?: number | undefined; beforeId?: number | undefined; limit: number }): OutboundDeliveryRow[] {
+  listDeliveries(f: { state?: 'pending' | 'leased' | 'sent' | 'dead' | undefined; alertId?: number | undefined; targetId?: number | undefined; beforeId?: number | undefined; limit: number }): OutboundDeliveryRow[] {
     const d = outboundDeliveries;
     return this.db
       .select({
@@ -157,7 +157,7 @@ export class OutboundStore {
         last_error: d.lastError, created_at: d.createdAt, sent_at: d.sentAt, dead_at: d.deadAt, replayed_at: d.replayedAt,
       })
       .from(d)
-      .where(and(f.state ? eq(d.state, f.state) : undefined, f.alertId ? eq(d.alertId, f.alertId) : undefined, f.beforeId ? lt(d.id, f.beforeId) : undefined))
+      .where(and(f.state ? eq(d.state, f.state) : undefined, f.alertId ? eq(d.alertId, f.alertId) : undefined, f.targetId ? eq(d.targetId, f.targetId) : undefined, f.beforeId ? lt(d.id, f.beforeId) : undefined))
       .orderBy(desc(d.id))
       .limit(f.limit)
       .all();

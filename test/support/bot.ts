@@ -41,13 +41,14 @@ export interface BotStack extends Stack {
  * registered in the emulated guild, and /readyz counting the bot, as main.ts wires it.
  */
 export async function startBotStack(
-  opts: { env?: Record<string, string>; emulator?: EmulatorOptions; reconnect?: BotOptions['reconnect'] } = {},
+  opts: { env?: Record<string, string>; emulator?: EmulatorOptions; reconnect?: BotOptions['reconnect']; emulatedConsole?: boolean } = {},
 ): Promise<BotStack> {
   const emulator = await startEmulator(opts.emulator);
   // On-call actions are denied by default: the stack configures an on-call role, as an operator would.
   const oncallRole = emulator.createRole({ name: 'on-call' });
   const stack = await startStack({
     emulatorInstance: emulator,
+    ...(opts.emulatedConsole ? { emulatedConsole: true } : {}),
     env: { DISCORD_TOKEN: emulator.botToken, DISCORD_GUILD_ID: emulator.guildId, HERALD_ONCALL_ROLE_IDS: oncallRole.id, ...opts.env },
   });
   const d = stack.herald.config.discord;

@@ -45,10 +45,11 @@ export interface TestChannel {
 /**
  * A real Herald (SQLite file, HTTP server on loopback, delivery engine) against a real emulator,
  * in this process. `env` overrides Herald's configuration; `emulator` its limits (tests shrink windows);
- * `clock` the wall clock business hours are read against.
+ * `clock` the wall clock business hours are read against; `emulatedConsole`: the web console shows the
+ * emulator (emulator mode).
  */
 export async function startStack(
-  opts: { env?: Record<string, string>; emulator?: EmulatorOptions; dir?: string; emulatorInstance?: Emulator; clock?: () => number } = {},
+  opts: { env?: Record<string, string>; emulator?: EmulatorOptions; dir?: string; emulatorInstance?: Emulator; clock?: () => number; emulatedConsole?: boolean } = {},
 ): Promise<Stack> {
   const emulator = opts.emulatorInstance ?? (await startEmulator(opts.emulator));
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'herald-test-'));
@@ -69,7 +70,8 @@ export async function startStack(
     },
   });
   const herald = createHerald(parsed.config, createLogger(parsed.config.logLevel, sink), opts.clock ? { clock: opts.clock } : {});
-  const app = await buildServer(herald);
+  // `emulatedConsole`: the console shows the emulator's channels, as in emulator mode (src/main.ts).
+  const app = await buildServer(herald, opts.emulatedConsole ? { emulated: emulator } : {});
   await app.listen({ host: '127.0.0.1', port: 0 });
   herald.startDelivery();
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;

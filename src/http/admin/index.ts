@@ -38,14 +38,15 @@ export type AdminApiDeps = { config: Pick<Config, 'adminToken' | 'authFailures'>
  * never looks at the URL text, so no spelling of a path (percent-encoding, `//`, `..`, case) can reach
  * an admin handler without the token, and no non-admin route is ever asked for it.
  *
+ * `throttle`: the count of wrong tokens, shared with the console's login (src/http/server.ts).
+ *
  * Handlers only translate HTTP to the service layer in src/services and back; a ServiceError becomes
  * `{error, message}` with its status.
  */
-export function adminApi(herald: AdminApiDeps) {
+export function adminApi(herald: AdminApiDeps, throttle = new AuthFailureThrottle(herald.config.authFailures)) {
   return async (scope: FastifyInstance): Promise<void> => {
     const app = typed(scope);
     const token = herald.config.adminToken;
-    const throttle = new AuthFailureThrottle(herald.config.authFailures);
     app.addHook('onRequest', async (req, reply) => {
       if (await throttle.refuseIfThrottled(req, reply)) return reply;
       if (!token || !sameSecret(bearer(req), token)) {

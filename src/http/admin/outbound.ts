@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createTarget, deleteTarget, listOutboundDeliveries, listTargets, replayOutbound, targetInput } from '../../outbound/service.js';
+import { createTarget, deleteTarget, listOutboundDeliveries, listTargets, replayOutbound, targetInput, testTarget } from '../../outbound/service.js';
 import { createdTarget, outboundDeliveryView, targetView } from '../../outbound/views.js';
 import { errorBody } from '../error-body.js';
 import type { App } from '../typed-app.js';
@@ -11,7 +11,8 @@ export type OutboundRouteDeps = DepsOf<typeof createTarget> &
   DepsOf<typeof deleteTarget> &
   DepsOf<typeof listOutboundDeliveries> &
   DepsOf<typeof listTargets> &
-  DepsOf<typeof replayOutbound>;
+  DepsOf<typeof replayOutbound> &
+  DepsOf<typeof testTarget>;
 
 /** Outbound targets beyond Discord (per route) and their deliveries, dead letters included. */
 export function registerOutboundRoutes(app: App, herald: OutboundRouteDeps): void {
@@ -42,17 +43,38 @@ export function registerOutboundRoutes(app: App, herald: OutboundRouteDeps): voi
     },
   );
 
+  app.post(
+    '/outbound/:id/test',
+    {
+      schema: {
+        ...admin,
+        summary: 'Send a test message to an outbound target now and say what it answered (nothing is queued or recorded)',
+        params: idParams,
+        response: {
+          200: z.object({
+            ok: z.boolean().describe('The target answered 2xx'),
+            status: z.number().nullable().describe('Its HTTP status; null when it did not answer'),
+            latency_ms: z.number(),
+            error: z.string().nullable().describe('Why it failed (status, network error or the address policy); never the URL'),
+          }),
+          ...errorsWith404,
+        },
+      },
+    },
+    async (req) => testTarget(herald, req.params.id),
+  );
+
   app.get(
     '/outbound/deliveries',
     {
       schema: {
         ...admin,
         summary: 'Outbound deliveries, newest first; ?state=dead for the dead letters',
-        querystring: z.object({ state: z.enum(['pending', 'leased', 'sent', 'dead']).optional(), alert_id: id.optional(), before_id: beforeId, limit }),
+        querystring: z.object({ state: z.enum(['pending', 'leased', 'sent', 'dead']).optional(), alert_id: id.optional(), target_id: id.optional().describe('Only this target\'s deliveries'), before_id: beforeId, limit }),
         response: { 200: z.array(outboundDeliveryView), ...errors },
       },
     },
-    async (req) => listOutboundDeliveries(herald, { state: req.query.state, alertId: req.query.alert_id, beforeId: req.query.before_id, limit: req.query.limit }),
+    async (req) => listOutboundDeliveries(herald, { state: req.query.state, alertId: req.query.alert_id, targetId: req.query.target_id, beforeId: req.query.before_id, limit: req.query.limit }),
   );
 
   app.post(
