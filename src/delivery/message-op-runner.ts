@@ -10,6 +10,7 @@ import type { ReadyOp } from '../store/message-ops.js';
 import { renderAlertCard } from '../cards/alert-card.js';
 import { renderMessage } from '../cards/pack.js';
 import { renderCompactEdit } from '../cards/storm.js';
+import { renderIncidentCard } from '../cards/incident-card.js';
 import { threadName } from '../cards/thread-note.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 import type { TransportResult } from './transport.js';
@@ -127,7 +128,7 @@ export class MessageOpRunner {
   }
 
   /** The message as it should look now: its alerts' current state; undefined when it should be deleted. */
-  private renderEdit(alerts: StatefulAlert[], owner: 'app' | 'external', compact: boolean): Record<string, unknown> | undefined {
+  private renderEdit(alerts: StatefulAlert[], owner: 'app' | 'external', compact: boolean, forum: boolean): Record<string, unknown> | undefined {
     if (compact) {
       // A storm message: its lines again, each as its alert is now (no buttons: it never had any).
       const lines = renderCompactEdit(alerts, this.deps.config.username);
@@ -136,6 +137,13 @@ export class MessageOpRunner {
     const visible = alerts.filter((a) => !(a.retractedAt && a.retractMode === 'delete'));
     if (visible.length === 0) return undefined;
     const username = this.deps.config.username;
+    const incidentId = alerts[0]!.incidentId;
+    if (alerts.length > 1 && incidentId != null && this.deps.incidents && alerts.every((a) => a.incidentId === incidentId)) {
+      // An incident's card (its members joined the message): rendered as the incident, with its buttons.
+      const title = this.deps.incidents.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
+      const { embeds, allowed_mentions, components } = renderIncidentCard({ id: incidentId, title }, alerts, { username, buttons: owner === 'app', thread: forum });
+      return { embeds, allowed_mentions, ...(components ? { components } : {}) };
+    }
     // Only a message that held one alert had (and may have) buttons.
     const message = alerts.length === 1 ? renderAlertCard(visible[0]!, { username, buttons: owner === 'app' }) : renderMessage(visible.slice(0, 10), { username });
     const { embeds, allowed_mentions, components } = message;
@@ -144,7 +152,7 @@ export class MessageOpRunner {
 
   private startWebhookOp(op: ReadyOp, webhook: NonNullable<ReadyOp['webhook']>, slot: WebhookSlot, now: number): void {
     const { ops, transport, config } = this.deps;
-    const body = this.renderEdit(ops.alertsOf(op.discordMessageId), webhook.owner, ops.isCompact(op.discordMessageId));
+    const body = this.renderEdit(ops.alertsOf(op.discordMessageId), webhook.owner, ops.isCompact(op.discordMessageId), op.channelKind === 'forum');
     ops.lease(op.id, now + config.requestTimeoutMs + 30_000);
     slot.busy = true;
     slot.bucket.begin();

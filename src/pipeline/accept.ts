@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { DatabaseUnavailableError, isDbUnavailable } from '../store/sqlite/health.js';
 import type { Store } from '../store/index.js';
 import { type AlertInput, severityRank } from '../domain/alert.js';
+import { DEFAULT_GROUP_WAIT_MS } from '../domain/incidents.js';
 import type { CommitSignals } from '../delivery/signals.js';
 import type { Metrics } from '../metrics.js';
 import type { OutboundTargets } from '../outbound/targets.js';
@@ -41,7 +42,14 @@ interface Submission {
 }
 
 /** The store modules one ingest transaction writes (alerts, their deliveries and edits, idempotency, names of sources). */
-export type IngestStore = Pick<Store, 'transaction' | 'durable' | 'alerts' | 'actions' | 'deliveries' | 'messageOps' | 'idempotency' | 'sources'>;
+export type IngestStore = Pick<Store, 'transaction' | 'durable' | 'alerts' | 'incidents' | 'actions' | 'deliveries' | 'messageOps' | 'idempotency' | 'sources'>;
+
+/** The incident a new alert joined in this transaction (store/incidents.ts), and whether it was created by it. */
+interface Joined {
+  id: number;
+  createdAt: number;
+  created: boolean;
+}
 
 /** The answer kept with an Idempotency-Key or a webhook-id, given again to the request's retries. */
 interface Stored {
@@ -69,7 +77,7 @@ export class Acceptor {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     /** Arms escalation chains on new alerts, in this same transaction (src/escalation). */
-    private readonly escalation?: { arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number): void },
+    private readonly escalation?: { arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number, incidentId?: number): void },
     /**
      * Outbound targets beyond Discord, queued in this same transaction: the firing message (`afterInsert`)
      * and a sender's resolve's follow-up (services/lifecycle.ts queues it).
@@ -207,11 +215,16 @@ export class Acceptor {
         const g = a.grouping ?? { kind: 'new' };
         switch (g.kind) {
           case 'new': {
-            const id = this.storeNew(a, channelCounts, null);
+            const joined = this.joinIncident(a);
+            const id = this.storeNew(a, channelCounts, null, joined);
             this.afterInsert(id, a);
             // Escalate only what is posted now: a P2/P3 held for business hours (or the digest) must not page at night.
             const postedNow = a.channels.some((c) => a.held?.get(c) === undefined);
-            if (a.mutedBy === null && a.input.status === 'firing' && postedNow) this.escalation?.arm(id, a.routeIds, a.channels, a.receivedAt);
+            // Per incident, not per member: the chain is armed on the member that opened it (the runner reads the incident's state).
+            if (a.mutedBy === null && a.input.status === 'firing' && postedNow) {
+              if (joined === undefined) this.escalation?.arm(id, a.routeIds, a.channels, a.receivedAt);
+              else if (joined.created) this.escalation?.arm(id, a.routeIds, a.channels, a.receivedAt, joined.id);
+            }
             ids.push(id);
             break;
           }
@@ -266,8 +279,7 @@ export class Acceptor {
    * or kept as 'digest' rows that are never sent). `resolvedBy`: a sender's resolved with nothing to
    * resolve, stored resolved, with 0 occurrences and no delivery.
    */
-  private storeNew(a: PlannedAlert, channelCounts: Map<number, number>, resolvedBy: Actor | null): number {
-    const i = a.input;
+  private storeNew(a: PlannedAlert, channelCounts: Map<number, number>, resolvedBy: Actor | null, joined?: Joined): number {
     const id = this.store.alerts.insert({
       sourceId: a.sourceId,
       input: a.input,
@@ -278,21 +290,42 @@ export class Acceptor {
       occurrences: resolvedBy ? 0 : 1,
       resolvedAt: resolvedBy ? a.receivedAt : null,
       resolvedBy: resolvedBy?.name ?? null,
+      incidentId: joined?.id ?? null,
     });
     if (resolvedBy) return id;
     if (a.unrouted) this.metrics.unrouted.inc();
-    this.enqueueDeliveries(id, a, channelCounts);
+    this.enqueueDeliveries(id, a, channelCounts, joined);
     return id;
   }
 
-  /** One delivery per channel the stages chose (held ones: see `storeNew`). */
-  private enqueueDeliveries(alertId: number, a: PlannedAlert, channelCounts: Map<number, number>): void {
+  /**
+   * A new firing alert of a group (an incident stage's `incident`, not muted): the open incident of its
+   * source with that key, or a new one. Ungrouped alerts (no `incident`) cost nothing here: no statement.
+   */
+  private joinIncident(a: PlannedAlert): Joined | undefined {
+    if (a.incident === undefined || a.mutedBy !== null || a.input.status !== 'firing' || a.channels.length === 0) return undefined;
+    return this.store.incidents.join(a.sourceId, a.incident.key, a.incident.title, a.receivedAt);
+  }
+
+  /**
+   * One delivery per channel the stages chose (held ones: see `storeNew`). A member of an incident waits
+   * until the incident's group_wait is over (its `available_at`, durable: a restart keeps the wait), so a
+   * burst lands as one card; a member joining later goes at once and the lane folds it into the card.
+   */
+  private enqueueDeliveries(alertId: number, a: PlannedAlert, channelCounts: Map<number, number>, joined?: Joined): void {
     const i = a.input;
     for (const channelId of a.channels) {
       const held = a.held?.get(channelId);
-      this.store.deliveries.enqueue(alertId, channelId, severityRank(i.severity), a.receivedAt, held === undefined ? undefined : held === 'digest' ? { state: 'digest' } : { availableAt: held });
-      // A held delivery adds nothing to send now, but the lane must learn when it becomes ready.
-      channelCounts.set(channelId, (channelCounts.get(channelId) ?? 0) + (held === undefined ? 1 : 0));
+      let availableAt = held === undefined || held === 'digest' ? undefined : held;
+      if (joined && held !== 'digest') {
+        const waitUntil = joined.createdAt + (a.incident!.waitMs.get(channelId) ?? DEFAULT_GROUP_WAIT_MS);
+        if (waitUntil > (availableAt ?? a.receivedAt)) availableAt = waitUntil;
+      }
+      this.store.deliveries.enqueue(alertId, channelId, severityRank(i.severity), a.receivedAt, held === 'digest' ? { state: 'digest' } : availableAt === undefined ? undefined : { availableAt });
+      // A held delivery adds nothing to send now, but the lane must learn when it becomes ready. A later member
+      // of an incident is no post of its own (it joins the card, an edit), so it does not count as backlog.
+      const counts = held === undefined && (!joined || joined.created) ? 1 : 0;
+      channelCounts.set(channelId, (channelCounts.get(channelId) ?? 0) + counts);
     }
   }
 }

@@ -90,6 +90,8 @@ export const routeView = z.object({
   business_hours: businessHoursView.nullable().describe('Outside these hours P2/P3 wait (or go only to the digest); null: always'),
   auto_resolve_after_ms: z.number().optional().describe('A firing alert this route matches with no repeat for this long resolves as stale; absent: never'),
   threads: z.literal(true).optional().describe('Each card gets a thread for its follow-ups (repeats, acknowledgement, resolve, escalation mentions); absent: no threads'),
+  group_by: z.array(z.string()).optional().describe('Alerts this route matches are grouped into incidents by the values of these labels (["..."]: every label); absent: no grouping by this route'),
+  group_wait_ms: z.number().optional().describe("How long an incident's first card waits for more members; absent: the default, 5000"),
   created_at: z.number(),
 });
 export type RouteView = z.output<typeof routeView>;
@@ -139,7 +141,10 @@ export const deliveryView = z.object({
 });
 export type DeliveryView = z.output<typeof deliveryView>;
 
-export const alertDetail = alertView.extend({ deliveries: z.array(deliveryView) });
+export const alertDetail = alertView.extend({
+  deliveries: z.array(deliveryView),
+  incident_id: z.number().optional().describe('The incident it belongs to (GET /v1/admin/incidents/{id}); absent: none, an incident of one'),
+});
 export type AlertDetail = z.output<typeof alertDetail>;
 
 export const deadLetterView = z.object({
