@@ -91,4 +91,91 @@ describe('incidents: one live card per incident per channel', () => {
     const detail = (await s.admin('GET', `/v1/admin/incidents/${incidentId}`)).body;
     expect(detail).toMatchObject({ id: incidentId, status: 'firing', members: 6, firing: 5, resolved: 1 });
   });
+
+  it('a native alert\'s group and a route\'s group_by group too, each within its own source', async () => {
+    stack = await startStack(FAST);
+    const s = stack;
+    const token = await s.source();
+    const other = await s.source();
+    const ch = await s.channel({ webhooks: 1, applicationOwned: true });
+    await setRoute(s, ch, { group_wait: '1s' });
+
+    // Native `group`: two of one source make one card; the same group name from another source is another incident.
+    const a = (await s.post(token, { alerts: [alert(1, { group: 'checkout-down' }), alert(2, { group: 'checkout-down' })] })).body.ids as number[];
+    const b = (await s.post(other, alert(3, { group: 'checkout-down' }))).body.ids as number[];
+    await waitFor('both incidents posted', () => live(s, ch).length === 2);
+    const grouped = live(s, ch).find(isIncidentCard)!;
+    expect(memberIds(grouped).sort()).toEqual([...a].sort());
+    expect(embed(grouped).title).toBe('[P2] checkout-down');
+    // The other source's lone member is its own alert card, as an ungrouped alert's.
+    expect(live(s, ch).some((m) => !isIncidentCard(m) && JSON.stringify(m.embeds).includes(`alert #${b[0]}`))).toBe(true);
+    const da = (await s.admin('GET', `/v1/admin/alerts/${a[0]}`)).body;
+    const db = (await s.admin('GET', `/v1/admin/alerts/${b[0]}`)).body;
+    expect(da.incident_id).toBeDefined();
+    expect(db.incident_id).not.toBe(da.incident_id);
+
+    // A route's group_by: alerts with the same values of its labels are one incident.
+    const ch2 = await s.channel({ webhooks: 1, applicationOwned: true });
+    const routeId = await setRoute(s, ch2, { group_by: ['cluster', 'alertname'], group_wait: '1s' });
+    expect((await s.admin('GET', '/v1/admin/routes')).body.find((r: { id: number }) => r.id === routeId)).toMatchObject({ group_by: ['cluster', 'alertname'], group_wait_ms: 1000 });
+    const labelled = (i: number, cluster: string) => alert(i, { service: `node-${i}`, labels: { cluster, alertname: 'NodeDown', instance: `n${i}` } });
+    const eu = (await s.post(token, { alerts: [labelled(10, 'eu1'), labelled(11, 'eu1'), labelled(12, 'eu1')] })).body.ids as number[];
+    const us = (await s.post(token, { alerts: [labelled(13, 'us1'), labelled(14, 'us1')] })).body.ids as number[];
+    await waitFor('two incident cards in the second channel', () => live(s, ch2).filter(isIncidentCard).length === 2);
+    const cards = live(s, ch2).filter(isIncidentCard);
+    expect(cards.map((m) => memberIds(m).sort()).sort()).toEqual([[...eu].sort(), [...us].sort()].sort());
+    expect(cards.map((m) => embed(m).title).sort()).toEqual(['[P2] alertname=NodeDown, cluster=eu1', '[P2] alertname=NodeDown, cluster=us1']);
+    expect(live(s, ch2)).toHaveLength(2);
+    // A bad group_wait is refused with a one-line error naming the field.
+    const bad = await s.admin('PATCH', `/v1/admin/routes/${routeId}`, { group_wait: 'soon' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('group_wait');
+  });
+
+  it('an ungrouped alert is unchanged: posted at once as its own card with its own buttons, no incident, no wait', async () => {
+    stack = await startStack(FAST);
+    const s = stack;
+    const token = await s.source();
+    const ch = await s.channel({ webhooks: 1, applicationOwned: true });
+    const sentAt = Date.now();
+    const id = (await s.post(token, alert(1, { dedup_key: 'solo' }))).body.ids[0] as number;
+    await waitFor('its card', () => deliveredAlertIds(s.emulator, ch.discordChannelId).includes(id));
+    // Well before the default group_wait (5 s) would have let it go.
+    expect(Date.now() - sentAt).toBeLessThan(4000);
+    const [m] = live(s, ch);
+    expect(isIncidentCard(m!)).toBe(false);
+    expect(JSON.stringify(m!.components)).toContain(`herald:ack:${id}`);
+    const d = (await s.admin('GET', `/v1/admin/alerts/${id}`)).body;
+    expect(d.incident_id).toBeUndefined();
+    expect((await s.admin('GET', '/v1/admin/incidents')).body).toEqual([]);
+    expect(s.herald.db.$client.prepare('select count(*) n from incidents').get()).toEqual({ n: 0 });
+  });
+
+  it('many members: the card shows the worst and newest, says how many more and where, within Discord\'s limits', async () => {
+    stack = await startStack(FAST);
+    const s = stack;
+    const token = await amSource(s);
+    const ch = await s.channel({ webhooks: 1, applicationOwned: true });
+    await setRoute(s, ch, { group_wait: '1s' });
+    const n = 120;
+    const members = Array.from({ length: n }, (_, i) => i);
+    // One P0 among P3s, and long titles: the P0 must be on the card whatever fits.
+    const body = amGroup('Fleet', members, { severity: (i) => (i === 50 ? 'critical' : 'info') });
+    for (const a of body.alerts) a.annotations.summary = `${a.annotations.summary} ${'x'.repeat(150)}`;
+    const ids = (await s.post(token, body)).body.ids as number[];
+    await waitFor('the incident card', () => live(s, ch).some(isIncidentCard));
+    const card = live(s, ch).find(isIncidentCard)!;
+    expect(live(s, ch)).toHaveLength(1);
+    const e = embed(card) as Embed & { fields?: unknown[] };
+    // The emulator applies Discord's limits: it accepted the card, and the card is within them.
+    expect(embedLength(e as never)).toBeLessThanOrEqual(MESSAGE_LIMITS.embedsTotal);
+    expect(e.description!.length).toBeLessThanOrEqual(MESSAGE_LIMITS.embedDescription);
+    expect(e.title).toBe('[P0] alertname=Fleet');
+    const shown = memberIds(card);
+    expect(shown.length).toBeLessThan(n);
+    expect(shown[0]).toBe(ids[50]); // the worst first
+    expect(e.description).toContain(`… and **${n - shown.length} more**`);
+    expect(e.description).toMatch(/\/alert show <id>/);
+    expect(e.footer?.text).toMatch(new RegExp(`^incident #\\d+ · ${n} alerts`));
+  });
 });
