@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EmulatedMessage } from '../src/emulator/index.js';
-import { startBotStack, type BotStack } from './support/bot.js';
+import { opt, startBotStack, sub, T, type BotStack } from './support/bot.js';
 import { alert, FAST, waitFor, type TestChannel } from './support/stack.js';
 
 let s: BotStack | undefined;
@@ -77,6 +77,9 @@ describe('acting on an incident from its card', () => {
     expect(pressed.components).toEqual([]);
     for (const id of ids) expect((await detail(b, id)).status).toBe('resolved');
     expect((await b.admin('GET', `/v1/admin/incidents/${incidentId}`)).body).toMatchObject({ status: 'resolved', firing: 0, resolved: 4 });
+    // `/alert show` of a member names its incident.
+    const shown = await b.emulator.runCommand({ userId: b.admin_.id, channelId: ch.discordChannelId, name: 'alert', options: [sub('show', opt('alert', T.STRING, String(ids[1])))] });
+    expect(shown.content).toContain(`Part of incident #${incidentId} "queue-backlog" (resolved: 0 firing, 4 resolved of 4 alerts`);
     // Nothing is left to resolve: the admin API's resolve of it changes nothing.
     const again = await b.admin('POST', `/v1/admin/incidents/${incidentId}/resolve`, { by: 'ops' });
     expect(again.body.changed).toEqual([]);
