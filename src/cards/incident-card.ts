@@ -89,7 +89,9 @@ export function fitMembers(members: StatefulAlert[], budget: number, more: (n: n
 
 /** The incident's card: one embed (title, colour, counts, member lines), and the incident's buttons while it fires. */
 export function renderIncidentCard(incident: IncidentCardInput, members: StatefulAlert[], opts: IncidentCardOptions): WebhookMessage {
-  const shown = members.filter((a) => !(a.retractedAt && a.retractMode === 'delete'));
+  // Once each (a member may have two deliveries on the card: its severity went up), deleted retractions left out.
+  const seen = new Set<number>();
+  const shown = members.filter((a) => !(a.retractedAt && a.retractMode === 'delete') && !seen.has(a.id) && seen.add(a.id) !== undefined);
   const s = incidentState(shown);
   const resolved = s.firing === 0;
   const prefix = resolved ? '[RESOLVED]' : `[${s.worst ?? 'P2'}]`;
