@@ -110,4 +110,24 @@ describe('acting on an incident from its card', () => {
     expect(again.type).toBe(7);
     expect((await b.admin('GET', '/v1/admin/mutes?active=true')).body).toHaveLength(1);
   });
+
+  it("with threads on, the incident card gets one thread named as the incident; its Acknowledge is one note there, not one per member", async () => {
+    const { b, token, ch, routeId } = await setup();
+    expect((await b.admin('PATCH', `/v1/admin/routes/${routeId}`, { threads: true })).status).toBe(200);
+    const { card, incidentId } = await incident(b, ch, token, 'edge-5xx', 4);
+    await waitFor('the thread of the incident card', () => b.emulator.threads(ch.discordChannelId).length === 1, 10_000);
+    const thread = b.emulator.threads(ch.discordChannelId)[0]!;
+    expect(thread.id).toBe(card.id);
+    expect(thread.name).toBe('edge-5xx');
+    // Herald has recorded the thread on every member's delivery (a change before that has no thread to tell).
+    await waitFor('the thread recorded', () => (b.herald.db.$client.prepare('select count(*) n from deliveries where thread_id = ?').get(thread.id) as { n: number }).n === 4);
+    const acked = await b.emulator.pressButton({ userId: b.oncall.id, channelId: ch.discordChannelId, messageId: card.id, customId: `herald:incident-ack:${incidentId}` });
+    expect(acked.type).toBe(7);
+    const notes = () => b.emulator.messages(thread.id).filter((m) => !m.deleted && m.content.startsWith('👀 Acknowledged'));
+    await waitFor('the acknowledgement in the thread', () => notes().length > 0, 10_000);
+    // Every member's change was recorded; the one waiting note covered them all.
+    await waitFor('the card and every member acknowledged', async () => ((await b.admin('GET', `/v1/admin/incidents/${incidentId}`)).body.acknowledged as number) === 4);
+    await waitFor('nothing left to send in the channel', () => (b.herald.db.$client.prepare("select count(*) n from deliveries where state in ('pending','leased')").get() as { n: number }).n === 0);
+    expect(notes()).toHaveLength(1);
+  });
 });

@@ -1,5 +1,6 @@
 import { BotRestError } from '../discord/bot-rest.js';
-import { DISCORD_ERROR } from '../discord/limits.js';
+import { DISCORD_ERROR, THREAD_NAME_MAX } from '../discord/limits.js';
+import { truncateEnd } from '../discord/truncate.js';
 import { classifyResponse } from '../discord/responses.js';
 import { severityRank } from '../domain/alert.js';
 import type { AttemptRecord } from '../store/delivery-rows.js';
@@ -274,7 +275,11 @@ export class MessageOpRunner {
       this.finish(op, 'no_bot', now, { deliveryIds: [op.deliveryId], webhookId: null, at: now, status: null, latencyMs: 0, outcome: 'no_bot' });
       return;
     }
-    const alert = ops.alertsOf(op.discordMessageId)[0];
+    const shown = ops.alertsOf(op.discordMessageId);
+    const alert = shown[0];
+    // An incident's card (its members share the message): its thread is named as the incident is.
+    const incidentId = alert?.incidentId;
+    const incidentTitle = shown.length > 1 && incidentId != null && shown.every((a) => a.incidentId === incidentId) ? this.deps.incidents?.titles([incidentId]).get(incidentId) : undefined;
     if (!alert) return this.finish(op, 'no_card', now, { deliveryIds: [op.deliveryId], webhookId: null, at: now, status: null, latencyMs: 0, outcome: 'no_card' });
     this.runBotCall(op, now, 'settling a thread start failed; its lease is reclaimed when it expires', (attempt) => {
       const started = (threadId: string, a: AttemptRecord) =>
@@ -283,7 +288,8 @@ export class MessageOpRunner {
           opIds: [op.id],
           write: () => ops.done(op.id, 'thread_started', Date.now(), a, () => outbox.setThread(op.discordMessageId, threadId)),
         });
-      return bot.startThreadFromMessage(op.discordChannelId, op.discordMessageId, threadName(alert)).then(
+      const name = incidentTitle !== undefined ? truncateEnd(incidentTitle, THREAD_NAME_MAX) || threadName(alert) : threadName(alert);
+      return bot.startThreadFromMessage(op.discordChannelId, op.discordMessageId, name).then(
         (threadId) => started(threadId, attempt('thread_started', 201)),
         (err: unknown) => {
           const e = asBotRestError(err);

@@ -220,11 +220,9 @@ export class Acceptor {
             this.afterInsert(id, a);
             // Escalate only what is posted now: a P2/P3 held for business hours (or the digest) must not page at night.
             const postedNow = a.channels.some((c) => a.held?.get(c) === undefined);
-            // Per incident, not per member: the chain is armed on the member that opened it (the runner reads the incident's state).
-            if (a.mutedBy === null && a.input.status === 'firing' && postedNow) {
-              if (joined === undefined) this.escalation?.arm(id, a.routeIds, a.channels, a.receivedAt);
-              else if (joined.created) this.escalation?.arm(id, a.routeIds, a.channels, a.receivedAt, joined.id);
-            }
+            // Per incident, not per member: each chain once per incident (armed on the first member whose routes name
+            // it; the runner reads the incident's state), so a later P0 member of a route with a chain still pages.
+            if (a.mutedBy === null && a.input.status === 'firing' && postedNow) this.escalation?.arm(id, a.routeIds, a.channels, a.receivedAt, joined?.id);
             ids.push(id);
             break;
           }

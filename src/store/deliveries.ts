@@ -72,6 +72,7 @@ export class Outbox {
   private readonly threadsOf;
   private readonly pendingNote;
   private readonly incidentCardOf;
+  private readonly pendingIncidentNote;
   private readonly incidentBusyOf;
   private readonly incidentPending;
 
@@ -85,10 +86,19 @@ export class Outbox {
        VALUES (@alertId, @channelId, @priority, @mention, @message, @note, @threadId, @sortKey, @state, @availableAt, @availableAt)`,
     );
     // Asked by every lifecycle change and repeat of a sent alert (the ingest path): plain statements, on the alert index.
-    this.threadsOf = db.$client.prepare<{ alertId: number }, { channelId: number; threadId: string; priority: number }>(
-      `select channel_id as channelId, thread_id as threadId, min(priority) as priority from deliveries
-       where alert_id = @alertId and state = 'sent' and note is null and thread_id is not null group by channel_id, thread_id`,
+    this.threadsOf = db.$client.prepare<{ alertId: number }, { channelId: number; threadId: string; priority: number; incidentId: number | null }>(
+      `select d.channel_id as channelId, d.thread_id as threadId, min(d.priority) as priority, (select a.incident_id from alerts a where a.id = @alertId) as incidentId
+       from deliveries d
+       where d.alert_id = @alertId and d.state = 'sent' and d.note is null and d.thread_id is not null group by d.channel_id, d.thread_id`,
     );
+    // An incident's card has one thread for all its members: one waiting note of a kind covers them all (an
+    // incident's Acknowledge is one line there, not one per member). Asked only for members of an incident.
+    this.pendingIncidentNote = db.$client
+      .prepare<{ incidentId: number; threadId: string; note: ThreadNote }, number>(
+        `select d.id from alerts a join deliveries d on d.alert_id = a.id
+         where a.incident_id = @incidentId and d.thread_id = @threadId and d.note = @note and d.state in ('pending', 'leased') limit 1`,
+      )
+      .pluck();
     this.pendingNote = db.$client
       .prepare<{ alertId: number; channelId: number; note: ThreadNote }, number>(
         `select id from deliveries where alert_id = @alertId and channel_id = @channelId and note = @note and state in ('pending', 'leased') limit 1`,
@@ -182,6 +192,7 @@ export class Outbox {
     const channels = new Set<number>();
     for (const t of this.threadsOf.all({ alertId })) {
       if ((note === 'repeat' || note === 'reopen') && this.pendingNote.get({ alertId, channelId: t.channelId, note }) !== undefined) continue;
+      if (t.incidentId !== null && this.pendingIncidentNote.get({ incidentId: t.incidentId, threadId: t.threadId, note }) !== undefined) continue;
       this.insertDelivery.run({ alertId, channelId: t.channelId, priority: t.priority, mention: null, message: null, note, threadId: t.threadId, sortKey: now + t.priority * this.agingMs, availableAt: now, state: 'pending' });
       channels.add(t.channelId);
     }

@@ -176,6 +176,18 @@ export class EscalationStore {
     this.insertEscalation.run({ ...v, incidentId: v.incidentId ?? null });
   }
 
+  /** Whether the incident already has this chain armed (running or done): one chain per incident, whatever its members. */
+  armedForIncident(incidentId: number, chainId: number): boolean {
+    return (
+      this.db
+        .select({ id: escalations.id })
+        .from(escalations)
+        .where(and(eq(escalations.incidentId, incidentId), eq(escalations.chainId, chainId)))
+        .limit(1)
+        .get() !== undefined
+    );
+  }
+
   /** Earliest due time of an escalation still going. */
   nextDueAt(): number | null {
     return (

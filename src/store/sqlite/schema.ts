@@ -512,7 +512,12 @@ export const escalations = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('escalations_due').on(t.state, t.dueAt), uniqueIndex('escalations_alert_chain').on(t.alertId, t.chainId)],
+  (t) => [
+    index('escalations_due').on(t.state, t.dueAt),
+    uniqueIndex('escalations_alert_chain').on(t.alertId, t.chainId),
+    // One chain per incident: looked up when a grouped alert arms (partial: alerts' own chains pay nothing).
+    index('escalations_incident').on(t.incidentId, t.chainId).where(sql`${t.incidentId} IS NOT NULL`),
+  ],
 );
 
 /**
