@@ -88,8 +88,23 @@ describe('incidents: one live card per incident per channel', () => {
     await waitFor('the card counts a resolved member', () => /\*\*5\*\* firing · \*\*1\*\* resolved/.test(embed(live(s, ch)[0]!).description ?? ''));
     expect(live(s, ch)).toHaveLength(1);
 
+    // A member retracted (struck through): its line says so and it counts apart; acknowledged by id: its line says acked.
+    const retracted = await s.admin('POST', `/v1/admin/alerts/${ids[0]}/retract`, { mode: 'strike', reason: 'test alert' });
+    expect(retracted.status).toBe(200);
+    expect((await s.admin('POST', `/v1/admin/alerts/${ids[2]}/ack`, { by: 'bob' })).status).toBe(200);
+    await waitFor('the card shows the retraction and the ack', () => {
+      const d = embed(live(s, ch)[0]!).description ?? '';
+      return d.startsWith('**4** firing · **1** acknowledged · **1** resolved · 1 retracted') && d.includes(`retracted · #${ids[0]}`) && d.includes(`acked · #${ids[2]}`);
+    });
+    expect(live(s, ch)).toHaveLength(1);
+
     const detail = (await s.admin('GET', `/v1/admin/incidents/${incidentId}`)).body;
-    expect(detail).toMatchObject({ id: incidentId, status: 'firing', members: 6, firing: 5, resolved: 1 });
+    expect(detail).toMatchObject({ id: incidentId, status: 'firing', members: 6, firing: 4, acknowledged: 1, resolved: 1, retracted: 1 });
+    expect(detail.alerts.map((a: { id: number }) => a.id)).toEqual([...ids, sixth]);
+    expect((await s.admin('GET', '/v1/admin/incidents?status=firing')).body.map((i: { id: number }) => i.id)).toEqual([incidentId]);
+    expect((await s.admin('GET', '/v1/admin/incidents?status=resolved')).body).toEqual([]);
+    // Every message operation went through the webhook that posted the card: edits, never a second post.
+    expect(s.herald.db.$client.prepare("select count(distinct discord_message_id) n from deliveries where state = 'sent'").get()).toEqual({ n: 1 });
   });
 
   it('a native alert\'s group and a route\'s group_by group too, each within its own source', async () => {
