@@ -130,4 +130,15 @@ describe('acting on an incident from its card', () => {
     await waitFor('nothing left to send in the channel', () => (b.herald.db.$client.prepare("select count(*) n from deliveries where state in ('pending','leased')").get() as { n: number }).n === 0);
     expect(notes()).toHaveLength(1);
   });
+
+  it('/route add takes group_by and group_wait, and says so in its confirmation', async () => {
+    const { b, ch } = await setup();
+    const run = (...options: ReturnType<typeof opt>[]) => b.emulator.runCommand({ userId: b.admin_.id, channelId: ch.discordChannelId, name: 'route', options: [sub('add', ...options)] });
+    const added = await run(opt('channel', T.CHANNEL, ch.discordChannelId), opt('service', T.STRING, 'kube-*'), opt('group_by', T.STRING, 'cluster, alertname'), opt('group_wait', T.STRING, '30s'));
+    expect(added.content).toMatch(/^Route added: #\d+ → .*: service kube-\*, incidents by cluster,alertname, group_wait 30 s\.$/);
+    const bad = await run(opt('channel', T.CHANNEL, ch.discordChannelId), opt('group_wait', T.STRING, 'later'));
+    expect(bad.content).toContain('"later" is not a duration');
+    const alone = await run(opt('channel', T.CHANNEL, ch.discordChannelId), opt('group_by', T.STRING, '...,team'));
+    expect(alone.content).toContain('"..." (every label) stands alone');
+  });
 });

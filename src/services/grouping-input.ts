@@ -21,6 +21,14 @@ export const groupWait = z
   .nullable()
   .describe("How long an incident's first card waits for more members, so a burst lands as one card: e.g. \"5s\", \"30s\", \"0\" (posted at once), at most 10 min; null: the default, 5 s");
 
+/** `group_by` checked again for callers other than the admin API (the slash command): a 400 naming `group_by`; deduplicated. */
+export function groupByLabels(raw: readonly string[] | null): string[] | null {
+  if (raw === null) return null;
+  const parsed = groupBy.safeParse(raw);
+  if (!parsed.success) throw invalid('group_by', parsed.error.issues[0]!.message);
+  return parsed.data.length ? [...new Set(parsed.data)] : null;
+}
+
 /** "30s" → 30 000; null stays null (the default); 400 naming `group_wait` for anything else. */
 export function groupWaitMs(raw: string | null): number | null {
   if (raw === null) return null;

@@ -4,7 +4,7 @@ import { SEVERITIES } from '../domain/alert.js';
 import { type BusinessHours, businessHoursInput, WEEKDAYS } from '../domain/hours.js';
 import type { Store } from '../store/index.js';
 import { autoResolveAfter, autoResolveAfterMs } from './auto-resolve-input.js';
-import { groupBy, groupWait, groupWaitMs } from './grouping-input.js';
+import { groupBy, groupByLabels, groupWait, groupWaitMs } from './grouping-input.js';
 import { invalid } from './errors.js';
 import type { RouteView } from './views.js';
 export type { RouteView } from './views.js';
@@ -69,7 +69,7 @@ export function createRoute(h: ThreadDeps, input: RouteInput): { id: number } {
     businessHours: hours,
     autoResolveAfterMs: autoResolveAfterMs(input.auto_resolve_after ?? null),
     threads: input.threads ?? false,
-    groupBy: input.group_by?.length ? [...new Set(input.group_by)] : null,
+    groupBy: groupByLabels(input.group_by ?? null),
     groupWaitMs: groupWaitMs(input.group_wait ?? null),
   });
   return { id };
@@ -142,7 +142,7 @@ export function patchRoute(h: ThreadDeps, id: number, patch: z.output<typeof rou
  */
 export function setRouteGrouping(h: Deps, id: number, g: { group_by?: string[] | null | undefined; group_wait?: string | null | undefined }): RouteView {
   h.store.routes.setGrouping(id, {
-    ...(g.group_by !== undefined ? { groupBy: g.group_by === null ? null : [...new Set(g.group_by)] } : {}),
+    ...(g.group_by !== undefined ? { groupBy: groupByLabels(g.group_by) } : {}),
     ...(g.group_wait !== undefined ? { groupWaitMs: groupWaitMs(g.group_wait) } : {}),
   });
   return listRoutes(h).find((r) => r.id === id)!;
