@@ -1,6 +1,5 @@
 import { BotRestError } from '../discord/bot-rest.js';
-import { DISCORD_ERROR, THREAD_NAME_MAX } from '../discord/limits.js';
-import { truncateEnd } from '../discord/truncate.js';
+import { DISCORD_ERROR } from '../discord/limits.js';
 import { classifyResponse } from '../discord/responses.js';
 import { severityRank } from '../domain/alert.js';
 import type { AttemptRecord } from '../store/delivery-rows.js';
@@ -12,7 +11,7 @@ import { renderAlertCard } from '../cards/alert-card.js';
 import { renderMessage } from '../cards/pack.js';
 import { renderCompactEdit } from '../cards/storm.js';
 import { renderIncidentCard } from '../cards/incident-card.js';
-import { threadName } from '../cards/thread-note.js';
+import { incidentThreadName, threadName } from '../cards/thread-note.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 import type { TransportResult } from './transport.js';
 
@@ -288,7 +287,7 @@ export class MessageOpRunner {
           opIds: [op.id],
           write: () => ops.done(op.id, 'thread_started', Date.now(), a, () => outbox.setThread(op.discordMessageId, threadId)),
         });
-      const name = incidentTitle !== undefined ? truncateEnd(incidentTitle, THREAD_NAME_MAX) || threadName(alert) : threadName(alert);
+      const name = incidentTitle !== undefined ? incidentThreadName(incidentTitle, incidentId!) : threadName(alert);
       return bot.startThreadFromMessage(op.discordChannelId, op.discordMessageId, name).then(
         (threadId) => started(threadId, attempt('thread_started', 201)),
         (err: unknown) => {

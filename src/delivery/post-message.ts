@@ -7,7 +7,7 @@ import { THREAD_NAME_MAX } from '../discord/limits.js';
 import { truncateEnd } from '../discord/truncate.js';
 import type { WebhookMessage } from '../discord/message.js';
 import type { CardThreadMode } from '../domain/threads.js';
-import { renderThreadNote, threadName } from '../cards/thread-note.js';
+import { incidentThreadName, renderThreadNote, threadName } from '../cards/thread-note.js';
 import { renderIncidentCard } from '../cards/incident-card.js';
 
 /** A delivery of an incident's member (not a thread follow-up, an escalation's mention or a digest): it belongs on the incident's card. */
@@ -26,7 +26,7 @@ export function composeIncidentPost(
   mode: CardThreadMode,
 ): Post {
   const message = renderIncidentCard(incident, batch.map((d) => d.alert!), { username, buttons: owner === 'app', thread: mode !== null });
-  if (mode === 'forum') message.thread_name = truncateEnd(incident.title, THREAD_NAME_MAX);
+  if (mode === 'forum') message.thread_name = incidentThreadName(incident.title, incident.id);
   return { batch, message, threadMode: mode };
 }
 

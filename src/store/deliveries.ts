@@ -111,7 +111,9 @@ export class Outbox {
        from alerts a join deliveries d on d.alert_id = a.id
        where a.incident_id = @incidentId and d.channel_id = @channelId and d.state = 'sent' and d.note is null and d.mention is null
          and d.storm_id is null and d.discord_message_id is not null
-       order by d.id limit 1`,
+         -- A card the bot deleted (its webhook was gone; its members were queued again) is no card to join.
+         and not exists (select 1 from message_ops o where o.discord_message_id = d.discord_message_id and o.outcome in ('reposted', 'deleted_by_bot'))
+       order by d.id desc limit 1`,
     );
     this.incidentBusyOf = db.$client
       .prepare<{ incidentId: number; channelId: number }, number>(
