@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { embedLength, MESSAGE_LIMITS } from '../src/discord/limits.js';
 import type { EmulatedMessage } from '../src/emulator/index.js';
 import { alert, deliveredAlertIds, FAST, startStack, waitFor, type Stack, type TestChannel } from './support/stack.js';
@@ -152,6 +152,9 @@ describe('incidents: one live card per incident per channel', () => {
     const s = stack;
     const token = await s.source();
     const ch = await s.channel({ webhooks: 1, applicationOwned: true });
+    // The hot path pays nothing for incidents: no incident lookup on ingest, none in the lane.
+    const store = s.herald.store;
+    const spies = [vi.spyOn(store.incidents, 'join'), vi.spyOn(store.deliveries, 'incidentCard'), vi.spyOn(store.deliveries, 'incidentInFlight'), vi.spyOn(store.deliveries, 'claimIncident')];
     const sentAt = Date.now();
     const id = (await s.post(token, alert(1, { dedup_key: 'solo' }))).body.ids[0] as number;
     await waitFor('its card', () => deliveredAlertIds(s.emulator, ch.discordChannelId).includes(id));
@@ -164,6 +167,11 @@ describe('incidents: one live card per incident per channel', () => {
     expect(d.incident_id).toBeUndefined();
     expect((await s.admin('GET', '/v1/admin/incidents')).body).toEqual([]);
     expect(s.herald.db.$client.prepare('select count(*) n from incidents').get()).toEqual({ n: 0 });
+    // Its repeat and its acknowledgement take the same path as before, too.
+    await s.post(token, alert(1, { dedup_key: 'solo' }));
+    expect((await s.admin('POST', `/v1/admin/alerts/${id}/ack`)).status).toBe(200);
+    await waitFor('the card edited', () => JSON.stringify(live(s, ch)[0]!.embeds).includes('Acknowledged by admin'));
+    for (const spy of spies) expect(spy).not.toHaveBeenCalled();
   });
 
   it('many members: the card shows the worst and newest, says how many more and where, within Discord\'s limits', async () => {
