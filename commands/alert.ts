@@ -29,11 +29,15 @@ export const alert: CommandModule = {
   async execute(i, { herald }) {
     if (i.options.getSubcommand(false) === 'show') {
       const id = findAlert(herald, i.options.getString('alert', true));
-      const { card, posts } = showAlert(herald, id, herald.config.delivery.username);
+      const { card, posts, incident } = showAlert(herald, id, herald.config.delivery.username);
       const where = posts.map((p) =>
         p.messageId && i.guildId ? `<#${p.discordChannelId}>: ${p.state}, https://discord.com/channels/${i.guildId}/${p.discordChannelId}/${p.messageId}` : `<#${p.discordChannelId}>: ${p.state}`,
       );
-      return { content: (where.length ? `Alert #${id} is in:\n${where.join('\n')}` : `Alert #${id} was posted nowhere.`).slice(0, 2000), embeds: card.embeds, ephemeral: true };
+      const part = incident
+        ? `Part of incident #${incident.id} "${incident.title.slice(0, 200)}" (${incident.status}: ${incident.firing} firing, ${incident.resolved} resolved of ${incident.members} alerts; GET /v1/admin/incidents/${incident.id} lists them all).\n`
+        : '';
+      const body = where.length ? `Alert #${id} is in:\n${where.join('\n')}` : `Alert #${id} was posted nowhere.`;
+      return { content: (part + body).slice(0, 2000), embeds: card.embeds, ephemeral: true };
     }
     const parsed = alertInput.safeParse({
       service: i.options.getString('service') ?? 'herald-test',

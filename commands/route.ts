@@ -30,7 +30,9 @@ export const route: CommandModule = {
             .addChoices({ name: 'wait until the hours open', value: 'wait' }, { name: 'go only to the daily digest', value: 'digest' }),
         )
         .addStringOption((o) => o.setName('auto_resolve_after').setDescription('Resolve its firing alerts as stale after no repeat for this long, e.g. 4h').setMaxLength(20))
-        .addBooleanOption((o) => o.setName('threads').setDescription('Give each card a thread for its repeats, acknowledgement, resolve and escalation pings')),
+        .addBooleanOption((o) => o.setName('threads').setDescription('Give each card a thread for its repeats, acknowledgement, resolve and escalation pings'))
+        .addStringOption((o) => o.setName('group_by').setDescription('Group into incidents (one card each) by these labels, e.g. cluster,alertname (... = all)').setMaxLength(500))
+        .addStringOption((o) => o.setName('group_wait').setDescription("How long an incident's first card waits for more, e.g. 30s (default 5s, 0: at once)").setMaxLength(20)),
     )
     .addSubcommand((s) => s.setName('list').setDescription('Every route, in the order they are evaluated'))
     .addSubcommand((s) =>
@@ -59,6 +61,8 @@ export const route: CommandModule = {
     const environment = i.options.getString('environment')?.trim() || undefined;
     const auto_resolve_after = i.options.getString('auto_resolve_after')?.trim() || undefined;
     const threads = i.options.getBoolean('threads') ?? undefined;
+    const group_by = i.options.getString('group_by')?.split(',').map((l) => l.trim()).filter(Boolean);
+    const group_wait = i.options.getString('group_wait')?.trim() || undefined;
     const business_hours = parseHoursOptions(i.options.getString('hours'), i.options.getString('timezone'), i.options.getString('outside_hours'));
     const { id } = createRoute(herald, {
       channel_id: channel.id,
@@ -69,6 +73,8 @@ export const route: CommandModule = {
       ...(business_hours ? { business_hours } : {}),
       ...(auto_resolve_after ? { auto_resolve_after } : {}),
       ...(threads ? { threads } : {}),
+      ...(group_by?.length ? { group_by } : {}),
+      ...(group_wait ? { group_wait } : {}),
     });
     const view = listRoutes(herald).find((r) => r.id === id)!;
     return { content: `Route added: ${describeRoute(view, channelMention(herald, view.channel_id))}.` };

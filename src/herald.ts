@@ -109,7 +109,7 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   const metrics = createMetrics({ queueDepth: () => outbox.depthByPriority(), breakers: () => webhooks.breakerCounts() });
   const transport = new DiscordTransport(config.discord.apiUrl, config.delivery.requestTimeoutMs);
   const scheduler = new Scheduler({
-    transactions: store, guard, outbox, ops, bot, store: webhooks, storms: store.storms, transport, threads: new ThreadPolicy({ routes: store.routes, channels: store.channels }), config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
+    transactions: store, guard, outbox, ops, bot, store: webhooks, storms: store.storms, incidents: store.incidents, transport, threads: new ThreadPolicy({ routes: store.routes, channels: store.channels }), config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),
   });
   const toDelivery = deliverySignals(scheduler, guard);
   const escalation = new EscalationRunner({

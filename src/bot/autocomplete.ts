@@ -53,6 +53,8 @@ export function describeRoute(r: RouteView, where: string = r.channel_name): str
   if (r.business_hours) parts.push(`hours ${describeHours(r.business_hours)}`);
   if (r.auto_resolve_after_ms !== undefined) parts.push(`stale after ${formatDuration(r.auto_resolve_after_ms)}`);
   if (r.threads) parts.push('threads');
+  if (r.group_by) parts.push(`incidents by ${r.group_by.join(',')}`);
+  if (r.group_wait_ms !== undefined) parts.push(`group_wait ${formatDuration(r.group_wait_ms)}`);
   return `#${r.id} → ${where}: ${parts.join(', ')}`;
 }
 

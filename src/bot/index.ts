@@ -1,6 +1,7 @@
 import { Client, Events, GatewayIntentBits } from 'discord.js';
 import type { Logger } from 'pino';
 import { alertButtons } from './alert-buttons.js';
+import { incidentButtons } from './incident-buttons.js';
 import { BotConnection, DEFAULT_RECONNECT, type ReconnectOptions } from './connection.js';
 import { describeHealth } from './health.js';
 import { registerCommands } from './register.js';
@@ -47,7 +48,7 @@ export async function startBot(herald: BotServices, o: BotOptions): Promise<Bot>
     actor: (i) => ({ kind: 'discord', userId: i.user.id, name: i.user.username }),
   };
   const commands = commandRegistry();
-  const route = createRouter({ commands, buttons: alertButtons, ctx });
+  const route = createRouter({ commands, buttons: { ...alertButtons, ...incidentButtons }, ctx });
 
   const makeClient = () => {
     const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: o.apiUrl } });

@@ -7,7 +7,8 @@ import {
   type Interaction,
   type InteractionUpdateOptions,
 } from 'discord.js';
-import { BUTTON_LABEL, parseButtonId } from '../cards/buttons.js';
+import { BUTTON_LABEL, INCIDENT_BUTTON_LABEL, parseButtonId, parseIncidentButtonId } from '../cards/buttons.js';
+import { isMessageOfIncident } from '../services/incidents.js';
 import { scrubSecrets } from '../log.js';
 import { isMessageOfAlert } from '../services/alerts.js';
 import { ServiceError } from '../services/errors.js';
@@ -23,7 +24,17 @@ export interface ButtonAnswer {
   update: InteractionUpdateOptions;
   notice?: string;
 }
-export type ButtonHandler = (i: ButtonInteraction, alertId: number, ctx: BotContext) => Promise<ButtonAnswer> | ButtonAnswer;
+/** `id`: the alert's (alert buttons) or the incident's (incident buttons, `herald:incident-<action>:<id>`). */
+export type ButtonHandler = (i: ButtonInteraction, id: number, ctx: BotContext) => Promise<ButtonAnswer> | ButtonAnswer;
+
+/** A pressed button of Herald's: what it acts on, parsed back from its custom_id. */
+function pressedOf(customId: string): { action: string; id: number; label: string; kind: 'alert' | 'incident' } | undefined {
+  const a = parseButtonId(customId);
+  if (a) return { action: a.action, id: a.alertId, label: BUTTON_LABEL[a.action], kind: 'alert' };
+  const inc = parseIncidentButtonId(customId);
+  if (inc) return { action: inc.action, id: inc.incidentId, label: INCIDENT_BUTTON_LABEL[inc.action], kind: 'incident' };
+  return undefined;
+}
 
 /** Discord gives 3 s for the first answer; past this, the router defers and edits the reply later. */
 const DEFER_AFTER_MS = 1500;
@@ -122,29 +133,30 @@ export function createRouter(o: RouterOptions): (i: Interaction) => Promise<void
   }
 
   async function button(i: ButtonInteraction) {
-    const pressed = parseButtonId(i.customId);
+    const pressed = pressedOf(i.customId);
     const handler = pressed ? o.buttons[pressed.action] : undefined;
     if (!pressed || !handler) {
       await i.reply(ephemeral('This button is not one of Herald\'s (or is from an older version); use /ack or /resolve instead.'));
       return;
     }
-    const what = `the ${BUTTON_LABEL[pressed.action]} button`;
+    const what = `the ${pressed.label} button`;
     const refused = refusal(i, 'oncall', ctx.access, what);
     if (refused) {
       ctx.log.info({ user: i.user.id, button: pressed.action }, 'button refused: missing permission');
       await i.reply(ephemeral(refused));
       return;
     }
-    // The custom_id only names an alert; the message it was pressed on must be one of that alert's (a
-    // leaked app-owned webhook can post a look-alike card with buttons naming any alert).
-    if (!isMessageOfAlert(ctx.herald, pressed.alertId, i.message.id)) {
-      ctx.log.warn({ user: i.user.id, button: pressed.action, alertId: pressed.alertId, messageId: i.message.id }, 'button refused: not on a message of that alert');
-      await i.reply(ephemeral(`This button is not on a message Herald sent for alert #${pressed.alertId}; nothing was changed.`));
+    // The custom_id only names an alert (or incident); the message it was pressed on must be one of that
+    // alert's (that incident's cards): a leaked app-owned webhook can post a look-alike card with buttons naming any.
+    const ours = pressed.kind === 'alert' ? isMessageOfAlert(ctx.herald, pressed.id, i.message.id) : isMessageOfIncident(ctx.herald, pressed.id, i.message.id);
+    if (!ours) {
+      ctx.log.warn({ user: i.user.id, button: pressed.action, [pressed.kind === 'alert' ? 'alertId' : 'incidentId']: pressed.id, messageId: i.message.id }, `button refused: not on a message of that ${pressed.kind}`);
+      await i.reply(ephemeral(`This button is not on a message Herald sent for ${pressed.kind} #${pressed.id}; nothing was changed.`));
       return;
     }
     let answer: ButtonAnswer;
     try {
-      answer = await handler(i, pressed.alertId, ctx);
+      answer = await handler(i, pressed.id, ctx);
     } catch (err) {
       await i.reply(ephemeral(explain(err, ctx, what)));
       return;

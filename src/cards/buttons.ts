@@ -40,3 +40,35 @@ export function cardButtons(alert: StatefulAlert): ActionRow[] {
     },
   ];
 }
+
+/** What the buttons of an incident's card act on: every firing member (Acknowledge, Resolve) or the group (Mute). */
+export type IncidentButtonAction = 'incident-ack' | 'incident-resolve' | 'incident-mute';
+
+/** Custom ids of an incident card's buttons: `herald:incident-<action>:<incidentId>`. */
+export const incidentButtonId = (action: IncidentButtonAction, incidentId: number) => `herald:${action}:${incidentId}`;
+
+export function parseIncidentButtonId(customId: string): { action: IncidentButtonAction; incidentId: number } | undefined {
+  const m = /^herald:(incident-ack|incident-resolve|incident-mute):(\d{1,15})$/.exec(customId);
+  return m ? { action: m[1] as IncidentButtonAction, incidentId: Number(m[2]) } : undefined;
+}
+
+/** What each incident button says; the bot names a button the same way in its answers. */
+export const INCIDENT_BUTTON_LABEL = { 'incident-ack': 'Acknowledge', 'incident-resolve': 'Resolve', 'incident-mute': 'Mute 1h' } as const;
+
+/**
+ * The buttons an incident's card offers: while a member fires, Acknowledge (while one is not yet
+ * acknowledged), Resolve and Mute 1h (the group's later members); none once no member fires.
+ */
+export function incidentButtons(incidentId: number, s: { firing: number; acknowledged: number }): ActionRow[] {
+  if (s.firing === 0) return [];
+  return [
+    {
+      type: 1,
+      components: [
+        ...(s.acknowledged < s.firing ? [{ type: 2, style: BUTTON.primary, label: INCIDENT_BUTTON_LABEL['incident-ack'], custom_id: incidentButtonId('incident-ack', incidentId) } as const] : []),
+        { type: 2, style: BUTTON.success, label: INCIDENT_BUTTON_LABEL['incident-resolve'], custom_id: incidentButtonId('incident-resolve', incidentId) },
+        { type: 2, style: BUTTON.secondary, label: INCIDENT_BUTTON_LABEL['incident-mute'], custom_id: incidentButtonId('incident-mute', incidentId) },
+      ],
+    },
+  ];
+}

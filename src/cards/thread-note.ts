@@ -47,3 +47,8 @@ export function renderThreadNote(note: ThreadNote, alert: StatefulAlert, opts: {
 export function threadName(alert: Pick<StatefulAlert, 'severity' | 'title'>): string {
   return truncateEnd(`${alert.severity} · ${cleanText(alert.title)}`, THREAD_NAME_MAX) || `${alert.severity} alert`;
 }
+
+/** An incident card's thread (or forum post) name: its title as plain text, within Discord's 100 characters. */
+export function incidentThreadName(title: string, incidentId: number): string {
+  return truncateEnd(cleanText(title), THREAD_NAME_MAX) || `incident #${incidentId}`;
+}

@@ -11,6 +11,7 @@ import type { DiscordTransport } from './transport.js';
 import type { WebhookStore } from '../store/webhooks.js';
 import type { StormStore } from '../store/storms.js';
 import type { ThreadPolicy } from './threads.js';
+import type { IncidentStore } from '../store/incidents.js';
 
 /**
  * What a channel's lane and its message-operation runner need: the types they share, kept apart from
@@ -24,6 +25,8 @@ export interface LaneDeps {
   store: WebhookStore;
   /** The channel's storms: the summary card's message, kept across restarts. */
   storms: StormStore;
+  /** Incidents' titles, for their cards (absent: a lane built without incidents renders members as alert cards). */
+  incidents?: Pick<IncidentStore, 'titles'> | undefined;
   /** How posts meet threads (threads routes, forum channels); absent: no threads. */
   threads?: ThreadPolicy | undefined;
   transport: DiscordTransport;

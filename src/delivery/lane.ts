@@ -7,7 +7,7 @@ import { MessageOpRunner } from './message-op-runner.js';
 import type { Outcome } from './outcome-recorder.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
 import { type PoolMember, WebhookPool } from './pool.js';
-import { composePost, composeStormPost, STORM_CLAIM, type Post } from './post-message.js';
+import { composeIncidentPost, composePost, composeStormPost, isIncidentMember, RENDER_LEVEL, STORM_CLAIM, type Post } from './post-message.js';
 import { DISCORD_ERROR } from '../discord/limits.js';
 import { discordErrorCode } from '../discord/responses.js';
 import { settlePost, type PostSettlement, type QueueAction } from './post-outcome.js';
@@ -15,6 +15,9 @@ import { lowReadyAt, planPost, wakeAfterEmptyClaim } from './post-plan.js';
 import type { TransportResult } from './transport.js';
 import { StormKeeper } from './storm-keeper.js';
 import { WakeTimer } from './wake-timer.js';
+
+/** A member whose incident's card is on its way waits this long, then joins the card (posted by then, or failed). */
+const INCIDENT_CARD_WAIT_MS = 250;
 
 /**
  * One channel's delivery lane: its webhook pool, its share of Discord's budget and its part of the
@@ -184,13 +187,24 @@ export class Lane {
     }
     const threads = this.deps.threads;
     const modeOf = threads ? (d: ClaimedDelivery) => threads.modeOf({ ...d, alert: d.alert }) : undefined;
-    const post = stormId !== null ? composeStormPost(claimed, member.owner, config.username, modeOf) : composePost(claimed, member.owner, config.username, modeOf);
-    const { batch, message, compact, roomLeft } = post;
+    // Members of incidents whose card is already here join it (an edit, no post); those whose card is on its way wait for it.
+    const rest = this.joinIncidentCards(claimed, now);
+    if (rest.length === 0) return true;
+    const incidentPost = this.incidentPost(rest, member.owner, stormId !== null, modeOf, now, leaseMs);
+    const post = incidentPost ?? (stormId !== null ? composeStormPost(rest, member.owner, config.username, modeOf) : composePost(rest, member.owner, config.username, modeOf));
+    const { batch, compact, roomLeft } = post;
+    if (incidentPost) {
+      // Its batch is the incident's members, not a prefix of the claim: the others go back to the queue now.
+      const inBatch = new Set(batch.map((d) => d.id));
+      const others = rest.filter((d) => !inBatch.has(d.id)).map((d) => d.id);
+      if (others.length) this.release(others, { availableAt: now, countAttempt: false });
+      return this.send(member, post, now);
+    }
     if (compact && roomLeft && this.gatherUntil === null && config.stormGatherMs > 0) {
       // Fewer lines wait than a compact message holds and the storm is still arriving: a slot is worth a
       // full message, so wait a moment for more lines (once per message) before spending it.
       this.gatherUntil = now + config.stormGatherMs;
-      this.release(claimed.map((d) => d.id), { availableAt: now, countAttempt: false });
+      this.release(rest.map((d) => d.id), { availableAt: now, countAttempt: false });
       this.schedule(this.gatherUntil);
       return false;
     }
@@ -198,8 +212,87 @@ export class Lane {
       this.gatherUntil = null;
       post.stormId = stormId!;
     }
-    const leftover = claimed.slice(batch.length).map((d) => d.id);
+    const leftover = rest.slice(batch.length).map((d) => d.id);
     if (leftover.length) this.release(leftover, { availableAt: now, countAttempt: false });
+    return this.send(member, post, now);
+  }
+
+  /**
+   * Members of incidents (issue 10 §1) among the claimed deliveries: where the incident's card is already in
+   * this channel, they join it (recorded as sent in its message, and the card's edit queued in the same
+   * transaction: one edit through the webhook that posted it, no channel-cap slot); where its card is being
+   * posted right now, they wait a moment and join it then. Returns the deliveries still to post. An ungrouped
+   * delivery costs nothing here (no statement).
+   */
+  private joinIncidentCards(claimed: ClaimedDelivery[], now: number): ClaimedDelivery[] {
+    const byIncident = new Map<number, ClaimedDelivery[]>();
+    for (const d of claimed) {
+      if (!isIncidentMember(d)) continue;
+      const id = d.alert!.incidentId!;
+      byIncident.set(id, [...(byIncident.get(id) ?? []), d]);
+    }
+    if (byIncident.size === 0) return claimed;
+    const { outbox, ops } = this.deps;
+    const claimedIds = new Set(claimed.map((d) => d.id));
+    const handled = new Set<number>();
+    const waiting: number[] = [];
+    for (const [incidentId, members] of byIncident) {
+      const ids = members.map((d) => d.id);
+      const card = outbox.incidentCard(incidentId, this.channelId);
+      if (card) {
+        this.record({
+          what: `joining deliveries ${ids.join(', ')} to the card of incident ${incidentId}`,
+          deliveryIds: ids,
+          write: () => {
+            outbox.attach(ids, card, now);
+            return ops.enqueueMessage(this.channelId, card.webhookId, card.messageId, card.deliveryId, 'sync', now);
+          },
+          then: () => {
+            this.opsChanged();
+            this.schedule();
+          },
+        });
+        for (const id of ids) handled.add(id);
+        this.backlog = Math.max(0, this.backlog - ids.length);
+      } else if (outbox.incidentInFlight(incidentId, this.channelId, claimedIds)) {
+        waiting.push(...ids);
+        for (const id of ids) handled.add(id);
+      }
+    }
+    if (waiting.length) {
+      this.release(waiting, { availableAt: now + INCIDENT_CARD_WAIT_MS, countAttempt: false });
+      this.schedule(now + INCIDENT_CARD_WAIT_MS);
+    }
+    return handled.size ? claimed.filter((d) => !handled.has(d.id)) : claimed;
+  }
+
+  /**
+   * The first card of an incident, when the head of the claim is a member of one: every member ready in this
+   * channel goes on it. Not in a storm for P2/P3 (those go as compact lines whatever their incident: nothing
+   * waits behind a card), nor for a member Discord refused before (it goes alone, as its alert's card). A lone
+   * member is posted as its own alert card (`composePost`): undefined here.
+   */
+  private incidentPost(rest: ClaimedDelivery[], owner: 'app' | 'external', storm: boolean, modeOf: ((d: ClaimedDelivery) => ReturnType<NonNullable<LaneDeps['threads']>['modeOf']>) | undefined, now: number, leaseMs: number): Post | undefined {
+    const head = rest[0]!;
+    if (!isIncidentMember(head) || head.renderLevel !== RENDER_LEVEL.packable) return undefined;
+    const mode = modeOf?.(head) ?? null;
+    if (storm && head.priority >= 2 && mode === null) return undefined;
+    const incidentId = head.alert!.incidentId!;
+    const same = rest.filter((d) => isIncidentMember(d) && d.alert!.incidentId === incidentId && d.renderLevel === RENDER_LEVEL.packable);
+    const more = this.deps.outbox.claimIncident(incidentId, this.channelId, now, leaseMs, rest.map((d) => d.id));
+    const batch = [...same, ...more].sort((a, b) => a.priority - b.priority || a.id - b.id);
+    if (batch.length < 2) {
+      // Alone after all: its own card. What was claimed for it goes back.
+      if (more.length) this.release(more.map((d) => d.id), { availableAt: now, countAttempt: false });
+      return undefined;
+    }
+    const title = this.deps.incidents?.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
+    return composeIncidentPost(batch, { id: incidentId, title }, owner, this.deps.config.username, mode);
+  }
+
+  /** Sends a composed post through `member`, within the channel's (or its thread's) window. */
+  private send(member: PoolMember, post: Post, now: number): boolean {
+    const { batch } = post;
     const budget = this.budgetFor(post);
     const low = batch.some((d) => d.priority > 1);
     if (budget !== this.budget && budget.freeSlots(now, low ? 3 : 0) === 0) {
@@ -216,7 +309,7 @@ export class Lane {
     budget.begin(now, low);
     const ids = batch.map((d) => d.id);
     const done = this.deps.transport
-      .executeWebhook(member, message, post.threadId)
+      .executeWebhook(member, post.message, post.threadId)
       .then((result) => this.settle(member, post, result, budget))
       .catch((err) => this.deps.log.error({ err, channelId: this.channelId }, 'settling a send failed; its leases are reclaimed when they expire'))
       .finally(() => {

@@ -10,7 +10,8 @@ import type { ReadyOp } from '../store/message-ops.js';
 import { renderAlertCard } from '../cards/alert-card.js';
 import { renderMessage } from '../cards/pack.js';
 import { renderCompactEdit } from '../cards/storm.js';
-import { threadName } from '../cards/thread-note.js';
+import { renderIncidentCard } from '../cards/incident-card.js';
+import { incidentThreadName, threadName } from '../cards/thread-note.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 import type { TransportResult } from './transport.js';
 
@@ -127,7 +128,7 @@ export class MessageOpRunner {
   }
 
   /** The message as it should look now: its alerts' current state; undefined when it should be deleted. */
-  private renderEdit(alerts: StatefulAlert[], owner: 'app' | 'external', compact: boolean): Record<string, unknown> | undefined {
+  private renderEdit(alerts: StatefulAlert[], owner: 'app' | 'external', compact: boolean, forum: boolean): Record<string, unknown> | undefined {
     if (compact) {
       // A storm message: its lines again, each as its alert is now (no buttons: it never had any).
       const lines = renderCompactEdit(alerts, this.deps.config.username);
@@ -136,6 +137,13 @@ export class MessageOpRunner {
     const visible = alerts.filter((a) => !(a.retractedAt && a.retractMode === 'delete'));
     if (visible.length === 0) return undefined;
     const username = this.deps.config.username;
+    const incidentId = alerts[0]!.incidentId;
+    if (alerts.length > 1 && incidentId != null && this.deps.incidents && alerts.every((a) => a.incidentId === incidentId)) {
+      // An incident's card (its members joined the message): rendered as the incident, with its buttons.
+      const title = this.deps.incidents.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
+      const { embeds, allowed_mentions, components } = renderIncidentCard({ id: incidentId, title }, alerts, { username, buttons: owner === 'app', thread: forum });
+      return { embeds, allowed_mentions, ...(components ? { components } : {}) };
+    }
     // Only a message that held one alert had (and may have) buttons.
     const message = alerts.length === 1 ? renderAlertCard(visible[0]!, { username, buttons: owner === 'app' }) : renderMessage(visible.slice(0, 10), { username });
     const { embeds, allowed_mentions, components } = message;
@@ -144,7 +152,7 @@ export class MessageOpRunner {
 
   private startWebhookOp(op: ReadyOp, webhook: NonNullable<ReadyOp['webhook']>, slot: WebhookSlot, now: number): void {
     const { ops, transport, config } = this.deps;
-    const body = this.renderEdit(ops.alertsOf(op.discordMessageId), webhook.owner, ops.isCompact(op.discordMessageId));
+    const body = this.renderEdit(ops.alertsOf(op.discordMessageId), webhook.owner, ops.isCompact(op.discordMessageId), op.channelKind === 'forum');
     ops.lease(op.id, now + config.requestTimeoutMs + 30_000);
     slot.busy = true;
     slot.bucket.begin();
@@ -266,7 +274,11 @@ export class MessageOpRunner {
       this.finish(op, 'no_bot', now, { deliveryIds: [op.deliveryId], webhookId: null, at: now, status: null, latencyMs: 0, outcome: 'no_bot' });
       return;
     }
-    const alert = ops.alertsOf(op.discordMessageId)[0];
+    const shown = ops.alertsOf(op.discordMessageId);
+    const alert = shown[0];
+    // An incident's card (its members share the message): its thread is named as the incident is.
+    const incidentId = alert?.incidentId;
+    const incidentTitle = shown.length > 1 && incidentId != null && shown.every((a) => a.incidentId === incidentId) ? this.deps.incidents?.titles([incidentId]).get(incidentId) : undefined;
     if (!alert) return this.finish(op, 'no_card', now, { deliveryIds: [op.deliveryId], webhookId: null, at: now, status: null, latencyMs: 0, outcome: 'no_card' });
     this.runBotCall(op, now, 'settling a thread start failed; its lease is reclaimed when it expires', (attempt) => {
       const started = (threadId: string, a: AttemptRecord) =>
@@ -275,7 +287,8 @@ export class MessageOpRunner {
           opIds: [op.id],
           write: () => ops.done(op.id, 'thread_started', Date.now(), a, () => outbox.setThread(op.discordMessageId, threadId)),
         });
-      return bot.startThreadFromMessage(op.discordChannelId, op.discordMessageId, threadName(alert)).then(
+      const name = incidentTitle !== undefined ? incidentThreadName(incidentTitle, incidentId!) : threadName(alert);
+      return bot.startThreadFromMessage(op.discordChannelId, op.discordMessageId, name).then(
         (threadId) => started(threadId, attempt('thread_started', 201)),
         (err: unknown) => {
           const e = asBotRestError(err);

@@ -7,7 +7,28 @@ import { THREAD_NAME_MAX } from '../discord/limits.js';
 import { truncateEnd } from '../discord/truncate.js';
 import type { WebhookMessage } from '../discord/message.js';
 import type { CardThreadMode } from '../domain/threads.js';
-import { renderThreadNote, threadName } from '../cards/thread-note.js';
+import { incidentThreadName, renderThreadNote, threadName } from '../cards/thread-note.js';
+import { renderIncidentCard } from '../cards/incident-card.js';
+
+/** A delivery of an incident's member (not a thread follow-up, an escalation's mention or a digest): it belongs on the incident's card. */
+export const isIncidentMember = (d: ClaimedDelivery): boolean => d.alert !== null && d.alert.incidentId != null && !d.note && !d.mention && !d.message;
+
+/**
+ * The first card of an incident in a channel: every member claimed (two or more; a lone member goes as its
+ * own alert card, `composePost`, and later members turn that card into the incident's). Goes alone; an
+ * application-owned webhook's card carries the incident's buttons; in a forum it names its post.
+ */
+export function composeIncidentPost(
+  batch: ClaimedDelivery[],
+  incident: { id: number; title: string },
+  owner: 'app' | 'external',
+  username: string,
+  mode: CardThreadMode,
+): Post {
+  const message = renderIncidentCard(incident, batch.map((d) => d.alert!), { username, buttons: owner === 'app', thread: mode !== null });
+  if (mode === 'forum') message.thread_name = incidentThreadName(incident.title, incident.id);
+  return { batch, message, threadMode: mode };
+}
 
 /** Render caution levels (deliveries.render_level): raised after Discord refuses a message. */
 export const RENDER_LEVEL = {
@@ -77,7 +98,8 @@ export function composePost(claimed: ClaimedDelivery[], owner: 'app' | 'external
   }
   const packable: (ClaimedDelivery & { alert: NonNullable<ClaimedDelivery['alert']> })[] = [];
   for (const d of claimed) {
-    if (d.renderLevel !== RENDER_LEVEL.packable || d.mention || d.note || !d.alert || modeOf(d) !== null) break;
+    // An incident's member is never packed with other alerts: its message becomes the incident's card.
+    if (d.renderLevel !== RENDER_LEVEL.packable || d.mention || d.note || !d.alert || modeOf(d) !== null || (packable.length > 0 && (isIncidentMember(d) || isIncidentMember(packable[0]!)))) break;
     packable.push(d as (typeof packable)[number]);
   }
   const { taken, message } = packMessage(packable.map((d) => d.alert), { username });

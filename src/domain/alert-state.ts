@@ -19,6 +19,8 @@ export interface RenderableAlert {
   links?: { title: string; url: string }[] | null;
   /** Epoch milliseconds. */
   receivedAt: number;
+  /** The incident it belongs to (null or absent: none; its card is its own). */
+  incidentId?: number | null;
 }
 
 /**

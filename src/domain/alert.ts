@@ -23,6 +23,13 @@ export const alertInput = z.strictObject({
   description: z.string().max(20_000).optional(),
   status: z.enum(['firing', 'resolved']).default('firing'),
   dedup_key: z.string().min(1).max(255).optional(),
+  group: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('The incident this alert belongs to (docs/incidents.md): alerts of one source with the same group share one live card per channel'),
   environment: z.string().min(1).max(100).optional(),
   labels: z.record(label, z.string().max(1024)).optional()
     .refine((l) => l === undefined || Object.keys(l).length <= 64, 'at most 64 labels'),
@@ -39,6 +46,11 @@ export type AlertInput = z.output<typeof alertInput> & {
    * the same start is a notification of the same firing, not a new one (pipeline/dedup-stage.ts).
    */
   firing_started_at?: number;
+  /**
+   * The sender's own group (an Alertmanager `groupKey`, with its group labels as the title): the alerts of
+   * one notification group are one incident (domain/incidents.ts). Set by adapters only.
+   */
+  sender_group?: { key: string; title: string };
 };
 
 export const MAX_ALERTS_PER_REQUEST = 1000;

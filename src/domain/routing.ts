@@ -16,6 +16,10 @@ export interface RouteRule {
   autoResolveAfterMs?: number | null;
   /** Cards of the alerts it matches get a thread for their follow-ups (delivery/threads.ts). */
   threads?: boolean;
+  /** Incidents: the label names whose values make the incident key (domain/incidents.ts); null or empty: no grouping. */
+  groupBy?: string[] | null;
+  /** How long an incident's first card waits for more members (null: DEFAULT_GROUP_WAIT_MS). */
+  groupWaitMs?: number | null;
 }
 
 export interface RoutableAlert {

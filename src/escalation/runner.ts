@@ -56,10 +56,12 @@ export class EscalationRunner {
 
   /**
    * Inside the ingest transaction, for a new alert (not a grouped repeat): arms each chain its routes
-   * name, its first step due after that step's delay. `channelIds`: where the alert was routed (mention
+   * name, its first step due after that step's delay. `incidentId`: the alert opened that incident, and the
+   * chain runs for the incident (one per incident and chain, stopped by the incident's acknowledgement or
+   * resolve: `EscalationStore.withAlert`): a chain the incident already has is not armed again for a later member. `channelIds`: where the alert was routed (mention
    * steps without a channel of their own post there).
    */
-  arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number): void {
+  arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number, incidentId?: number): void {
     if (!this.deps.routes.anyChain || routeIds.length === 0) return;
     const chainIds = new Set<number>();
     for (const r of routeIds) {
@@ -69,8 +71,9 @@ export class EscalationRunner {
     for (const chainId of chainIds) {
       const first = this.deps.escalations.steps(chainId)[0];
       if (!first) continue;
+      if (incidentId !== undefined && this.deps.escalations.armedForIncident(incidentId, chainId)) continue;
       const dueAt = now + first.delayMs;
-      this.deps.escalations.arm({ alertId, chainId, channelIds: [...channelIds], dueAt, now });
+      this.deps.escalations.arm({ alertId, chainId, channelIds: [...channelIds], dueAt, now, incidentId: incidentId ?? null });
       this.armedDueAt = Math.min(this.armedDueAt, dueAt);
     }
   }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { DatabaseUnavailableError, isDbUnavailable } from '../store/sqlite/health.js';
 import type { Store } from '../store/index.js';
 import { type AlertInput, severityRank } from '../domain/alert.js';
+import { DEFAULT_GROUP_WAIT_MS } from '../domain/incidents.js';
 import type { CommitSignals } from '../delivery/signals.js';
 import type { Metrics } from '../metrics.js';
 import type { OutboundTargets } from '../outbound/targets.js';
@@ -42,7 +43,14 @@ interface Submission {
 }
 
 /** The store modules one ingest transaction writes (alerts, their deliveries and edits, idempotency, names of sources). */
-export type IngestStore = Pick<Store, 'transaction' | 'durable' | 'alerts' | 'actions' | 'deliveries' | 'messageOps' | 'idempotency' | 'sources'>;
+export type IngestStore = Pick<Store, 'transaction' | 'durable' | 'alerts' | 'incidents' | 'actions' | 'deliveries' | 'messageOps' | 'idempotency' | 'sources'>;
+
+/** The incident a new alert joined in this transaction (store/incidents.ts), and whether it was created by it. */
+interface Joined {
+  id: number;
+  createdAt: number;
+  created: boolean;
+}
 
 /** The answer kept with an Idempotency-Key or a webhook-id, given again to the request's retries. */
 interface Stored {
@@ -70,7 +78,7 @@ export class Acceptor {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     /** Arms escalation chains on new alerts, in this same transaction (src/escalation). */
-    private readonly escalation?: { arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number): void },
+    private readonly escalation?: { arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number, incidentId?: number): void },
     /**
      * Outbound targets beyond Discord, queued in this same transaction: the firing message (`afterInsert`)
      * and a sender's resolve's follow-up (services/lifecycle.ts queues it).
@@ -208,11 +216,14 @@ export class Acceptor {
         const g = a.grouping ?? { kind: 'new' };
         switch (g.kind) {
           case 'new': {
-            const id = this.storeNew(a, posts, null);
+            const joined = this.joinIncident(a);
+            const id = this.storeNew(a, posts, null, joined);
             this.afterInsert(id, a);
             // Escalate only what is posted now: a P2/P3 held for business hours (or the digest) must not page at night.
             const postedNow = a.channels.some((c) => a.held?.get(c) === undefined);
-            if (a.mutedBy === null && a.input.status === 'firing' && postedNow) this.escalation?.arm(id, a.routeIds, a.channels, a.receivedAt);
+            // Per incident, not per member: each chain once per incident (armed on the first member whose routes name
+            // it; the runner reads the incident's state), so a later P0 member of a route with a chain still pages.
+            if (a.mutedBy === null && a.input.status === 'firing' && postedNow) this.escalation?.arm(id, a.routeIds, a.channels, a.receivedAt, joined?.id);
             ids.push(id);
             break;
           }
@@ -267,8 +278,7 @@ export class Acceptor {
    * or kept as 'digest' rows that are never sent). `resolvedBy`: a sender's resolved with nothing to
    * resolve, stored resolved, with 0 occurrences and no delivery.
    */
-  private storeNew(a: PlannedAlert, posts: QueuedPosts, resolvedBy: Actor | null): number {
-    const i = a.input;
+  private storeNew(a: PlannedAlert, posts: QueuedPosts, resolvedBy: Actor | null, joined?: Joined): number {
     const id = this.store.alerts.insert({
       sourceId: a.sourceId,
       input: a.input,
@@ -279,22 +289,42 @@ export class Acceptor {
       occurrences: resolvedBy ? 0 : 1,
       resolvedAt: resolvedBy ? a.receivedAt : null,
       resolvedBy: resolvedBy?.name ?? null,
+      incidentId: joined?.id ?? null,
     });
     if (resolvedBy) return id;
     if (a.unrouted) this.metrics.unrouted.inc();
-    this.enqueueDeliveries(id, a, posts);
+    this.enqueueDeliveries(id, a, posts, joined);
     return id;
   }
 
-  /** One delivery per channel the stages chose (held ones: see `storeNew`). */
-  private enqueueDeliveries(alertId: number, a: PlannedAlert, posts: QueuedPosts): void {
+  /**
+   * A new firing alert of a group (an incident stage's `incident`, not muted): the open incident of its
+   * source with that key, or a new one. Ungrouped alerts (no `incident`) cost nothing here: no statement.
+   */
+  private joinIncident(a: PlannedAlert): Joined | undefined {
+    if (a.incident === undefined || a.mutedBy !== null || a.input.status !== 'firing' || a.channels.length === 0) return undefined;
+    return this.store.incidents.join(a.sourceId, a.incident.key, a.incident.title, a.receivedAt);
+  }
+
+  /**
+   * One delivery per channel the stages chose (held ones: see `storeNew`). A member of an incident waits
+   * until the incident's group_wait is over (its `available_at`, durable: a restart keeps the wait), so a
+   * burst lands as one card; a member joining later goes at once and the lane folds it into the card.
+   */
+  private enqueueDeliveries(alertId: number, a: PlannedAlert, posts: QueuedPosts, joined?: Joined): void {
     const i = a.input;
     for (const channelId of a.channels) {
       const held = a.held?.get(channelId);
+      let availableAt = held === undefined || held === 'digest' ? undefined : held;
+      if (joined && held !== 'digest') {
+        const waitUntil = joined.createdAt + (a.incident!.waitMs.get(channelId) ?? DEFAULT_GROUP_WAIT_MS);
+        if (waitUntil > (availableAt ?? a.receivedAt)) availableAt = waitUntil;
+      }
       const priority = severityRank(i.severity);
-      this.store.deliveries.enqueue(alertId, channelId, priority, a.receivedAt, held === undefined ? undefined : held === 'digest' ? { state: 'digest' } : { availableAt: held });
-      // A held delivery adds nothing to send now, but the lane must learn when it becomes ready.
-      posts.add(channelId, priority, held !== undefined);
+      this.store.deliveries.enqueue(alertId, channelId, priority, a.receivedAt, held === 'digest' ? { state: 'digest' } : availableAt === undefined ? undefined : { availableAt });
+      // A held delivery adds nothing to send now, but the lane must learn when it becomes ready. A later member
+      // of an incident is no post of its own (it joins the card, an edit), so it does not count as backlog.
+      posts.add(channelId, priority, !(held === undefined && (!joined || joined.created)));
     }
   }
 }

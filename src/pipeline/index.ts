@@ -1,11 +1,13 @@
 import { type AlertLookup, dedupStage } from './dedup-stage.js';
 import { hoursStage } from './hours-stage.js';
+import { incidentStage } from './incident-stage.js';
 import { muteStage, type MuteTable } from './mute-stage.js';
 import { routeStage, type RouteTable } from './route-stage.js';
 import { sequence, type Stage } from './types.js';
+import type { RouteStore } from '../store/routes.js';
 
 export interface PipelineDeps {
-  routes: RouteTable;
+  routes: RouteTable & Pick<RouteStore, 'anyGroupBy'>;
   mutes: MuteTable;
   lookup: AlertLookup;
   /** A resolved alert firing again within this many ms reopens (HERALD_REOPEN_WINDOW_MS). */
@@ -23,6 +25,7 @@ export interface PipelineDeps {
 export function buildPipeline(deps: PipelineDeps): Stage {
   return sequence(
     routeStage(deps.routes), // which channels (every matching route, else the default channel)
+    incidentStage(deps.routes), // which incident: the sender's group, a native group, a route's group_by (else none)
     muteStage(deps.mutes, deps.routes), // silenced: kept, delivered nowhere
     hoursStage(deps.routes, deps.clock), // outside business hours: P2/P3 wait, or go to the digest only
     dedupStage(deps.lookup, deps.reopenWindowMs), // new, a repeat of an open alert, a reopen, or a resolve

@@ -8,7 +8,7 @@ import type { CommitSignals } from '../delivery/signals.js';
 export class QueuedPosts {
   private readonly channels = new Map<number, { ready: number; urgent: boolean }>();
 
-  /** One delivery queued for `channelId`; `held`: not ready now (business hours, the digest). */
+  /** One delivery queued for `channelId`; `held`: no post of its own now (business hours, the digest, an incident member joining its card). */
   add(channelId: number, priority: number, held: boolean): void {
     const c = this.channels.get(channelId) ?? { ready: 0, urgent: false };
     if (!held) c.ready += 1;

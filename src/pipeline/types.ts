@@ -22,6 +22,16 @@ export interface PlannedAlert extends IncomingAlert {
   held?: Map<number, number | 'digest'>;
   /** What it means for alerts already stored (dedup-stage.ts); unset: a new alert. */
   grouping?: Grouping;
+  /** The incident it belongs to (incident-stage.ts); unset: none, an incident of one shown as its own card. */
+  incident?: PlannedIncident;
+}
+
+/** An incoming alert's group: its key within the source, its card's title, and its first card's wait per channel (ms). */
+export interface PlannedIncident {
+  key: string;
+  title: string;
+  /** Per channel the alert goes to: how long the incident's first card there waits (channels not named: the default). */
+  waitMs: Map<number, number>;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { WebhookMessage } from '../discord/message.js';
 import type { Store } from '../store/index.js';
 import type { AlertFilter } from '../store/alerts.js';
 import type { ActionRow } from '../store/actions.js';
-import type { AlertDetail, AlertView } from './views.js';
+import type { AlertDetail, AlertView, IncidentView } from './views.js';
 export type { AlertDetail, AlertView, DeliveryView } from './views.js';
 export type { AlertFilter, ActionRow };
 export { ALERT_STATES, type AlertState } from '../store/alerts.js';
@@ -39,11 +39,16 @@ export interface AlertPost {
  * An alert as its full card (no buttons: an answer to one person) and where it was posted: how a person
  * finds an alert that a storm showed as one line of a compact message (`/alert show`).
  */
-export function showAlert(h: { store: Pick<Store, 'alerts' | 'channels'> }, id: number, username: string): { card: WebhookMessage; posts: AlertPost[] } {
+export function showAlert(
+  h: { store: Pick<Store, 'alerts' | 'channels' | 'incidents'> },
+  id: number,
+  username: string,
+): { card: WebhookMessage; posts: AlertPost[]; incident?: IncidentView } {
   const detail = h.store.alerts.detail(id);
   const card = renderAlertCard(h.store.alerts.renderable(id), { username, buttons: false });
   const posts = detail.deliveries.map((d) => ({ discordChannelId: h.store.channels.row(d.channel_id).discordChannelId, state: d.state, messageId: d.discord_message_id }));
-  return { card, posts };
+  // The incident it belongs to, if any: its card is where the alert is shown with the others of its group.
+  return { card, posts, ...(detail.incident_id !== undefined ? { incident: h.store.incidents.summary(detail.incident_id) } : {}) };
 }
 
 /** What was done to an alert (acknowledged, resolved, muted, retracted, reopened), by whom, oldest first. */

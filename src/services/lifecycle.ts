@@ -180,6 +180,40 @@ function changeInTx(
 }
 
 /**
+ * An incident's Acknowledge or Resolve (its card's buttons, the admin API): every member still firing (and,
+ * for Acknowledge, not yet acknowledged) gets the change, in one transaction, each as if its own button was
+ * pressed (recorded on it, its messages edited, its follow-ups queued); members already in that state, or
+ * retracted, are left as they are. Returns the members it changed (none: nothing to do).
+ */
+export function changeMembers(h: Deps, alertIds: readonly number[], kind: 'ack' | 'resolve', by: Actor, opts: { skipMessageId?: string } = {}): number[] {
+  const now = Date.now();
+  const changed: number[] = [];
+  const channels = new Set<number>();
+  h.store.transaction(() => {
+    for (const id of alertIds) {
+      const r = changeInTx(
+        h,
+        id,
+        kind,
+        by,
+        now,
+        (a) => {
+          if (a.retractedAt !== null || a.resolvedAt !== null || a.status === 'resolved') return null;
+          if (kind === 'ack') return a.acknowledgedAt !== null ? null : { acknowledgedBy: by.name, acknowledgedByUser: by.userId ?? null, acknowledgedAt: now };
+          return { status: 'resolved' as const, resolvedBy: by.name, resolvedByUser: by.userId ?? null, resolvedAt: now };
+        },
+        { skipMessageId: opts.skipMessageId },
+      );
+      if (!r.changed) continue;
+      changed.push(id);
+      for (const c of r.channels) channels.add(c);
+    }
+  });
+  for (const c of channels) h.signals.editsQueued(c);
+  return changed;
+}
+
+/**
  * A sender's `status: resolved` (pipeline/accept.ts, inside the ingest transaction): resolves the alert
  * like the Resolve button, by the sender (`by`: kind 'system', the source's name). A retracted or already
  * resolved alert is left as it is. The outbound follow-up ('alert.resolved') is queued here, like for a

@@ -61,7 +61,22 @@ const view = (m: Row, now: number, mutedAlerts = 0): MuteView => ({
   ended_at: m.endedAt,
   active: m.endedAt === null && m.expiresAt > now,
   muted_alerts: mutedAlerts,
+  ...(m.incidentKey !== null ? { incident_key: m.incidentKey } : {}),
 });
+
+/**
+ * An incident card's "Mute 1h": the group's later members (the incident's key, of its source only) are
+ * stored muted, delivered nowhere, for `minutes`; unless a mute of that group is already in force (then it,
+ * `created` false, nothing written). Members already posted stay on the card.
+ */
+export function muteIncidentOnce(h: { store: Pick<Store, 'mutes' | 'incidents'> }, incidentId: number, minutes: number, by: Actor, now = Date.now()): { mute: MuteView; created: boolean } {
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_MUTE_MINUTES) throw invalid('duration_minutes', `a mute lasts 1 to ${MAX_MUTE_MINUTES} minutes`);
+  const incident = h.store.incidents.row(incidentId);
+  const existing = h.store.mutes.list(now).find((m) => m.incidentKey === incident.key && m.sourceId === incident.sourceId);
+  if (existing) return { mute: getMute(h, existing.id, now), created: false };
+  const row = insert(h, { service: null, routeId: null, dedupKey: null, incidentKey: incident.key, sourceId: incident.sourceId, reason: `muted from incident #${incidentId}` }, minutes, by, now);
+  return { mute: view(row, now), created: true };
+}
 
 /** Mutes matching alerts for `duration_minutes`: they are stored with the mute's id and delivered nowhere. */
 export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now()): MuteView {

@@ -4,6 +4,7 @@ import { SEVERITIES } from '../domain/alert.js';
 import { type BusinessHours, businessHoursInput, WEEKDAYS } from '../domain/hours.js';
 import type { Store } from '../store/index.js';
 import { autoResolveAfter, autoResolveAfterMs } from './auto-resolve-input.js';
+import { groupBy, groupByLabels, groupWait, groupWaitMs } from './grouping-input.js';
 import { invalid } from './errors.js';
 import type { RouteView } from './views.js';
 export type { RouteView } from './views.js';
@@ -26,6 +27,8 @@ export const routeInput = z.strictObject({
     .boolean()
     .optional()
     .describe("Each card gets a thread for its follow-ups (repeats, acknowledgement, resolve, escalation mentions); the card stays the one place showing the state. In a text channel this needs the bot (DISCORD_TOKEN): refused with 400 without it"),
+  group_by: groupBy.optional(),
+  group_wait: groupWait.optional(),
 });
 export type RouteInput = z.output<typeof routeInput>;
 
@@ -66,6 +69,8 @@ export function createRoute(h: ThreadDeps, input: RouteInput): { id: number } {
     businessHours: hours,
     autoResolveAfterMs: autoResolveAfterMs(input.auto_resolve_after ?? null),
     threads: input.threads ?? false,
+    groupBy: groupByLabels(input.group_by ?? null),
+    groupWaitMs: groupWaitMs(input.group_wait ?? null),
   });
   return { id };
 }
@@ -99,8 +104,13 @@ export const routePatch = z
     business_hours: businessHoursInput.nullable().optional(),
     auto_resolve_after: autoResolveAfter.optional(),
     threads: z.boolean().optional().describe('Turn threads on or off for cards posted from now on (on: needs the bot in a text channel)'),
+    group_by: groupBy.nullable().optional(),
+    group_wait: groupWait.optional(),
   })
-  .refine((p) => p.business_hours !== undefined || p.auto_resolve_after !== undefined || p.threads !== undefined, 'give business_hours, auto_resolve_after, threads or several');
+  .refine(
+    (p) => p.business_hours !== undefined || p.auto_resolve_after !== undefined || p.threads !== undefined || p.group_by !== undefined || p.group_wait !== undefined,
+    'give business_hours, auto_resolve_after, threads, group_by, group_wait or several',
+  );
 
 /** Sets (or with null clears) a route's auto_resolve_after: its firing alerts with no repeat for that long resolve as stale. */
 export function setRouteAutoResolve(h: Deps, id: number, after: string | null): RouteView {
@@ -122,7 +132,20 @@ export function patchRoute(h: ThreadDeps, id: number, patch: z.output<typeof rou
   if (patch.threads !== undefined) view = setRouteThreads(h, id, patch.threads);
   if (patch.business_hours !== undefined) view = setRouteHours(h, id, patch.business_hours);
   if (patch.auto_resolve_after !== undefined) view = setRouteAutoResolve(h, id, patch.auto_resolve_after);
+  if (patch.group_by !== undefined || patch.group_wait !== undefined) view = setRouteGrouping(h, id, patch);
   return view!;
+}
+
+/**
+ * Sets a route's incident grouping for alerts from now on: `group_by` (null or [] ends it) and/or
+ * `group_wait` (null: back to the default). Incidents already open keep their members and cards.
+ */
+export function setRouteGrouping(h: Deps, id: number, g: { group_by?: string[] | null | undefined; group_wait?: string | null | undefined }): RouteView {
+  h.store.routes.setGrouping(id, {
+    ...(g.group_by !== undefined ? { groupBy: groupByLabels(g.group_by) } : {}),
+    ...(g.group_wait !== undefined ? { groupWaitMs: groupWaitMs(g.group_wait) } : {}),
+  });
+  return listRoutes(h).find((r) => r.id === id)!;
 }
 
 /** Days in week order, once each. */

@@ -90,6 +90,8 @@ export const routeView = z.object({
   business_hours: businessHoursView.nullable().describe('Outside these hours P2/P3 wait (or go only to the digest); null: always'),
   auto_resolve_after_ms: z.number().optional().describe('A firing alert this route matches with no repeat for this long resolves as stale; absent: never'),
   threads: z.literal(true).optional().describe('Each card gets a thread for its follow-ups (repeats, acknowledgement, resolve, escalation mentions); absent: no threads'),
+  group_by: z.array(z.string()).optional().describe('Alerts this route matches are grouped into incidents by the values of these labels (["..."]: every label); absent: no grouping by this route'),
+  group_wait_ms: z.number().optional().describe("How long an incident's first card waits for more members; absent: the default, 5000"),
   created_at: z.number(),
 });
 export type RouteView = z.output<typeof routeView>;
@@ -139,7 +141,10 @@ export const deliveryView = z.object({
 });
 export type DeliveryView = z.output<typeof deliveryView>;
 
-export const alertDetail = alertView.extend({ deliveries: z.array(deliveryView) });
+export const alertDetail = alertView.extend({
+  deliveries: z.array(deliveryView),
+  incident_id: z.number().optional().describe('The incident it belongs to (GET /v1/admin/incidents/{id}); absent: none, an incident of one'),
+});
 export type AlertDetail = z.output<typeof alertDetail>;
 
 export const deadLetterView = z.object({
@@ -209,6 +214,7 @@ export const muteView = z.object({
   ended_at: z.number().nullable().describe('Set when it was lifted before it expired'),
   active: z.boolean().describe('Not ended and not expired'),
   muted_alerts: z.number().describe('Alerts it silenced: stored, not delivered (GET /v1/admin/alerts?muted=true)'),
+  incident_key: z.string().optional().describe("Made from an incident card's Mute: the group's later members (of source_id) are muted; absent otherwise"),
 });
 export type MuteView = z.output<typeof muteView>;
 
@@ -289,3 +295,40 @@ export const beatView = z.object({
   resolved_alert_id: z.number().nullable().describe('The missed-heartbeat alert this beat resolved, if the heartbeat was missed'),
 });
 export type BeatView = z.output<typeof beatView>;
+
+export const incidentView = z.object({
+  id: z.number(),
+  source_id: z.number().nullable(),
+  key: z.string().describe("The group within its source: `am:<groupKey>` (Alertmanager), `group:<name>` (a native alert's group), `route:<id>:<label values>` (a route's group_by)"),
+  title: z.string().describe("What its cards are headed with: the group's labels, or the group's name"),
+  created_at: z.number(),
+  status: z.enum(['firing', 'resolved']).describe('resolved: its last firing member resolved (or every member was retracted)'),
+  severity: severity.nullable().describe('Its worst firing member\'s severity (with none firing: its worst member\'s)'),
+  members: z.number(),
+  firing: z.number(),
+  acknowledged: z.number().describe('Firing members acknowledged'),
+  resolved: z.number(),
+  retracted: z.number(),
+  acknowledged_at: z.number().nullable().describe('Set while every firing member is acknowledged: the latest of those acknowledgements'),
+  resolved_at: z.number().nullable().describe('Once resolved: when its last member resolved'),
+});
+export type IncidentView = z.output<typeof incidentView>;
+
+export const incidentMemberView = z.object({
+  id: z.number(),
+  service: z.string(),
+  severity,
+  title: z.string(),
+  status: z.enum(['firing', 'resolved']),
+  dedup_key: z.string().nullable(),
+  received_at: z.number(),
+  acknowledged_at: z.number().nullable(),
+  resolved_at: z.number().nullable(),
+  retracted_at: z.number().nullable(),
+});
+
+export const incidentDetail = incidentView.extend({ alerts: z.array(incidentMemberView).describe('Its members, oldest first (GET /v1/admin/alerts/{id} for each one\'s deliveries)') });
+export type IncidentDetail = z.output<typeof incidentDetail>;
+
+/** What acting on an incident did: the incident now, and the members the action changed (empty: nothing to do). */
+export const incidentActionView = z.object({ incident: incidentDetail, changed: z.array(z.number()).describe('The members it acknowledged or resolved') });

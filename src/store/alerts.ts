@@ -56,6 +56,8 @@ export interface AlertView {
 
 export interface AlertDetail extends AlertView {
   deliveries: DeliveryView[];
+  /** The incident it belongs to (absent: none, an incident of one). */
+  incident_id?: number;
 }
 
 export interface AlertFilter {
@@ -147,6 +149,8 @@ export interface NewAlert {
   occurrences: number;
   resolvedAt: number | null;
   resolvedBy: string | null;
+  /** The incident it joins (store/incidents.ts `join`); null or absent: none. */
+  incidentId?: number | null;
 }
 
 /** The row `insertAlert` writes: JSON columns as text, booleans as 0/1 (SQLite's own types). */
@@ -169,6 +173,7 @@ interface InsertAlertParams {
   resolvedAt: number | null;
   resolvedBy: string | null;
   firingStartedAt: number | null;
+  incidentId: number | null;
 }
 
 /** At most this many open alerts are resolved by one `resolved` (more would be a sender's bug; the rest stay open). */
@@ -236,9 +241,9 @@ export class AlertStore {
   constructor(private readonly db: Db) {
     this.insertAlert = db.$client.prepare<InsertAlertParams, { id: number }>(
       `INSERT INTO alerts (source_id, service, severity, title, description, status, dedup_key, environment, labels, fields, links,
-         unrouted, received_at, muted_by_mute_id, occurrences, resolved_at, resolved_by, firing_started_at)
+         unrouted, received_at, muted_by_mute_id, occurrences, resolved_at, resolved_by, firing_started_at, incident_id)
        VALUES (@sourceId, @service, @severity, @title, @description, @status, @dedupKey, @environment, @labels, @fields, @links,
-         @unrouted, @receivedAt, @mutedBy, @occurrences, @resolvedAt, @resolvedBy, @firingStartedAt)
+         @unrouted, @receivedAt, @mutedBy, @occurrences, @resolvedAt, @resolvedBy, @firingStartedAt, @incidentId)
        RETURNING id`,
     );
     // Every keyed alert asks this on the ingest path: a plain better-sqlite3 statement (about 2 µs) rather
@@ -309,6 +314,7 @@ export class AlertStore {
       resolvedAt: a.resolvedAt,
       resolvedBy: a.resolvedBy,
       firingStartedAt: i.firing_started_at ?? null,
+      incidentId: a.incidentId ?? null,
     })!.id;
   }
 
@@ -426,8 +432,10 @@ export class AlertStore {
 
   /** One alert with every delivery made (or queued) for it; 404 when there is none. */
   detail(id: number): AlertDetail {
-    const alert = this.db.select(alertColumns).from(alerts).where(eq(alerts.id, id)).get();
-    if (!alert) throw notFound('alert', id);
+    const row = this.db.select({ ...alertColumns, incident_id: alerts.incidentId }).from(alerts).where(eq(alerts.id, id)).get();
+    if (!row) throw notFound('alert', id);
+    // Only when it belongs to one, so the answers about ungrouped alerts stay as they were.
+    const { incident_id, ...alert } = row;
     const rows = this.db
       .select({
         id: deliveries.id,
@@ -444,7 +452,7 @@ export class AlertStore {
       .where(eq(deliveries.alertId, id))
       .orderBy(asc(deliveries.id))
       .all();
-    return { ...alert, deliveries: rows };
+    return { ...alert, deliveries: rows, ...(incident_id === null ? {} : { incident_id }) };
   }
 
   /** Alerts, newest first. */

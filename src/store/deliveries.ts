@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
 import type { Db } from './sqlite/open.js';
 import { alerts, attempts, deadLetters, deliveries } from './sqlite/schema.js';
 import { attemptRow, postColumns, type AttemptRecord } from './delivery-rows.js';
@@ -44,6 +44,15 @@ interface InsertDeliveryParams {
   availableAt: number;
 }
 
+/** An incident's card in a channel, as its first member's sent delivery records it: where later members join. */
+export interface IncidentCard {
+  deliveryId: number;
+  webhookId: number | null;
+  messageId: string;
+  threadId: string | null;
+  sentAt: number | null;
+}
+
 export interface DeliveryExtra {
   mention?: string | null;
   message?: WebhookMessage | null;
@@ -62,6 +71,10 @@ export class Outbox {
   private readonly nextAvailable;
   private readonly threadsOf;
   private readonly pendingNote;
+  private readonly incidentCardOf;
+  private readonly pendingIncidentNote;
+  private readonly incidentBusyOf;
+  private readonly incidentPending;
 
   constructor(
     private readonly db: Db,
@@ -73,15 +86,72 @@ export class Outbox {
        VALUES (@alertId, @channelId, @priority, @mention, @message, @note, @threadId, @sortKey, @state, @availableAt, @availableAt)`,
     );
     // Asked by every lifecycle change and repeat of a sent alert (the ingest path): plain statements, on the alert index.
-    this.threadsOf = db.$client.prepare<{ alertId: number }, { channelId: number; threadId: string; priority: number }>(
-      `select channel_id as channelId, thread_id as threadId, min(priority) as priority from deliveries
-       where alert_id = @alertId and state = 'sent' and note is null and thread_id is not null group by channel_id, thread_id`,
+    this.threadsOf = db.$client.prepare<{ alertId: number }, { channelId: number; threadId: string; priority: number; incidentId: number | null }>(
+      `select d.channel_id as channelId, d.thread_id as threadId, min(d.priority) as priority, (select a.incident_id from alerts a where a.id = @alertId) as incidentId
+       from deliveries d
+       where d.alert_id = @alertId and d.state = 'sent' and d.note is null and d.thread_id is not null group by d.channel_id, d.thread_id`,
     );
+    // An incident's card has one thread for all its members: one waiting note of a kind covers them all (an
+    // incident's Acknowledge is one line there, not one per member). Asked only for members of an incident.
+    this.pendingIncidentNote = db.$client
+      .prepare<{ incidentId: number; threadId: string; note: ThreadNote }, number>(
+        `select d.id from alerts a join deliveries d on d.alert_id = a.id
+         where a.incident_id = @incidentId and d.thread_id = @threadId and d.note = @note and d.state in ('pending', 'leased') limit 1`,
+      )
+      .pluck();
     this.pendingNote = db.$client
       .prepare<{ alertId: number; channelId: number; note: ThreadNote }, number>(
         `select id from deliveries where alert_id = @alertId and channel_id = @channelId and note = @note and state in ('pending', 'leased') limit 1`,
       )
       .pluck();
+    // Incidents (asked by the lane only for members of an incident, never for an ungrouped alert's delivery).
+    // A card is a member's sent delivery in the channel that is no thread follow-up, no escalation mention, no storm line.
+    this.incidentCardOf = db.$client.prepare<{ incidentId: number; channelId: number }, IncidentCard>(
+      `select d.id as deliveryId, d.webhook_id as webhookId, d.discord_message_id as messageId, d.thread_id as threadId, d.sent_at as sentAt
+       from alerts a join deliveries d on d.alert_id = a.id
+       where a.incident_id = @incidentId and d.channel_id = @channelId and d.state = 'sent' and d.note is null and d.mention is null
+         and d.storm_id is null and d.discord_message_id is not null
+         -- A card the bot deleted (its webhook was gone; its members were queued again) is no card to join.
+         and not exists (select 1 from message_ops o where o.discord_message_id = d.discord_message_id and o.outcome in ('reposted', 'deleted_by_bot'))
+       order by d.id desc limit 1`,
+    );
+    this.incidentBusyOf = db.$client
+      .prepare<{ incidentId: number; channelId: number }, number>(
+        `select d.id from alerts a join deliveries d on d.alert_id = a.id
+         where a.incident_id = @incidentId and d.channel_id = @channelId and d.state = 'leased' and d.note is null and d.mention is null`,
+      )
+      .pluck();
+    this.incidentPending = this.db
+      .select({
+        deliveryId: deliveries.id,
+        alertId: deliveries.alertId,
+        channelId: deliveries.channelId,
+        priority: deliveries.priority,
+        attempts: deliveries.attempts,
+        renderLevel: deliveries.renderLevel,
+        createdAt: deliveries.createdAt,
+        mention: deliveries.mention,
+        message: deliveries.message,
+        note: deliveries.note,
+        threadId: deliveries.threadId,
+        ...postColumns,
+      })
+      .from(deliveries)
+      .innerJoin(alerts, eq(alerts.id, deliveries.alertId))
+      .where(
+        and(
+          eq(alerts.incidentId, p('incidentId')),
+          eq(deliveries.channelId, p('channelId')),
+          eq(deliveries.state, 'pending'),
+          sql`${deliveries.availableAt} <= ${p('now')}`,
+          isNull(deliveries.note),
+          isNull(deliveries.mention),
+          isNull(deliveries.message),
+        ),
+      )
+      .orderBy(asc(deliveries.sortKey))
+      .limit(500)
+      .prepare();
     this.selectReady = this.readyQuery(false);
     this.selectUrgent = this.readyQuery(true);
     this.nextAvailable = db
@@ -124,6 +194,7 @@ export class Outbox {
     const channels = new Set<number>();
     for (const t of this.threadsOf.all({ alertId })) {
       if ((note === 'repeat' || note === 'reopen') && this.pendingNote.get({ alertId, channelId: t.channelId, note }) !== undefined) continue;
+      if (t.incidentId !== null && this.pendingIncidentNote.get({ incidentId: t.incidentId, threadId: t.threadId, note }) !== undefined) continue;
       this.insertDelivery.run({ alertId, channelId: t.channelId, priority: t.priority, mention: null, message: null, note, threadId: t.threadId, sortKey: now + t.priority * this.agingMs, availableAt: now, state: 'pending' });
       channels.add(t.channelId);
     }
@@ -157,21 +228,52 @@ export class Outbox {
         .set({ state: 'leased', leaseUntil: now + leaseMs })
         .where(inArray(deliveries.id, rows.map((r) => r.deliveryId)))
         .run();
-      return rows.map(({ deliveryId, alertId, channelId, priority, attempts: n, renderLevel, createdAt, mention, message, note, threadId, ...alert }) => ({
-        id: deliveryId,
-        alertId,
-        channelId,
-        mention,
-        message: message === null ? null : (JSON.parse(message) as WebhookMessage),
-        note,
-        threadId,
-        priority,
-        attempts: n,
-        renderLevel,
-        createdAt,
-        alert: alert.id === null ? null : (alert as ClaimedDelivery['alert']),
-      }));
+      return rows.map(toClaimed);
     });
+  }
+
+  /**
+   * Incidents: the card of an incident in a channel (a member's sent delivery), if it was posted; later
+   * members join it (`attach`) instead of posting.
+   */
+  incidentCard(incidentId: number, channelId: number): IncidentCard | undefined {
+    return this.incidentCardOf.get({ incidentId, channelId });
+  }
+
+  /** Deliveries of an incident's members in a channel that are being sent now (its card in flight), but `except`. */
+  incidentInFlight(incidentId: number, channelId: number, except: ReadonlySet<number>): boolean {
+    return this.incidentBusyOf.all({ incidentId, channelId }).some((id) => !except.has(id));
+  }
+
+  /**
+   * Leases every ready delivery of an incident's members in a channel (but `except`, already leased by the
+   * caller), so its first card holds every member that arrived within its group_wait.
+   */
+  claimIncident(incidentId: number, channelId: number, now: number, leaseMs: number, except: readonly number[]): ClaimedDelivery[] {
+    return this.db.transaction(() => {
+      const rows = this.incidentPending.all({ incidentId, channelId, now }).filter((r) => !except.includes(r.deliveryId));
+      if (rows.length === 0) return [];
+      this.db
+        .update(deliveries)
+        .set({ state: 'leased', leaseUntil: now + leaseMs })
+        .where(and(inArray(deliveries.id, rows.map((r) => r.deliveryId)), eq(deliveries.state, 'pending')))
+        .run();
+      return rows.map(toClaimed);
+    });
+  }
+
+  /**
+   * Members that join an incident's card already posted: their deliveries are recorded as sent in the card's
+   * message (through the webhook that posted it, in its thread), so every later edit of the card renders
+   * them, and their own lifecycle changes edit it. No post: the caller queues the card's edit in this transaction.
+   */
+  attach(ids: number[], card: IncidentCard, now: number): void {
+    if (ids.length === 0) return;
+    this.db
+      .update(deliveries)
+      .set({ state: 'sent', webhookId: card.webhookId, discordMessageId: card.messageId, threadId: card.threadId, sentAt: card.sentAt ?? now, leaseUntil: null, lastError: null })
+      .where(and(inArray(deliveries.id, ids), notInArray(deliveries.state, ['sent', 'cancelled', 'dead'])))
+      .run();
   }
 
   /**
@@ -390,4 +492,36 @@ export class Outbox {
       this.db.insert(attempts).values(attemptRow(a, deliveryId)).run();
     }
   }
+}
+
+/** A claimed row (the ready queries' shape) as the lane takes it. */
+function toClaimed(r: {
+  deliveryId: number;
+  alertId: number | null;
+  channelId: number;
+  priority: number;
+  attempts: number;
+  renderLevel: number;
+  createdAt: number;
+  mention: string | null;
+  message: string | null;
+  note: ThreadNote | null;
+  threadId: string | null;
+  id: number | null;
+}): ClaimedDelivery {
+  const { deliveryId, alertId, channelId, priority, attempts: n, renderLevel, createdAt, mention, message, note, threadId, ...alert } = r;
+  return {
+    id: deliveryId,
+    alertId,
+    channelId,
+    mention,
+    message: message === null ? null : (JSON.parse(message) as WebhookMessage),
+    note,
+    threadId,
+    priority,
+    attempts: n,
+    renderLevel,
+    createdAt,
+    alert: alert.id === null ? null : (alert as unknown as ClaimedDelivery['alert']),
+  };
 }

@@ -35,6 +35,7 @@ export const postColumns = {
   lastSeenAt: alerts.lastSeenAt,
   reopenedAt: alerts.reopenedAt,
   firingStartedAt: alerts.firingStartedAt,
+  incidentId: alerts.incidentId,
 };
 
 /**

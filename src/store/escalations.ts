@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, inArray, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import { conflict, invalid, notFound } from '../domain/errors.js';
+import { incidentState } from '../domain/incidents.js';
 import type { RouteStore } from './routes.js';
 import type { Db } from './sqlite/open.js';
 import { isUniqueViolation } from './sqlite/health.js';
@@ -47,6 +48,7 @@ export class EscalationStore {
         chainId: sql.placeholder('chainId'),
         channelIds: sql.placeholder('channelIds'),
         dueAt: sql.placeholder('dueAt'),
+        incidentId: sql.placeholder('incidentId'),
         createdAt: sql.placeholder('now'),
         updatedAt: sql.placeholder('now'),
       })
@@ -170,8 +172,20 @@ export class EscalationStore {
   }
 
   /** Inside the ingest transaction: arms a chain on an alert (once per alert and chain). */
-  arm(v: { alertId: number; chainId: number; channelIds: number[]; dueAt: number; now: number }): void {
-    this.insertEscalation.run(v);
+  arm(v: { alertId: number; chainId: number; channelIds: number[]; dueAt: number; now: number; incidentId?: number | null }): void {
+    this.insertEscalation.run({ ...v, incidentId: v.incidentId ?? null });
+  }
+
+  /** Whether the incident already has this chain armed (running or done): one chain per incident, whatever its members. */
+  armedForIncident(incidentId: number, chainId: number): boolean {
+    return (
+      this.db
+        .select({ id: escalations.id })
+        .from(escalations)
+        .where(and(eq(escalations.incidentId, incidentId), eq(escalations.chainId, chainId)))
+        .limit(1)
+        .get() !== undefined
+    );
   }
 
   /** Earliest due time of an escalation still going. */
@@ -196,6 +210,8 @@ export class EscalationStore {
           inArray(escalations.state, ['active', 'acked']),
           or(
             lte(escalations.dueAt, now),
+            // An incident's state is its members' (no column to compare here): the runner reads it on each pass.
+            isNotNull(escalations.incidentId),
             sql`${alerts.resolvedAt} is not null`,
             eq(alerts.status, 'resolved'),
             sql`${alerts.retractedAt} is not null`,
@@ -208,14 +224,36 @@ export class EscalationStore {
       .map((r) => r.id);
   }
 
-  /** An escalation with what the runner reads of its alert. */
+  /**
+   * An escalation with what the runner reads of its alert; for one armed on an incident, the incident's
+   * state instead (domain/incidents.ts): resolved once its last firing member resolved, acknowledged once
+   * every firing member is, retracted once all its members are, as severe as its worst firing member.
+   */
   withAlert(id: number) {
-    return this.db
+    const row = this.db
       .select({ e: escalations, a: { status: alerts.status, severity: alerts.severity, acknowledgedAt: alerts.acknowledgedAt, resolvedAt: alerts.resolvedAt, retractedAt: alerts.retractedAt } })
       .from(escalations)
       .innerJoin(alerts, eq(alerts.id, escalations.alertId))
       .where(eq(escalations.id, id))
       .get();
+    if (!row || row.e.incidentId === null) return row;
+    const members = this.db
+      .select({ severity: alerts.severity, status: alerts.status, acknowledgedAt: alerts.acknowledgedAt, resolvedAt: alerts.resolvedAt, retractedAt: alerts.retractedAt })
+      .from(alerts)
+      .where(eq(alerts.incidentId, row.e.incidentId))
+      .all();
+    const s = incidentState(members);
+    const allRetracted = members.length > 0 && s.retracted === members.length;
+    return {
+      e: row.e,
+      a: {
+        status: s.firing > 0 ? ('firing' as const) : ('resolved' as const),
+        severity: s.worst ?? row.a.severity,
+        acknowledgedAt: s.acknowledgedAt,
+        resolvedAt: s.firing > 0 ? null : (s.resolvedAt ?? row.a.resolvedAt),
+        retractedAt: allRetracted ? Math.max(...members.map((m) => m.retractedAt ?? 0)) : null,
+      },
+    };
   }
 
   /**

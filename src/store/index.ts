@@ -17,6 +17,7 @@ import { EventStore } from './events.js';
 import { HealthStore } from './health.js';
 import { HeartbeatStore } from './heartbeats.js';
 import { IdempotencyStore } from './idempotency.js';
+import { IncidentStore } from './incidents.js';
 import { SourceStore } from './sources.js';
 import { Outbox } from './deliveries.js';
 import { MessageOps } from './message-ops.js';
@@ -46,6 +47,8 @@ export interface Store {
    */
   durable(): Promise<void>;
   readonly alerts: AlertStore;
+  /** Incidents: the groups alerts belong to (find-or-create on ingest, the admin API's reads). */
+  readonly incidents: IncidentStore;
   readonly actions: AlertActionStore;
   readonly deliveries: Outbox;
   readonly messageOps: MessageOps;
@@ -95,6 +98,7 @@ export function openStore(path: string, opts: StoreOptions): Store {
     transaction: (fn) => db.transaction(fn),
     durable: () => durability.durable(),
     alerts: new AlertStore(db),
+    incidents: new IncidentStore(db),
     actions,
     deliveries,
     messageOps,

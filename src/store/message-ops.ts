@@ -146,7 +146,10 @@ export class MessageOps {
 
   /** The alerts shown in a message (several when it was packed), as they are now. */
   alertsOf(messageId: string): (StatefulAlert & { changedAt: number | null })[] {
-    return this.selectMessageAlerts.all({ messageId });
+    const rows = this.selectMessageAlerts.all({ messageId });
+    // Once each: an incident member whose severity went up joins its card again (a second delivery of it there).
+    const seen = new Set<number>();
+    return rows.filter((a) => !seen.has(a.id) && seen.add(a.id) !== undefined);
   }
 
   /** Whether the message is a compact storm message (its alerts are lines, not cards). */

@@ -11,6 +11,8 @@ export type MuteRow = typeof mutes.$inferSelect;
 export interface MutableAlert {
   sourceId: number | null;
   input: { service: string; title: string; dedup_key?: string | undefined };
+  /** Its incident (pipeline/incident-stage.ts), if it belongs to one. */
+  incident?: { key: string } | undefined;
 }
 
 /** A mute compiled for the ingest path: one matcher, and when it stops. */
@@ -27,7 +29,9 @@ export interface NewMute {
   title?: string | null;
   routeId: number | null;
   dedupKey: string | null;
-  /** With `dedupKey`: only this source's alerts; null: any source's. */
+  /** An incident's key: the group's later members (of `sourceId` only). */
+  incidentKey?: string | null;
+  /** With `dedupKey` or `incidentKey`: only this source's alerts; null: any source's. */
   sourceId?: number | null;
   reason: string | null;
   /** Made from this alert's card: recorded as a 'mute' action on it. */
@@ -69,7 +73,7 @@ export class MuteStore {
     const row = this.db.transaction(() => {
       const r = this.db
         .insert(mutes)
-        .values({ ...what, title: what.title ?? null, sourceId: what.sourceId ?? null, alertId: what.alertId ?? null, createdBy: by.name, createdAt: now, expiresAt: now + minutes * 60_000 })
+        .values({ ...what, title: what.title ?? null, incidentKey: what.incidentKey ?? null, sourceId: what.sourceId ?? null, alertId: what.alertId ?? null, createdBy: by.name, createdAt: now, expiresAt: now + minutes * 60_000 })
         .returning()
         .get();
       if (what.alertId !== undefined) this.actions.record(what.alertId, 'mute', by, what.reason, now);
@@ -122,6 +126,12 @@ export class MuteStore {
 }
 
 function matcherOf(m: MuteRow): CompiledMute['matches'] {
+  if (m.incidentKey !== null) {
+    // An incident card's Mute: the group's later members, of its source only (a key is its source's own).
+    const key = m.incidentKey;
+    const sourceId = m.sourceId;
+    return (a) => a.sourceId === sourceId && a.incident?.key === key;
+  }
   if (m.dedupKey !== null) {
     const key = m.dedupKey;
     // Scoped to the source it was made for (a "Mute 1h"), or any source's (an admin mute without source_id).

@@ -129,6 +129,14 @@ export class RetentionStore {
       { table: 'alertActions', stmt: s.prepare(`DELETE FROM alert_actions WHERE alert_id IN ${IDS}`) },
       // A mute made from the alert's card outlives it (it may still silence its service): it just stops naming it.
       { table: null, stmt: s.prepare(`UPDATE mutes SET alert_id = NULL WHERE alert_id IN ${IDS}`) },
+      // An incident goes with its last members (not counted: it is their group, not a row about them).
+      {
+        table: null,
+        stmt: s.prepare(
+          `DELETE FROM incidents WHERE id IN (SELECT incident_id FROM alerts WHERE id IN ${IDS} AND incident_id IS NOT NULL)
+             AND NOT EXISTS (SELECT 1 FROM alerts o WHERE o.incident_id = incidents.id AND o.id NOT IN ${IDS})`,
+        ),
+      },
       { table: 'alerts', stmt: s.prepare(`DELETE FROM alerts WHERE id IN ${IDS}`) },
     ];
     // Oldest first in rowid order (a table scan's order), so each batch finds its rows near the start.

@@ -18,6 +18,10 @@ export interface RouteView {
   auto_resolve_after_ms?: number;
   /** Absent unless the route asks for threads. */
   threads?: true;
+  /** Absent unless the route groups alerts into incidents. */
+  group_by?: string[];
+  /** Absent unless the route sets its own (the default is 5 s). */
+  group_wait_ms?: number;
   created_at: number;
 }
 
@@ -30,6 +34,8 @@ export interface NewRoute {
   businessHours: BusinessHours | null;
   autoResolveAfterMs?: number | null;
   threads?: boolean;
+  groupBy?: string[] | null;
+  groupWaitMs?: number | null;
 }
 
 /** Something that keeps a cache derived from routes (outbound targets by route): refreshed after each route change. */
@@ -47,6 +53,7 @@ export class RouteStore {
   private compiled: CompiledRoute[] = [];
   private defaultChannel: number | null = null;
   private chains = new Map<number, number>();
+  private grouping = false;
 
   constructor(
     private readonly db: Db,
@@ -59,6 +66,7 @@ export class RouteStore {
   refresh(): void {
     const rows = this.db.select().from(routes).orderBy(asc(routes.id)).all();
     this.compiled = rows.map(compileRoute);
+    this.grouping = rows.some((r) => (r.groupBy?.length ?? 0) > 0);
     this.chains = new Map(rows.filter((r) => r.escalationChainId !== null).map((r) => [r.id, r.escalationChainId!]));
     this.defaultChannel = this.db.select({ id: channels.id }).from(channels).where(eq(channels.isDefault, true)).get()?.id ?? null;
     for (const d of this.dependents) d.refresh();
@@ -84,6 +92,11 @@ export class RouteStore {
     let least: number | null = null;
     for (const r of this.compiled) if (r.autoResolveAfterMs != null && (least === null || r.autoResolveAfterMs < least)) least = r.autoResolveAfterMs;
     return least;
+  }
+
+  /** True when some route has a `group_by` (cached): without one, grouping by routes costs nothing. */
+  get anyGroupBy(): boolean {
+    return this.grouping;
   }
 
   /** True when some route arms a chain (arming costs nothing otherwise). */
@@ -119,6 +132,8 @@ export class RouteStore {
         business_hours: routes.businessHours,
         auto_resolve_after_ms: routes.autoResolveAfterMs,
         threads: routes.threads,
+        group_by: routes.groupBy,
+        group_wait_ms: routes.groupWaitMs,
         created_at: routes.createdAt,
       })
       .from(routes)
@@ -126,7 +141,13 @@ export class RouteStore {
       .orderBy(asc(routes.id))
       .all()
       // Optional fields only when set, so answers of routes without them stay as they were.
-      .map(({ auto_resolve_after_ms, threads, ...r }) => ({ ...r, ...(auto_resolve_after_ms === null ? {} : { auto_resolve_after_ms }), ...(threads ? { threads: true as const } : {}) }));
+      .map(({ auto_resolve_after_ms, threads, group_by, group_wait_ms, ...r }) => ({
+        ...r,
+        ...(auto_resolve_after_ms === null ? {} : { auto_resolve_after_ms }),
+        ...(threads ? { threads: true as const } : {}),
+        ...(group_by?.length ? { group_by } : {}),
+        ...(group_wait_ms === null ? {} : { group_wait_ms }),
+      }));
   }
 
   /** Sets or clears a route's business hours; 404 when there is no such route. */
@@ -146,6 +167,15 @@ export class RouteStore {
   /** Turns a route's threads on or off; 404 when there is no such route. */
   setThreads(id: number, threads: boolean): void {
     const n = this.db.update(routes).set({ threads }).where(eq(routes.id, id)).run().changes;
+    if (!n) throw notFound('route', id);
+    this.refresh();
+  }
+
+  /** Sets a route's incident grouping: `groupBy` (null or empty: none) and/or `groupWaitMs` (null: the default); undefined leaves one as it is. 404 when there is no such route. */
+  setGrouping(id: number, g: { groupBy?: string[] | null; groupWaitMs?: number | null }): void {
+    const set = { ...(g.groupBy !== undefined ? { groupBy: g.groupBy?.length ? g.groupBy : null } : {}), ...(g.groupWaitMs !== undefined ? { groupWaitMs: g.groupWaitMs } : {}) };
+    if (Object.keys(set).length === 0) return;
+    const n = this.db.update(routes).set(set).where(eq(routes.id, id)).run().changes;
     if (!n) throw notFound('route', id);
     this.refresh();
   }

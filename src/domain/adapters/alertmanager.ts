@@ -64,6 +64,13 @@ export function firingStart(startsAt: string): number | undefined {
   return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
+/** An Alertmanager group's title: its group labels, `name=value` in their order; else what names the group best. */
+export function groupTitle(p: Pick<Payload, 'groupLabels' | 'commonLabels' | 'receiver'>): string {
+  const pairs = Object.entries(p.groupLabels).filter(([, v]) => v !== '');
+  if (pairs.length) return pairs.map(([k, v]) => `${k}=${v}`).join(', ');
+  return p.commonLabels.alertname ?? p.receiver;
+}
+
 /**
  * One native alert per Alertmanager alert:
  * - dedup key: the alert's `fingerprint` (stable across re-sends; a resolve carries the same one);
@@ -72,6 +79,8 @@ export function firingStart(startsAt: string): number | undefined {
  *   a source's mapping may name another label, add words (looked up first) and another default;
  * - service: `serviceOf` (the `service` label, else `job`, else the Kubernetes app labels, else the receiver's name;
  *   a source's `service_labels` instead of that list);
+ * - incident: the group (`groupKey`): the alerts of one notification group are one incident, headed with its
+ *   group labels (`alertname=DiskFull, cluster=eu1`; without any, the common labels' alertname, else the receiver);
  * - firing start: `startsAt` (re-sends of one firing carry the same: pipeline/dedup-stage.ts folds them as notifications);
  * - title: `alertname: summary` (either alone when only one is there; a `[FIRING:n]` / `[RESOLVED]` prefix taken off
  *   the summary); description: the `description` (or `message`) annotation;
@@ -82,6 +91,7 @@ export const alertmanager: Adapter<Payload> = {
   schema: alertmanagerPayload,
   convert(p, mapping = NO_MAPPING) {
     const severityLabel = mapping.severity_label ?? SEVERITY_LABEL;
+    const group = { key: p.groupKey, title: groupTitle(p) };
     return conversion({
       alerts: p.alerts.map((a) => {
         const labels = a.labels;
@@ -99,6 +109,7 @@ export const alertmanager: Adapter<Payload> = {
             status: a.status,
             dedup_key: a.fingerprint,
             firing_started_at: firingStart(a.startsAt),
+            sender_group: group,
             environment: labels.environment ?? labels.env,
             labels: fitLabels(labels),
             fields: fields([

@@ -87,6 +87,7 @@ export function nativeAlert(a: {
   fields?: AlertInput['fields'];
   links?: AlertInput['links'];
   firing_started_at?: number | null;
+  sender_group?: { key: string; title: string };
 }): AlertInput {
   const out: AlertInput = {
     service: cut(a.service.trim() || 'unknown', 200),
@@ -101,5 +102,6 @@ export function nativeAlert(a: {
   if (a.fields?.length) out.fields = a.fields;
   if (a.links?.length) out.links = a.links.slice(0, 20);
   if (a.firing_started_at !== undefined && a.firing_started_at !== null) out.firing_started_at = a.firing_started_at;
+  if (a.sender_group) out.sender_group = a.sender_group;
   return out;
 }

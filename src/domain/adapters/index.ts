@@ -29,8 +29,8 @@ export function convertBody(format: Format, data: unknown, mapping: SourceMappin
   const c = adapter.convert(parsed.data, mapping);
   const problems: InputProblem[] = [];
   c.alerts.forEach((a, i) => {
-    // The firing's start is the adapter's own addition, not a native field.
-    const { firing_started_at: _start, ...native } = a.input;
+    // The firing's start and the sender's group are the adapter's own additions, not native fields.
+    const { firing_started_at: _start, sender_group: _group, ...native } = a.input;
     const check = alertInput.safeParse(native, PLAIN);
     if (!check.success) problems.push(...describeIssues(check.error).map((p) => ({ path: `(converted alert ${i}).${p.path}`, message: p.message })));
   });

@@ -11,6 +11,7 @@ import { type DeliveryRouteDeps, registerDeliveryRoutes } from './delivery.js';
 import { type DigestRouteDeps, registerDigestRoutes } from './digest.js';
 import { type EscalationRouteDeps, registerEscalationRoutes } from './escalation.js';
 import { type HeartbeatRouteDeps, registerHeartbeatRoutes } from './heartbeats.js';
+import { type IncidentRouteDeps, registerIncidentRoutes } from './incidents.js';
 import { type LifecycleRouteDeps, registerLifecycleRoutes } from './lifecycle.js';
 import { type OutboundRouteDeps, registerOutboundRoutes } from './outbound.js';
 import { type RoutingRouteDeps, registerRoutingRoutes } from './routing.js';
@@ -24,6 +25,7 @@ export type AdminApiDeps = { config: Pick<Config, 'adminToken' | 'authFailures'>
   WebhookRouteDeps &
   RoutingRouteDeps &
   AlertRouteDeps &
+  IncidentRouteDeps &
   DeliveryRouteDeps &
   LifecycleRouteDeps &
   OutboundRouteDeps &
@@ -64,6 +66,7 @@ export function adminApi(herald: AdminApiDeps, throttle = new AuthFailureThrottl
     registerWebhookRoutes(app, herald);
     registerRoutingRoutes(app, herald);
     registerAlertRoutes(app, herald);
+    registerIncidentRoutes(app, herald);
     registerDeliveryRoutes(app, herald);
     registerLifecycleRoutes(app, herald);
     registerOutboundRoutes(app, herald);

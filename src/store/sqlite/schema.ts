@@ -111,8 +111,34 @@ export const routes = sqliteTable('routes', {
   autoResolveAfterMs: integer('auto_resolve_after_ms'),
   /** Each card of an alert this route matches gets a thread for its follow-ups (issue 10 §3; needs the bot in a text channel). */
   threads: integer('threads', { mode: 'boolean' }).notNull().default(false),
+  /**
+   * Incidents (issue 10 §1): the label names whose values make the incident key of the alerts this route matches
+   * (Alertmanager's `group_by`; `["..."]`: every label). Null or empty: no grouping by this route.
+   */
+  groupBy: text('group_by', { mode: 'json' }).$type<string[]>(),
+  /** How long an incident's first card waits for more members (null: the default, 5 s; 0: posted at once). */
+  groupWaitMs: integer('group_wait_ms'),
   createdAt: createdAt(),
 });
+
+/**
+ * An incident (issue 10 §1): the alerts of one group of one source, shown as one card per channel. `key` is
+ * the group's identity within its source (an Alertmanager `groupKey`, a native alert's `group`, or a route's
+ * `group_by` label values: domain/incidents.ts); `title` what its card is headed with. Its state (firing,
+ * acknowledged, resolved) is its members', read from the alerts (`alerts.incident_id`), never stored twice.
+ * No foreign key on `source_id`: like mutes, deleting a source must not merge its incidents with nobody's.
+ */
+export const incidents = sqliteTable(
+  'incidents',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    sourceId: integer('source_id'),
+    key: text('key').notNull(),
+    title: text('title').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('incidents_key').on(t.sourceId, t.key)],
+);
 
 export const alerts = sqliteTable(
   'alerts',
@@ -155,9 +181,13 @@ export const alerts = sqliteTable(
      * senders without one): a re-send with the same start is a notification, not another firing.
      */
     firingStartedAt: integer('firing_started_at'),
+    /** The incident it belongs to (incidents.id); null: it belongs to no group, an incident of one shown as its own card. */
+    incidentId: integer('incident_id'),
   },
   (t) => [
     index('alerts_dedup').on(t.dedupKey),
+    // Partial: an ungrouped alert (the common case, and every alert of the ingest bench) pays nothing for it.
+    index('alerts_incident').on(t.incidentId).where(sql`${t.incidentId} IS NOT NULL`),
     index('alerts_unrouted').on(t.unrouted),
     // Partial where most rows hold NULL (the column is set on few rows, or only later): such a row costs no
     // index entry, and every query of these columns compares them (`=`, `>`, `is not null`), which implies
@@ -186,7 +216,7 @@ export const alertActions = sqliteTable(
 
 /**
  * A mute: alerts matching it until `expiresAt` are stored (with the mute's id) but not delivered.
- * Exactly one of service (a glob, or an exact name when `title` is set too), routeId, dedupKey.
+ * Exactly one of service (a glob, or an exact name when `title` is set too), routeId, dedupKey, incidentKey (the "Mute" button of an incident card).
  * `endedAt`: unmuted early; the row stays so muted alerts keep pointing at it.
  */
 export const mutes = sqliteTable(
@@ -197,8 +227,10 @@ export const mutes = sqliteTable(
     title: text('title'),
     routeId: integer('route_id'),
     dedupKey: text('dedup_key'),
+    /** An incident's key (incidents.key): the group's later members are muted too; scoped to `sourceId`. */
+    incidentKey: text('incident_key'),
     /**
-     * With `dedupKey`: only that source's alerts (a dedup key is its sender's own name for a problem).
+     * With `dedupKey` or `incidentKey`: only that source's alerts (a dedup key is its sender's own name for a problem).
      * Null: any source's. No foreign key: deleting the source must not widen the mute to every source.
      */
     sourceId: integer('source_id'),
@@ -478,11 +510,18 @@ export const escalations = sqliteTable(
     cycle: integer('cycle').notNull().default(0),
     dueAt: integer('due_at').notNull(),
     ackSeenAt: integer('ack_seen_at'),
+    /** Armed for an incident (on its first member, `alertId`): it stops on the incident's state, not that member's. */
+    incidentId: integer('incident_id'),
     reason: text('reason'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('escalations_due').on(t.state, t.dueAt), uniqueIndex('escalations_alert_chain').on(t.alertId, t.chainId)],
+  (t) => [
+    index('escalations_due').on(t.state, t.dueAt),
+    uniqueIndex('escalations_alert_chain').on(t.alertId, t.chainId),
+    // One chain per incident: looked up when a grouped alert arms (partial: alerts' own chains pay nothing).
+    index('escalations_incident').on(t.incidentId, t.chainId).where(sql`${t.incidentId} IS NOT NULL`),
+  ],
 );
 
 /**

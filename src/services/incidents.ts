@@ -1,0 +1,73 @@
+import { renderIncidentCard } from '../cards/incident-card.js';
+import type { WebhookMessage } from '../discord/message.js';
+import type { Store } from '../store/index.js';
+import type { IncidentFilter } from '../store/incidents.js';
+import { type Actor, changeMembers } from './lifecycle.js';
+import type { IncidentDetail, IncidentView } from './views.js';
+import type { CommitSignals } from '../delivery/signals.js';
+import type { OutboundTargets } from '../outbound/targets.js';
+import type { Config } from '../config.js';
+export type { IncidentDetail, IncidentView } from './views.js';
+
+type ReadDeps = { store: Pick<Store, 'incidents'> };
+type ActDeps = {
+  store: Pick<Store, 'incidents' | 'transaction' | 'alerts' | 'actions' | 'messageOps' | 'deliveries'>;
+  signals: Pick<CommitSignals, 'editsQueued'>;
+  outboundTargets: Pick<OutboundTargets, 'enqueueFollowUp'>;
+};
+
+/** Incidents, newest first, with their members' state. */
+export function listIncidents(h: ReadDeps, f: IncidentFilter): IncidentView[] {
+  return h.store.incidents.list(f);
+}
+
+/** One incident with its members; 404 when there is none. */
+export function getIncident(h: ReadDeps, id: number): IncidentDetail {
+  const summary = h.store.incidents.summary(id);
+  const alerts = h.store.incidents.members(id).map((m) => ({
+    id: m.id,
+    service: m.service,
+    severity: m.severity,
+    title: m.title,
+    status: m.status,
+    dedup_key: m.dedupKey,
+    received_at: m.receivedAt,
+    acknowledged_at: m.acknowledgedAt ?? null,
+    resolved_at: m.resolvedAt ?? null,
+    retracted_at: m.retractedAt ?? null,
+  }));
+  return { ...summary, alerts };
+}
+
+/**
+ * Acknowledges every firing member not yet acknowledged (the incident card's Acknowledge, the admin API):
+ * each recorded on the member, every card of each edited; the incident's escalation stops with it (the
+ * runner reads the incident's state). `skipMessageId`: the card a button press updates itself.
+ */
+export function acknowledgeIncident(h: ActDeps, id: number, by: Actor, opts: { skipMessageId?: string } = {}): { incident: IncidentDetail; changed: number[] } {
+  const members = h.store.incidents.members(id).map((m) => m.id);
+  const changed = changeMembers(h, members, 'ack', by, opts);
+  return { incident: getIncident(h, id), changed };
+}
+
+/** Resolves every firing member (the incident card's Resolve, the admin API): the incident is then resolved. */
+export function resolveIncident(h: ActDeps, id: number, by: Actor, opts: { skipMessageId?: string } = {}): { incident: IncidentDetail; changed: number[] } {
+  const members = h.store.incidents.members(id).map((m) => m.id);
+  const changed = changeMembers(h, members, 'resolve', by, opts);
+  return { incident: getIncident(h, id), changed };
+}
+
+/**
+ * The incident's card as the message `messageId` shows it now (its members there), e.g. for the answer to a
+ * button press on it (interaction type 7).
+ */
+export function incidentCard(h: { store: Pick<Store, 'incidents' | 'messageOps'>; config: Pick<Config, 'delivery'> }, id: number, messageId: string): WebhookMessage {
+  const row = h.store.incidents.row(id);
+  const members = h.store.messageOps.alertsOf(messageId).filter((a) => a.incidentId === id);
+  return renderIncidentCard({ id, title: row.title }, members, { username: h.config.delivery.username, buttons: true });
+}
+
+/** Whether the Discord message is one of the incident's cards: a button acts only on the incident of the card it was pressed on. */
+export function isMessageOfIncident(h: ReadDeps, id: number, messageId: string): boolean {
+  return h.store.incidents.isMessageOf(id, messageId);
+}

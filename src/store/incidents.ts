@@ -1,0 +1,202 @@
+import { and, asc, desc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import type BetterSqlite3 from 'better-sqlite3';
+import { notFound } from '../domain/errors.js';
+import { incidentState, type IncidentState, type MemberState } from '../domain/incidents.js';
+import type { Db } from './sqlite/open.js';
+import { alerts, deliveries, incidents } from './sqlite/schema.js';
+
+export type IncidentRow = typeof incidents.$inferSelect;
+
+/** An incident as the admin API lists it: the row and its members' state (domain/incidents.ts). */
+export interface IncidentSummary {
+  id: number;
+  source_id: number | null;
+  key: string;
+  title: string;
+  created_at: number;
+  status: 'firing' | 'resolved';
+  severity: 'P0' | 'P1' | 'P2' | 'P3' | null;
+  members: number;
+  firing: number;
+  acknowledged: number;
+  resolved: number;
+  retracted: number;
+  acknowledged_at: number | null;
+  resolved_at: number | null;
+}
+
+/** What the incident's state and its card's lines are read from, per member. */
+export interface MemberRow extends MemberState {
+  id: number;
+  incidentId: number;
+  service: string;
+  title: string;
+  receivedAt: number;
+  dedupKey: string | null;
+}
+
+export interface IncidentFilter {
+  status?: 'firing' | 'resolved';
+  limit: number;
+  /** Paging: only incidents with a smaller id. */
+  beforeId?: number;
+}
+
+/**
+ * Incidents (issue 10 §1): the only writer of the incidents table. Ingest finds or creates an incident in
+ * its transaction (`join`) for a grouped alert only; an ungrouped one never reaches this module. An
+ * incident's state is its members' (alerts.incident_id), read here, never stored a second time, so no
+ * lifecycle change has to keep two rows in step.
+ */
+export class IncidentStore {
+  private readonly openOfKey: BetterSqlite3.Statement<{ sourceId: number | null; key: string }, { id: number; createdAt: number }>;
+  private readonly insertIncident: BetterSqlite3.Statement<{ sourceId: number | null; key: string; title: string; now: number }, { id: number }>;
+
+  constructor(private readonly db: Db) {
+    // The grouped ingest path: plain prepared statements, on the (source_id, key) and alerts_incident indexes.
+    // "Open": a member still firing. Once its last firing member resolved, the group's next alert starts a new incident.
+    this.openOfKey = db.$client.prepare(
+      `select i.id as id, i.created_at as createdAt from incidents i
+       where i.source_id is @sourceId and i.key = @key
+         and exists (select 1 from alerts a where a.incident_id = i.id and a.status = 'firing' and a.retracted_at is null)
+       order by i.id desc limit 1`,
+    );
+    this.insertIncident = db.$client.prepare(`insert into incidents (source_id, key, title, created_at) values (@sourceId, @key, @title, @now) returning id`);
+  }
+
+  /**
+   * Inside the ingest transaction: the open incident of this source with this key, else a new one
+   * created now. `createdAt` is when its first card may go at the soonest (plus the route's group_wait).
+   */
+  join(sourceId: number | null, key: string, title: string, now: number): { id: number; createdAt: number; created: boolean } {
+    const open = this.openOfKey.get({ sourceId, key });
+    if (open) return { ...open, created: false };
+    return { id: this.insertIncident.get({ sourceId, key, title, now })!.id, createdAt: now, created: true };
+  }
+
+  /** The row; 404 when there is none. */
+  row(id: number): IncidentRow {
+    const r = this.db.select().from(incidents).where(eq(incidents.id, id)).get();
+    if (!r) throw notFound('incident', id);
+    return r;
+  }
+
+  /** Titles of these incidents (for rendering their cards). */
+  titles(ids: readonly number[]): Map<number, string> {
+    if (ids.length === 0) return new Map();
+    return new Map(this.db.select({ id: incidents.id, title: incidents.title }).from(incidents).where(inArray(incidents.id, [...ids])).all().map((r) => [r.id, r.title]));
+  }
+
+  /** Every member of the incident (retracted ones included), oldest first. */
+  members(id: number): MemberRow[] {
+    return this.db
+      .select({
+        id: alerts.id,
+        incidentId: sql<number>`${alerts.incidentId}`,
+        severity: alerts.severity,
+        status: alerts.status,
+        service: alerts.service,
+        title: alerts.title,
+        receivedAt: alerts.receivedAt,
+        dedupKey: alerts.dedupKey,
+        acknowledgedAt: alerts.acknowledgedAt,
+        resolvedAt: alerts.resolvedAt,
+        retractedAt: alerts.retractedAt,
+      })
+      .from(alerts)
+      .where(eq(alerts.incidentId, id))
+      .orderBy(asc(alerts.id))
+      .all();
+  }
+
+  /** The incident with its members' state; 404 when there is none. */
+  summary(id: number): IncidentSummary {
+    return summarize(this.row(id), this.members(id));
+  }
+
+  /** Incidents, newest first, with their state; `status` filters by it. */
+  list(f: IncidentFilter): IncidentSummary[] {
+    // Read in pages of the newest rows: a status filter is applied on the members' state, which no column holds.
+    const out: IncidentSummary[] = [];
+    let before = f.beforeId;
+    for (;;) {
+      const rows = this.db
+        .select()
+        .from(incidents)
+        .where(before !== undefined ? lt(incidents.id, before) : undefined)
+        .orderBy(desc(incidents.id))
+        .limit(Math.max(f.limit, 50))
+        .all();
+      if (rows.length === 0) return out;
+      const members = this.membersOf(rows.map((r) => r.id));
+      for (const r of rows) {
+        const s = summarize(r, members.get(r.id) ?? []);
+        if (f.status === undefined || s.status === f.status) out.push(s);
+        if (out.length >= f.limit) return out;
+      }
+      before = rows.at(-1)!.id;
+    }
+  }
+
+  /** Whether the Discord message `messageId` is one a member of this incident was delivered in (the button check). */
+  isMessageOf(incidentId: number, messageId: string): boolean {
+    return (
+      this.db
+        .select({ one: sql`1` })
+        .from(deliveries)
+        .innerJoin(alerts, eq(alerts.id, deliveries.alertId))
+        .where(and(eq(deliveries.discordMessageId, messageId), eq(alerts.incidentId, incidentId)))
+        .limit(1)
+        .get() !== undefined
+    );
+  }
+
+  private membersOf(ids: number[]): Map<number, MemberRow[]> {
+    const out = new Map<number, MemberRow[]>();
+    if (ids.length === 0) return out;
+    const rows = this.db
+      .select({
+        id: alerts.id,
+        incidentId: sql<number>`${alerts.incidentId}`,
+        severity: alerts.severity,
+        status: alerts.status,
+        service: alerts.service,
+        title: alerts.title,
+        receivedAt: alerts.receivedAt,
+        dedupKey: alerts.dedupKey,
+        acknowledgedAt: alerts.acknowledgedAt,
+        resolvedAt: alerts.resolvedAt,
+        retractedAt: alerts.retractedAt,
+      })
+      .from(alerts)
+      .where(and(isNotNull(alerts.incidentId), inArray(alerts.incidentId, ids)))
+      .orderBy(asc(alerts.id))
+      .all();
+    for (const r of rows) {
+      const list = out.get(r.incidentId) ?? [];
+      list.push(r);
+      out.set(r.incidentId, list);
+    }
+    return out;
+  }
+}
+
+function summarize(r: IncidentRow, members: MemberRow[]): IncidentSummary {
+  const s: IncidentState = incidentState(members);
+  return {
+    id: r.id,
+    source_id: r.sourceId,
+    key: r.key,
+    title: r.title,
+    created_at: r.createdAt,
+    status: s.isResolved || s.firing === 0 ? 'resolved' : 'firing',
+    severity: s.worst,
+    members: members.length,
+    firing: s.firing,
+    acknowledged: s.acknowledged,
+    resolved: s.resolved,
+    retracted: s.retracted,
+    acknowledged_at: s.acknowledgedAt,
+    resolved_at: s.resolvedAt,
+  };
+}
