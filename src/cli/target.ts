@@ -51,17 +51,18 @@ export function adminToken(where: string, flag: string | undefined, io: CliIo): 
   }
   const fromEnv = io.env.HERALD_ADMIN_TOKEN;
   if (fromEnv) return fromEnv;
-  const demo = readDemoEnvToken(io.env.HERALD_DB || './data/herald.db');
+  const demo = demoEnvValue('HERALD_ADMIN_TOKEN', io.env);
   if (demo) return demo;
   throw new UsageError(`${where}: no admin token: set HERALD_ADMIN_TOKEN (in the environment or .env)`);
 }
 
-function readDemoEnvToken(dbPath: string): string | undefined {
-  const file = join(dirname(resolve(dbPath)), 'demo.env');
+/** A value from the demo.env that emulator mode writes beside the database (src/demo.ts), if there is one. */
+export function demoEnvValue(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  const file = join(dirname(resolve(env.HERALD_DB || './data/herald.db')), 'demo.env');
   if (!existsSync(file)) return undefined;
   try {
-    return parseDotenv(readFileSync(file)).HERALD_ADMIN_TOKEN || undefined;
+    return parseDotenv(readFileSync(file))[name] || undefined;
   } catch {
-    return undefined; // unreadable (another user's file): the caller asks for HERALD_ADMIN_TOKEN
+    return undefined; // unreadable (another user's file): the caller asks for the variable
   }
 }

@@ -4,7 +4,7 @@ import { idArg, intFlag, parse } from '../args.js';
 import { connect } from '../connect.js';
 import { UsageError } from '../errors.js';
 import { json, table, time } from '../format.js';
-import { TARGET_HELP, heraldUrl, targetOptions } from '../target.js';
+import { TARGET_HELP, demoEnvValue, heraldUrl, targetOptions } from '../target.js';
 import { heraldClient } from '../client.js';
 import type { CliCommand, CliIo } from '../types.js';
 
@@ -28,7 +28,7 @@ routing and delivery work. Prints the alert's id once Herald has committed it.
   --resolved              send it as resolved (ends the alert with that dedup key)
   --source-token <token>  the source's token; prefer HERALD_SOURCE_TOKEN in the environment (a token on the
                           command line is visible to other users: a warning says so). In emulator mode,
-                          HERALD_DEMO_SOURCE_TOKEN from demo.env works too.
+                          the demo source's token (HERALD_DEMO_SOURCE_TOKEN, demo.env) is used when unset.
   --json                  Herald's answer as JSON
   --url <url>             Herald's address (see herald alerts --help)`;
 
@@ -115,7 +115,7 @@ async function send(args: string[], io: CliIo): Promise<number> {
   if (token !== undefined) {
     io.err(`${where}: warning: a token given with --source-token is visible to other users of this machine (ps, shell history); prefer HERALD_SOURCE_TOKEN`);
   } else {
-    token = io.env.HERALD_SOURCE_TOKEN || io.env.HERALD_DEMO_SOURCE_TOKEN;
+    token = io.env.HERALD_SOURCE_TOKEN || io.env.HERALD_DEMO_SOURCE_TOKEN || demoEnvValue('HERALD_DEMO_SOURCE_TOKEN', io.env);
   }
   if (!token) throw new UsageError(`${where}: no source token: set HERALD_SOURCE_TOKEN to a source's token (POST /v1/admin/sources makes one)`);
   const alert = {
