@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { herald } from './support/cli.js';
+import { ROOT } from './support/process.js';
 import { ADMIN_TOKEN, alert, deliveredAlertIds, startStack, waitFor, type Stack, type TestChannel } from './support/stack.js';
 
 /**
@@ -65,6 +67,18 @@ describe('herald help', () => {
     });
     expect(answers[3]!.stdout).toContain('--dedup-key');
     expect(answers[2]!.stdout).toMatch(/send .*\n.*list .*\n.*show /);
+  });
+
+  it('npx herald, from the checkout, runs the package bin from source (no build needed)', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin).toEqual({ herald: 'bin/herald.js' });
+    const r = await new Promise<{ code: number; stdout: string }>((done) =>
+      execFile('npx', ['--no-install', 'herald', '--help'], { cwd: ROOT, timeout: 60_000 }, (err, stdout) =>
+        done({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout }),
+      ),
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: herald <command>/);
   });
 
   it('refuses an unknown command, subcommand, flag or bad value with one line on stderr and exit 2', async () => {
