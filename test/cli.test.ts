@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -119,11 +120,15 @@ describe('herald help', () => {
 
 describe('a Herald that cannot be reached, or refuses', () => {
   it('names the URL in one line and exits 1', async () => {
-    // A port nothing listens on: this Herald's own, after a server there closed would be racy; port 9 (discard) is never served on loopback here.
-    const r = await run(['status', '--url', 'http://127.0.0.1:9']);
+    // A port that was just free: nothing listens there.
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r));
+    const r = await run(['status', '--url', `http://127.0.0.1:${port}`]);
     expect(r.code).toBe(1);
     oneLineError(r);
-    expect(r.stderr).toMatch(/^herald status: cannot reach Herald at http:\/\/127\.0\.0\.1:9 \(/);
+    expect(r.stderr).toMatch(new RegExp(`^herald status: cannot reach Herald at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\); is it running\\?`));
   });
 
   it('says the admin token was refused, without printing it, and warns about --token on the command line', async () => {

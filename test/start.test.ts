@@ -210,4 +210,11 @@ describe('herald start (the bin, as npx herald start runs it)', () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     }
   }, 120_000);
+
+  it("passes Herald's exit code on: a bad setting is one line from Herald and exit 2", async () => {
+    // dist/ was built by the test above (and beforeAll): --skip-build runs it as it is.
+    const r = await cli(['start', '--skip-build', '--db', join(dir, 'bad-setting', 'herald.db')], { HERALD_LOG_LEVEL: 'chatty', HERALD_PORT: '0', HERALD_EMULATOR_PORT: '0' }, { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^herald: config: HERALD_LOG_LEVEL: /)]);
+  });
 });
