@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+/** pino-pretty is loaded only for the pretty format: a Herald logging JSON (a service) does without it. */
+const loadPretty = (): typeof PinoPretty => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 /**
  * Paths pino blanks out wherever they appear. Webhook tokens live in URLs, so URLs are logged
@@ -37,7 +41,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   };
   if (format === 'pretty') {
     const toTerminal = destination === undefined && process.stdout.isTTY === true;
-    const stream = pretty({
+    const stream = loadPretty()({
       destination: destination ?? 1,
       sync: true, // a line is written before the next statement runs: nothing lost at exit(), in order with stderr
       colorize: toTerminal,
