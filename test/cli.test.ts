@@ -32,6 +32,15 @@ afterAll(async () => {
   rmSync(cwd, { recursive: true, force: true });
 });
 
+/**
+ * Runs `fn` over `items` two at a time: a burst of a dozen CLI processes (node + tsx each) would starve the
+ * timing-sensitive tests that run beside this file on a 2-core machine.
+ */
+async function inTurn<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += 2) out.push(...(await Promise.all(items.slice(i, i + 2).map(fn))));
+  return out;
+}
 const run = (args: string[], extra: Record<string, string> = {}) => herald(args, { ...env, ...extra }, { cwd });
 /** One line on stderr, nothing on stdout: how every error must look. */
 const oneLineError = (r: { stdout: string; stderr: string }) => {
@@ -61,7 +70,7 @@ describe('herald help', () => {
       ['backup', '--help'],
       ['help', 'alerts'],
     ];
-    const answers = await Promise.all(helps.map((args) => run(args)));
+    const answers = await inTurn(helps, (args) => run(args));
     answers.forEach((r, i) => {
       expect(r.code, helps[i]!.join(' ')).toBe(0);
       expect(r.stdout, helps[i]!.join(' ')).toMatch(/^Usage: herald /);
@@ -100,7 +109,7 @@ describe('herald help', () => {
       [['status', '--url', 'ftp://x'], /^herald status: --url must be an http\(s\) URL/],
       [['backup'], /^herald backup: give one file/],
     ];
-    const results = await Promise.all(cases.map(([args]) => run(args, { HERALD_SOURCE_TOKEN: sourceToken })));
+    const results = await inTurn(cases, ([args]) => run(args, { HERALD_SOURCE_TOKEN: sourceToken }));
     results.forEach((r, i) => {
       const [args, message] = cases[i]!;
       expect(r.code, args.join(' ')).toBe(2);
