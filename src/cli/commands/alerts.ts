@@ -72,12 +72,12 @@ ${TARGET_HELP}`,
         return list(rest, io);
       case 'show':
         return show(rest, io);
-      case undefined:
       case '--help':
       case '-h':
-        if (sub === undefined) throw new UsageError('herald alerts: a subcommand is missing: send, list or show (see herald alerts --help)');
         io.out(alerts.help);
         return 0;
+      case undefined:
+        throw new UsageError('herald alerts: a subcommand is missing: send, list or show (see herald alerts --help)');
       default:
         throw new UsageError(`herald alerts: unknown subcommand "${sub}": use send, list or show (see herald alerts --help)`);
     }
