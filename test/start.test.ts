@@ -168,7 +168,7 @@ describe('emulator mode across restarts (the compiled build)', () => {
 });
 
 describe('herald start (the bin, as npx herald start runs it)', () => {
-  it('says it compiles, builds, runs Herald with the flags of npm start, and stops cleanly on SIGTERM with exit 0', async () => {
+  it('runs the build (up to date: beforeAll made it) with the flags of npm start, and stops cleanly on SIGTERM with exit 0', async () => {
     const { NODE_FLAGS } = await import('../src/cli/commands/start.js');
     const startScript = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
     expect(startScript).toBe(`npm run build --silent && node ${NODE_FLAGS.join(' ')} dist/src/main.js`);
@@ -194,7 +194,8 @@ describe('herald start (the bin, as npx herald start runs it)', () => {
         },
         90_000,
       );
-      expect(stderr).toMatch(/^herald start: compiling the TypeScript to dist\/ \(tsc/);
+      // dist/ is newer than every source (beforeAll compiled it): no second build; buildIsStale is tested in cli-build.test.ts.
+      expect(stderr).toMatch(/^herald start: dist\/ is up to date with the sources: not compiling$/m);
       // The CLI finds emulator mode's admin token in demo.env beside HERALD_DB.
       const status = await cli(['status', '--json'], { HERALD_URL: url, HERALD_DB: join(data, 'herald.db') }, { cwd: dir });
       expect(status.stderr).toBe('');

@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { parse } from '../args.js';
+import { buildIsStale } from '../build-freshness.js';
 import { CliFailure, UsageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import type { CliCommand } from '../types.js';
@@ -18,13 +19,14 @@ export const NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=8'];
 
 export const start: CliCommand = {
   name: 'start',
-  summary: 'start Herald (as npm start: compile to dist/, then run it)',
+  summary: 'start Herald (as npm start: compile to dist/ if the sources changed, then run it)',
   help: `Usage: herald start [--host <address>] [--port <n>] [--db <path>] [--skip-build]
 
 Runs Herald in the foreground, as npm start does: from a checkout it first compiles the TypeScript to dist/
-(tsc, some 15 s; a line says so), then runs dist/src/main.js. Herald reads its settings from the environment and
-.env in the current folder (docs/configuration.md); with no Discord settings it runs the built-in emulator.
-Ctrl-C (SIGINT) or SIGTERM stops it cleanly; this command exits with Herald's exit code (2: a setting is wrong).
+(tsc, some 15 s; a line says so) unless dist/ is newer than every source, then runs dist/src/main.js with the
+node flags of npm start. Herald reads its settings from the environment and .env in the current folder
+(docs/configuration.md); with no Discord settings it runs the built-in emulator. Ctrl-C (SIGINT) or SIGTERM
+stops it cleanly; this command exits with Herald's exit code (2: a setting is wrong).
 
   --host <address>   listen on this address (sets HERALD_HOST; default 127.0.0.1)
   --port <n>         listen on this port (sets HERALD_PORT; default 8080)
@@ -48,7 +50,10 @@ Ctrl-C (SIGINT) or SIGTERM stops it cleanly; this command exits with Herald's ex
   },
 };
 
-/** tsc → dist/, when this is a checkout with the compiler (an image installed with --omit=dev has neither src/ nor tsc: it runs its dist/). */
+/**
+ * tsc → dist/, when this is a checkout with the compiler whose dist/ is older than its sources (an image
+ * installed with --omit=dev has neither src/ nor tsc: it runs its dist/).
+ */
 function build(say: (line: string) => void): void {
   let tsc: string | undefined;
   try {
@@ -57,9 +62,17 @@ function build(say: (line: string) => void): void {
     tsc = undefined;
   }
   if (!existsSync(resolve(PACKAGE_ROOT, 'src/main.ts')) || !tsc) return;
+  if (!buildIsStale(PACKAGE_ROOT)) {
+    say(`${WHERE}: dist/ is up to date with the sources: not compiling`);
+    return;
+  }
   say(`${WHERE}: compiling the TypeScript to dist/ (tsc -p tsconfig.build.json, some 15 s)…`);
   const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) throw new CliFailure(`${WHERE}: the build failed (tsc exited with ${r.status ?? r.signal}); its errors are above`);
+  if (r.status !== 0) {
+    // tsc writes its output even when it finds errors: without main.js, the next start compiles again rather than run it.
+    rmSync(resolve(PACKAGE_ROOT, 'dist/src/main.js'), { force: true });
+    throw new CliFailure(`${WHERE}: the build failed (tsc exited with ${r.status ?? r.signal}); its errors are above`);
+  }
 }
 
 /** Herald in a child process, signals passed on, its exit code ours (a signal's death: 128 + its number, as shells do). */
