@@ -446,15 +446,16 @@ async function rss(build: Build): Promise<RssResult> {
     const metrics = await (await fetch(`${h.herald.url}/metrics`)).text();
     const queued = [...metrics.matchAll(/herald_queue_depth\{priority="P\d"\} (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
     const afterMb = rssMb(pid);
-    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN) / 1_048_576;
+    // The standard name (docs/metrics.md), or the herald_process_ one of revisions before the rename (bench --against).
+    const gauge = (name: string) => Number((new RegExp(`^${name} (\\S+)`, 'm').exec(metrics) ?? new RegExp(`^herald_process_${name} (\\S+)`, 'm').exec(metrics))?.[1] ?? NaN) / 1_048_576;
     return {
       beforeMb,
       afterMb,
       postMs,
       queued,
-      heapUsedMb: gauge('herald_process_nodejs_heap_size_used_bytes'),
-      heapTotalMb: gauge('herald_process_nodejs_heap_size_total_bytes'),
-      externalMb: gauge('herald_process_nodejs_external_memory_bytes'),
+      heapUsedMb: gauge('nodejs_heap_size_used_bytes'),
+      heapTotalMb: gauge('nodejs_heap_size_total_bytes'),
+      externalMb: gauge('nodejs_external_memory_bytes'),
     };
   } finally {
     await h.stop();

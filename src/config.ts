@@ -1,4 +1,5 @@
 import cron from 'node-cron';
+import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { isDiscordId } from './discord/ids.js';
 import { parseAllowlist, type OutboundAllowlist } from './outbound/address-policy.js';
@@ -82,6 +83,8 @@ const envSchema = z.object({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // auto: readable lines (pino-pretty) when stdout is a terminal, JSON otherwise (a supervisor, a pipe, a file).
+  HERALD_LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { message: 'HERALD_LOG_FORMAT must be auto, json or pretty' }).default('auto'),
   HERALD_BODY_LIMIT: int('HERALD_BODY_LIMIT', 1_048_576, 1024, 64 * 1_048_576),
   HERALD_DB_SYNC: z.enum(['full', 'normal']).default('full'),
   HERALD_CHANNEL_CAP: int('HERALD_CHANNEL_CAP', 30, 1, 10_000),
@@ -168,6 +171,8 @@ export interface Config {
   /** Undefined only in emulator mode, where main generates one for the local demo. */
   adminToken: string | undefined;
   logLevel: string;
+  /** How log lines are written: JSON, readable lines, or `auto` (readable on a terminal); main resolves `auto`. */
+  logFormat: 'auto' | 'json' | 'pretty';
   bodyLimit: number;
   dbSync: 'full' | 'normal';
   /** The longest the escalation runner sleeps: how soon an acknowledgement or resolve is noticed at the latest. */
@@ -236,6 +241,33 @@ export interface Config {
   };
 }
 
+/**
+ * HERALD_* names that are not Herald's settings but are read elsewhere, so their presence is no typo:
+ * the CLI's (HERALD_URL, HERALD_SOURCE_TOKEN: docs/cli.md), what emulator mode writes to demo.env for a shell
+ * to source, and HERALD_CONFIG (the configuration file).
+ */
+const OTHER_HERALD_VARIABLES = ['HERALD_URL', 'HERALD_SOURCE_TOKEN', 'HERALD_DEMO_SOURCE_TOKEN', 'HERALD_DEMO_CHANNEL', 'HERALD_EMULATOR_URL', 'HERALD_CONFIG'];
+
+/** Every HERALD_* name Herald or its tools read. */
+export const KNOWN_HERALD_VARIABLES: readonly string[] = [...Object.keys(envSchema.shape).filter((k) => k.startsWith('HERALD_')), ...OTHER_HERALD_VARIABLES];
+
+/**
+ * One warning per HERALD_* variable set in `env` that Herald does not know (most often a typo such as
+ * HERALD_PROT, which would otherwise be ignored without a word), with the closest known name when one is close.
+ */
+export function unknownVariableWarnings(env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = new Set(KNOWN_HERALD_VARIABLES);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('HERALD_') && !known.has(name))
+    .sort()
+    .map((name) => {
+      const near = closest(name, KNOWN_HERALD_VARIABLES as string[]);
+      // Within a few edits (a swapped or missing letter or two): a suggestion; beyond, a guess would mislead.
+      const hint = distance(name, near) <= Math.max(2, Math.floor(near.length / 5)) ? `; did you mean ${near}?` : '';
+      return `${name} is set but is not a Herald variable, so it is ignored${hint} (every variable: docs/configuration.md)`;
+    });
+}
+
 export type ConfigResult = { ok: true; config: Config } | { ok: false, problems: string[] };
 
 /** Parses the environment; on failure returns one plain sentence per problem, never a stack trace. */
@@ -286,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       dbPath: e.HERALD_DB,
       adminToken: e.HERALD_ADMIN_TOKEN || undefined,
       logLevel: e.HERALD_LOG_LEVEL,
+      logFormat: e.HERALD_LOG_FORMAT,
       bodyLimit: e.HERALD_BODY_LIMIT,
       dbSync: e.HERALD_DB_SYNC,
       escalationPollMs: e.HERALD_ESCALATION_POLL_MS,

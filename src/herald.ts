@@ -106,7 +106,12 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   const guard = new Guard(log, writeHealth);
   const readiness = new ReadinessChecks();
   const bot = config.discord.token ? new BotRest({ apiUrl: config.discord.apiUrl, token: config.discord.token, timeoutMs: config.delivery.requestTimeoutMs }) : undefined;
-  const metrics = createMetrics({ queueDepth: () => outbox.depthByPriority(), breakers: () => webhooks.breakerCounts() });
+  const metrics = createMetrics({
+    queueDepth: () => outbox.depthByPriority(),
+    breakers: () => webhooks.breakerCounts(),
+    oldestDue: () => store.health.channels().map((c) => ({ channel: c.name, oldestDue: c.oldestDue })),
+    deadLettersPending: () => store.deadLetters.countPending(),
+  });
   const transport = new DiscordTransport(config.discord.apiUrl, config.delivery.requestTimeoutMs);
   const scheduler = new Scheduler({
     transactions: store, guard, outbox, ops, bot, store: webhooks, storms: store.storms, incidents: store.incidents, transport, threads: new ThreadPolicy({ routes: store.routes, channels: store.channels }), config: config.delivery, metrics, log: log.child({ component: 'scheduler' }),

@@ -1,7 +1,8 @@
 import { config as loadDotenv } from 'dotenv';
-import { loadConfig } from './config.js';
+import { loadConfig, unknownVariableWarnings } from './config.js';
 import { isDbUnavailable, sqliteCode } from './store/sqlite/health.js';
-import { createLogger, type Logger } from './log.js';
+import { DatabaseOpenError } from './store/sqlite/open.js';
+import { createLogger, resolveLogFormat, type Logger } from './log.js';
 import { createHerald, type Herald } from './herald.js';
 import { buildServer } from './http/server.js';
 import type { App } from './http/typed-app.js';
@@ -18,8 +19,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = parsed.config;
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, undefined, resolveLogFormat(config.logFormat));
   handleStrayErrors(log);
+  for (const warning of unknownVariableWarnings()) log.warn(warning);
 
   let emulator: Emulator | undefined;
   if (config.discord.emulated) {
@@ -63,7 +65,15 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  herald = createHerald(config, log);
+  try {
+    herald = createHerald(config, log);
+  } catch (err) {
+    // The operator's to fix (a path, a permission, a file that is not Herald's database): one line naming it, exit 2.
+    if (!(err instanceof DatabaseOpenError)) throw err;
+    process.stderr.write(`herald: ${err.message}\n`);
+    await emulator?.close();
+    process.exit(2);
+  }
   // In emulator mode the console also shows the emulated Discord (its channels, buttons to press as a member).
   app = await buildServer(herald, { emulated: emulator });
   // Bind first: a start that fails (port in use, often because another Herald runs on this database)

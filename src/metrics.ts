@@ -6,11 +6,18 @@ export interface MetricSources {
   queueDepth?: () => Record<number, number>;
   /** Active webhooks per breaker state, read at scrape time. */
   breakers?: () => Record<string, number>;
+  /** Per channel, when its oldest delivery ready to go became ready (null: none), read at scrape time. */
+  oldestDue?: () => { channel: string; oldestDue: number | null }[];
+  /** Dead letters not replayed yet, read at scrape time. */
+  deadLettersPending?: () => number;
 }
 
 export function createMetrics(sources: MetricSources = {}) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'herald_process_' });
+  // No prefix: prom-client's process and runtime metrics keep their standard names (process_cpu_seconds_total,
+  // nodejs_heap_size_used_bytes, ...), which every client library uses and Node.js dashboards expect; Prometheus
+  // tells Herald's apart by its job and instance labels. (They were herald_process_*, which doubled "process".)
+  collectDefaultMetrics({ register: registry });
   const m = {
     registry,
     accepted: new Counter({ name: 'herald_alerts_accepted_total', help: 'Alerts committed by the hook', labelNames: ['severity'], registers: [registry] }),
@@ -37,6 +44,25 @@ export function createMetrics(sources: MetricSources = {}) {
       registers: [registry],
       collect() {
         for (const [state, n] of Object.entries(sources.breakers?.() ?? {})) this.set({ state }, n);
+      },
+    }),
+    oldestDue: new Gauge({
+      name: 'herald_queue_oldest_age_seconds',
+      help: "How long the oldest delivery ready to go (its backoff or business hours over) has waited, by channel; 0: none waiting",
+      labelNames: ['channel'],
+      registers: [registry],
+      collect() {
+        this.reset(); // a deleted channel's series goes away
+        const now = Date.now();
+        for (const c of sources.oldestDue?.() ?? []) this.set({ channel: c.channel }, c.oldestDue === null ? 0 : Math.max(0, (now - c.oldestDue) / 1000));
+      },
+    }),
+    deadLettersPending: new Gauge({
+      name: 'herald_dead_letters_pending',
+      help: 'Dead letters not replayed yet',
+      registers: [registry],
+      collect() {
+        if (sources.deadLettersPending) this.set(sources.deadLettersPending());
       },
     }),
     endToEnd: new Histogram({

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { ROOT, client, spawnHerald, type HeraldProcess } from './support/process.js';
 import { waitFor } from './support/stack.js';
+import { HERALD_BIN, herald as cli } from './support/cli.js';
 
 const demoEnv = (file: string) =>
   Object.fromEntries(
@@ -163,5 +164,58 @@ describe('emulator mode across restarts (the compiled build)', () => {
     const refused = await start({ HERALD_DB: join(dir, 'public', 'herald.db'), HERALD_HOST: '0.0.0.0', HERALD_EMULATOR_PORT: '0' }, { compiled: true, expectExit: true });
     expect(await refused.exited).toBe(2);
     expect(refused.output().trim().split('\n')).toEqual([expect.stringMatching(/^herald: config: .*built-in emulator on 0\.0\.0\.0, which is not a loopback address.*HERALD_EMULATOR=1/)]);
+  });
+});
+
+describe('herald start (the bin, as npx herald start runs it)', () => {
+  it('runs the build (up to date: beforeAll made it) with the flags of npm start, and stops cleanly on SIGTERM with exit 0', async () => {
+    const { NODE_FLAGS } = await import('../src/cli/commands/start.js');
+    const startScript = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    expect(startScript).toBe(`npm run build --silent && node ${NODE_FLAGS.join(' ')} dist/src/main.js`);
+
+    const data = join(dir, 'bin-start');
+    const proc = spawn(process.execPath, [HERALD_BIN, 'start', '--port', '0', '--db', join(data, 'herald.db')], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HERALD_EMULATOR_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    try {
+      let url = '';
+      await waitFor(
+        'Herald started by herald start',
+        () => {
+          url = /"address":"(http:\/\/[^"]+)","msg":"Herald is listening"/.exec(stdout)?.[1] ?? '';
+          return url !== '';
+        },
+        90_000,
+      );
+      // dist/ is newer than every source (beforeAll compiled it): no second build; buildIsStale is tested in cli-build.test.ts.
+      expect(stderr).toMatch(/^herald start: dist\/ is up to date with the sources: not compiling$/m);
+      // The CLI finds emulator mode's admin token in demo.env beside HERALD_DB.
+      const status = await cli(['status', '--json'], { HERALD_URL: url, HERALD_DB: join(data, 'herald.db') }, { cwd: dir });
+      expect(status.stderr).toBe('');
+      expect(JSON.parse(status.stdout).status.queue_depth_by_priority).toEqual({ P0: 0, P1: 0, P2: 0, P3: 0 });
+      // ... and the demo source's token there too: a test alert with no token in the environment.
+      const sent = await cli(['alerts', 'send', '--title', 'From the demo'], { HERALD_URL: url, HERALD_DB: join(data, 'herald.db') }, { cwd: dir });
+      expect(sent.stderr).toBe('');
+      expect(sent.stdout).toMatch(/^accepted: alert #\d+ \(P3 herald-cli: From the demo\)/);
+      proc.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stdout).toMatch(/"msg":"stopped"/);
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it("passes Herald's exit code on: a bad setting is one line from Herald and exit 2", async () => {
+    // dist/ was built by the test above (and beforeAll): --skip-build runs it as it is.
+    const r = await cli(['start', '--skip-build', '--db', join(dir, 'bad-setting', 'herald.db')], { HERALD_LOG_LEVEL: 'chatty', HERALD_PORT: '0', HERALD_EMULATOR_PORT: '0' }, { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^herald: config: HERALD_LOG_LEVEL: /)]);
   });
 });

@@ -29,7 +29,37 @@ export const BUSY_TIMEOUT_MS = 20;
  * itself runs `synchronous=NORMAL` in both modes.
  * The folder ends up 0700 and the files 0600 (see permissions.ts); `onWarning` hears what could not be tightened.
  */
+/**
+ * The database at `path` could not be opened, created or migrated: a setting or a file for the operator to fix
+ * (the message names the path and SQLite's or the system's cause), not a bug.
+ */
+export class DatabaseOpenError extends Error {
+  override name = 'DatabaseOpenError';
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`cannot open the database ${resolve(path)} (HERALD_DB): ${causeOf(cause)}`, { cause });
+  }
+}
+
+function causeOf(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  const message = e.message ?? String(err);
+  // System errors say it with the path already ("EACCES: permission denied, mkdir '/x'"); SQLite's are short ("file is not a database").
+  return e.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
+}
+
+/** `openDb`, with every failure to open, create or migrate the file turned into a DatabaseOpenError. */
 export function openDb(path: string, opts: { onWarning?: (message: string) => void } = {}): Db {
+  try {
+    return openDbOrThrow(path, opts);
+  } catch (err) {
+    throw new DatabaseOpenError(path, err);
+  }
+}
+
+function openDbOrThrow(path: string, opts: { onWarning?: (message: string) => void }): Db {
   const warnings = path === ':memory:' ? [] : secureDatabasePath(path);
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
