@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../domain/alert.js';
 import { type BusinessHours, businessHoursInput, WEEKDAYS } from '../domain/hours.js';
 import type { Store } from '../store/index.js';
+import type { NewRoute } from '../store/routes.js';
 import { autoResolveAfter, autoResolveAfterMs } from './auto-resolve-input.js';
 import { invalid } from './errors.js';
 import type { RouteView } from './views.js';
@@ -35,14 +36,16 @@ type Deps = { store: Pick<Store, 'routes'> };
 type ThreadDeps = { store: Pick<Store, 'routes' | 'channels'>; bot: object | undefined };
 
 /** Refuses threads where Herald cannot make them: a text channel without the bot (a forum's posts are the webhooks' own). */
-function checkThreads(h: ThreadDeps, channelId: number): void {
+export function checkThreads(h: ThreadDeps, channelId: number): void {
   if (h.bot !== undefined || h.store.channels.kindOf(channelId) === 'forum') return;
   throw invalid('threads', 'threads need the bot: set DISCORD_TOKEN (Herald starts a thread from each card with it)');
 }
 
-/** Adds a routing rule: an alert matching every given criterion goes to the channel (as well as to other matching routes' channels). */
-export function createRoute(h: ThreadDeps, input: RouteInput): { id: number } {
-  if (input.threads) checkThreads(h, input.channel_id);
+/**
+ * The route as stored, from its input (validated again for callers other than the admin API: the slash
+ * command, the configuration file); 400 naming the field for a bad glob, hours or duration.
+ */
+export function storedRoute(input: RouteInput): NewRoute {
   if (input.service !== undefined) {
     try {
       picomatch.makeRe(input.service);
@@ -52,12 +55,11 @@ export function createRoute(h: ThreadDeps, input: RouteInput): { id: number } {
   }
   let hours: BusinessHours | null = null;
   if (input.business_hours !== undefined) {
-    // Validated again for callers other than the admin API (the slash command).
     const parsed = businessHoursInput.safeParse(input.business_hours);
     if (!parsed.success) throw invalid(['business_hours', ...parsed.error.issues[0]!.path].join('.'), parsed.error.issues[0]!.message);
     hours = normalHours(parsed.data);
   }
-  const id = h.store.routes.create({
+  return {
     channelId: input.channel_id,
     service: input.service ?? null,
     severities: input.severities ? [...new Set(input.severities)] : null,
@@ -66,8 +68,13 @@ export function createRoute(h: ThreadDeps, input: RouteInput): { id: number } {
     businessHours: hours,
     autoResolveAfterMs: autoResolveAfterMs(input.auto_resolve_after ?? null),
     threads: input.threads ?? false,
-  });
-  return { id };
+  };
+}
+
+/** Adds a routing rule: an alert matching every given criterion goes to the channel (as well as to other matching routes' channels). */
+export function createRoute(h: ThreadDeps, input: RouteInput): { id: number } {
+  if (input.threads) checkThreads(h, input.channel_id);
+  return { id: h.store.routes.create(storedRoute(input)) };
 }
 
 /** Routes in the order they are evaluated. */

@@ -77,7 +77,7 @@ export function updateSource(h: Deps, id: number, patch: z.output<typeof sourceP
 }
 
 /** An empty mapping (`{}`) says nothing: stored as none, so the source view shows none. */
-function storedMapping(m: z.output<typeof sourceMappingInput> | null | undefined) {
+export function storedMapping(m: z.output<typeof sourceMappingInput> | null | undefined) {
   if (!m) return null;
   const set = Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined));
   return Object.keys(set).length ? set : null;
