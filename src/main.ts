@@ -70,6 +70,14 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   // Synchronously after binding, so no request is handled before the leases of a previous run are recovered.
   herald.start();
+  const configFile = herald.configFile;
+  if (configFile) {
+    // A refused file is logged and shown by /readyz; Herald goes on with the configuration in its database.
+    await configFile.reload('start');
+    process.on('SIGHUP', () => void configFile.reload('SIGHUP'));
+  } else {
+    process.on('SIGHUP', () => log.warn('SIGHUP: there is no configuration file to reload (set HERALD_CONFIG, or put herald.yaml in the working directory)'));
+  }
   if (emulator) {
     const demo = await seedDemo(herald, emulator, config.adminToken!, log);
     log.info(

@@ -10,7 +10,7 @@ export interface PipelineDeps {
   lookup: AlertLookup;
   /** A resolved alert firing again within this many ms reopens (HERALD_REOPEN_WINDOW_MS). */
   reopenWindowMs: number;
-  /** The wall clock business hours are read against (default: the process clock). */
+  /** The wall clock business hours and maintenance windows are read against (default: the process clock). */
   clock?: () => number;
 }
 
@@ -23,7 +23,7 @@ export interface PipelineDeps {
 export function buildPipeline(deps: PipelineDeps): Stage {
   return sequence(
     routeStage(deps.routes), // which channels (every matching route, else the default channel)
-    muteStage(deps.mutes, deps.routes), // silenced: kept, delivered nowhere
+    muteStage(deps.mutes, deps.routes, deps.clock), // silenced (mutes, open maintenance windows): kept, delivered nowhere
     hoursStage(deps.routes, deps.clock), // outside business hours: P2/P3 wait, or go to the digest only
     dedupStage(deps.lookup, deps.reopenWindowMs), // new, a repeat of an open alert, a reopen, or a resolve
   );

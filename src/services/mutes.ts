@@ -2,7 +2,8 @@ import picomatch from 'picomatch';
 import { z } from 'zod';
 import type { Store } from '../store/index.js';
 import type { CommitSignals } from '../delivery/signals.js';
-import type { MuteRow, NewMute } from '../store/mutes.js';
+import { scheduleOf, type MuteRow, type NewMute } from '../store/mutes.js';
+import { windowInForce } from '../domain/maintenance.js';
 import { invalid, notFound } from './errors.js';
 import type { Actor } from './lifecycle.js';
 import type { MuteView } from './views.js';
@@ -47,7 +48,19 @@ type ReadDeps = { store: Pick<Store, 'mutes'> };
 type AlertMuteDeps = { store: Pick<Store, 'mutes' | 'alerts' | 'messageOps'>; signals: Pick<CommitSignals, 'editsQueued'> };
 type Row = MuteRow;
 
-const view = (m: Row, now: number, mutedAlerts = 0): MuteView => ({
+const view = (m: Row, now: number, mutedAlerts = 0): MuteView => {
+  const schedule = scheduleOf(m);
+  return {
+    ...base(m, now, mutedAlerts),
+    active: m.endedAt === null && m.expiresAt > now && (schedule === undefined || windowInForce(schedule)(now)),
+    ...(m.configName !== null ? { name: m.configName } : {}),
+    ...(schedule?.kind === 'once' ? { starts_at: schedule.startsAt } : {}),
+    ...(schedule?.kind === 'recurring' ? { recurrence: { cron: schedule.cron, duration_ms: schedule.durationMs, timezone: schedule.timezone } } : {}),
+    ...(m.managedBy ? { managed_by: m.managedBy } : {}),
+  };
+};
+
+const base = (m: Row, now: number, mutedAlerts: number): MuteView => ({
   id: m.id,
   service: m.service,
   title: m.title,
