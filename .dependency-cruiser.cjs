@@ -1,10 +1,10 @@
 /**
  * Herald's layering rule (docs/architecture.md), checked by `npm test` (`npm run lint:deps`).
- * Imports go one way: entry points (http, bot, commands, jobs) → services (services, pipeline, ingest)
+ * Imports go one way: entry points (http, bot, commands, jobs, cli) → services (services, pipeline, ingest)
  * → workers (delivery, outbound, escalation, cards) → store → platform; domain/ and discord/ may be
  * imported from anywhere and import nothing above them.
  */
-const ENTRY = '^src/(http|bot|jobs)/|^commands/';
+const ENTRY = '^src/(http|bot|jobs|cli)/|^commands/';
 const SERVICES = '^src/(services|pipeline|ingest)/';
 const WORKERS = '^src/(delivery|outbound|escalation|cards)/';
 const STORE = '^src/(store|db)/';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refuseIfManaged } from '../domain/managed.js';
 import { discordIdSchema } from '../discord/ids.js';
 import type { CommitSignals } from '../delivery/signals.js';
 import type { NewStep } from '../store/escalations.js';
@@ -57,6 +58,7 @@ export const routeChainInput = z.strictObject({
 
 type Deps = { store: Pick<Store, 'escalations'>; signals: Pick<CommitSignals, 'chainsChanged'> };
 type ReadDeps = { store: Pick<Store, 'escalations'> };
+type RouteChainDeps = { store: Pick<Store, 'escalations' | 'routes'> };
 
 /** Creates a chain (with its first steps, if given). 409 when the name is taken. */
 export function createChain(h: ReadDeps, input: ChainInput): ChainView {
@@ -66,6 +68,7 @@ export function createChain(h: ReadDeps, input: ChainInput): ChainView {
 
 /** Appends a step to a chain; running escalations pick it up at their next step. */
 export function addStep(h: Deps, chainId: number, input: StepInput): ChainView {
+  refuseIfManaged(h.store.escalations.managedBy(chainId), `escalation chain ${chainId}`);
   h.store.escalations.addStep(chainId, newStep(input));
   h.signals.chainsChanged();
   return getChain(h, chainId);
@@ -105,11 +108,13 @@ export function findChain(h: ReadDeps, ref: string): number {
 
 /** Deletes a chain: its routes no longer arm it, and escalations running it stop (their history goes with them). */
 export function deleteChain(h: ReadDeps, id: number): void {
+  refuseIfManaged(h.store.escalations.managedBy(id), `escalation chain ${id}`);
   h.store.escalations.deleteChain(id);
 }
 
 /** Names (or, with null, clears) the chain a route arms. */
-export function setRouteChain(h: ReadDeps, routeId: number, chainId: number | null): { route_id: number; chain_id: number | null } {
+export function setRouteChain(h: RouteChainDeps, routeId: number, chainId: number | null): { route_id: number; chain_id: number | null } {
+  refuseIfManaged(h.store.routes.managedBy(routeId), `route ${routeId}`);
   h.store.escalations.setRouteChain(routeId, chainId);
   return { route_id: routeId, chain_id: chainId };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { refuseIfManaged } from '../domain/managed.js';
 import { z } from 'zod';
 import { type AlertInput, SEVERITIES } from '../domain/alert.js';
 import { formatDuration, parseDurationMs } from '../domain/duration.js';
@@ -110,6 +111,7 @@ export class Heartbeats {
 
   /** Forgets a heartbeat. An alert it raised stays as it is (resolve it like any other). */
   remove(id: number): void {
+    refuseIfManaged(this.deps.store.heartbeats.get(id).managedBy, `heartbeat ${id}`);
     this.deps.store.heartbeats.delete(id);
   }
 

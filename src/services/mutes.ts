@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { refuseIfManaged } from '../domain/managed.js';
 import { z } from 'zod';
 import type { Store } from '../store/index.js';
 import type { CommitSignals } from '../delivery/signals.js';
@@ -124,6 +125,8 @@ export function getMute(h: ReadDeps, id: number, now = Date.now()): MuteView {
  * alert's cards are edited (their Mute button comes back). 404 when no such mute is in force.
  */
 export function deleteMute(h: AlertMuteDeps, id: number, by: Actor = { kind: 'admin', name: 'admin' }, now = Date.now()): void {
+  const row = h.store.mutes.list().find((m) => m.id === id);
+  refuseIfManaged(row?.managedBy, `maintenance window ${row?.configName ?? id}`);
   const ended = h.store.mutes.end(id, by, now);
   if (ended.alertId !== null) syncCards(h, ended.alertId, now);
 }

@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { refuseIfManaged } from '../domain/managed.js';
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/alert.js';
 import { type BusinessHours, businessHoursInput, WEEKDAYS } from '../domain/hours.js';
@@ -87,6 +88,7 @@ export function listRoutes(h: Deps): RouteView[] {
  * go only to the digest; P0/P1 always go. Deliveries already waiting keep the time they were given.
  */
 export function setRouteHours(h: Deps, id: number, hours: z.input<typeof businessHoursInput> | null): RouteView {
+  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
   let value: BusinessHours | null = null;
   if (hours !== null) {
     const parsed = businessHoursInput.safeParse(hours);
@@ -111,12 +113,14 @@ export const routePatch = z
 
 /** Sets (or with null clears) a route's auto_resolve_after: its firing alerts with no repeat for that long resolve as stale. */
 export function setRouteAutoResolve(h: Deps, id: number, after: string | null): RouteView {
+  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
   h.store.routes.setAutoResolve(id, autoResolveAfterMs(after));
   return listRoutes(h).find((r) => r.id === id)!;
 }
 
 /** Turns threads on or off for a route's cards from now on (cards already posted keep what they have). */
 export function setRouteThreads(h: ThreadDeps, id: number, threads: boolean): RouteView {
+  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
   const route = listRoutes(h).find((r) => r.id === id);
   if (route && threads) checkThreads(h, route.channel_id);
   h.store.routes.setThreads(id, threads);
@@ -125,6 +129,7 @@ export function setRouteThreads(h: ThreadDeps, id: number, threads: boolean): Ro
 
 /** Applies a PATCH: each field given. */
 export function patchRoute(h: ThreadDeps, id: number, patch: z.output<typeof routePatch>): RouteView {
+  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
   let view: RouteView | undefined;
   if (patch.threads !== undefined) view = setRouteThreads(h, id, patch.threads);
   if (patch.business_hours !== undefined) view = setRouteHours(h, id, patch.business_hours);
@@ -136,5 +141,6 @@ export function patchRoute(h: ThreadDeps, id: number, patch: z.output<typeof rou
 const normalHours = (b: BusinessHours): BusinessHours => ({ ...b, days: WEEKDAYS.filter((d) => b.days.includes(d)) });
 
 export function deleteRoute(h: Deps, id: number): void {
+  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
   h.store.routes.delete(id);
 }

@@ -1,0 +1,12 @@
+// src/cli/types.ts (the cli branch creates it; the config branch creates an identical copy if it needs it first)
+export interface CliIo {
+  out(line: string): void;       // stdout
+  err(line: string): void;       // stderr
+  env: NodeJS.ProcessEnv;
+}
+export interface CliCommand {
+  name: string;                  // 'config', 'alerts', 'status', ...
+  summary: string;               // one line for `herald --help`
+  help: string;                  // full help text for `herald <name> --help`
+  run(args: string[], io: CliIo): Promise<number>;  // exit code: 0 ok, 2 usage/validation error, 1 runtime failure
+}
