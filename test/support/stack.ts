@@ -48,7 +48,7 @@ export interface TestChannel {
  * `clock` the wall clock business hours are read against.
  */
 export async function startStack(
-  opts: { env?: Record<string, string>; emulator?: EmulatorOptions; dir?: string; emulatorInstance?: Emulator; clock?: () => number } = {},
+  opts: { env?: Record<string, string>; emulator?: EmulatorOptions; dir?: string; emulatorInstance?: Emulator; clock?: () => number; configEnv?: NodeJS.ProcessEnv } = {},
 ): Promise<Stack> {
   const emulator = opts.emulatorInstance ?? (await startEmulator(opts.emulator));
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'herald-test-'));
@@ -68,7 +68,8 @@ export async function startStack(
       cb();
     },
   });
-  const herald = createHerald(parsed.config, createLogger(parsed.config.logLevel, sink), opts.clock ? { clock: opts.clock } : {});
+  // `configEnv`: where the configuration file's ${NAME} references are looked up (default: this process's environment).
+  const herald = createHerald(parsed.config, createLogger(parsed.config.logLevel, sink), { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.configEnv ? { env: opts.configEnv } : {}) });
   const app = await buildServer(herald);
   await app.listen({ host: '127.0.0.1', port: 0 });
   herald.startDelivery();

@@ -13,8 +13,9 @@ const HELP = `herald config: the configuration file (docs/config-file.md)
 
   herald config diff <file> [--url URL]
       What applying the file would change in a running Herald (nothing is written): "+" created,
-      "~" changed, "=" taken over from the API, "-" removed. \${NAME} references are read from
-      Herald's environment, as a reload would. Exit 0, or 2 when Herald refuses the file.
+      "~" changed, "=" taken over from the API, "-" removed. \${NAME} references are expanded from
+      this environment when it has them (they are sent with the file), else from Herald's, as its
+      reload would. Exit 0, or 2 when Herald refuses the file.
 
   herald config export [--url URL] [--out FILE] [--secrets-file FILE]
       A running Herald's configuration as a file that check accepts. Credentials (webhook URLs,
@@ -109,7 +110,10 @@ async function diff(args: string[], io: CliIo): Promise<number> {
     io.err(`herald: config diff: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     return 2;
   }
-  const { json } = await call(t, 'POST', '/v1/admin/config/diff', { yaml: text });
+  // The references this environment can expand go with the file (over the admin API, which is the trust the
+  // token gives anyway); the others are left to Herald's environment, as its reload would read them.
+  const env = Object.fromEntries([...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].flatMap(([, name]) => (io.env[name!] === undefined ? [] : [[name!, io.env[name!]!]])));
+  const { json } = await call(t, 'POST', '/v1/admin/config/diff', { yaml: text, env });
   const answer = json as { valid: boolean; changes: string[]; problems: string[]; warnings: string[] };
   for (const w of answer.warnings) io.err(`warning: ${file}:${w}`);
   if (!answer.valid) {

@@ -44,14 +44,17 @@ export function registerConfigRoutes(app: App, herald: ConfigRouteDeps): void {
     {
       schema: {
         ...admin,
-        summary: "What applying a configuration file would change here (nothing is written); ${NAME} references are read from Herald's environment",
-        body: z.strictObject({ yaml: z.string().max(4 * 1_048_576).describe('The file, as text') }),
+        summary: "What applying a configuration file would change here (nothing is written); ${NAME} references are read from `env`, then from Herald's environment",
+        body: z.strictObject({
+          yaml: z.string().max(4 * 1_048_576).describe('The file, as text'),
+          env: z.record(z.string(), z.string()).optional().describe("Values for its ${NAME} references (they win over Herald's environment); herald config diff sends those its own environment has"),
+        }),
         response: { 200: diffAnswer, ...errors, 409: errorBody },
       },
     },
     async (req) => {
       if (!herald.configFile) throw noFile();
-      return herald.configFile.diff(req.body.yaml);
+      return herald.configFile.diff(req.body.yaml, req.body.env);
     },
   );
 

@@ -63,9 +63,12 @@ export class ConfigReloader {
     return run;
   }
 
-  /** What applying `text` would change (nothing is written); `herald config diff` sends a file here. */
-  async diff(text: string): Promise<DiffAnswer> {
-    const loaded = loadConfigText(text, { env: this.deps.env, apiUrl: this.deps.config.discord.apiUrl });
+  /**
+   * What applying `text` would change (nothing is written); `herald config diff` sends a file here, with the
+   * values of the references it could expand from its own environment (`env`: they win over Herald's).
+   */
+  async diff(text: string, env: Record<string, string> = {}): Promise<DiffAnswer> {
+    const loaded = loadConfigText(text, { env: { ...this.deps.env, ...env }, apiUrl: this.deps.config.discord.apiUrl });
     if (!loaded.ok) return { valid: false, changes: [], problems: loaded.problems.map((p) => formatProblem(p)), warnings: [] };
     const { plan, problems, warnings } = await planWithChecks(this.deps, loaded.config);
     return { valid: problems.length === 0, changes: plan.changes.map(describeChange), problems: problems.map((p) => formatProblem(p)), warnings: warnings.map((p) => formatProblem(p)) };
