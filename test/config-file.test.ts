@@ -145,7 +145,7 @@ describe('configuration file', () => {
       `${w.file}:19:22: routes[0].severities[1]: Invalid option: expected one of "P0"|"P1"|"P2"|"P3"`,
       `${w.file}:22:5: routes[2].colour: unknown key "colour"`,
     ]);
-    const ready = await fetch(`${s.url}/readyz`).then((r) => r.json());
+    const ready = await fetch(`${s.url}/readyz`).then((r) => (r.json() as Promise<any>));
     expect(ready.ok).toBe(true); // Herald serves the last good configuration: not a 503
     expect(ready.config).toMatchObject({ file: w.file, state: 'failed', problems: refused.body.problems });
     expect(s.logs.join('')).toContain('configuration file refused (2 problems); the configuration in force stays');
@@ -160,7 +160,7 @@ describe('configuration file', () => {
     // Fixed: applied, and /readyz says so.
     writeFileSync(w.file, yaml(w));
     expect((await reload(s)).status).toBe(200);
-    expect((await fetch(`${s.url}/readyz`).then((r) => r.json())).config).toMatchObject({ state: 'applied', problems: [] });
+    expect((await fetch(`${s.url}/readyz`).then((r) => (r.json() as Promise<any>))).config).toMatchObject({ state: 'applied', problems: [] });
   });
 
   it('names an unset ${NAME} reference and its line', async () => {
@@ -171,7 +171,7 @@ describe('configuration file', () => {
     expect(answer.problems).toEqual([`${w.file}:12:9: \${PAYMENTS_HOOK_TYPO} is not set in the environment`]);
     expect((await s.admin('GET', '/v1/admin/channels')).body).toEqual([]);
     // The answer and the log name the variable, never a webhook token.
-    const token = w.env.OPS_HOOK.split('/').at(-1)!;
+    const token = w.env.OPS_HOOK!.split('/').at(-1)!;
     expect(s.logs.join('')).not.toContain(token);
   });
 
@@ -207,7 +207,7 @@ describe('configuration file', () => {
     expect(dead).toEqual([expect.objectContaining({ alert_id: alertId, reason: 'channel "payments" was removed from the configuration file' })]);
     expect(((await s.admin('GET', '/v1/admin/channels')).body as { name: string }[]).map((c) => c.name)).toEqual(['ops']);
     // /readyz does not count the dropped channel (it has no webhook left, by design).
-    expect((await fetch(`${s.url}/readyz`).then((r) => r.json())).problems).toEqual([]);
+    expect((await fetch(`${s.url}/readyz`).then((r) => (r.json() as Promise<any>))).problems).toEqual([]);
 
     // Back in the file: the same channel again (its dead letters replay into it).
     writeFileSync(w.file, yaml(w, { paymentsRouteTo: 'ops' }));
@@ -305,6 +305,6 @@ describe('configuration file', () => {
     const res = await stack.admin('POST', '/v1/admin/config/reload');
     expect(res.status).toBe(409);
     expect(res.body.message).toMatch(/without a configuration file: set HERALD_CONFIG/);
-    expect((await fetch(`${stack.url}/readyz`).then((r) => r.json())).config).toBeUndefined();
+    expect((await fetch(`${stack.url}/readyz`).then((r) => (r.json() as Promise<any>))).config).toBeUndefined();
   });
 });
