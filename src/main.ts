@@ -70,14 +70,6 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   // Synchronously after binding, so no request is handled before the leases of a previous run are recovered.
   herald.start();
-  const configFile = herald.configFile;
-  if (configFile) {
-    // A refused file is logged and shown by /readyz; Herald goes on with the configuration in its database.
-    await configFile.reload('start');
-    process.on('SIGHUP', () => void configFile.reload('SIGHUP'));
-  } else {
-    process.on('SIGHUP', () => log.warn('SIGHUP: there is no configuration file to reload (set HERALD_CONFIG, or put herald.yaml in the working directory)'));
-  }
   if (emulator) {
     const demo = await seedDemo(herald, emulator, config.adminToken!, log);
     log.info(
@@ -87,6 +79,16 @@ async function main(): Promise<void> {
   }
   // Key `address`, not `url`: `url` is a redacted path (webhook URLs carry tokens).
   log.info({ address: `http://${config.host}:${(app.server.address() as { port: number }).port}` }, 'Herald is listening');
+  // The configuration file, after the demo seeding (in emulator mode that gives the emulator back the demo
+  // channel's webhooks, which the file may name). A refused file is logged and shown by /readyz; Herald goes
+  // on with the configuration in its database.
+  const configFile = herald.configFile;
+  if (configFile) {
+    await configFile.reload('start');
+    process.on('SIGHUP', () => void configFile.reload('SIGHUP'));
+  } else {
+    process.on('SIGHUP', () => log.warn('SIGHUP: there is no configuration file to reload (set HERALD_CONFIG, or put herald.yaml in the working directory)'));
+  }
   if (config.discord.token) {
     // Loaded only when a bot is configured: discord.js is some 25 MB of resident memory that a
     // webhook-only Herald does without.
