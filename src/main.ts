@@ -8,6 +8,7 @@ import type { App } from './http/typed-app.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
 import { demoAdminTokenFor, demoEnvPath, readDemoEnv, seedDemo } from './demo.js';
 import type { Bot } from './bot/index.js';
+import type { LoadedConfig } from './services/config/load.js';
 
 /** The process: config → emulator (when Discord is not configured) → the app (src/herald.ts wires it) → HTTP → start → bot, and signals. */
 async function main(): Promise<void> {
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  herald = createHerald(config, log);
+  herald = createHerald(config, log, emulator ? { beforeConfigApply: (loaded) => giveToEmulator(emulator!, loaded) } : {});
   app = await buildServer(herald);
   // Bind first: a start that fails (port in use, often because another Herald runs on this database)
   // must change nothing: no demo seeding, no lease recovery, no sends.
@@ -107,6 +108,24 @@ async function main(): Promise<void> {
       // With real Discord, commands are registered by `npm run register`; the emulator forgets them at each start.
       registerCommands: config.discord.emulated,
     });
+  }
+}
+
+/**
+ * Emulator mode: the emulator (which forgets everything at each start) is given the configuration file's
+ * channels and webhooks, with the ids and tokens the file names, so a herald.yaml written for the local demo
+ * works as it would with Discord. One it has already is left as it is.
+ */
+function giveToEmulator(emulator: Emulator, loaded: LoadedConfig): void {
+  for (const c of loaded.file.channels) {
+    emulator.createChannel({ name: c.name, id: c.discord_channel_id, ...(c.kind === 'forum' ? { type: 15 } : {}) });
+    for (const w of loaded.webhooks.get(c.name) ?? []) {
+      try {
+        emulator.createWebhook(c.discord_channel_id, { name: 'Herald', applicationOwned: w.owner === 'app', restore: { id: w.discordWebhookId, token: w.token } });
+      } catch {
+        // Known already (the demo channel's, restored by the demo seeding), or not one the emulator can take.
+      }
+    }
   }
 }
 

@@ -9,7 +9,7 @@ const HELP = `herald config: the configuration file (docs/config-file.md)
       Validate a file: YAML, \${NAME} references (from the environment), every key and every reference.
       Exit 0 when it is valid, 2 with each problem as file:line:column: key: message.
       --api-url: the Discord API base whose host webhook URLs may use besides discord.com
-                 (default DISCORD_API_URL; set it to check emulator webhook URLs)
+                 (default DISCORD_API_URL, else HERALD_EMULATOR_URL of emulator mode's demo.env)
 
   herald config diff <file> [--url URL]
       What applying the file would change in a running Herald (nothing is written): "+" created,
@@ -81,7 +81,9 @@ async function check(args: string[], io: CliIo): Promise<number> {
     io.err(`herald: config check: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     return 2;
   }
-  const apiUrl = String(values['api-url'] ?? (io.env.DISCORD_API_URL || 'https://discord.com/api')).replace(/\/+$/, '');
+  // Emulator mode's demo.env names the emulator (HERALD_EMULATOR_URL): its webhook URLs are then accepted too.
+  const emulator = io.env.HERALD_EMULATOR_URL ? `${io.env.HERALD_EMULATOR_URL.replace(/\/+$/, '')}/api` : undefined;
+  const apiUrl = String(values['api-url'] ?? (io.env.DISCORD_API_URL || emulator || 'https://discord.com/api')).replace(/\/+$/, '');
   const loaded = loadConfigText(text, { env: io.env, apiUrl });
   if (!loaded.ok) {
     for (const p of loaded.problems) io.err(formatProblem(p, file));

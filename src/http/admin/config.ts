@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { exportConfig, type ExportDeps } from '../../services/config/export.js';
-import { configStatusView, diffAnswer, reloadAnswer, type ConfigReloader } from '../../services/config/reloader.js';
+import { configStatusView, diffAnswer, reloadAnswer, type ConfigReloader, type DiffAnswer } from '../../services/config/reloader.js';
 import { ServiceError } from '../../services/errors.js';
 import { errorBody } from '../error-body.js';
 import type { App } from '../typed-app.js';
 import { admin, errors, flag } from './schema-parts.js';
 
 /** What these routes use of the app: the configuration file's reloader (absent without a file) and what export reads. */
-export type ConfigRouteDeps = { configFile: Pick<ConfigReloader, 'reload' | 'diff' | 'status'> | undefined } & ExportDeps;
+export type ConfigRouteDeps = {
+  configFile: Pick<ConfigReloader, 'reload' | 'status'> | undefined;
+  configDiff(text: string, env?: Record<string, string>): Promise<DiffAnswer>;
+} & ExportDeps;
 
 const noFile = () =>
   new ServiceError(409, 'no_config_file', 'Herald runs without a configuration file: set HERALD_CONFIG (or put herald.yaml in its working directory) and restart it');
@@ -49,12 +52,11 @@ export function registerConfigRoutes(app: App, herald: ConfigRouteDeps): void {
           yaml: z.string().max(4 * 1_048_576).describe('The file, as text'),
           env: z.record(z.string(), z.string()).optional().describe("Values for its ${NAME} references (they win over Herald's environment); herald config diff sends those its own environment has"),
         }),
-        response: { 200: diffAnswer, ...errors, 409: errorBody },
+        response: { 200: diffAnswer, ...errors },
       },
     },
     async (req) => {
-      if (!herald.configFile) throw noFile();
-      return herald.configFile.diff(req.body.yaml, req.body.env);
+      return herald.configDiff(req.body.yaml, req.body.env);
     },
   );
 

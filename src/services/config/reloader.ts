@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { applyConfig, planWithChecks, type ApplyDeps } from './apply.js';
-import { formatProblem, loadConfigText, type ConfigProblem } from './load.js';
+import { formatProblem, loadConfigText, type ConfigProblem, type LoadedConfig } from './load.js';
 import { describeChange } from './plan.js';
 
 export const configStatusView = z
@@ -34,7 +34,24 @@ export const diffAnswer = z.object({
 });
 export type DiffAnswer = z.output<typeof diffAnswer>;
 
-export type ReloaderDeps = ApplyDeps & { env: NodeJS.ProcessEnv; log: Pick<Logger, 'info' | 'warn' | 'error'> };
+export type ReloaderDeps = ApplyDeps & {
+  env: NodeJS.ProcessEnv;
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Called with each valid file before it is applied (emulator mode: the emulator is given the file's channels and webhooks). */
+  beforeApply?: (loaded: LoadedConfig) => void;
+};
+
+/**
+ * What applying `text` would change (nothing is written), with or without a configuration file of Herald's
+ * own; `herald config diff` sends a file here, with the values of the references it could expand from its own
+ * environment (`env`: they win over Herald's, `deps.env`).
+ */
+export async function diffConfigText(deps: ApplyDeps & { env: NodeJS.ProcessEnv }, text: string, env: Record<string, string> = {}): Promise<DiffAnswer> {
+  const loaded = loadConfigText(text, { env: { ...deps.env, ...env }, apiUrl: deps.config.discord.apiUrl });
+  if (!loaded.ok) return { valid: false, changes: [], problems: loaded.problems.map((p) => formatProblem(p)), warnings: [] };
+  const { plan, problems, warnings } = await planWithChecks(deps, loaded.config);
+  return { valid: problems.length === 0, changes: plan.changes.map(describeChange), problems: problems.map((p) => formatProblem(p)), warnings: warnings.map((p) => formatProblem(p)) };
+}
 
 /**
  * The configuration file's life in a running Herald: read and applied at start, on SIGHUP and on
@@ -63,16 +80,6 @@ export class ConfigReloader {
     return run;
   }
 
-  /**
-   * What applying `text` would change (nothing is written); `herald config diff` sends a file here, with the
-   * values of the references it could expand from its own environment (`env`: they win over Herald's).
-   */
-  async diff(text: string, env: Record<string, string> = {}): Promise<DiffAnswer> {
-    const loaded = loadConfigText(text, { env: { ...this.deps.env, ...env }, apiUrl: this.deps.config.discord.apiUrl });
-    if (!loaded.ok) return { valid: false, changes: [], problems: loaded.problems.map((p) => formatProblem(p)), warnings: [] };
-    const { plan, problems, warnings } = await planWithChecks(this.deps, loaded.config);
-    return { valid: problems.length === 0, changes: plan.changes.map(describeChange), problems: problems.map((p) => formatProblem(p)), warnings: warnings.map((p) => formatProblem(p)) };
-  }
 
   private async attempt(trigger: string): Promise<ReloadAnswer> {
     const now = Date.now();
@@ -91,6 +98,7 @@ export class ConfigReloader {
     }
     const loaded = loadConfigText(text, { env: this.deps.env, apiUrl: this.deps.config.discord.apiUrl });
     if (!loaded.ok) return refuse(loaded.problems);
+    this.deps.beforeApply?.(loaded.config);
     const outcome = await applyConfig(this.deps, loaded.config, now);
     if (!outcome.ok) return refuse(outcome.problems);
     const warnings = outcome.warnings.map((p) => formatProblem(p, name));
