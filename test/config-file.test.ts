@@ -299,12 +299,16 @@ describe('configuration file', () => {
     expect(await mutedBy({ service: 'payments-api', severity: 'P1' })).toBeNull();
   });
 
-  it('answers 409 on reload without a file, and GET /v1/admin/config says why', async () => {
+  it('answers 409 on reload without a file; a diff of a given file works all the same', async () => {
     emulator = await startEmulator(FAST.emulator);
     stack = await startStack({ ...FAST, emulatorInstance: emulator });
     const res = await stack.admin('POST', '/v1/admin/config/reload');
     expect(res.status).toBe(409);
     expect(res.body.message).toMatch(/without a configuration file: set HERALD_CONFIG/);
     expect((await fetch(`${stack.url}/readyz`).then((r) => (r.json() as Promise<any>))).config).toBeUndefined();
+    // A diff needs no file of Herald's own: it says what a given file would change.
+    const diff = await stack.admin('POST', '/v1/admin/config/diff', { yaml: 'sources:\n  - name: grafana\n' });
+    expect(diff.body).toEqual({ valid: true, changes: ['+ source "grafana": its token: POST /v1/admin/sources/{id}/token'], problems: [], warnings: [] });
+    expect((await stack.admin('GET', '/v1/admin/sources')).body).toEqual([]);
   });
 });
