@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
+import { listRoutes } from '../src/services/routes.js';
+import { opt, startBotStack, sub, T } from './support/bot.js';
 import { deliveredAlertIds, FAST, startStack, waitFor, type Stack } from './support/stack.js';
 
 /**
@@ -310,5 +312,32 @@ describe('configuration file', () => {
     const diff = await stack.admin('POST', '/v1/admin/config/diff', { yaml: 'sources:\n  - name: grafana\n' });
     expect(diff.body).toEqual({ valid: true, changes: ['+ source "grafana": its token: POST /v1/admin/sources/{id}/token'], problems: [], warnings: [] });
     expect((await stack.admin('GET', '/v1/admin/sources')).body).toEqual([]);
+  });
+});
+
+describe('configuration file and slash commands', () => {
+  it('refuses /route remove of a file-managed route, pointing at the file; an API-made route is removed as before', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'herald-config-bot-'));
+    const file = join(dir, 'herald.yaml');
+    writeFileSync(file, 'version: 1\n');
+    const b = await startBotStack({ ...FAST, env: { ...FAST.env, HERALD_CONFIG: file } });
+    try {
+      const ch = b.emulator.createChannel({ name: 'ops' });
+      const hook = b.emulator.createWebhook(ch.id, { applicationOwned: true });
+      // In clear here (a test); the check warns about it and applies it.
+      writeFileSync(file, `channels:\n  - name: ops\n    discord_channel_id: "${ch.id}"\n    webhooks:\n      - { url: "${hook.url}", owner: app }\nroutes:\n  - name: main\n    channel: ops\n    service: web\n`);
+      const applied = await b.herald.configFile!.reload('api');
+      expect(applied).toMatchObject({ applied: true, warnings: [expect.stringMatching(/is written in clear/)] });
+      const managed = listRoutes(b.herald)[0]!.id;
+      const remove = (id: number) => b.emulator.runCommand({ userId: b.admin_.id, channelId: ch.id, name: 'route', options: [sub('remove', opt('route', T.INTEGER, id))] });
+      const refused = await remove(managed);
+      expect(refused.content).toMatch(/route \d+ is managed by the configuration file \(HERALD_CONFIG\); change it there and reload/);
+      expect(listRoutes(b.herald).map((r) => r.id)).toContain(managed);
+
+      const made = await b.admin('POST', '/v1/admin/routes', { channel_id: listRoutes(b.herald)[0]!.channel_id, service: 'search' });
+      expect((await remove(made.body.id)).content).toBe(`Route #${made.body.id} removed.`);
+    } finally {
+      await b.close();
+    }
   });
 });
