@@ -36,7 +36,7 @@ const readiness = z.object({
   problems: z.array(z.string()).describe('What keeps Herald from being ready, one plain sentence each'),
   config: configStatusView
     .optional()
-    .describe('Present with a configuration file: `state` failed means its last version was refused (see `problems`) and Herald serves the last good configuration; this alone does not make Herald unready'),
+    .describe('Present once the configuration file was read: `state` failed means its last version was refused (see `problems`) and Herald serves the last good configuration; this alone does not make Herald unready'),
 });
 
 /** Liveness, readiness and Prometheus metrics, at the root (no prefix: probes and scrapers expect these paths). */
@@ -58,8 +58,10 @@ export const opsEndpoints = (herald: OpsDeps) => async (scope: FastifyInstance):
   };
   app.get('/readyz', { schema: { summary: readinessSummary, response: readinessAnswers } }, async (_req, reply) => {
     const problems = [...storageAndDeliveryProblems(herald), ...herald.readiness.problems()];
+    // Once the file was read (at start, right after listening): before that there is nothing to say about it.
     const config = herald.configFile?.status;
-    return reply.code(problems.length ? 503 : 200).send({ ok: problems.length === 0, mode: modeOf(herald), problems, ...(config ? { config } : {}) });
+    const shown = config && config.attempted_at !== null ? { config } : {};
+    return reply.code(problems.length ? 503 : 200).send({ ok: problems.length === 0, mode: modeOf(herald), problems, ...shown });
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: z.string().describe('Prometheus text exposition format') } } }, async (_req, reply) => {

@@ -125,8 +125,9 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
     const known = s.channels.byName(c.name);
     const row = channelRows.find((r) => r.name === c.name);
     if (!known) {
+      const from = want.isDefault ? channelRows.find((x) => x.isDefault) : undefined;
       changes.push({
-        action: 'create', kind: 'channel', name: c.name, details: [],
+        action: 'create', kind: 'channel', name: c.name, details: from ? [`takes the default over from channel "${from.name}"`] : [],
         run: (ctx) => {
           const id = s.channels.create({ name: c.name, discordChannelId: want.discordChannelId, isDefault: false, kind: want.kind, managedBy: 'file' });
           s.channels.setFromFile(id, want);
@@ -137,6 +138,8 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
       const details = known.removed
         ? ['brought back (it was dropped from the file earlier)']
         : diffFields({ discord_channel_id: row!.discordChannelId, default: row!.isDefault, kind: row!.kind }, { discord_channel_id: want.discordChannelId, default: want.isDefault, kind: want.kind });
+      const from = want.isDefault ? channelRows.find((x) => x.isDefault && x.name !== c.name) : undefined;
+      if (from) details.push(`takes the default over from channel "${from.name}"`);
       if (known.removed || known.managedBy !== 'file' || details.length) {
         changes.push({
           action: known.managedBy === 'file' && !known.removed ? 'update' : known.removed ? 'create' : 'adopt', kind: 'channel', name: c.name, details,
