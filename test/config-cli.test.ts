@@ -148,6 +148,17 @@ digests:
     stack = await startStack({ ...FAST, emulatorInstance: emulator, env: { ...FAST.env, HERALD_CONFIG: file }, configEnv: serverEnv });
     expect((await stack.herald.configFile!.reload('start')).problems).toEqual([]);
     const cli = { HERALD_URL: stack.url, HERALD_ADMIN_TOKEN: ADMIN_TOKEN };
+    // The file's chain, heartbeat and digest are its own: the API refuses to change them.
+    const chain = (await stack.admin('GET', '/v1/admin/escalation-chains')).body[0].id;
+    const beat = (await stack.admin('GET', '/v1/admin/heartbeats')).body[0].id;
+    for (const [method, path, body] of [
+      ['POST', `/v1/admin/escalation-chains/${chain}/steps`, { kind: 'user', target: '423456789012345678', delay_ms: 0 }],
+      ['DELETE', `/v1/admin/escalation-chains/${chain}`, undefined],
+      ['DELETE', `/v1/admin/heartbeats/${beat}`, undefined],
+      ['PUT', '/v1/admin/channels/1/digest', { time: '10:00' }],
+    ] as const) {
+      expect((await stack.admin(method, path, body)).status, `${method} ${path}`).toBe(409);
+    }
 
     // Export: credentials as references; their values only in the secrets file, readable by its owner only.
     const out = join(dir, 'exported.yaml');

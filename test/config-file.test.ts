@@ -224,15 +224,27 @@ describe('configuration file', () => {
     await s.herald.configFile!.reload('start');
     const routes = (await s.admin('GET', '/v1/admin/routes')).body as { id: number }[];
     const managed = routes[0]!.id;
+    const ops = (await s.admin('GET', '/v1/admin/channels')).body[0].id as number;
+    const hook = (await s.admin('GET', `/v1/admin/channels/${ops}/webhooks`)).body[0].id as number;
+    const source = (await s.admin('GET', '/v1/admin/sources')).body[0].id as number;
     for (const [method, path, body] of [
       ['PATCH', `/v1/admin/routes/${managed}`, { threads: false }],
       ['DELETE', `/v1/admin/routes/${managed}`, undefined],
-      ['DELETE', `/v1/admin/channels/${(await s.admin('GET', '/v1/admin/channels')).body[0].id}`, undefined],
+      ['PUT', `/v1/admin/routes/${managed}/escalation-chain`, { chain_id: null }],
+      ['POST', `/v1/admin/routes/${managed}/outbound`, { kind: 'slack', url: 'https://hooks.slack.com/services/T/B/x' }],
+      ['PATCH', `/v1/admin/channels/${ops}`, { kind: 'forum' }],
+      ['DELETE', `/v1/admin/channels/${ops}`, undefined],
+      ['DELETE', `/v1/admin/webhooks/${hook}`, undefined],
+      ['POST', `/v1/admin/webhooks/${hook}/rotate`, {}],
+      ['PATCH', `/v1/admin/sources/${source}`, { format: 'pagerduty' }],
+      ['DELETE', `/v1/admin/sources/${source}`, undefined],
     ] as const) {
       const res = await s.admin(method, path, body);
-      expect(res.status).toBe(409);
+      expect(res.status, `${method} ${path}`).toBe(409);
       expect(res.body.message).toMatch(/is managed by the configuration file \(HERALD_CONFIG\); change it there and reload/);
     }
+    // What the file does not hold stays open: the source's token.
+    expect((await s.admin('POST', `/v1/admin/sources/${source}/token`)).status).toBe(200);
 
     // A route made through the API, to a file channel: not the file's, kept by reloads that change the file.
     const channels = (await s.admin('GET', '/v1/admin/channels')).body as { id: number; name: string }[];

@@ -147,8 +147,8 @@ export function exportConfig(h: ExportDeps, opts: { secrets?: boolean } = {}): E
 
   const body = { version: 1, channels, sources, escalations, routes, heartbeats, maintenance, digests };
   const yaml =
-    '# yaml-language-server: $schema=https://raw.githubusercontent.com/herald/herald/main/schema/herald.schema.json\n' +
     `# Exported by Herald on ${new Date().toISOString()}. Credentials are \${NAME} references: set them in the environment.\n` +
+    '# Editors validate and complete this file with a first line naming the schema (docs/config-file.md, "Keys").\n' +
     stringify(body, { lineWidth: 0 });
   return { yaml, ...(opts.secrets ? { env } : {}) };
 }

@@ -148,5 +148,5 @@ export type FileOutbound = NonNullable<FileRoute['outbound']>[number];
 /** The JSON Schema of the file (what editors validate and complete), as `npm run config:schema` commits it. */
 export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(configFile, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
-  return { ...schema, $id: 'https://github.com/herald/herald/schema/herald.schema.json', title: 'Herald configuration file' };
+  return { ...schema, title: 'Herald configuration file' };
 }
