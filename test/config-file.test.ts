@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
+import { loadConfig } from '../src/config.js';
 import { listRoutes } from '../src/services/routes.js';
 import { opt, startBotStack, sub, T } from './support/bot.js';
 import { deliveredAlertIds, FAST, startStack, waitFor, type Stack } from './support/stack.js';
@@ -351,5 +352,14 @@ describe('configuration file and slash commands', () => {
     } finally {
       await b.close();
     }
+  });
+});
+
+describe('HERALD_CONFIG', () => {
+  it('names a path that is not a file at start (exit 2 from main), and is optional', () => {
+    const missing = loadConfig({ HERALD_CONFIG: '/nonexistent/herald.yaml' });
+    expect(missing).toEqual({ ok: false, problems: ['HERALD_CONFIG: no configuration file at /nonexistent/herald.yaml'] });
+    const none = loadConfig({});
+    expect(none.ok && none.config.configFile).toBeUndefined();
   });
 });

@@ -56,7 +56,7 @@ export async function planWithChecks(h: ApplyDeps, loaded: LoadedConfig): Promis
  * After the commit, delivery rebuilds the pools that changed and the escalation runner looks again.
  */
 export async function applyConfig(h: ApplyDeps, loaded: LoadedConfig, now = Date.now()): Promise<ApplyOutcome> {
-  const { plan, problems, warnings } = await planWithChecks(h, loaded);
+  const { problems, warnings } = await planWithChecks(h, loaded);
   if (problems.length) return { ok: false, problems };
   // Planned again right before writing: the checks above awaited Discord, and the API may have written meanwhile.
   const fresh = planConfig(h, loaded);
@@ -73,6 +73,5 @@ export async function applyConfig(h: ApplyDeps, loaded: LoadedConfig, now = Date
   }
   for (const id of ctx.poolsChanged) h.signals.poolChanged(id);
   if (fresh.chainsChange) h.signals.chainsChanged();
-  void plan;
   return { ok: true, changes: fresh.changes.map(describeChange), warnings };
 }

@@ -98,8 +98,14 @@ export class ConfigReloader {
     }
     const loaded = loadConfigText(text, { env: this.deps.env, apiUrl: this.deps.config.discord.apiUrl });
     if (!loaded.ok) return refuse(loaded.problems);
-    this.deps.beforeApply?.(loaded.config);
-    const outcome = await applyConfig(this.deps, loaded.config, now);
+    let outcome: Awaited<ReturnType<typeof applyConfig>>;
+    try {
+      this.deps.beforeApply?.(loaded.config);
+      outcome = await applyConfig(this.deps, loaded.config, now);
+    } catch (err) {
+      // Rolled back (a database that cannot write, say): nothing of the file is in force, and it is said so.
+      return refuse([`${name}: could not apply the configuration file (${err instanceof Error ? err.message : String(err)}); nothing was changed`]);
+    }
     if (!outcome.ok) return refuse(outcome.problems);
     const warnings = outcome.warnings.map((p) => formatProblem(p, name));
     this.current = { file: name, state: 'applied', applied_at: now, attempted_at: now, problems: [], warnings };
