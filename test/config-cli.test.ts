@@ -223,6 +223,13 @@ digests:
     const after = (await stack.admin('GET', '/v1/admin/channels')).body as { managed_by?: string }[];
     expect(after).toEqual(before.map((c: object) => ({ ...c, managed_by: 'file' })));
     expect((await herald(['diff', file], { ...cli, ...env })).out).toBe(`${file}: no changes`);
+
+    // Naming the (unnamed) route keeps it: same id, now known by its name.
+    const [route] = (await stack.admin('GET', '/v1/admin/routes')).body as { id: number }[];
+    writeFileSync(file, readFileSync(file, 'utf8').replace('routes:\n  - channel: ops', 'routes:\n  - name: everything\n    channel: ops'));
+    expect((await herald(['diff', file], { ...cli, ...env })).out).toBe('~ route everything: name: none → everything');
+    expect((await stack.admin('POST', '/v1/admin/config/reload')).body).toMatchObject({ applied: true });
+    expect((await stack.admin('GET', '/v1/admin/routes')).body).toEqual([expect.objectContaining({ id: route!.id, name: 'everything', managed_by: 'file' })]);
   });
 });
 

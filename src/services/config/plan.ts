@@ -261,10 +261,10 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
     (outbound ?? []).forEach((t, ti) => {
       if (!targets.some((x) => x.url === t.url)) newUrls.push({ path: ['routes', ri, 'outbound', ti, 'url'], url: t.url });
     });
-    const match =
-      name !== undefined
-        ? routeRows.find((x) => x.managedBy === 'file' && x.configName === name)
-        : routeRows.find((x) => !taken.has(x.id) && x.configName === null && routeCriteriaKey(rowCriteria(x, channelName)) === routeCriteriaKey(r));
+    // Named: the route of that name; else (a name given to a route the file had unnamed, or an API route) the
+    // unnamed route with the same channel and criteria, as for an unnamed one.
+    const byCriteria = () => routeRows.find((x) => !taken.has(x.id) && x.configName === null && routeCriteriaKey(rowCriteria(x, channelName)) === routeCriteriaKey(r));
+    const match = (name !== undefined ? routeRows.find((x) => x.managedBy === 'file' && x.configName === name) : undefined) ?? byCriteria();
     if (h.bot === undefined && r.threads && (r.channel && file.channels.find((c) => c.name === r.channel)?.kind !== 'forum')) {
       problemAt(['routes', ri, 'threads'], 'threads need the bot: set DISCORD_TOKEN (Herald starts a thread from each card with it), or make the channel a forum');
     }
@@ -297,11 +297,11 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
     const details = [
       ...diffFields(
         {
-          channel: channelName.get(match.channelId), service: match.service, severities: match.severities, environment: match.environment, labels: match.labels,
+          name: match.configName, channel: channelName.get(match.channelId), service: match.service, severities: match.severities, environment: match.environment, labels: match.labels,
           business_hours: match.businessHours, auto_resolve_after_ms: match.autoResolveAfterMs, threads: match.threads, escalation: match.escalationChainId === null ? null : chainName.get(match.escalationChainId),
         },
         {
-          channel, service: want.service, severities: want.severities, environment: want.environment, labels: want.labels,
+          name: name ?? null, channel, service: want.service, severities: want.severities, environment: want.environment, labels: want.labels,
           business_hours: want.businessHours, auto_resolve_after_ms: want.autoResolveAfterMs ?? null, threads: want.threads ?? false, escalation: escalation ?? null,
         },
       ),
@@ -312,6 +312,7 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
       action: match.managedBy === 'file' ? 'update' : 'adopt', kind: 'route', name: described(r, ri), details,
       run: (ctx) => {
         s.routes.setFromFile(match.id, stored(ctx));
+        if (name !== undefined) ctx.routes.set(name, match.id);
         setChain(ctx, match.id);
         setOutbound(match.id, have);
       },
