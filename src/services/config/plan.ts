@@ -294,19 +294,16 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
     )
       ? []
       : ['outbound targets changed'];
-    const details = [
-      ...diffFields(
-        {
-          name: match.configName, channel: channelName.get(match.channelId), service: match.service, severities: match.severities, environment: match.environment, labels: match.labels,
-          business_hours: match.businessHours, auto_resolve_after_ms: match.autoResolveAfterMs, threads: match.threads, escalation: match.escalationChainId === null ? null : chainName.get(match.escalationChainId),
-        },
-        {
-          name: name ?? null, channel, service: want.service, severities: want.severities, environment: want.environment, labels: want.labels,
-          business_hours: want.businessHours, auto_resolve_after_ms: want.autoResolveAfterMs ?? null, threads: want.threads ?? false, escalation: escalation ?? null,
-        },
-      ),
-      ...outDetail,
-    ];
+    // Every setting the route stores (storedRoute's columns: a new route setting shows here by itself), by its column's name.
+    const { channelId: _id, configName: _name, managedBy: _m, ...settings } = want;
+    const before: Record<string, unknown> = { name: match.configName, channel: channelName.get(match.channelId), escalation: match.escalationChainId === null ? null : chainName.get(match.escalationChainId) };
+    const after: Record<string, unknown> = { name: name ?? null, channel, escalation: escalation ?? null };
+    for (const [k, v] of Object.entries(settings)) {
+      const column = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+      before[column] = (match as Record<string, unknown>)[k];
+      after[column] = v ?? (typeof before[column] === 'boolean' ? false : null);
+    }
+    const details = [...diffFields(before, after), ...outDetail];
     if (match.managedBy === 'file' && details.length === 0) continue;
     changes.push({
       action: match.managedBy === 'file' ? 'update' : 'adopt', kind: 'route', name: described(r, ri), details,
