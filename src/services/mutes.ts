@@ -113,7 +113,9 @@ export function listMutes(h: ReadDeps, opts: { active?: boolean } = {}, now = Da
   return h.store.mutes
     .list(opts.active ? now : undefined)
     .reverse()
-    .map((m) => view(m, now, counts.get(m.id) ?? 0));
+    .map((m) => view(m, now, counts.get(m.id) ?? 0))
+    // A maintenance window between two openings is not in force.
+    .filter((v) => !opts.active || v.active);
 }
 
 export function getMute(h: ReadDeps, id: number, now = Date.now()): MuteView {
