@@ -1,6 +1,7 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { channelFor, findChannel } from '../src/bot/channels.js';
 import type { CommandModule } from '../src/bot/types.js';
+import { refuseIfManaged } from '../src/domain/managed.js';
 import { ServiceError } from '../src/services/errors.js';
 import { deleteRoute, listRoutes } from '../src/services/routes.js';
 
@@ -18,6 +19,8 @@ export const unsubscribe: CommandModule = {
     if (mine.length === 0) {
       throw new ServiceError(404, 'not_found', `No route sends ${service ? `**${service}**` : 'anything'} to this channel; /route list shows every route.`);
     }
+    // All or none: a route of the configuration file among them refuses the whole command before anything is removed.
+    for (const r of mine) refuseIfManaged(r.managed_by, `route ${r.id}`);
     for (const r of mine) deleteRoute(herald, r.id);
     return { content: `Removed ${mine.length} route${mine.length === 1 ? '' : 's'} to <#${i.channelId}>: ${mine.map((r) => `#${r.id} (${r.service ?? '*'})`).join(', ')}.` };
   },

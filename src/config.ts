@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import cron from 'node-cron';
 import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
@@ -162,6 +164,8 @@ const envSchema = z.object({
   // Requests refused for a wrong token (admin API, alert hook) per client address, before it gets 429s.
   HERALD_AUTH_FAILURE_LIMIT: int('HERALD_AUTH_FAILURE_LIMIT', 20, 1, 1_000_000),
   HERALD_AUTH_FAILURE_WINDOW_MS: int('HERALD_AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 86_400_000),
+  // The configuration file (docs/config-file.md); unset: herald.yaml in the working directory, when there is one.
+  HERALD_CONFIG: z.string().optional(),
 });
 
 export interface Config {
@@ -196,6 +200,8 @@ export interface Config {
   authFailures: { limit: number; windowMs: number };
   /** /readyz reports a channel whose oldest due delivery has waited longer than this. */
   readyMaxWaitMs: number;
+  /** The configuration file (HERALD_CONFIG, else ./herald.yaml when present), applied at start, on SIGHUP and on POST /v1/admin/config/reload; undefined: none. */
+  configFile: string | undefined;
   discord: {
     /** Base such as https://discord.com/api (no version); requests go to `${apiUrl}/v10/...`. */
     apiUrl: string;
@@ -309,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     // A resolved alert can reopen until its window ends: deleting it sooner would post a second card.
     problems.push(`HERALD_RETENTION_DAYS (${e.HERALD_RETENTION_DAYS}) must cover HERALD_REOPEN_WINDOW_MS (${e.HERALD_REOPEN_WINDOW_MS} ms)`);
   }
+  const configFile = configFilePath(e.HERALD_CONFIG, problems);
   if (problems.length) return { ok: false, problems };
   return {
     ok: true,
@@ -330,6 +337,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       retention: { days: e.HERALD_RETENTION_DAYS, cron: e.HERALD_RETENTION_CRON, timezone: e.HERALD_DIGEST_TIMEZONE },
       authFailures: { limit: e.HERALD_AUTH_FAILURE_LIMIT, windowMs: e.HERALD_AUTH_FAILURE_WINDOW_MS },
       readyMaxWaitMs: e.HERALD_READY_MAX_WAIT_MS,
+      configFile,
       discord: {
         apiUrl,
         token,
@@ -359,4 +367,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       },
     },
   };
+}
+
+/** HERALD_CONFIG (which must name a file), else herald.yaml in the working directory when there is one. */
+function configFilePath(raw: string | undefined, problems: string[]): string | undefined {
+  const given = raw?.trim();
+  if (given) {
+    const path = resolve(given);
+    if (!existsSync(path) || !statSync(path).isFile()) problems.push(`HERALD_CONFIG: no configuration file at ${path}`);
+    return path;
+  }
+  const here = resolve('herald.yaml');
+  return existsSync(here) ? here : undefined;
 }

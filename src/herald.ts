@@ -28,6 +28,8 @@ import { ReadinessChecks } from './services/readiness.js';
 import { Heartbeats } from './services/heartbeats.js';
 import { resolveStaleAlerts } from './services/auto-resolve.js';
 import { HeartbeatRunner } from './jobs/heartbeats.js';
+import { ConfigReloader, diffConfigText, type DiffAnswer } from './services/config/reloader.js';
+import type { LoadedConfig } from './services/config/load.js';
 
 /**
  * Herald's parts, wired once by `createHerald`; main.ts and the HTTP server assembly take the whole of it,
@@ -79,6 +81,13 @@ export interface Herald {
   /** /readyz's checks beyond storage and delivery: the bot adds its own when it starts (after HTTP listens). */
   readiness: ReadinessChecks;
   /**
+   * The configuration file (HERALD_CONFIG or ./herald.yaml), when there is one: applied by main after start,
+   * on SIGHUP and on POST /v1/admin/config/reload; its status is part of /readyz.
+   */
+  configFile: ConfigReloader | undefined;
+  /** What applying a configuration file's text would change here (with or without a file of Herald's own): POST /v1/admin/config/diff. */
+  configDiff(text: string, env?: Record<string, string>): Promise<DiffAnswer>;
+  /**
    * Starts delivery: recovers the leases of a previous run, starts every lane with work queued, then the
    * escalation timers. Call once HTTP listens (a start that fails to bind must send nothing).
    */
@@ -99,7 +108,11 @@ export interface Herald {
  * outbound worker) → the commit signals that fan out to them → services (outbound targets, ingest
  * acceptor, digest and retention jobs). Starting is separate and explicit (`startDelivery`, `start`).
  */
-export function createHerald(config: Config, log: Logger, opts: { clock?: () => number } = {}): Herald {
+export function createHerald(
+  config: Config,
+  log: Logger,
+  opts: { clock?: () => number; env?: NodeJS.ProcessEnv; beforeConfigApply?: (loaded: LoadedConfig) => void } = {},
+): Herald {
   const store = openStore(config.dbPath, { sync: config.dbSync, onWarning: (message) => log.warn(message), agingMs: config.delivery.agingMs });
   const { db, deliveries: outbox, webhooks, messageOps: ops, routes, mutes } = store;
   const writeHealth = new WriteHealth();
@@ -163,6 +176,14 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
 
+  // `${NAME}` references in the file are read from the process environment (tests pass their own).
+  const configDeps = {
+    store, config, bot, signals, outboundGuard, env: opts.env ?? process.env, log: log.child({ component: 'config' }),
+    ...(opts.beforeConfigApply ? { beforeApply: opts.beforeConfigApply } : {}),
+  };
+  const configFile = config.configFile ? new ConfigReloader(configDeps, config.configFile) : undefined;
+  const configDiff = (text: string, env?: Record<string, string>) => diffConfigText(configDeps, text, env);
+
   const startDelivery = () => {
     scheduler.start();
     // Escalation steps queue deliveries: its timers run only once delivery has started (leases recovered),
@@ -173,7 +194,7 @@ export function createHerald(config: Config, log: Logger, opts: { clock?: () => 
   };
   let closed = false;
   const herald: Herald = {
-    config, store, db, log, metrics, outbox, ops, scheduler, signals, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention, heartbeats, heartbeatRunner, guard, writeHealth, readiness,
+    config, store, db, log, metrics, outbox, ops, scheduler, signals, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention, heartbeats, heartbeatRunner, guard, writeHealth, readiness, configFile, configDiff,
     startDelivery,
     start() {
       startDelivery();

@@ -9,6 +9,7 @@ import type { App } from './http/typed-app.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
 import { demoAdminTokenFor, demoEnvPath, readDemoEnv, seedDemo } from './demo.js';
 import type { Bot } from './bot/index.js';
+import type { LoadedConfig } from './services/config/load.js';
 
 /** The process: config → emulator (when Discord is not configured) → the app (src/herald.ts wires it) → HTTP → start → bot, and signals. */
 async function main(): Promise<void> {
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   try {
-    herald = createHerald(config, log);
+    herald = createHerald(config, log, emulator ? { beforeConfigApply: (loaded) => giveToEmulator(emulator!, loaded) } : {});
   } catch (err) {
     // The operator's to fix (a path, a permission, a file that is not Herald's database): one line naming it, exit 2.
     if (!(err instanceof DatabaseOpenError)) throw err;
@@ -90,6 +91,16 @@ async function main(): Promise<void> {
   }
   // Key `address`, not `url`: `url` is a redacted path (webhook URLs carry tokens).
   log.info({ address: `http://${config.host}:${(app.server.address() as { port: number }).port}` }, 'Herald is listening');
+  // The configuration file, after the demo seeding (in emulator mode that gives the emulator back the demo
+  // channel's webhooks, which the file may name). A refused file is logged and shown by /readyz; Herald goes
+  // on with the configuration in its database.
+  const configFile = herald.configFile;
+  if (configFile) {
+    await configFile.reload('start');
+    process.on('SIGHUP', () => void configFile.reload('SIGHUP'));
+  } else {
+    process.on('SIGHUP', () => log.warn('SIGHUP: there is no configuration file to reload (set HERALD_CONFIG, or put herald.yaml in the working directory)'));
+  }
   log.info({ console: `http://${config.host}:${(app.server.address() as { port: number }).port}/console` }, 'web console: log in with the admin token');
   if (config.discord.token) {
     // Loaded only when a bot is configured: discord.js is some 25 MB of resident memory that a
@@ -109,6 +120,24 @@ async function main(): Promise<void> {
       // With real Discord, commands are registered by `npm run register`; the emulator forgets them at each start.
       registerCommands: config.discord.emulated,
     });
+  }
+}
+
+/**
+ * Emulator mode: the emulator (which forgets everything at each start) is given the configuration file's
+ * channels and webhooks, with the ids and tokens the file names, so a herald.yaml written for the local demo
+ * works as it would with Discord. One it has already is left as it is.
+ */
+function giveToEmulator(emulator: Emulator, loaded: LoadedConfig): void {
+  for (const c of loaded.file.channels) {
+    emulator.createChannel({ name: c.name, id: c.discord_channel_id, ...(c.kind === 'forum' ? { type: 15 } : {}) });
+    for (const w of loaded.webhooks.get(c.name) ?? []) {
+      try {
+        emulator.createWebhook(c.discord_channel_id, { name: 'Herald', applicationOwned: w.owner === 'app', restore: { id: w.discordWebhookId, token: w.token } });
+      } catch {
+        // Known already (the demo channel's, restored by the demo seeding), or not one the emulator can take.
+      }
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { config as loadDotenv } from 'dotenv';
 import { alerts } from './commands/alerts.js';
 import { backup } from './commands/backup.js';
+import { configCommand } from './commands/config.js';
 import { deadletters } from './commands/deadletters.js';
 import { register } from './commands/register.js';
 import { start } from './commands/start.js';
@@ -9,16 +10,10 @@ import { CliFailure, UsageError } from './errors.js';
 import type { CliCommand, CliIo } from './types.js';
 
 /** Every `herald` subcommand group, in the order `herald --help` lists them. */
-export const commands: CliCommand[] = [start, status, alerts, deadletters, register, backup];
-
-/** Commands built elsewhere that this build may not have yet: named in the help only while absent, never stubbed. */
-const ELSEWHERE: Record<string, string> = {
-  config: 'herald config check|diff|export (the configuration file, HERALD_CONFIG) is not in this build yet',
-};
+export const commands: CliCommand[] = [start, status, configCommand, alerts, deadletters, register, backup];
 
 function topHelp(list: CliCommand[]): string {
   const width = Math.max(...list.map((c) => c.name.length));
-  const missing = Object.entries(ELSEWHERE).filter(([name]) => !list.some((c) => c.name === name));
   return [
     'Usage: herald <command> [options]',
     '',
@@ -31,7 +26,6 @@ function topHelp(list: CliCommand[]): string {
     '$HERALD_URL, else http://127.0.0.1:$HERALD_PORT) and read the admin token from HERALD_ADMIN_TOKEN',
     '(the environment or .env). Exit codes: 0 done, 2 a usage or validation error, 1 a failure (Herald not',
     'reachable, a refusal). Reference: docs/cli.md.',
-    ...(missing.length ? ['', ...missing.map(([, note]) => `Note: ${note}.`)] : []),
   ].join('\n');
 }
 
@@ -73,8 +67,6 @@ export async function runCli(argv: string[], io: CliIo, list: CliCommand[] = com
 }
 
 function unknownCommand(name: string, list: CliCommand[]): string {
-  const note = ELSEWHERE[name];
-  if (note && !list.some((c) => c.name === name)) return `herald: ${note}`;
   if (name.startsWith('-')) return `herald: unknown option ${name} (see herald --help)`;
   return `herald: unknown command "${name}": use one of ${list.map((c) => c.name).join(', ')} (see herald --help)`;
 }

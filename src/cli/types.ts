@@ -1,3 +1,4 @@
+/** The `herald` command line's one interface: each command group (src/cli/commands/) is a `CliCommand`. */
 export interface CliIo {
   out(line: string): void;       // stdout
   err(line: string): void;       // stderr

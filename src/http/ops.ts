@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import { type ReadinessChecks, storageAndDeliveryProblems } from '../services/readiness.js';
+import { configStatusView, type ConfigReloader } from '../services/config/reloader.js';
 import { errorBody } from './error-body.js';
 import { typed } from './typed-app.js';
 
@@ -12,6 +13,8 @@ export type OpsDeps = Parameters<typeof storageAndDeliveryProblems>[0] & {
   config: Pick<Config, 'discord' | 'readyMaxWaitMs'>;
   metrics: Pick<Metrics, 'registry'>;
   readiness: Pick<ReadinessChecks, 'problems'>;
+  /** The configuration file's last attempt, shown by /readyz (a refused file does not make Herald unready: it runs on the last good one). */
+  configFile: Pick<ConfigReloader, 'status'> | undefined;
 };
 
 /** Which Discord Herald talks to: its built-in emulator (nothing reaches Discord) or a configured one. */
@@ -31,6 +34,9 @@ const readiness = z.object({
   ok: z.boolean(),
   mode: z.enum(['emulator', 'discord']).describe('emulator: Herald delivers to its built-in emulator, nothing reaches Discord'),
   problems: z.array(z.string()).describe('What keeps Herald from being ready, one plain sentence each'),
+  config: configStatusView
+    .optional()
+    .describe('Present once the configuration file was read: `state` failed means its last version was refused (see `problems`) and Herald serves the last good configuration; this alone does not make Herald unready'),
 });
 
 /** Liveness, readiness and Prometheus metrics, at the root (no prefix: probes and scrapers expect these paths). */
@@ -52,7 +58,10 @@ export const opsEndpoints = (herald: OpsDeps) => async (scope: FastifyInstance):
   };
   app.get('/readyz', { schema: { summary: readinessSummary, response: readinessAnswers } }, async (_req, reply) => {
     const problems = [...storageAndDeliveryProblems(herald), ...herald.readiness.problems()];
-    return reply.code(problems.length ? 503 : 200).send({ ok: problems.length === 0, mode: modeOf(herald), problems });
+    // Once the file was read (at start, right after listening): before that there is nothing to say about it.
+    const config = herald.configFile?.status;
+    const shown = config && config.attempted_at !== null ? { config } : {};
+    return reply.code(problems.length ? 503 : 200).send({ ok: problems.length === 0, mode: modeOf(herald), problems, ...shown });
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: z.string().describe('Prometheus text exposition format') } } }, async (_req, reply) => {

@@ -5,6 +5,7 @@ import type { OutboundTargetRow } from '../store/outbound.js';
 import type { OutboundAddressGuard } from './address-policy.js';
 import { newSigningSecret } from '../domain/signatures.js';
 import { invalid } from '../domain/errors.js';
+import { refuseIfManaged } from '../domain/managed.js';
 import type { OutboundDeliveryView, TargetView } from './views.js';
 import { notFound } from '../domain/errors.js';
 import { signedHeaders } from '../domain/signatures.js';
@@ -35,7 +36,8 @@ type ReadDeps = { store: Pick<Store, 'outbound'> };
  * Adds an outbound target to a route. A generic webhook gets a signing secret, in this answer only.
  * The URL must point at a public address now (its name is resolved); the worker judges it again at each send.
  */
-export async function createTarget(h: Deps, routeId: number, input: TargetInput): Promise<TargetView & { secret?: string }> {
+export async function createTarget(h: Deps & { store: Pick<Store, 'routes'> }, routeId: number, input: TargetInput): Promise<TargetView & { secret?: string }> {
+  refuseIfManaged(h.store.routes.managedBy(routeId), `route ${routeId} (and its outbound targets)`);
   const decision = await h.outboundGuard.decide(input.url);
   if (!decision.ok) throw invalid('url', decision.reason);
   const secret = input.kind === 'webhook' ? newSigningSecret() : null;
@@ -49,6 +51,7 @@ export function listTargets(h: ReadDeps): TargetView[] {
 
 /** Removes a target; its queued and past deliveries go with it. */
 export function deleteTarget(h: ReadDeps, id: number): void {
+  refuseIfManaged(h.store.outbound.target(id)?.managedBy, `outbound target ${id}`);
   h.store.outbound.deleteTarget(id);
 }
 

@@ -12,7 +12,7 @@ export interface PipelineDeps {
   lookup: AlertLookup;
   /** A resolved alert firing again within this many ms reopens (HERALD_REOPEN_WINDOW_MS). */
   reopenWindowMs: number;
-  /** The wall clock business hours are read against (default: the process clock). */
+  /** The wall clock business hours and maintenance windows are read against (default: the process clock). */
   clock?: () => number;
 }
 
@@ -26,7 +26,7 @@ export function buildPipeline(deps: PipelineDeps): Stage {
   return sequence(
     routeStage(deps.routes), // which channels (every matching route, else the default channel)
     incidentStage(deps.routes), // which incident: the sender's group, a native group, a route's group_by (else none)
-    muteStage(deps.mutes, deps.routes), // silenced: kept, delivered nowhere
+    muteStage(deps.mutes, deps.routes, deps.clock), // silenced (mutes, open maintenance windows): kept, delivered nowhere
     hoursStage(deps.routes, deps.clock), // outside business hours: P2/P3 wait, or go to the digest only
     dedupStage(deps.lookup, deps.reopenWindowMs), // new, a repeat of an open alert, a reopen, or a resolve
   );

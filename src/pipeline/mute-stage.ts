@@ -9,12 +9,13 @@ export type MuteTable = Pick<MuteStore, 'active'>;
 /**
  * After routing: an alert a mute matches is kept (stored with the mute's id, visible in the admin
  * API) but goes to no channel. A route mute silences that route only: the alert still goes where other
- * matching routes send it, and is muted when none is left.
+ * matching routes send it, and is muted when none is left. A maintenance window (the configuration file's)
+ * silences only while it is open.
  */
-export function muteStage(table: MuteTable, routes: RouteTable): Stage {
+export function muteStage(table: MuteTable, routes: RouteTable, clock: () => number = Date.now): Stage {
   return (alerts) => {
-    const now = Date.now();
-    const active = table.active(now);
+    // Expiry is judged by each alert's receipt time; a maintenance window's opening by the wall clock (tests move it).
+    const active = table.active(Date.now(), clock());
     if (active.length === 0) return alerts;
     return alerts.map((a) => {
       const live = active.filter((m) => m.expiresAt > a.receivedAt);

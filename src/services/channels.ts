@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refuseIfManaged } from '../domain/managed.js';
 import { discordIdSchema } from '../discord/ids.js';
 import type { CommitSignals } from '../delivery/signals.js';
 import type { Store } from '../store/index.js';
@@ -33,6 +34,7 @@ export function createChannel(h: Deps, input: ChannelInput): { id: number } {
 }
 
 export function updateChannel(h: Deps, id: number, input: ChannelUpdate): ChannelView {
+  refuseIfManaged(h.store.channels.managedBy(id), `channel ${id}`);
   if (input.default !== undefined) h.store.channels.setDefault(id, input.default, input.move_default);
   if (input.kind !== undefined) h.store.channels.setKind(id, input.kind);
   return getChannel(h, id);
@@ -50,6 +52,7 @@ export function listChannels(h: ReadDeps): ChannelView[] {
 
 /** Deletes a channel with its webhooks, routes and queued deliveries. */
 export function deleteChannel(h: Deps, id: number): void {
+  refuseIfManaged(h.store.channels.managedBy(id), `channel ${id}`);
   h.store.channels.delete(id);
   h.signals.poolChanged(id);
 }

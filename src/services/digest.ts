@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refuseIfManaged } from '../domain/managed.js';
 import { renderDigest } from '../cards/digest.js';
 import type { Config } from '../config.js';
 import type { CommitSignals } from '../delivery/signals.js';
@@ -63,6 +64,7 @@ const view = (s: DigestSettingRow): DigestSettingView => ({
 export function setDigest(h: Deps, channelId: number, input: DigestInput): DigestSettingView {
   h.store.channels.row(channelId);
   const prior = h.store.digests.settings(channelId);
+  refuseIfManaged(prior?.managedBy, `the digest of channel ${channelId}`);
   h.store.digests.save(channelId, {
     enabled: input.enabled,
     time: input.time ?? prior?.time ?? h.config.digest.time,
@@ -80,6 +82,7 @@ export function getDigest(h: ReadDeps, channelId: number): DigestSettingView {
 
 export function deleteDigest(h: Deps, channelId: number): void {
   h.store.channels.row(channelId);
+  refuseIfManaged(h.store.digests.settings(channelId)?.managedBy, `the digest of channel ${channelId}`);
   if (!h.store.digests.delete(channelId)) throw invalid('channel_id', `channel ${channelId} has no digest`);
 }
 

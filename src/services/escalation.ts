@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refuseIfManaged } from '../domain/managed.js';
 import { discordIdSchema } from '../discord/ids.js';
 import type { CommitSignals } from '../delivery/signals.js';
 import type { NewStep } from '../store/escalations.js';
@@ -8,26 +9,33 @@ import type { ChainView, EscalationView } from './views.js';
 
 const DAY_MS = 86_400_000;
 
-export const stepInput = z
-  .strictObject({
-    kind: z.enum(['channel', 'role', 'user']).describe('channel: post the alert in `channel_id`; role / user: post it mentioning `target`'),
-    delay_ms: z.number().int().min(0).max(7 * DAY_MS).describe('Wait after the previous step (for the first: after the alert arrived), in milliseconds'),
-    target: discordIdSchema.optional().describe('The Discord role or user id to mention (role and user steps)'),
-    channel_id: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe('Channel steps: where to post. Mention steps: where to post the mention (default: the channels the alert was routed to)'),
-  })
-  .superRefine((s, ctx) => {
-    if (s.kind === 'channel' && s.channel_id === undefined) ctx.addIssue({ code: 'custom', path: ['channel_id'], message: 'a channel step needs channel_id' });
+/** A step's fields; where it posts is `channel_id` here and a channel's name (`channel`) in the configuration file. */
+export const stepFields = z.strictObject({
+  kind: z.enum(['channel', 'role', 'user']).describe('channel: post the alert in `channel_id`; role / user: post it mentioning `target`'),
+  delay_ms: z.number().int().min(0).max(7 * DAY_MS).describe('Wait after the previous step (for the first: after the alert arrived), in milliseconds'),
+  target: discordIdSchema.optional().describe('The Discord role or user id to mention (role and user steps)'),
+  channel_id: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Channel steps: where to post. Mention steps: where to post the mention (default: the channels the alert was routed to)'),
+});
+
+/** The rules between a step's fields, for either spelling of where it posts (`channel_id` or the file's `channel`). */
+export const stepRules =
+  (where: 'channel_id' | 'channel') =>
+  (s: { kind: 'channel' | 'role' | 'user'; target?: string | undefined } & { [k in typeof where]?: unknown }, ctx: z.RefinementCtx): void => {
+    if (s.kind === 'channel' && s[where] === undefined) ctx.addIssue({ code: 'custom', path: [where], message: `a channel step needs ${where}` });
     if (s.kind === 'channel' && s.target !== undefined) ctx.addIssue({ code: 'custom', path: ['target'], message: 'a channel step mentions nobody: leave target out' });
     if (s.kind !== 'channel' && s.target === undefined) ctx.addIssue({ code: 'custom', path: ['target'], message: `a ${s.kind} step needs target (the ${s.kind} id)` });
-  });
+  };
+
+export const stepInput = stepFields.superRefine(stepRules('channel_id'));
 export type StepInput = z.output<typeof stepInput>;
 
-export const chainInput = z.strictObject({
+/** A chain's own settings (its steps apart): the admin API's body and the configuration file share them. */
+export const chainFields = z.strictObject({
   name: z.string().trim().min(1).max(100).describe('A unique name'),
   repeats: z.number().int().min(0).max(10).default(0).describe('How many more times the whole chain runs after the first (0 to 10)'),
   rearm_after_ms: z
@@ -38,6 +46,8 @@ export const chainInput = z.strictObject({
     .nullable()
     .optional()
     .describe('An acknowledgement not followed by a resolve within this time re-arms the chain; unset: an acknowledgement stops it'),
+});
+export const chainInput = chainFields.extend({
   steps: z.array(stepInput).max(20).optional().describe('Steps, in order (more can be added later)'),
 });
 export type ChainInput = z.output<typeof chainInput>;
@@ -48,6 +58,7 @@ export const routeChainInput = z.strictObject({
 
 type Deps = { store: Pick<Store, 'escalations'>; signals: Pick<CommitSignals, 'chainsChanged'> };
 type ReadDeps = { store: Pick<Store, 'escalations'> };
+type RouteChainDeps = { store: Pick<Store, 'escalations' | 'routes'> };
 
 /** Creates a chain (with its first steps, if given). 409 when the name is taken. */
 export function createChain(h: ReadDeps, input: ChainInput): ChainView {
@@ -57,12 +68,13 @@ export function createChain(h: ReadDeps, input: ChainInput): ChainView {
 
 /** Appends a step to a chain; running escalations pick it up at their next step. */
 export function addStep(h: Deps, chainId: number, input: StepInput): ChainView {
+  refuseIfManaged(h.store.escalations.managedBy(chainId), `escalation chain ${chainId}`);
   h.store.escalations.addStep(chainId, newStep(input));
   h.signals.chainsChanged();
   return getChain(h, chainId);
 }
 
-const newStep = (s: StepInput): NewStep => ({ kind: s.kind, delayMs: s.delay_ms, target: s.target ?? null, channelId: s.channel_id ?? null });
+export const newStep = (s: StepInput): NewStep => ({ kind: s.kind, delayMs: s.delay_ms, target: s.target ?? null, channelId: s.channel_id ?? null });
 
 export function listChains(h: ReadDeps): ChainView[] {
   const { chains, steps, routes } = h.store.escalations.chains();
@@ -96,11 +108,13 @@ export function findChain(h: ReadDeps, ref: string): number {
 
 /** Deletes a chain: its routes no longer arm it, and escalations running it stop (their history goes with them). */
 export function deleteChain(h: ReadDeps, id: number): void {
+  refuseIfManaged(h.store.escalations.managedBy(id), `escalation chain ${id}`);
   h.store.escalations.deleteChain(id);
 }
 
 /** Names (or, with null, clears) the chain a route arms. */
-export function setRouteChain(h: ReadDeps, routeId: number, chainId: number | null): { route_id: number; chain_id: number | null } {
+export function setRouteChain(h: RouteChainDeps, routeId: number, chainId: number | null): { route_id: number; chain_id: number | null } {
+  refuseIfManaged(h.store.routes.managedBy(routeId), `route ${routeId}`);
   h.store.escalations.setRouteChain(routeId, chainId);
   return { route_id: routeId, chain_id: chainId };
 }

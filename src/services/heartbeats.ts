@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
+import { refuseIfManaged } from '../domain/managed.js';
 import { z } from 'zod';
 import { type AlertInput, SEVERITIES } from '../domain/alert.js';
 import { formatDuration, parseDurationMs } from '../domain/duration.js';
 import type { Accepted } from '../pipeline/accept.js';
-import type { HeartbeatListRow, HeartbeatRow } from '../store/heartbeats.js';
+import type { HeartbeatListRow, HeartbeatRow, NewHeartbeat } from '../store/heartbeats.js';
 import type { Store } from '../store/index.js';
 import { invalid, ServiceError } from './errors.js';
 import type { BeatView, HeartbeatView } from './views.js';
@@ -38,6 +39,22 @@ export const heartbeatInput = z.strictObject({
     .describe('Labels of the alert (routes match on them); `heartbeat: <name>` is added'),
 });
 export type HeartbeatInput = z.input<typeof heartbeatInput>;
+
+/** A heartbeat's settings as stored, from its validated input (the admin API's and the file's); 400 naming the field for a bad span. */
+export function heartbeatSettings(h: Omit<z.output<typeof heartbeatInput>, 'source_id'>): Omit<NewHeartbeat, 'sourceId' | 'now'> {
+  const intervalMs = spanMs(h.interval, 'interval');
+  if (intervalMs < MIN_INTERVAL_MS) throw invalid('interval', `the interval is at least 10 s (got ${formatDuration(intervalMs)})`);
+  const graceMs = h.grace === undefined ? 0 : spanMs(h.grace, 'grace');
+  return {
+    name: h.name,
+    intervalMs,
+    graceMs,
+    severity: h.severity,
+    service: h.service ?? h.name,
+    environment: h.environment ?? null,
+    labels: h.labels && Object.keys(h.labels).length ? h.labels : null,
+  };
+}
 
 /** The dedup key of a heartbeat's alert: its miss and the beat that ends it are one alert. */
 export const heartbeatKey = (name: string): string => `heartbeat:${name}`;
@@ -83,21 +100,7 @@ export class Heartbeats {
       const issue = parsed.error.issues[0]!;
       throw invalid(issue.path.join('.') || '(body)', issue.message);
     }
-    const h = parsed.data;
-    const intervalMs = spanMs(h.interval, 'interval');
-    if (intervalMs < MIN_INTERVAL_MS) throw invalid('interval', `the interval is at least 10 s (got ${formatDuration(intervalMs)})`);
-    const graceMs = h.grace === undefined ? 0 : spanMs(h.grace, 'grace');
-    const row = this.deps.store.heartbeats.create({
-      sourceId: h.source_id,
-      name: h.name,
-      intervalMs,
-      graceMs,
-      severity: h.severity,
-      service: h.service ?? h.name,
-      environment: h.environment ?? null,
-      labels: h.labels && Object.keys(h.labels).length ? h.labels : null,
-      now: this.clock(),
-    });
+    const row = this.deps.store.heartbeats.create({ sourceId: parsed.data.source_id, ...heartbeatSettings(parsed.data), now: this.clock() });
     return heartbeatView({ ...row, sourceName: this.deps.store.sources.settings(row.sourceId)?.name ?? '' });
   }
 
@@ -108,6 +111,7 @@ export class Heartbeats {
 
   /** Forgets a heartbeat. An alert it raised stays as it is (resolve it like any other). */
   remove(id: number): void {
+    refuseIfManaged(this.deps.store.heartbeats.get(id).managedBy, `heartbeat ${id}`);
     this.deps.store.heartbeats.delete(id);
   }
 

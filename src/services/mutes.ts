@@ -1,8 +1,10 @@
 import picomatch from 'picomatch';
+import { refuseIfManaged } from '../domain/managed.js';
 import { z } from 'zod';
 import type { Store } from '../store/index.js';
 import type { CommitSignals } from '../delivery/signals.js';
-import type { MuteRow, NewMute } from '../store/mutes.js';
+import { scheduleOf, type MuteRow, type NewMute } from '../store/mutes.js';
+import { windowInForce } from '../domain/maintenance.js';
 import { invalid, notFound } from './errors.js';
 import type { Actor } from './lifecycle.js';
 import type { MuteView } from './views.js';
@@ -47,7 +49,19 @@ type ReadDeps = { store: Pick<Store, 'mutes'> };
 type AlertMuteDeps = { store: Pick<Store, 'mutes' | 'alerts' | 'messageOps'>; signals: Pick<CommitSignals, 'editsQueued'> };
 type Row = MuteRow;
 
-const view = (m: Row, now: number, mutedAlerts = 0): MuteView => ({
+const view = (m: Row, now: number, mutedAlerts = 0): MuteView => {
+  const schedule = scheduleOf(m);
+  return {
+    ...base(m, now, mutedAlerts),
+    active: m.endedAt === null && m.expiresAt > now && (schedule === undefined || windowInForce(schedule)(now)),
+    ...(m.configName !== null ? { name: m.configName } : {}),
+    ...(schedule?.kind === 'once' ? { starts_at: schedule.startsAt } : {}),
+    ...(schedule?.kind === 'recurring' ? { recurrence: { cron: schedule.cron, duration_ms: schedule.durationMs, timezone: schedule.timezone } } : {}),
+    ...(m.managedBy ? { managed_by: m.managedBy } : {}),
+  };
+};
+
+const base = (m: Row, now: number, mutedAlerts: number): MuteView => ({
   id: m.id,
   service: m.service,
   title: m.title,
@@ -114,7 +128,9 @@ export function listMutes(h: ReadDeps, opts: { active?: boolean } = {}, now = Da
   return h.store.mutes
     .list(opts.active ? now : undefined)
     .reverse()
-    .map((m) => view(m, now, counts.get(m.id) ?? 0));
+    .map((m) => view(m, now, counts.get(m.id) ?? 0))
+    // A maintenance window between two openings is not in force.
+    .filter((v) => !opts.active || v.active);
 }
 
 export function getMute(h: ReadDeps, id: number, now = Date.now()): MuteView {
@@ -126,6 +142,8 @@ export function getMute(h: ReadDeps, id: number, now = Date.now()): MuteView {
  * alert's cards are edited (their Mute button comes back). 404 when no such mute is in force.
  */
 export function deleteMute(h: AlertMuteDeps, id: number, by: Actor = { kind: 'admin', name: 'admin' }, now = Date.now()): void {
+  const row = h.store.mutes.list().find((m) => m.id === id);
+  refuseIfManaged(row?.managedBy, `maintenance window ${row?.configName ?? id}`);
   const ended = h.store.mutes.end(id, by, now);
   if (ended.alertId !== null) syncCards(h, ended.alertId, now);
 }

@@ -1,8 +1,10 @@
 import picomatch from 'picomatch';
+import { refuseIfManaged } from '../domain/managed.js';
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/alert.js';
 import { type BusinessHours, businessHoursInput, WEEKDAYS } from '../domain/hours.js';
 import type { Store } from '../store/index.js';
+import type { NewRoute } from '../store/routes.js';
 import { autoResolveAfter, autoResolveAfterMs } from './auto-resolve-input.js';
 import { groupBy, groupByLabels, groupWait, groupWaitMs } from './grouping-input.js';
 import { invalid } from './errors.js';
@@ -38,14 +40,16 @@ type Deps = { store: Pick<Store, 'routes'> };
 type ThreadDeps = { store: Pick<Store, 'routes' | 'channels'>; bot: object | undefined };
 
 /** Refuses threads where Herald cannot make them: a text channel without the bot (a forum's posts are the webhooks' own). */
-function checkThreads(h: ThreadDeps, channelId: number): void {
+export function checkThreads(h: ThreadDeps, channelId: number): void {
   if (h.bot !== undefined || h.store.channels.kindOf(channelId) === 'forum') return;
   throw invalid('threads', 'threads need the bot: set DISCORD_TOKEN (Herald starts a thread from each card with it)');
 }
 
-/** Adds a routing rule: an alert matching every given criterion goes to the channel (as well as to other matching routes' channels). */
-export function createRoute(h: ThreadDeps, input: RouteInput): { id: number } {
-  if (input.threads) checkThreads(h, input.channel_id);
+/**
+ * The route as stored, from its input (validated again for callers other than the admin API: the slash
+ * command, the configuration file); 400 naming the field for a bad glob, hours or duration.
+ */
+export function storedRoute(input: RouteInput): NewRoute {
   if (input.service !== undefined) {
     try {
       picomatch.makeRe(input.service);
@@ -55,12 +59,11 @@ export function createRoute(h: ThreadDeps, input: RouteInput): { id: number } {
   }
   let hours: BusinessHours | null = null;
   if (input.business_hours !== undefined) {
-    // Validated again for callers other than the admin API (the slash command).
     const parsed = businessHoursInput.safeParse(input.business_hours);
     if (!parsed.success) throw invalid(['business_hours', ...parsed.error.issues[0]!.path].join('.'), parsed.error.issues[0]!.message);
     hours = normalHours(parsed.data);
   }
-  const id = h.store.routes.create({
+  return {
     channelId: input.channel_id,
     service: input.service ?? null,
     severities: input.severities ? [...new Set(input.severities)] : null,
@@ -71,8 +74,13 @@ export function createRoute(h: ThreadDeps, input: RouteInput): { id: number } {
     threads: input.threads ?? false,
     groupBy: groupByLabels(input.group_by ?? null),
     groupWaitMs: groupWaitMs(input.group_wait ?? null),
-  });
-  return { id };
+  };
+}
+
+/** Adds a routing rule: an alert matching every given criterion goes to the channel (as well as to other matching routes' channels). */
+export function createRoute(h: ThreadDeps, input: RouteInput): { id: number } {
+  if (input.threads) checkThreads(h, input.channel_id);
+  return { id: h.store.routes.create(storedRoute(input)) };
 }
 
 /** Routes in the order they are evaluated. */
@@ -85,6 +93,7 @@ export function listRoutes(h: Deps): RouteView[] {
  * go only to the digest; P0/P1 always go. Deliveries already waiting keep the time they were given.
  */
 export function setRouteHours(h: Deps, id: number, hours: z.input<typeof businessHoursInput> | null): RouteView {
+  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
   let value: BusinessHours | null = null;
   if (hours !== null) {
     const parsed = businessHoursInput.safeParse(hours);
@@ -114,12 +123,14 @@ export const routePatch = z
 
 /** Sets (or with null clears) a route's auto_resolve_after: its firing alerts with no repeat for that long resolve as stale. */
 export function setRouteAutoResolve(h: Deps, id: number, after: string | null): RouteView {
+  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
   h.store.routes.setAutoResolve(id, autoResolveAfterMs(after));
   return listRoutes(h).find((r) => r.id === id)!;
 }
 
 /** Turns threads on or off for a route's cards from now on (cards already posted keep what they have). */
 export function setRouteThreads(h: ThreadDeps, id: number, threads: boolean): RouteView {
+  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
   const route = listRoutes(h).find((r) => r.id === id);
   if (route && threads) checkThreads(h, route.channel_id);
   h.store.routes.setThreads(id, threads);
@@ -128,6 +139,7 @@ export function setRouteThreads(h: ThreadDeps, id: number, threads: boolean): Ro
 
 /** Applies a PATCH: each field given. */
 export function patchRoute(h: ThreadDeps, id: number, patch: z.output<typeof routePatch>): RouteView {
+  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
   let view: RouteView | undefined;
   if (patch.threads !== undefined) view = setRouteThreads(h, id, patch.threads);
   if (patch.business_hours !== undefined) view = setRouteHours(h, id, patch.business_hours);
@@ -152,5 +164,6 @@ export function setRouteGrouping(h: Deps, id: number, g: { group_by?: string[] |
 const normalHours = (b: BusinessHours): BusinessHours => ({ ...b, days: WEEKDAYS.filter((d) => b.days.includes(d)) });
 
 export function deleteRoute(h: Deps, id: number): void {
+  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
   h.store.routes.delete(id);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refuseIfManaged } from '../domain/managed.js';
 import type { Store } from '../store/index.js';
 import { FORMATS } from '../domain/adapters/index.js';
 import { sourceMappingInput } from '../domain/adapters/mapping.js';
@@ -51,6 +52,7 @@ export function reissueSourceToken(h: Deps, id: number): CreatedSource {
 
 /** Deletes a source: its token stops working at once (the auth cache forgets it). Its alerts stay. */
 export function deleteSource(h: Deps, id: number): void {
+  refuseIfManaged(h.store.sources.managedBy(id), `source ${id}`);
   h.store.sources.delete(id);
 }
 
@@ -69,6 +71,7 @@ export function getSource(h: Deps, id: number): SourceDetail {
 
 /** Sets the source's default format, its auto_resolve_after (null clears it) and/or its mapping (null clears it). */
 export function updateSource(h: Deps, id: number, patch: z.output<typeof sourcePatch>): SourceDetail {
+  refuseIfManaged(h.store.sources.managedBy(id), `source ${id}`);
   const after = patch.auto_resolve_after === undefined ? undefined : autoResolveAfterMs(patch.auto_resolve_after);
   if (patch.format !== undefined) h.store.sources.setFormat(id, patch.format);
   if (after !== undefined) h.store.sources.setAutoResolve(id, after);
@@ -77,7 +80,7 @@ export function updateSource(h: Deps, id: number, patch: z.output<typeof sourceP
 }
 
 /** An empty mapping (`{}`) says nothing: stored as none, so the source view shows none. */
-function storedMapping(m: z.output<typeof sourceMappingInput> | null | undefined) {
+export function storedMapping(m: z.output<typeof sourceMappingInput> | null | undefined) {
   if (!m) return null;
   const set = Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined));
   return Object.keys(set).length ? set : null;

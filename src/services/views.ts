@@ -10,6 +10,9 @@ import { OUTSIDE_HOURS, WEEKDAYS } from '../domain/hours.js';
  */
 export const createdId = z.object({ id: z.number() });
 
+/** Present on objects the configuration file manages (docs/config-file.md): they are changed by editing the file. */
+const managedByField = z.literal('file').optional().describe('"file": managed by the configuration file (HERALD_CONFIG); the API refuses to change it (409). Absent: made through the API');
+
 export const sourceView = z.object({ id: z.number(), name: z.string(), created_at: z.number() });
 export type SourceView = z.output<typeof sourceView>;
 export const createdSource = z.object({
@@ -55,6 +58,7 @@ export const channelView = z.object({
   webhooks: z.object({ active: z.number(), quarantined: z.number() }),
   backlog: z.number().describe('Deliveries queued or in flight'),
   kind: z.literal('forum').optional().describe('A forum channel: each card is a post (thread) of its own; absent: a text channel'),
+  managed_by: managedByField,
 });
 export type ChannelView = z.output<typeof channelView>;
 
@@ -92,6 +96,8 @@ export const routeView = z.object({
   threads: z.literal(true).optional().describe('Each card gets a thread for its follow-ups (repeats, acknowledgement, resolve, escalation mentions); absent: no threads'),
   group_by: z.array(z.string()).optional().describe('Alerts this route matches are grouped into incidents by the values of these labels (["..."]: every label); absent: no grouping by this route'),
   group_wait_ms: z.number().optional().describe("How long an incident's first card waits for more members; absent: the default, 5000"),
+  managed_by: managedByField,
+  name: z.string().optional().describe("A file-managed route's name in the configuration file"),
   created_at: z.number(),
 });
 export type RouteView = z.output<typeof routeView>;
@@ -212,9 +218,16 @@ export const muteView = z.object({
   created_at: z.number(),
   expires_at: z.number(),
   ended_at: z.number().nullable().describe('Set when it was lifted before it expired'),
-  active: z.boolean().describe('Not ended and not expired'),
+  active: z.boolean().describe('Not ended and not expired (a maintenance window: and open now)'),
   muted_alerts: z.number().describe('Alerts it silenced: stored, not delivered (GET /v1/admin/alerts?muted=true)'),
   incident_key: z.string().optional().describe("Made from an incident card's Mute: the group's later members (of source_id) are muted; absent otherwise"),
+  name: z.string().optional().describe("A maintenance window's name in the configuration file"),
+  starts_at: z.number().optional().describe('A one-off maintenance window: when it opens (expires_at: when it closes)'),
+  recurrence: z
+    .object({ cron: z.string(), duration_ms: z.number(), timezone: z.string() })
+    .optional()
+    .describe('A recurring maintenance window: open for duration_ms from each time cron fires (in timezone)'),
+  managed_by: managedByField,
 });
 export type MuteView = z.output<typeof muteView>;
 

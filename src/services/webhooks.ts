@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refuseIfManaged } from '../domain/managed.js';
 import type { Config } from '../config.js';
 import type { CommitSignals } from '../delivery/signals.js';
 import type { BotRest } from '../discord/bot-rest.js';
@@ -126,6 +127,7 @@ export function getWebhook(h: ReadDeps, id: number): WebhookView {
 export function removeWebhook(h: Deps, id: number): void {
   const w = h.store.webhooks.find(id);
   if (!w || w.state === 'removed') throw notFound('webhook', id);
+  refuseIfManaged(w.managedBy, `webhook ${id}`);
   h.store.webhooks.forget(id, Date.now());
   h.signals.poolChanged(w.channelId);
 }
@@ -190,6 +192,7 @@ export async function createAppWebhook(h: BotDeps, channelId: number, opts: { na
 export async function rotateWebhook(h: BotDeps, webhookId: number, opts: { url?: string } = {}): Promise<{ added: WebhookView; retired: WebhookView }> {
   const old = h.store.webhooks.find(webhookId);
   if (!old || old.state === 'removed') throw notFound('webhook', webhookId);
+  refuseIfManaged(old.managedBy, `webhook ${webhookId}`);
   if (old.state === 'retired') throw conflict(`webhook ${webhookId} is already retired`);
   const channel = h.store.channels.row(old.channelId);
   const swap = (m: NewMember) => h.store.webhooks.rotate(webhookId, old.channelId, m, Date.now());

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { conflict, notFound } from '../domain/errors.js';
 import type { Outbox } from './deliveries.js';
 import type { RouteStore } from './routes.js';
@@ -17,6 +17,8 @@ export interface ChannelView {
   backlog: number;
   /** Only for a forum channel (absent: text), so answers about text channels stay as they were. */
   kind?: 'forum';
+  /** Only for a channel the configuration file manages (changed by editing the file, not through the API). */
+  managed_by?: 'file';
 }
 
 export type ChannelKind = 'text' | 'forum';
@@ -26,6 +28,16 @@ export interface ChannelRow {
   name: string;
   discordChannelId: string;
 }
+
+/** A channel as the configuration file sets it. */
+export interface FileChannelSettings {
+  discordChannelId: string;
+  isDefault: boolean;
+  kind: ChannelKind;
+}
+
+/** Channels in use: a channel the configuration file dropped stays as a row (its dead letters keep it) and is otherwise gone. */
+const live = isNull(channels.removedAt);
 
 /**
  * The channels table. The default channel is part of routing: every write that changes it, or that
@@ -47,7 +59,7 @@ export class ChannelStore {
     const current = tx
       .select({ id: channels.id, name: channels.name })
       .from(channels)
-      .where(newDefaultId === null ? eq(channels.isDefault, true) : and(eq(channels.isDefault, true), ne(channels.id, newDefaultId)))
+      .where(newDefaultId === null ? and(eq(channels.isDefault, true), live) : and(eq(channels.isDefault, true), ne(channels.id, newDefaultId), live))
       .get();
     if (!current) return;
     if (!move) {
@@ -57,14 +69,18 @@ export class ChannelStore {
   }
 
   /** Adds a channel; 409 when the name is taken, or (see takeDefault) when it would take the default without `moveDefault`. */
-  create(c: { name: string; discordChannelId: string; isDefault: boolean; moveDefault?: boolean | undefined; kind?: ChannelKind | undefined }): number {
+  create(c: { name: string; discordChannelId: string; isDefault: boolean; moveDefault?: boolean | undefined; kind?: ChannelKind | undefined; managedBy?: 'file' }): number {
     const taken = () => conflict(`a channel named "${c.name}" already exists`);
     if (this.db.select({ id: channels.id }).from(channels).where(eq(channels.name, c.name)).get()) throw taken();
     let id: number;
     try {
       id = this.db.transaction((tx) => {
         if (c.isDefault) this.takeDefault(tx, null, c.moveDefault);
-        return tx.insert(channels).values({ name: c.name, discordChannelId: c.discordChannelId, isDefault: c.isDefault, kind: c.kind ?? 'text' }).returning({ id: channels.id }).get().id;
+        return tx
+          .insert(channels)
+          .values({ name: c.name, discordChannelId: c.discordChannelId, isDefault: c.isDefault, kind: c.kind ?? 'text', managedBy: c.managedBy ?? null })
+          .returning({ id: channels.id })
+          .get().id;
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw taken();
@@ -78,7 +94,7 @@ export class ChannelStore {
   /** Makes the channel the default or stops it being it; 404 for an unknown channel. */
   setDefault(id: number, isDefault: boolean, moveDefault: boolean | undefined): void {
     this.db.transaction((tx) => {
-      if (!tx.select({ id: channels.id }).from(channels).where(eq(channels.id, id)).get()) throw notFound('channel', id);
+      if (!tx.select({ id: channels.id }).from(channels).where(and(eq(channels.id, id), live)).get()) throw notFound('channel', id);
       if (isDefault) this.takeDefault(tx, id, moveDefault);
       tx.update(channels).set({ isDefault }).where(eq(channels.id, id)).run();
     });
@@ -87,7 +103,7 @@ export class ChannelStore {
 
   /** Says whether the channel is a text channel or a forum; 404 for an unknown channel. */
   setKind(id: number, kind: ChannelKind): void {
-    const n = this.db.update(channels).set({ kind }).where(eq(channels.id, id)).run().changes;
+    const n = this.db.update(channels).set({ kind }).where(and(eq(channels.id, id), live)).run().changes;
     if (!n) throw notFound('channel', id);
     this.refreshKinds();
   }
@@ -113,12 +129,55 @@ export class ChannelStore {
   }
 
   exists(id: number): boolean {
-    return this.db.select({ id: channels.id }).from(channels).where(eq(channels.id, id)).get() !== undefined;
+    return this.db.select({ id: channels.id }).from(channels).where(and(eq(channels.id, id), live)).get() !== undefined;
+  }
+
+  // --- the configuration file's writes (services/config/apply.ts, inside its transaction) ---
+
+  /** Who manages the channel (null: the admin API); undefined when there is no such channel. */
+  managedBy(id: number): 'file' | null | undefined {
+    return this.db.select({ m: channels.managedBy }).from(channels).where(and(eq(channels.id, id), live)).get()?.m;
+  }
+
+  /**
+   * Sets a channel as the file says, and marks it file-managed (an API-made one is taken over, a dropped one
+   * brought back). Taking the default needs no `move_default` here: the file says which one channel is the default.
+   */
+  setFromFile(id: number, c: FileChannelSettings): void {
+    this.db.transaction((tx) => {
+      if (c.isDefault) tx.update(channels).set({ isDefault: false }).where(and(eq(channels.isDefault, true), ne(channels.id, id))).run();
+      tx.update(channels).set({ discordChannelId: c.discordChannelId, isDefault: c.isDefault, kind: c.kind, managedBy: 'file', removedAt: null }).where(eq(channels.id, id)).run();
+    });
+    this.refreshKinds();
+    this.routes.refresh();
+  }
+
+  /** The file dropped the channel: it stops being one (not the default, not listed); the row stays for its dead letters. */
+  retire(id: number, now: number): void {
+    this.db.update(channels).set({ removedAt: now, isDefault: false }).where(eq(channels.id, id)).run();
+    this.refreshKinds();
+    this.routes.refresh();
+  }
+
+  /** Every channel in use with its settings, for the configuration file's diff and export. */
+  allRows(): (typeof channels.$inferSelect)[] {
+    return this.db.select().from(channels).where(live).orderBy(asc(channels.id)).all();
+  }
+
+  /** After a transaction that wrote channels was rolled back: the forum cache is read again. */
+  refresh(): void {
+    this.refreshKinds();
+  }
+
+  /** A channel by name, dropped ones included (the file brings a dropped channel back under its name). */
+  byName(name: string): { id: number; removed: boolean; managedBy: 'file' | null } | undefined {
+    const r = this.db.select({ id: channels.id, removedAt: channels.removedAt, managedBy: channels.managedBy }).from(channels).where(eq(channels.name, name)).get();
+    return r && { id: r.id, removed: r.removedAt !== null, managedBy: r.managedBy };
   }
 
   /** The channel's row; 404 when there is none. */
   row(id: number): ChannelRow {
-    const c = this.db.select({ id: channels.id, name: channels.name, discordChannelId: channels.discordChannelId }).from(channels).where(eq(channels.id, id)).get();
+    const c = this.db.select({ id: channels.id, name: channels.name, discordChannelId: channels.discordChannelId }).from(channels).where(and(eq(channels.id, id), live)).get();
     if (!c) throw notFound('channel', id);
     return c;
   }
@@ -126,7 +185,7 @@ export class ChannelStore {
   /** Of these ids, those that are still channels. */
   existing(ids: readonly number[]): number[] {
     if (ids.length === 0) return [];
-    return this.db.select({ id: channels.id }).from(channels).where(inArray(channels.id, [...ids])).all().map((c) => c.id);
+    return this.db.select({ id: channels.id }).from(channels).where(and(inArray(channels.id, [...ids]), live)).all().map((c) => c.id);
   }
 
   /** Channels with their webhook counts and backlog, in id order; `ids`: only these. */
@@ -134,7 +193,7 @@ export class ChannelStore {
     const rows = this.db
       .select()
       .from(channels)
-      .where(ids ? inArray(channels.id, ids) : undefined)
+      .where(ids ? and(inArray(channels.id, ids), live) : live)
       .orderBy(asc(channels.id))
       .all();
     if (rows.length === 0) return [];
@@ -156,6 +215,7 @@ export class ChannelStore {
       webhooks: { active: hooks.get(`${c.id}:active`) ?? 0, quarantined: hooks.get(`${c.id}:quarantined`) ?? 0 },
       backlog: backlog.get(c.id) ?? 0,
       ...(c.kind === 'forum' ? { kind: 'forum' as const } : {}),
+      ...(c.managedBy ? { managed_by: c.managedBy } : {}),
     }));
   }
 }

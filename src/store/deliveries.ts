@@ -386,6 +386,28 @@ export class Outbox {
     });
   }
 
+  /**
+   * The configuration file dropped the channel: its deliveries still queued become dead letters with the
+   * reason (replayable once the channel is back), never dropped. Sends in flight finish and are recorded.
+   */
+  deadLetterChannel(channelId: number, reason: string, now: number): number {
+    return this.db.transaction((tx) => {
+      const ids = tx
+        .select({ id: deliveries.id })
+        .from(deliveries)
+        .where(and(eq(deliveries.channelId, channelId), eq(deliveries.state, 'pending')))
+        .all()
+        .map((r) => r.id);
+      for (const part of chunks(ids, 500)) this.deadLetter(part, reason, null, now);
+      return ids.length;
+    });
+  }
+
+  /** How many deliveries of the channel are queued (what dropping it would dead-letter). */
+  pendingIn(channelId: number): number {
+    return this.db.select({ n: sql<number>`count(*)` }).from(deliveries).where(and(eq(deliveries.channelId, channelId), eq(deliveries.state, 'pending'))).get()?.n ?? 0;
+  }
+
   /** A retracted alert's deliveries not sent yet are cancelled (never sent); returns how many, per channel. */
   cancelForAlert(alertId: number): number {
     return this.db
@@ -524,4 +546,11 @@ function toClaimed(r: {
     createdAt,
     alert: alert.id === null ? null : (alert as unknown as ClaimedDelivery['alert']),
   };
+}
+
+/** `list` in parts of at most `n` (SQLite's limit on bound parameters). */
+function chunks<T>(list: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += n) out.push(list.slice(i, i + n));
+  return out;
 }

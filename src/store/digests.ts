@@ -114,7 +114,8 @@ export class DigestStore {
     return this.db.select().from(digestSettings).all();
   }
 
-  save(channelId: number, values: { enabled: boolean; time: string; timezone: string }): void {
+  save(channelId: number, settings: { enabled: boolean; time: string; timezone: string }, managedBy: 'file' | null = null): void {
+    const values = { ...settings, managedBy };
     this.db
       .insert(digestSettings)
       .values({ channelId, ...values })

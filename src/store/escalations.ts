@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import { conflict, invalid, notFound } from '../domain/errors.js';
 import { incidentState } from '../domain/incidents.js';
 import type { RouteStore } from './routes.js';
@@ -23,6 +23,7 @@ export interface NewChain {
   repeats: number;
   rearmAfterMs: number | null;
   steps: readonly NewStep[];
+  managedBy?: 'file';
 }
 
 const MAX_STEPS = 20;
@@ -66,7 +67,7 @@ export class EscalationStore {
       try {
         chainId = tx
           .insert(escalationChains)
-          .values({ name: c.name, repeats: c.repeats, rearmAfterMs: c.rearmAfterMs })
+          .values({ name: c.name, repeats: c.repeats, rearmAfterMs: c.rearmAfterMs, managedBy: c.managedBy ?? null })
           .returning({ id: escalationChains.id })
           .get().id;
       } catch (err) {
@@ -78,6 +79,23 @@ export class EscalationStore {
     });
   }
 
+  /**
+   * Sets a chain as the configuration file says: its settings and all its steps (replaced in order; running
+   * escalations go on at their step index), marked file-managed.
+   */
+  setFromFile(id: number, c: Omit<NewChain, 'name'>): void {
+    this.db.transaction(() => {
+      this.db.update(escalationChains).set({ repeats: c.repeats, rearmAfterMs: c.rearmAfterMs, managedBy: 'file' }).where(eq(escalationChains.id, id)).run();
+      this.db.delete(escalationSteps).where(eq(escalationSteps.chainId, id)).run();
+      for (const s of c.steps) this.insertStep(id, s);
+    });
+  }
+
+  /** Who manages the chain (null: the admin API); undefined when there is no such chain. */
+  managedBy(id: number): 'file' | null | undefined {
+    return this.db.select({ m: escalationChains.managedBy }).from(escalationChains).where(eq(escalationChains.id, id)).get()?.m;
+  }
+
   /** Appends a step; 404 for an unknown chain, 400 for an unknown channel or a 21st step. */
   addStep(chainId: number, s: NewStep): void {
     this.db.transaction(() => this.insertStep(chainId, s));
@@ -85,7 +103,7 @@ export class EscalationStore {
 
   private insertStep(chainId: number, s: NewStep): void {
     if (!this.db.select({ id: escalationChains.id }).from(escalationChains).where(eq(escalationChains.id, chainId)).get()) throw notFound('escalation chain', chainId);
-    if (s.channelId !== null && !this.db.select({ id: channels.id }).from(channels).where(eq(channels.id, s.channelId)).get()) {
+    if (s.channelId !== null && !this.db.select({ id: channels.id }).from(channels).where(and(eq(channels.id, s.channelId), isNull(channels.removedAt))).get()) {
       throw invalid('channel_id', `no channel with id ${s.channelId}`);
     }
     const last = this.db
@@ -281,7 +299,7 @@ export class EscalationStore {
 
   /** Of these channel ids, those that still exist. */
   existingChannels(ids: readonly number[]): number[] {
-    return ids.length ? this.db.select({ id: channels.id }).from(channels).where(inArray(channels.id, [...ids])).all().map((c) => c.id) : [];
+    return ids.length ? this.db.select({ id: channels.id }).from(channels).where(and(inArray(channels.id, [...ids]), isNull(channels.removedAt))).all().map((c) => c.id) : [];
   }
 }
 

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { isNull, sql } from 'drizzle-orm';
 import type { Db } from './sqlite/open.js';
 import { sqliteCode } from './sqlite/health.js';
 import { channels, deliveries, webhooks } from './sqlite/schema.js';
@@ -41,6 +41,6 @@ export class HealthStore {
     const healthy = sql<number>`(select count(*) from ${webhooks} where ${webhooks.channelId} = ${channels.id} and ${webhooks.state} = 'active' and ${webhooks.breakerState} != 'open')`;
     // `min(available_at)` walks the (channel, state, available_at) index, one seek per channel.
     const oldestDue = sql<number | null>`(select min(${deliveries.availableAt}) from ${deliveries} where ${deliveries.channelId} = ${channels.id} and ${deliveries.state} = 'pending')`;
-    return this.db.select({ id: channels.id, name: channels.name, healthy, oldestDue }).from(channels).all();
+    return this.db.select({ id: channels.id, name: channels.name, healthy, oldestDue }).from(channels).where(isNull(channels.removedAt)).all();
   }
 }

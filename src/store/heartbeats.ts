@@ -18,6 +18,7 @@ export interface NewHeartbeat {
   labels: Record<string, string> | null;
   /** Declared at: the first beat is due within interval + grace of it. */
   now: number;
+  managedBy?: 'file';
 }
 
 /** A heartbeat with its source's name, as the admin API and the bot list it. */
@@ -46,8 +47,8 @@ export class HeartbeatStore {
       return this.db.transaction((tx) => {
         if (!tx.select({ id: sources.id }).from(sources).where(eq(sources.id, h.sourceId)).get()) throw notFound('source', h.sourceId);
         if (this.find(h.sourceId, h.name)) throw taken();
-        const { now, ...rest } = h;
-        return tx.insert(heartbeats).values({ ...rest, dueAt: now + h.intervalMs + h.graceMs, createdAt: now }).returning().get();
+        const { now, managedBy, ...rest } = h;
+        return tx.insert(heartbeats).values({ ...rest, managedBy: managedBy ?? null, dueAt: now + h.intervalMs + h.graceMs, createdAt: now }).returning().get();
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw taken();
@@ -77,6 +78,20 @@ export class HeartbeatStore {
       .orderBy(asc(sources.name), asc(heartbeats.name))
       .all()
       .map((r) => ({ ...r.h, sourceName: r.sourceName }));
+  }
+
+  /**
+   * Sets a heartbeat as the configuration file says and marks it file-managed. A changed interval or grace
+   * moves the time it is due (from its last beat, or its declaration); its state and alert stay.
+   */
+  setFromFile(id: number, h: Omit<NewHeartbeat, 'sourceId' | 'name' | 'now' | 'managedBy'>): void {
+    this.db
+      .update(heartbeats)
+      .set({ ...h, managedBy: 'file', dueAt: sql`coalesce(${heartbeats.lastBeatAt}, ${heartbeats.createdAt}) + ${h.intervalMs + h.graceMs}` })
+      .where(and(eq(heartbeats.id, id), eq(heartbeats.state, 'ok')))
+      .run();
+    // A missed one keeps its due time (its alert fires until the next beat); its settings change all the same.
+    this.db.update(heartbeats).set({ ...h, managedBy: 'file' }).where(and(eq(heartbeats.id, id), eq(heartbeats.state, 'missed'))).run();
   }
 
   /** Deletes a heartbeat (an alert it raised stays as it is); 404 when there is none. */

@@ -71,6 +71,12 @@ export interface Store {
   /** What /readyz asks of the database. */
   readonly health: HealthStore;
   readonly retention: RetentionStore;
+  /**
+   * Reads every cache again (routes, mutes, outbound targets, forum channels, sources). For the one writer whose
+   * several-module transaction can roll back after modules refreshed their caches inside it: the configuration
+   * file's apply (services/config/apply.ts).
+   */
+  refreshCaches(): void;
   /** Closes the database. */
   close(): void;
 }
@@ -93,6 +99,10 @@ export function openStore(path: string, opts: StoreOptions): Store {
   const routes = new RouteStore(db);
   const idempotency = new IdempotencyStore(db);
   const messageOps = new MessageOps(db);
+  const channels = new ChannelStore(db, routes, deliveries);
+  const mutes = new MuteStore(db, actions);
+  const outbound = new OutboundStore(db);
+  const sources = new SourceStore(db, idempotency);
   return {
     db,
     transaction: (fn) => db.transaction(fn),
@@ -104,13 +114,13 @@ export function openStore(path: string, opts: StoreOptions): Store {
     messageOps,
     storms: new StormStore(db),
     webhooks: new WebhookStore(db),
-    channels: new ChannelStore(db, routes, deliveries),
+    channels,
     routes,
-    mutes: new MuteStore(db, actions),
+    mutes,
     digests: new DigestStore(db),
     escalations: new EscalationStore(db, routes),
-    outbound: new OutboundStore(db),
-    sources: new SourceStore(db, idempotency),
+    outbound,
+    sources,
     idempotency,
     attempts: new AttemptStore(db),
     deadLetters: new DeadLetterStore(db, deliveries, messageOps),
@@ -118,6 +128,13 @@ export function openStore(path: string, opts: StoreOptions): Store {
     heartbeats: new HeartbeatStore(db),
     health: new HealthStore(db),
     retention: new RetentionStore(db),
+    refreshCaches: () => {
+      routes.refresh();
+      mutes.refresh();
+      outbound.refresh();
+      channels.refresh();
+      sources.refresh();
+    },
     close: () => {
       durability.close();
       db.$client.close();

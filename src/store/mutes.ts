@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import picomatch from 'picomatch';
 import { ServiceError, notFound } from '../domain/errors.js';
+import { NEVER_EXPIRES, windowInForce, type WindowSchedule } from '../domain/maintenance.js';
 import type { AlertActionStore, Actor } from './actions.js';
 import type { Db } from './sqlite/open.js';
 import { alerts, mutes } from './sqlite/schema.js';
@@ -19,6 +20,8 @@ export interface MutableAlert {
 export interface CompiledMute {
   id: number;
   expiresAt: number;
+  /** A maintenance window: whether it is in force at a wall-clock time (absent: from creation to expiry). */
+  inForce?: (t: number) => boolean;
   routeId: number | null;
   /** For service / service+title / dedup key mutes; null for route mutes. */
   matches: ((a: MutableAlert) => boolean) | null;
@@ -36,6 +39,12 @@ export interface NewMute {
   reason: string | null;
   /** Made from this alert's card: recorded as a 'mute' action on it. */
   alertId?: number;
+}
+
+/** A maintenance window of the configuration file: a mute with a name, a start and an end, or a recurrence. */
+export interface NewWindow extends Omit<NewMute, 'alertId' | 'title'> {
+  configName: string;
+  schedule: WindowSchedule;
 }
 
 /**
@@ -60,12 +69,51 @@ export class MuteStore {
       .where(and(isNull(mutes.endedAt), sql`${mutes.expiresAt} > ${now}`))
       .orderBy(mutes.id)
       .all()
-      .map((m) => ({ id: m.id, expiresAt: m.expiresAt, routeId: m.routeId, matches: matcherOf(m) }));
+      .map((m) => {
+        const schedule = scheduleOf(m);
+        return { id: m.id, expiresAt: m.expiresAt, routeId: m.routeId, matches: matcherOf(m), ...(schedule ? { inForce: windowInForce(schedule) } : {}) };
+      });
   }
 
-  /** Mutes in force at `now` (cached). */
-  active(now: number): CompiledMute[] {
-    return this.compiled.filter((m) => m.expiresAt > now);
+  /**
+   * Mutes in force at `now` (cached); a maintenance window only while it is open at `wall` (the wall clock
+   * windows are read against: tests move it; default `now`).
+   */
+  active(now: number, wall = now): CompiledMute[] {
+    return this.compiled.filter((m) => m.expiresAt > now && (m.inForce === undefined || m.inForce(wall)));
+  }
+
+  /** Whether a mute (a row of `list`) is in force at `now`: not ended, not expired, and its window open. */
+  inForce(m: MuteRow, now: number): boolean {
+    if (m.endedAt !== null || m.expiresAt <= now) return false;
+    const schedule = scheduleOf(m);
+    return schedule === undefined || windowInForce(schedule)(now);
+  }
+
+  // --- maintenance windows (the configuration file's, services/config/apply.ts) ---
+
+  /** Adds a file-managed maintenance window. */
+  createWindow(w: NewWindow, now: number): MuteRow {
+    const row = this.db.insert(mutes).values({ ...windowColumns(w), createdBy: 'herald.yaml', createdAt: now, managedBy: 'file' }).returning().get();
+    this.refresh();
+    return row;
+  }
+
+  /** Sets a window as the file now says (target, schedule, reason). */
+  updateWindow(id: number, w: NewWindow): void {
+    this.db.update(mutes).set(windowColumns(w)).where(eq(mutes.id, id)).run();
+    this.refresh();
+  }
+
+  /** The file dropped a window: it ends now (the row stays: the alerts it silenced keep pointing at it). */
+  endWindow(id: number, now: number): void {
+    this.db.update(mutes).set({ endedAt: now }).where(eq(mutes.id, id)).run();
+    this.refresh();
+  }
+
+  /** The file's windows not ended (by name in the file). */
+  windows(): MuteRow[] {
+    return this.db.select().from(mutes).where(and(eq(mutes.managedBy, 'file'), isNull(mutes.endedAt))).orderBy(asc(mutes.id)).all();
   }
 
   /** Stores a mute lasting `minutes` from `now` (recorded on the alert when made from its card). */
@@ -123,6 +171,31 @@ export class MuteStore {
       .all();
     return new Map(rows.map((r) => [r.id!, r.n]));
   }
+}
+
+function windowColumns(w: NewWindow) {
+  const s = w.schedule;
+  return {
+    service: w.service,
+    title: null,
+    routeId: w.routeId,
+    dedupKey: w.dedupKey,
+    sourceId: w.sourceId ?? null,
+    reason: w.reason,
+    configName: w.configName,
+    startsAt: s.kind === 'once' ? s.startsAt : null,
+    expiresAt: s.kind === 'once' ? s.endsAt : NEVER_EXPIRES,
+    recurCron: s.kind === 'recurring' ? s.cron : null,
+    recurMs: s.kind === 'recurring' ? s.durationMs : null,
+    recurTimezone: s.kind === 'recurring' ? s.timezone : null,
+  };
+}
+
+/** A maintenance window's schedule, from its row; undefined for a plain mute (in force from creation). */
+export function scheduleOf(m: Pick<MuteRow, 'startsAt' | 'expiresAt' | 'recurCron' | 'recurMs' | 'recurTimezone'>): WindowSchedule | undefined {
+  if (m.recurCron !== null && m.recurMs !== null) return { kind: 'recurring', cron: m.recurCron, timezone: m.recurTimezone ?? 'UTC', durationMs: m.recurMs };
+  if (m.startsAt !== null) return { kind: 'once', startsAt: m.startsAt, endsAt: m.expiresAt };
+  return undefined;
 }
 
 function matcherOf(m: MuteRow): CompiledMute['matches'] {

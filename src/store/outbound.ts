@@ -129,10 +129,10 @@ export class OutboundStore {
   // --- admin ---
 
   /** Adds a target to a route; 404 when there is no such route. */
-  createTarget(routeId: number, t: { kind: 'slack' | 'webhook'; url: string; secret: string | null }): OutboundTargetRow {
+  createTarget(routeId: number, t: { kind: 'slack' | 'webhook'; url: string; secret: string | null; managedBy?: 'file' }): OutboundTargetRow {
     const row = this.db.transaction((tx) => {
       if (!tx.select({ id: routes.id }).from(routes).where(eq(routes.id, routeId)).get()) throw notFound('route', routeId);
-      return tx.insert(outboundTargets).values({ routeId, kind: t.kind, url: t.url, secret: t.secret }).returning().get();
+      return tx.insert(outboundTargets).values({ routeId, kind: t.kind, url: t.url, secret: t.secret, managedBy: t.managedBy ?? null }).returning().get();
     });
     this.refresh();
     return row;

@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { BusinessHours } from '../domain/hours.js';
 import { notFound } from '../domain/errors.js';
 import { compileRoute, type CompiledRoute } from '../domain/routing.js';
@@ -22,6 +22,9 @@ export interface RouteView {
   group_by?: string[];
   /** Absent unless the route sets its own (the default is 5 s). */
   group_wait_ms?: number;
+  /** Only for a route the configuration file manages (with its name there, if it has one). */
+  managed_by?: 'file';
+  name?: string;
   created_at: number;
 }
 
@@ -36,7 +39,12 @@ export interface NewRoute {
   threads?: boolean;
   groupBy?: string[] | null;
   groupWaitMs?: number | null;
+  managedBy?: 'file' | null;
+  configName?: string | null;
 }
+
+/** A route the configuration file manages: its settings and its name in the file (null: known by its criteria). */
+export type FileRouteRow = NewRoute & { configName: string | null };
 
 /** Something that keeps a cache derived from routes (outbound targets by route): refreshed after each route change. */
 export interface RouteDependent {
@@ -68,7 +76,7 @@ export class RouteStore {
     this.compiled = rows.map(compileRoute);
     this.grouping = rows.some((r) => (r.groupBy?.length ?? 0) > 0);
     this.chains = new Map(rows.filter((r) => r.escalationChainId !== null).map((r) => [r.id, r.escalationChainId!]));
-    this.defaultChannel = this.db.select({ id: channels.id }).from(channels).where(eq(channels.isDefault, true)).get()?.id ?? null;
+    this.defaultChannel = this.db.select({ id: channels.id }).from(channels).where(and(eq(channels.isDefault, true), isNull(channels.removedAt))).get()?.id ?? null;
     for (const d of this.dependents) d.refresh();
   }
 
@@ -111,7 +119,7 @@ export class RouteStore {
   /** Adds a route; 404 when its channel does not exist. */
   create(r: NewRoute): number {
     const id = this.db.transaction((tx) => {
-      if (!tx.select({ id: channels.id }).from(channels).where(eq(channels.id, r.channelId)).get()) throw notFound('channel', r.channelId);
+      if (!tx.select({ id: channels.id }).from(channels).where(and(eq(channels.id, r.channelId), isNull(channels.removedAt))).get()) throw notFound('channel', r.channelId);
       return tx.insert(routes).values(r).returning({ id: routes.id }).get().id;
     });
     this.refresh();
@@ -134,6 +142,8 @@ export class RouteStore {
         threads: routes.threads,
         group_by: routes.groupBy,
         group_wait_ms: routes.groupWaitMs,
+        managed_by: routes.managedBy,
+        name: routes.configName,
         created_at: routes.createdAt,
       })
       .from(routes)
@@ -141,13 +151,41 @@ export class RouteStore {
       .orderBy(asc(routes.id))
       .all()
       // Optional fields only when set, so answers of routes without them stay as they were.
-      .map(({ auto_resolve_after_ms, threads, group_by, group_wait_ms, ...r }) => ({
+      .map(({ auto_resolve_after_ms, threads, group_by, group_wait_ms, managed_by, name, ...r }) => ({
         ...r,
         ...(auto_resolve_after_ms === null ? {} : { auto_resolve_after_ms }),
         ...(threads ? { threads: true as const } : {}),
         ...(group_by?.length ? { group_by } : {}),
         ...(group_wait_ms === null ? {} : { group_wait_ms }),
+        ...(managed_by ? { managed_by } : {}),
+        ...(name !== null ? { name } : {}),
       }));
+  }
+
+  /** Every route's row, for the configuration file's diff and export. */
+  allRows(): (typeof routes.$inferSelect)[] {
+    return this.db.select().from(routes).orderBy(asc(routes.id)).all();
+  }
+
+  /** Who manages the route (null: the admin API); undefined when there is no such route. */
+  managedBy(id: number): 'file' | null | undefined {
+    return this.db.select({ m: routes.managedBy }).from(routes).where(eq(routes.id, id)).get()?.m;
+  }
+
+  /** Adds a route the configuration file manages (its channel checked like any route's). */
+  createFromFile(r: FileRouteRow): number {
+    return this.create({ ...r, managedBy: 'file' });
+  }
+
+  /** Sets a route as the file says (an API-made one with the same criteria is taken over); 404 when there is none. */
+  setFromFile(id: number, r: FileRouteRow): void {
+    const n = this.db
+      .update(routes)
+      .set({ ...r, autoResolveAfterMs: r.autoResolveAfterMs ?? null, threads: r.threads ?? false, managedBy: 'file' })
+      .where(eq(routes.id, id))
+      .run().changes;
+    if (!n) throw notFound('route', id);
+    this.refresh();
   }
 
   /** Sets or clears a route's business hours; 404 when there is no such route. */

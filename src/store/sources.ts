@@ -71,6 +71,12 @@ export class SourceStore {
     return s;
   }
 
+  /** Forgets every cached token and setting (they are read again on use). */
+  refresh(): void {
+    this.settingsCache.clear();
+    this.byHashCache.clear();
+  }
+
   private forget(sourceId: number): void {
     this.settingsCache.delete(sourceId);
     for (const [hash, id] of this.byHashCache) if (id === sourceId) this.byHashCache.delete(hash);
@@ -79,15 +85,31 @@ export class SourceStore {
   // --- admin ---
 
   /** Adds a source with its token's hash; 409 when the name is taken. */
-  create(name: string, tokenHash: string, format: StoredFormat | null, autoResolveAfterMs: number | null = null, mapping: SourceMapping | null = null): number {
+  create(name: string, tokenHash: string, format: StoredFormat | null, autoResolveAfterMs: number | null = null, mapping: SourceMapping | null = null, managedBy: 'file' | null = null): number {
     const taken = () => conflict(`a source named "${name}" already exists`);
     if (this.db.select({ id: sources.id }).from(sources).where(eq(sources.name, name)).get()) throw taken();
     try {
-      return this.db.insert(sources).values({ name, tokenHash, format, autoResolveAfterMs, mapping }).returning({ id: sources.id }).get().id;
+      return this.db.insert(sources).values({ name, tokenHash, format, autoResolveAfterMs, mapping, managedBy }).returning({ id: sources.id }).get().id;
     } catch (err) {
       if (isUniqueViolation(err)) throw taken();
       throw err;
     }
+  }
+
+  /** Who manages the source (null: the admin API); undefined when there is no such source. */
+  managedBy(id: number): 'file' | null | undefined {
+    return this.db.select({ m: sources.managedBy }).from(sources).where(eq(sources.id, id)).get()?.m;
+  }
+
+  /** Sets a source as the configuration file says (format, auto-resolve, mapping) and marks it file-managed; its token and secrets stay. */
+  setFromFile(id: number, s: { format: StoredFormat | null; autoResolveAfterMs: number | null; mapping: SourceMapping | null }): void {
+    this.db.update(sources).set({ ...s, managedBy: 'file' }).where(eq(sources.id, id)).run();
+    this.settingsCache.delete(id);
+  }
+
+  /** Every source's settings, for the configuration file's diff and export. */
+  all(): (typeof sources.$inferSelect)[] {
+    return this.db.select().from(sources).orderBy(asc(sources.id)).all();
   }
 
   list(): { id: number; name: string; created_at: number }[] {

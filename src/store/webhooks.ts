@@ -1,4 +1,4 @@
-import { and, asc, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { Db } from './sqlite/open.js';
 import { channels, events, webhooks } from './sqlite/schema.js';
 import type { BreakerSnapshot } from '../domain/breaker-state.js';
@@ -14,6 +14,8 @@ export interface NewMember {
   discordWebhookId: string;
   token: string;
   owner: 'app' | 'external';
+  /** Set for a webhook of the configuration file's pools. */
+  managedBy?: 'file';
 }
 
 /** A pool member from a clean start: active, breaker closed, no error. */
@@ -47,7 +49,7 @@ export class WebhookStore {
 
   /** The channel's webhooks, oldest first (removed ones only with `includeRemoved`); 404 when there is no such channel. */
   list(channelId: number, opts: { includeRemoved?: boolean | undefined } = {}): WebhookRow[] {
-    if (!this.db.select({ id: channels.id }).from(channels).where(eq(channels.id, channelId)).get()) throw notFound('channel', channelId);
+    if (!this.db.select({ id: channels.id }).from(channels).where(and(eq(channels.id, channelId), isNull(channels.removedAt))).get()) throw notFound('channel', channelId);
     return this.db
       .select()
       .from(webhooks)
@@ -82,10 +84,11 @@ export class WebhookStore {
   /** Adds a pasted webhook to the pool (one removed earlier is brought back, same row); checked again inside the transaction. */
   join(channelId: number, m: NewMember): WebhookRow {
     return this.db.transaction(() => {
-      if (!this.db.select({ id: channels.id }).from(channels).where(eq(channels.id, channelId)).get()) throw notFound('channel', channelId);
+      if (!this.db.select({ id: channels.id }).from(channels).where(and(eq(channels.id, channelId), isNull(channels.removedAt))).get()) throw notFound('channel', channelId);
       const existing = this.checkJoin(channelId, m.discordWebhookId);
-      if (existing) return this.db.update(webhooks).set(fresh(channelId, m)).where(eq(webhooks.id, existing.id)).returning().get();
-      return this.db.insert(webhooks).values({ ...fresh(channelId, m), discordWebhookId: m.discordWebhookId }).returning().get();
+      const managedBy = m.managedBy ?? null;
+      if (existing) return this.db.update(webhooks).set({ ...fresh(channelId, m), managedBy }).where(eq(webhooks.id, existing.id)).returning().get();
+      return this.db.insert(webhooks).values({ ...fresh(channelId, m), discordWebhookId: m.discordWebhookId, managedBy }).returning().get();
     });
   }
 
@@ -104,6 +107,19 @@ export class WebhookStore {
       .set({ ...forgotten(now), ...(lastError !== undefined ? { lastError } : {}) })
       .where(eq(webhooks.id, id))
       .run();
+  }
+
+  /**
+   * The file took over a webhook already in the pool (as the API added it), or gives it a new token (the
+   * file's URL changed: Discord's "reset token"); its state and breaker stay as they are.
+   */
+  setFromFile(id: number, m: { token: string; owner: 'app' | 'external' }): void {
+    this.db.update(webhooks).set({ token: m.token, owner: m.owner, managedBy: 'file' }).where(eq(webhooks.id, id)).run();
+  }
+
+  /** Every webhook of every channel still in a pool (not removed), for the configuration file's diff. */
+  allInPools(): WebhookRow[] {
+    return this.db.select().from(webhooks).where(ne(webhooks.state, 'removed')).orderBy(asc(webhooks.id)).all();
   }
 
   /** Back in rotation with a closed breaker. */

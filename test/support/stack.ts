@@ -49,7 +49,7 @@ export interface TestChannel {
  * emulator (emulator mode).
  */
 export async function startStack(
-  opts: { env?: Record<string, string>; emulator?: EmulatorOptions; dir?: string; emulatorInstance?: Emulator; clock?: () => number; emulatedConsole?: boolean } = {},
+  opts: { env?: Record<string, string>; emulator?: EmulatorOptions; dir?: string; emulatorInstance?: Emulator; clock?: () => number; emulatedConsole?: boolean; configEnv?: NodeJS.ProcessEnv } = {},
 ): Promise<Stack> {
   const emulator = opts.emulatorInstance ?? (await startEmulator(opts.emulator));
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'herald-test-'));
@@ -69,7 +69,8 @@ export async function startStack(
       cb();
     },
   });
-  const herald = createHerald(parsed.config, createLogger(parsed.config.logLevel, sink), opts.clock ? { clock: opts.clock } : {});
+  // `configEnv`: where the configuration file's ${NAME} references are looked up (default: this process's environment).
+  const herald = createHerald(parsed.config, createLogger(parsed.config.logLevel, sink), { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.configEnv ? { env: opts.configEnv } : {}) });
   // `emulatedConsole`: the console shows the emulator's channels, as in emulator mode (src/main.ts).
   const app = await buildServer(herald, opts.emulatedConsole ? { emulated: emulator } : {});
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -7,6 +7,7 @@ import { bearer, unauthorized } from '../bearer.js';
 import { typed } from '../typed-app.js';
 import { type AlertRouteDeps, registerAlertRoutes } from './alerts.js';
 import { type ChannelRouteDeps, registerChannelRoutes } from './channels.js';
+import { type ConfigRouteDeps, registerConfigRoutes } from './config.js';
 import { type DeliveryRouteDeps, registerDeliveryRoutes } from './delivery.js';
 import { type DigestRouteDeps, registerDigestRoutes } from './digest.js';
 import { type EscalationRouteDeps, registerEscalationRoutes } from './escalation.js';
@@ -31,7 +32,8 @@ export type AdminApiDeps = { config: Pick<Config, 'adminToken' | 'authFailures'>
   OutboundRouteDeps &
   EscalationRouteDeps &
   HeartbeatRouteDeps &
-  DigestRouteDeps;
+  DigestRouteDeps &
+  ConfigRouteDeps;
 
 /**
  * The admin API behind HERALD_ADMIN_TOKEN, as one encapsulated fastify plugin (registered with its
@@ -73,5 +75,6 @@ export function adminApi(herald: AdminApiDeps, throttle = new AuthFailureThrottl
     registerEscalationRoutes(app, herald);
     registerDigestRoutes(app, herald);
     registerHeartbeatRoutes(app, herald);
+    registerConfigRoutes(app, herald);
   };
 }

@@ -6,6 +6,7 @@ import {
   deleteSource,
   getSource,
   listSources,
+  reissueSourceToken,
   secretInput,
   sourceInput,
   sourcePatch,
@@ -24,6 +25,7 @@ export type SourceRouteDeps = DepsOf<typeof addSecret> &
   DepsOf<typeof deleteSource> &
   DepsOf<typeof getSource> &
   DepsOf<typeof listSources> &
+  DepsOf<typeof reissueSourceToken> &
   DepsOf<typeof updateSource>;
 
 /** Senders of alerts, their tokens, formats and signing secrets. */
@@ -64,6 +66,19 @@ export function registerSourceRoutes(app: App, herald: SourceRouteDeps): void {
       deleteSource(herald, req.params.id);
       return reply.code(204).send(null);
     },
+  );
+
+  app.post(
+    '/sources/:id/token',
+    {
+      schema: {
+        ...admin,
+        summary: 'Give a source a new token, in this answer only; the old one stops working at once (a source made by the configuration file gets its first token here)',
+        params: idParams,
+        response: { 200: createdSource, ...errorsWith404 },
+      },
+    },
+    async (req) => reissueSourceToken(herald, req.params.id),
   );
 
   app.post(

@@ -6,6 +6,12 @@ import type { SourceMapping } from '../../domain/adapters/mapping.js';
 /** Times are epoch milliseconds (integer) throughout: cheap to compare and index. */
 const createdAt = () => integer('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`);
 
+/**
+ * Who owns an object's settings: null for the admin API and slash commands, `file` for the configuration
+ * file (HERALD_CONFIG, services/config/): a file-managed object is changed only by reloading the file.
+ */
+const managedBy = () => text('managed_by', { enum: ['file'] });
+
 /** A sender of alerts. Its bearer token is stored only as a SHA-256 hash. */
 export const sources = sqliteTable('sources', {
   id: integer('id').primaryKey({ autoIncrement: true }),
@@ -17,6 +23,7 @@ export const sources = sqliteTable('sources', {
   autoResolveAfterMs: integer('auto_resolve_after_ms'),
   /** The source's own severity and service mapping (domain/adapters/mapping.ts); null: the formats' built-in tables. */
   mapping: text('mapping', { mode: 'json' }).$type<SourceMapping>(),
+  managedBy: managedBy(),
   createdAt: createdAt(),
 });
 
@@ -61,6 +68,13 @@ export const channels = sqliteTable('channels', {
   isDefault: integer('is_default', { mode: 'boolean' }).notNull().default(false),
   /** A text channel, or a forum (Discord type 15): in a forum every card is a post of its own (a thread, `thread_name`). */
   kind: text('kind', { enum: ['text', 'forum'] }).notNull().default('text'),
+  managedBy: managedBy(),
+  /**
+   * Set when the configuration file dropped the channel: its pending deliveries were dead-lettered, its webhooks
+   * forgotten, and the row stays so those dead letters keep their channel (a channel deleted through the API
+   * goes with its deliveries). The same name in the file later brings it back.
+   */
+  removedAt: integer('removed_at'),
   createdAt: createdAt(),
 });
 
@@ -87,6 +101,7 @@ export const webhooks = sqliteTable(
     breakerOpenedAt: integer('breaker_opened_at'),
     lastError: text('last_error'),
     goneAt: integer('gone_at'),
+    managedBy: managedBy(),
     createdAt: createdAt(),
   },
   (t) => [index('webhooks_channel').on(t.channelId), uniqueIndex('webhooks_discord_id').on(t.discordWebhookId)],
@@ -118,6 +133,9 @@ export const routes = sqliteTable('routes', {
   groupBy: text('group_by', { mode: 'json' }).$type<string[]>(),
   /** How long an incident's first card waits for more members (null: the default, 5 s; 0: posted at once). */
   groupWaitMs: integer('group_wait_ms'),
+  managedBy: managedBy(),
+  /** A file-managed route's `name` in the file (its identity across edits); null for an unnamed one, matched by its criteria. */
+  configName: text('config_name'),
   createdAt: createdAt(),
 });
 
@@ -241,6 +259,15 @@ export const mutes = sqliteTable(
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
     endedAt: integer('ended_at'),
+    managedBy: managedBy(),
+    /** A maintenance window's name in the configuration file. */
+    configName: text('config_name'),
+    /** A maintenance window: it silences nothing before this (null: from its creation). */
+    startsAt: integer('starts_at'),
+    /** A recurring window: in force for `recurMs` from each time this cron expression fires (in `recurTimezone`). */
+    recurCron: text('recur_cron'),
+    recurMs: integer('recur_ms'),
+    recurTimezone: text('recur_timezone'),
   },
   (t) => [index('mutes_expires').on(t.expiresAt)],
 );
@@ -424,6 +451,7 @@ export const outboundTargets = sqliteTable(
     kind: text('kind', { enum: ['slack', 'webhook'] }).notNull(),
     url: text('url').notNull(),
     secret: text('secret'),
+    managedBy: managedBy(),
     createdAt: createdAt(),
   },
   (t) => [index('outbound_targets_route').on(t.routeId)],
@@ -468,6 +496,7 @@ export const escalationChains = sqliteTable('escalation_chains', {
   repeats: integer('repeats').notNull().default(0),
   rearmAfterMs: integer('rearm_after_ms'),
   createdAt: createdAt(),
+  managedBy: managedBy(),
 });
 
 /**
@@ -555,6 +584,7 @@ export const digestSettings = sqliteTable('digest_settings', {
   time: text('time').notNull(),
   timezone: text('timezone').notNull(),
   lastSentAt: integer('last_sent_at'),
+  managedBy: managedBy(),
   createdAt: createdAt(),
 });
 
@@ -584,6 +614,7 @@ export const heartbeats = sqliteTable(
     alertId: integer('alert_id').references(() => alerts.id, { onDelete: 'set null' }),
     /** When the last miss was raised. */
     missedAt: integer('missed_at'),
+    managedBy: managedBy(),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [uniqueIndex('heartbeats_source_name').on(t.sourceId, t.name), index('heartbeats_due').on(t.state, t.dueAt)],
