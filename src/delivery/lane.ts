@@ -178,10 +178,12 @@ export class Lane {
       return false;
     }
     if (claimed.length === 0) {
-      // Only P0/P1 could be claimed, and none is ready: P2/P3 wait for room in the budget and a bucket anyway.
-      if (maxPriority === 1) this.lowBlockedUntil = lowReadyAt(now, this.budget, this.pool);
       const nextReady = outbox.nextAvailableAt(this.channelId);
-      if (nextReady === null) return false; // nothing queued: the next enqueue wakes the lane
+      // Nothing queued: the next enqueue, of any severity, wakes the lane (no timer is set to do it instead).
+      if (nextReady === null) return false;
+      // Only P0/P1 could be claimed, and none is ready: P2/P3 wait for room in the budget and a bucket anyway,
+      // and the timer set here is no earlier than that.
+      if (maxPriority === 1) this.lowBlockedUntil = lowReadyAt(now, this.budget, this.pool);
       this.schedule(wakeAfterEmptyClaim(now, nextReady, plan, this.budget, this.pool));
       return false;
     }
