@@ -7,7 +7,7 @@ import { MessageOpRunner } from './message-op-runner.js';
 import type { Outcome } from './outcome-recorder.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
 import { type PoolMember, WebhookPool } from './pool.js';
-import { composeIncidentPost, composePost, composeStormPost, isIncidentMember, RENDER_LEVEL, STORM_CLAIM, type Post } from './post-message.js';
+import { composeIncidentPage, composeIncidentPost, composePost, composeStormPost, isIncidentMember, isIncidentPage, RENDER_LEVEL, STORM_CLAIM, type Post } from './post-message.js';
 import { DISCORD_ERROR } from '../discord/limits.js';
 import { discordErrorCode } from '../discord/responses.js';
 import { settlePost, type PostSettlement, type QueueAction } from './post-outcome.js';
@@ -190,7 +190,7 @@ export class Lane {
     // Members of incidents whose card is already here join it (an edit, no post); those whose card is on its way wait for it.
     const rest = this.joinIncidentCards(claimed, now);
     if (rest.length === 0) return true;
-    const incidentPost = this.incidentPost(rest, member.owner, stormId !== null, modeOf, now, leaseMs);
+    const incidentPost = this.incidentPage(rest, member.owner, modeOf) ?? this.incidentPost(rest, member.owner, stormId !== null, modeOf, now, leaseMs);
     const post = incidentPost ?? (stormId !== null ? composeStormPost(rest, member.owner, config.username, modeOf) : composePost(rest, member.owner, config.username, modeOf));
     const { batch, compact, roomLeft } = post;
     if (incidentPost) {
@@ -287,7 +287,25 @@ export class Lane {
       return undefined;
     }
     const title = this.deps.incidents?.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
-    return composeIncidentPost(batch, { id: incidentId, title }, owner, this.deps.config.username, mode);
+    const mutedUntil = this.deps.incidents?.mutedUntil?.(incidentId, now) ?? null;
+    return composeIncidentPost(batch, { id: incidentId, title, mutedUntil }, owner, this.deps.config.username, mode);
+  }
+
+  /**
+   * An incident's page at the head of the claim (an escalation step's mention, a member risen to P0/P1): the
+   * incident, not its opening member's alert card; short where the incident's card is already in this channel.
+   * A page Discord refused before goes as the plain card of its alert (`composePost`): undefined here.
+   */
+  private incidentPage(rest: ClaimedDelivery[], owner: 'app' | 'external', modeOf: ((d: ClaimedDelivery) => ReturnType<NonNullable<LaneDeps['threads']>['modeOf']>) | undefined): Post | undefined {
+    const head = rest[0]!;
+    const incidents = this.deps.incidents;
+    if (!isIncidentPage(head) || head.renderLevel !== RENDER_LEVEL.packable || !incidents?.renderMembers) return undefined;
+    const incidentId = head.alert!.incidentId!;
+    const title = incidents.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
+    const mutedUntil = incidents.mutedUntil?.(incidentId, Date.now()) ?? null;
+    const cardHere = this.deps.outbox.incidentCard(incidentId, this.channelId) !== undefined;
+    const mode = modeOf?.(head) ?? null;
+    return composeIncidentPage(head, { id: incidentId, title, mutedUntil }, incidents.renderMembers(incidentId), { owner, username: this.deps.config.username, mode, cardHere });
   }
 
   /** Sends a composed post through `member`, within the channel's (or its thread's) window. */
