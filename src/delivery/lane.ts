@@ -54,6 +54,12 @@ export class Lane {
    * slot of the channel's). Dropped when empty, so they do not pile up.
    */
   private readonly threadBudgets = new Map<string, ChannelBudget>();
+  /**
+   * Incident members went through this lane. Their deliveries are counted once per incident when queued
+   * (accept.ts: a later member joins a card, no post of its own) but leave one by one (joined, on a card, as
+   * storm lines), so the running backlog can fall short: once it reaches zero it is read again (`drained`).
+   */
+  private sawMembers = false;
 
   constructor(
     readonly channelId: number,
@@ -232,6 +238,7 @@ export class Lane {
       byIncident.set(id, [...(byIncident.get(id) ?? []), d]);
     }
     if (byIncident.size === 0) return claimed;
+    this.sawMembers = true;
     const { outbox, ops } = this.deps;
     const claimedIds = new Set(claimed.map((d) => d.id));
     const handled = new Set<number>();
@@ -253,7 +260,7 @@ export class Lane {
           },
         });
         for (const id of ids) handled.add(id);
-        this.backlog = Math.max(0, this.backlog - ids.length);
+        this.drained(ids.length);
       } else if (outbox.incidentInFlight(incidentId, this.channelId, claimedIds)) {
         waiting.push(...ids);
         for (const id of ids) handled.add(id);
@@ -456,7 +463,7 @@ export class Lane {
         this.schedule();
       },
     });
-    this.backlog = Math.max(0, this.backlog - ids.length);
+    this.drained(ids.length);
     this.storm.changed();
   }
 
@@ -527,6 +534,16 @@ export class Lane {
     }
   }
 
+  /**
+   * `n` deliveries left the queue (posted, joined to a card, dead-lettered). An estimate that reaches zero in a
+   * lane that has seen incident members is read again from the outbox, so a storm does not end, nor packing
+   * stop, while alerts still wait (a lane of ungrouped alerts only never asks: its count is exact).
+   */
+  private drained(n: number): void {
+    this.backlog = Math.max(0, this.backlog - n);
+    if (this.backlog === 0 && this.sawMembers) this.backlog = this.deps.outbox.backlogOf(this.channelId, Date.now());
+  }
+
   /** Puts deliveries back in the queue, recorded even if the database is busy now. */
   private release(ids: number[], opts: Parameters<LaneDeps['outbox']['release']>[1]): void {
     this.record({ what: `releasing deliveries ${ids.join(', ')}`, deliveryIds: ids, write: () => this.deps.outbox.release(ids, opts) });
@@ -535,7 +552,7 @@ export class Lane {
   /** `kind` labels the metric (rejected, exhausted, unexpected); `reason` is the sentence a person reads. */
   private deadLetter(ids: number[], kind: string, reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): void {
     this.record({ what: `dead-lettering deliveries ${ids.join(', ')}`, deliveryIds: ids, write: () => this.deps.outbox.deadLetter(ids, reason, discordError, now, attempt) });
-    this.backlog = Math.max(0, this.backlog - ids.length);
+    this.drained(ids.length);
     this.deps.metrics.deadLetters.inc({ reason: kind }, ids.length);
     this.deps.log.error({ channelId: this.channelId, deliveries: ids, reason }, 'deliveries dead-lettered');
   }
