@@ -3,6 +3,7 @@ import type { EmulatedMessage } from '../src/emulator/index.js';
 import { SEVERITY_COLOR } from '../src/cards/alert-card.js';
 import { startBotStack, type BotStack } from './support/bot.js';
 import { alert, FAST, waitFor, type TestChannel } from './support/stack.js';
+import { muteIncidentOnce } from '../src/services/mutes.js';
 
 /**
  * Incident follow-ups (issue 10 §1) end to end, real HTTP server, SQLite and the emulator: an escalation step
@@ -18,7 +19,7 @@ afterEach(async () => {
 type Embed = { title?: string; description?: string; color?: number; footer?: { text: string } };
 const live = (b: BotStack, ch: TestChannel) => b.emulator.messages(ch.discordChannelId).filter((m) => !m.deleted);
 const embed = (m: { embeds: unknown[] }) => (m.embeds as Embed[])[0]!;
-const customIds = (m: { components: unknown[] }) => JSON.stringify(m.components).match(/herald:[a-z-]+:\d+/g) ?? [];
+const customIds = (m: { components: unknown[] }): string[] => JSON.stringify(m.components).match(/herald:[a-z-]+:\d+/g) ?? [];
 const isCard = (m: EmulatedMessage) => /^incident #\d+/.test(embed(m).footer?.text ?? '');
 const isPage = (m: EmulatedMessage) => /^page for incident #\d+/.test(embed(m).footer?.text ?? '');
 const ROLE = '777777777777777777';
@@ -154,5 +155,17 @@ describe("an incident card shows its group's mute", () => {
     expect((await b.admin('DELETE', `/v1/admin/mutes/${mute!.id}`)).status).toBe(204);
     await waitFor('the card without the mute', () => !(embed(b.emulator.message(card.id)!).description ?? '').includes('Muted until'), 10_000);
     expect(customIds(b.emulator.message(card.id)!)).toEqual([`herald:incident-ack:${incidentId}`, `herald:incident-resolve:${incidentId}`, `herald:incident-mute:${incidentId}`]);
+  });
+  it('when the mute runs out, every card of the incident is edited back (the mute-end edit queued with the mute), with no one acting', async () => {
+    const { b, token, ch } = await setup();
+    const { card, incidentId } = await incident(b, ch, token, 'dns-flap', 2);
+    // The same service call the button makes, dated so that its hour is over 2 s from now (no test waits an hour).
+    const { mute, created } = muteIncidentOnce(b.herald, incidentId, 60, { kind: 'discord', name: 'oncall' }, {}, Date.now() - 60 * 60_000 + 2000);
+    expect(created).toBe(true);
+    await waitFor('the card muted', () => (embed(b.emulator.message(card.id)!).description ?? '').includes(`Muted until <t:${Math.floor(mute.expires_at / 1000)}:f>`), 10_000);
+    expect(customIds(b.emulator.message(card.id)!)).not.toContain(`herald:incident-mute:${incidentId}`);
+    await waitFor('the card edited back once the mute ran out', () => customIds(b.emulator.message(card.id)!).includes(`herald:incident-mute:${incidentId}`), 10_000);
+    expect(Date.now()).toBeGreaterThan(mute.expires_at);
+    expect(embed(b.emulator.message(card.id)!).description).not.toContain('Muted until');
   });
 });
