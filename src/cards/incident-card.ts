@@ -44,6 +44,8 @@ export interface IncidentCardOptions {
   thread?: boolean;
   /** Until when the incident's group is muted (store/incidents.ts `mutedUntil`): the card says so, and has no Mute button. */
   mutedUntil?: number | null;
+  /** A line above the counts (an incident's page says why it pages): counted in the members' budget. */
+  headline?: string;
 }
 
 const oneLine = (s: string | null | undefined, max: number) => truncateEnd(senderMarkdown(s ?? '').trim(), max) || '—';
@@ -113,7 +115,7 @@ export function renderIncidentCard(incident: IncidentCardInput, members: Statefu
     .join('\n');
   const where = opts.thread ? "this card's thread" : 'the thread, when threads are on';
   const more = (n: number) => `… and **${n} more**: see each with \`/alert show <id>\`, all in ${where} or \`GET /v1/admin/incidents/${incident.id}\``;
-  const head = [counts, ...(state ? [state] : [])].join('\n');
+  const head = [...(opts.headline ? [opts.headline, ''] : []), counts, ...(state ? [state] : [])].join('\n');
   const { lines, left } = fitMembers(shown, MEMBER_LINES_BUDGET - head.length - 2, more);
   const description = [head, '', ...lines, ...(left > 0 ? [more(left)] : [])].join('\n');
   const first = shown.reduce((t, a) => Math.min(t, a.receivedAt), Infinity);
@@ -150,12 +152,7 @@ export function renderIncidentPage(incident: IncidentCardInput, members: Statefu
   const headline = raised
     ? `⬆️ #${raised.id} rose to \`${raised.severity}\`: ${memberLine(raised)}`
     : `📟 Escalation: incident #${incident.id} is not acknowledged.`;
-  if (!opts.cardHere) {
-    const card = renderIncidentCard(incident, members, opts);
-    const e = card.embeds[0]!;
-    e.description = truncateEnd(`${headline}\n\n${e.description ?? ''}`, L.embedDescription);
-    return card;
-  }
+  if (!opts.cardHere) return renderIncidentCard(incident, members, { ...opts, headline });
   const shown = members.filter((a) => !(a.retractedAt && a.retractMode === 'delete'));
   const s = incidentState(shown);
   const resolved = s.firing === 0;
