@@ -159,8 +159,8 @@ describe("an incident card shows its group's mute", () => {
   it('when the mute runs out, every card of the incident is edited back (the mute-end edit queued with the mute), with no one acting', async () => {
     const { b, token, ch } = await setup();
     const { card, incidentId } = await incident(b, ch, token, 'dns-flap', 2);
-    // The same service call the button makes, dated so that its hour is over 6 s from now (no test waits an hour).
-    const { mute, created } = muteIncidentOnce(b.herald, incidentId, 60, { kind: 'discord', name: 'oncall' }, {}, Date.now() - 60 * 60_000 + 6000);
+    // The same service call the button makes, dated so that its hour is over 10 s from now (no test waits an hour).
+    const { mute, created } = muteIncidentOnce(b.herald, incidentId, 60, { kind: 'discord', name: 'oncall' }, {}, Date.now() - 60 * 60_000 + 10_000);
     expect(created).toBe(true);
     const muted = () => (embed(b.emulator.message(card.id)!).description ?? '').includes(`Muted until <t:${Math.floor(mute.expires_at / 1000)}:f>`);
     await waitFor('the card muted', () => muted() && !customIds(b.emulator.message(card.id)!).includes(`herald:incident-mute:${incidentId}`), Math.max(1000, mute.expires_at - Date.now()));
