@@ -42,7 +42,7 @@ export const incidentButtons: Record<string, ButtonHandler> = {
     // Muting a group with a P0 in it takes an admin, as muting a P0 alert does.
     const worst = ctx.herald.store.incidents.summary(incidentId).severity;
     if (worst !== null) requireAdminFor(i, ctx, { kind: 'alert', severity: worst });
-    const { mute: m, created } = muteIncidentOnce(ctx.herald, incidentId, 60, ctx.actor(i));
+    const { mute: m, created } = muteIncidentOnce(ctx.herald, incidentId, 60, ctx.actor(i), { skipMessageId: i.message.id });
     const card = incidentCard(ctx.herald, incidentId, i.message.id);
     if (!created) {
       return {

@@ -57,9 +57,10 @@ export const INCIDENT_BUTTON_LABEL = { 'incident-ack': 'Acknowledge', 'incident-
 
 /**
  * The buttons an incident's card offers: while a member fires, Acknowledge (while one is not yet
- * acknowledged), Resolve and Mute 1h (the group's later members); none once no member fires.
+ * acknowledged), Resolve and Mute 1h (the group's later members; not while the group is muted: a second
+ * press would only say so); none once no member fires.
  */
-export function incidentButtons(incidentId: number, s: { firing: number; acknowledged: number }): ActionRow[] {
+export function incidentButtons(incidentId: number, s: { firing: number; acknowledged: number }, muted = false): ActionRow[] {
   if (s.firing === 0) return [];
   return [
     {
@@ -67,7 +68,7 @@ export function incidentButtons(incidentId: number, s: { firing: number; acknowl
       components: [
         ...(s.acknowledged < s.firing ? [{ type: 2, style: BUTTON.primary, label: INCIDENT_BUTTON_LABEL['incident-ack'], custom_id: incidentButtonId('incident-ack', incidentId) } as const] : []),
         { type: 2, style: BUTTON.success, label: INCIDENT_BUTTON_LABEL['incident-resolve'], custom_id: incidentButtonId('incident-resolve', incidentId) },
-        { type: 2, style: BUTTON.secondary, label: INCIDENT_BUTTON_LABEL['incident-mute'], custom_id: incidentButtonId('incident-mute', incidentId) },
+        ...(muted ? [] : [{ type: 2, style: BUTTON.secondary, label: INCIDENT_BUTTON_LABEL['incident-mute'], custom_id: incidentButtonId('incident-mute', incidentId) } as const]),
       ],
     },
   ];

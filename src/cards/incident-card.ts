@@ -42,6 +42,10 @@ export interface IncidentCardOptions {
   buttons: boolean;
   /** The card has a thread (threads routes, forum posts): "and N more" points to it too. */
   thread?: boolean;
+  /** Until when the incident's group is muted (store/incidents.ts `mutedUntil`): the card says so, and has no Mute button. */
+  mutedUntil?: number | null;
+  /** A line above the counts (an incident's page says why it pages): counted in the members' budget. */
+  headline?: string;
 }
 
 const oneLine = (s: string | null | undefined, max: number) => truncateEnd(senderMarkdown(s ?? '').trim(), max) || '—';
@@ -102,14 +106,16 @@ export function renderIncidentCard(incident: IncidentCardInput, members: Statefu
     `**${s.resolved}** resolved`,
     ...(s.retracted ? [`${s.retracted} retracted`] : []),
   ].join(' · ');
-  const state = resolved
-    ? `Resolved${s.resolvedAt ? ` ${stamp(s.resolvedAt)}` : ''}: its last firing member resolved.`
-    : s.isAcknowledged
-      ? 'Acknowledged: every firing member is.'
-      : undefined;
+  const muted = !resolved && opts.mutedUntil ? opts.mutedUntil : null;
+  const state = [
+    resolved ? `Resolved${s.resolvedAt ? ` ${stamp(s.resolvedAt)}` : ''}: its last firing member resolved.` : s.isAcknowledged ? 'Acknowledged: every firing member is.' : undefined,
+    muted ? `🔕 Muted until ${stamp(muted, 'f')}: later alerts of this group are recorded, not posted.` : undefined,
+  ]
+    .filter((l) => l !== undefined)
+    .join('\n');
   const where = opts.thread ? "this card's thread" : 'the thread, when threads are on';
   const more = (n: number) => `… and **${n} more**: see each with \`/alert show <id>\`, all in ${where} or \`GET /v1/admin/incidents/${incident.id}\``;
-  const head = [counts, ...(state ? [state] : [])].join('\n');
+  const head = [...(opts.headline ? [opts.headline, ''] : []), counts, ...(state ? [state] : [])].join('\n');
   const { lines, left } = fitMembers(shown, MEMBER_LINES_BUDGET - head.length - 2, more);
   const description = [head, '', ...lines, ...(left > 0 ? [more(left)] : [])].join('\n');
   const first = shown.reduce((t, a) => Math.min(t, a.receivedAt), Infinity);
@@ -121,6 +127,45 @@ export function renderIncidentCard(incident: IncidentCardInput, members: Statefu
     ...(Number.isFinite(first) ? { timestamp: new Date(first).toISOString() } : {}),
   };
   const msg = alertMessage(shown.length ? shown : members, [embed], opts.username);
-  if (opts.buttons) msg.components = incidentButtons(incident.id, s);
+  if (opts.buttons) msg.components = incidentButtons(incident.id, s, muted !== null);
   return msg;
+}
+
+/** Why an incident pages: an escalation step (its mention), or a member whose severity rose to P0/P1. */
+export type IncidentPageReason = { kind: 'escalation' } | { kind: 'raised'; member: StatefulAlert };
+
+export interface IncidentPageOptions extends IncidentCardOptions {
+  /** The incident's card is already in this channel: the page is short and names it (the card is the one live place). */
+  cardHere: boolean;
+  reason: IncidentPageReason;
+}
+
+/**
+ * The message an incident pages with (docs/incidents.md, "Escalation per incident"): an escalation step's
+ * mention, or a member risen to P0/P1. Where the incident's card is already in the channel, a short message
+ * that names it (severity, title, counts, where to act): the card stays the one place that shows the state, and
+ * a second full card would go stale beside it. Where it is not (a step that pages another channel), the
+ * incident's card itself, every member, with its buttons. The caller adds the mention (`withMention`).
+ */
+export function renderIncidentPage(incident: IncidentCardInput, members: StatefulAlert[], opts: IncidentPageOptions): WebhookMessage {
+  const raised = opts.reason.kind === 'raised' ? opts.reason.member : undefined;
+  const headline = raised
+    ? `⬆️ #${raised.id} rose to \`${raised.severity}\`: ${memberLine(raised)}`
+    : `📟 Escalation: incident #${incident.id} is not acknowledged.`;
+  if (!opts.cardHere) return renderIncidentCard(incident, members, { ...opts, headline });
+  const shown = members.filter((a) => !(a.retractedAt && a.retractMode === 'delete'));
+  const s = incidentState(shown);
+  const resolved = s.firing === 0;
+  const prefix = resolved ? '[RESOLVED]' : `[${s.worst ?? 'P2'}]`;
+  const counts = [`**${s.firing}** firing`, ...(s.acknowledged ? [`**${s.acknowledged}** acknowledged`] : []), `**${s.resolved}** resolved`].join(' · ');
+  const embed: Embed = {
+    title: truncateEnd(`${prefix} ${senderMarkdown(incident.title).trim() || `incident #${incident.id}`}`, L.embedTitle),
+    description: truncateEnd(
+      `${headline}\n${counts}\n\nIts card in this channel (footer \`incident #${incident.id}\`) is kept up to date; its buttons act on every member. One alert: \`/alert show <id>\`.`,
+      L.embedDescription,
+    ),
+    color: resolved ? RESOLVED_COLOR : SEVERITY_COLOR[s.worst ?? 'P2'],
+    footer: { text: `page for incident #${incident.id}` },
+  };
+  return alertMessage(shown.length ? shown : members, [embed], opts.username);
 }

@@ -1,6 +1,6 @@
 import type { StatefulAlert } from '../domain/alert-state.js';
 import { THREAD_NAME_MAX } from '../discord/limits.js';
-import { withMention } from '../discord/mention.js';
+import { mentionMarkup, RAISED_PAGE, withMention } from '../discord/mention.js';
 import type { WebhookMessage } from '../discord/message.js';
 import { cleanText } from '../discord/text.js';
 import { truncateEnd } from '../discord/truncate.js';
@@ -32,11 +32,11 @@ export function renderThreadNote(note: ThreadNote, alert: StatefulAlert, opts: {
       case 'resolve':
         return `✅ Resolved by ${who(alert.resolvedBy, alert.resolvedByUser)}`;
       case 'escalation':
-        return `📣 Escalation: not acknowledged yet`;
+        return opts.mention === RAISED_PAGE ? `⬆️ Rose to \`${alert.severity}\`` : `📣 Escalation: not acknowledged yet`;
     }
   })();
   const message: WebhookMessage = { content, username: opts.username, embeds: [], allowed_mentions: { parse: [] } };
-  if (note === 'escalation' && opts.mention) {
+  if (note === 'escalation' && opts.mention && mentionMarkup(opts.mention)) {
     withMention(message, opts.mention);
     message.content = `${message.content ?? ''} ${content}`.trim();
   }

@@ -25,8 +25,11 @@ export interface LaneDeps {
   store: WebhookStore;
   /** The channel's storms: the summary card's message, kept across restarts. */
   storms: StormStore;
-  /** Incidents' titles, for their cards (absent: a lane built without incidents renders members as alert cards). */
-  incidents?: Pick<IncidentStore, 'titles'> | undefined;
+  /**
+   * Incidents' titles and mute state, for their cards (absent: a lane built without incidents renders members as
+   * alert cards); `members`: an escalation page's card of the whole incident.
+   */
+  incidents?: (Pick<IncidentStore, 'titles'> & Partial<Pick<IncidentStore, 'mutedUntil' | 'renderMembers'>>) | undefined;
   /** How posts meet threads (threads routes, forum channels); absent: no threads. */
   threads?: ThreadPolicy | undefined;
   transport: DiscordTransport;

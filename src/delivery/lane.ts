@@ -7,7 +7,7 @@ import { MessageOpRunner } from './message-op-runner.js';
 import type { Outcome } from './outcome-recorder.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
 import { type PoolMember, WebhookPool } from './pool.js';
-import { composeIncidentPost, composePost, composeStormPost, isIncidentMember, RENDER_LEVEL, STORM_CLAIM, type Post } from './post-message.js';
+import { composeIncidentPage, composeIncidentPost, composePost, composeStormPost, isIncidentMember, isIncidentPage, RENDER_LEVEL, STORM_CLAIM, type Post } from './post-message.js';
 import { DISCORD_ERROR } from '../discord/limits.js';
 import { discordErrorCode } from '../discord/responses.js';
 import { settlePost, type PostSettlement, type QueueAction } from './post-outcome.js';
@@ -54,6 +54,12 @@ export class Lane {
    * slot of the channel's). Dropped when empty, so they do not pile up.
    */
   private readonly threadBudgets = new Map<string, ChannelBudget>();
+  /**
+   * Incident members went through this lane. Their deliveries are counted once per incident when queued
+   * (accept.ts: a later member joins a card, no post of its own) but leave one by one (joined, on a card, as
+   * storm lines), so the running backlog can fall short: once it reaches zero it is read again (`drained`).
+   */
+  private sawMembers = false;
 
   constructor(
     readonly channelId: number,
@@ -192,7 +198,7 @@ export class Lane {
     // Members of incidents whose card is already here join it (an edit, no post); those whose card is on its way wait for it.
     const rest = this.joinIncidentCards(claimed, now);
     if (rest.length === 0) return true;
-    const incidentPost = this.incidentPost(rest, member.owner, stormId !== null, modeOf, now, leaseMs);
+    const incidentPost = this.incidentPage(rest, member.owner, modeOf) ?? this.incidentPost(rest, member.owner, stormId !== null, modeOf, now, leaseMs);
     const post = incidentPost ?? (stormId !== null ? composeStormPost(rest, member.owner, config.username, modeOf) : composePost(rest, member.owner, config.username, modeOf));
     const { batch, compact, roomLeft } = post;
     if (incidentPost) {
@@ -234,6 +240,7 @@ export class Lane {
       byIncident.set(id, [...(byIncident.get(id) ?? []), d]);
     }
     if (byIncident.size === 0) return claimed;
+    this.sawMembers = true;
     const { outbox, ops } = this.deps;
     const claimedIds = new Set(claimed.map((d) => d.id));
     const handled = new Set<number>();
@@ -255,7 +262,7 @@ export class Lane {
           },
         });
         for (const id of ids) handled.add(id);
-        this.backlog = Math.max(0, this.backlog - ids.length);
+        this.drained(ids.length);
       } else if (outbox.incidentInFlight(incidentId, this.channelId, claimedIds)) {
         waiting.push(...ids);
         for (const id of ids) handled.add(id);
@@ -289,7 +296,25 @@ export class Lane {
       return undefined;
     }
     const title = this.deps.incidents?.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
-    return composeIncidentPost(batch, { id: incidentId, title }, owner, this.deps.config.username, mode);
+    const mutedUntil = this.deps.incidents?.mutedUntil?.(incidentId, now) ?? null;
+    return composeIncidentPost(batch, { id: incidentId, title, mutedUntil }, owner, this.deps.config.username, mode);
+  }
+
+  /**
+   * An incident's page at the head of the claim (an escalation step's mention, a member risen to P0/P1): the
+   * incident, not its opening member's alert card; short where the incident's card is already in this channel.
+   * A page Discord refused before goes as the plain card of its alert (`composePost`): undefined here.
+   */
+  private incidentPage(rest: ClaimedDelivery[], owner: 'app' | 'external', modeOf: ((d: ClaimedDelivery) => ReturnType<NonNullable<LaneDeps['threads']>['modeOf']>) | undefined): Post | undefined {
+    const head = rest[0]!;
+    const incidents = this.deps.incidents;
+    if (!isIncidentPage(head) || head.renderLevel !== RENDER_LEVEL.packable || !incidents?.renderMembers) return undefined;
+    const incidentId = head.alert!.incidentId!;
+    const title = incidents.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
+    const mutedUntil = incidents.mutedUntil?.(incidentId, Date.now()) ?? null;
+    const cardHere = this.deps.outbox.incidentCard(incidentId, this.channelId) !== undefined;
+    const mode = modeOf?.(head) ?? null;
+    return composeIncidentPage(head, { id: incidentId, title, mutedUntil }, incidents.renderMembers(incidentId), { owner, username: this.deps.config.username, mode, cardHere });
   }
 
   /** Sends a composed post through `member`, within the channel's (or its thread's) window. */
@@ -440,7 +465,7 @@ export class Lane {
         this.schedule();
       },
     });
-    this.backlog = Math.max(0, this.backlog - ids.length);
+    this.drained(ids.length);
     this.storm.changed();
   }
 
@@ -511,6 +536,16 @@ export class Lane {
     }
   }
 
+  /**
+   * `n` deliveries left the queue (posted, joined to a card, dead-lettered). An estimate that reaches zero in a
+   * lane that has seen incident members is read again from the outbox, so a storm does not end, nor packing
+   * stop, while alerts still wait (a lane of ungrouped alerts only never asks: its count is exact).
+   */
+  private drained(n: number): void {
+    this.backlog = Math.max(0, this.backlog - n);
+    if (this.backlog === 0 && this.sawMembers) this.backlog = this.deps.outbox.backlogOf(this.channelId, Date.now());
+  }
+
   /** Puts deliveries back in the queue, recorded even if the database is busy now. */
   private release(ids: number[], opts: Parameters<LaneDeps['outbox']['release']>[1]): void {
     this.record({ what: `releasing deliveries ${ids.join(', ')}`, deliveryIds: ids, write: () => this.deps.outbox.release(ids, opts) });
@@ -519,7 +554,7 @@ export class Lane {
   /** `kind` labels the metric (rejected, exhausted, unexpected); `reason` is the sentence a person reads. */
   private deadLetter(ids: number[], kind: string, reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): void {
     this.record({ what: `dead-lettering deliveries ${ids.join(', ')}`, deliveryIds: ids, write: () => this.deps.outbox.deadLetter(ids, reason, discordError, now, attempt) });
-    this.backlog = Math.max(0, this.backlog - ids.length);
+    this.drained(ids.length);
     this.deps.metrics.deadLetters.inc({ reason: kind }, ids.length);
     this.deps.log.error({ channelId: this.channelId, deliveries: ids, reason }, 'deliveries dead-lettered');
   }

@@ -10,7 +10,12 @@ import type { ReadyOp } from '../store/message-ops.js';
 import { renderAlertCard } from '../cards/alert-card.js';
 import { renderMessage } from '../cards/pack.js';
 import { renderCompactEdit } from '../cards/storm.js';
-import { renderIncidentCard } from '../cards/incident-card.js';
+import { renderIncidentCard, renderIncidentPage } from '../cards/incident-card.js';
+import { withMention } from '../discord/mention.js';
+import { pageReason } from './post-message.js';
+
+/** The allowed_mentions a page was posted with (exactly its role or user). */
+const mentionsOf = (mention: string) => withMention({ allowed_mentions: { parse: [] } }, mention).allowed_mentions;
 import { incidentThreadName, threadName } from '../cards/thread-note.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 import type { TransportResult } from './transport.js';
@@ -128,7 +133,7 @@ export class MessageOpRunner {
   }
 
   /** The message as it should look now: its alerts' current state; undefined when it should be deleted. */
-  private renderEdit(alerts: StatefulAlert[], owner: 'app' | 'external', compact: boolean, forum: boolean): Record<string, unknown> | undefined {
+  private renderEdit(alerts: (StatefulAlert & { mention?: string | null })[], owner: 'app' | 'external', compact: boolean, forum: boolean, messageId: string): Record<string, unknown> | undefined {
     if (compact) {
       // A storm message: its lines again, each as its alert is now (no buttons: it never had any).
       const lines = renderCompactEdit(alerts, this.deps.config.username);
@@ -138,10 +143,28 @@ export class MessageOpRunner {
     if (visible.length === 0) return undefined;
     const username = this.deps.config.username;
     const incidentId = alerts[0]!.incidentId;
+    const page = alerts.length === 1 ? alerts[0]!.mention : null;
+    const incidents = this.deps.incidents;
+    if (page && incidentId != null && incidents?.renderMembers) {
+      // An incident's page (an escalation step's, a risen member's): rendered again as the page, the incident as it is now.
+      const title = incidents.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
+      const card = this.deps.outbox.incidentCard(incidentId, this.channelId);
+      const { embeds, allowed_mentions, components } = renderIncidentPage({ id: incidentId, title }, incidents.renderMembers(incidentId), {
+        username,
+        buttons: owner === 'app',
+        thread: forum,
+        mutedUntil: incidents.mutedUntil?.(incidentId, Date.now()) ?? null,
+        cardHere: card !== undefined && card.messageId !== messageId,
+        reason: pageReason(page, alerts[0]!),
+      });
+      // The mention stays the one the page was posted with: an edit names nobody new.
+      return { embeds, allowed_mentions: { ...allowed_mentions, ...mentionsOf(page) }, components: components ?? [] };
+    }
     if (alerts.length > 1 && incidentId != null && this.deps.incidents && alerts.every((a) => a.incidentId === incidentId)) {
       // An incident's card (its members joined the message): rendered as the incident, with its buttons.
       const title = this.deps.incidents.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
-      const { embeds, allowed_mentions, components } = renderIncidentCard({ id: incidentId, title }, alerts, { username, buttons: owner === 'app', thread: forum });
+      const mutedUntil = this.deps.incidents.mutedUntil?.(incidentId, Date.now()) ?? null;
+      const { embeds, allowed_mentions, components } = renderIncidentCard({ id: incidentId, title }, alerts, { username, buttons: owner === 'app', thread: forum, mutedUntil });
       return { embeds, allowed_mentions, ...(components ? { components } : {}) };
     }
     // Only a message that held one alert had (and may have) buttons.
@@ -152,7 +175,7 @@ export class MessageOpRunner {
 
   private startWebhookOp(op: ReadyOp, webhook: NonNullable<ReadyOp['webhook']>, slot: WebhookSlot, now: number): void {
     const { ops, transport, config } = this.deps;
-    const body = this.renderEdit(ops.alertsOf(op.discordMessageId), webhook.owner, ops.isCompact(op.discordMessageId), op.channelKind === 'forum');
+    const body = this.renderEdit(ops.alertsOf(op.discordMessageId), webhook.owner, ops.isCompact(op.discordMessageId), op.channelKind === 'forum', op.discordMessageId);
     ops.lease(op.id, now + config.requestTimeoutMs + 30_000);
     slot.busy = true;
     slot.bucket.begin();

@@ -1,4 +1,4 @@
-import { withMention } from '../discord/mention.js';
+import { RAISED_PAGE, withMention } from '../discord/mention.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
 import { cardButtons } from '../cards/buttons.js';
 import { packMessage } from '../cards/pack.js';
@@ -8,7 +8,37 @@ import { truncateEnd } from '../discord/truncate.js';
 import type { WebhookMessage } from '../discord/message.js';
 import type { CardThreadMode } from '../domain/threads.js';
 import { incidentThreadName, renderThreadNote, threadName } from '../cards/thread-note.js';
-import { renderIncidentCard } from '../cards/incident-card.js';
+import { renderIncidentCard, renderIncidentPage, type IncidentPageReason } from '../cards/incident-card.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
+
+/** An incident's page: an escalation step's mention (or a risen member's page) for a member of an incident, posted as a card (not a thread note). */
+export const isIncidentPage = (d: ClaimedDelivery): boolean => d.alert !== null && d.alert.incidentId != null && !d.note && !d.message && d.mention !== null;
+
+/** Why a page delivery pages (its `mention`): a risen member names nobody. */
+export const pageReason = (mention: string, member: StatefulAlert): IncidentPageReason => (mention === RAISED_PAGE ? { kind: 'raised', member } : { kind: 'escalation' });
+
+/**
+ * An incident's page (`isIncidentPage`), alone: the incident's card of every member with its buttons, or a short
+ * message naming the card when it is already in this channel (`renderIncidentPage`); exactly its mention pings.
+ */
+export function composeIncidentPage(
+  page: ClaimedDelivery,
+  incident: { id: number; title: string; mutedUntil?: number | null },
+  members: StatefulAlert[],
+  opts: { owner: 'app' | 'external'; username: string; mode: CardThreadMode; cardHere: boolean },
+): Post {
+  const message = renderIncidentPage(incident, members, {
+    username: opts.username,
+    buttons: opts.owner === 'app',
+    thread: opts.mode !== null,
+    mutedUntil: incident.mutedUntil ?? null,
+    cardHere: opts.cardHere,
+    reason: pageReason(page.mention!, page.alert!),
+  });
+  withMention(message, page.mention!);
+  if (opts.mode === 'forum') message.thread_name = incidentThreadName(incident.title, incident.id);
+  return { batch: [page], message, threadMode: opts.mode };
+}
 
 /** A delivery of an incident's member (not a thread follow-up, an escalation's mention or a digest): it belongs on the incident's card. */
 export const isIncidentMember = (d: ClaimedDelivery): boolean => d.alert !== null && d.alert.incidentId != null && !d.note && !d.mention && !d.message;
@@ -20,12 +50,12 @@ export const isIncidentMember = (d: ClaimedDelivery): boolean => d.alert !== nul
  */
 export function composeIncidentPost(
   batch: ClaimedDelivery[],
-  incident: { id: number; title: string },
+  incident: { id: number; title: string; mutedUntil?: number | null },
   owner: 'app' | 'external',
   username: string,
   mode: CardThreadMode,
 ): Post {
-  const message = renderIncidentCard(incident, batch.map((d) => d.alert!), { username, buttons: owner === 'app', thread: mode !== null });
+  const message = renderIncidentCard(incident, batch.map((d) => d.alert!), { username, buttons: owner === 'app', thread: mode !== null, mutedUntil: incident.mutedUntil ?? null });
   if (mode === 'forum') message.thread_name = incidentThreadName(incident.title, incident.id);
   return { batch, message, threadMode: mode };
 }

@@ -12,6 +12,12 @@ export type Mention = `role:${string}` | `user:${string}`;
 
 const MENTION = new RegExp(`^(role|user):(${DISCORD_ID_DIGITS})$`);
 
+/**
+ * Stored in a delivery's `mention` for a page that names nobody: an incident member whose severity rose to
+ * P0/P1 (docs/incidents.md). It pings no one (`mentionMarkup` knows it not); the message notifies as any post.
+ */
+export const RAISED_PAGE = 'page:raised';
+
 export const mentionOf = (kind: 'role' | 'user', id: string): Mention => `${kind}:${id}`;
 
 /** `<@&id>` for a role, `<@id>` for a user; undefined for anything else. */

@@ -3,6 +3,7 @@ import { DatabaseUnavailableError, isDbUnavailable } from '../store/sqlite/healt
 import type { Store } from '../store/index.js';
 import { type AlertInput, severityRank } from '../domain/alert.js';
 import { DEFAULT_GROUP_WAIT_MS } from '../domain/incidents.js';
+import { RAISED_PAGE } from '../discord/mention.js';
 import type { CommitSignals } from '../delivery/signals.js';
 import type { Metrics } from '../metrics.js';
 import type { OutboundTargets } from '../outbound/targets.js';
@@ -230,13 +231,18 @@ export class Acceptor {
           case 'orphan':
             ids.push(this.storeNew(a, posts, by()));
             break;
-          case 'repeat':
+          case 'repeat': {
+            // Read before the fold raises it: does this member's rise make the incident a page it was not?
+            const pages = g.incidentId !== undefined && this.raisesIncident(g.incidentId, a);
             for (const c of foldRepeat({ store: this.store }, g.alertId, a.input, { at: a.receivedAt, reopen: g.reopen, by: by() })) opsChannels.add(c);
-            // A higher severity is news: the alert is posted again (a new message of the same alert).
+            // A higher severity is news: the alert is posted again (a new message of the same alert). A member of an
+            // incident joins its card again instead (an edit), so where the rise makes a page it is also posted as one.
             if (g.raised) this.enqueueDeliveries(g.alertId, a, posts);
+            if (pages) this.enqueuePage(g.alertId, a, posts);
             if (g.reopen || g.raised) this.afterInsert(g.alertId, a);
             ids.push(g.alertId);
             break;
+          }
           case 'resolve':
             for (const id of g.alertIds) {
               for (const c of resolveFromSender({ store: this.store, outboundTargets: this.followUps }, id, by(), a.receivedAt)) opsChannels.add(c);
@@ -304,6 +310,28 @@ export class Acceptor {
   private joinIncident(a: PlannedAlert): Joined | undefined {
     if (a.incident === undefined || a.mutedBy !== null || a.input.status !== 'firing' || a.channels.length === 0) return undefined;
     return this.store.incidents.join(a.sourceId, a.incident.key, a.incident.title, a.receivedAt);
+  }
+
+  /**
+   * A member's repeat at a higher severity (only asked for a member of an incident): it pages when it rises to
+   * P0/P1 above the incident's worst, since an edit of the card notifies nobody (the single-alert path posts a
+   * raised alert again; an incident keeps that promise with a page, docs/incidents.md).
+   */
+  private raisesIncident(incidentId: number, a: PlannedAlert): boolean {
+    const rank = severityRank(a.input.severity);
+    if (rank > 1 || a.mutedBy !== null) return false;
+    const worst = this.store.incidents.summary(incidentId).severity;
+    return worst === null || rank < severityRank(worst);
+  }
+
+  /** The page of a member risen to P0/P1 (`RAISED_PAGE`), in each channel it is posted to now (not one held for hours). */
+  private enqueuePage(alertId: number, a: PlannedAlert, posts: QueuedPosts): void {
+    const priority = severityRank(a.input.severity);
+    for (const channelId of a.channels) {
+      if (a.held?.get(channelId) !== undefined) continue;
+      this.store.deliveries.enqueue(alertId, channelId, priority, a.receivedAt, { mention: RAISED_PAGE });
+      posts.add(channelId, priority, false);
+    }
   }
 
   /**

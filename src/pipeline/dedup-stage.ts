@@ -58,8 +58,9 @@ export function dedupStage(lookup: AlertLookup, reopenWindowMs: number): Stage {
       return { kind: 'repeat', alertId: n.id, reopen: false, raised: false };
     }
     const raised = severityRank(i.severity) < severityRank(n.severity);
-    if (n.status === 'firing') return { kind: 'repeat', alertId: n.id, reopen: false, raised };
-    if (n.resolvedAt !== null && a.receivedAt - n.resolvedAt <= reopenWindowMs) return { kind: 'repeat', alertId: n.id, reopen: true, raised };
+    const member = raised && n.incidentId != null ? { incidentId: n.incidentId } : {};
+    if (n.status === 'firing') return { kind: 'repeat', alertId: n.id, reopen: false, raised, ...member };
+    if (n.resolvedAt !== null && a.receivedAt - n.resolvedAt <= reopenWindowMs) return { kind: 'repeat', alertId: n.id, reopen: true, raised, ...member };
     return { kind: 'new' };
   };
   return (alerts) => alerts.map((a) => ({ ...a, grouping: decide(a) }));

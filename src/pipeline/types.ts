@@ -49,7 +49,15 @@ export interface PlannedIncident {
  */
 export type Grouping =
   | { kind: 'new' }
-  | { kind: 'repeat'; alertId: number; reopen: boolean; /** Its severity is above the alert's: posted again. */ raised: boolean }
+  | {
+      kind: 'repeat';
+      alertId: number;
+      reopen: boolean;
+      /** Its severity is above the alert's: posted again (a member of an incident: see `incidentId`). */
+      raised: boolean;
+      /** Set for a member of an incident: a rise to P0/P1 above the incident's worst pages (accept.ts). */
+      incidentId?: number;
+    }
   | { kind: 'resolve'; alertIds: number[] }
   | { kind: 'resolved-again'; alertId: number }
   | { kind: 'orphan' };

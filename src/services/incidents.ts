@@ -63,8 +63,10 @@ export function resolveIncident(h: ActDeps, id: number, by: Actor, opts: { skipM
  */
 export function incidentCard(h: { store: Pick<Store, 'incidents' | 'messageOps'>; config: Pick<Config, 'delivery'> }, id: number, messageId: string): WebhookMessage {
   const row = h.store.incidents.row(id);
-  const members = h.store.messageOps.alertsOf(messageId).filter((a) => a.incidentId === id);
-  return renderIncidentCard({ id, title: row.title }, members, { username: h.config.delivery.username, buttons: true });
+  const shown = h.store.messageOps.alertsOf(messageId);
+  // An escalation page shows the whole incident (its edits render every member), so its answer does too.
+  const members = shown.length === 1 && shown[0]!.mention !== null ? h.store.incidents.renderMembers(id) : shown.filter((a) => a.incidentId === id);
+  return renderIncidentCard({ id, title: row.title }, members, { username: h.config.delivery.username, buttons: true, mutedUntil: h.store.incidents.mutedUntil(id, Date.now()) });
 }
 
 /** Whether the Discord message is one of the incident's cards: a button acts only on the incident of the card it was pressed on. */

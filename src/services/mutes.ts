@@ -46,7 +46,7 @@ type ReadDeps = { store: Pick<Store, 'mutes'> };
  * A mute made from an alert, or ended, changes that alert's cards (the Mute button goes while it is in
  * force, and comes back when it is ended): their edits are queued and the channels' lanes woken.
  */
-type AlertMuteDeps = { store: Pick<Store, 'mutes' | 'alerts' | 'messageOps'>; signals: Pick<CommitSignals, 'editsQueued'> };
+type AlertMuteDeps = { store: Pick<Store, 'mutes' | 'alerts' | 'messageOps' | 'incidents'>; signals: Pick<CommitSignals, 'editsQueued'> };
 type Row = MuteRow;
 
 const view = (m: Row, now: number, mutedAlerts = 0): MuteView => {
@@ -81,14 +81,30 @@ const base = (m: Row, now: number, mutedAlerts: number): MuteView => ({
 /**
  * An incident card's "Mute 1h": the group's later members (the incident's key, of its source only) are
  * stored muted, delivered nowhere, for `minutes`; unless a mute of that group is already in force (then it,
- * `created` false, nothing written). Members already posted stay on the card.
+ * `created` false, nothing written). Members already posted stay on the card. The incident's cards say until
+ * when it is muted and lose their Mute button: each is edited now (but `skipMessageId`, the pressed card, which
+ * the press's answer updates) and again when the mute runs out (a `mute-end` edit, a row available then, so a
+ * restart keeps it), when the card shows the button again.
  */
-export function muteIncidentOnce(h: { store: Pick<Store, 'mutes' | 'incidents'> }, incidentId: number, minutes: number, by: Actor, now = Date.now()): { mute: MuteView; created: boolean } {
+export function muteIncidentOnce(
+  h: { store: Pick<Store, 'mutes' | 'incidents' | 'messageOps' | 'transaction'>; signals: Pick<CommitSignals, 'editsQueued'> },
+  incidentId: number,
+  minutes: number,
+  by: Actor,
+  opts: { skipMessageId?: string } = {},
+  now = Date.now(),
+): { mute: MuteView; created: boolean } {
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_MUTE_MINUTES) throw invalid('duration_minutes', `a mute lasts 1 to ${MAX_MUTE_MINUTES} minutes`);
   const incident = h.store.incidents.row(incidentId);
   const existing = h.store.mutes.list(now).find((m) => m.incidentKey === incident.key && m.sourceId === incident.sourceId);
   if (existing) return { mute: getMute(h, existing.id, now), created: false };
-  const row = insert(h, { service: null, routeId: null, dedupKey: null, incidentKey: incident.key, sourceId: incident.sourceId, reason: `muted from incident #${incidentId}` }, minutes, by, now);
+  const { row, channels } = h.store.transaction(() => {
+    const row = insert(h, { service: null, routeId: null, dedupKey: null, incidentKey: incident.key, sourceId: incident.sourceId, reason: `muted from incident #${incidentId}` }, minutes, by, now);
+    const channels = h.store.messageOps.enqueueForIncident(incidentId, now, opts.skipMessageId !== undefined ? { skipMessageId: opts.skipMessageId } : {});
+    for (const c of h.store.messageOps.enqueueForIncident(incidentId, now, { at: row.expiresAt + 1 })) channels.add(c);
+    return { row, channels };
+  });
+  for (const c of channels) h.signals.editsQueued(c);
   return { mute: view(row, now), created: true };
 }
 
@@ -146,6 +162,12 @@ export function deleteMute(h: AlertMuteDeps, id: number, by: Actor = { kind: 'ad
   refuseIfManaged(row?.managedBy, `maintenance window ${row?.configName ?? id}`);
   const ended = h.store.mutes.end(id, by, now);
   if (ended.alertId !== null) syncCards(h, ended.alertId, now);
+  // A group's mute (an incident card's Mute 1h): its incidents' cards show the Mute button again.
+  if (ended.incidentKey !== null) {
+    for (const incidentId of h.store.incidents.idsOfKey(ended.sourceId, ended.incidentKey)) {
+      for (const c of h.store.messageOps.enqueueForIncident(incidentId, now)) h.signals.editsQueued(c);
+    }
+  }
 }
 
 /** Queues an edit of every message of the alert (its card shows whether it is muted) and wakes their lanes. */

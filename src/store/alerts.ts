@@ -123,6 +123,8 @@ export interface LatestRow {
   firingStartedAt: number | null;
   /** Resolved, and the latest resolve was a person's (Discord or the admin API), not its sender's nor a sweep's. Only asked of an alert with a firing start. */
   resolvedByPerson: 0 | 1;
+  /** The incident it is a member of (a column of the row already read: no statement more for an ungrouped alert). */
+  incidentId?: number | null;
 }
 
 /** A firing alert that may have gone stale (auto-resolve: services/auto-resolve.ts), with what routing and the source's setting need. */
@@ -251,7 +253,7 @@ export class AlertStore {
     // Who resolved it is read from its latest resolve action only for a resolved alert with a firing start
     // (SQLite evaluates a CASE lazily): the one case the dedup stage asks (a re-send of the same firing).
     this.newest = db.$client.prepare<{ key: string; sourceId: number | null }, LatestRow>(
-      `select id, status, severity, resolved_at as resolvedAt, muted_by_mute_id as mutedBy, occurrences, firing_started_at as firingStartedAt,
+      `select id, status, severity, resolved_at as resolvedAt, muted_by_mute_id as mutedBy, occurrences, firing_started_at as firingStartedAt, incident_id as incidentId,
          case when status = 'resolved' and firing_started_at is not null then
            coalesce((select x.actor_kind <> 'system' from alert_actions x where x.alert_id = alerts.id and x.kind = 'resolve' order by x.id desc limit 1), 0)
          else 0 end as resolvedByPerson

@@ -75,6 +75,7 @@ export class Outbox {
   private readonly pendingIncidentNote;
   private readonly incidentBusyOf;
   private readonly incidentPending;
+  private readonly backlogStmt;
 
   constructor(
     private readonly db: Db,
@@ -115,6 +116,12 @@ export class Outbox {
          and not exists (select 1 from message_ops o where o.discord_message_id = d.discord_message_id and o.outcome in ('reposted', 'deleted_by_bot'))
        order by d.id desc limit 1`,
     );
+    this.backlogStmt = db.$client
+      .prepare<{ channelId: number; now: number }, number>(
+        `select count(*) - count(a.incident_id) + count(distinct a.incident_id) from deliveries d left join alerts a on a.id = d.alert_id
+         where d.channel_id = @channelId and (d.state = 'leased' or (d.state = 'pending' and d.available_at <= @now))`,
+      )
+      .pluck();
     this.incidentBusyOf = db.$client
       .prepare<{ incidentId: number; channelId: number }, number>(
         `select d.id from alerts a join deliveries d on d.alert_id = a.id
@@ -230,6 +237,16 @@ export class Outbox {
         .run();
       return rows.map(toClaimed);
     });
+  }
+
+  /**
+   * What is waiting in a channel, as the lane's backlog counts it (pending and ready, or in flight): each
+   * delivery of no incident once, and the members of an incident once for the incident (they are one card).
+   * The lane asks it only to correct its running estimate once that estimate reaches zero and it has seen
+   * incident members, whose joins and storm lines it cannot count exactly as they go.
+   */
+  backlogOf(channelId: number, now: number): number {
+    return this.backlogStmt.get({ channelId, now }) ?? 0;
   }
 
   /**

@@ -2,6 +2,8 @@ import { and, asc, desc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import type BetterSqlite3 from 'better-sqlite3';
 import { notFound } from '../domain/errors.js';
 import { incidentState, type IncidentState, type MemberState } from '../domain/incidents.js';
+import type { StatefulAlert } from '../domain/alert-state.js';
+import { postColumns } from './delivery-rows.js';
 import type { Db } from './sqlite/open.js';
 import { alerts, deliveries, incidents } from './sqlite/schema.js';
 
@@ -85,6 +87,34 @@ export class IncidentStore {
   titles(ids: readonly number[]): Map<number, string> {
     if (ids.length === 0) return new Map();
     return new Map(this.db.select({ id: incidents.id, title: incidents.title }).from(incidents).where(inArray(incidents.id, [...ids])).all().map((r) => [r.id, r.title]));
+  }
+
+  /**
+   * Until when the incident's group is muted (its card's Mute 1h, a mute of its key and source in force), or
+   * null: the card then says so and offers no Mute button. `now` in ms, like every time column.
+   */
+  mutedUntil(incidentId: number, now: number): number | null {
+    return (
+      this.db.$client
+        .prepare<{ incidentId: number; now: number }, { until: number | null }>(
+          `select max(m.expires_at) as until from incidents i join mutes m on m.incident_key = i.key and m.source_id is i.source_id
+           where i.id = @incidentId and m.ended_at is null and m.expires_at > @now`,
+        )
+        .get({ incidentId, now })?.until ?? null
+    );
+  }
+
+  /** The incidents of this source and key (newest first): those a mute of that group changes the cards of. */
+  idsOfKey(sourceId: number | null, key: string, limit = 20): number[] {
+    return this.db.$client
+      .prepare<{ sourceId: number | null; key: string; limit: number }, number>(`select id from incidents where source_id is @sourceId and key = @key order by id desc limit @limit`)
+      .pluck()
+      .all({ sourceId, key, limit });
+  }
+
+  /** Every member of the incident as a card renders it (an escalation page shows the whole incident), oldest first. */
+  renderMembers(incidentId: number): StatefulAlert[] {
+    return this.db.select(postColumns).from(alerts).where(eq(alerts.incidentId, incidentId)).orderBy(asc(alerts.id)).all();
   }
 
   /** Every member of the incident (retracted ones included), oldest first. */

@@ -4,7 +4,7 @@ import { alerts, attempts, channels, deadLetters, deliveries, messageOps, webhoo
 import { attemptRow, renderColumns, type AttemptRecord } from './delivery-rows.js';
 import type { StatefulAlert } from '../domain/alert-state.js';
 
-export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync' | 'repeat' | 'reopen' | 'thread';
+export type OpPurpose = 'ack' | 'resolve' | 'retract' | 'sync' | 'repeat' | 'reopen' | 'thread' | 'mute-end';
 
 /** A message operation ready to run, with the webhook that posted the message (whatever its state now). */
 export interface ReadyOp {
@@ -37,6 +37,7 @@ export class MessageOps {
   private readonly insertOp;
   private readonly sentOf;
   private readonly compactOf;
+  private readonly incidentCardsOf;
 
   constructor(private readonly db: Db) {
     // The repeat path (every repeat of a sent alert asks these three): plain better-sqlite3 statements, as the
@@ -74,15 +75,23 @@ export class MessageOps {
       .limit(p('limit'))
       .prepare();
     this.selectMessageAlerts = db
-      .select(renderColumns)
+      .select({ ...renderColumns, mention: deliveries.mention })
       .from(deliveries)
       .innerJoin(alerts, eq(alerts.id, deliveries.alertId))
       .where(and(eq(deliveries.discordMessageId, p('messageId')), eq(deliveries.state, 'sent')))
       .orderBy(asc(deliveries.id))
       .prepare();
+    // A `mute-end` edit waits for its mute to run out: it covers no change made before then.
     this.pendingFor = db.$client
-      .prepare<{ messageId: string }, number>(`select id from message_ops where discord_message_id = @messageId and state = 'pending' and via = 'webhook' limit 1`)
+      .prepare<{ messageId: string }, number>(`select id from message_ops where discord_message_id = @messageId and state = 'pending' and via = 'webhook' and purpose <> 'mute-end' limit 1`)
       .pluck();
+    // Incidents only (never asked for an ungrouped alert): every sent message showing a member of the incident.
+    this.incidentCardsOf = db.$client.prepare<{ incidentId: number }, { deliveryId: number; channelId: number; webhookId: number | null; messageId: string | null }>(
+      `select min(d.id) as deliveryId, d.channel_id as channelId, d.webhook_id as webhookId, d.discord_message_id as messageId
+       from alerts a join deliveries d on d.alert_id = a.id
+       where a.incident_id = @incidentId and d.state = 'sent' and d.note is null and d.storm_id is null and d.discord_message_id is not null
+       group by d.discord_message_id`,
+    );
     this.insertOp = db.$client.prepare<{ channelId: number; webhookId: number | null; messageId: string; deliveryId: number; purpose: OpPurpose; now: number }>(
       `insert into message_ops (channel_id, webhook_id, discord_message_id, delivery_id, purpose, available_at, created_at)
        values (@channelId, @webhookId, @messageId, @deliveryId, @purpose, @now, @now)`,
@@ -103,6 +112,23 @@ export class MessageOps {
       if (this.enqueueMessage(m.channelId, m.webhookId, m.messageId, m.deliveryId, purpose, now)) channels.add(m.channelId);
     }
     return { channels, messages: sent.length };
+  }
+
+  /**
+   * Queues an edit of every message showing the incident (its cards, and its escalation pages), for a change
+   * of the incident as a whole (its group muted, the mute lifted). `at`: a `mute-end` edit, ready then (when
+   * the mute runs out), which no earlier change waits for. Returns the channels to wake.
+   */
+  enqueueForIncident(incidentId: number, now: number, opts: { skipMessageId?: string; at?: number } = {}): Set<number> {
+    const channels = new Set<number>();
+    for (const m of this.incidentCardsOf.all({ incidentId })) {
+      if (m.messageId === null) continue;
+      if (opts.at !== undefined) {
+        this.db.insert(messageOps).values({ channelId: m.channelId, webhookId: m.webhookId, discordMessageId: m.messageId, deliveryId: m.deliveryId, purpose: 'mute-end', availableAt: opts.at, createdAt: now }).run();
+        channels.add(m.channelId);
+      } else if (m.messageId !== opts.skipMessageId && this.enqueueMessage(m.channelId, m.webhookId, m.messageId, m.deliveryId, 'sync', now)) channels.add(m.channelId);
+    }
+    return channels;
   }
 
   /** Queues a sync of one message unless one is already pending; true when a row was added. */
@@ -144,8 +170,11 @@ export class MessageOps {
     this.db.update(messageOps).set({ state: 'leased', leaseUntil: until }).where(eq(messageOps.id, id)).run();
   }
 
-  /** The alerts shown in a message (several when it was packed), as they are now. */
-  alertsOf(messageId: string): (StatefulAlert & { changedAt: number | null })[] {
+  /**
+   * The alerts shown in a message (several when it was packed), as they are now; `mention`: the message is an
+   * escalation step's (or an incident's page), which its edits render as such.
+   */
+  alertsOf(messageId: string): (StatefulAlert & { changedAt: number | null; mention: string | null })[] {
     const rows = this.selectMessageAlerts.all({ messageId });
     // Once each: an incident member whose severity went up joins its card again (a second delivery of it there).
     const seen = new Set<number>();

@@ -345,7 +345,8 @@ export const deliveries = sqliteTable(
  * deletes it when none of its alerts may be shown any more.
  * `via`: 'webhook' (the one that posted it, even retired) or 'bot' (that webhook is gone: the bot deletes
  * the message and, unless its alerts were retracted, the card is reposted as a new delivery).
- * `purpose`: the action that asked for it (ack, resolve, retract, sync; repeat and reopen: a sender's repeat folded in). `outcome`: what finally happened.
+ * `purpose`: the action that asked for it (ack, resolve, retract, sync; repeat and reopen: a sender's repeat folded in; `mute-end`: an
+ * incident card's edit queued for when its group's mute runs out, available then). `outcome`: what finally happened.
  * `state`: pending → leased → done | dead.
  */
 export const messageOps = sqliteTable(
@@ -358,7 +359,7 @@ export const messageOps = sqliteTable(
     /** A delivery that put this message there (any of them, for packed messages): for dead letters and history. */
     deliveryId: integer('delivery_id').notNull().references(() => deliveries.id, { onDelete: 'cascade' }),
     /** `thread`: the bot starts the card's thread from the message (a threads route in a text channel; via 'bot'). */
-    purpose: text('purpose', { enum: ['ack', 'resolve', 'retract', 'sync', 'repeat', 'reopen', 'thread'] }).notNull(),
+    purpose: text('purpose', { enum: ['ack', 'resolve', 'retract', 'sync', 'repeat', 'reopen', 'thread', 'mute-end'] }).notNull(),
     via: text('via', { enum: ['webhook', 'bot'] }).notNull().default('webhook'),
     state: text('state', { enum: ['pending', 'leased', 'done', 'dead'] }).notNull().default('pending'),
     availableAt: integer('available_at').notNull(),
