@@ -390,7 +390,7 @@ maintenance:
 
   it("shows the file's state on the overview; a refused reload lists every problem at its line and column and keeps the configuration; Reload applies a fixed file", async () => {
     const before = await c.get('/console');
-    const card = /<div class="card" data-testid="config-file">.*?<\/form>/s.exec(before.text)?.[0] ?? '';
+    const card = /<div class="card config" data-testid="config-file">.*?<\/form>/s.exec(before.text)?.[0] ?? '';
     expect(card).toContain(`<code>${file}</code>`);
     expect(card).toContain('<span class="pill ok">applied</span>');
     expect(card).not.toContain('data-testid="config-problems"');

@@ -18,11 +18,11 @@ export const fileManaged = (managedBy: 'file' | undefined) =>
 /** The overview's card: whether a file is in use, its state, and every problem of a refused reload. */
 export function configCard(status: ConfigStatus | undefined, csrf: string, now = Date.now()) {
   if (!status) {
-    return html`<div class="card" data-testid="config-file"><h3>Configuration file</h3><div>none in use</div>
+    return html`<div class="card config" data-testid="config-file"><h3>Configuration file</h3><div>none in use</div>
 <div class="small muted">Channels, routes and mutes are made with the console, the admin API or slash commands. Set <code>HERALD_CONFIG</code> (or put <code>herald.yaml</code> in Herald's working directory) to manage them from a file.</div></div>`;
   }
   const pill = status.state === 'applied' ? html`<span class="pill ok">applied</span>` : status.state === 'failed' ? html`<span class="pill bad">failed</span>` : html`<span class="pill">pending</span>`;
-  return html`<div class="card" data-testid="config-file"><h3>Configuration file</h3>
+  return html`<div class="card config" data-testid="config-file"><h3>Configuration file</h3>
 <div><code>${status.file}</code> <span data-testid="config-state">${pill}</span></div>
 <div class="small">applied ${when(status.applied_at)}${status.applied_at !== null ? ` (${ago(status.applied_at, now)})` : ''} · last read ${when(status.attempted_at)}${status.attempted_at !== null ? ` (${ago(status.attempted_at, now)})` : ''}</div>
 ${

@@ -114,6 +114,18 @@ ${all ? html`<a href="/console/mutes">Only mutes in force</a>` : html`<a href="/
   <label>Reason<input name="reason" placeholder="deploy in progress"></label>
   <button type="submit">Create mute</button>
 </form>
+${routes.length ? html`<p class="muted small">Routes: ${routes.map((r) => html`#${r.id} → ${r.channel_name} (${r.service ?? 'any service'}) `)}</p>` : ''}
+${
+  mutes.length === 0
+    ? html`<div class="card">No mutes${all ? '' : ' in force'}.</div>`
+    : html`<table><thead><tr><th>#</th><th>mutes</th><th>reason</th><th>by</th><th>until</th><th class="num">silenced</th><th></th></tr></thead><tbody>
+${mutes.map(
+  (m) => html`<tr data-testid="mute-${m.id}"><td>${m.id}</td><td>${target(m)}</td>
+<td>${m.reason ?? ''}</td><td>${m.created_by}</td><td>${m.active ? `${when(m.expires_at)} (${ago(m.expires_at, now)})` : m.ended_at !== null ? `lifted ${when(m.ended_at)}` : `expired ${when(m.expires_at)}`}</td>
+<td class="num"><a href="/console/alerts?state=muted">${m.muted_alerts}</a></td>
+<td>${m.active ? html`<form class="inline" method="post" action="/console/mutes/${m.id}/lift">${token}<button class="secondary" type="submit">Lift</button></form>` : ''}</td></tr>`,
+)}</tbody></table>`
+}
 <h2>Maintenance windows</h2>
 ${
   windows.length === 0
@@ -130,18 +142,6 @@ ${windows.map(
 <td>${m.managed_by === 'file' ? fileManaged(m.managed_by) : 'API'}</td>
 <td class="num">${m.muted_alerts}</td>
 <td>${m.ended_at !== null ? '' : m.managed_by === 'file' ? html`<span class="muted small">remove it from the file to end it</span>` : html`<form class="inline" method="post" action="/console/mutes/${m.id}/lift">${token}<button class="secondary" type="submit">Lift</button></form>`}</td></tr>`,
-)}</tbody></table>`
-}
-${routes.length ? html`<p class="muted small">Routes: ${routes.map((r) => html`#${r.id} → ${r.channel_name} (${r.service ?? 'any service'}) `)}</p>` : ''}
-${
-  mutes.length === 0
-    ? html`<div class="card">No mutes${all ? '' : ' in force'}.</div>`
-    : html`<table><thead><tr><th>#</th><th>mutes</th><th>reason</th><th>by</th><th>until</th><th class="num">silenced</th><th></th></tr></thead><tbody>
-${mutes.map(
-  (m) => html`<tr data-testid="mute-${m.id}"><td>${m.id}</td><td>${target(m)}</td>
-<td>${m.reason ?? ''}</td><td>${m.created_by}</td><td>${m.active ? `${when(m.expires_at)} (${ago(m.expires_at, now)})` : m.ended_at !== null ? `lifted ${when(m.ended_at)}` : `expired ${when(m.expires_at)}`}</td>
-<td class="num"><a href="/console/alerts?state=muted">${m.muted_alerts}</a></td>
-<td>${m.active ? html`<form class="inline" method="post" action="/console/mutes/${m.id}/lift">${token}<button class="secondary" type="submit">Lift</button></form>` : ''}</td></tr>`,
 )}</tbody></table>`
 }`;
     return kit.show(req, reply, { title: 'Mutes', active: 'mutes', body });
