@@ -417,9 +417,18 @@ maintenance:
     expect((await c.request('POST', '/console/config/reload', {})).status).toBe(403);
   });
 
-  it('marks file-managed channels and routes, offers no Delete for them, and refuses one posted anyway with the API\'s message', async () => {
+  it('marks file-managed channels, webhooks and routes, offers no Remove or Delete for them, and refuses one posted anyway with the API\'s message', async () => {
     const channels = await c.get('/console/channels');
     expect(/<h2>ops .*?<\/h2>/s.exec(channels.text)?.[0]).toContain('<span class="pill file"');
+    const ops = ((await stack.admin('GET', '/v1/admin/channels')).body as { id: number; name: string }[]).find((x) => x.name === 'ops')!.id;
+    const hook = ((await stack.admin('GET', `/v1/admin/channels/${ops}/webhooks`)).body as { id: number; managed_by?: string }[])[0]!;
+    expect(hook.managed_by).toBe('file');
+    const hookRow = new RegExp(`<tr data-testid="webhook-${hook.id}">.*?</tr>`, 's').exec(channels.text)?.[0] ?? '';
+    expect(hookRow).toContain('<span class="pill file"');
+    expect(hookRow).not.toMatch(/Remove|Rotate/);
+    const refusedHook = await stack.admin('DELETE', `/v1/admin/webhooks/${hook.id}`);
+    expect(refusedHook.status).toBe(409);
+    expect(await c.flashAfter(await c.post(`/console/webhooks/${hook.id}/remove`))).toBe(refusedHook.body.error.message ?? refusedHook.body.message);
     const route = (await stack.admin('GET', '/v1/admin/routes')).body[0].id as number;
     const routes = await c.get('/console/routes');
     const row = new RegExp(`<tr data-testid="route-${route}">.*?</tr>`, 's').exec(routes.text)?.[0] ?? '';
