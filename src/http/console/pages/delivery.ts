@@ -30,8 +30,8 @@ export function registerDeliveryPages(app: FastifyInstance, herald: DeliveryPage
     const b = o.status.breakers;
     const lanes = new Map(o.status.lanes.map((l) => [l.channel_id, l]));
     const body = html`<h1>Overview</h1>
-${configCard(herald.configFile?.status, kit.session(req).csrf, now)}
 <div id="live" hx-get="/console" hx-trigger="every 5s" hx-select="#live" hx-swap="outerHTML">
+${configCard(herald.configFile?.status, kit.session(req).csrf, now)}
 <div class="grid">
   <div class="card"><h3>Queued deliveries</h3><div class="big" data-testid="queued">${queued}</div><div class="muted">${(['P0', 'P1', 'P2', 'P3'] as const).map((s) => html`${sev(s)} ${q[s]} `)}</div></div>
   <div class="card"><h3>Requests to Discord</h3><div class="big">${perMinute}<span class="muted small"> this minute</span></div><div class="muted">${requests} in the last 30 min</div></div>
