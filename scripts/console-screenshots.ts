@@ -6,7 +6,7 @@
  * chromium with playwright-core through the pages. Run scripts/ensure-chromium.sh first if Chromium is missing.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,9 +27,26 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks/ops`;
 
+  // A configuration file with two maintenance windows (the demo's channel and routes stay API-made).
+  const configFile = join(dir, 'herald.yaml');
+  const windows = `version: 1
+maintenance:
+  - name: db-migration
+    service: "db-*"
+    start: "2030-01-07T22:00:00Z"
+    end: "2030-01-08T02:00:00Z"
+    reason: schema migration
+  - name: weekly-deploys
+    service: "reports-*"
+    cron: "0 6 * * tue"
+    duration: 1h
+    timezone: Europe/Paris
+`;
+  writeFileSync(configFile, windows);
+
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HERALD_DB: join(dir, 'herald.db'), HERALD_PORT: '0', HERALD_EMULATOR_PORT: '0', HERALD_MAX_ATTEMPTS: '1', HERALD_OUTBOUND_ALLOWLIST: '127.0.0.1', HERALD_LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HERALD_DB: join(dir, 'herald.db'), HERALD_PORT: '0', HERALD_EMULATOR_PORT: '0', HERALD_MAX_ATTEMPTS: '1', HERALD_OUTBOUND_ALLOWLIST: '127.0.0.1', HERALD_LOG_LEVEL: 'info', HERALD_CONFIG: configFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -106,6 +123,19 @@ async function main(): Promise<void> {
     const sources = await admin('GET', '/v1/admin/sources');
     await admin('POST', '/v1/admin/heartbeats', { source_id: sources[0].id, name: 'nightly-backup', interval: '1d', grace: '1h', severity: 'P1' });
 
+    // An incident: three alerts of one group land as one card (after group_wait); one member acknowledged.
+    const group = await call('POST', `${url}/v1/alerts`, {
+      alerts: [
+        { service: 'db-1', severity: 'P1', title: 'Replication lag 94 s', group: 'db-outage' },
+        { service: 'db-2', severity: 'P2', title: 'Replication lag 41 s', group: 'db-outage' },
+        { service: 'checkout', severity: 'P2', title: 'Slow queries', group: 'db-outage' },
+      ],
+    }, env.HERALD_DEMO_SOURCE_TOKEN);
+    const members = group.ids as number[];
+    await messageOf(members[0]!);
+    await admin('POST', `/v1/admin/alerts/${members[1]}/ack`, { by: 'bob' });
+    const incident = (await admin('GET', `/v1/admin/alerts/${members[0]}`)).incident_id as number;
+
     await sleep(1500);
     mkdirSync(OUT, { recursive: true });
     const profile = mkdtempSync(join(tmpdir(), 'herald-shots-chromium-'));
@@ -132,6 +162,8 @@ async function main(): Promise<void> {
     await shot('overview', '/console');
     await shot('alerts', '/console/alerts');
     await shot('alert', `/console/alerts/${paymentErrors}`);
+    await shot('incidents', '/console/incidents');
+    await shot('incident', `/console/incidents/${incident}`);
     await shot('dead-letters', '/console/dead-letters');
     await shot('channels', '/console/channels');
     await shot('routes', '/console/routes');
@@ -149,6 +181,13 @@ async function main(): Promise<void> {
     await page.locator('.msg').last().scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(OUT, 'emulator-storm.png') });
     process.stdout.write('docs/console/emulator-storm.png\n');
+    // A refused reload: the overview lists its problems, the windows applied before stay in force.
+    writeFileSync(configFile, windows.replace('duration: 1h', 'duration: soon').replace('"2030-01-08T02:00:00Z"', '"tomorrow"'));
+    await page.goto(`${url}/console`);
+    await page.click('button:has-text("Reload")');
+    await page.locator('.flash').waitFor();
+    await page.screenshot({ path: join(OUT, 'config-refused.png') });
+    process.stdout.write('docs/console/config-refused.png\n');
     await context.close();
     rmSync(profile, { recursive: true, force: true });
   } finally {

@@ -155,6 +155,61 @@ describe('web console in a browser', () => {
     expect(await page.locator('.timeline').first().innerText()).toContain('ack by');
   });
 
+  it('shows an Alertmanager group posted through the hook as one incident, lists its members on its page, and acknowledges it from the console', async () => {
+    const { page } = browser;
+    const am = (await stack.admin('POST', '/v1/admin/sources', { name: 'alertmanager', format: 'alertmanager' })).body.token as string;
+    // No group_wait for this test's card: it is posted as soon as the group is in.
+    const route = (await stack.admin('GET', '/v1/admin/routes')).body[0].id as number;
+    expect((await stack.admin('PATCH', `/v1/admin/routes/${route}`, { group_wait: '0' })).status).toBe(200);
+    const alert = (instance: string, summary: string) => ({
+      status: 'firing',
+      labels: { alertname: 'DiskFull', service: 'db', severity: 'critical', instance },
+      annotations: { summary },
+      startsAt: '2026-12-01T09:00:00Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      fingerprint: `fp-${instance}`,
+    });
+    const res = await stack.post(am, {
+      version: '4',
+      groupKey: '{}:{alertname="DiskFull"}',
+      status: 'firing',
+      receiver: 'herald',
+      groupLabels: { alertname: 'DiskFull' },
+      commonLabels: { alertname: 'DiskFull' },
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager.example.com',
+      alerts: [alert('db-1', 'disk / on db-1 is 97% full'), alert('db-2', 'disk / on db-2 is 95% full')],
+    });
+    expect(res.status).toBe(202);
+    const members = res.body.ids as number[];
+    expect(members).toHaveLength(2);
+    const incident = (await alertOf(members[0]!)).incident_id as number;
+    expect((await alertOf(members[1]!)).incident_id).toBe(incident);
+    const messageId = await sentMessage(members[0]!);
+
+    await go('/console/incidents');
+    const row = page.locator(`tr[data-testid=incident-${incident}]`);
+    expect(await row.innerText()).toContain('alertname=DiskFull');
+    expect(await row.innerText()).toContain('2 / 0 / 0');
+    await row.locator('a', { hasText: 'alertname=DiskFull' }).click();
+    await page.locator('h1', { hasText: `incident #${incident}` }).waitFor();
+    for (const id of members) expect(await page.locator(`tr[data-testid=member-${id}] a`).first().getAttribute('href')).toBe(`/console/alerts/${id}`);
+    expect(await page.locator(`tr[data-testid=incident-message-${messageId}] a`).getAttribute('href')).toBe(`/console/emulator/channels/${channel.discordChannelId}#m-${messageId}`);
+
+    await page.click('button:has-text("Acknowledge")');
+    await flash(`Incident #${incident} acknowledged: 2 alerts acknowledged`);
+    expect(await page.locator('[data-testid=incident-state]').innerText()).toBe('acknowledged');
+    const after = (await stack.admin('GET', `/v1/admin/incidents/${incident}`)).body;
+    expect(after).toMatchObject({ acknowledged: 2, status: 'firing' });
+    // The card in the emulated channel follows: its members are marked acknowledged.
+    await go(`/console/emulator/channels/${channel.discordChannelId}`);
+    await page.locator(`[data-testid=message-${messageId}] .embed`, { hasText: /\b2\W* acknowledged/ }).waitFor();
+    // Its member's page links back to it.
+    await go(`/console/alerts/${members[1]}`);
+    expect(await page.locator('[data-testid=alert-incident] a').getAttribute('href')).toBe(`/console/incidents/${incident}`);
+    expect((await stack.admin('PATCH', `/v1/admin/routes/${route}`, { group_wait: null })).status).toBe(200);
+  });
+
   it('runs htmx under its Content-Security-Policy (no inline script or style) without a violation', async () => {
     const { page } = browser;
     await go('/console');

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { ADMIN_TOKEN, FAST, startStack, waitFor, type Stack } from './support/stack.js';
 
 /** A console client over plain HTTP (no browser): its session cookie and the CSRF token of its pages. */
@@ -238,6 +242,73 @@ describe('web console over HTTP', () => {
     expect(out.headers.get('set-cookie')).toMatch(/^herald_console=;/);
     expect((await other.get('/console')).status).toBe(303);
   });
+
+  it('lists incidents with their filters, shows one with its members and card, and acknowledges and resolves it through the services', async () => {
+    // Grouped alerts wait group_wait for their first card: none here, so the card goes at once.
+    const route = (await stack.admin('GET', '/v1/admin/routes')).body.find((r: { service: string | null }) => r.service === null).id;
+    expect((await stack.admin('PATCH', `/v1/admin/routes/${route}`, { group_wait: '0' })).status).toBe(200);
+    const res = await stack.post(source, {
+      alerts: [
+        { service: 'db-1', severity: 'P1', title: 'Replication lag 94 s', group: 'db-outage' },
+        { service: 'db-2', severity: 'P2', title: 'Replication lag 41 s', group: 'db-outage' },
+        { service: 'checkout', severity: 'P2', title: 'Slow queries', group: 'db-outage' },
+      ],
+    });
+    expect(res.status).toBe(202);
+    const members = res.body.ids as number[];
+    const incident = (await stack.admin('GET', `/v1/admin/alerts/${members[0]}`)).body.incident_id as number;
+    expect(incident).toBeGreaterThan(0);
+    await waitFor('the incident card posted', async () => (await stack.admin('GET', `/v1/admin/alerts/${members[2]}`)).body.deliveries.every((d: { state: string }) => d.state === 'sent'));
+
+    const list = await c.get('/console/incidents');
+    expect(list.status).toBe(200);
+    const row = new RegExp(`<tr data-testid="incident-${incident}">.*?</tr>`, 's').exec(list.text)?.[0] ?? '';
+    expect(row).toContain('db-outage');
+    expect(row).toContain('sev-P1');
+    expect(row).toContain('3 / 0 / 0');
+    expect(row).toContain('<span class="pill">ops</span>');
+    expect(row).toContain('firing');
+    // Each filter keeps it or leaves it out.
+    const shown = async (query: string) => (await c.get(`/console/incidents?${query}`)).text.includes(`data-testid="incident-${incident}"`);
+    expect(await shown('service=checkout')).toBe(true);
+    expect(await shown('service=db-*')).toBe(true);
+    expect(await shown('service=web')).toBe(false);
+    expect(await shown('severity=P1')).toBe(true);
+    expect(await shown('severity=P2&severity=P3')).toBe(false); // its worst is P1
+    expect(await shown('state=firing')).toBe(true);
+    expect(await shown('state=resolved')).toBe(false);
+    const channels = (await stack.admin('GET', '/v1/admin/channels')).body as { id: number; name: string }[];
+    expect(await shown(`channel=${channels.find((x) => x.name === 'ops')!.id}`)).toBe(true);
+    expect(await shown(`channel=${channels.find((x) => x.name === 'packed')!.id}`)).toBe(false);
+    expect(await shown('from=2000-01-01T00:00')).toBe(true);
+    expect(await shown('to=2000-01-01T00:00')).toBe(false);
+    expect((await c.get('/console/incidents?from=yesterday')).text).toContain('from: &quot;yesterday&quot; is not a time');
+
+    // Its page: every member linked to its page, its card linked to where it is shown.
+    const page = await c.get(`/console/incidents/${incident}`);
+    for (const id of members) expect(page.text).toContain(`<a href="/console/alerts/${id}">${id}</a>`);
+    const sent = (await stack.admin('GET', `/v1/admin/alerts/${members[0]}`)).body.deliveries[0];
+    expect(sent.discord_message_id).toBeTruthy();
+    expect(page.text).toContain(`data-testid="incident-message-${sent.discord_message_id}"`);
+    // The alert's page names its incident.
+    expect((await c.get(`/console/alerts/${members[1]}`)).text).toContain(`<a href="/console/incidents/${incident}">incident #${incident}</a>`);
+
+    // Acknowledge: the session's CSRF token is needed, as for every console action.
+    expect((await c.request('POST', `/console/incidents/${incident}/ack`, {})).status).toBe(403);
+    expect((await stack.admin('GET', `/v1/admin/incidents/${incident}`)).body.acknowledged).toBe(0);
+    expect(await c.flashAfter(await c.post(`/console/incidents/${incident}/ack`))).toBe(`Incident #${incident} acknowledged: 3 alerts acknowledged; its cards are being edited.`);
+    expect((await stack.admin('GET', `/v1/admin/incidents/${incident}`)).body).toMatchObject({ acknowledged: 3, status: 'firing' });
+    expect((await stack.admin('GET', `/v1/admin/alerts/${members[0]}`)).body.acknowledged_by).toBe('console');
+    expect(await shown('state=acknowledged')).toBe(true);
+    expect(await c.flashAfter(await c.post(`/console/incidents/${incident}/resolve`))).toBe(`Incident #${incident} resolved: 3 alerts resolved; its cards are being edited.`);
+    expect((await stack.admin('GET', `/v1/admin/incidents/${incident}`)).body.status).toBe('resolved');
+    expect(await shown('state=resolved')).toBe(true);
+    expect(await c.flashAfter(await c.post(`/console/incidents/${incident}/resolve`))).toBe(`Incident #${incident}: nothing to do (no firing member left to be resolved).`);
+    const unknown = await c.get('/console/incidents/999999');
+    expect(unknown.status).toBe(404);
+    expect(unknown.text).toContain('no incident with id 999999');
+    expect((await stack.admin('PATCH', `/v1/admin/routes/${route}`, { group_wait: null })).status).toBe(200);
+  });
 });
 
 describe('web console login throttle', () => {
@@ -262,5 +333,157 @@ describe('web console login throttle', () => {
     expect(await throttled.text()).toMatch(/Too many wrong tokens from this address: try again in \d+ s\./);
     expect(c.cookie).toBe('');
     expect((await stack.admin('GET', '/v1/admin/status')).status).toBe(429);
+  });
+});
+
+describe('web console with a configuration file', () => {
+  let stack: Stack;
+  let emulator: Emulator;
+  let dir: string;
+  let file: string;
+  let c: ConsoleClient;
+  let opsChannel = '';
+  const env: Record<string, string> = {};
+  const good = () => `version: 1
+channels:
+  - name: ops
+    discord_channel_id: "${opsChannel}"
+    default: true
+    webhooks:
+      - \${OPS_HOOK}
+routes:
+  - name: payments-critical
+    channel: ops
+    service: "payments-*"
+    severities: [P0, P1]
+maintenance:
+  - name: migration
+    service: "db-*"
+    start: "2030-01-07T22:00:00Z"
+    end: "2030-01-08T02:00:00Z"
+    reason: database migration
+  - name: weekly-deploys
+    route: payments-critical
+    cron: "0 6 * * tue"
+    duration: 90m
+    timezone: Europe/Paris
+`;
+
+  beforeAll(async () => {
+    emulator = await startEmulator(FAST.emulator);
+    dir = mkdtempSync(join(tmpdir(), 'herald-console-config-'));
+    opsChannel = emulator.createChannel({ name: 'ops' }).id;
+    env.OPS_HOOK = emulator.createWebhook(opsChannel).url;
+    file = join(dir, 'herald.yaml');
+    writeFileSync(file, good());
+    stack = await startStack({ ...FAST, emulatorInstance: emulator, env: { ...FAST.env, HERALD_CONFIG: file }, configEnv: env });
+    expect((await stack.herald.configFile!.reload('start')).applied).toBe(true);
+    c = new ConsoleClient(stack.url);
+    expect((await c.login()).status).toBe(303);
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await emulator?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("shows the file's state on the overview; a refused reload lists every problem at its line and column and keeps the configuration; Reload applies a fixed file", async () => {
+    const before = await c.get('/console');
+    const card = /<div class="card config" data-testid="config-file">.*?<\/form>/s.exec(before.text)?.[0] ?? '';
+    expect(card).toContain(`<code>${file}</code>`);
+    expect(card).toContain('<span class="pill ok">applied</span>');
+    expect(card).not.toContain('data-testid="config-problems"');
+
+    // Two problems: a severity that does not exist, a window's duration that is not one.
+    writeFileSync(file, good().replace('[P0, P1]', '[P0, P9]').replace('duration: 90m', 'duration: soon'));
+    const refused = await c.post('/console/config/reload');
+    expect(await c.flashAfter(refused)).toMatch(/^Configuration file refused \(2 problems, listed below\); the configuration in force stays\. First: .*herald\.yaml:\d+:\d+: /);
+    const after = await c.get('/console');
+    expect(after.text).toContain('<span class="pill bad">failed</span>');
+    const problems = [...(/<ul class="problems" data-testid="config-problems">(.*?)<\/ul>/s.exec(after.text)?.[1] ?? '').matchAll(/<li class="mono">([^<]*)<\/li>/g)].map((m) => m[1]!);
+    expect(problems).toEqual((await stack.admin('GET', '/v1/admin/config')).body.problems.map((p: string) => p.replace(/"/g, '&quot;')));
+    expect(problems).toHaveLength(2);
+    for (const p of problems) expect(p).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: `));
+    expect(problems[0]).toMatch(/herald\.yaml:12:22: routes\[0\]\.severities\[1\]: /);
+    expect(problems[1]).toMatch(/herald\.yaml:\d+:\d+: maintenance\[1\]\.duration: /);
+    // The configuration in force stays: the route still goes to ops.
+    expect((await stack.admin('GET', '/v1/admin/routes')).body).toEqual([expect.objectContaining({ name: 'payments-critical', channel_name: 'ops', severities: ['P0', 'P1'] })]);
+
+    writeFileSync(file, good().replace('[P0, P1]', '[P0, P1, P2]'));
+    expect(await c.flashAfter(await c.post('/console/config/reload'))).toBe('Configuration file applied: 1 change (~ route payments-critical: severities: ["P0","P1"] → ["P0","P1","P2"]).');
+    expect((await c.get('/console')).text).toContain('<span class="pill ok">applied</span>');
+    // Without the CSRF token nothing is reloaded.
+    expect((await c.request('POST', '/console/config/reload', {})).status).toBe(403);
+  });
+
+  it('marks file-managed channels, webhooks and routes, offers no Remove or Delete for them, and refuses one posted anyway with the API\'s message', async () => {
+    const channels = await c.get('/console/channels');
+    expect(/<h2>ops .*?<\/h2>/s.exec(channels.text)?.[0]).toContain('<span class="pill file"');
+    const ops = ((await stack.admin('GET', '/v1/admin/channels')).body as { id: number; name: string }[]).find((x) => x.name === 'ops')!.id;
+    const hook = ((await stack.admin('GET', `/v1/admin/channels/${ops}/webhooks`)).body as { id: number; managed_by?: string }[])[0]!;
+    expect(hook.managed_by).toBe('file');
+    const hookRow = new RegExp(`<tr data-testid="webhook-${hook.id}">.*?</tr>`, 's').exec(channels.text)?.[0] ?? '';
+    expect(hookRow).toContain('<span class="pill file"');
+    expect(hookRow).not.toMatch(/Remove|Rotate/);
+    const refusedHook = await stack.admin('DELETE', `/v1/admin/webhooks/${hook.id}`);
+    expect(refusedHook.status).toBe(409);
+    expect(await c.flashAfter(await c.post(`/console/webhooks/${hook.id}/remove`))).toBe(refusedHook.body.error.message ?? refusedHook.body.message);
+    const route = (await stack.admin('GET', '/v1/admin/routes')).body[0].id as number;
+    const routes = await c.get('/console/routes');
+    const row = new RegExp(`<tr data-testid="route-${route}">.*?</tr>`, 's').exec(routes.text)?.[0] ?? '';
+    expect(row).toContain('<span class="pill file"');
+    expect(row).not.toContain('Delete');
+    const api = await stack.admin('DELETE', `/v1/admin/routes/${route}`);
+    expect(api.status).toBe(409);
+    expect(await c.flashAfter(await c.post(`/console/routes/${route}/delete`))).toBe(api.body.error.message ?? api.body.message);
+    expect((await stack.admin('GET', '/v1/admin/routes')).body).toHaveLength(1);
+  });
+
+  it('lists maintenance windows on the mutes page; lifting one is refused as the API refuses it, an API-made mute is lifted', async () => {
+    const page = await c.get('/console/mutes');
+    const mutes = (await stack.admin('GET', '/v1/admin/mutes')).body as { id: number; name?: string }[];
+    const migration = mutes.find((m) => m.name === 'migration')!.id;
+    const weekly = mutes.find((m) => m.name === 'weekly-deploys')!.id;
+    const one = new RegExp(`<tr data-testid="window-${migration}">.*?</tr>`, 's').exec(page.text)?.[0] ?? '';
+    expect(one).toContain('migration');
+    expect(one).toContain('service <code>db-*</code>');
+    expect(one).toContain('2030-01-07 22:00:00 → 2030-01-08 02:00:00 UTC');
+    expect(one).toContain('<span class="pill">closed</span>');
+    expect(one).toContain('<span class="pill file"');
+    expect(one).not.toContain('Lift');
+    const recurring = new RegExp(`<tr data-testid="window-${weekly}">.*?</tr>`, 's').exec(page.text)?.[0] ?? '';
+    expect(recurring).toContain('<code>0 6 * * tue</code> for 1 h 30 min');
+    expect(recurring).toContain('Europe/Paris');
+    // Windows are not in the table of plain mutes.
+    expect(page.text).not.toContain(`data-testid="mute-${migration}"`);
+
+    const api = await stack.admin('DELETE', `/v1/admin/mutes/${migration}`);
+    expect(api.status).toBe(409);
+    expect(await c.flashAfter(await c.post(`/console/mutes/${migration}/lift`))).toBe(api.body.error.message ?? api.body.message);
+
+    expect(await c.flashAfter(await c.post('/console/mutes', { target: 'service', value: 'web-*', duration_minutes: '30' }))).toMatch(/^Mute #\d+ in force until/);
+    const made = ((await stack.admin('GET', '/v1/admin/mutes?active=true')).body as { id: number; service: string | null }[]).find((m) => m.service === 'web-*')!.id;
+    expect(await c.flashAfter(await c.post(`/console/mutes/${made}/lift`))).toBe(`Mute #${made} lifted: matching alerts are delivered again.`);
+  });
+});
+
+describe('web console without a configuration file', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack(FAST);
+  });
+  afterAll(async () => stack?.close());
+
+  it('says no file is in use, and a reload posted anyway is refused with the API\'s message', async () => {
+    const c = new ConsoleClient(stack.url);
+    await c.login();
+    const page = await c.get('/console');
+    expect(page.text).toContain('data-testid="config-file"');
+    expect(page.text).toContain('none in use');
+    expect(page.text).not.toContain('action="/console/config/reload"');
+    const api = await stack.admin('POST', '/v1/admin/config/reload');
+    expect(api.status).toBe(409);
+    expect(await c.flashAfter(await c.post('/console/config/reload'))).toBe(api.body.error.message ?? api.body.message);
   });
 });

@@ -1,7 +1,8 @@
 import { renderIncidentCard } from '../cards/incident-card.js';
 import type { WebhookMessage } from '../discord/message.js';
 import type { Store } from '../store/index.js';
-import type { IncidentFilter } from '../store/incidents.js';
+import type { IncidentFilter, IncidentMessage } from '../store/incidents.js';
+export { INCIDENT_STATES, stateOf as incidentStateOf, type IncidentStateName } from '../store/incidents.js';
 import { type Actor, changeMembers } from './lifecycle.js';
 import type { IncidentDetail, IncidentView } from './views.js';
 import type { CommitSignals } from '../delivery/signals.js';
@@ -72,4 +73,15 @@ export function incidentCard(h: { store: Pick<Store, 'incidents' | 'messageOps'>
 /** Whether the Discord message is one of the incident's cards: a button acts only on the incident of the card it was pressed on. */
 export function isMessageOfIncident(h: ReadDeps, id: number, messageId: string): boolean {
   return h.store.incidents.isMessageOf(id, messageId);
+}
+
+/** The channels each incident's members were routed to (the console's incident list), by incident id. */
+export function incidentChannels(h: ReadDeps, ids: readonly number[]): Map<number, number[]> {
+  return h.store.incidents.channelsOf(ids);
+}
+
+/** The Discord messages (cards) an incident's members were posted in, per channel; 404 when there is no such incident. */
+export function incidentMessages(h: ReadDeps, id: number): IncidentMessage[] {
+  h.store.incidents.row(id);
+  return h.store.incidents.messages(id);
 }

@@ -72,6 +72,7 @@ export const webhookView = z.object({
   breaker_state: z.enum(['closed', 'open', 'half_open']),
   last_error: z.string().nullable(),
   created_at: z.number(),
+  managed_by: managedByField,
 });
 export type WebhookView = z.output<typeof webhookView>;
 

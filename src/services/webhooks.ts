@@ -73,6 +73,7 @@ function view(h: ConfigDeps, w: Row): WebhookView {
     breaker_state: w.breakerState,
     last_error: w.lastError,
     created_at: w.createdAt,
+    ...(w.managedBy ? { managed_by: w.managedBy } : {}),
   };
 }
 

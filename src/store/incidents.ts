@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, sql } from 'drizzle-orm';
 import type BetterSqlite3 from 'better-sqlite3';
 import { notFound } from '../domain/errors.js';
 import { incidentState, type IncidentState, type MemberState } from '../domain/incidents.js';
@@ -37,8 +37,31 @@ export interface MemberRow extends MemberState {
   dedupKey: string | null;
 }
 
+/** The console's incident states: firing (some firing member not acknowledged), acknowledged (every firing member is), resolved. */
+export const INCIDENT_STATES = ['firing', 'acknowledged', 'resolved'] as const;
+export type IncidentStateName = (typeof INCIDENT_STATES)[number];
+
+/** One Discord message an incident's members were posted in (its card, per channel). */
+export interface IncidentMessage {
+  channelId: number;
+  discordMessageId: string;
+  /** How many of its members that message shows. */
+  members: number;
+}
+
 export interface IncidentFilter {
   status?: 'firing' | 'resolved';
+  /** Finer than `status`: `firing` leaves out incidents whose every firing member is acknowledged. */
+  state?: IncidentStateName;
+  /** Only incidents with a member of this service: exact, or a glob with `*`. */
+  service?: string;
+  /** Only incidents whose worst severity is one of these. */
+  severities?: readonly string[];
+  /** Only incidents with a member delivered (or to be delivered) to one of these channels. */
+  channelIds?: readonly number[];
+  /** Only incidents created in [createdFrom, createdTo] (epoch ms). */
+  createdFrom?: number;
+  createdTo?: number;
   limit: number;
   /** Paging: only incidents with a smaller id. */
   beforeId?: number;
@@ -144,28 +167,74 @@ export class IncidentStore {
     return summarize(this.row(id), this.members(id));
   }
 
-  /** Incidents, newest first, with their state; `status` filters by it. */
+  /** Incidents, newest first, with their state; the filter's criteria all apply. */
   list(f: IncidentFilter): IncidentSummary[] {
-    // Read in pages of the newest rows: a status filter is applied on the members' state, which no column holds.
+    // Read in pages of the newest rows: state, service, severity and channel are the members', which no
+    // incident column holds, so they are applied to each page read; the creation time is a column.
     const out: IncidentSummary[] = [];
+    const service = f.service === undefined ? undefined : serviceMatcher(f.service);
     let before = f.beforeId;
     for (;;) {
       const rows = this.db
         .select()
         .from(incidents)
-        .where(before !== undefined ? lt(incidents.id, before) : undefined)
+        .where(
+          and(
+            before !== undefined ? lt(incidents.id, before) : undefined,
+            f.createdFrom !== undefined ? gte(incidents.createdAt, f.createdFrom) : undefined,
+            f.createdTo !== undefined ? lte(incidents.createdAt, f.createdTo) : undefined,
+          ),
+        )
         .orderBy(desc(incidents.id))
         .limit(Math.max(f.limit, 50))
         .all();
       if (rows.length === 0) return out;
-      const members = this.membersOf(rows.map((r) => r.id));
+      const ids = rows.map((r) => r.id);
+      const members = this.membersOf(ids);
+      const channels = f.channelIds?.length ? this.channelsOf(ids) : undefined;
       for (const r of rows) {
-        const s = summarize(r, members.get(r.id) ?? []);
-        if (f.status === undefined || s.status === f.status) out.push(s);
+        const ms = members.get(r.id) ?? [];
+        const s = summarize(r, ms);
+        if (f.status !== undefined && s.status !== f.status) continue;
+        if (f.state !== undefined && stateOf(s) !== f.state) continue;
+        if (f.severities?.length && (s.severity === null || !f.severities.includes(s.severity))) continue;
+        if (service && !ms.some((m) => service(m.service))) continue;
+        if (channels && !(channels.get(r.id) ?? []).some((c) => f.channelIds!.includes(c))) continue;
+        out.push(s);
         if (out.length >= f.limit) return out;
       }
       before = rows.at(-1)!.id;
     }
+  }
+
+  /** The channels each incident's members were routed to (their card deliveries), by incident id. */
+  channelsOf(ids: readonly number[]): Map<number, number[]> {
+    const out = new Map<number, number[]>();
+    if (ids.length === 0) return out;
+    const rows = this.db
+      .selectDistinct({ incidentId: sql<number>`${alerts.incidentId}`, channelId: deliveries.channelId })
+      .from(deliveries)
+      .innerJoin(alerts, eq(alerts.id, deliveries.alertId))
+      .where(and(inArray(alerts.incidentId, [...ids]), isNull(deliveries.note), isNull(deliveries.mention)))
+      .orderBy(asc(deliveries.channelId))
+      .all();
+    for (const r of rows) out.set(r.incidentId, [...(out.get(r.incidentId) ?? []), r.channelId]);
+    return out;
+  }
+
+  /**
+   * The Discord messages the incident's members were posted in (its cards; not thread follow-ups or
+   * escalation mentions), one per channel as a rule, first posted first.
+   */
+  messages(id: number): IncidentMessage[] {
+    return this.db
+      .select({ channelId: deliveries.channelId, discordMessageId: sql<string>`${deliveries.discordMessageId}`, members: sql<number>`count(distinct ${deliveries.alertId})` })
+      .from(deliveries)
+      .innerJoin(alerts, eq(alerts.id, deliveries.alertId))
+      .where(and(eq(alerts.incidentId, id), isNotNull(deliveries.discordMessageId), isNull(deliveries.note), isNull(deliveries.mention)))
+      .groupBy(deliveries.channelId, deliveries.discordMessageId)
+      .orderBy(sql`min(${deliveries.id})`)
+      .all();
   }
 
   /** Whether the Discord message `messageId` is one a member of this incident was delivered in (the button check). */
@@ -209,6 +278,19 @@ export class IncidentStore {
     }
     return out;
   }
+}
+
+/** The console's state of an incident summary. */
+export function stateOf(s: Pick<IncidentSummary, 'status' | 'acknowledged_at'>): IncidentStateName {
+  if (s.status === 'resolved') return 'resolved';
+  return s.acknowledged_at !== null ? 'acknowledged' : 'firing';
+}
+
+/** A service criterion as the alerts page gives it: exact, or a glob where `*` is any run of characters (case-insensitive, like the alerts filter's LIKE). */
+function serviceMatcher(pattern: string): (service: string) => boolean {
+  if (!pattern.includes('*')) return (s) => s === pattern;
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'is');
+  return (s) => re.test(s);
 }
 
 function summarize(r: IncidentRow, members: MemberRow[]): IncidentSummary {

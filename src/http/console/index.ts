@@ -12,6 +12,8 @@ import { errorPage, loginPage } from './layout.js';
 import { ConsoleSessions, SESSION_TTL_MS } from './sessions.js';
 import { CONSOLE_CSS } from './styles.js';
 import { registerAlertPages, type AlertPageDeps } from './pages/alerts.js';
+import { registerIncidentPages, type IncidentPageDeps } from './pages/incidents.js';
+import { registerConfigPages, type ConfigPageDeps } from './pages/config.js';
 import { registerDeliveryPages, type DeliveryPageDeps } from './pages/delivery.js';
 import { registerChannelPages, type ChannelPageDeps } from './pages/channels.js';
 import { registerRoutingPages, type RoutingPageDeps } from './pages/routing.js';
@@ -21,7 +23,7 @@ import { registerEmulatorPages } from './pages/emulator.js';
 export type { EmulatedDiscord } from './emulated.js';
 
 /** What the console uses of the app: the admin token, and what each page's services need. */
-export type ConsoleDeps = { config: Pick<Config, 'adminToken'> } & AlertPageDeps & DeliveryPageDeps & ChannelPageDeps & RoutingPageDeps & OutboundPageDeps;
+export type ConsoleDeps = { config: Pick<Config, 'adminToken'> } & AlertPageDeps & IncidentPageDeps & ConfigPageDeps & DeliveryPageDeps & ChannelPageDeps & RoutingPageDeps & OutboundPageDeps;
 
 export interface ConsoleOptions {
   /** The admin API's throttle of wrong tokens: a guess counts the same wherever it is made. */
@@ -135,6 +137,8 @@ export function consoleUi(herald: ConsoleDeps, opts: ConsoleOptions) {
 
     registerDeliveryPages(scope, herald, kit);
     registerAlertPages(scope, herald, kit);
+    registerIncidentPages(scope, herald, kit);
+    registerConfigPages(scope, herald, kit);
     registerChannelPages(scope, herald, kit);
     registerRoutingPages(scope, herald, kit);
     registerOutboundPages(scope, herald, kit);

@@ -19,6 +19,7 @@ export interface PageFrame {
 const NAV: [string, string][] = [
   ['overview', 'Overview'],
   ['alerts', 'Alerts'],
+  ['incidents', 'Incidents'],
   ['dead-letters', 'Dead letters'],
   ['channels', 'Channels'],
   ['routes', 'Routes'],

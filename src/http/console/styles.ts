@@ -35,6 +35,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .sev-P0 { background: var(--p0); } .sev-P1 { background: var(--p1); } .sev-P2 { background: var(--p2); color: #1d2330; } .sev-P3 { background: var(--p3); }
 .pill { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12px; background: #eef0f4; }
 .pill.ok { background: #d1fadf; color: #05603a; } .pill.bad { background: #fee4e2; color: #912018; } .pill.warn { background: #fef0c7; color: #93370d; }
+.pill.file { background: #e0e7ff; color: #3538cd; }
+.card.config { margin-bottom: 12px; }
+ul.problems { margin: 4px 0 8px; padding-left: 18px; font-size: 12px; color: #912018; } ul.problems.warnings { color: #93370d; }
 form.inline { display: inline; margin: 0; }
 form.filters, form.stack { display: flex; gap: 8px; flex-wrap: wrap; align-items: flex-end; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; margin-bottom: 12px; }
 label { display: flex; flex-direction: column; gap: 2px; font-size: 12px; color: var(--muted); }

@@ -23,7 +23,7 @@ export type AlertPageDeps = DepsOf<typeof listAlerts> &
   DepsOf<typeof resolveAlert> & { config: Pick<Config, 'discord'> };
 
 /** A time typed in the form (`datetime-local`, read as UTC), or epoch ms. */
-const instant = z
+export const instant = z
   .string()
   .trim()
   .transform((v, ctx) => {
@@ -34,7 +34,7 @@ const instant = z
     }
     return ms;
   });
-const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
+export const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const alertQuery = z.object({
   q: z.preprocess(blankToUndefined, z.string().trim().max(200).optional()),
   service: z.preprocess(blankToUndefined, z.string().trim().max(200).optional()),
@@ -57,7 +57,7 @@ function statePill(a: AlertView) {
   return html`<span class="pill bad">firing</span>`;
 }
 
-const toInput = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString().slice(0, 16));
+export const toInput = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString().slice(0, 16));
 
 /** Where a message of an alert can be seen: the console's emulated channel, or Discord (with a guild id). */
 export function messageHref(kit: Kit, guildId: string | undefined, discordChannelId: string, messageId: string): string | undefined {
@@ -135,6 +135,7 @@ ${next ? html`<p><a href="${next}">Older alerts →</a></p>` : ''}`;
           }<form class="inline" method="post" action="/console/alerts/${a.id}/resolve"><input type="hidden" name="_csrf" value="${csrf}"><button class="secondary" type="submit">Resolve</button></form></div>`
         : ''
     }</div>
+  ${a.incident_id !== undefined ? html`<div class="card"><h3>Incident</h3><div data-testid="alert-incident"><a href="/console/incidents/${a.incident_id}">incident #${a.incident_id}</a></div><div class="small muted">its card shows this alert with the others of its group</div></div>` : ''}
   <div class="card"><h3>Service</h3><div>${a.service}${a.environment ? html` <span class="pill">${a.environment}</span>` : ''}</div><div class="small muted">dedup key ${a.dedup_key ?? '—'}</div></div>
   <div class="card"><h3>Received</h3><div>${when(a.received_at)}</div><div class="small muted">fired ${a.occurrences}×, last ${when(a.last_seen_at)}</div></div>
 </div>

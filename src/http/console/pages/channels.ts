@@ -3,6 +3,7 @@ import { channelInput, createChannel, listChannels } from '../../../services/cha
 import type { DepsOf } from '../../../services/deps-of.js';
 import { listEvents } from '../../../services/events.js';
 import { addWebhook, createAppWebhook, listWebhooks, removeWebhook, restoreWebhook, rotateWebhook } from '../../../services/webhooks.js';
+import { fileManaged } from './config.js';
 import { html } from '../html.js';
 import { field, idParam, parse, type FormBody, type Kit } from '../kit.js';
 import { when } from '../layout.js';
@@ -42,15 +43,19 @@ ${channels.map((c) => {
   const hooks = listWebhooks(herald, c.id, { includeRemoved: false });
   const events = listEvents(herald, { limit: 5, channelId: c.id });
   return html`<div class="card" id="ch-${c.id}" data-testid="channel-${c.id}">
-<h2>${c.name} ${c.default ? html`<span class="pill">default</span>` : ''} ${c.kind === 'forum' ? html`<span class="pill">forum</span>` : ''}</h2>
+<h2>${c.name} ${c.default ? html`<span class="pill">default</span>` : ''} ${c.kind === 'forum' ? html`<span class="pill">forum</span>` : ''} ${fileManaged(c.managed_by)}</h2>
+${c.managed_by === 'file' ? html`<div class="muted small">Managed by the configuration file: its settings and webhooks are changed there (and reloaded); changes here are refused.</div>` : ''}
 <div class="muted small">Discord channel ${c.discord_channel_id} · ${c.backlog} queued · ${c.webhooks.active} active webhooks${c.webhooks.quarantined ? `, ${c.webhooks.quarantined} quarantined` : ''}</div>
 ${c.webhooks.active === 0 ? html`<div class="flash error">No active webhook: this channel's alerts wait until one is added.</div>` : ''}
 <table><thead><tr><th>#</th><th>webhook</th><th>owner</th><th>state</th><th>breaker</th><th>last error</th><th>added</th><th></th></tr></thead><tbody>
 ${hooks.map(
-  (w) => html`<tr data-testid="webhook-${w.id}"><td>${w.id}</td><td class="mono">${w.url_masked}</td><td>${w.owner === 'app' ? 'bot (buttons)' : 'pasted'}</td>
+  (w) => html`<tr data-testid="webhook-${w.id}"><td>${w.id} ${fileManaged(w.managed_by)}</td><td class="mono">${w.url_masked}</td><td>${w.owner === 'app' ? 'bot (buttons)' : 'pasted'}</td>
 <td><span class="pill ${STATE_PILL[w.state] ?? ''}">${w.state}</span></td><td><span class="pill ${BREAKER_PILL[w.breaker_state] ?? ''}">${w.breaker_state.replace('_', '-')}</span></td>
 <td class="mono">${w.last_error ?? ''}</td><td>${when(w.created_at)}</td>
 <td>${
+    w.managed_by === 'file'
+      ? html`${w.state === 'quarantined' ? html`<form class="inline" method="post" action="/console/webhooks/${w.id}/restore">${token}<button class="secondary" type="submit">Restore</button></form> ` : ''}<span class="muted small">rotate or remove it in the configuration file</span>`
+      : html`${
     w.state === 'quarantined'
       ? html`<form class="inline" method="post" action="/console/webhooks/${w.id}/restore">${token}<button class="secondary" type="submit">Restore</button></form> `
       : ''
@@ -58,7 +63,8 @@ ${hooks.map(
     w.state === 'active' || w.state === 'quarantined'
       ? html`<form class="inline" method="post" action="/console/webhooks/${w.id}/rotate">${token}<input name="url" placeholder="${canCreate ? 'new URL, or empty: the bot makes one' : 'new webhook URL'}" ${canCreate ? '' : html`required`}><button class="secondary" type="submit">Rotate</button></form> `
       : ''
-  }<form class="inline" method="post" action="/console/webhooks/${w.id}/remove">${token}<button class="danger" type="submit">Remove</button></form></td></tr>`,
+  }<form class="inline" method="post" action="/console/webhooks/${w.id}/remove">${token}<button class="danger" type="submit">Remove</button></form>`
+  }</td></tr>`,
 )}
 </tbody></table>
 <form class="stack" method="post" action="/console/channels/${c.id}/webhooks">${token}

@@ -8,12 +8,13 @@ import { barList, SEVERITY_COLOURS, trafficChart } from '../charts.js';
 import { html } from '../html.js';
 import { idParam, type Kit } from '../kit.js';
 import { ago, sev, when } from '../layout.js';
+import { configCard, type ConfigPageDeps } from './config.js';
 
 /** What these pages use of the app: the services they call. */
 export type DeliveryPageDeps = DepsOf<typeof getOverview> &
   DepsOf<typeof listDeadLetters> &
   DepsOf<typeof replayDeadLetter> &
-  DepsOf<typeof listChannels> & { heartbeats: Pick<Heartbeats, 'list'> };
+  DepsOf<typeof listChannels> & { heartbeats: Pick<Heartbeats, 'list'> } & ConfigPageDeps;
 
 /** The overview, dead letters (with replay) and heartbeats. */
 export function registerDeliveryPages(app: FastifyInstance, herald: DeliveryPageDeps, kit: Kit): void {
@@ -30,6 +31,7 @@ export function registerDeliveryPages(app: FastifyInstance, herald: DeliveryPage
     const lanes = new Map(o.status.lanes.map((l) => [l.channel_id, l]));
     const body = html`<h1>Overview</h1>
 <div id="live" hx-get="/console" hx-trigger="every 5s" hx-select="#live" hx-swap="outerHTML">
+${configCard(herald.configFile?.status, kit.session(req).csrf, now)}
 <div class="grid">
   <div class="card"><h3>Queued deliveries</h3><div class="big" data-testid="queued">${queued}</div><div class="muted">${(['P0', 'P1', 'P2', 'P3'] as const).map((s) => html`${sev(s)} ${q[s]} `)}</div></div>
   <div class="card"><h3>Requests to Discord</h3><div class="big">${perMinute}<span class="muted small"> this minute</span></div><div class="muted">${requests} in the last 30 min</div></div>
