@@ -61,6 +61,25 @@ export interface DeliveryExtra {
 const p = sql.placeholder;
 
 /**
+ * The columns a claim reads: the delivery's own and its alert's for a first post (`postColumns`: posting is the hot
+ * path, so without the mute subquery of delivery-rows.ts). The shape `toClaimed` maps to a ClaimedDelivery.
+ */
+const claimedColumns = {
+  deliveryId: deliveries.id,
+  alertId: deliveries.alertId,
+  channelId: deliveries.channelId,
+  priority: deliveries.priority,
+  attempts: deliveries.attempts,
+  renderLevel: deliveries.renderLevel,
+  createdAt: deliveries.createdAt,
+  mention: deliveries.mention,
+  message: deliveries.message,
+  note: deliveries.note,
+  threadId: deliveries.threadId,
+  ...postColumns,
+};
+
+/**
  * The transactional outbox: every delivery is a row before it is a request, and every state change
  * of a delivery happens here. The scheduler decides *when*; this module only records *what*.
  */
@@ -129,20 +148,7 @@ export class Outbox {
       )
       .pluck();
     this.incidentPending = this.db
-      .select({
-        deliveryId: deliveries.id,
-        alertId: deliveries.alertId,
-        channelId: deliveries.channelId,
-        priority: deliveries.priority,
-        attempts: deliveries.attempts,
-        renderLevel: deliveries.renderLevel,
-        createdAt: deliveries.createdAt,
-        mention: deliveries.mention,
-        message: deliveries.message,
-        note: deliveries.note,
-        threadId: deliveries.threadId,
-        ...postColumns,
-      })
+      .select(claimedColumns)
       .from(deliveries)
       .innerJoin(alerts, eq(alerts.id, deliveries.alertId))
       .where(
@@ -300,21 +306,7 @@ export class Outbox {
    */
   private readyQuery(urgentOnly: boolean) {
     return this.db
-      .select({
-        deliveryId: deliveries.id,
-        alertId: deliveries.alertId,
-        channelId: deliveries.channelId,
-        priority: deliveries.priority,
-        attempts: deliveries.attempts,
-        renderLevel: deliveries.renderLevel,
-        createdAt: deliveries.createdAt,
-        mention: deliveries.mention,
-        message: deliveries.message,
-        note: deliveries.note,
-        threadId: deliveries.threadId,
-        // Posting is the hot path: without the mute subquery (delivery-rows.ts).
-        ...postColumns,
-      })
+      .select(claimedColumns)
       .from(deliveries)
       .leftJoin(alerts, eq(alerts.id, deliveries.alertId))
       .where(

@@ -67,6 +67,22 @@ export interface IncidentFilter {
   beforeId?: number;
 }
 
+
+/** A member's columns, as `MemberRow` (the incident's card and its state are read from them). */
+const memberColumns = {
+  id: alerts.id,
+  incidentId: sql<number>`${alerts.incidentId}`,
+  severity: alerts.severity,
+  status: alerts.status,
+  service: alerts.service,
+  title: alerts.title,
+  receivedAt: alerts.receivedAt,
+  dedupKey: alerts.dedupKey,
+  acknowledgedAt: alerts.acknowledgedAt,
+  resolvedAt: alerts.resolvedAt,
+  retractedAt: alerts.retractedAt,
+};
+
 /**
  * Incidents (issue 10 §1): the only writer of the incidents table. Ingest finds or creates an incident in
  * its transaction (`join`) for a grouped alert only; an ungrouped one never reaches this module. An
@@ -143,19 +159,7 @@ export class IncidentStore {
   /** Every member of the incident (retracted ones included), oldest first. */
   members(id: number): MemberRow[] {
     return this.db
-      .select({
-        id: alerts.id,
-        incidentId: sql<number>`${alerts.incidentId}`,
-        severity: alerts.severity,
-        status: alerts.status,
-        service: alerts.service,
-        title: alerts.title,
-        receivedAt: alerts.receivedAt,
-        dedupKey: alerts.dedupKey,
-        acknowledgedAt: alerts.acknowledgedAt,
-        resolvedAt: alerts.resolvedAt,
-        retractedAt: alerts.retractedAt,
-      })
+      .select(memberColumns)
       .from(alerts)
       .where(eq(alerts.incidentId, id))
       .orderBy(asc(alerts.id))
@@ -254,19 +258,7 @@ export class IncidentStore {
     const out = new Map<number, MemberRow[]>();
     if (ids.length === 0) return out;
     const rows = this.db
-      .select({
-        id: alerts.id,
-        incidentId: sql<number>`${alerts.incidentId}`,
-        severity: alerts.severity,
-        status: alerts.status,
-        service: alerts.service,
-        title: alerts.title,
-        receivedAt: alerts.receivedAt,
-        dedupKey: alerts.dedupKey,
-        acknowledgedAt: alerts.acknowledgedAt,
-        resolvedAt: alerts.resolvedAt,
-        retractedAt: alerts.retractedAt,
-      })
+      .select(memberColumns)
       .from(alerts)
       .where(and(isNotNull(alerts.incidentId), inArray(alerts.incidentId, ids)))
       .orderBy(asc(alerts.id))
