@@ -60,6 +60,26 @@ describe('ChannelBudget (Discord hidden per-channel cap)', () => {
     expect(Math.max(...pageDelays)).toBeLessThanOrEqual(2 * interval);
   });
 
+  it('in a storm, P2/P3 leave a third of the window to pages: ten P0s in the minute after the burst all find a slot', () => {
+    const b = new ChannelBudget(cap, windowMs, reserve);
+    b.setStorm(true);
+    // For 25 s the storm's compact messages go as fast as the budget lets them, and ten pages come 2.5 s apart
+    // from t = 1 s: none has to wait for the burst to age out of the window.
+    let low = 0;
+    const pages: boolean[] = [];
+    for (let t = 0; t <= 25_000; t += 100) {
+      if (t >= 1000 && (t - 1000) % 2500 === 0 && pages.length < 10) pages.push(trySend(b, t, 0));
+      while (trySend(b, t, 3)) low++;
+    }
+    expect(pages).toEqual(Array(10).fill(true));
+    // The storm still had most of the window: all but the third kept for pages, less the pages sent meanwhile.
+    expect(low).toBeGreaterThan(cap / 2);
+    expect(low).toBeLessThanOrEqual(cap - Math.floor(cap / 3));
+    // Calm again: only the usual reserve is kept.
+    b.setStorm(false);
+    expect(b.freeSlots(61_000, 3)).toBeGreaterThan(0);
+  });
+
   it('after a shared-scope 429 blocks every priority until Discord\'s wait is over', () => {
     const b = new ChannelBudget(cap, windowMs, reserve);
     trySend(b, 0, 0);

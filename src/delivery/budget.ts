@@ -32,6 +32,9 @@ export class ChannelBudget {
   private lowBurst: number;
   private readonly calmBurst: number;
   private readonly stormBurst: number;
+  /** Slots of the window P2/P3 leave to pages: `reserve`, and in a storm a third of the cap (`stormReserve`). */
+  private lowReserve: number;
+  private readonly stormReserve: number;
 
   constructor(
     private readonly cap: number,
@@ -47,11 +50,17 @@ export class ChannelBudget {
     // backlog is shown within seconds, the last third of the window stays paced, the reserve stays for pages.
     this.stormBurst = Math.max(this.calmBurst, Math.floor((2 * lowSlots) / 3));
     this.lowBurst = this.calmBurst;
+    // A storm bursts its compact messages, and a burst's slots all stay in the window for a whole minute: with
+    // only `reserve` left, the tenth page of that minute waited for the burst to age out (42.9 s in the p0
+    // bench). In a storm P2/P3 leave a third of the window to P0/P1.
+    this.stormReserve = Math.max(reserve, Math.floor(cap / 3));
+    this.lowReserve = reserve;
   }
 
   /** Storm mode on or off (storm-keeper.ts): the P2/P3 burst is two thirds of their slots instead of one. */
   setStorm(on: boolean): void {
     this.lowBurst = on ? this.stormBurst : this.calmBurst;
+    this.lowReserve = on ? this.stormReserve : this.reserve;
   }
 
   /** Free slots now, for the given priority (0 = P0). Low priorities do not see the reserve and wait for their pace. */
@@ -60,7 +69,7 @@ export class ChannelBudget {
     if (now < this.blockedUntil) return 0;
     const used = this.sends.length + this.inFlight;
     if (priority <= 1) return Math.max(0, this.effectiveCap - used);
-    return Math.max(0, Math.min(this.effectiveCap - this.reserve - used, this.lowTokens(now)));
+    return Math.max(0, Math.min(this.effectiveCap - this.lowReserve - used, this.lowTokens(now)));
   }
 
   /** When a slot for this priority may be free (for a timer), given nothing else changes. */
@@ -68,7 +77,7 @@ export class ChannelBudget {
     this.expire(now);
     const paceAt = priority > 1 ? this.lowPaceAt() : now;
     const used = this.sends.length + this.inFlight;
-    const usable = priority <= 1 ? this.effectiveCap : this.effectiveCap - this.reserve;
+    const usable = priority <= 1 ? this.effectiveCap : this.effectiveCap - this.lowReserve;
     let slotAt = now;
     if (used >= usable) {
       // One slot needs the (used − usable + 1)-th oldest send to leave the window; sends still in flight

@@ -41,6 +41,13 @@ export class Lane {
   private readonly storm: StormKeeper;
   /** A compact message waits for more lines until then (HERALD_STORM_GATHER_MS); null: not gathering. */
   private gatherUntil: number | null = null;
+  /**
+   * A flood starting outside a storm (more P2/P3 wait than the budget lets out now) waits this long, once, before
+   * its first packed card (HERALD_STORM_GATHER_MS): if it is a storm, the lane sees it and posts compact lines
+   * instead of spending the window's burst on cards of ten. Those slots stay in Discord's window for a minute,
+   * which pages then lack. Null: no flood seen since the queue was last empty.
+   */
+  private floodGatherUntil: number | null = null;
   private warnedEmpty = false;
   /**
    * Until then no P2/P3 post can go (the channel's cap, the webhooks' buckets, a compact message gathering
@@ -174,19 +181,27 @@ export class Lane {
     const leaseMs = config.requestTimeoutMs + 30_000;
     // In a storm a claim takes enough P2/P3 for the longest compact message; P0/P1 still come first.
     // While a compact message gathers lines, only P0/P1 are claimed (a page never waits for the gather).
-    const gathering = stormId !== null && this.gatherUntil !== null && now < this.gatherUntil;
+    if (stormId === null && plan.maxPriority !== 1 && plan.packLimit > 1 && this.floodGatherUntil === null && config.stormGatherMs > 0) {
+      this.floodGatherUntil = now + config.stormGatherMs;
+    }
+    const gatherEnds = stormId !== null ? this.gatherUntil : this.floodGatherUntil;
+    const gathering = gatherEnds !== null && now < gatherEnds;
     const maxPriority = gathering ? 1 : plan.maxPriority;
     const limit = stormId !== null && maxPriority !== 1 ? STORM_CLAIM : plan.packLimit;
     const claimed = outbox.claim(this.channelId, now, limit, maxPriority, leaseMs);
     if (claimed.length === 0 && gathering) {
-      this.lowBlockedUntil = this.gatherUntil!;
-      this.schedule(this.gatherUntil!);
+      this.lowBlockedUntil = gatherEnds!;
+      this.schedule(gatherEnds!);
       return false;
     }
     if (claimed.length === 0) {
       const nextReady = outbox.nextAvailableAt(this.channelId);
-      // Nothing queued: the next enqueue, of any severity, wakes the lane (no timer is set to do it instead).
-      if (nextReady === null) return false;
+      // Nothing queued: the next enqueue, of any severity, wakes the lane (no timer is set to do it instead),
+      // and the next flood is a new one.
+      if (nextReady === null) {
+        this.floodGatherUntil = null;
+        return false;
+      }
       // Only P0/P1 could be claimed, and none is ready: P2/P3 wait for room in the budget and a bucket anyway,
       // and the timer set here is no earlier than that.
       if (maxPriority === 1) this.lowBlockedUntil = lowReadyAt(now, this.budget, this.pool);
