@@ -138,23 +138,25 @@ export async function startStack(
 
 /** Alert ids found in a channel's messages (each embed's footer `alert #id`, or each line of a compact storm message), in order, repeats included. */
 export function deliveredAlertIds(emulator: Emulator, discordChannelId: string): number[] {
+  return emulator.messages(discordChannelId).flatMap((m) => (m.deleted ? [] : alertIdsOf(m)));
+}
+
+/** The alerts one message shows: a card's (its footer's `alert #id`), or each line's `#id` of a compact storm message. */
+export function alertIdsOf(m: { embeds: unknown }): number[] {
   const ids: number[] = [];
-  for (const m of emulator.messages(discordChannelId)) {
-    if (m.deleted) continue;
-    const embeds = m.embeds as { description?: string; footer?: { text?: string } }[];
-    // A compact storm message: one line per alert, each ending with its `#id` (src/cards/storm.ts).
-    const compact = embeds.at(-1)?.footer?.text?.startsWith('Storm mode') ?? false;
-    for (const e of embeds) {
-      if (compact) {
-        for (const line of (e.description ?? '').split('\n')) {
-          const id = / · #(\d+)$/.exec(line);
-          if (id) ids.push(Number(id[1]));
-        }
-        continue;
+  const embeds = m.embeds as { description?: string; footer?: { text?: string } }[];
+  // A compact storm message: one line per alert, each ending with its `#id` (src/cards/storm.ts).
+  const compact = embeds.at(-1)?.footer?.text?.startsWith('Storm mode') ?? false;
+  for (const e of embeds) {
+    if (compact) {
+      for (const line of (e.description ?? '').split('\n')) {
+        const id = / · #(\d+)$/.exec(line);
+        if (id) ids.push(Number(id[1]));
       }
-      const match = /alert #(\d+)/.exec(e.footer?.text ?? '');
-      if (match) ids.push(Number(match[1]));
+      continue;
     }
+    const match = /alert #(\d+)/.exec(e.footer?.text ?? '');
+    if (match) ids.push(Number(match[1]));
   }
   return ids;
 }
