@@ -1,24 +1,10 @@
-import type { InteractionUpdateOptions } from 'discord.js';
-import type { WebhookMessage } from '../discord/message.js';
 import { acknowledgeAlertOnce, alertCard, resolveAlertOnce } from '../services/lifecycle.js';
 import { muteAlertOnce } from '../services/mutes.js';
 import { getAlert } from '../services/alerts.js';
 import { alreadyDone, alreadyMuted } from './already.js';
+import { cardUpdate } from './card-update.js';
 import { requireAdminFor } from './mute-guard.js';
 import type { ButtonHandler } from './router.js';
-
-/**
- * The card as it is now (after the action), for the in-place update (interaction type 7): rendered by
- * the same code that posts and edits alert cards, so it looks like every other edit.
- */
-function update(m: WebhookMessage, note?: string): InteractionUpdateOptions {
-  return {
-    content: [m.content, note].filter(Boolean).join('\n'),
-    embeds: m.embeds as InteractionUpdateOptions['embeds'],
-    components: (m.components ?? []) as InteractionUpdateOptions['components'],
-    allowedMentions: { parse: [] },
-  };
-}
 
 /**
  * The buttons on alerts (custom_id `herald:<action>:<alertId>`). Each records the action through the
@@ -30,18 +16,18 @@ function update(m: WebhookMessage, note?: string): InteractionUpdateOptions {
 export const alertButtons: Record<string, ButtonHandler> = {
   ack: (i, alertId, ctx) => {
     const o = acknowledgeAlertOnce(ctx.herald, alertId, ctx.actor(i), { skipMessageId: i.message.id });
-    if (o.changed) return { update: update(alertCard(ctx.herald, alertId)) };
-    return { update: update(alertCard(ctx.herald, alertId), i.message.content), notice: alreadyDone(o, 'acknowledged') };
+    if (o.changed) return { update: cardUpdate(alertCard(ctx.herald, alertId)) };
+    return { update: cardUpdate(alertCard(ctx.herald, alertId), i.message.content), notice: alreadyDone(o, 'acknowledged') };
   },
   resolve: (i, alertId, ctx) => {
     const o = resolveAlertOnce(ctx.herald, alertId, ctx.actor(i), { skipMessageId: i.message.id });
-    if (o.changed) return { update: update(alertCard(ctx.herald, alertId)) };
-    return { update: update(alertCard(ctx.herald, alertId), i.message.content), notice: alreadyDone(o, 'resolved') };
+    if (o.changed) return { update: cardUpdate(alertCard(ctx.herald, alertId)) };
+    return { update: cardUpdate(alertCard(ctx.herald, alertId), i.message.content), notice: alreadyDone(o, 'resolved') };
   },
   mute: (i, alertId, ctx) => {
     requireAdminFor(i, ctx, { kind: 'alert', severity: getAlert(ctx.herald, alertId).severity });
     const { mute: m, created } = muteAlertOnce(ctx.herald, alertId, 60, ctx.actor(i), { skipMessageId: i.message.id });
-    if (!created) return { update: update(alertCard(ctx.herald, alertId), i.message.content), notice: alreadyMuted(alertId, m) };
-    return { update: update(alertCard(ctx.herald, alertId), `🔕 Muted for 1 hour by <@${i.user.id}> (until <t:${Math.floor(m.expires_at / 1000)}:t>; /unmute ${m.id} ends it)`) };
+    if (!created) return { update: cardUpdate(alertCard(ctx.herald, alertId), i.message.content), notice: alreadyMuted(alertId, m) };
+    return { update: cardUpdate(alertCard(ctx.herald, alertId), `🔕 Muted for 1 hour by <@${i.user.id}> (until <t:${Math.floor(m.expires_at / 1000)}:t>; /unmute ${m.id} ends it)`) };
   },
 };

@@ -1,19 +1,8 @@
-import type { InteractionUpdateOptions } from 'discord.js';
-import type { WebhookMessage } from '../discord/message.js';
 import { acknowledgeIncident, incidentCard, resolveIncident } from '../services/incidents.js';
 import { muteIncidentOnce } from '../services/mutes.js';
+import { cardUpdate } from './card-update.js';
 import { requireAdminFor } from './mute-guard.js';
 import type { ButtonHandler } from './router.js';
-
-/** The pressed incident card as it is now, for the in-place update (type 7), with `note` under it. */
-function update(m: WebhookMessage, note?: string): InteractionUpdateOptions {
-  return {
-    content: [m.content, note].filter(Boolean).join('\n'),
-    embeds: m.embeds as InteractionUpdateOptions['embeds'],
-    components: (m.components ?? []) as InteractionUpdateOptions['components'],
-    allowedMentions: { parse: [] },
-  };
-}
 
 const unix = (ms: number) => Math.floor(ms / 1000);
 
@@ -28,13 +17,13 @@ const unix = (ms: number) => Math.floor(ms / 1000);
 export const incidentButtons: Record<string, ButtonHandler> = {
   'incident-ack': (i, incidentId, ctx) => {
     const { changed } = acknowledgeIncident(ctx.herald, incidentId, ctx.actor(i), { skipMessageId: i.message.id });
-    const card = update(incidentCard(ctx.herald, incidentId, i.message.id));
+    const card = cardUpdate(incidentCard(ctx.herald, incidentId, i.message.id));
     if (changed.length) return { update: card };
     return { update: card, notice: `Incident #${incidentId} has no firing alert left to acknowledge; nothing was changed.` };
   },
   'incident-resolve': (i, incidentId, ctx) => {
     const { changed } = resolveIncident(ctx.herald, incidentId, ctx.actor(i), { skipMessageId: i.message.id });
-    const card = update(incidentCard(ctx.herald, incidentId, i.message.id));
+    const card = cardUpdate(incidentCard(ctx.herald, incidentId, i.message.id));
     if (changed.length) return { update: card };
     return { update: card, notice: `Incident #${incidentId} has no firing alert left to resolve; nothing was changed.` };
   },
@@ -46,10 +35,10 @@ export const incidentButtons: Record<string, ButtonHandler> = {
     const card = incidentCard(ctx.herald, incidentId, i.message.id);
     if (!created) {
       return {
-        update: update(card, i.message.content),
+        update: cardUpdate(card, i.message.content),
         notice: `Incident #${incidentId} is already muted by mute #${m.id} until <t:${unix(m.expires_at)}:f> (by ${m.created_by}); nothing was changed. /unmute ${m.id} ends it.`,
       };
     }
-    return { update: update(card, `🔕 Later alerts of this incident muted for 1 hour by <@${i.user.id}> (until <t:${unix(m.expires_at)}:t>; /unmute ${m.id} ends it)`) };
+    return { update: cardUpdate(card, `🔕 Later alerts of this incident muted for 1 hour by <@${i.user.id}> (until <t:${unix(m.expires_at)}:t>; /unmute ${m.id} ends it)`) };
   },
 };

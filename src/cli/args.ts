@@ -46,8 +46,20 @@ export function intFlag(where: string, flag: string, value: string | undefined, 
   return n;
 }
 
-/** An id argument (a positive whole number). */
-export function idArg(where: string, what: string, value: string | undefined): number {
+/** `--limit` and `--before-id` of a list command, as the admin API's paging query (`limit`, `before_id`). */
+export function pageQuery(where: string, values: { limit?: string | undefined; 'before-id'?: string | undefined }): URLSearchParams {
+  const q = new URLSearchParams();
+  const limit = intFlag(where, 'limit', values.limit, 1, 1000);
+  const before = intFlag(where, 'before-id', values['before-id'], 1, Number.MAX_SAFE_INTEGER);
+  if (limit !== undefined) q.set('limit', String(limit));
+  if (before !== undefined) q.set('before_id', String(before));
+  return q;
+}
+
+/** The one id argument of a command (a positive whole number): missing, several or not a number is a usage error. */
+export function idArg(where: string, what: string, positionals: string[]): number {
+  if (positionals.length > 1) throw new UsageError(`${where}: one ${what} id only (got ${positionals.length})`);
+  const value = positionals[0];
   if (value === undefined) throw new UsageError(`${where}: the ${what} id is missing (see ${where} --help)`);
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${where}: the ${what} id must be a positive whole number (got "${value}")`);

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { alertDetail, alertView } from '../../services/views.js';
-import { idArg, intFlag, parse } from '../args.js';
+import { idArg, pageQuery, parse } from '../args.js';
 import { connect } from '../connect.js';
 import { UsageError } from '../errors.js';
 import { json, table, time } from '../format.js';
@@ -147,11 +147,7 @@ async function list(args: string[], io: CliIo): Promise<number> {
     json: { type: 'boolean' },
   });
   if (values.help) return (io.out(LIST_HELP), 0);
-  const q = new URLSearchParams();
-  const limit = intFlag(where, 'limit', values.limit, 1, 1000);
-  const before = intFlag(where, 'before-id', values['before-id'], 1, Number.MAX_SAFE_INTEGER);
-  if (limit !== undefined) q.set('limit', String(limit));
-  if (before !== undefined) q.set('before_id', String(before));
+  const q = pageQuery(where, values);
   if (values.unrouted) q.set('unrouted', 'true');
   if (values.muted) q.set('muted', 'true');
   const herald = connect(where, values, io);
@@ -171,8 +167,7 @@ async function show(args: string[], io: CliIo): Promise<number> {
   const where = 'herald alerts show';
   const { values, positionals } = parse(where, args, { ...targetOptions, json: { type: 'boolean' } }, { positionals: true });
   if (values.help) return (io.out(SHOW_HELP), 0);
-  if (positionals.length > 1) throw new UsageError(`${where}: one alert id only (got ${positionals.length})`);
-  const id = idArg(where, 'alert', positionals[0]);
+  const id = idArg(where, 'alert', positionals);
   const herald = connect(where, values, io);
   const a = await herald.request<AlertDetail>('GET', `/v1/admin/alerts/${id}`);
   if (values.json) return (io.out(json(a)), 0);

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { deadLetterView } from '../../services/views.js';
-import { idArg, intFlag, parse } from '../args.js';
+import { idArg, pageQuery, parse } from '../args.js';
 import { connect } from '../connect.js';
 import { UsageError } from '../errors.js';
 import { json, table, time } from '../format.js';
@@ -52,11 +52,7 @@ async function list(args: string[], io: CliIo): Promise<number> {
   const where = 'herald deadletters list';
   const { values } = parse(where, args, { ...targetOptions, limit: { type: 'string' }, 'before-id': { type: 'string' }, pending: { type: 'boolean' }, json: { type: 'boolean' } });
   if (values.help) return (io.out(LIST_HELP), 0);
-  const q = new URLSearchParams();
-  const limit = intFlag(where, 'limit', values.limit, 1, 1000);
-  const before = intFlag(where, 'before-id', values['before-id'], 1, Number.MAX_SAFE_INTEGER);
-  if (limit !== undefined) q.set('limit', String(limit));
-  if (before !== undefined) q.set('before_id', String(before));
+  const q = pageQuery(where, values);
   if (values.pending) q.set('pending', 'true');
   const herald = connect(where, values, io);
   const rows = await herald.request<DeadLetter[]>('GET', `/v1/admin/dead-letters${q.size ? `?${q}` : ''}`);
@@ -75,8 +71,7 @@ async function replay(args: string[], io: CliIo): Promise<number> {
   const where = 'herald deadletters replay';
   const { values, positionals } = parse(where, args, { ...targetOptions, json: { type: 'boolean' } }, { positionals: true });
   if (values.help) return (io.out(REPLAY_HELP), 0);
-  if (positionals.length > 1) throw new UsageError(`${where}: one dead letter id only (got ${positionals.length})`);
-  const id = idArg(where, 'dead letter', positionals[0]);
+  const id = idArg(where, 'dead letter', positionals);
   const herald = connect(where, values, io);
   const answer = await herald.request<{ delivery_id: number }>('POST', `/v1/admin/dead-letters/${id}/replay`);
   if (values.json) return (io.out(json(answer)), 0);
