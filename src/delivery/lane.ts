@@ -45,7 +45,7 @@ export class Lane {
    * A flood starting outside a storm (more P2/P3 wait than the budget lets out now) waits this long, once, before
    * its first packed card (HERALD_STORM_GATHER_MS): if it is a storm, the lane sees it and posts compact lines
    * instead of spending the window's burst on cards of ten. Those slots stay in Discord's window for a minute,
-   * which pages then lack. Null: no flood seen since the queue was last empty (a later one waits again a window on).
+   * which pages then lack. Null: none since the queue was last empty.
    */
   private floodGatherUntil: number | null = null;
   private warnedEmpty = false;
@@ -181,8 +181,8 @@ export class Lane {
     const leaseMs = config.requestTimeoutMs + 30_000;
     // In a storm a claim takes enough P2/P3 for the longest compact message; P0/P1 still come first.
     // While a compact message gathers lines, only P0/P1 are claimed (a page never waits for the gather).
-    // Once per flood: not again within a window of the last (a flood that goes on as cards is not held every turn),
-    // nor before the queue was empty since, whichever comes first.
+    // Once per flood: due again once the queue has been empty (null) or a window after the last wait, whichever
+    // comes first, so a flood that goes on as cards is not held at every turn.
     const floodGatherDue = this.floodGatherUntil === null || now >= this.floodGatherUntil + config.channelWindowMs;
     if (stormId === null && plan.maxPriority !== 1 && plan.packLimit > 1 && floodGatherDue && config.stormGatherMs > 0) {
       this.floodGatherUntil = now + config.stormGatherMs;
