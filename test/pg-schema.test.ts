@@ -44,7 +44,7 @@ function shape(config: AnyConfig): Shape {
   }
   const indexes: Shape['indexes'] = {};
   for (const i of config.indexes) {
-    indexes[i.config.name] = {
+    indexes[i.config.name ?? '(unnamed)'] = {
       columns: i.config.columns.map((c) => (c as { name: string }).name),
       unique: i.config.unique ?? false,
       where: conditionText(i.config.where),
@@ -60,12 +60,12 @@ function shape(config: AnyConfig): Shape {
 }
 
 const sqliteTables = new Map(
-  Object.values(sqlite)
+  Object.values(sqlite as Record<string, unknown>)
     .filter((v): v is SQLiteTable => is(v, SQLiteTable))
     .map((t) => [getTableName(t), shape(sqliteConfig(t))]),
 );
 const pgTables = new Map(
-  Object.values(pg)
+  Object.values(pg as Record<string, unknown>)
     .filter((v): v is PgTable => is(v, PgTable))
     .map((t) => [getTableName(t), shape(pgConfig(t))]),
 );
@@ -89,7 +89,7 @@ describe('the PostgreSQL schema (src/store/pg/schema.ts)', () => {
 
   it('gives times and durations a type as wide as SQLite integers (bigint), read as numbers', () => {
     const narrow: string[] = [];
-    for (const t of Object.values(pg).filter((v): v is PgTable => is(v, PgTable))) {
+    for (const t of Object.values(pg as Record<string, unknown>).filter((v): v is PgTable => is(v, PgTable))) {
       for (const c of pgConfig(t).columns) {
         const wide = c.columnType === 'PgBigInt53' || c.columnType === 'PgTimestamp';
         if (/(_at|_ms|^at|^sort_key)$/.test(c.name) && !wide && c.name !== 'latency_ms') narrow.push(`${getTableName(t)}.${c.name} (${c.columnType})`);

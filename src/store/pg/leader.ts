@@ -49,7 +49,7 @@ export class Leader {
     try {
       const client = await this.connected();
       if (this.leading) {
-        await client.query({ text: 'SELECT 1', query_timeout: this.opts.checkTimeoutMs ?? 5_000 });
+        await answersWithin(client, this.opts.checkTimeoutMs ?? 5_000);
         return this.leading;
       }
       const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_SPACE, this.key]);
@@ -107,5 +107,18 @@ export class Leader {
     this.client = null;
     this.set(false);
     if (client) await client.end().catch(() => {});
+  }
+}
+
+/** A connection that does not answer in time is taken as gone: a cut network may leave it open for minutes. */
+async function answersWithin(client: pg.Client, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the leader's connection did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([client.query('SELECT 1'), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
