@@ -1,3 +1,4 @@
+import { createServer, connect, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_KEYS, LOCK_SPACE } from '../src/store/pg/locks.js';
@@ -32,6 +33,35 @@ async function killLeaderSession(): Promise<number> {
   } finally {
     await admin.end();
   }
+}
+
+/**
+ * A TCP relay to the server that can go silent without closing (a cut network: the sockets stay open, nothing
+ * arrives), and then cut its connections to the server (as the server ends a session whose peer vanished).
+ */
+async function relay(to: URL) {
+  const pairs: [Socket, Socket][] = [];
+  let silent = false;
+  // Half-open sockets, so that a silent relay swallows a FIN too (a client's goodbye is lost like any other packet).
+  const server = createServer({ allowHalfOpen: true }, (down) => {
+    const up = connect({ port: Number(to.port || 5432), host: to.hostname, allowHalfOpen: true });
+    pairs.push([down, up]);
+    down.on('data', (d) => void (silent || up.write(d)));
+    up.on('data', (d) => void (silent || down.write(d)));
+    down.on('end', () => void (silent || up.end()));
+    up.on('end', () => void (silent || down.end()));
+    const close = () => (down.destroy(), up.destroy());
+    for (const s of [down, up]) s.on('close', close).on('error', close);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = new URL(to);
+  url.host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    url: url.toString(),
+    goSilent: () => void (silent = true),
+    cut: () => pairs.forEach(([, up]) => up.destroy()),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 describe('bot leader', () => {
@@ -78,6 +108,29 @@ describe('bot leader', () => {
     } finally {
       await leaderA.close();
       await leaderB.close();
+    }
+  });
+
+  it('steps down when its connection stops answering without closing, and no one leads until the server ends that session', async () => {
+    const r = await relay(new URL(db.url));
+    const changes: boolean[] = [];
+    const errors: string[] = [];
+    const leaderA = new Leader(() => new pg.Client({ connectionString: r.url }), { checkTimeoutMs: 500, onChange: (l) => changes.push(l), onError: (e) => errors.push(e.message) });
+    const leaderB = new Leader(b.client);
+    try {
+      expect(await leaderA.tryLead()).toBe(true);
+      r.goSilent();
+      expect(await leaderA.tryLead()).toBe(false);
+      expect(changes).toEqual([true, false]);
+      expect(errors.join(' ')).toMatch(/did not answer within 500 ms/);
+      // The server still holds A's session, and with it the lock: B cannot lead yet, so there are never two leaders.
+      expect(await leaderB.tryLead()).toBe(false);
+      r.cut();
+      await waitFor('B to take the lead once the server ended A’s session', () => leaderB.tryLead(), 5_000, 100);
+    } finally {
+      await leaderA.close();
+      await leaderB.close();
+      await r.close();
     }
   });
 
