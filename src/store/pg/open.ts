@@ -119,6 +119,7 @@ export interface PgOpenOptions {
  * the others wait for it and then find every migration applied. Every failure is a PgOpenError.
  */
 export async function openPg(url: string, opts: PgOpenOptions): Promise<PgHandle> {
+  if (!Number.isInteger(opts.poolSize) || opts.poolSize < 1) throw new Error(`a PostgreSQL pool needs at least one connection (poolSize ${opts.poolSize})`);
   const { target, secrets } = parseUrl(url);
   const fail = (err: unknown): never => {
     const { reason, code } = reasonOf(err, secrets);
