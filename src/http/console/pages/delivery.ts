@@ -20,7 +20,7 @@ export type DeliveryPageDeps = DepsOf<typeof getOverview> &
 export function registerDeliveryPages(app: FastifyInstance, herald: DeliveryPageDeps, kit: Kit): void {
   app.get('/', async (req, reply) => {
     const now = Date.now();
-    const o = getOverview(herald, now);
+    const o = await getOverview(herald, now);
     const q = o.status.queue_depth_by_priority;
     const queued = q.P0 + q.P1 + q.P2 + q.P3;
     const requests = o.traffic.reduce((n, m) => n + m.requests, 0);
