@@ -8,8 +8,8 @@ export interface MetricSources {
   breakers?: () => Record<string, number>;
   /** Per channel, when its oldest delivery ready to go became ready (null: none), read at scrape time. */
   oldestDue?: () => { channel: string; oldestDue: number | null }[];
-  /** Dead letters not replayed yet, read at scrape time. */
-  deadLettersPending?: () => number;
+  /** Dead letters not replayed yet, read at scrape time (the gauge's `collect` awaits it: prom-client awaits an async collect). */
+  deadLettersPending?: () => Promise<number>;
 }
 
 export function createMetrics(sources: MetricSources = {}) {
@@ -61,8 +61,8 @@ export function createMetrics(sources: MetricSources = {}) {
       name: 'herald_dead_letters_pending',
       help: 'Dead letters not replayed yet',
       registers: [registry],
-      collect() {
-        if (sources.deadLettersPending) this.set(sources.deadLettersPending());
+      async collect() {
+        if (sources.deadLettersPending) this.set(await sources.deadLettersPending());
       },
     }),
     endToEnd: new Histogram({

@@ -40,5 +40,5 @@ export async function getOverview(h: Deps, now = Date.now()): Promise<Overview> 
     traffic.push({ minute, requests: m?.requests ?? 0, rate_limited: m?.rateLimited ?? 0 });
   }
   const channels = listChannels(h).map((c) => ({ ...c, storm_since: h.store.storms.current(c.id)?.startedAt ?? null }));
-  return { status: getStatus(h), channels, traffic };
+  return { status: await getStatus(h), channels, traffic };
 }
