@@ -21,22 +21,22 @@ export const deadletters: CommandModule = {
         .setDescription('Queue a dead delivery again')
         .addIntegerOption((o) => o.setName('id').setDescription('The dead letter').setRequired(true).setAutocomplete(true).setMinValue(1)),
     ),
-  execute(i, { herald }) {
+  async execute(i, { herald }) {
     if (i.options.getSubcommand(true) === 'replay') {
       const id = i.options.getInteger('id', true);
-      const r = replayDeadLetter(herald, id);
+      const r = await replayDeadLetter(herald, id);
       return { content: `Dead letter #${id} queued again (delivery #${r.delivery_id}).` };
     }
-    const rows = listDeadLetters(herald, { limit: 15, pending: !i.options.getBoolean('all') });
+    const rows = await listDeadLetters(herald, { limit: 15, pending: !i.options.getBoolean('all') });
     if (rows.length === 0) return { content: 'No dead letters pending.', ephemeral: true };
     const lines = rows.map(
       (d) => `• #${d.id} ${d.alert_id === null ? 'digest' : `alert #${d.alert_id} ${d.severity} "${(d.alert_title ?? '').slice(0, 60)}"`} → ${channelMention(herald, d.channel_id)}: ${d.reason.slice(0, 120)}${d.replayed_at ? ' (replayed)' : ''}`,
     );
     return { content: lines.join('\n').slice(0, 2000), ephemeral: true };
   },
-  autocomplete(i, { herald }) {
+  async autocomplete(i, { herald }) {
     const typed = String(i.options.getFocused());
-    return listDeadLetters(herald, { limit: 25, pending: true })
+    return (await listDeadLetters(herald, { limit: 25, pending: true }))
       .map((d) => ({ name: d.alert_id === null ? `#${d.id} digest` : `#${d.id} alert #${d.alert_id}: ${d.alert_title}`, value: d.id }))
       .filter((c) => c.name.toLowerCase().includes(typed.toLowerCase()));
   },

@@ -7,8 +7,8 @@ const ts = (ms: number) => `<t:${Math.floor(ms / 1000)}:R>`;
 export const status: CommandModule = {
   access: 'member',
   data: new SlashCommandBuilder().setName('status').setDescription("Herald's delivery at a glance").setContexts(InteractionContextType.Guild),
-  execute(_i, { herald }) {
-    const s = getStatus(herald);
+  async execute(_i, { herald }) {
+    const s = await getStatus(herald);
     const q = s.queue_depth_by_priority;
     const last = herald.store.deliveries.lastSentAt();
     const breakers = Object.entries(s.breakers).map(([k, v]) => `${k} ${v}`).join(', ') || 'no webhooks';

@@ -122,7 +122,7 @@ export function createHerald(
   const metrics = createMetrics({
     queueDepth: () => outbox.depthByPriority(),
     breakers: () => webhooks.breakerCounts(),
-    oldestDue: () => store.health.channels().map((c) => ({ channel: c.name, oldestDue: c.oldestDue })),
+    oldestDue: async () => (await store.health.channels()).map((c) => ({ channel: c.name, oldestDue: c.oldestDue })),
     deadLettersPending: () => store.deadLetters.countPending(),
   });
   const transport = new DiscordTransport(config.discord.apiUrl, config.delivery.requestTimeoutMs);

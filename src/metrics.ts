@@ -6,10 +6,10 @@ export interface MetricSources {
   queueDepth?: () => Record<number, number>;
   /** Active webhooks per breaker state, read at scrape time. */
   breakers?: () => Record<string, number>;
-  /** Per channel, when its oldest delivery ready to go became ready (null: none), read at scrape time. */
-  oldestDue?: () => { channel: string; oldestDue: number | null }[];
-  /** Dead letters not replayed yet, read at scrape time. */
-  deadLettersPending?: () => number;
+  /** Per channel, when its oldest delivery ready to go became ready (null: none), read at scrape time (by an async `collect`). */
+  oldestDue?: () => Promise<{ channel: string; oldestDue: number | null }[]>;
+  /** Dead letters not replayed yet, read at scrape time (the gauge's `collect` awaits it: prom-client awaits an async collect). */
+  deadLettersPending?: () => Promise<number>;
 }
 
 export function createMetrics(sources: MetricSources = {}) {
@@ -51,18 +51,19 @@ export function createMetrics(sources: MetricSources = {}) {
       help: "How long the oldest delivery ready to go (its backoff or business hours over) has waited, by channel; 0: none waiting",
       labelNames: ['channel'],
       registers: [registry],
-      collect() {
+      async collect() {
+        const channels = (await sources.oldestDue?.()) ?? [];
         this.reset(); // a deleted channel's series goes away
         const now = Date.now();
-        for (const c of sources.oldestDue?.() ?? []) this.set({ channel: c.channel }, c.oldestDue === null ? 0 : Math.max(0, (now - c.oldestDue) / 1000));
+        for (const c of channels) this.set({ channel: c.channel }, c.oldestDue === null ? 0 : Math.max(0, (now - c.oldestDue) / 1000));
       },
     }),
     deadLettersPending: new Gauge({
       name: 'herald_dead_letters_pending',
       help: 'Dead letters not replayed yet',
       registers: [registry],
-      collect() {
-        if (sources.deadLettersPending) this.set(sources.deadLettersPending());
+      async collect() {
+        if (sources.deadLettersPending) this.set(await sources.deadLettersPending());
       },
     }),
     endToEnd: new Histogram({

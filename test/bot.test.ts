@@ -154,8 +154,8 @@ describe('the bot: slash commands against the emulated gateway', () => {
     s.emulator.injectFault({ kind: 'error', status: 500, count: 1, channelId: ch.discordChannelId });
     const res = await s.post(token, alert(2, { title: 'Doomed once' }));
     const alertId = res.body.ids[0];
-    await waitFor('a dead letter', () => listDeadLetters(s.herald, { limit: 10, pending: true }).some((d) => d.alert_id === alertId));
-    const dl = listDeadLetters(s.herald, { limit: 10, pending: true }).find((d) => d.alert_id === alertId)!;
+    await waitFor('a dead letter', async () => (await listDeadLetters(s.herald, { limit: 10, pending: true })).some((d) => d.alert_id === alertId));
+    const dl = (await listDeadLetters(s.herald, { limit: 10, pending: true })).find((d) => d.alert_id === alertId)!;
 
     const list = await run(s.admin_.id, ch.discordChannelId, 'deadletters', sub('list'));
     expect(list.content).toContain(`#${dl.id} alert #${alertId} P2 "Doomed once"`);

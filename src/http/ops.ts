@@ -57,7 +57,7 @@ export const opsEndpoints = (herald: OpsDeps) => async (scope: FastifyInstance):
     503: z.union([readiness, errorBody]).describe('Not ready: `problems` says why'),
   };
   app.get('/readyz', { schema: { summary: readinessSummary, response: readinessAnswers } }, async (_req, reply) => {
-    const problems = [...storageAndDeliveryProblems(herald), ...herald.readiness.problems()];
+    const problems = [...(await storageAndDeliveryProblems(herald)), ...herald.readiness.problems()];
     // Once the file was read (at start, right after listening): before that there is nothing to say about it.
     const config = herald.configFile?.status;
     const shown = config && config.attempted_at !== null ? { config } : {};

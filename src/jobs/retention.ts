@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import { addCounts, noCounts, type RetentionCounts, type RetentionStore } from '../store/retention.js';
+import { addCounts, noCounts, type RetentionBatch, type RetentionCounts, type RetentionStore } from '../store/retention.js';
 
 const DAY_MS = 86_400_000;
 /** An Idempotency-Key answers retries of one request: a day covers any sender's retry policy. */
@@ -88,12 +88,12 @@ export class RetentionJob {
     const counts = noCounts();
     let complete = await this.batches(counts, (after) => this.store.deleteAlertBatch(after, alertsPerBatch, cutoff, now));
     complete &&= await this.batches(counts, (after) => this.store.deleteDeliveriesWithoutAlertBatch(after, rowsPerBatch, cutoff));
-    complete &&= await this.batches(counts, () => {
-      const n = this.store.deleteIdempotencyKeys(now - IDEMPOTENCY_KEEP_MS, rowsPerBatch);
+    complete &&= await this.batches(counts, async () => {
+      const n = await this.store.deleteIdempotencyKeys(now - IDEMPOTENCY_KEEP_MS, rowsPerBatch);
       return { next: n < rowsPerBatch ? null : 0, counts: { idempotencyKeys: n } };
     });
-    complete &&= await this.batches(counts, () => {
-      const n = this.store.deleteEvents(cutoff, rowsPerBatch);
+    complete &&= await this.batches(counts, async () => {
+      const n = await this.store.deleteEvents(cutoff, rowsPerBatch);
       return { next: n < rowsPerBatch ? null : 0, counts: { events: n } };
     });
     this.log.info({ removed: counts, cutoff, complete, ms: Date.now() - started }, 'retention run');
@@ -101,12 +101,12 @@ export class RetentionJob {
   }
 
   /** Runs `batch` until it says there is no next one, yielding to the event loop before each. False if stopped meanwhile. */
-  private async batches(counts: RetentionCounts, batch: (after: number) => { next: number | null; counts: Partial<RetentionCounts> }): Promise<boolean> {
+  private async batches(counts: RetentionCounts, batch: (after: number) => Promise<RetentionBatch>): Promise<boolean> {
     let after: number | null = 0;
     while (after !== null) {
       await yieldToEventLoop();
       if (this.stopped) return false;
-      const r = batch(after);
+      const r = await batch(after);
       addCounts(counts, r.counts);
       after = r.next;
     }

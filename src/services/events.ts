@@ -5,6 +5,6 @@ import type { EventView } from './views.js';
 export type { EventFilter, EventView };
 
 /** Happenings that need a person (a webhook quarantined, a channel with no healthy webhook), newest first. */
-export function listEvents(h: { store: Pick<Store, 'events'> }, f: EventFilter): EventView[] {
+export function listEvents(h: { store: Pick<Store, 'events'> }, f: EventFilter): Promise<EventView[]> {
   return h.store.events.list(f);
 }

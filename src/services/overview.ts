@@ -30,9 +30,9 @@ export interface Overview {
 type Deps = { store: Pick<Store, 'deliveries' | 'deadLetters' | 'webhooks' | 'channels' | 'attempts' | 'storms'>; scheduler: Pick<Scheduler, 'laneStates'> };
 
 /** The console's overview: /status, each channel with its storm state, and requests (and 429s) per minute. */
-export function getOverview(h: Deps, now = Date.now()): Overview {
+export async function getOverview(h: Deps, now = Date.now()): Promise<Overview> {
   const first = Math.floor(now / 60_000) * 60_000 - (OVERVIEW_MINUTES - 1) * 60_000;
-  const counted = new Map(h.store.attempts.perMinute(first).map((m) => [m.minute, m]));
+  const counted = new Map((await h.store.attempts.perMinute(first)).map((m) => [m.minute, m]));
   const traffic: MinuteTraffic[] = [];
   for (let i = 0; i < OVERVIEW_MINUTES; i++) {
     const minute = first + i * 60_000;
@@ -40,5 +40,5 @@ export function getOverview(h: Deps, now = Date.now()): Overview {
     traffic.push({ minute, requests: m?.requests ?? 0, rate_limited: m?.rateLimited ?? 0 });
   }
   const channels = listChannels(h).map((c) => ({ ...c, storm_since: h.store.storms.current(c.id)?.startedAt ?? null }));
-  return { status: getStatus(h), channels, traffic };
+  return { status: await getStatus(h), channels, traffic };
 }

@@ -9,18 +9,18 @@ import type { WriteHealth } from '../store/sqlite/health.js';
  * - each channel has a healthy webhook (active, breaker not open) and its oldest due delivery has not
  *   waited longer than HERALD_READY_MAX_WAIT_MS.
  */
-export function storageAndDeliveryProblems(
+export async function storageAndDeliveryProblems(
   h: { store: Pick<Store, 'health'>; writeHealth: Pick<WriteHealth, 'problem'>; config: Pick<Config, 'readyMaxWaitMs'> },
   now = Date.now(),
-): string[] {
-  const probe = h.store.health.probe();
+): Promise<string[]> {
+  const probe = await h.store.health.probe();
   if (probe.unreachable) return probe.problems;
   const problems = [...probe.problems];
   const failed = h.writeHealth.problem(now);
   if (failed) problems.push(failed);
 
   const maxWaitMs = h.config.readyMaxWaitMs;
-  for (const c of h.store.health.channels()) {
+  for (const c of await h.store.health.channels()) {
     const label = `channel ${c.id} (${c.name})`;
     if (c.healthy === 0) problems.push(`${label} has no healthy webhook: add one, or restore a quarantined one`);
     if (c.oldestDue !== null && now - c.oldestDue > maxWaitMs) {

@@ -4,7 +4,7 @@ import { countPendingDeadLetters } from './dead-letters.js';
 import type { StatusView } from './views.js';
 
 /** A snapshot of delivery: queue, per-channel lanes, dead letters and breakers. */
-export function getStatus(h: { store: Pick<Store, 'deliveries' | 'deadLetters' | 'webhooks'>; scheduler: Pick<Scheduler, 'laneStates'> }): StatusView {
+export async function getStatus(h: { store: Pick<Store, 'deliveries' | 'deadLetters' | 'webhooks'>; scheduler: Pick<Scheduler, 'laneStates'> }): Promise<StatusView> {
   const depth = h.store.deliveries.depthByPriority();
   return {
     queue_depth_by_priority: { P0: depth[0] ?? 0, P1: depth[1] ?? 0, P2: depth[2] ?? 0, P3: depth[3] ?? 0 },
@@ -20,7 +20,7 @@ export function getStatus(h: { store: Pick<Store, 'deliveries' | 'deadLetters' |
         blocked_until: l.budget.blockedUntil,
       },
     })),
-    dead_letters_pending: countPendingDeadLetters(h),
+    dead_letters_pending: await countPendingDeadLetters(h),
     breakers: h.store.webhooks.breakerCounts(),
   };
 }

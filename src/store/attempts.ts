@@ -30,7 +30,7 @@ export class AttemptStore {
   constructor(private readonly db: Db) {}
 
   /** Newest first, error text scrubbed of secrets. */
-  list(f: AttemptFilter): AttemptView[] {
+  async list(f: AttemptFilter): Promise<AttemptView[]> {
     return this.db
       .select({
         id: attempts.id,
@@ -65,7 +65,7 @@ export class AttemptStore {
    * webhook, time and operation: those count once. Only minutes with a request are listed (the caller
    * fills the gaps); reads the `attempts_at` index.
    */
-  perMinute(since: number): MinuteCount[] {
+  async perMinute(since: number): Promise<MinuteCount[]> {
     const minute = sql<number>`(${attempts.at} / 60000) * 60000`;
     const request = sql`coalesce(${attempts.webhookId}, '') || ':' || ${attempts.at} || ':' || coalesce(${attempts.opId}, '') || ':' || ${attempts.outcome}`;
     return this.db

@@ -40,7 +40,7 @@ export class DeadLetterStore {
   ) {}
 
   /** Newest first, text scrubbed of secrets. */
-  list(f: DeadLetterFilter): DeadLetterView[] {
+  async list(f: DeadLetterFilter): Promise<DeadLetterView[]> {
     return this.db
       .select({
         id: deadLetters.id,
@@ -69,7 +69,7 @@ export class DeadLetterStore {
    * rendering, available now, a new age budget) and marks the dead letter replayed, in one transaction.
    * 404 / 409 when there is nothing to replay. `op`: it was a message operation.
    */
-  replay(id: number, now: number): { delivery_id: number; channel_id: number; op: boolean } {
+  async replay(id: number, now: number): Promise<{ delivery_id: number; channel_id: number; op: boolean }> {
     return this.db.transaction((tx) => {
       const dl = tx
         .select({ replayedAt: deadLetters.replayedAt, deliveryId: deadLetters.deliveryId, opId: deadLetters.opId, state: deliveries.state, channelId: deliveries.channelId, priority: deliveries.priority })
@@ -94,7 +94,7 @@ export class DeadLetterStore {
   }
 
   /** Dead letters not replayed yet, for /status. */
-  countPending(): number {
+  async countPending(): Promise<number> {
     return this.db.select({ n: count() }).from(deadLetters).where(isNull(deadLetters.replayedAt)).get()?.n ?? 0;
   }
 }

@@ -23,7 +23,7 @@ export class EventStore {
   constructor(private readonly db: Db) {}
 
   /** Happenings that need a person (a webhook quarantined, a channel with no healthy webhook), newest first. */
-  list(f: EventFilter): EventView[] {
+  async list(f: EventFilter): Promise<EventView[]> {
     return this.db
       .select({ id: events.id, kind: events.kind, channel_id: events.channelId, webhook_id: events.webhookId, message: events.message, at: events.at })
       .from(events)

@@ -20,7 +20,7 @@ export class HealthStore {
    * Problems with the database itself, one plain sentence each (none: it reads and takes writes).
    * `unreachable`: it cannot even be read (nothing else is worth asking then).
    */
-  probe(): { unreachable: boolean; problems: string[] } {
+  async probe(): Promise<{ unreachable: boolean; problems: string[] }> {
     const sqlite = this.db.$client;
     try {
       sqlite.prepare('select 1').get();
@@ -37,7 +37,7 @@ export class HealthStore {
     return { unreachable: false, problems: [] };
   }
 
-  channels(): ChannelHealth[] {
+  async channels(): Promise<ChannelHealth[]> {
     const healthy = sql<number>`(select count(*) from ${webhooks} where ${webhooks.channelId} = ${channels.id} and ${webhooks.state} = 'active' and ${webhooks.breakerState} != 'open')`;
     // `min(available_at)` walks the (channel, state, available_at) index, one seek per channel.
     const oldestDue = sql<number | null>`(select min(${deliveries.availableAt}) from ${deliveries} where ${deliveries.channelId} = ${channels.id} and ${deliveries.state} = 'pending')`;

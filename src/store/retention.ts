@@ -33,6 +33,12 @@ export interface RetentionCounts {
   events: number;
 }
 
+/** One batch's result: where the next batch starts (null: no next one), and what this one removed. */
+export interface RetentionBatch {
+  next: number | null;
+  counts: Partial<RetentionCounts>;
+}
+
 export const noCounts = (): RetentionCounts => ({
   alerts: 0,
   alertActions: 0,
@@ -152,8 +158,8 @@ export class RetentionStore {
    * following batch starts, or null when there is nothing more to look at: the end of the table, or a
    * whole page received after the cutoff (ids grow with time, so later pages are newer still).
    */
-  deleteAlertBatch(after: number, limit: number, cutoff: number, now: number): { next: number | null; counts: Partial<RetentionCounts> } {
-    return this.sqlite.transaction(() => {
+  async deleteAlertBatch(after: number, limit: number, cutoff: number, now: number): Promise<RetentionBatch> {
+    return this.sqlite.transaction((): RetentionBatch => {
       const page = this.alertPage.get({ after, limit })!;
       if (page.last === null || page.oldest === null || page.oldest >= cutoff) return { next: null, counts: {} };
       const ids = this.deletableInPage.all({ after, last: page.last, cutoff, now }).map((r) => r.id);
@@ -169,8 +175,8 @@ export class RetentionStore {
   }
 
   /** One batch of finished deliveries about no alert (digest messages) older than the cutoff; `next` as above. */
-  deleteDeliveriesWithoutAlertBatch(after: number, limit: number, cutoff: number): { next: number | null; counts: Partial<RetentionCounts> } {
-    return this.sqlite.transaction(() => {
+  async deleteDeliveriesWithoutAlertBatch(after: number, limit: number, cutoff: number): Promise<RetentionBatch> {
+    return this.sqlite.transaction((): RetentionBatch => {
       const ids = this.finishedWithoutAlert.all({ after, cutoff, limit }).map((r) => r.id);
       if (ids.length === 0) return { next: null, counts: {} };
       return { next: ids.length < limit ? null : ids[ids.length - 1]!, counts: this.deleteDeliveries(JSON.stringify(ids)) };
@@ -178,12 +184,12 @@ export class RetentionStore {
   }
 
   /** Up to `limit` idempotency keys stored before the cutoff; returns how many went. */
-  deleteIdempotencyKeys(cutoff: number, limit: number): number {
+  async deleteIdempotencyKeys(cutoff: number, limit: number): Promise<number> {
     return this.oldIdempotencyKeys.run({ cutoff, limit }).changes;
   }
 
   /** Up to `limit` admin events from before the cutoff; returns how many went. */
-  deleteEvents(cutoff: number, limit: number): number {
+  async deleteEvents(cutoff: number, limit: number): Promise<number> {
     return this.oldEvents.run({ cutoff, limit }).changes;
   }
 

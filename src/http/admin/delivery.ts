@@ -41,7 +41,7 @@ export function registerDeliveryRoutes(app: App, herald: DeliveryRouteDeps): voi
         response: { 200: z.object({ delivery_id: z.number() }), ...errorsWith404, 409: errorBody },
       },
     },
-    async (req) => ({ delivery_id: replayDeadLetter(herald, req.params.id).delivery_id }),
+    async (req) => ({ delivery_id: (await replayDeadLetter(herald, req.params.id)).delivery_id }),
   );
 
   app.get(

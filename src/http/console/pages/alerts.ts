@@ -118,6 +118,7 @@ ${next ? html`<p><a href="${next}">Older alerts →</a></p>` : ''}`;
     const channels = new Map(listChannels(herald).map((c) => [c.id, c]));
     const history = alertHistory(herald, id);
     const escalations = listEscalations(herald, { alertId: id });
+    const attemptsOf = new Map(await Promise.all(a.deliveries.map(async (d) => [d.id, await listAttempts(herald, { deliveryId: d.id, limit: 100 })] as const)));
     const csrf = kit.session(req).csrf;
     const guildId = herald.config.discord.guildId;
     const active = a.status === 'firing' && a.retracted_at === null;
@@ -153,7 +154,7 @@ ${
     : a.deliveries.map((d) => {
         const ch = channels.get(d.channel_id);
         const href = ch && d.discord_message_id ? messageHref(kit, guildId, ch.discord_channel_id, d.discord_message_id) : undefined;
-        const attempts = listAttempts(herald, { deliveryId: d.id, limit: 100 });
+        const attempts = attemptsOf.get(d.id)!;
         return html`<div class="card" data-testid="delivery-${d.id}"><h3>${ch?.name ?? `channel #${d.channel_id}`} · delivery #${d.id} · <span class="pill ${d.state === 'sent' ? 'ok' : d.state === 'dead' ? 'bad' : ''}">${d.state}</span>
   ${d.discord_message_id ? html` · message ${href ? html`<a href="${safeHref(href)}">${d.discord_message_id}</a>` : d.discord_message_id}` : ''}</h3>
   ${d.last_error ? html`<div class="small">last error: <span class="mono">${d.last_error}</span></div>` : ''}

@@ -30,6 +30,7 @@ export function registerChannelPages(app: FastifyInstance, herald: ChannelPageDe
     const csrf = kit.session(req).csrf;
     const token = html`<input type="hidden" name="_csrf" value="${csrf}">`;
     const channels = listChannels(herald);
+    const recentEvents = new Map(await Promise.all(channels.map(async (c) => [c.id, await listEvents(herald, { limit: 5, channelId: c.id })] as const)));
     const canCreate = herald.bot !== undefined;
     const body = html`<h1>Channels</h1>
 <form class="stack" method="post" action="/console/channels">${token}
@@ -41,7 +42,7 @@ export function registerChannelPages(app: FastifyInstance, herald: ChannelPageDe
 ${channels.length === 0 ? html`<div class="card">No channels yet.</div>` : ''}
 ${channels.map((c) => {
   const hooks = listWebhooks(herald, c.id, { includeRemoved: false });
-  const events = listEvents(herald, { limit: 5, channelId: c.id });
+  const events = recentEvents.get(c.id)!;
   return html`<div class="card" id="ch-${c.id}" data-testid="channel-${c.id}">
 <h2>${c.name} ${c.default ? html`<span class="pill">default</span>` : ''} ${c.kind === 'forum' ? html`<span class="pill">forum</span>` : ''} ${fileManaged(c.managed_by)}</h2>
 ${c.managed_by === 'file' ? html`<div class="muted small">Managed by the configuration file: its settings and webhooks are changed there (and reloaded); changes here are refused.</div>` : ''}

@@ -20,7 +20,7 @@ export type DeliveryPageDeps = DepsOf<typeof getOverview> &
 export function registerDeliveryPages(app: FastifyInstance, herald: DeliveryPageDeps, kit: Kit): void {
   app.get('/', async (req, reply) => {
     const now = Date.now();
-    const o = getOverview(herald, now);
+    const o = await getOverview(herald, now);
     const q = o.status.queue_depth_by_priority;
     const queued = q.P0 + q.P1 + q.P2 + q.P3;
     const requests = o.traffic.reduce((n, m) => n + m.requests, 0);
@@ -72,7 +72,7 @@ ${o.channels.map((c) => {
   app.get('/dead-letters', async (req, reply) => {
     const query = req.query as { all?: string };
     const all = query.all === '1';
-    const rows = listDeadLetters(herald, { limit: 200, pending: all ? undefined : true });
+    const rows = await listDeadLetters(herald, { limit: 200, pending: all ? undefined : true });
     const channels = new Map(listChannels(herald).map((c) => [c.id, c.name]));
     const body = html`<h1>Dead letters</h1>
 <p class="muted">Deliveries Herald gave up on (Discord refused them, or retries ran out). Replay queues one again from a fresh start.
@@ -97,8 +97,8 @@ ${rows.map(
 
   app.post('/dead-letters/:id/replay', async (req, reply) => {
     const id = idParam((req.params as { id: string }).id, 'dead letter');
-    return kit.act(req, reply, '/console/dead-letters', () => {
-      const r = replayDeadLetter(herald, id);
+    return kit.act(req, reply, '/console/dead-letters', async () => {
+      const r = await replayDeadLetter(herald, id);
       return `Dead letter #${id} queued again as delivery #${r.delivery_id}.`;
     });
   });
