@@ -33,9 +33,9 @@ describe('webhook rotation', () => {
     await waitFor('storm under way', () => deliveredAlertIds(stack!.emulator, ch.discordChannelId).length > 30);
 
     const fresh = stack.emulator.createWebhook(ch.discordChannelId);
-    const rotatedAt = Date.now();
     const res = await stack.admin('POST', `/v1/admin/webhooks/${ch.heraldWebhookIds[0]}/rotate`, { url: fresh.url });
     expect(res.status).toBe(200);
+    const answeredAt = Date.now(); // the rotation is committed by now
     expect(res.body.retired).toMatchObject({ id: ch.heraldWebhookIds[0], state: 'retired' });
     expect(res.body.added).toMatchObject({ discord_webhook_id: fresh.id, state: 'active', owner: 'external' });
     expect(JSON.stringify(res.body)).not.toContain(fresh.token);
@@ -49,8 +49,9 @@ describe('webhook rotation', () => {
 
     const messages = stack.emulator.messages(ch.discordChannelId);
     const oldHook = ch.webhookIds[0]!;
-    // The retired webhook posts nothing new (a send already in flight at the rotation may still land).
-    expect(messages.filter((m) => m.webhookId === oldHook && m.createdAt > rotatedAt + 200)).toHaveLength(0);
+    // The retired webhook posts nothing new once the rotation is committed. A send already in flight then may still
+    // land, however late a loaded machine makes it: a webhook has one request in flight at a time (`member.busy`).
+    expect(messages.filter((m) => m.webhookId === oldHook && m.createdAt > answeredAt).length).toBeLessThanOrEqual(1);
     expect(messages.some((m) => m.webhookId === fresh.id)).toBe(true);
 
     // An alert whose message the retired webhook posted is still acknowledged on that same message.
