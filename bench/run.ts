@@ -158,19 +158,21 @@ async function ingestHeadToHead(builds: Build[]) {
 }
 
 /** Herald under the repeats (or distinct) load with `--cpu-prof`: where its CPU time goes. */
-async function profile(workload: 'repeats' | 'distinct') {
-  const profDir = join(dir, `cpu-profile-${workload}`);
-  const r = await heraldUnderLoad(HEAD_BUILD, workload, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
-  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error(`profile: Herald wrote no .cpuprofile into ${profDir}`);
-  const p = summariseProfile(join(profDir, file), r.windowUs);
-  console.log(
-    `profile: Herald under the ${workload} load with --cpu-prof, ` +
-      (p.windowed ? `the ${DURATION_S} s measured only` : "the whole process life (no sample matched the measured window's clock)") +
-      (against ? ' (this checkout only: --against does not apply to the profile)' : ''),
-  );
-  console.log(loadLine('Herald, profiled', r));
-  for (const line of profileReport(p)) console.log(`  ${line}`);
+/** A CPU profile of each build under the load (the older first, with `--against`), each with its own report. */
+async function profile(builds: Build[], workload: 'repeats' | 'distinct') {
+  for (const build of builds) {
+    const profDir = join(dir, `cpu-profile-${workload}-${builds.indexOf(build)}`);
+    const r = await heraldUnderLoad(build, workload, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error(`profile: ${build.label} wrote no .cpuprofile into ${profDir}`);
+    const p = summariseProfile(join(profDir, file), r.windowUs);
+    console.log(
+      `profile: ${build.label} under the ${workload} load with --cpu-prof, ` +
+        (p.windowed ? `the ${DURATION_S} s measured only` : "the whole process life (no sample matched the measured window's clock)"),
+    );
+    console.log(loadLine(`${build.label}, profiled`, r));
+    for (const line of profileReport(p)) console.log(`  ${line}`);
+  }
 }
 
 /**
@@ -520,8 +522,8 @@ try {
     if (b === 'storm') await headToHead(builds, stormBench);
     if (b === 'p0') await headToHead(builds, p0Bench);
     if (b === 'rss') await headToHead(builds, rssBench);
-    if (b === 'profile') await profile('repeats');
-    if (b === 'profile-distinct') await profile('distinct');
+    if (b === 'profile') await profile(builds, 'repeats');
+    if (b === 'profile-distinct') await profile(builds, 'distinct');
   }
 } finally {
   cleanUp();
