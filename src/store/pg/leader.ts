@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { LOCK_KEYS, LOCK_SPACE } from './locks.js';
+import { reportTo } from './report.js';
 
 export interface LeaderOptions {
   /** Told when the instance becomes leader (true) or stops being it (false: resigned, or its connection died). */
@@ -92,11 +93,7 @@ export class Leader {
   }
 
   private report(err: unknown): void {
-    try {
-      this.opts.onError?.(err instanceof Error ? err : new Error(String(err)));
-    } catch {
-      // The error handler's own failure has nowhere left to go.
-    }
+    reportTo((e) => this.opts.onError?.(e), err);
   }
 
   /** Gives the lead up (at stop): the lock is released and the connection ended; another instance may lead at once. */

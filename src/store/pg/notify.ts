@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type pg from 'pg';
+import { reportTo } from './report.js';
 
 /**
  * Notifications between instances sharing a database (issue 12), over PostgreSQL's LISTEN/NOTIFY:
@@ -146,11 +147,7 @@ export class Listener {
   }
 
   private report(err: unknown): void {
-    try {
-      this.handlers.onError?.(err instanceof Error ? err : new Error(String(err)));
-    } catch {
-      // The error handler's own failure has nowhere left to go.
-    }
+    reportTo((e) => this.handlers.onError?.(e), err);
   }
 
   /** Stops listening and reconnecting. */
