@@ -96,6 +96,9 @@ describe('business hours per route', () => {
     const [p3, p1] = (await stack.post(token, { alerts: [alert(1, { severity: 'P3' }), alert(2, { severity: 'P1' })] })).body.ids as number[];
     await waitFor('P1 in the quiet channel', () => deliveredAlertIds(stack!.emulator, quiet.discordChannelId).includes(p1!));
     await waitFor('P3 in the channel with an open route', () => deliveredAlertIds(stack!.emulator, both.discordChannelId).includes(p3!));
+    // Discord holds the message before Herald has read the answer and recorded it: wait for the record.
+    const sentIn = async (channelId: number) => (await detail(stack!, p3!)).deliveries.find((x: { channel_id: number }) => x.channel_id === channelId).state === 'sent';
+    await waitFor('P3 recorded as sent in the channel with an open route', () => sentIn(both.id));
     const d = await detail(stack, p3!);
     expect(d.deliveries.find((x: { channel_id: number }) => x.channel_id === quiet.id).state).toBe('digest');
     expect(d.deliveries.find((x: { channel_id: number }) => x.channel_id === both.id).state).toBe('sent');
