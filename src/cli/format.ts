@@ -7,6 +7,21 @@ export function table(header: string[], rows: (string | number | null | undefine
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
 }
 
+/**
+ * A list command's answer: the rows as Herald gave them (`--json`), one line saying there are none, or a table of
+ * `header` with a row per item. The exit code (0).
+ */
+export function printList<T>(
+  out: (line: string) => void,
+  rows: T[],
+  opts: { json: boolean | undefined; none: string; header: string[]; row: (item: T) => (string | number | null | undefined)[]; max?: number },
+): number {
+  if (opts.json) out(json(rows));
+  else if (rows.length === 0) out(opts.none);
+  else for (const line of table(opts.header, rows.map(opts.row), opts.max)) out(line);
+  return 0;
+}
+
 const cut = (s: string, max: number) => {
   const one = s.replace(/\s+/g, ' ');
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;

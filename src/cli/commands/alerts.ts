@@ -3,7 +3,7 @@ import type { alertDetail, alertView } from '../../services/views.js';
 import { idArg, pageQuery, parse } from '../args.js';
 import { connect } from '../connect.js';
 import { UsageError } from '../errors.js';
-import { json, table, time } from '../format.js';
+import { json, printList, table, time } from '../format.js';
 import { TARGET_HELP, demoEnvValue, heraldUrl, targetOptions } from '../target.js';
 import { heraldClient } from '../client.js';
 import type { CliCommand, CliIo } from '../types.js';
@@ -152,15 +152,13 @@ async function list(args: string[], io: CliIo): Promise<number> {
   if (values.muted) q.set('muted', 'true');
   const herald = connect(where, values, io);
   const rows = await herald.request<AlertView[]>('GET', `/v1/admin/alerts${q.size ? `?${q}` : ''}`);
-  if (values.json) return (io.out(json(rows)), 0);
-  if (rows.length === 0) return (io.out('no alerts'), 0);
-  for (const line of table(
-    ['ID', 'SEV', 'STATE', 'SERVICE', 'TITLE', 'RECEIVED'],
-    rows.map((a) => [a.id, a.severity, stateOf(a), a.service, a.title, time(a.received_at)]),
-    48,
-  ))
-    io.out(line);
-  return 0;
+  return printList(io.out, rows, {
+    json: values.json,
+    none: 'no alerts',
+    header: ['ID', 'SEV', 'STATE', 'SERVICE', 'TITLE', 'RECEIVED'],
+    row: (a) => [a.id, a.severity, stateOf(a), a.service, a.title, time(a.received_at)],
+    max: 48,
+  });
 }
 
 async function show(args: string[], io: CliIo): Promise<number> {

@@ -3,7 +3,7 @@ import type { deadLetterView } from '../../services/views.js';
 import { idArg, pageQuery, parse } from '../args.js';
 import { connect } from '../connect.js';
 import { UsageError } from '../errors.js';
-import { json, table, time } from '../format.js';
+import { json, printList, time } from '../format.js';
 import { TARGET_HELP, targetOptions } from '../target.js';
 import type { CliCommand, CliIo } from '../types.js';
 
@@ -56,15 +56,13 @@ async function list(args: string[], io: CliIo): Promise<number> {
   if (values.pending) q.set('pending', 'true');
   const herald = connect(where, values, io);
   const rows = await herald.request<DeadLetter[]>('GET', `/v1/admin/dead-letters${q.size ? `?${q}` : ''}`);
-  if (values.json) return (io.out(json(rows)), 0);
-  if (rows.length === 0) return (io.out(values.pending ? 'no dead letters waiting for a replay' : 'no dead letters'), 0);
-  for (const line of table(
-    ['ID', 'ALERT', 'SEV', 'CHANNEL', 'REASON', 'DEAD SINCE', 'REPLAYED'],
-    rows.map((d) => [d.id, d.alert_id === null ? '-' : `#${d.alert_id} ${d.alert_title ?? ''}`, d.severity, d.channel_id, d.reason, time(d.created_at), time(d.replayed_at)]),
-    48,
-  ))
-    io.out(line);
-  return 0;
+  return printList(io.out, rows, {
+    json: values.json,
+    none: values.pending ? 'no dead letters waiting for a replay' : 'no dead letters',
+    header: ['ID', 'ALERT', 'SEV', 'CHANNEL', 'REASON', 'DEAD SINCE', 'REPLAYED'],
+    row: (d) => [d.id, d.alert_id === null ? '-' : `#${d.alert_id} ${d.alert_title ?? ''}`, d.severity, d.channel_id, d.reason, time(d.created_at), time(d.replayed_at)],
+    max: 48,
+  });
 }
 
 async function replay(args: string[], io: CliIo): Promise<number> {
