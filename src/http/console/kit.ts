@@ -84,6 +84,27 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<
   return schema.parse(value);
 }
 
+/** How many rows a list page (alerts, incidents) shows before its "next page" link. */
+export const LIST_PAGE = 50;
+
+/**
+ * A list page's filters read from its query: what `schema` makes of it, or, when it refuses, its defaults and the
+ * problem, which the page shows above the unfiltered list (a bad filter is said, not answered 400).
+ */
+export function listQuery<S extends z.ZodType>(schema: S, query: unknown): { filters: z.output<S>; problem?: string } {
+  const parsed = schema.safeParse(query ?? {});
+  if (parsed.success) return { filters: parsed.data };
+  return { filters: schema.parse({}), problem: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+}
+
+/** The link to a list page's next page: its query kept but `before_id`, which becomes the last row's id; none after a page that was not full. */
+export function nextPageHref(path: string, query: unknown, rows: readonly { id: number }[]): string | undefined {
+  if (rows.length !== LIST_PAGE) return undefined;
+  const keep = new URLSearchParams();
+  for (const [k, v] of Object.entries(query as Record<string, string | string[]>)) if (k !== 'before_id') for (const one of [v].flat()) if (one) keep.append(k, one);
+  return `${path}?${keep.toString()}${keep.size ? '&' : ''}before_id=${rows.at(-1)!.id}`;
+}
+
 /** A positive integer id from a path parameter, or a ServiceError 404 a person sees as one line. */
 export function idParam(raw: string, what: string): number {
   const n = Number(raw);

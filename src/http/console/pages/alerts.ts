@@ -9,7 +9,7 @@ import type { DepsOf } from '../../../services/deps-of.js';
 import { listEscalations } from '../../../services/escalation.js';
 import { acknowledgeAlert, resolveAlert } from '../../../services/lifecycle.js';
 import { html, safeHref } from '../html.js';
-import { idParam, type Kit } from '../kit.js';
+import { idParam, type Kit, LIST_PAGE, listQuery, nextPageHref } from '../kit.js';
 import { sev, when } from '../layout.js';
 
 /** What these pages use of the app: the services they call, and the guild id for links into Discord. */
@@ -46,8 +46,6 @@ const alertQuery = z.object({
   before_id: z.preprocess(blankToUndefined, z.coerce.number().int().positive().optional()),
 });
 
-const PAGE = 50;
-
 /** firing / acknowledged / resolved / muted / retracted, as a pill. */
 function statePill(a: AlertView) {
   if (a.retracted_at !== null) return html`<span class="pill">retracted</span>`;
@@ -68,11 +66,9 @@ export function messageHref(kit: Kit, guildId: string | undefined, discordChanne
 /** Alerts (search and filters) and an alert's page. */
 export function registerAlertPages(app: FastifyInstance, herald: AlertPageDeps, kit: Kit): void {
   app.get('/alerts', async (req, reply) => {
-    const parsed = alertQuery.safeParse(req.query ?? {});
-    const problem = parsed.success ? undefined : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    const f = parsed.success ? parsed.data : alertQuery.parse({});
+    const { filters: f, problem } = listQuery(alertQuery, req.query);
     const filter: AlertFilter = {
-      limit: PAGE,
+      limit: LIST_PAGE,
       ...(f.q ? { text: f.q } : {}),
       ...(f.service ? { service: f.service } : {}),
       ...(f.severity.length ? { severities: f.severity } : {}),
@@ -84,9 +80,7 @@ export function registerAlertPages(app: FastifyInstance, herald: AlertPageDeps, 
     };
     const rows = listAlerts(herald, filter);
     const channels = listChannels(herald);
-    const keep = new URLSearchParams();
-    for (const [k, v] of Object.entries(req.query as Record<string, string | string[]>)) if (k !== 'before_id') for (const one of [v].flat()) if (one) keep.append(k, one);
-    const next = rows.length === PAGE ? `/console/alerts?${keep.toString()}${keep.size ? '&' : ''}before_id=${rows.at(-1)!.id}` : undefined;
+    const next = nextPageHref('/console/alerts', req.query, rows);
     const body = html`<h1>Alerts</h1>
 ${problem ? html`<div class="flash error">${problem}</div>` : ''}
 <form class="filters" method="get" action="/console/alerts">

@@ -18,7 +18,7 @@ import {
 } from '../../../services/incidents.js';
 import type { IncidentFilter } from '../../../store/incidents.js';
 import { html, safeHref } from '../html.js';
-import { idParam, type Kit } from '../kit.js';
+import { idParam, type Kit, LIST_PAGE, listQuery, nextPageHref } from '../kit.js';
 import { ago, sev, when } from '../layout.js';
 import { blankToUndefined, instant, messageHref, toInput } from './alerts.js';
 
@@ -41,7 +41,6 @@ const incidentQuery = z.object({
   before_id: z.preprocess(blankToUndefined, z.coerce.number().int().positive().optional()),
 });
 
-const PAGE = 50;
 const CONSOLE = { kind: 'admin', name: 'console' } as const;
 
 /** firing / acknowledged / resolved, as a pill. */
@@ -65,11 +64,9 @@ const counts = (i: IncidentView) =>
 export function registerIncidentPages(app: FastifyInstance, herald: IncidentPageDeps, kit: Kit): void {
   app.get('/incidents', async (req, reply) => {
     const now = Date.now();
-    const parsed = incidentQuery.safeParse(req.query ?? {});
-    const problem = parsed.success ? undefined : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    const f = parsed.success ? parsed.data : incidentQuery.parse({});
+    const { filters: f, problem } = listQuery(incidentQuery, req.query);
     const filter: IncidentFilter = {
-      limit: PAGE,
+      limit: LIST_PAGE,
       ...(f.service ? { service: f.service } : {}),
       ...(f.severity.length ? { severities: f.severity } : {}),
       ...(f.state ? { state: f.state } : {}),
@@ -82,9 +79,7 @@ export function registerIncidentPages(app: FastifyInstance, herald: IncidentPage
     const channels = listChannels(herald);
     const names = new Map(channels.map((c) => [c.id, c.name]));
     const channelsOf = incidentChannels(herald, rows.map((r) => r.id));
-    const keep = new URLSearchParams();
-    for (const [k, v] of Object.entries(req.query as Record<string, string | string[]>)) if (k !== 'before_id') for (const one of [v].flat()) if (one) keep.append(k, one);
-    const next = rows.length === PAGE ? `/console/incidents?${keep.toString()}${keep.size ? '&' : ''}before_id=${rows.at(-1)!.id}` : undefined;
+    const next = nextPageHref('/console/incidents', req.query, rows);
     const body = html`<h1>Incidents</h1>
 <p class="muted">An incident is the alerts of one group (an Alertmanager notification group, a native alert's <code>group</code>, a route's <code>group_by</code>), shown as one card per channel. An alert of no group is not listed here: it is an incident of one, on the <a href="/console/alerts">alerts</a> page.</p>
 ${problem ? html`<div class="flash error">${problem}</div>` : ''}
