@@ -72,17 +72,22 @@ async function call(t: { url: string; token: string }, method: 'GET' | 'POST', p
   return { status: res.status, json };
 }
 
+/** The file a `config` subcommand was given, or undefined after saying on stderr why it cannot be read. */
+async function readFileFor(subcommand: string, file: string, io: CliIo): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    io.err(`herald: config ${subcommand}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return undefined;
+  }
+}
+
 async function check(args: string[], io: CliIo): Promise<number> {
   const { positionals, values } = parse(args, { 'api-url': { type: 'string' } });
   if (positionals.length !== 1) return usage(io, 'config check takes one file: herald config check <file>');
   const file = positionals[0]!;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    io.err(`herald: config check: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    return 2;
-  }
+  const text = await readFileFor('check', file, io);
+  if (text === undefined) return 2;
   // Emulator mode's demo.env names the emulator (HERALD_EMULATOR_URL): its webhook URLs are then accepted too.
   const emulator = io.env.HERALD_EMULATOR_URL ? `${io.env.HERALD_EMULATOR_URL.replace(/\/+$/, '')}/api` : undefined;
   const apiUrl = String(values['api-url'] ?? (io.env.DISCORD_API_URL || emulator || 'https://discord.com/api')).replace(/\/+$/, '');
@@ -107,13 +112,8 @@ async function diff(args: string[], io: CliIo): Promise<number> {
   const file = positionals[0]!;
   const t = target(values, io.env);
   if (typeof t === 'string') return usage(io, t);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    io.err(`herald: config diff: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    return 2;
-  }
+  const text = await readFileFor('diff', file, io);
+  if (text === undefined) return 2;
   // The references this environment can expand go with the file (over the admin API, which is the trust the
   // token gives anyway); the others are left to Herald's environment, as its reload would read them.
   const env = Object.fromEntries([...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].flatMap(([, name]) => (io.env[name!] === undefined ? [] : [[name!, io.env[name!]!]])));
