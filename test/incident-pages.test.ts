@@ -156,6 +156,26 @@ describe("an incident card shows its group's mute", () => {
     await waitFor('the card without the mute', () => !(embed(b.emulator.message(card.id)!).description ?? '').includes('Muted until'), 10_000);
     expect(customIds(b.emulator.message(card.id)!)).toEqual([`herald:incident-ack:${incidentId}`, `herald:incident-resolve:${incidentId}`, `herald:incident-mute:${incidentId}`]);
   });
+  it('a mute made while the card is on its way to Discord: the card is edited to show it once sent, and its mute-end edit is queued', async () => {
+    const { b, token, ch } = await setup();
+    // Discord answers the card's post 3 s late: the card was rendered before the mute, and Herald has no message id yet.
+    b.emulator.injectFault({ kind: 'slow', delayMs: 3000, count: 1, channelId: ch.discordChannelId });
+    const res = await b.post(token, { alerts: [0, 1].map((i) => alert(i, { group: 'disk-full', title: `disk-full member ${i}`, service: `svc-${i}`, dedup_key: `disk-full-${i}` })) });
+    expect(res.status).toBe(202);
+    const leased = () => (b.herald.db.$client.prepare("select count(*) n from deliveries where state = 'leased'").get() as { n: number }).n > 0;
+    await waitFor('the card on its way', leased, 10_000);
+    const incidentId = (b.herald.db.$client.prepare('select incident_id as id from alerts where id = ?').get(res.body.ids[0]) as { id: number }).id;
+    const { mute } = muteIncidentOnce(b.herald, incidentId, 60, { kind: 'discord', name: 'oncall' });
+    expect(leased()).toBe(true); // made while the post was still unanswered
+    let card: EmulatedMessage | undefined;
+    await waitFor('the card edited to show the mute', () => {
+      card = live(b, ch).find(isCard);
+      return card !== undefined && (embed(b.emulator.message(card.id)!).description ?? '').includes(`Muted until <t:${Math.floor(mute.expires_at / 1000)}:f>`);
+    }, 15_000);
+    expect(customIds(b.emulator.message(card!.id)!)).toEqual([`herald:incident-ack:${incidentId}`, `herald:incident-resolve:${incidentId}`]);
+    const ends = b.herald.db.$client.prepare("select available_at as at from message_ops where purpose = 'mute-end' and state = 'pending' and discord_message_id = ?").all(card!.id) as { at: number }[];
+    expect(ends).toEqual([{ at: mute.expires_at + 1 }]);
+  });
   it('when the mute runs out, every card of the incident is edited back (the mute-end edit queued with the mute), with no one acting', async () => {
     const { b, token, ch } = await setup();
     const { card, incidentId } = await incident(b, ch, token, 'dns-flap', 2);

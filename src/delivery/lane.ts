@@ -475,7 +475,9 @@ export class Lane {
         // In the same transaction: the thread is started even if Herald stops right after this.
         if (startThread) this.deps.ops.enqueueThreadStart(this.channelId, webhookId, messageId, ids[0]!, now);
         const edit = shown.length > 0 && this.deps.ops.syncIfChanged(shown, this.channelId, webhookId, messageId, ids[0]!, Date.now());
-        return edit || startThread;
+        const incidentId = batch[0]!.note ? null : (batch[0]!.alert?.incidentId ?? null);
+        const muteEnd = incidentId !== null && this.deps.ops.muteEndIfMuted(incidentId, this.channelId, webhookId, messageId, ids[0]!, Date.now());
+        return edit || startThread || muteEnd;
       },
       then: (editQueued) => {
         if (!editQueued) return;

@@ -87,7 +87,7 @@ const base = (m: Row, now: number, mutedAlerts: number): MuteView => ({
  * restart keeps it), when the card shows the button again.
  */
 export function muteIncidentOnce(
-  h: { store: Pick<Store, 'mutes' | 'incidents' | 'messageOps' | 'transaction'>; signals: Pick<CommitSignals, 'editsQueued'> },
+  h: { store: Pick<Store, 'mutes' | 'incidents' | 'messageOps' | 'alerts' | 'transaction'>; signals: Pick<CommitSignals, 'editsQueued'> },
   incidentId: number,
   minutes: number,
   by: Actor,
@@ -100,6 +100,7 @@ export function muteIncidentOnce(
   if (existing) return { mute: getMute(h, existing.id, now), created: false };
   const { row, channels } = h.store.transaction(() => {
     const row = insert(h, { service: null, routeId: null, dedupKey: null, incidentKey: incident.key, sourceId: incident.sourceId, reason: `muted from incident #${incidentId}` }, minutes, by, now);
+    h.store.alerts.touchIncident(incidentId, now);
     const channels = h.store.messageOps.enqueueForIncident(incidentId, now, opts.skipMessageId !== undefined ? { skipMessageId: opts.skipMessageId } : {});
     for (const c of h.store.messageOps.enqueueForIncident(incidentId, now, { at: row.expiresAt + 1 })) channels.add(c);
     return { row, channels };
@@ -165,6 +166,7 @@ export function deleteMute(h: AlertMuteDeps, id: number, by: Actor = { kind: 'ad
   // A group's mute (an incident card's Mute 1h): its incidents' cards show the Mute button again.
   if (ended.incidentKey !== null) {
     for (const incidentId of h.store.incidents.idsOfKey(ended.sourceId, ended.incidentKey)) {
+      h.store.alerts.touchIncident(incidentId, now);
       for (const c of h.store.messageOps.enqueueForIncident(incidentId, now)) h.signals.editsQueued(c);
     }
   }

@@ -380,6 +380,15 @@ export class AlertStore {
     this.db.update(alerts).set(set).where(eq(alerts.id, id)).run();
   }
 
+  /**
+   * Marks every member of the incident changed (`changed_at`), for a change its cards show that is not a member's
+   * own (its group muted, the mute lifted): a card on its way to Discord at the time is edited after its send
+   * (`MessageOps.syncIfChanged`), since it was rendered before.
+   */
+  touchIncident(incidentId: number, now: number): void {
+    this.db.update(alerts).set({ changedAt: now }).where(eq(alerts.incidentId, incidentId)).run();
+  }
+
   /** The alert as render needs it; 404 when there is none. */
   renderable(id: number): StatefulAlert & { changedAt: number | null } {
     const a = this.db.select(renderColumns).from(alerts).where(eq(alerts.id, id)).get();

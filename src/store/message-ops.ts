@@ -38,6 +38,8 @@ export class MessageOps {
   private readonly sentOf;
   private readonly compactOf;
   private readonly incidentCardsOf;
+  private readonly incidentMutedUntil;
+  private readonly muteEndAt;
 
   constructor(private readonly db: Db) {
     // The repeat path (every repeat of a sent alert asks these three): plain better-sqlite3 statements, as the
@@ -92,6 +94,15 @@ export class MessageOps {
        where a.incident_id = @incidentId and d.state = 'sent' and d.note is null and d.storm_id is null and d.discord_message_id is not null
        group by d.discord_message_id`,
     );
+    this.incidentMutedUntil = db.$client
+      .prepare<{ incidentId: number; now: number }, number | null>(
+        `select max(m.expires_at) from incidents i join mutes m on m.incident_key = i.key and m.source_id is i.source_id
+         where i.id = @incidentId and m.ended_at is null and m.expires_at > @now`,
+      )
+      .pluck();
+    this.muteEndAt = db.$client
+      .prepare<{ messageId: string; at: number }, number>(`select id from message_ops where discord_message_id = @messageId and purpose = 'mute-end' and state = 'pending' and available_at = @at limit 1`)
+      .pluck();
     this.insertOp = db.$client.prepare<{ channelId: number; webhookId: number | null; messageId: string; deliveryId: number; purpose: OpPurpose; now: number }>(
       `insert into message_ops (channel_id, webhook_id, discord_message_id, delivery_id, purpose, available_at, created_at)
        values (@channelId, @webhookId, @messageId, @deliveryId, @purpose, @now, @now)`,
@@ -195,6 +206,20 @@ export class MessageOps {
     const current = new Map(this.db.select({ id: alerts.id, changedAt: alerts.changedAt }).from(alerts).where(inArray(alerts.id, ids)).all().map((r) => [r.id, r.changedAt]));
     if (!sent.some((a) => (current.get(a.id) ?? null) !== a.changedAt)) return false;
     return this.enqueueMessage(channelId, webhookId, messageId, deliveryId, 'sync', now);
+  }
+
+  /**
+   * After a send of a message showing a member of a grouped incident: when the group's mute is in force, queue the
+   * message's `mute-end` edit (unless it has one for that time). The mute's own edits reach only the cards already
+   * sent when it was made; a card on its way then would otherwise keep its "Muted until" after the mute ran out.
+   */
+  muteEndIfMuted(incidentId: number, channelId: number, webhookId: number, messageId: string, deliveryId: number, now: number): boolean {
+    const until = this.incidentMutedUntil.get({ incidentId, now });
+    if (until === null || until === undefined) return false;
+    const at = until + 1;
+    if (this.muteEndAt.get({ messageId, at }) !== undefined) return false;
+    this.db.insert(messageOps).values({ channelId, webhookId, discordMessageId: messageId, deliveryId, purpose: 'mute-end', availableAt: at, createdAt: now }).run();
+    return true;
   }
 
   /** Earliest time a pending operation of this channel becomes ready (null: none pending). */
