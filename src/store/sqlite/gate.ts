@@ -10,7 +10,10 @@ export class ConnectionGate {
   private held = false;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly onSlowWait: (what: string) => void = () => {}) {}
+  constructor(
+    private readonly onSlowWait: (what: string) => void = () => {},
+    private readonly slowWaitMs = 30_000,
+  ) {}
 
   get busy(): boolean {
     return this.held;
@@ -34,13 +37,11 @@ export class ConnectionGate {
   call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     if (!this.held) return fn();
     // Only a call that should have gone through a transaction's `tx` waits this long: it waits for itself.
-    const slow = setTimeout(() => this.onSlowWait(what), SLOW_WAIT_MS);
+    const slow = setTimeout(() => this.onSlowWait(what), this.slowWaitMs);
     slow.unref();
     return this.exclusive(fn).finally(() => clearTimeout(slow));
   }
 }
-
-const SLOW_WAIT_MS = 30_000;
 
 const AsyncFunction = (async () => {}).constructor;
 
