@@ -43,7 +43,7 @@ export const heartbeat: CommandModule = {
         .setDescription('Forget a heartbeat (an alert it raised stays)')
         .addStringOption((o) => o.setName('heartbeat').setDescription('The heartbeat').setRequired(true).setAutocomplete(true).setMaxLength(100)),
     ),
-  execute(i, { herald }) {
+  async execute(i, { herald }) {
     const sub = i.options.getSubcommand(true);
     if (sub === 'list') {
       const all = herald.heartbeats.list();
@@ -57,7 +57,7 @@ export const heartbeat: CommandModule = {
       return { content: `Heartbeat **${known?.name ?? `#${id}`}** removed.` };
     }
     const sourceRef = i.options.getString('source')?.trim();
-    const sources = listSources(herald);
+    const sources = await listSources(herald);
     const source = sourceRef
       ? sources.find((s) => s.name === sourceRef || String(s.id) === sourceRef.replace(/^#/, ''))
       : sources.length === 1
@@ -78,11 +78,11 @@ export const heartbeat: CommandModule = {
     });
     return { content: `Heartbeat added: ${describeHeartbeat(view)}.\nBeat with \`POST /v1/heartbeats/${encodeURIComponent(view.name)}\` and the token of source **${source.name}**.` };
   },
-  autocomplete(i, { herald }) {
+  async autocomplete(i, { herald }) {
     const focused = i.options.getFocused(true);
     const typed = String(focused.value ?? '').toLowerCase();
     if (focused.name === 'source') {
-      return listSources(herald)
+      return await listSources(herald)
         .filter((s) => s.name.toLowerCase().includes(typed))
         .slice(0, 25)
         .map((s) => ({ name: choiceName(s.name), value: s.name.slice(0, 100) }));

@@ -81,7 +81,7 @@ export const alertHook = (herald: AlertHookDeps) => async (scope: FastifyInstanc
     if (!v.ok) return reply.code(401).send({ error: 'bad_signature', message: v.reason });
     // A message seen before is not refused here: the acceptor answers a sender's retry as the first time.
     req.webhookId = v.id;
-    seenIds.pruneWebhookIdsNowAndThen();
+    await seenIds.pruneWebhookIdsNowAndThen();
   };
   // The same checks and the same throttle: guessing tokens on one route counts on the other.
   registerHeartbeatHook(app, herald.heartbeats, authenticate, verifySigned);
