@@ -104,7 +104,7 @@ export const escalation: CommandModule = {
     const focused = i.options.getFocused(true);
     const typed = String(focused.value ?? '').toLowerCase();
     if (focused.name === 'route') return routeChoices(herald, typed);
-    return await listChains(herald)
+    return (await listChains(herald))
       .filter((c) => c.name.toLowerCase().includes(typed) || String(c.id) === typed.replace(/^#/, ''))
       .slice(0, 25)
       .map((c) => ({ name: `#${c.id} ${c.name} (${c.steps.length} step${c.steps.length === 1 ? '' : 's'})`, value: String(c.id) }));

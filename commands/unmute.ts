@@ -16,7 +16,7 @@ export const unmute: CommandModule = {
   },
   async autocomplete(i, { herald }) {
     const typed = String(i.options.getFocused()).toLowerCase();
-    return await listMutes(herald, { active: true })
+    return (await listMutes(herald, { active: true }))
       .map((m) => ({ name: `#${m.id} ${m.service ?? (m.route_id !== null ? `route #${m.route_id}` : m.dedup_key)}${m.reason ? ` (${m.reason})` : ''}`, value: m.id }))
       .filter((c) => c.name.toLowerCase().includes(typed));
   },

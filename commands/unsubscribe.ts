@@ -27,7 +27,7 @@ export const unsubscribe: CommandModule = {
   async autocomplete(i, { herald }) {
     const here = (await findChannel(herald, i.channelId))?.id;
     const typed = i.options.getFocused().toLowerCase();
-    const services = await listRoutes(herald)
+    const services = (await listRoutes(herald))
       .filter((r) => r.channel_id === here && r.service !== null && r.service.toLowerCase().includes(typed))
       .map((r) => r.service!);
     return [...new Set(services)].slice(0, 25).map((s) => ({ name: s, value: s }));

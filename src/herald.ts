@@ -168,7 +168,7 @@ export function createHerald(
   const heartbeats = new Heartbeats({ store, acceptor, log: log.child({ component: 'heartbeats' }), ...(opts.clock ? { clock: opts.clock } : {}) });
   const heartbeatRunner = new HeartbeatRunner({
     heartbeats,
-    resolveStale: (now) => resolveStaleAlerts({ store, signals, outboundTargets }, now),
+    resolveStale: async (now) => resolveStaleAlerts({ store, signals, outboundTargets }, now),
     pollMs: config.heartbeatPollMs,
     sweepMs: config.autoResolveSweepMs,
     guard,

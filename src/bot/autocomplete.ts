@@ -59,7 +59,7 @@ export function describeRoute(r: RouteView, where: string = r.channel_name): str
 }
 
 export async function routeChoices(h: Deps, typed: string): Promise<Choice[]> {
-  return await listRoutes(h)
+  return (await listRoutes(h))
     .map((r) => ({ name: choiceName(describeRoute(r)), value: r.id }))
     .filter((c) => matches(c.name, typed))
     .slice(0, 25);
@@ -94,7 +94,7 @@ export const ACTABLE = {
  */
 export async function alertChoices(h: Deps, i: AutocompleteInteraction, actable: (a: AlertView) => boolean): Promise<Choice[]> {
   const typed = String(i.options.getFocused() ?? '');
-  return await listAlerts(h, { limit: RECENT, channelIds: await channelsOfThisGuild(h, i) })
+  return (await listAlerts(h, { limit: RECENT, channelIds: await channelsOfThisGuild(h, i) }))
     .filter(actable)
     .map((a) => ({ name: choiceName(`#${a.id} ${a.severity} ${a.service}: ${a.title}${a.dedup_key ? ` [${a.dedup_key}]` : ''}`), value: String(a.id) }))
     .filter((c) => matches(c.name, typed.replace(/^#/, '')) || c.value === typed.replace(/^#/, ''))

@@ -141,8 +141,8 @@ export const alertHook = (herald: AlertHookDeps) => async (scope: FastifyInstanc
       // A beat is committed (and a miss it ends resolved) before the 202, like the alerts.
       const beaten: string[] = [];
       for (const name of c.beats ?? []) {
-        if (!herald.heartbeats.has(sourceId, name)) continue;
-        await herald.heartbeats.beat(sourceId, name);
+        if (!await herald.heartbeats.has(sourceId, name)) continue;
+        await await herald.heartbeats.beat(sourceId, name);
         beaten.push(name);
       }
       return reply

@@ -105,7 +105,7 @@ ${rows.map(
 
   app.get('/heartbeats', async (req, reply) => {
     const now = Date.now();
-    const rows = herald.heartbeats.list();
+    const rows = await herald.heartbeats.list();
     const body = html`<h1>Heartbeats</h1>
 <p class="muted">Dead man's switches: a source promises a beat (<code>POST /v1/heartbeats/{name}</code>) every interval; without one for interval + grace, Herald raises an alert. Declare them with <code>POST /v1/admin/heartbeats</code>.</p>
 ${
