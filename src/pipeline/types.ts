@@ -89,15 +89,19 @@ export type Stage = (alerts: PlannedAlert[], tx: StageStore) => PlannedAlert[] |
 /** The composed pipeline: asynchronous (its store stages are), awaited once per alert by the acceptor. */
 export type Pipeline = (alerts: PlannedAlert[], tx: StageStore) => Promise<PlannedAlert[]>;
 
-/** Runs stages one after the other; only a stage's promise is awaited (the synchronous ones cost no turn). */
-export const sequence =
-  (...stages: Stage[]): Pipeline =>
-  async (alerts, tx) => {
+/**
+ * Runs stages one after the other. A synchronous stage's alerts go straight on; only a stage's promise is waited
+ * for, and the last stage's is returned as it is (the ingest path pays for no wrapper of its own).
+ */
+export const sequence = (...stages: Stage[]): Pipeline => {
+  const from = (first: number, alerts: PlannedAlert[], tx: StageStore): Promise<PlannedAlert[]> => {
     let acc = alerts;
-    for (const stage of stages) {
-      if (acc.length === 0) break;
-      const next = stage(acc, tx);
-      acc = Array.isArray(next) ? next : await next;
+    for (let i = first; i < stages.length && acc.length > 0; i++) {
+      const next = stages[i]!(acc, tx);
+      if (Array.isArray(next)) acc = next;
+      else return i === stages.length - 1 ? next : next.then((r) => from(i + 1, r, tx));
     }
-    return acc;
+    return Promise.resolve(acc);
   };
+  return (alerts, tx) => from(0, alerts, tx);
+};
