@@ -86,7 +86,7 @@ export async function seedDemo(
   const source = (await listSources(herald)).find((s) => s.name === DEMO);
   const previousToken = previous.HERALD_DEMO_SOURCE_TOKEN;
   let token: string;
-  if (source && previousToken && herald.sourceAuth.sourceFor(previousToken) === source.id) token = previousToken;
+  if (source && previousToken && (await herald.sourceAuth.sourceFor(previousToken)) === source.id) token = previousToken;
   else token = source ? (await reissueSourceToken(herald, source.id)).token : (await createSource(herald, { name: DEMO })).token;
 
   writeFileSync(

@@ -148,7 +148,7 @@ export function createHerald(
   // acknowledgements (a sender's, a person's) are follow-ups queued by the lifecycle change (services/lifecycle.ts).
   const acceptor = new Acceptor(
     store,
-    buildPipeline({ routes, mutes, lookup: store.alerts, reopenWindowMs: config.reopenWindowMs, ...(opts.clock ? { clock: opts.clock } : {}) }),
+    buildPipeline({ routes, mutes, reopenWindowMs: config.reopenWindowMs, ...(opts.clock ? { clock: opts.clock } : {}) }),
     signals,
     metrics,
     log.child({ component: 'ingest' }),

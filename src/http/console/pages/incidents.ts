@@ -161,8 +161,8 @@ ${members.map(
   ] as const) {
     app.post(`/incidents/:id/${path}`, async (req, reply) => {
       const id = idParam((req.params as { id: string }).id, 'incident');
-      return kit.act(req, reply, `/console/incidents/${id}`, () => {
-        const { changed } = fn(herald, id, CONSOLE);
+      return kit.act(req, reply, `/console/incidents/${id}`, async () => {
+        const { changed } = await fn(herald, id, CONSOLE);
         return changed.length
           ? `Incident #${id} ${verb}: ${changed.length} alert${changed.length === 1 ? '' : 's'} ${verb}; its cards are being edited.`
           : `Incident #${id}: nothing to do (no firing member left to be ${verb}).`;
