@@ -200,7 +200,7 @@ describe('database failures during delivery', () => {
     expect(delivery(stack, id!).messageId).toBe(posted.id);
     // No second post: not while the outcome waited, and a lease sweep (even one far in the future) finds
     // nothing to hand out again.
-    stack.herald.scheduler.sweep(Date.now() + 120_000);
+    await stack.herald.scheduler.sweep(Date.now() + 120_000);
     expect(stack.emulator.messages(ch.discordChannelId)).toHaveLength(1);
 
     expect((await stack.admin('POST', `/v1/admin/alerts/${id}/ack`, { by: 'erin' })).status).toBe(200);
