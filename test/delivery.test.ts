@@ -215,7 +215,7 @@ describe('database failures during delivery', () => {
     const ch = await stack.channel({ webhooks: 0 });
     const [id] = await postMany(stack, token, 1);
     // A lease nothing holds any more (as a send whose settling failed leaves it), already expired.
-    expect(stack.herald.outbox.claim(ch.id, Date.now(), 10, 3, 1)).toHaveLength(1);
+    expect(await stack.herald.outbox.claim(ch.id, Date.now(), 10, 3, 1)).toHaveLength(1);
     const hook = stack.emulator.createWebhook(ch.discordChannelId);
     expect((await stack.admin('POST', `/v1/admin/channels/${ch.id}/webhooks`, { url: hook.url })).status).toBe(201);
     await waitFor('the stranded delivery sent', () => deliveredAlertIds(stack!.emulator, ch.discordChannelId).includes(id!), 15_000);
