@@ -170,7 +170,8 @@ export class Lane {
         await this.storm.update(Date.now());
         // Edits first: they are cheap (no channel-cap slot) and a person is waiting to see their action.
         // Each step answers at once (no promise) when it need not ask the database.
-        for (;;) {
+        // A stop during an await ends the run: nothing new starts once `stop` has listed what is in flight.
+        while (!this.stopped) {
           let started = this.ops.sendOne();
           if (typeof started !== 'boolean') started = await started;
           if (started) continue;
