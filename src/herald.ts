@@ -201,7 +201,7 @@ export function createHerald(
       await startDelivery();
       // Also at boot, not only at the first enqueue: rows left by a previous run go out.
       outbound.start();
-      digests.start();
+      await digests.start();
       retention.start();
     },
     async close() {

@@ -185,8 +185,8 @@ ${
   ] as const) {
     app.post(`/alerts/:id/${path}`, async (req, reply) => {
       const id = idParam((req.params as { id: string }).id, 'alert');
-      return kit.act(req, reply, `/console/alerts/${id}`, () => {
-        fn(herald, id, { kind: 'admin', name: 'console' });
+      return kit.act(req, reply, `/console/alerts/${id}`, async () => {
+        await fn(herald, id, { kind: 'admin', name: 'console' });
         return `Alert #${id} ${verb}; its messages are being edited.`;
       });
     });
