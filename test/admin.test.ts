@@ -629,7 +629,7 @@ describe('dead letters, attempts, events and status', () => {
     expect(Math.abs(row.available_at - Date.now())).toBeLessThan(5_000);
     expect((await call('GET', `/v1/admin/alerts/${alertId}`)).body.deliveries[0]).toMatchObject({ state: 'pending', attempts: 0 });
     // Ready to be claimed again at once.
-    expect(herald.outbox.nextAvailableAt(channel)).toBeLessThanOrEqual(Date.now());
+    expect(await herald.outbox.nextAvailableAt(channel)).toBeLessThanOrEqual(Date.now());
 
     const after = (await call('GET', '/v1/admin/dead-letters')).body[0];
     expect(after.replayed_at).toEqual(expect.any(Number));
