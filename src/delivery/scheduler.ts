@@ -18,6 +18,12 @@ export class Scheduler {
   /** Lanes being built (their first reads under way): a second wake meanwhile waits for the same one. */
   private readonly building = new Map<number, Promise<Lane>>();
   private stopped = false;
+  /**
+   * False until the leases a previous run left are recovered: a lane built before that (a request handled while
+   * `start` awaits) could lease a row the recovery then releases, and send it twice. `start` wakes every channel
+   * with pending work once it is done, so a wake ignored before then is not lost.
+   */
+  private recovered = false;
   readonly recorder: OutcomeRecorder;
   private readonly deps: LaneDeps & { log: Logger };
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -50,6 +56,8 @@ export class Scheduler {
     if (recovered > 0) this.deps.log.warn({ recovered }, 'released deliveries leased by a previous run; they will be sent again');
     const recoveredOps = await this.deps.ops.recoverLeases();
     if (recoveredOps > 0) this.deps.log.warn({ recovered: recoveredOps }, 'released message edits leased by a previous run; they will be made again');
+    // From here on a wake builds its lane; what was committed before is read just below.
+    this.recovered = true;
     for (const [channelId, n] of await this.deps.outbox.pendingByChannel()) this.wake(channelId, n);
     for (const channelId of (await this.deps.ops.pendingByChannel()).keys()) this.wakeOps(channelId);
     this.sweepTimer = setInterval(this.deps.guard.wrap('reclaiming expired leases', () => this.sweep()), LEASE_SWEEP_MS);
@@ -58,13 +66,13 @@ export class Scheduler {
 
   /** New work for a channel (after it is committed). Never throws: a lane that cannot be built now is woken by the sweep. */
   wake(channelId: number, added = 0, onlyLow = false): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.recovered) return;
     this.wakeGuarded(channelId, added, onlyLow);
   }
 
   /** Edits or deletes of sent messages were queued for a channel (after they are committed). */
   wakeOps(channelId: number): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.recovered) return;
     this.wakeOpsGuarded(channelId);
   }
 
