@@ -11,9 +11,9 @@ export const ack: CommandModule = {
     .setDescription("Acknowledge an alert: you are on it (updates its messages everywhere)")
     .setContexts(InteractionContextType.Guild)
     .addStringOption((o) => o.setName('alert').setDescription('Alert id (#12) or dedup key').setRequired(true).setAutocomplete(true).setMaxLength(255)),
-  execute(i, ctx) {
-    const id = findAlert(ctx.herald, i.options.getString('alert', true));
-    const o = acknowledgeAlertOnce(ctx.herald, id, ctx.actor(i));
+  async execute(i, ctx) {
+    const id = await findAlert(ctx.herald, i.options.getString('alert', true));
+    const o = await acknowledgeAlertOnce(ctx.herald, id, ctx.actor(i));
     // Done before (by someone else, or a second try): said to this person only, never announced again.
     if (!o.changed) return { content: alreadyDone(o, 'acknowledged'), ephemeral: true };
     return { content: `Alert #${o.alert.id} "${o.alert.title}" acknowledged by <@${i.user.id}>.` };

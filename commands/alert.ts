@@ -28,8 +28,8 @@ export const alert: CommandModule = {
     ),
   async execute(i, { herald }) {
     if (i.options.getSubcommand(false) === 'show') {
-      const id = findAlert(herald, i.options.getString('alert', true));
-      const { card, posts, incident } = showAlert(herald, id, herald.config.delivery.username);
+      const id = await findAlert(herald, i.options.getString('alert', true));
+      const { card, posts, incident } = await showAlert(herald, id, herald.config.delivery.username);
       const where = posts.map((p) =>
         p.messageId && i.guildId ? `<#${p.discordChannelId}>: ${p.state}, https://discord.com/channels/${i.guildId}/${p.discordChannelId}/${p.messageId}` : `<#${p.discordChannelId}>: ${p.state}`,
       );

@@ -29,9 +29,9 @@ export const deadletters: CommandModule = {
     }
     const rows = await listDeadLetters(herald, { limit: 15, pending: !i.options.getBoolean('all') });
     if (rows.length === 0) return { content: 'No dead letters pending.', ephemeral: true };
-    const lines = rows.map(
-      (d) => `• #${d.id} ${d.alert_id === null ? 'digest' : `alert #${d.alert_id} ${d.severity} "${(d.alert_title ?? '').slice(0, 60)}"`} → ${channelMention(herald, d.channel_id)}: ${d.reason.slice(0, 120)}${d.replayed_at ? ' (replayed)' : ''}`,
-    );
+    const lines: string[] = [];
+    for (const d of rows)
+      lines.push(`• #${d.id} ${d.alert_id === null ? 'digest' : `alert #${d.alert_id} ${d.severity} "${(d.alert_title ?? '').slice(0, 60)}"`} → ${await channelMention(herald, d.channel_id)}: ${d.reason.slice(0, 120)}${d.replayed_at ? ' (replayed)' : ''}`);
     return { content: lines.join('\n').slice(0, 2000), ephemeral: true };
   },
   async autocomplete(i, { herald }) {

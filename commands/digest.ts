@@ -26,10 +26,10 @@ export const digest: CommandModule = {
     .addSubcommand((s) => channelOption(s.setName('off').setDescription("Stop a channel's daily digest")))
     .addSubcommand((s) => channelOption(s.setName('show').setDescription("A channel's digest settings and the last 24 hours' numbers")))
     .addSubcommand((s) => channelOption(s.setName('send').setDescription("Post a channel's digest of the last 24 hours now"))),
-  execute(i, { herald }) {
+  async execute(i, { herald }) {
     const sub = i.options.getSubcommand(true);
     const discordChannelId = targetChannelId(i);
-    const ch = channelFor(herald, discordChannelId);
+    const ch = await channelFor(herald, discordChannelId);
     if (sub === 'set') {
       const parsed = digestInput.safeParse({
         enabled: true,
@@ -43,22 +43,22 @@ export const digest: CommandModule = {
         const typed = option === 'time' || option === 'timezone' ? i.options.getString(option) : null;
         throw badInput(option, `${issue?.message ?? 'invalid'}${typed !== null ? `, not "${typed}"` : ''}`);
       }
-      const s = setDigest(herald, ch.id, parsed.data);
+      const s = await setDigest(herald, ch.id, parsed.data);
       return { content: `The daily digest of <#${discordChannelId}> is posted there at ${s.time} (${s.timezone}).` };
     }
     if (sub === 'off') {
-      const s = getDigest(herald, ch.id);
+      const s = await getDigest(herald, ch.id);
       if (!s.enabled) return { content: `<#${discordChannelId}> has no daily digest.`, ephemeral: true };
-      setDigest(herald, ch.id, { enabled: false });
+      await setDigest(herald, ch.id, { enabled: false });
       return { content: `Daily digest of <#${discordChannelId}> stopped.` };
     }
     if (sub === 'send') {
-      const r = postDigest(herald, ch.id, Date.now());
+      const r = await postDigest(herald, ch.id, Date.now());
       return { content: `Digest queued for <#${discordChannelId}>: ${r.totals.fired} fired in the last 24 hours.`, ephemeral: true };
     }
-    const s = getDigest(herald, ch.id);
+    const s = await getDigest(herald, ch.id);
     const now = Date.now();
-    const r = previewDigest(herald, ch.id, { from: now - 86_400_000, to: now });
+    const r = await previewDigest(herald, ch.id, { from: now - 86_400_000, to: now });
     const when = s.enabled ? `posted daily at ${s.time} (${s.timezone})` : 'off (turn it on with /digest set)';
     return {
       content:

@@ -50,36 +50,38 @@ export const escalation: CommandModule = {
     )
     .addSubcommand((s) => s.setName('show').setDescription('A chain and its steps (all chains when none is given)').addStringOption((o) => chainOption(o).setRequired(false)))
     .addSubcommand((s) => s.setName('delete').setDescription('Delete a chain: running escalations of it stop').addStringOption(chainOption)),
-  execute(i, { herald }) {
+  async execute(i, { herald }) {
     const sub = i.options.getSubcommand(true);
+    // Read once: describeChain names each step's channel synchronously.
+    const known = await listChannels(herald);
     const channelName = (id: number) => {
-      const c = listChannels(herald).find((x) => x.id === id);
+      const c = known.find((x) => x.id === id);
       return c ? `<#${c.discord_channel_id}>` : `channel #${id}`;
     };
     if (sub === 'create') {
       const rearm = i.options.getString('rearm_after');
-      const created = createChain(herald, {
+      const created = await createChain(herald, {
         name: i.options.getString('name', true).trim(),
         repeats: i.options.getInteger('repeats') ?? 0,
         rearm_after_ms: rearm ? parseDelay(rearm, 'rearm_after') || null : null,
       });
       const routeId = i.options.getInteger('route');
-      if (routeId !== null) setRouteChain(herald, routeId, created.id);
-      return { content: `Escalation chain created.\n${describeChain(getChain(herald, created.id), channelName)}` };
+      if (routeId !== null) await setRouteChain(herald, routeId, created.id);
+      return { content: `Escalation chain created.\n${describeChain(await getChain(herald, created.id), channelName)}` };
     }
     if (sub === 'show') {
       const ref = i.options.getString('chain');
       if (ref === null) {
-        const all = listChains(herald);
+        const all = await listChains(herald);
         if (all.length === 0) return { content: 'No escalation chains yet: create one with /escalation create.', ephemeral: true };
         return { content: all.map((c) => describeChain(c, channelName)).join('\n\n').slice(0, 2000), ephemeral: true };
       }
-      return { content: describeChain(getChain(herald, findChain(herald, ref)), channelName).slice(0, 2000), ephemeral: true };
+      return { content: describeChain(await getChain(herald, await findChain(herald, ref)), channelName).slice(0, 2000), ephemeral: true };
     }
-    const chainId = findChain(herald, i.options.getString('chain', true));
+    const chainId = await findChain(herald, i.options.getString('chain', true));
     if (sub === 'delete') {
-      const name = getChain(herald, chainId).name;
-      deleteChain(herald, chainId);
+      const name = (await getChain(herald, chainId)).name;
+      await deleteChain(herald, chainId);
       return { content: `Escalation chain **${name}** deleted.` };
     }
     const delay = parseDelay(i.options.getString('delay', true), 'delay');
@@ -92,17 +94,17 @@ export const escalation: CommandModule = {
       kind: role ? 'role' : user ? 'user' : 'channel',
       delay_ms: delay,
       ...(role ? { target: role.id } : user ? { target: user.id } : {}),
-      ...(channel ? { channel_id: channelFor(herald, channel.id).id } : {}),
+      ...(channel ? { channel_id: (await channelFor(herald, channel.id)).id } : {}),
     });
     if (!parsed.success) throw badInput(String(parsed.error.issues[0]?.path[0] ?? 'step'), parsed.error.issues[0]?.message ?? 'invalid');
-    const view = addStep(herald, chainId, parsed.data);
+    const view = await addStep(herald, chainId, parsed.data);
     return { content: `Step added.\n${describeChain(view, channelName)}`.slice(0, 2000) };
   },
-  autocomplete(i, { herald }) {
+  async autocomplete(i, { herald }) {
     const focused = i.options.getFocused(true);
     const typed = String(focused.value ?? '').toLowerCase();
     if (focused.name === 'route') return routeChoices(herald, typed);
-    return listChains(herald)
+    return (await listChains(herald))
       .filter((c) => c.name.toLowerCase().includes(typed) || String(c.id) === typed.replace(/^#/, ''))
       .slice(0, 25)
       .map((c) => ({ name: `#${c.id} ${c.name} (${c.steps.length} step${c.steps.length === 1 ? '' : 's'})`, value: String(c.id) }));

@@ -43,21 +43,21 @@ export const heartbeat: CommandModule = {
         .setDescription('Forget a heartbeat (an alert it raised stays)')
         .addStringOption((o) => o.setName('heartbeat').setDescription('The heartbeat').setRequired(true).setAutocomplete(true).setMaxLength(100)),
     ),
-  execute(i, { herald }) {
+  async execute(i, { herald }) {
     const sub = i.options.getSubcommand(true);
     if (sub === 'list') {
-      const all = herald.heartbeats.list();
+      const all = await herald.heartbeats.list();
       if (all.length === 0) return { content: 'No heartbeats yet: declare one with /heartbeat add.', ephemeral: true };
       return { content: all.map((h) => `• ${describeHeartbeat(h)}`).join('\n').slice(0, 2000), ephemeral: true };
     }
     if (sub === 'remove') {
       const id = parseId(i.options.getString('heartbeat', true), 'heartbeat');
-      const known = herald.heartbeats.list().find((h) => h.id === id);
-      herald.heartbeats.remove(id);
+      const known = (await herald.heartbeats.list()).find((h) => h.id === id);
+      await herald.heartbeats.remove(id);
       return { content: `Heartbeat **${known?.name ?? `#${id}`}** removed.` };
     }
     const sourceRef = i.options.getString('source')?.trim();
-    const sources = listSources(herald);
+    const sources = await listSources(herald);
     const source = sourceRef
       ? sources.find((s) => s.name === sourceRef || String(s.id) === sourceRef.replace(/^#/, ''))
       : sources.length === 1
@@ -68,7 +68,7 @@ export const heartbeat: CommandModule = {
     }
     const grace = i.options.getString('grace');
     const service = i.options.getString('service')?.trim();
-    const view = herald.heartbeats.declare({
+    const view = await herald.heartbeats.declare({
       source_id: source.id,
       name: i.options.getString('name', true).trim(),
       interval: i.options.getString('every', true),
@@ -78,17 +78,16 @@ export const heartbeat: CommandModule = {
     });
     return { content: `Heartbeat added: ${describeHeartbeat(view)}.\nBeat with \`POST /v1/heartbeats/${encodeURIComponent(view.name)}\` and the token of source **${source.name}**.` };
   },
-  autocomplete(i, { herald }) {
+  async autocomplete(i, { herald }) {
     const focused = i.options.getFocused(true);
     const typed = String(focused.value ?? '').toLowerCase();
     if (focused.name === 'source') {
-      return listSources(herald)
+      return (await listSources(herald))
         .filter((s) => s.name.toLowerCase().includes(typed))
         .slice(0, 25)
         .map((s) => ({ name: choiceName(s.name), value: s.name.slice(0, 100) }));
     }
-    return herald.heartbeats
-      .list()
+    return (await herald.heartbeats.list())
       .filter((h) => h.name.toLowerCase().includes(typed) || String(h.id) === typed.replace(/^#/, ''))
       .slice(0, 25)
       .map((h) => ({ name: choiceName(`#${h.id} ${h.name} (${h.source_name})`), value: String(h.id) }));

@@ -30,7 +30,7 @@ export const mute: CommandModule = {
     .addIntegerOption((o) => o.setName('route').setDescription('A route').setAutocomplete(true).setMinValue(1))
     .addStringOption((o) => o.setName('alert').setDescription("An alert: its dedup key (from its source) is muted").setAutocomplete(true).setMaxLength(255))
     .addStringOption((o) => o.setName('reason').setDescription('Why (shown in /mutes)').setMaxLength(500)),
-  execute(i, ctx) {
+  async execute(i, ctx) {
     const minutes = parseDuration(i.options.getString('duration', true));
     const service = i.options.getString('service')?.trim() || undefined;
     const routeId = i.options.getInteger('route') ?? undefined;
@@ -40,18 +40,18 @@ export const mute: CommandModule = {
     if (given !== 1) throw badInput('service/route/alert', 'give exactly one of service, route or alert');
     let m: MuteView;
     if (alertRef !== undefined) {
-      const alertId = findAlert(ctx.herald, alertRef);
-      const target = getAlert(ctx.herald, alertId);
+      const alertId = await findAlert(ctx.herald, alertRef);
+      const target = await getAlert(ctx.herald, alertId);
       requireAdminFor(i, ctx, { kind: 'alert', severity: target.severity });
       // Like the card's "Mute 1h": the alert's dedup key from its own source, or its service and title.
-      const made = muteAlertOnce(ctx.herald, alertId, minutes, ctx.actor(i), reason ? { reason } : {});
+      const made = await muteAlertOnce(ctx.herald, alertId, minutes, ctx.actor(i), reason ? { reason } : {});
       if (!made.created) return { content: alreadyMuted(alertId, made.mute), ephemeral: true };
       m = made.mute;
     } else {
       if (service !== undefined) requireAdminFor(i, ctx, { kind: 'service', glob: service });
       else {
         // An unknown route is left to createMute, which names it.
-        const route = listRoutes(ctx.herald).find((r) => r.id === routeId);
+        const route = (await listRoutes(ctx.herald)).find((r) => r.id === routeId);
         if (route) requireAdminFor(i, ctx, { kind: 'route', service: route.service });
       }
       const parsed = muteInput.safeParse({
@@ -60,7 +60,7 @@ export const mute: CommandModule = {
         ...(reason ? { reason } : {}),
       });
       if (!parsed.success) throw badInput(String(parsed.error.issues[0]?.path[0] ?? 'mute'), parsed.error.issues[0]?.message ?? 'invalid');
-      m = createMute(ctx.herald, parsed.data, ctx.actor(i));
+      m = await createMute(ctx.herald, parsed.data, ctx.actor(i));
     }
     return { content: `Muted: ${describeMute(m)}.` };
   },

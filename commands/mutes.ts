@@ -6,8 +6,8 @@ import { describeMute } from './mute.js';
 export const mutes: CommandModule = {
   access: 'member',
   data: new SlashCommandBuilder().setName('mutes').setDescription('Mutes in force').setContexts(InteractionContextType.Guild),
-  execute(_i, { herald }) {
-    const active = listMutes(herald, { active: true });
+  async execute(_i, { herald }) {
+    const active = await listMutes(herald, { active: true });
     if (active.length === 0) return { content: 'No mutes in force.', ephemeral: true };
     return { content: active.map((m) => `• ${describeMute(m)}`).join('\n').slice(0, 2000), ephemeral: true };
   },

@@ -11,9 +11,9 @@ export const resolve: CommandModule = {
     .setDescription('Mark an alert resolved (updates its messages everywhere)')
     .setContexts(InteractionContextType.Guild)
     .addStringOption((o) => o.setName('alert').setDescription('Alert id (#12) or dedup key').setRequired(true).setAutocomplete(true).setMaxLength(255)),
-  execute(i, ctx) {
-    const id = findAlert(ctx.herald, i.options.getString('alert', true));
-    const o = resolveAlertOnce(ctx.herald, id, ctx.actor(i));
+  async execute(i, ctx) {
+    const id = await findAlert(ctx.herald, i.options.getString('alert', true));
+    const o = await resolveAlertOnce(ctx.herald, id, ctx.actor(i));
     // Done before (by someone else, or a second try): said to this person only, never announced again.
     if (!o.changed) return { content: alreadyDone(o, 'resolved'), ephemeral: true };
     return { content: `Alert #${o.alert.id} "${o.alert.title}" resolved by <@${i.user.id}>.` };

@@ -14,11 +14,11 @@ export const retract: CommandModule = {
       o.setName('mode').setDescription('Default: strike through').addChoices({ name: 'strike through', value: 'strike' }, { name: 'delete', value: 'delete' }),
     )
     .addStringOption((o) => o.setName('reason').setDescription('Shown on struck-through messages and recorded').setMaxLength(500)),
-  execute(i, ctx) {
-    const id = findAlert(ctx.herald, i.options.getString('alert', true));
+  async execute(i, ctx) {
+    const id = await findAlert(ctx.herald, i.options.getString('alert', true));
     const mode = (i.options.getString('mode') ?? 'strike') as 'strike' | 'delete';
     const reason = i.options.getString('reason')?.trim() || undefined;
-    const r = retractAlert(ctx.herald, id, { mode, by: ctx.actor(i), ...(reason ? { reason } : {}) });
+    const r = await retractAlert(ctx.herald, id, { mode, by: ctx.actor(i), ...(reason ? { reason } : {}) });
     const what = mode === 'delete' ? 'deleted' : 'struck through';
     return {
       content: `Alert #${r.alert_id} retracted by <@${i.user.id}>: ${r.messages} message${r.messages === 1 ? '' : 's'} will be ${what}${r.cancelled ? `, ${r.cancelled} queued deliveries cancelled` : ''}${reason ? ` (reason: ${reason})` : ''}.`,

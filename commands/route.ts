@@ -41,20 +41,22 @@ export const route: CommandModule = {
         .setDescription('Delete a route')
         .addIntegerOption((o) => o.setName('route').setDescription('The route').setRequired(true).setAutocomplete(true).setMinValue(1)),
     ),
-  execute(i, { herald }) {
+  async execute(i, { herald }) {
     const sub = i.options.getSubcommand(true);
     if (sub === 'list') {
-      const routes = listRoutes(herald);
+      const routes = await listRoutes(herald);
       if (routes.length === 0) return { content: 'No routes yet: alerts go to the default channel only. Add one with /route add or /subscribe.', ephemeral: true };
-      return { content: routes.map((r) => `• ${describeRoute(r, channelMention(herald, r.channel_id))}`).join('\n').slice(0, 2000), ephemeral: true };
+      const lines: string[] = [];
+      for (const r of routes) lines.push(`• ${describeRoute(r, await channelMention(herald, r.channel_id))}`);
+      return { content: lines.join('\n').slice(0, 2000), ephemeral: true };
     }
     if (sub === 'remove') {
       const id = i.options.getInteger('route', true);
-      deleteRoute(herald, id);
+      await deleteRoute(herald, id);
       return { content: `Route #${id} removed.` };
     }
     const target = i.options.getChannel('channel', true);
-    const channel = channelFor(herald, target.id);
+    const channel = await channelFor(herald, target.id);
     const severities = parseSeverities(i.options.getString('severities'));
     const labels = parseLabels(i.options.getString('labels'));
     const service = i.options.getString('service')?.trim() || undefined;
@@ -64,7 +66,7 @@ export const route: CommandModule = {
     const group_by = i.options.getString('group_by')?.split(',').map((l) => l.trim()).filter(Boolean);
     const group_wait = i.options.getString('group_wait')?.trim() || undefined;
     const business_hours = parseHoursOptions(i.options.getString('hours'), i.options.getString('timezone'), i.options.getString('outside_hours'));
-    const { id } = createRoute(herald, {
+    const { id } = await createRoute(herald, {
       channel_id: channel.id,
       ...(service ? { service } : {}),
       ...(severities ? { severities } : {}),
@@ -76,12 +78,12 @@ export const route: CommandModule = {
       ...(group_by?.length ? { group_by } : {}),
       ...(group_wait ? { group_wait } : {}),
     });
-    const view = listRoutes(herald).find((r) => r.id === id)!;
-    return { content: `Route added: ${describeRoute(view, channelMention(herald, view.channel_id))}.` };
+    const view = (await listRoutes(herald)).find((r) => r.id === id)!;
+    return { content: `Route added: ${describeRoute(view, await channelMention(herald, view.channel_id))}.` };
   },
-  autocomplete(i, { herald }) {
+  async autocomplete(i, { herald }) {
     const focused = i.options.getFocused(true);
-    return focused.name === 'route' ? routeChoices(herald, String(focused.value)) : serviceChoices(herald, String(focused.value));
+    return focused.name === 'route' ? routeChoices(herald, String(focused.value)) : await serviceChoices(herald, String(focused.value));
   },
 };
 

@@ -10,7 +10,7 @@ export const status: CommandModule = {
   async execute(_i, { herald }) {
     const s = await getStatus(herald);
     const q = s.queue_depth_by_priority;
-    const last = herald.store.deliveries.lastSentAt();
+    const last = await herald.store.deliveries.lastSentAt();
     const breakers = Object.entries(s.breakers).map(([k, v]) => `${k} ${v}`).join(', ') || 'no webhooks';
     const lines = [
       `**Queue** P0 ${q.P0} · P1 ${q.P1} · P2 ${q.P2} · P3 ${q.P3}`,

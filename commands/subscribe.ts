@@ -13,12 +13,12 @@ export const subscribe: CommandModule = {
     .setContexts(InteractionContextType.Guild)
     .addStringOption((o) => o.setName('service').setDescription('Service name or glob, e.g. payments-*').setRequired(true).setAutocomplete(true).setMaxLength(200))
     .addStringOption((o) => o.setName('severities').setDescription('Only these, e.g. P0,P1 (default: all)').setMaxLength(20)),
-  execute(i, { herald }) {
-    const channel = channelFor(herald, i.channelId);
+  async execute(i, { herald }) {
+    const channel = await channelFor(herald, i.channelId);
     const service = i.options.getString('service', true).trim();
     const severities = parseSeverities(i.options.getString('severities'));
-    const { id } = createRoute(herald, { channel_id: channel.id, service, ...(severities ? { severities } : {}) });
+    const { id } = await createRoute(herald, { channel_id: channel.id, service, ...(severities ? { severities } : {}) });
     return { content: `Alerts from **${service}**${severities ? ` (${severities.join(', ')})` : ''} now come to <#${i.channelId}> (route #${id}).` };
   },
-  autocomplete: (i, { herald }) => serviceChoices(herald, i.options.getFocused()),
+  autocomplete: async (i, { herald }) => await serviceChoices(herald, i.options.getFocused()),
 };

@@ -9,14 +9,14 @@ export const unmute: CommandModule = {
     .setDescription('End a mute now')
     .setContexts(InteractionContextType.Guild)
     .addIntegerOption((o) => o.setName('mute').setDescription('The mute (see /mutes)').setRequired(true).setAutocomplete(true).setMinValue(1)),
-  execute(i, { herald, actor }) {
+  async execute(i, { herald, actor }) {
     const id = i.options.getInteger('mute', true);
-    deleteMute(herald, id, actor(i));
+    await deleteMute(herald, id, actor(i));
     return { content: `Mute #${id} ended by <@${i.user.id}>; matching alerts are delivered again.` };
   },
-  autocomplete(i, { herald }) {
+  async autocomplete(i, { herald }) {
     const typed = String(i.options.getFocused()).toLowerCase();
-    return listMutes(herald, { active: true })
+    return (await listMutes(herald, { active: true }))
       .map((m) => ({ name: `#${m.id} ${m.service ?? (m.route_id !== null ? `route #${m.route_id}` : m.dedup_key)}${m.reason ? ` (${m.reason})` : ''}`, value: m.id }))
       .filter((c) => c.name.toLowerCase().includes(typed));
   },

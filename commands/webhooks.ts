@@ -88,21 +88,21 @@ export const webhooks: CommandModule = {
     const sub = i.options.getSubcommand(true);
     if (sub === 'list') {
       const discordId = targetChannelId(i);
-      const hooks = listWebhooks(h, channelFor(h, discordId).id);
+      const hooks = await listWebhooks(h, (await channelFor(h, discordId)).id);
       if (hooks.length === 0) return { content: `<#${discordId}> has no webhooks: /webhooks create adds one.` };
       const names = await webhookNames(i, discordId);
       return { content: [`Webhooks of <#${discordId}>:`, ...hooks.map((w) => `• ${describe(w, names)}`)].join('\n').slice(0, 2000) };
     }
     if (sub === 'create') {
       const discordId = targetChannelId(i);
-      const channel = ensureChannel(h, i, discordId);
+      const channel = await ensureChannel(h, i, discordId);
       const name = i.options.getString('name')?.trim() || undefined;
       const w = await createAppWebhook(h, channel.id, name ? { name } : {});
       return { content: `Created webhook ${describe(w, await webhookNames(i, discordId))} in <#${discordId}>; alerts through it carry Acknowledge, Resolve and Mute 1h.` };
     }
     if (sub === 'add-url') {
       const discordId = targetChannelId(i);
-      const channel = ensureChannel(h, i, discordId);
+      const channel = await ensureChannel(h, i, discordId);
       const w = await addWebhook(h, channel.id, { url: i.options.getString('url', true) });
       return { content: `Added webhook ${describe(w, await webhookNames(i, discordId))} to <#${discordId}>.` };
     }
@@ -110,30 +110,32 @@ export const webhooks: CommandModule = {
       const id = i.options.getInteger('webhook', true);
       const url = i.options.getString('url')?.trim() || undefined;
       const r = await rotateWebhook(h, id, url ? { url } : {});
-      const channel = listChannels(h).find((c) => c.id === r.added.channel_id);
+      const channel = (await listChannels(h)).find((c) => c.id === r.added.channel_id);
       const names = channel ? await webhookNames(i, channel.discord_channel_id) : new Map<string, string>();
       const retiredName = names.get(r.retired.discord_webhook_id);
       return {
         content:
           `Rotated: new webhook ${describe(r.added, names)} takes new alerts; #${r.retired.id} is retired ` +
-          `(${retiredName ? `**${escapeMarkdown(retiredName)}**, ` : ''}no new posts; its messages stay editable and retractable) in ${channelMention(h, r.added.channel_id)}.`,
+          `(${retiredName ? `**${escapeMarkdown(retiredName)}**, ` : ''}no new posts; its messages stay editable and retractable) in ${await channelMention(h, r.added.channel_id)}.`,
       };
     }
     const id = i.options.getInteger('webhook', true);
-    const before = getWebhook(h, id);
-    const channel = listChannels(h).find((c) => c.id === before.channel_id);
+    const before = await getWebhook(h, id);
+    const channel = (await listChannels(h)).find((c) => c.id === before.channel_id);
     const name = channel ? (await webhookNames(i, channel.discord_channel_id)).get(before.discord_webhook_id) : undefined;
-    removeWebhook(h, id);
-    return { content: `Webhook #${id} removed from the pool of ${channelMention(h, before.channel_id)}${name ? ` (it was **${escapeMarkdown(name)}**)` : ''}.` };
+    await removeWebhook(h, id);
+    return { content: `Webhook #${id} removed from the pool of ${await channelMention(h, before.channel_id)}${name ? ` (it was **${escapeMarkdown(name)}**)` : ''}.` };
   },
-  autocomplete(i: AutocompleteInteraction, ctx: BotContext) {
+  async autocomplete(i: AutocompleteInteraction, ctx: BotContext) {
     const typed = String(i.options.getFocused()).toLowerCase();
-    const here = findChannel(ctx.herald, i.channelId);
-    const channels = here ? [here, ...listChannels(ctx.herald).filter((c) => c.id !== here.id)] : listChannels(ctx.herald);
+    const here = await findChannel(ctx.herald, i.channelId);
+    const all = await listChannels(ctx.herald);
+    const channels = here ? [here, ...all.filter((c) => c.id !== here.id)] : all;
     // Only webhooks the subcommand can act on: a retired one cannot be rotated again (remove still takes it).
     const actable = i.options.getSubcommand(false) === 'rotate' ? (w: WebhookView) => w.state !== 'retired' : () => true;
-    return channels
-      .flatMap((c) => listWebhooks(ctx.herald, c.id).filter(actable).map((w) => ({ name: `${c.name}: ${describe(w)}`, value: w.id })))
+    const choices: { name: string; value: number }[] = [];
+    for (const c of channels) for (const w of (await listWebhooks(ctx.herald, c.id)).filter(actable)) choices.push({ name: `${c.name}: ${describe(w)}`, value: w.id });
+    return choices
       .filter((c) => c.name.toLowerCase().includes(typed))
       .slice(0, 25);
   },

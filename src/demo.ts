@@ -72,22 +72,22 @@ export async function seedDemo(
   const envFile = demoEnvPath(herald.config.dbPath);
   const previous = readDemoEnv(envFile);
 
-  const existing = listChannels(herald).find((c) => c.name === DEMO);
+  const existing = (await listChannels(herald)).find((c) => c.name === DEMO);
   const emuChannel = emulator.createChannel({ name: DEMO, ...(existing ? { id: existing.discord_channel_id } : {}) });
-  const noDefault = !listChannels(herald).some((c) => c.default);
-  const channelId = existing?.id ?? createChannel(herald, { name: DEMO, discord_channel_id: emuChannel.id, default: noDefault }).id;
-  const kept = restoreWebhooks(herald, emulator, channelId, emuChannel.id);
+  const noDefault = !(await listChannels(herald)).some((c) => c.default);
+  const channelId = existing?.id ?? (await createChannel(herald, { name: DEMO, discord_channel_id: emuChannel.id, default: noDefault })).id;
+  const kept = await restoreWebhooks(herald, emulator, channelId, emuChannel.id);
   if (kept === 0) {
     // Application-owned, as /webhooks create makes it: its alerts carry the Acknowledge / Resolve / Mute 1h buttons.
     const hook = emulator.createWebhook(emuChannel.id, { name: 'Herald demo', applicationOwned: true });
     await addWebhook(herald, channelId, { url: hook.url, owner: 'app' });
   }
 
-  const source = listSources(herald).find((s) => s.name === DEMO);
+  const source = (await listSources(herald)).find((s) => s.name === DEMO);
   const previousToken = previous.HERALD_DEMO_SOURCE_TOKEN;
   let token: string;
-  if (source && previousToken && herald.sourceAuth.sourceFor(previousToken) === source.id) token = previousToken;
-  else token = source ? reissueSourceToken(herald, source.id).token : createSource(herald, { name: DEMO }).token;
+  if (source && previousToken && (await herald.sourceAuth.sourceFor(previousToken)) === source.id) token = previousToken;
+  else token = source ? (await reissueSourceToken(herald, source.id)).token : (await createSource(herald, { name: DEMO })).token;
 
   writeFileSync(
     envFile,
@@ -106,17 +106,17 @@ export async function seedDemo(
  * Gives the fresh emulator back the demo channel's webhooks that Herald stores (same id and token), so
  * they keep working; one the emulator cannot take back is removed from the pool. Returns how many active ones remain.
  */
-function restoreWebhooks(herald: DemoDeps, emulator: Emulator, channelId: number, discordChannelId: string): number {
+async function restoreWebhooks(herald: DemoDeps, emulator: Emulator, channelId: number, discordChannelId: string): Promise<number> {
   let active = 0;
-  const stored = new Map(herald.store.webhooks.activeFor(channelId).map((w) => [w.id, w]));
-  for (const w of listWebhooks(herald, channelId)) {
+  const stored = new Map((await herald.store.webhooks.activeFor(channelId)).map((w) => [w.id, w]));
+  for (const w of await listWebhooks(herald, channelId)) {
     const hook = stored.get(w.id);
     try {
       if (!hook) throw new Error('not active');
       emulator.createWebhook(discordChannelId, { name: 'Herald demo', applicationOwned: hook.owner === 'app', restore: { id: hook.discordWebhookId, token: hook.token } });
       active++;
     } catch {
-      removeWebhook(herald, w.id);
+      await removeWebhook(herald, w.id);
     }
   }
   return active;

@@ -91,9 +91,9 @@ export interface Herald {
    * Starts delivery: recovers the leases of a previous run, starts every lane with work queued, then the
    * escalation timers. Call once HTTP listens (a start that fails to bind must send nothing).
    */
-  startDelivery(): void;
+  startDelivery(): Promise<void>;
   /** `startDelivery`, then the outbound worker and the cron jobs (digests, retention): the whole process's start (main.ts). */
-  start(): void;
+  start(): Promise<void>;
   /** Stops delivery (bounded wait for requests in flight) and closes the database. */
   close(): Promise<void>;
 }
@@ -148,7 +148,7 @@ export function createHerald(
   // acknowledgements (a sender's, a person's) are follow-ups queued by the lifecycle change (services/lifecycle.ts).
   const acceptor = new Acceptor(
     store,
-    buildPipeline({ routes, mutes, lookup: store.alerts, reopenWindowMs: config.reopenWindowMs, ...(opts.clock ? { clock: opts.clock } : {}) }),
+    buildPipeline({ routes, mutes, reopenWindowMs: config.reopenWindowMs, ...(opts.clock ? { clock: opts.clock } : {}) }),
     signals,
     metrics,
     log.child({ component: 'ingest' }),
@@ -168,7 +168,7 @@ export function createHerald(
   const heartbeats = new Heartbeats({ store, acceptor, log: log.child({ component: 'heartbeats' }), ...(opts.clock ? { clock: opts.clock } : {}) });
   const heartbeatRunner = new HeartbeatRunner({
     heartbeats,
-    resolveStale: (now) => resolveStaleAlerts({ store, signals, outboundTargets }, now),
+    resolveStale: async (now) => resolveStaleAlerts({ store, signals, outboundTargets }, now),
     pollMs: config.heartbeatPollMs,
     sweepMs: config.autoResolveSweepMs,
     guard,
@@ -184,8 +184,9 @@ export function createHerald(
   const configFile = config.configFile ? new ConfigReloader(configDeps, config.configFile) : undefined;
   const configDiff = (text: string, env?: Record<string, string>) => diffConfigText(configDeps, text, env);
 
-  const startDelivery = () => {
-    scheduler.start();
+  const startDelivery = async () => {
+    // Awaited: the recovery of leases left by a previous run reads and writes the store.
+    await scheduler.start();
     // Escalation steps queue deliveries: its timers run only once delivery has started (leases recovered),
     // so a lane never claims a row that the start-up recovery would then hand out a second time.
     escalation.start();
@@ -196,17 +197,17 @@ export function createHerald(
   const herald: Herald = {
     config, store, db, log, metrics, outbox, ops, scheduler, signals, routes, mutes, bot, acceptor, sourceAuth, webhooks, outboundTargets, outbound, outboundGuard, escalation, digests, retention, heartbeats, heartbeatRunner, guard, writeHealth, readiness, configFile, configDiff,
     startDelivery,
-    start() {
-      startDelivery();
+    async start() {
+      await startDelivery();
       // Also at boot, not only at the first enqueue: rows left by a previous run go out.
       outbound.start();
-      digests.start();
+      await digests.start();
       retention.start();
     },
     async close() {
       if (closed) return;
       closed = true;
-      acceptor.flush();
+      await acceptor.flush();
       escalation.stop();
       heartbeatRunner.stop();
       digests.stop();

@@ -80,8 +80,9 @@ async function main(): Promise<void> {
   // Bind first: a start that fails (port in use, often because another Herald runs on this database)
   // must change nothing: no demo seeding, no lease recovery, no sends.
   await app.listen({ host: config.host, port: config.port });
-  // Synchronously after binding, so no request is handled before the leases of a previous run are recovered.
-  herald.start();
+  // Right after binding. A request handled meanwhile is stored; delivery waits for the recovery of the leases a previous
+  // run left (the scheduler wakes no lane before it is done: src/delivery/scheduler.ts).
+  await herald.start();
   if (emulator) {
     const demo = await seedDemo(herald, emulator, config.adminToken!, log);
     log.info(

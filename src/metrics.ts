@@ -3,9 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Every Prometheus series Herald exports, on one registry (so tests can build several apps in one process). */
 export interface MetricSources {
   /** Deliveries pending or in flight per priority (0 = P0), read at scrape time. */
-  queueDepth?: () => Record<number, number>;
+  queueDepth?: () => Promise<Record<number, number>>;
   /** Active webhooks per breaker state, read at scrape time. */
-  breakers?: () => Record<string, number>;
+  breakers?: () => Promise<Record<string, number>>;
   /** Per channel, when its oldest delivery ready to go became ready (null: none), read at scrape time (by an async `collect`). */
   oldestDue?: () => Promise<{ channel: string; oldestDue: number | null }[]>;
   /** Dead letters not replayed yet, read at scrape time (the gauge's `collect` awaits it: prom-client awaits an async collect). */
@@ -33,8 +33,8 @@ export function createMetrics(sources: MetricSources = {}) {
       help: 'Deliveries pending or in flight, by priority',
       labelNames: ['priority'],
       registers: [registry],
-      collect() {
-        for (const [p, n] of Object.entries(sources.queueDepth?.() ?? {})) this.set({ priority: `P${p}` }, n);
+      async collect() {
+        for (const [p, n] of Object.entries((await sources.queueDepth?.()) ?? {})) this.set({ priority: `P${p}` }, n);
       },
     }),
     breakers: new Gauge({
@@ -42,8 +42,8 @@ export function createMetrics(sources: MetricSources = {}) {
       help: 'Active webhooks by circuit-breaker state',
       labelNames: ['state'],
       registers: [registry],
-      collect() {
-        for (const [state, n] of Object.entries(sources.breakers?.() ?? {})) this.set({ state }, n);
+      async collect() {
+        for (const [state, n] of Object.entries((await sources.breakers?.()) ?? {})) this.set({ state }, n);
       },
     }),
     oldestDue: new Gauge({

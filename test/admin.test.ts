@@ -408,7 +408,7 @@ describe('webhooks', () => {
     });
     expect(res.text).not.toContain(h.token);
     // Stored for sending.
-    expect(herald.webhooks.activeFor(channel).find((w) => w.id === res.body.id)).toMatchObject({ discordWebhookId: h.id, token: h.token, owner: 'external' });
+    expect((await herald.webhooks.activeFor(channel)).find((w) => w.id === res.body.id)).toMatchObject({ discordWebhookId: h.id, token: h.token, owner: 'external' });
 
     const list = await call('GET', `/v1/admin/channels/${channel}/webhooks`);
     expect(list.status).toBe(200);
@@ -473,7 +473,7 @@ describe('webhooks', () => {
     const host = await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: `https://evil.example.com/api/webhooks/${id}/${token}` });
     expect(host.body.message).toContain('evil.example.com');
     // None of them was stored.
-    expect(herald.webhooks.activeFor(channel).some((w) => w.discordWebhookId === id)).toBe(false);
+    expect((await herald.webhooks.activeFor(channel)).some((w) => w.discordWebhookId === id)).toBe(false);
     const owner = await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: discordUrl().url, owner: 'bot' });
     expect(owner.status).toBe(400);
     expect(owner.body.problems[0].path).toBe('owner');
@@ -494,7 +494,7 @@ describe('webhooks', () => {
     const added = (await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: h.url })).body as { id: number };
     const del = await call('DELETE', `/v1/admin/webhooks/${added.id}`);
     expect(del.status).toBe(204);
-    expect(herald.webhooks.activeFor(channel).map((w) => w.id)).not.toContain(added.id);
+    expect((await herald.webhooks.activeFor(channel)).map((w) => w.id)).not.toContain(added.id);
     expect((await call('GET', `/v1/admin/channels/${channel}/webhooks`)).body.map((w: { id: number }) => w.id)).not.toContain(added.id);
     const all = (await call('GET', `/v1/admin/channels/${channel}/webhooks?include_removed=true`)).body as { id: number; state: string }[];
     expect(all.find((w) => w.id === added.id)?.state).toBe('removed');
@@ -529,7 +529,7 @@ describe('webhooks', () => {
       problems: [{ path: 'url', message: expect.any(String) }],
     });
     expect(res.text).not.toContain(hook.token);
-    expect(herald.webhooks.activeFor(channel).some((w) => w.discordWebhookId === hook.id)).toBe(false);
+    expect((await herald.webhooks.activeFor(channel)).some((w) => w.discordWebhookId === hook.id)).toBe(false);
     // One Discord does not know (deleted, or a wrong token) is refused too.
     const unknown = await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: `https://discord.com/api/webhooks/${hook.id}/${hookToken()}` });
     expect(unknown.status).toBe(400);
@@ -539,8 +539,8 @@ describe('webhooks', () => {
   it('restores a quarantined webhook with its breaker closed, and records both events', async () => {
     const h = discordUrl(channel);
     const added = (await call('POST', `/v1/admin/channels/${channel}/webhooks`, { url: h.url })).body as { id: number };
-    herald.webhooks.quarantine(added.id, channel, 'Discord answered 404: Unknown Webhook', Date.now());
-    herald.webhooks.saveBreaker(added.id, { state: 'open', failures: 5, openedAt: Date.now() });
+    await herald.webhooks.quarantine(added.id, channel, 'Discord answered 404: Unknown Webhook', Date.now());
+    await herald.webhooks.saveBreaker(added.id, { state: 'open', failures: 5, openedAt: Date.now() });
     const before = (await call('GET', `/v1/admin/channels/${channel}/webhooks`)).body.find((w: { id: number }) => w.id === added.id);
     expect(before).toMatchObject({ state: 'quarantined', breaker_state: 'open', last_error: 'Discord answered 404: Unknown Webhook' });
     const counts = (await call('GET', '/v1/admin/channels')).body.find((c: { id: number }) => c.id === channel);
@@ -550,7 +550,7 @@ describe('webhooks', () => {
     expect(restored.status).toBe(200);
     expect(restored.body).toMatchObject({ id: added.id, state: 'active', breaker_state: 'closed', last_error: null });
     expect(restored.text).not.toContain(h.token);
-    expect(herald.webhooks.activeFor(channel).find((w) => w.id === added.id)?.breaker).toEqual({ state: 'closed', failures: 0, openedAt: null });
+    expect((await herald.webhooks.activeFor(channel)).find((w) => w.id === added.id)?.breaker).toEqual({ state: 'closed', failures: 0, openedAt: null });
 
     const events = (await call('GET', `/v1/admin/events?channel_id=${channel}`)).body as { kind: string; webhook_id: number; message: string; at: number }[];
     expect(events.map((e) => e.kind)).toEqual(['webhook_restored', 'webhook_quarantined']);
@@ -579,16 +579,16 @@ describe('dead letters, attempts, events and status', () => {
 
   it('lists a dead letter with its reason and Discord error, and replays it to pending', async () => {
     const alertId = await postAlert(token, { service: 'dl-api', severity: 'P1', title: 'Too long for Discord' });
-    const claimed = herald.outbox.claim(channel, Date.now(), 10, 3, 60_000);
+    const claimed = await herald.outbox.claim(channel, Date.now(), 10, 3, 60_000);
     expect(claimed.map((d) => d.alertId)).toEqual([alertId]);
     const deliveryId = claimed[0]!.id;
     // Four refused tries before, the last ones in the degraded form (through the outbox, as the lane records them).
     for (let i = 0; i < 4; i++) {
-      herald.outbox.release([deliveryId], { availableAt: Date.now(), countAttempt: true, renderLevel: 2 });
-      expect(herald.outbox.claim(channel, Date.now(), 10, 3, 60_000).map((d) => d.id)).toEqual([deliveryId]);
+      await herald.outbox.release([deliveryId], { availableAt: Date.now(), countAttempt: true, renderLevel: 2 });
+      expect((await herald.outbox.claim(channel, Date.now(), 10, 3, 60_000)).map((d) => d.id)).toEqual([deliveryId]);
     }
     const discordError = '{"code":50035,"message":"Invalid Form Body"}';
-    herald.outbox.deadLetter([deliveryId], 'Discord rejected the message (400) even in degraded form', discordError, Date.now(), {
+    await herald.outbox.deadLetter([deliveryId], 'Discord rejected the message (400) even in degraded form', discordError, Date.now(), {
       deliveryIds: [deliveryId],
       webhookId: webhookA,
       at: Date.now(),
@@ -629,7 +629,7 @@ describe('dead letters, attempts, events and status', () => {
     expect(Math.abs(row.available_at - Date.now())).toBeLessThan(5_000);
     expect((await call('GET', `/v1/admin/alerts/${alertId}`)).body.deliveries[0]).toMatchObject({ state: 'pending', attempts: 0 });
     // Ready to be claimed again at once.
-    expect(herald.outbox.nextAvailableAt(channel)).toBeLessThanOrEqual(Date.now());
+    expect(await herald.outbox.nextAvailableAt(channel)).toBeLessThanOrEqual(Date.now());
 
     const after = (await call('GET', '/v1/admin/dead-letters')).body[0];
     expect(after.replayed_at).toEqual(expect.any(Number));
@@ -644,9 +644,9 @@ describe('dead letters, attempts, events and status', () => {
   it('lists attempts newest first, filtered by webhook and status, with tokens scrubbed', async () => {
     const secret = hookToken();
     await postAlert(token, { service: 'dl-worker' });
-    const [d] = herald.outbox.claim(channel, Date.now() + 1000, 1, 3, 60_000);
+    const [d] = await herald.outbox.claim(channel, Date.now() + 1000, 1, 3, 60_000);
     expect(d).toBeDefined();
-    herald.outbox.release([d!.id], {
+    await herald.outbox.release([d!.id], {
       availableAt: Date.now(),
       countAttempt: true,
       error: 'Discord answered 502',

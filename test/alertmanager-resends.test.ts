@@ -9,7 +9,7 @@ import { deliveredAlertIds, FAST, startStack, waitFor, type Stack, type TestChan
 const HOUR = 3_600_000;
 
 /** The dedup stage over one stored alert (a fake lookup: the stage is a pure decision). */
-function decide(stored: Partial<LatestRow> | undefined, incoming: { firing_started_at?: number; severity?: 'P0' | 'P1' | 'P2' | 'P3' }, receivedAt = 10 * HOUR) {
+async function decide(stored: Partial<LatestRow> | undefined, incoming: { firing_started_at?: number; severity?: 'P0' | 'P1' | 'P2' | 'P3' }, receivedAt = 10 * HOUR) {
   const latest: LatestRow | undefined = stored && {
     id: 7,
     status: 'firing',
@@ -21,7 +21,7 @@ function decide(stored: Partial<LatestRow> | undefined, incoming: { firing_start
     resolvedByPerson: 0,
     ...stored,
   };
-  const lookup: AlertLookup = { latest: () => latest, open: () => [], openWithKey: () => undefined };
+  const lookup: AlertLookup = { latest: async () => latest, open: async () => [], openWithKey: async () => undefined };
   const a: PlannedAlert = {
     input: { service: 's', severity: incoming.severity ?? 'P2', title: 't', status: 'firing', dedup_key: 'fp', ...(incoming.firing_started_at === undefined ? {} : { firing_started_at: incoming.firing_started_at }) },
     sourceId: 1,
@@ -31,7 +31,7 @@ function decide(stored: Partial<LatestRow> | undefined, incoming: { firing_start
     unrouted: false,
     mutedBy: null,
   };
-  return dedupStage(lookup, HOUR)([a])[0]!.grouping;
+  return (await dedupStage(HOUR)([a], { alerts: lookup }))[0]!.grouping;
 }
 
 describe('the dedup stage and firing starts (pure)', () => {
@@ -56,33 +56,33 @@ describe('the dedup stage and firing starts (pure)', () => {
     expect(pd.ok && 'firing_started_at' in pd.conversion.alerts[0]!.input).toBe(false);
   });
 
-  it('a re-send of the same firing of a firing alert folds in (a repeat, not reopened)', () => {
-    expect(decide({ firingStartedAt: START }, { firing_started_at: START })).toEqual({ kind: 'repeat', alertId: 7, reopen: false, raised: false });
+  it('a re-send of the same firing of a firing alert folds in (a repeat, not reopened)', async () => {
+    expect(await decide({ firingStartedAt: START }, { firing_started_at: START })).toEqual({ kind: 'repeat', alertId: 7, reopen: false, raised: false });
   });
 
-  it('a re-send of the same firing never reopens what a person resolved, inside or beyond the reopen window, and posts nothing even when raised', () => {
+  it('a re-send of the same firing never reopens what a person resolved, inside or beyond the reopen window, and posts nothing even when raised', async () => {
     const personResolved = { status: 'resolved' as const, resolvedAt: 10 * HOUR - 60_000, firingStartedAt: START, resolvedByPerson: 1 as const };
-    expect(decide(personResolved, { firing_started_at: START })).toEqual({ kind: 'repeat', alertId: 7, reopen: false, raised: false });
-    expect(decide(personResolved, { firing_started_at: START, severity: 'P0' })).toEqual({ kind: 'repeat', alertId: 7, reopen: false, raised: false });
+    expect(await decide(personResolved, { firing_started_at: START })).toEqual({ kind: 'repeat', alertId: 7, reopen: false, raised: false });
+    expect(await decide(personResolved, { firing_started_at: START, severity: 'P0' })).toEqual({ kind: 'repeat', alertId: 7, reopen: false, raised: false });
     // Beyond the window: still the same firing, folded in, not a new alert.
-    expect(decide(personResolved, { firing_started_at: START }, 10 * HOUR + 5 * HOUR)).toEqual({ kind: 'repeat', alertId: 7, reopen: false, raised: false });
+    expect(await decide(personResolved, { firing_started_at: START }, 10 * HOUR + 5 * HOUR)).toEqual({ kind: 'repeat', alertId: 7, reopen: false, raised: false });
   });
 
-  it('a new firing (another start) reopens within the window, and is a new alert beyond it', () => {
+  it('a new firing (another start) reopens within the window, and is a new alert beyond it', async () => {
     const personResolved = { status: 'resolved' as const, resolvedAt: 10 * HOUR - 60_000, firingStartedAt: START, resolvedByPerson: 1 as const };
-    expect(decide(personResolved, { firing_started_at: START + 5 })).toEqual({ kind: 'repeat', alertId: 7, reopen: true, raised: false });
-    expect(decide(personResolved, { firing_started_at: START + 5 }, 12 * HOUR)).toEqual({ kind: 'new' });
+    expect(await decide(personResolved, { firing_started_at: START + 5 })).toEqual({ kind: 'repeat', alertId: 7, reopen: true, raised: false });
+    expect(await decide(personResolved, { firing_started_at: START + 5 }, 12 * HOUR)).toEqual({ kind: 'new' });
   });
 
-  it('resolved by its sender or the stale sweep, the same firing reopens as before (the sender says it still fires)', () => {
+  it('resolved by its sender or the stale sweep, the same firing reopens as before (the sender says it still fires)', async () => {
     const senderResolved = { status: 'resolved' as const, resolvedAt: 10 * HOUR - 60_000, firingStartedAt: START, resolvedByPerson: 0 as const };
-    expect(decide(senderResolved, { firing_started_at: START })).toEqual({ kind: 'repeat', alertId: 7, reopen: true, raised: false });
+    expect(await decide(senderResolved, { firing_started_at: START })).toEqual({ kind: 'repeat', alertId: 7, reopen: true, raised: false });
   });
 
-  it('senders without a firing start behave as before: a person-resolved alert reopens within the window', () => {
+  it('senders without a firing start behave as before: a person-resolved alert reopens within the window', async () => {
     const personResolved = { status: 'resolved' as const, resolvedAt: 10 * HOUR - 60_000, resolvedByPerson: 0 as const };
-    expect(decide(personResolved, {})).toEqual({ kind: 'repeat', alertId: 7, reopen: true, raised: false });
-    expect(decide({}, { severity: 'P1' })).toEqual({ kind: 'repeat', alertId: 7, reopen: false, raised: true });
+    expect(await decide(personResolved, {})).toEqual({ kind: 'repeat', alertId: 7, reopen: true, raised: false });
+    expect(await decide({}, { severity: 'P1' })).toEqual({ kind: 'repeat', alertId: 7, reopen: false, raised: true });
   });
 });
 

@@ -227,7 +227,7 @@ describe('the bot: alert lifecycle commands and buttons', () => {
     await waitFor('the whole storm delivered', () => accepted.every((id) => deliveredAlertIds(s.emulator, storm.discordChannelId).includes(id)), 60_000);
     const ids = deliveredAlertIds(s.emulator, storm.discordChannelId).filter((id) => accepted.includes(id));
     expect(new Set(ids).size).toBe(ids.length);
-    const hooks = listWebhooks(s.herald, storm.id, { includeRemoved: true });
+    const hooks = await listWebhooks(s.herald, storm.id, { includeRemoved: true });
     expect(hooks.find((w) => w.id === storm.heraldWebhookIds[0])!.state).toBe('retired');
 
     // A message the retired webhook posted is still edited through it.

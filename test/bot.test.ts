@@ -97,7 +97,7 @@ describe('the bot: slash commands against the emulated gateway', () => {
     const good = await run(s.admin_.id, bare.discordChannelId, 'subscribe', opt('service', T.STRING, 'payments-*'), opt('severities', T.STRING, 'p0 p1'));
     expect(good.ephemeral).toBe(false);
     expect(good.content).toMatch(/Alerts from \*\*payments-\*\*\* \(P0, P1\) now come to/);
-    const r = listRoutes(s.herald).find((x) => x.channel_id === bare.id)!;
+    const r = (await listRoutes(s.herald)).find((x) => x.channel_id === bare.id)!;
     expect(r).toMatchObject({ service: 'payments-*', severities: ['P0', 'P1'] });
 
     const res = await s.post(token, alert(1, { service: 'payments-api', severity: 'P1' }));
@@ -107,7 +107,7 @@ describe('the bot: slash commands against the emulated gateway', () => {
   it('/unsubscribe removes this channel\'s routes for a service, and says so when there is none', async () => {
     const ok = await run(s.admin_.id, bare.discordChannelId, 'unsubscribe', opt('service', T.STRING, 'payments-*'));
     expect(ok.content).toMatch(/Removed 1 route to/);
-    expect(listRoutes(s.herald).filter((x) => x.channel_id === bare.id)).toHaveLength(0);
+    expect((await listRoutes(s.herald)).filter((x) => x.channel_id === bare.id)).toHaveLength(0);
     const again = await run(s.admin_.id, bare.discordChannelId, 'unsubscribe', opt('service', T.STRING, 'payments-*'));
     expect(again).toMatchObject({ ephemeral: true });
     expect(again.content).toMatch(/No route sends \*\*payments-\*\*\* to this channel/);
@@ -122,7 +122,7 @@ describe('the bot: slash commands against the emulated gateway', () => {
     );
     const id = Number(/route added: #(\d+)/i.exec(add.content)?.[1]);
     expect(id).toBeGreaterThan(0);
-    expect(listRoutes(s.herald).find((r) => r.id === id)).toMatchObject({ environment: 'prod', labels: { team: 'core', region: 'eu' } });
+    expect((await listRoutes(s.herald)).find((r) => r.id === id)).toMatchObject({ environment: 'prod', labels: { team: 'core', region: 'eu' } });
 
     const badLabels = await run(s.admin_.id, ch.discordChannelId, 'route', sub('add', opt('channel', T.CHANNEL, bare.discordChannelId), opt('labels', T.STRING, 'team')));
     expect(badLabels.content).toMatch(/labels: "team" is not key=value/);

@@ -341,13 +341,13 @@ describe('configuration file and slash commands', () => {
       writeFileSync(file, `channels:\n  - name: ops\n    discord_channel_id: "${ch.id}"\n    webhooks:\n      - { url: "${hook.url}", owner: app }\nroutes:\n  - name: main\n    channel: ops\n    service: web\n`);
       const applied = await b.herald.configFile!.reload('api');
       expect(applied).toMatchObject({ applied: true, warnings: [expect.stringMatching(/is written in clear/)] });
-      const managed = listRoutes(b.herald)[0]!.id;
+      const managed = (await listRoutes(b.herald))[0]!.id;
       const remove = (id: number) => b.emulator.runCommand({ userId: b.admin_.id, channelId: ch.id, name: 'route', options: [sub('remove', opt('route', T.INTEGER, id))] });
       const refused = await remove(managed);
       expect(refused.content).toMatch(/route \d+ is managed by the configuration file \(HERALD_CONFIG\); change it there and reload/);
-      expect(listRoutes(b.herald).map((r) => r.id)).toContain(managed);
+      expect((await listRoutes(b.herald)).map((r) => r.id)).toContain(managed);
 
-      const made = await b.admin('POST', '/v1/admin/routes', { channel_id: listRoutes(b.herald)[0]!.channel_id, service: 'search' });
+      const made = await b.admin('POST', '/v1/admin/routes', { channel_id: (await listRoutes(b.herald))[0]!.channel_id, service: 'search' });
       expect((await remove(made.body.id)).content).toBe(`Route #${made.body.id} removed.`);
     } finally {
       await b.close();

@@ -200,7 +200,7 @@ describe('database failures during delivery', () => {
     expect(delivery(stack, id!).messageId).toBe(posted.id);
     // No second post: not while the outcome waited, and a lease sweep (even one far in the future) finds
     // nothing to hand out again.
-    stack.herald.scheduler.sweep(Date.now() + 120_000);
+    await stack.herald.scheduler.sweep(Date.now() + 120_000);
     expect(stack.emulator.messages(ch.discordChannelId)).toHaveLength(1);
 
     expect((await stack.admin('POST', `/v1/admin/alerts/${id}/ack`, { by: 'erin' })).status).toBe(200);
@@ -215,7 +215,7 @@ describe('database failures during delivery', () => {
     const ch = await stack.channel({ webhooks: 0 });
     const [id] = await postMany(stack, token, 1);
     // A lease nothing holds any more (as a send whose settling failed leaves it), already expired.
-    expect(stack.herald.outbox.claim(ch.id, Date.now(), 10, 3, 1)).toHaveLength(1);
+    expect(await stack.herald.outbox.claim(ch.id, Date.now(), 10, 3, 1)).toHaveLength(1);
     const hook = stack.emulator.createWebhook(ch.discordChannelId);
     expect((await stack.admin('POST', `/v1/admin/channels/${ch.id}/webhooks`, { url: hook.url })).status).toBe(201);
     await waitFor('the stranded delivery sent', () => deliveredAlertIds(stack!.emulator, ch.discordChannelId).includes(id!), 15_000);

@@ -141,7 +141,7 @@ describe('daily digest', () => {
     const a = await stack.channel({ webhooks: 1, name: 'alerts-a' });
     const b = await stack.channel({ webhooks: 1, name: 'alerts-b' });
     seedHistory(stack, a, b);
-    stack.herald.digests.start();
+    await stack.herald.digests.start();
 
     expect((await stack.admin('GET', `/v1/admin/channels/${a.id}/digest`)).body).toEqual({ channel_id: a.id, enabled: false, time: '08:15', timezone: 'UTC', last_sent_at: null });
     expect((await stack.admin('PUT', `/v1/admin/channels/${a.id}/digest`, { time: '25:00' })).status).toBe(400);

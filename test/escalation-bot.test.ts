@@ -28,15 +28,15 @@ describe('/escalation create|add-step|show|delete', () => {
     const r = await run(s.member.id, sub('create', opt('name', T.STRING, 'nope')));
     expect(r).toMatchObject({ type: 4, ephemeral: true });
     expect(r.content).toMatch(/You need the Manage Server permission to use \/escalation create/);
-    expect(listChains(s.herald)).toEqual([]);
+    expect(await listChains(s.herald)).toEqual([]);
   });
 
   it('builds a chain on a route, shows it, runs it on an alert, and deletes it', async () => {
-    const route = listRoutes(s.herald).find((r) => r.channel_id === ch.id)!;
+    const route = (await listRoutes(s.herald)).find((r) => r.channel_id === ch.id)!;
     const created = await run(s.admin_.id, sub('create', opt('name', T.STRING, 'payments-oncall'), opt('repeats', T.INTEGER, 0), opt('rearm_after', T.STRING, '30m'), opt('route', T.INTEGER, route.id)));
     expect(created.ephemeral).toBe(false);
     expect(created.content).toMatch(/Escalation chain created\.\n\*\*payments-oncall\*\* \(#\d+\): runs 1 time, re-armed 30m after an acknowledgement without resolve; armed by route #\d+/);
-    const chain = listChains(s.herald)[0]!;
+    const chain = (await listChains(s.herald))[0]!;
     expect(chain).toMatchObject({ name: 'payments-oncall', repeats: 0, rearm_after_ms: 1_800_000, route_ids: [route.id] });
 
     const role = s.emulator.createRole({ name: 'payments-oncall' });
@@ -45,7 +45,7 @@ describe('/escalation create|add-step|show|delete', () => {
     expect(step1.content).toMatch(/Step added\.[\s\S]*1\. at once: mention <@&\d+> in the alert's channels/);
     const step2 = await run(s.admin_.id, sub('add-step', opt('chain', T.STRING, String(chain.id)), opt('delay', T.STRING, '2h'), opt('user', USER_OPT, person.id), opt('channel', T.CHANNEL, ch.discordChannelId)));
     expect(step2.content).toMatch(new RegExp(`2\\. after 120m: mention <@${person.id}> in <#${ch.discordChannelId}>`));
-    expect(getChain(s.herald, chain.id).steps.map((x) => [x.kind, x.delay_ms, x.target])).toEqual([
+    expect((await getChain(s.herald, chain.id)).steps.map((x) => [x.kind, x.delay_ms, x.target])).toEqual([
       ['role', 0, role.id],
       ['user', 7_200_000, person.id],
     ]);
@@ -63,7 +63,7 @@ describe('/escalation create|add-step|show|delete', () => {
     expect(unknown.content).toMatch(/no escalation chain with id nobody/);
     const dup = await run(s.admin_.id, sub('create', opt('name', T.STRING, 'payments-oncall')));
     expect(dup.content).toMatch(/already exists/);
-    expect(getChain(s.herald, chain.id).steps).toHaveLength(2);
+    expect((await getChain(s.herald, chain.id)).steps).toHaveLength(2);
 
     const shown = await run(s.admin_.id, sub('show', opt('chain', T.STRING, 'payments-oncall')));
     expect(shown.ephemeral).toBe(true);
@@ -75,12 +75,12 @@ describe('/escalation create|add-step|show|delete', () => {
     await waitFor('the role mention', () => s.emulator.messages(ch.discordChannelId).some((m) => m.content === `<@&${role.id}>`), 5000);
     const m = s.emulator.messages(ch.discordChannelId).find((x) => x.content === `<@&${role.id}>`)!;
     expect(m.allowedMentions).toEqual({ parse: [], roles: [role.id] });
-    expect(listEscalations(s.herald, { alertId: id })[0]).toMatchObject({ state: 'active', step_index: 1 });
+    expect((await listEscalations(s.herald, { alertId: id }))[0]).toMatchObject({ state: 'active', step_index: 1 });
 
     const deleted = await run(s.admin_.id, sub('delete', opt('chain', T.STRING, 'payments-oncall')));
     expect(deleted.content).toBe('Escalation chain **payments-oncall** deleted.');
-    expect(listChains(s.herald)).toEqual([]);
-    expect(listRoutes(s.herald).find((r) => r.id === route.id)).toBeDefined();
-    expect(listEscalations(s.herald, { alertId: id })).toEqual([]);
+    expect(await listChains(s.herald)).toEqual([]);
+    expect((await listRoutes(s.herald)).find((r) => r.id === route.id)).toBeDefined();
+    expect(await listEscalations(s.herald, { alertId: id })).toEqual([]);
   });
 });

@@ -223,7 +223,7 @@ describe('escalation chains', () => {
     const [e] = await escalationsOf(stack, id);
     expect(e.runs.map((r: any) => r.step_index)).toEqual([0, 1, 2]);
     // A pass run again at the same moment finds nothing to do.
-    expect(stack.herald.escalation.tick(Date.now())).toEqual({ stepsRun: 0, stopped: 0, rearmed: 0 });
+    expect(await stack.herald.escalation.tick(Date.now())).toEqual({ stepsRun: 0, stopped: 0, rearmed: 0 });
   });
 
   it('validates chains and steps in the admin API', async () => {

@@ -199,7 +199,7 @@ describe('mutes', () => {
     const ch = await stack.channel({ webhooks: 1 });
     const { createMute } = await import('../src/services/mutes.js');
     // A one-minute mute that started 59.5 s ago: it ends in half a second.
-    const mute = createMute(stack.herald, { service: 'checkout', duration_minutes: 1 }, { kind: 'admin', name: 'ops' }, Date.now() - 59_500);
+    const mute = await createMute(stack.herald, { service: 'checkout', duration_minutes: 1 }, { kind: 'admin', name: 'ops' }, Date.now() - 59_500);
     expect(mute.active).toBe(true);
     const muted = await fire(stack, token, { dedup_key: undefined });
     expect((await detail(stack, muted)).muted_by_mute_id).toBe(mute.id);

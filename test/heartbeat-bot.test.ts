@@ -32,7 +32,7 @@ describe('/heartbeat add|list|remove, and /route add auto_resolve_after', () => 
     );
     expect(added.content).toMatch(/^Heartbeat added: #\d+ \*\*nightly-backup\*\* \(backups\) every 1 d \+ 1 h grace, P1: no beat yet, due <t:\d+:R>\./);
     expect(added.content).toContain('POST /v1/heartbeats/nightly-backup');
-    expect(s.herald.heartbeats.list()).toMatchObject([{ name: 'nightly-backup', interval_ms: 86_400_000, grace_ms: 3_600_000, service: 'backup', severity: 'P1' }]);
+    expect(await s.herald.heartbeats.list()).toMatchObject([{ name: 'nightly-backup', interval_ms: 86_400_000, grace_ms: 3_600_000, service: 'backup', severity: 'P1' }]);
 
     const dup = await run(s.admin_.id, 'heartbeat', sub('add', opt('name', T.STRING, 'nightly-backup'), opt('every', T.STRING, '1d')));
     expect(dup).toMatchObject({ ephemeral: true });
@@ -51,16 +51,16 @@ describe('/heartbeat add|list|remove, and /route add auto_resolve_after', () => 
     expect(list).toMatchObject({ ephemeral: true });
     expect(list.content!.split('\n').map((l) => /\*\*(.+?)\*\*/.exec(l)?.[1])).toEqual(['nightly-backup', 'etl']);
 
-    const id = s.herald.heartbeats.list().find((h) => h.name === 'etl')!.id;
+    const id = (await s.herald.heartbeats.list()).find((h) => h.name === 'etl')!.id;
     const removed = await run(s.admin_.id, 'heartbeat', sub('remove', opt('heartbeat', T.STRING, String(id))));
     expect(removed.content).toBe('Heartbeat **etl** removed.');
-    expect(s.herald.heartbeats.list().map((h) => h.name)).toEqual(['nightly-backup']);
+    expect((await s.herald.heartbeats.list()).map((h) => h.name)).toEqual(['nightly-backup']);
   });
 
   it('/route add takes auto_resolve_after', async () => {
     const r = await run(s.admin_.id, 'route', sub('add', opt('channel', T.CHANNEL, ch.discordChannelId), opt('service', T.STRING, 'cron-*'), opt('auto_resolve_after', T.STRING, '4h')));
     expect(r.content).toMatch(/Route added: #\d+ → .*: service cron-\*, stale after 4 h\./);
-    expect(listRoutes(s.herald).find((x) => x.service === 'cron-*')?.auto_resolve_after_ms).toBe(4 * 3_600_000);
+    expect((await listRoutes(s.herald)).find((x) => x.service === 'cron-*')?.auto_resolve_after_ms).toBe(4 * 3_600_000);
     const bad = await run(s.admin_.id, 'route', sub('add', opt('channel', T.CHANNEL, ch.discordChannelId), opt('auto_resolve_after', T.STRING, 'whenever')));
     expect(bad.content).toContain('"whenever" is not a duration');
   });

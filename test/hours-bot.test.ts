@@ -21,7 +21,7 @@ describe('/route add with business hours', () => {
     const id = Number(/route added: #(\d+)/i.exec(add.content)?.[1]);
     expect(id, add.content).toBeGreaterThan(0);
     expect(add.content).toContain('hours mon,tue,wed,thu,fri 08:30-18:00 Europe/Berlin, digest only outside');
-    expect(listRoutes(s.herald).find((r) => r.id === id)!.business_hours).toEqual({ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '08:30', end: '18:00', timezone: 'Europe/Berlin', outside: 'digest' });
+    expect((await listRoutes(s.herald)).find((r) => r.id === id)!.business_hours).toEqual({ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '08:30', end: '18:00', timezone: 'Europe/Berlin', outside: 'digest' });
 
     const utc = await run(sub('add', opt('channel', T.CHANNEL, ch.discordChannelId), opt('hours', T.STRING, 'weekdays 9:00-17:00')));
     expect(utc.content).toContain('09:00-17:00 UTC');

@@ -165,7 +165,7 @@ describe("an incident card shows its group's mute", () => {
     const leased = () => (b.herald.db.$client.prepare("select count(*) n from deliveries where state = 'leased'").get() as { n: number }).n > 0;
     await waitFor('the card on its way', leased, 10_000);
     const incidentId = (b.herald.db.$client.prepare('select incident_id as id from alerts where id = ?').get(res.body.ids[0]) as { id: number }).id;
-    const { mute } = muteIncidentOnce(b.herald, incidentId, 60, { kind: 'discord', name: 'oncall' });
+    const { mute } = await muteIncidentOnce(b.herald, incidentId, 60, { kind: 'discord', name: 'oncall' });
     expect(leased()).toBe(true); // made while the post was still unanswered
     let card: EmulatedMessage | undefined;
     await waitFor('the card edited to show the mute', () => {
@@ -181,7 +181,7 @@ describe("an incident card shows its group's mute", () => {
     const { card, incidentId } = await incident(b, ch, token, 'dns-flap', 2);
     // The same service call the button makes, dated so that its hour is over 20 s from now (no test waits an hour;
     // 20 s leaves a loaded machine time to show the muted card before the mute runs out).
-    const { mute, created } = muteIncidentOnce(b.herald, incidentId, 60, { kind: 'discord', name: 'oncall' }, {}, Date.now() - 60 * 60_000 + 20_000);
+    const { mute, created } = await muteIncidentOnce(b.herald, incidentId, 60, { kind: 'discord', name: 'oncall' }, {}, Date.now() - 60 * 60_000 + 20_000);
     expect(created).toBe(true);
     const muted = () => (embed(b.emulator.message(card.id)!).description ?? '').includes(`Muted until <t:${Math.floor(mute.expires_at / 1000)}:f>`);
     await waitFor('the card muted', () => muted() && !customIds(b.emulator.message(card.id)!).includes(`herald:incident-mute:${incidentId}`), Math.max(1000, mute.expires_at - Date.now()));

@@ -109,7 +109,7 @@ describe('acting on an incident from its card', () => {
     // A second press makes no second mute. The card no longer offers the button (it says until when the group is
     // muted), so the second press is one from a card not yet edited: the same service call the button makes.
     expect(customIds(b.emulator.message(card.id)!)).not.toContain(`herald:incident-mute:${incidentId}`);
-    const again = muteIncidentOnce(b.herald, incidentId, 60, { kind: 'discord', name: 'oncall' });
+    const again = await muteIncidentOnce(b.herald, incidentId, 60, { kind: 'discord', name: 'oncall' });
     expect(again.created).toBe(false);
     expect((await b.admin('GET', '/v1/admin/mutes?active=true')).body).toHaveLength(1);
   });

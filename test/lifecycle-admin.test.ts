@@ -99,13 +99,13 @@ describe('lifecycle services (what the bot calls)', () => {
   it('findAlert takes "12", "#12" or a dedup key (newest alert with it)', async () => {
     const a = await post({ dedup_key: 'db-down' });
     const b = await post({ dedup_key: 'db-down' });
-    expect(findAlert(stack.herald, String(a))).toBe(a);
-    expect(findAlert(stack.herald, `#${a}`)).toBe(a);
-    expect(findAlert(stack.herald, ' db-down ')).toBe(b);
-    expect(() => findAlert(stack.herald, '#999999')).toThrow('no alert #999999');
-    expect(() => findAlert(stack.herald, 'nope')).toThrow(/no alert with id or dedup key "nope"/);
+    expect(await findAlert(stack.herald, String(a))).toBe(a);
+    expect(await findAlert(stack.herald, `#${a}`)).toBe(a);
+    expect(await findAlert(stack.herald, ' db-down ')).toBe(b);
+    await expect(findAlert(stack.herald, '#999999')).rejects.toThrow('no alert #999999');
+    await expect(findAlert(stack.herald, 'nope')).rejects.toThrow(/no alert with id or dedup key "nope"/);
     try {
-      findAlert(stack.herald, 'nope');
+      await findAlert(stack.herald, 'nope');
     } catch (err) {
       expect(err).toBeInstanceOf(ServiceError);
       expect((err as ServiceError).status).toBe(404);
@@ -115,17 +115,17 @@ describe('lifecycle services (what the bot calls)', () => {
   it('records a Discord user, and resolve (the sender-side path later) is idempotent', async () => {
     const id = await post();
     const by = { kind: 'discord' as const, userId: '223456789012345678', name: 'gina' };
-    expect(acknowledgeAlert(stack.herald, id, by, { skipMessageId: '1' })).toMatchObject({ acknowledged_by: 'gina' });
-    const card = alertCard(stack.herald, id);
+    expect(await acknowledgeAlert(stack.herald, id, by, { skipMessageId: '1' })).toMatchObject({ acknowledged_by: 'gina' });
+    const card = await alertCard(stack.herald, id);
     expect(card.embeds[0]!.fields![0]!.value).toMatch(/^Acknowledged by <@223456789012345678> <t:\d+:R>$/);
     expect(card.components!.flatMap((r) => r.components.map((c) => c.custom_id))).toEqual([`herald:resolve:${id}`]);
-    expect(alertCard(stack.herald, id, { buttons: false }).components).toBeUndefined();
-    expect(() => alertCard(stack!.herald, 999_999)).toThrow('no alert with id 999999');
-    const first = resolveAlert(stack.herald, id, system);
-    expect(resolveAlert(stack.herald, id, by).resolved_at).toBe(first.resolved_at);
+    expect((await alertCard(stack.herald, id, { buttons: false })).components).toBeUndefined();
+    await expect(alertCard(stack!.herald, 999_999)).rejects.toThrow('no alert with id 999999');
+    const first = await resolveAlert(stack.herald, id, system);
+    expect((await resolveAlert(stack.herald, id, by)).resolved_at).toBe(first.resolved_at);
     expect(first).toMatchObject({ status: 'resolved', resolved_by: 'herald' });
     const row = stack.herald.db.$client.prepare('select acknowledged_by_user as u from alerts where id = ?').get(id) as { u: string };
     expect(row.u).toBe('223456789012345678');
-    expect(retractAlert(stack.herald, id, { mode: 'delete', by })).toEqual({ alert_id: id, messages: 0, cancelled: 1 });
+    expect(await retractAlert(stack.herald, id, { mode: 'delete', by })).toEqual({ alert_id: id, messages: 0, cancelled: 1 });
   });
 });

@@ -58,19 +58,19 @@ describe('mutes', () => {
     expect((await detail(stack, await post(stack, token, { dedup_key: 'disk-full-db2' }))).muted_by_mute_id).toBeNull();
 
     const keyed = await post(stack, token, { dedup_key: 'cpu-hot' });
-    const byButton = muteAlert(stack.herald, keyed, 60, { kind: 'discord', userId: '123456789012345678', name: 'carol' });
+    const byButton = await muteAlert(stack.herald, keyed, 60, { kind: 'discord', userId: '123456789012345678', name: 'carol' });
     expect(byButton).toMatchObject({ dedup_key: 'cpu-hot', service: null, created_by: 'carol', active: true });
     expect(byButton.expires_at - byButton.created_at).toBe(3_600_000);
     expect((await detail(stack, await post(stack, token, { dedup_key: 'cpu-hot' }))).muted_by_mute_id).toBe(byButton.id);
 
     const plain = await post(stack, token, { service: 'search', title: 'Index lagging' });
-    const byTitle = muteAlert(stack.herald, plain, 60, admin);
+    const byTitle = await muteAlert(stack.herald, plain, 60, admin);
     expect(byTitle).toMatchObject({ service: 'search', title: 'Index lagging', dedup_key: null });
     expect((await detail(stack, await post(stack, token, { service: 'search', title: 'Index lagging' }))).muted_by_mute_id).toBe(byTitle.id);
     expect((await detail(stack, await post(stack, token, { service: 'search', title: 'Other' }))).muted_by_mute_id).toBeNull();
     const actions = stack.herald.db.$client.prepare("select kind, actor_name, actor_user_id from alert_actions where alert_id = ?").all(keyed);
     expect(actions).toEqual([{ kind: 'mute', actor_name: 'carol', actor_user_id: '123456789012345678' }]);
-    expect(() => muteAlert(stack!.herald, 999_999, 60, admin)).toThrow(ServiceError);
+    await expect(muteAlert(stack!.herald, 999_999, 60, admin)).rejects.toThrow(ServiceError);
   });
 
   it("a dedup key is its source's own: muting A's alert (Mute 1h, or the admin API with source_id) leaves B's alert with that key delivered", async () => {
@@ -83,7 +83,7 @@ describe('mutes', () => {
 
     // What the "Mute 1h" button calls, on A's alert.
     const fromA = await post(stack, tokenA, { dedup_key: 'disk-full' });
-    const byButton = muteAlert(stack.herald, fromA, 60, { kind: 'discord', userId: '123456789012345678', name: 'carol' });
+    const byButton = await muteAlert(stack.herald, fromA, 60, { kind: 'discord', userId: '123456789012345678', name: 'carol' });
     expect(byButton).toMatchObject({ dedup_key: 'disk-full', source_id: sourceId('mute-a') });
     const againA = await post(stack, tokenA, { dedup_key: 'disk-full' });
     const fromB = await post(stack, tokenB, { dedup_key: 'disk-full' });
@@ -142,12 +142,12 @@ describe('mutes', () => {
     const token = await stack.source();
     await stack.channel({ webhooks: 1 });
     const past = Date.now() - 2 * 60_000;
-    const expired = createMute(stack.herald, { service: 'checkout', duration_minutes: 1 }, admin, past);
+    const expired = await createMute(stack.herald, { service: 'checkout', duration_minutes: 1 }, admin, past);
     expect(expired.active).toBe(false);
     expect((await detail(stack, await post(stack, token, { service: 'checkout' }))).muted_by_mute_id).toBeNull();
-    expect(listMutes(stack.herald, { active: true })).toEqual([]);
-    expect(listMutes(stack.herald)).toHaveLength(1);
-    expect(() => deleteMute(stack!.herald, expired.id)).toThrow(/no mute in force/);
+    expect(await listMutes(stack.herald, { active: true })).toEqual([]);
+    expect(await listMutes(stack.herald)).toHaveLength(1);
+    await expect(deleteMute(stack!.herald, expired.id)).rejects.toThrow(/no mute in force/);
   });
 
   it('refuses bad input with a clear 400 or 404', async () => {

@@ -165,7 +165,7 @@ describe('outbound targets per route', () => {
     const res = await stack.post(token, alert(9, { service: 'svc-follow' }));
     await waitFor('firing', () => got('/follow').length === 1, 5000);
     const h = stack.herald;
-    const n = h.db.transaction(() => h.outboundTargets.enqueueFollowUp(res.body.ids[0], 'alert.resolved', Date.now()));
+    const n = await h.store.transaction((tx) => h.outboundTargets.enqueueFollowUp(tx, res.body.ids[0], 'alert.resolved', Date.now()));
     expect(n).toBe(1);
     await waitFor('resolved', () => got('/follow').length === 2, 5000);
     expect(JSON.parse(got('/follow')[1]!.raw.toString()).type).toBe('alert.resolved');

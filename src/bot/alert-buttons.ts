@@ -14,20 +14,20 @@ import type { ButtonHandler } from './router.js';
  * and only the person is told (an ephemeral follow-up naming who did it and when).
  */
 export const alertButtons: Record<string, ButtonHandler> = {
-  ack: (i, alertId, ctx) => {
-    const o = acknowledgeAlertOnce(ctx.herald, alertId, ctx.actor(i), { skipMessageId: i.message.id });
-    if (o.changed) return { update: cardUpdate(alertCard(ctx.herald, alertId)) };
-    return { update: cardUpdate(alertCard(ctx.herald, alertId), i.message.content), notice: alreadyDone(o, 'acknowledged') };
+  ack: async (i, alertId, ctx) => {
+    const o = await acknowledgeAlertOnce(ctx.herald, alertId, ctx.actor(i), { skipMessageId: i.message.id });
+    if (o.changed) return { update: cardUpdate(await alertCard(ctx.herald, alertId)) };
+    return { update: cardUpdate(await alertCard(ctx.herald, alertId), i.message.content), notice: alreadyDone(o, 'acknowledged') };
   },
-  resolve: (i, alertId, ctx) => {
-    const o = resolveAlertOnce(ctx.herald, alertId, ctx.actor(i), { skipMessageId: i.message.id });
-    if (o.changed) return { update: cardUpdate(alertCard(ctx.herald, alertId)) };
-    return { update: cardUpdate(alertCard(ctx.herald, alertId), i.message.content), notice: alreadyDone(o, 'resolved') };
+  resolve: async (i, alertId, ctx) => {
+    const o = await resolveAlertOnce(ctx.herald, alertId, ctx.actor(i), { skipMessageId: i.message.id });
+    if (o.changed) return { update: cardUpdate(await alertCard(ctx.herald, alertId)) };
+    return { update: cardUpdate(await alertCard(ctx.herald, alertId), i.message.content), notice: alreadyDone(o, 'resolved') };
   },
-  mute: (i, alertId, ctx) => {
-    requireAdminFor(i, ctx, { kind: 'alert', severity: getAlert(ctx.herald, alertId).severity });
-    const { mute: m, created } = muteAlertOnce(ctx.herald, alertId, 60, ctx.actor(i), { skipMessageId: i.message.id });
-    if (!created) return { update: cardUpdate(alertCard(ctx.herald, alertId), i.message.content), notice: alreadyMuted(alertId, m) };
-    return { update: cardUpdate(alertCard(ctx.herald, alertId), `🔕 Muted for 1 hour by <@${i.user.id}> (until <t:${Math.floor(m.expires_at / 1000)}:t>; /unmute ${m.id} ends it)`) };
+  mute: async (i, alertId, ctx) => {
+    requireAdminFor(i, ctx, { kind: 'alert', severity: (await getAlert(ctx.herald, alertId)).severity });
+    const { mute: m, created } = await muteAlertOnce(ctx.herald, alertId, 60, ctx.actor(i), { skipMessageId: i.message.id });
+    if (!created) return { update: cardUpdate(await alertCard(ctx.herald, alertId), i.message.content), notice: alreadyMuted(alertId, m) };
+    return { update: cardUpdate(await alertCard(ctx.herald, alertId), `🔕 Muted for 1 hour by <@${i.user.id}> (until <t:${Math.floor(m.expires_at / 1000)}:t>; /unmute ${m.id} ends it)`) };
   },
 };

@@ -34,10 +34,10 @@ export function choiceName(text: string): string {
 /** What the choices read: recent alerts, routes, channels. */
 type Deps = { store: Pick<Store, 'alerts' | 'routes' | 'channels'> };
 
-export function serviceChoices(h: Deps, typed: string): Choice[] {
+export async function serviceChoices(h: Deps, typed: string): Promise<Choice[]> {
   const seen = new Set<string>();
   // A service longer than a choice's value may be cannot be offered (cut, it would name another glob).
-  for (const service of h.store.alerts.recentServices(RECENT)) if (service.length <= CHOICE_VALUE_MAX && matches(cleanText(service), typed)) seen.add(service);
+  for (const service of await h.store.alerts.recentServices(RECENT)) if (service.length <= CHOICE_VALUE_MAX && matches(cleanText(service), typed)) seen.add(service);
   return [...seen].slice(0, 25).map((s) => ({ name: choiceName(s), value: s }));
 }
 
@@ -58,8 +58,8 @@ export function describeRoute(r: RouteView, where: string = r.channel_name): str
   return `#${r.id} → ${where}: ${parts.join(', ')}`;
 }
 
-export function routeChoices(h: Deps, typed: string): Choice[] {
-  return listRoutes(h)
+export async function routeChoices(h: Deps, typed: string): Promise<Choice[]> {
+  return (await listRoutes(h))
     .map((r) => ({ name: choiceName(describeRoute(r)), value: r.id }))
     .filter((c) => matches(c.name, typed))
     .slice(0, 25);
@@ -69,10 +69,10 @@ export function routeChoices(h: Deps, typed: string): Choice[] {
  * Herald channels in the interaction's server (its channels as the gateway announced them). A Herald
  * channel fed by a webhook pasted from another server is not among them.
  */
-function channelsOfThisGuild(h: Deps, i: AutocompleteInteraction): number[] {
+async function channelsOfThisGuild(h: Deps, i: AutocompleteInteraction): Promise<number[]> {
   const here = i.guild?.channels.cache;
   if (!here) return [];
-  return listChannels(h).filter((c) => here.has(c.discord_channel_id)).map((c) => c.id);
+  return (await listChannels(h)).filter((c) => here.has(c.discord_channel_id)).map((c) => c.id);
 }
 
 /**
@@ -92,9 +92,9 @@ export const ACTABLE = {
  * Recent alerts of this server's channels that the command can act on (`actable`), newest first: value
  * is the id as text ("12"), which findAlert and parseId take.
  */
-export function alertChoices(h: Deps, i: AutocompleteInteraction, actable: (a: AlertView) => boolean): Choice[] {
+export async function alertChoices(h: Deps, i: AutocompleteInteraction, actable: (a: AlertView) => boolean): Promise<Choice[]> {
   const typed = String(i.options.getFocused() ?? '');
-  return listAlerts(h, { limit: RECENT, channelIds: channelsOfThisGuild(h, i) })
+  return (await listAlerts(h, { limit: RECENT, channelIds: await channelsOfThisGuild(h, i) }))
     .filter(actable)
     .map((a) => ({ name: choiceName(`#${a.id} ${a.severity} ${a.service}: ${a.title}${a.dedup_key ? ` [${a.dedup_key}]` : ''}`), value: String(a.id) }))
     .filter((c) => matches(c.name, typed.replace(/^#/, '')) || c.value === typed.replace(/^#/, ''))
@@ -102,10 +102,10 @@ export function alertChoices(h: Deps, i: AutocompleteInteraction, actable: (a: A
 }
 
 /** Dispatches on the focused option's name, for commands sharing option names. */
-export function standardChoices(i: AutocompleteInteraction, h: Deps): Choice[] {
+export async function standardChoices(i: AutocompleteInteraction, h: Deps): Promise<Choice[]> {
   const focused = i.options.getFocused(true);
   const typed = String(focused.value ?? '');
-  if (focused.name === 'service') return serviceChoices(h, typed);
+  if (focused.name === 'service') return await serviceChoices(h, typed);
   if (focused.name === 'route') return routeChoices(h, typed);
   if (focused.name === 'alert') return alertChoices(h, i, ACTABLE.mute);
   return [];

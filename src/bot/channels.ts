@@ -11,19 +11,19 @@ type Deps = ReadDeps & { signals: Pick<CommitSignals, 'poolChanged'> };
  * A Herald channel as Discord shows it in an answer: its mention (`<#id>`, which Discord renders as
  * "#ops" and never pings), not Herald's internal id; `channel #N` only if the channel is gone.
  */
-export function channelMention(h: ReadDeps, channelId: number): string {
-  const c = listChannels(h).find((x) => x.id === channelId);
+export async function channelMention(h: ReadDeps, channelId: number): Promise<string> {
+  const c = (await listChannels(h)).find((x) => x.id === channelId);
   return c ? `<#${c.discord_channel_id}>` : `channel #${channelId}`;
 }
 
 /** The Herald channel for a Discord channel id, if any. */
-export function findChannel(h: ReadDeps, discordChannelId: string): ChannelView | undefined {
-  return listChannels(h).find((c) => c.discord_channel_id === discordChannelId);
+export async function findChannel(h: ReadDeps, discordChannelId: string): Promise<ChannelView | undefined> {
+  return (await listChannels(h)).find((c) => c.discord_channel_id === discordChannelId);
 }
 
 /** The Herald channel for the Discord channel the command ran in (or the one given); 404 with what to do otherwise. */
-export function channelFor(h: ReadDeps, discordChannelId: string): ChannelView {
-  const c = findChannel(h, discordChannelId);
+export async function channelFor(h: ReadDeps, discordChannelId: string): Promise<ChannelView> {
+  const c = await findChannel(h, discordChannelId);
   if (!c) {
     throw new ServiceError(
       404,
@@ -35,14 +35,14 @@ export function channelFor(h: ReadDeps, discordChannelId: string): ChannelView {
 }
 
 /** The Herald channel for this Discord channel, created (named after it) when there is none. */
-export function ensureChannel(h: Deps, i: ChatInputCommandInteraction, discordChannelId: string): ChannelView {
-  const existing = findChannel(h, discordChannelId);
+export async function ensureChannel(h: Deps, i: ChatInputCommandInteraction, discordChannelId: string): Promise<ChannelView> {
+  const existing = await findChannel(h, discordChannelId);
   if (existing) return existing;
   const discordName = i.channelId === discordChannelId && i.channel && 'name' in i.channel && i.channel.name ? i.channel.name : `discord-${discordChannelId}`;
-  const taken = new Set(listChannels(h).map((c) => c.name));
+  const taken = new Set((await listChannels(h)).map((c) => c.name));
   const name = taken.has(discordName) ? `${discordName}-${discordChannelId.slice(-6)}` : discordName;
-  createChannel(h, { name: name.slice(0, 100), discord_channel_id: discordChannelId });
-  return channelFor(h, discordChannelId);
+  await createChannel(h, { name: name.slice(0, 100), discord_channel_id: discordChannelId });
+  return await channelFor(h, discordChannelId);
 }
 
 /** The channel option when given, else the channel the command ran in. */

@@ -15,24 +15,24 @@ const unix = (ms: number) => Math.floor(ms / 1000);
  * person alone.
  */
 export const incidentButtons: Record<string, ButtonHandler> = {
-  'incident-ack': (i, incidentId, ctx) => {
-    const { changed } = acknowledgeIncident(ctx.herald, incidentId, ctx.actor(i), { skipMessageId: i.message.id });
-    const card = cardUpdate(incidentCard(ctx.herald, incidentId, i.message.id));
+  'incident-ack': async (i, incidentId, ctx) => {
+    const { changed } = await acknowledgeIncident(ctx.herald, incidentId, ctx.actor(i), { skipMessageId: i.message.id });
+    const card = cardUpdate(await incidentCard(ctx.herald, incidentId, i.message.id));
     if (changed.length) return { update: card };
     return { update: card, notice: `Incident #${incidentId} has no firing alert left to acknowledge; nothing was changed.` };
   },
-  'incident-resolve': (i, incidentId, ctx) => {
-    const { changed } = resolveIncident(ctx.herald, incidentId, ctx.actor(i), { skipMessageId: i.message.id });
-    const card = cardUpdate(incidentCard(ctx.herald, incidentId, i.message.id));
+  'incident-resolve': async (i, incidentId, ctx) => {
+    const { changed } = await resolveIncident(ctx.herald, incidentId, ctx.actor(i), { skipMessageId: i.message.id });
+    const card = cardUpdate(await incidentCard(ctx.herald, incidentId, i.message.id));
     if (changed.length) return { update: card };
     return { update: card, notice: `Incident #${incidentId} has no firing alert left to resolve; nothing was changed.` };
   },
-  'incident-mute': (i, incidentId, ctx) => {
+  'incident-mute': async (i, incidentId, ctx) => {
     // Muting a group with a P0 in it takes an admin, as muting a P0 alert does.
-    const worst = ctx.herald.store.incidents.summary(incidentId).severity;
+    const worst = (await ctx.herald.store.incidents.summary(incidentId)).severity;
     if (worst !== null) requireAdminFor(i, ctx, { kind: 'alert', severity: worst });
-    const { mute: m, created } = muteIncidentOnce(ctx.herald, incidentId, 60, ctx.actor(i), { skipMessageId: i.message.id });
-    const card = incidentCard(ctx.herald, incidentId, i.message.id);
+    const { mute: m, created } = await muteIncidentOnce(ctx.herald, incidentId, 60, ctx.actor(i), { skipMessageId: i.message.id });
+    const card = await incidentCard(ctx.herald, incidentId, i.message.id);
     if (!created) {
       return {
         update: cardUpdate(card, i.message.content),

@@ -52,18 +52,21 @@ export async function startBot(herald: BotServices, o: BotOptions): Promise<Bot>
 
   const makeClient = () => {
     const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: o.apiUrl } });
-    client.on(Events.InteractionCreate, route);
-    client.once(Events.ClientReady, async (c) => {
-      log.info({ user: c.user.tag, applicationId: c.application.id, commands: commands.size }, 'bot connected to Discord');
-      if (!o.registerCommands) return;
-      try {
-        const r = await registerCommands({ token: o.token, apiUrl: o.apiUrl, applicationId: o.applicationId ?? c.application.id, guildId: o.guildId });
-        log.info({ scope: r.scope, commands: r.names.length }, 'slash commands registered');
-      } catch (err) {
-        log.error({ err: { message: (err as Error).message } }, 'could not register slash commands');
-      }
-    });
+    // The router answers every interaction and catches its own failures: its promise never rejects.
+    client.on(Events.InteractionCreate, (i) => void route(i));
+    client.once(Events.ClientReady, (c) => void onReady(c));
     return client;
+  };
+  // Catches its own failures too (a registration Discord refuses is logged): never a rejection nobody handles.
+  const onReady = async (c: Client<true>) => {
+    log.info({ user: c.user.tag, applicationId: c.application.id, commands: commands.size }, 'bot connected to Discord');
+    if (!o.registerCommands) return;
+    try {
+      const r = await registerCommands({ token: o.token, apiUrl: o.apiUrl, applicationId: o.applicationId ?? c.application.id, guildId: o.guildId });
+      log.info({ scope: r.scope, commands: r.names.length }, 'slash commands registered');
+    } catch (err) {
+      log.error({ err: { message: (err as Error).message } }, 'could not register slash commands');
+    }
   };
 
   const connection = new BotConnection({ token: o.token, log, makeClient, reconnect: { ...DEFAULT_RECONNECT, ...o.reconnect } });

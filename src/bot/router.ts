@@ -148,7 +148,7 @@ export function createRouter(o: RouterOptions): (i: Interaction) => Promise<void
     }
     // The custom_id only names an alert (or incident); the message it was pressed on must be one of that
     // alert's (that incident's cards): a leaked app-owned webhook can post a look-alike card with buttons naming any.
-    const ours = pressed.kind === 'alert' ? isMessageOfAlert(ctx.herald, pressed.id, i.message.id) : isMessageOfIncident(ctx.herald, pressed.id, i.message.id);
+    const ours = pressed.kind === 'alert' ? await isMessageOfAlert(ctx.herald, pressed.id, i.message.id) : await isMessageOfIncident(ctx.herald, pressed.id, i.message.id);
     if (!ours) {
       ctx.log.warn({ user: i.user.id, button: pressed.action, [pressed.kind === 'alert' ? 'alertId' : 'incidentId']: pressed.id, messageId: i.message.id }, `button refused: not on a message of that ${pressed.kind}`);
       await i.reply(ephemeral(`This button is not on a message Herald sent for ${pressed.kind} #${pressed.id}; nothing was changed.`));

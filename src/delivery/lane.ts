@@ -6,6 +6,8 @@ import type { LaneDeps } from './lane-deps.js';
 import { MessageOpRunner } from './message-op-runner.js';
 import type { Outcome } from './outcome-recorder.js';
 import type { ClaimedDelivery } from '../store/deliveries.js';
+import type { ActiveWebhook } from '../store/webhooks.js';
+import type { StormRow } from '../store/storms.js';
 import { type PoolMember, WebhookPool } from './pool.js';
 import { composeIncidentPage, composeIncidentPost, composePost, composeStormPost, isIncidentMember, isIncidentPage, RENDER_LEVEL, STORM_CLAIM, type Post } from './post-message.js';
 import { DISCORD_ERROR } from '../discord/limits.js';
@@ -33,6 +35,8 @@ export class Lane {
   backlog = 0;
   private readonly timer = new WakeTimer(() => this.pump());
   private pumping = false;
+  /** `pump` was called while a run was under way: the run goes round once more before it ends. */
+  private again = false;
   private stopped = false;
   private readonly inFlight = new Map<Promise<void>, number[]>();
   /** Edits and deletes of messages already posted: the lane's other half, sharing its pool and timer. */
@@ -68,15 +72,24 @@ export class Lane {
    */
   private sawMembers = false;
 
-  constructor(
+  /** Builds a channel's lane from what the database says of it: its recent messages (the budget), its webhooks, its storm. */
+  static async open(channelId: number, deps: LaneDeps): Promise<Lane> {
+    const recent = await deps.outbox.recentMessageTimes(channelId, Date.now() - deps.config.channelWindowMs);
+    const webhooks = await deps.store.activeFor(channelId);
+    const storm = await deps.storms.current(channelId);
+    return new Lane(channelId, deps, { recent, webhooks, storm });
+  }
+
+  private constructor(
     readonly channelId: number,
     private readonly deps: LaneDeps,
+    initial: { recent: number[]; webhooks: ActiveWebhook[]; storm: StormRow | null },
   ) {
     this.pumpGuarded = deps.guard.wrap(`delivery lane of channel ${channelId}`, () => this.pumpOnce(), { retry: (ms) => this.schedule(Date.now() + ms) });
     const c = deps.config;
     this.budget = new ChannelBudget(c.channelCap, c.channelWindowMs, c.priorityReserve);
-    this.budget.seed(deps.outbox.recentMessageTimes(channelId, Date.now() - c.channelWindowMs));
-    this.reloadPool();
+    this.budget.seed(initial.recent);
+    this.resetPool(initial.webhooks);
     this.ops = new MessageOpRunner(channelId, deps, {
       pool: this.pool,
       schedule: (at) => this.schedule(at),
@@ -86,7 +99,7 @@ export class Lane {
         this.schedule();
       },
     });
-    this.storm = new StormKeeper(channelId, deps, this);
+    this.storm = new StormKeeper(channelId, deps, this, initial.storm);
   }
 
   /**
@@ -104,16 +117,20 @@ export class Lane {
     this.ops.changed();
   }
 
-  reloadPool(): void {
+  async reloadPool(): Promise<void> {
+    this.resetPool(await this.deps.store.activeFor(this.channelId));
+  }
+
+  private resetPool(webhooks: ActiveWebhook[]): void {
     const { store, config } = this.deps;
     this.pool.reset(
-      store.activeFor(this.channelId).map((w) => ({
+      webhooks.map((w) => ({
         id: w.id,
         discordWebhookId: w.discordWebhookId,
         token: w.token,
         owner: w.owner,
         breaker: new CircuitBreaker(config.breakerThreshold, config.breakerCooldownMs, w.breaker, (snap) =>
-          this.record({ what: `saving the breaker of webhook ${w.id}`, key: `breaker:${w.id}`, write: () => store.saveBreaker(w.id, snap) }),
+          this.record({ what: `saving the breaker of webhook ${w.id}`, key: `breaker:${w.id}`, write: (tx) => tx.webhooks.saveBreaker(w.id, snap) }),
         ),
       })),
     );
@@ -125,9 +142,14 @@ export class Lane {
     if (!this.stopped) this.timer.schedule(at);
   }
 
-  /** Sends what budgets allow now. Never throws: a database error is logged and the lane tries again with backoff. */
+  /**
+   * Sends what budgets allow now. Never throws nor rejects (call it from anywhere, without awaiting): a database
+   * error is logged and the lane tries again with backoff. One run at a time: a call during a run makes it go
+   * round once more.
+   */
   pump(): void {
-    this.pumpGuarded();
+    if (this.pumping) this.again = true;
+    else this.pumpGuarded();
   }
 
   /** Deliveries and message operations this lane has requests in flight for (their leases are live). */
@@ -135,13 +157,30 @@ export class Lane {
     return { deliveries: [...this.inFlight.values()].flat(), ops: this.ops.inFlightIds() };
   }
 
-  private pumpOnce(): void {
-    if (this.stopped || this.pumping) return;
+  private async pumpOnce(): Promise<void> {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
     this.pumping = true;
     try {
-      this.storm.update(Date.now());
-      // Edits first: they are cheap (no channel-cap slot) and a person is waiting to see their action.
-      while (this.ops.sendOne() || this.storm.editOne(Date.now()) || this.sendOne());
+      do {
+        this.again = false;
+        await this.storm.update(Date.now());
+        // Edits first: they are cheap (no channel-cap slot) and a person is waiting to see their action.
+        // Each step answers at once (no promise) when it need not ask the database.
+        // A stop during an await ends the run: nothing new starts once `stop` has listed what is in flight.
+        while (!this.stopped) {
+          let started = this.ops.sendOne();
+          if (typeof started !== 'boolean') started = await started;
+          if (started) continue;
+          started = this.storm.editOne(Date.now());
+          if (typeof started !== 'boolean') started = await started;
+          if (started) continue;
+          if (!(await this.sendOne())) break;
+        }
+      } while (this.again && !this.stopped);
     } finally {
       this.pumping = false;
     }
@@ -151,8 +190,12 @@ export class Lane {
     this.deps.recorder.record(outcome);
   }
 
-  /** Starts one send if budgets and the queue allow; false when the lane must wait (a timer is set). */
-  private sendOne(): boolean {
+  /**
+   * Starts one send if budgets and the queue allow; false when the lane must wait (a timer is set). The plan is
+   * made before the claim's await: meanwhile only settling requests change the budgets and the pool (they free
+   * room; a shared 429, a webhook quarantined or a pool reloaded are checked again in `send`).
+   */
+  private async sendOne(): Promise<boolean> {
     const now = Date.now();
     const { outbox, config } = this.deps;
     this.lowBlockedUntil = 0;
@@ -169,7 +212,7 @@ export class Lane {
         this.schedule(plan.until);
       }
       // Every member busy: the first to finish pumps again. Only a pool with no member at all needs a person.
-      if (plan.kind === 'no-webhook') this.noteEmptyPool(now);
+      if (plan.kind === 'no-webhook') await this.noteEmptyPool(now);
       return false;
     }
     const { member } = plan;
@@ -191,14 +234,14 @@ export class Lane {
     const gathering = gatherEnds !== null && now < gatherEnds;
     const maxPriority = gathering ? 1 : plan.maxPriority;
     const limit = stormId !== null && maxPriority !== 1 ? STORM_CLAIM : plan.packLimit;
-    const claimed = outbox.claim(this.channelId, now, limit, maxPriority, leaseMs);
+    const claimed = await outbox.claim(this.channelId, now, limit, maxPriority, leaseMs);
     if (claimed.length === 0 && gathering) {
       this.lowBlockedUntil = gatherEnds!;
       this.schedule(gatherEnds!);
       return false;
     }
     if (claimed.length === 0) {
-      const nextReady = outbox.nextAvailableAt(this.channelId);
+      const nextReady = await outbox.nextAvailableAt(this.channelId);
       // Nothing queued: the next enqueue, of any severity, wakes the lane (no timer is set to do it instead),
       // and the next flood is a new one.
       if (nextReady === null) {
@@ -214,9 +257,9 @@ export class Lane {
     const threads = this.deps.threads;
     const modeOf = threads ? (d: ClaimedDelivery) => threads.modeOf({ ...d, alert: d.alert }) : undefined;
     // Members of incidents whose card is already here join it (an edit, no post); those whose card is on its way wait for it.
-    const rest = this.joinIncidentCards(claimed, now);
+    const rest = await this.joinIncidentCards(claimed, now);
     if (rest.length === 0) return true;
-    const incidentPost = this.incidentPage(rest, member.owner, modeOf) ?? this.incidentPost(rest, member.owner, stormId !== null, modeOf, now, leaseMs);
+    const incidentPost = (await this.incidentPage(rest, member.owner, modeOf)) ?? (await this.incidentPost(rest, member.owner, stormId !== null, modeOf, now, leaseMs));
     const post = incidentPost ?? (stormId !== null ? composeStormPost(rest, member.owner, config.username, modeOf) : composePost(rest, member.owner, config.username, modeOf));
     const { batch, compact, roomLeft } = post;
     if (incidentPost) {
@@ -250,7 +293,7 @@ export class Lane {
    * posted right now, they wait a moment and join it then. Returns the deliveries still to post. An ungrouped
    * delivery costs nothing here (no statement).
    */
-  private joinIncidentCards(claimed: ClaimedDelivery[], now: number): ClaimedDelivery[] {
+  private async joinIncidentCards(claimed: ClaimedDelivery[], now: number): Promise<ClaimedDelivery[]> {
     const byIncident = new Map<number, ClaimedDelivery[]>();
     for (const d of claimed) {
       if (!isIncidentMember(d)) continue;
@@ -259,20 +302,20 @@ export class Lane {
     }
     if (byIncident.size === 0) return claimed;
     this.sawMembers = true;
-    const { outbox, ops } = this.deps;
+    const { outbox } = this.deps;
     const claimedIds = new Set(claimed.map((d) => d.id));
     const handled = new Set<number>();
     const waiting: number[] = [];
     for (const [incidentId, members] of byIncident) {
       const ids = members.map((d) => d.id);
-      const card = outbox.incidentCard(incidentId, this.channelId);
+      const card = await outbox.incidentCard(incidentId, this.channelId);
       if (card) {
         this.record({
           what: `joining deliveries ${ids.join(', ')} to the card of incident ${incidentId}`,
           deliveryIds: ids,
-          write: () => {
-            outbox.attach(ids, card, now);
-            return ops.enqueueMessage(this.channelId, card.webhookId, card.messageId, card.deliveryId, 'sync', now);
+          write: async (tx) => {
+            await tx.deliveries.attach(ids, card, now);
+            return tx.messageOps.enqueueMessage(this.channelId, card.webhookId, card.messageId, card.deliveryId, 'sync', now);
           },
           then: () => {
             this.opsChanged();
@@ -280,8 +323,8 @@ export class Lane {
           },
         });
         for (const id of ids) handled.add(id);
-        this.drained(ids.length);
-      } else if (outbox.incidentInFlight(incidentId, this.channelId, claimedIds)) {
+        await this.drained(ids.length);
+      } else if (await outbox.incidentInFlight(incidentId, this.channelId, claimedIds)) {
         waiting.push(...ids);
         for (const id of ids) handled.add(id);
       }
@@ -299,22 +342,23 @@ export class Lane {
    * waits behind a card), nor for a member Discord refused before (it goes alone, as its alert's card). A lone
    * member is posted as its own alert card (`composePost`): undefined here.
    */
-  private incidentPost(rest: ClaimedDelivery[], owner: 'app' | 'external', storm: boolean, modeOf: ((d: ClaimedDelivery) => ReturnType<NonNullable<LaneDeps['threads']>['modeOf']>) | undefined, now: number, leaseMs: number): Post | undefined {
+  private async incidentPost(rest: ClaimedDelivery[], owner: 'app' | 'external', storm: boolean, modeOf: ((d: ClaimedDelivery) => ReturnType<NonNullable<LaneDeps['threads']>['modeOf']>) | undefined, now: number, leaseMs: number): Promise<Post | undefined> {
     const head = rest[0]!;
     if (!isIncidentMember(head) || head.renderLevel !== RENDER_LEVEL.packable) return undefined;
     const mode = modeOf?.(head) ?? null;
     if (storm && head.priority >= 2 && mode === null) return undefined;
     const incidentId = head.alert!.incidentId!;
     const same = rest.filter((d) => isIncidentMember(d) && d.alert!.incidentId === incidentId && d.renderLevel === RENDER_LEVEL.packable);
-    const more = this.deps.outbox.claimIncident(incidentId, this.channelId, now, leaseMs, rest.map((d) => d.id));
+    const more = await this.deps.outbox.claimIncident(incidentId, this.channelId, now, leaseMs, rest.map((d) => d.id));
     const batch = [...same, ...more].sort((a, b) => a.priority - b.priority || a.id - b.id);
     if (batch.length < 2) {
       // Alone after all: its own card. What was claimed for it goes back.
       if (more.length) this.release(more.map((d) => d.id), { availableAt: now, countAttempt: false });
       return undefined;
     }
-    const title = this.deps.incidents?.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
-    const mutedUntil = this.deps.incidents?.mutedUntil?.(incidentId, now) ?? null;
+    const incidents = this.deps.incidents;
+    const title = (incidents && (await incidents.titles([incidentId])).get(incidentId)) ?? `incident #${incidentId}`;
+    const mutedUntil = (incidents?.mutedUntil && (await incidents.mutedUntil(incidentId, now))) ?? null;
     return composeIncidentPost(batch, { id: incidentId, title, mutedUntil }, owner, this.deps.config.username, mode);
   }
 
@@ -323,16 +367,17 @@ export class Lane {
    * incident, not its opening member's alert card; short where the incident's card is already in this channel.
    * A page Discord refused before goes as the plain card of its alert (`composePost`): undefined here.
    */
-  private incidentPage(rest: ClaimedDelivery[], owner: 'app' | 'external', modeOf: ((d: ClaimedDelivery) => ReturnType<NonNullable<LaneDeps['threads']>['modeOf']>) | undefined): Post | undefined {
+  private async incidentPage(rest: ClaimedDelivery[], owner: 'app' | 'external', modeOf: ((d: ClaimedDelivery) => ReturnType<NonNullable<LaneDeps['threads']>['modeOf']>) | undefined): Promise<Post | undefined> {
     const head = rest[0]!;
     const incidents = this.deps.incidents;
     if (!isIncidentPage(head) || head.renderLevel !== RENDER_LEVEL.packable || !incidents?.renderMembers) return undefined;
     const incidentId = head.alert!.incidentId!;
-    const title = incidents.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
-    const mutedUntil = incidents.mutedUntil?.(incidentId, Date.now()) ?? null;
-    const cardHere = this.deps.outbox.incidentCard(incidentId, this.channelId) !== undefined;
+    const title = (await incidents.titles([incidentId])).get(incidentId) ?? `incident #${incidentId}`;
+    const mutedUntil = (incidents.mutedUntil && (await incidents.mutedUntil(incidentId, Date.now()))) ?? null;
+    const cardHere = (await this.deps.outbox.incidentCard(incidentId, this.channelId)) !== undefined;
     const mode = modeOf?.(head) ?? null;
-    return composeIncidentPage(head, { id: incidentId, title, mutedUntil }, incidents.renderMembers(incidentId), { owner, username: this.deps.config.username, mode, cardHere });
+    const members = await incidents.renderMembers(incidentId);
+    return composeIncidentPage(head, { id: incidentId, title, mutedUntil }, members, { owner, username: this.deps.config.username, mode, cardHere });
   }
 
   /** Sends a composed post through `member`, within the channel's (or its thread's) window. */
@@ -340,6 +385,12 @@ export class Lane {
     const { batch } = post;
     const budget = this.budgetFor(post);
     const low = batch.some((d) => d.priority > 1);
+    // Planned before the claim's await: a request that settled meanwhile may have taken the member out of the
+    // pool (quarantined, the pool reloaded) or blocked the channel (a shared 429), and the lane may be stopping.
+    if (this.stopped || member.busy || this.pool.get(member.id) !== member || this.budget.freeSlots(now, 0) === 0) {
+      this.release(batch.map((d) => d.id), { availableAt: now, countAttempt: false });
+      return !this.stopped;
+    }
     if (budget !== this.budget && budget.freeSlots(now, low ? 3 : 0) === 0) {
       // This thread's own window is full (the channel's is not): the follow-up waits for it.
       const at = budget.nextSlotAt(now, low ? 3 : 0);
@@ -398,9 +449,9 @@ export class Lane {
     this.record({
       what: `moving the follow-ups of thread ${threadId} to the channel`,
       deliveryIds: ids,
-      write: () => {
-        this.deps.outbox.dropThread(threadId);
-        this.deps.outbox.release(ids, { availableAt: Date.now(), countAttempt: false });
+      write: async (tx) => {
+        await tx.deliveries.dropThread(threadId);
+        await tx.deliveries.release(ids, { availableAt: Date.now(), countAttempt: false });
       },
       then: () => this.schedule(),
     });
@@ -408,7 +459,7 @@ export class Lane {
   }
 
   /** Acts on Discord's answer to a post: what it means is decided by `classifyResponse` and `settlePost`. */
-  private settle(member: PoolMember, post: Post, result: TransportResult, budget: ChannelBudget): void {
+  private async settle(member: PoolMember, post: Post, result: TransportResult, budget: ChannelBudget): Promise<void> {
     const now = Date.now();
     const batch = post.batch;
     if (this.threadRefused(post, result)) {
@@ -438,10 +489,10 @@ export class Lane {
       ...settlement.attempt,
     };
     // One request, one attempts row (for each delivery it carried): it goes with the first action.
-    settlement.actions.forEach((action, i) => this.apply(action, post, member.id, now, i === 0 ? attempt : undefined));
+    for (let i = 0; i < settlement.actions.length; i++) await this.apply(settlement.actions[i]!, post, member.id, now, i === 0 ? attempt : undefined);
   }
 
-  private apply(action: QueueAction, post: Post, webhookId: number, now: number, attempt: AttemptRecord | undefined): void {
+  private async apply(action: QueueAction, post: Post, webhookId: number, now: number, attempt: AttemptRecord | undefined): Promise<void> {
     const batch = post.batch;
     switch (action.do) {
       case 'mark-sent':
@@ -458,7 +509,7 @@ export class Lane {
   }
 
   /** Discord took the message: record it, and edit it at once if its alert changed while it was on the way. */
-  private markSent(post: Post, webhookId: number, messageId: string, now: number, attempt: AttemptRecord): void {
+  private async markSent(post: Post, webhookId: number, messageId: string, now: number, attempt: AttemptRecord): Promise<void> {
     const batch = post.batch;
     const ids = batch.map((d) => d.id);
     // Checked in the transaction that records the send: an ack made while the record waited is seen too.
@@ -470,13 +521,13 @@ export class Lane {
     this.record({
       what: `recording message ${messageId} of deliveries ${ids.join(', ')}`,
       deliveryIds: ids,
-      write: () => {
-        this.deps.outbox.markSent(ids, webhookId, messageId, now, attempt, opened, post.stormId ?? null);
+      write: async (tx) => {
+        await tx.deliveries.markSent(ids, webhookId, messageId, now, attempt, opened, post.stormId ?? null);
         // In the same transaction: the thread is started even if Herald stops right after this.
-        if (startThread) this.deps.ops.enqueueThreadStart(this.channelId, webhookId, messageId, ids[0]!, now);
-        const edit = shown.length > 0 && this.deps.ops.syncIfChanged(shown, this.channelId, webhookId, messageId, ids[0]!, Date.now());
+        if (startThread) await tx.messageOps.enqueueThreadStart(this.channelId, webhookId, messageId, ids[0]!, now);
+        const edit = shown.length > 0 && (await tx.messageOps.syncIfChanged(shown, this.channelId, webhookId, messageId, ids[0]!, Date.now()));
         const incidentId = batch[0]!.note ? null : (batch[0]!.alert?.incidentId ?? null);
-        const muteEnd = incidentId !== null && this.deps.ops.muteEndIfMuted(incidentId, this.channelId, webhookId, messageId, ids[0]!, Date.now());
+        const muteEnd = incidentId !== null && (await tx.messageOps.muteEndIfMuted(incidentId, this.channelId, webhookId, messageId, ids[0]!, Date.now()));
         return edit || startThread || muteEnd;
       },
       then: (editQueued) => {
@@ -485,7 +536,7 @@ export class Lane {
         this.schedule();
       },
     });
-    this.drained(ids.length);
+    await this.drained(ids.length);
     this.storm.changed();
   }
 
@@ -524,7 +575,7 @@ export class Lane {
 
   /** The webhook cannot post any more: out of the pool now, and quarantined in the database until a person acts. */
   private quarantine(webhookId: number, q: NonNullable<PostSettlement['quarantine']>, now: number): void {
-    this.record({ what: `quarantining webhook ${webhookId}`, write: () => this.deps.store.quarantine(webhookId, this.channelId, q.reason, now, q.gone) });
+    this.record({ what: `quarantining webhook ${webhookId}`, write: (tx) => tx.webhooks.quarantine(webhookId, this.channelId, q.reason, now, q.gone) });
     this.pool.remove(webhookId);
   }
 
@@ -561,28 +612,35 @@ export class Lane {
    * lane that has seen incident members is read again from the outbox, so a storm does not end, nor packing
    * stop, while alerts still wait (a lane of ungrouped alerts only never asks: its count is exact).
    */
-  private drained(n: number): void {
+  private drained(n: number): Promise<void> | undefined {
     this.backlog = Math.max(0, this.backlog - n);
-    if (this.backlog === 0 && this.sawMembers) this.backlog = this.deps.outbox.backlogOf(this.channelId, Date.now());
+    if (this.backlog === 0 && this.sawMembers) return this.recount();
+    return undefined;
+  }
+
+  /** The backlog read again from the outbox (`drained`); wakes counted while it was read are not lost. */
+  private async recount(): Promise<void> {
+    const n = await this.deps.outbox.backlogOf(this.channelId, Date.now());
+    this.backlog = Math.max(this.backlog, n);
   }
 
   /** Puts deliveries back in the queue, recorded even if the database is busy now. */
   private release(ids: number[], opts: Parameters<LaneDeps['outbox']['release']>[1]): void {
-    this.record({ what: `releasing deliveries ${ids.join(', ')}`, deliveryIds: ids, write: () => this.deps.outbox.release(ids, opts) });
+    this.record({ what: `releasing deliveries ${ids.join(', ')}`, deliveryIds: ids, write: (tx) => tx.deliveries.release(ids, opts) });
   }
 
   /** `kind` labels the metric (rejected, exhausted, unexpected); `reason` is the sentence a person reads. */
-  private deadLetter(ids: number[], kind: string, reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): void {
-    this.record({ what: `dead-lettering deliveries ${ids.join(', ')}`, deliveryIds: ids, write: () => this.deps.outbox.deadLetter(ids, reason, discordError, now, attempt) });
-    this.drained(ids.length);
+  private async deadLetter(ids: number[], kind: string, reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): Promise<void> {
+    this.record({ what: `dead-lettering deliveries ${ids.join(', ')}`, deliveryIds: ids, write: (tx) => tx.deliveries.deadLetter(ids, reason, discordError, now, attempt) });
+    await this.drained(ids.length);
     this.deps.metrics.deadLetters.inc({ reason: kind }, ids.length);
     this.deps.log.error({ channelId: this.channelId, deliveries: ids, reason }, 'deliveries dead-lettered');
   }
 
-  private noteEmptyPool(now: number): void {
+  private async noteEmptyPool(now: number): Promise<void> {
     if (this.warnedEmpty) return;
     const msg = `channel ${this.channelId} has alerts waiting but no healthy webhook; add one to its pool`;
-    this.deps.store.recordEvent('channel_without_webhook', msg, now, { channelId: this.channelId });
+    await this.deps.store.recordEvent('channel_without_webhook', msg, now, { channelId: this.channelId });
     this.warnedEmpty = true;
     this.deps.log.error({ channelId: this.channelId }, msg);
   }

@@ -66,9 +66,10 @@ export class MessageOpRunner {
   /**
    * Starts one edit or delete if one is ready and its webhook may send now; false when none can go
    * (a timer is set for the earliest moment one could). Edits go through the webhook that posted the
-   * message, within that webhook's own bucket; they take no slot of the channel's create cap.
+   * message, within that webhook's own bucket; they take no slot of the channel's create cap. Answers at once
+   * (a boolean) when it need not look at the queue; a promise when it reads it.
    */
-  sendOne(): boolean {
+  sendOne(): boolean | Promise<boolean> {
     const now = Date.now();
     // Outcomes wait to be recorded (the database cannot write): nothing new until they are. This also
     // keeps an operation that needs no request (a dead webhook's, handed to the bot) from being taken twice.
@@ -81,10 +82,18 @@ export class MessageOpRunner {
       if (this.checkAt !== Infinity) this.lane.schedule(this.checkAt);
       return false;
     }
+    return this.scan(now);
+  }
+
+  /**
+   * `sendOne`'s look at the queue. The lane runs one pump at a time, so nothing else starts a request meanwhile;
+   * requests settling during its awaits only free webhooks (and a webhook out of the pool keeps its slot here).
+   */
+  private async scan(now: number): Promise<boolean> {
     const { ops } = this.deps;
-    const ready = ops.ready(this.channelId, now, OP_SCAN);
+    const ready = await ops.ready(this.channelId, now, OP_SCAN);
     if (ready.length === 0) {
-      const next = ops.nextAvailableAt(this.channelId);
+      const next = await ops.nextAvailableAt(this.channelId);
       // Leased ones are not counted: their settling calls `changed`.
       this.checkAt = next ?? Infinity;
       if (next !== null) this.lane.schedule(next);
@@ -94,7 +103,7 @@ export class MessageOpRunner {
     for (const op of ready) {
       if (op.via === 'bot') {
         if (this.botBusy) continue;
-        this.startBotOp(op, now);
+        await this.startBotOp(op, now);
         return true;
       }
       if (!op.webhook || op.webhook.gone) {
@@ -109,7 +118,7 @@ export class MessageOpRunner {
         wakeAt = Math.min(wakeAt, slot.bucket.nextSendAt(now, true));
         continue;
       }
-      this.startWebhookOp(op, op.webhook, slot, now);
+      await this.startWebhookOp(op, op.webhook, slot, now);
       return true;
     }
     if (wakeAt < Infinity) this.lane.schedule(Math.max(wakeAt, now + 1));
@@ -133,7 +142,7 @@ export class MessageOpRunner {
   }
 
   /** The message as it should look now: its alerts' current state; undefined when it should be deleted. */
-  private renderEdit(alerts: (StatefulAlert & { mention?: string | null })[], owner: 'app' | 'external', compact: boolean, forum: boolean, messageId: string): Record<string, unknown> | undefined {
+  private async renderEdit(alerts: (StatefulAlert & { mention?: string | null })[], owner: 'app' | 'external', compact: boolean, forum: boolean, messageId: string): Promise<Record<string, unknown> | undefined> {
     if (compact) {
       // A storm message: its lines again, each as its alert is now (no buttons: it never had any).
       const lines = renderCompactEdit(alerts, this.deps.config.username);
@@ -147,13 +156,15 @@ export class MessageOpRunner {
     const incidents = this.deps.incidents;
     if (page && incidentId != null && incidents?.renderMembers) {
       // An incident's page (an escalation step's, a risen member's): rendered again as the page, the incident as it is now.
-      const title = incidents.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
-      const card = this.deps.outbox.incidentCard(incidentId, this.channelId);
-      const { embeds, allowed_mentions, components } = renderIncidentPage({ id: incidentId, title }, incidents.renderMembers(incidentId), {
+      const title = (await incidents.titles([incidentId])).get(incidentId) ?? `incident #${incidentId}`;
+      const card = await this.deps.outbox.incidentCard(incidentId, this.channelId);
+      const members = await incidents.renderMembers(incidentId);
+      const mutedUntil = (incidents.mutedUntil && (await incidents.mutedUntil(incidentId, Date.now()))) ?? null;
+      const { embeds, allowed_mentions, components } = renderIncidentPage({ id: incidentId, title }, members, {
         username,
         buttons: owner === 'app',
         thread: forum,
-        mutedUntil: incidents.mutedUntil?.(incidentId, Date.now()) ?? null,
+        mutedUntil,
         cardHere: card !== undefined && card.messageId !== messageId,
         reason: pageReason(page, alerts[0]!),
       });
@@ -162,8 +173,8 @@ export class MessageOpRunner {
     }
     if (alerts.length > 1 && incidentId != null && this.deps.incidents && alerts.every((a) => a.incidentId === incidentId)) {
       // An incident's card (its members joined the message): rendered as the incident, with its buttons.
-      const title = this.deps.incidents.titles([incidentId]).get(incidentId) ?? `incident #${incidentId}`;
-      const mutedUntil = this.deps.incidents.mutedUntil?.(incidentId, Date.now()) ?? null;
+      const title = (await this.deps.incidents.titles([incidentId])).get(incidentId) ?? `incident #${incidentId}`;
+      const mutedUntil = (this.deps.incidents.mutedUntil && (await this.deps.incidents.mutedUntil(incidentId, Date.now()))) ?? null;
       const { embeds, allowed_mentions, components } = renderIncidentCard({ id: incidentId, title }, alerts, { username, buttons: owner === 'app', thread: forum, mutedUntil });
       return { embeds, allowed_mentions, ...(components ? { components } : {}) };
     }
@@ -173,10 +184,12 @@ export class MessageOpRunner {
     return { embeds, allowed_mentions, ...(components ? { components } : {}) };
   }
 
-  private startWebhookOp(op: ReadyOp, webhook: NonNullable<ReadyOp['webhook']>, slot: WebhookSlot, now: number): void {
+  private async startWebhookOp(op: ReadyOp, webhook: NonNullable<ReadyOp['webhook']>, slot: WebhookSlot, now: number): Promise<void> {
     const { ops, transport, config } = this.deps;
-    const body = this.renderEdit(ops.alertsOf(op.discordMessageId), webhook.owner, ops.isCompact(op.discordMessageId), op.channelKind === 'forum', op.discordMessageId);
-    ops.lease(op.id, now + config.requestTimeoutMs + 30_000);
+    const alerts = await ops.alertsOf(op.discordMessageId);
+    const compact = await ops.isCompact(op.discordMessageId);
+    const body = await this.renderEdit(alerts, webhook.owner, compact, op.channelKind === 'forum', op.discordMessageId);
+    await ops.lease(op.id, now + config.requestTimeoutMs + 30_000);
     slot.busy = true;
     slot.bucket.begin();
     // A forum's card is the first message of its post: it is named with that thread (whose id is the message's).
@@ -203,7 +216,7 @@ export class MessageOpRunner {
     const attempt: AttemptRecord = { deliveryIds: [op.deliveryId], webhookId, at: now, status: verdict.status, latencyMs: result.latencyMs, ...outcome };
     if (verdict.kind === 'retry-after') this.deps.metrics.rateLimited.inc({ scope: verdict.scope });
     if (action.do === 'webhook-gone') {
-      this.deps.recorder.record({ what: `quarantining webhook ${webhookId}`, write: () => this.deps.store.quarantine(webhookId, this.channelId, action.reason, now, action.gone) });
+      this.deps.recorder.record({ what: `quarantining webhook ${webhookId}`, write: (tx) => tx.webhooks.quarantine(webhookId, this.channelId, action.reason, now, action.gone) });
       this.lane.pool.remove(webhookId);
       this.deps.log.error({ channelId: this.channelId, webhookId, status: verdict.status }, 'webhook gone while editing a message; falling back to the bot');
       this.fallback(op, now, action.reason, attempt);
@@ -225,13 +238,13 @@ export class MessageOpRunner {
    */
   private fallback(op: ReadyOp, now: number, reason: string, attempt?: AttemptRecord): void {
     if (this.deps.bot) {
-      this.deps.recorder.record({ what: `handing message operation ${op.id} to the bot`, opIds: [op.id], write: () => this.deps.ops.toBot(op.id, now, reason, attempt), then: () => this.changed() });
+      this.deps.recorder.record({ what: `handing message operation ${op.id} to the bot`, opIds: [op.id], write: (tx) => tx.messageOps.toBot(op.id, now, reason, attempt), then: () => this.changed() });
       return;
     }
     this.deadOp(op, `${reason}; no bot is configured (DISCORD_TOKEN), so Herald cannot delete or repost the message`, null, now, attempt);
   }
 
-  private startBotOp(op: ReadyOp, now: number): void {
+  private async startBotOp(op: ReadyOp, now: number): Promise<void> {
     const { bot } = this.deps;
     if (op.purpose === 'thread') return this.startThread(op, now);
     if (!bot) {
@@ -239,7 +252,7 @@ export class MessageOpRunner {
       this.deadOp(op, `webhook of message ${op.discordMessageId} is gone and no bot is configured (DISCORD_TOKEN) to delete or repost it`, null, now);
       return;
     }
-    this.runBotCall(op, now, 'settling a bot delete failed; its lease is reclaimed when it expires', (attempt) =>
+    await this.runBotCall(op, now, 'settling a bot delete failed; its lease is reclaimed when it expires', (attempt) =>
       bot.deleteChannelMessage(op.channelKind === 'forum' ? op.discordMessageId : op.discordChannelId, op.discordMessageId).then(
         () => this.afterBotDelete(op, attempt('deleted_by_bot', 204)),
         (err: unknown) => {
@@ -261,8 +274,8 @@ export class MessageOpRunner {
    * One bot call for an operation: leased for the request's time, the bot marked busy, `call` given a maker
    * of this request's attempt records (latency counted from here), and afterwards the lane pumped again.
    */
-  private runBotCall(op: ReadyOp, now: number, settleFailed: string, call: (attempt: (outcome: string, status: number | null, error?: string) => AttemptRecord) => Promise<unknown>): void {
-    this.deps.ops.lease(op.id, now + this.deps.config.requestTimeoutMs + 30_000);
+  private async runBotCall(op: ReadyOp, now: number, settleFailed: string, call: (attempt: (outcome: string, status: number | null, error?: string) => AttemptRecord) => Promise<unknown>): Promise<void> {
+    await this.deps.ops.lease(op.id, now + this.deps.config.requestTimeoutMs + 30_000);
     this.botBusy = true;
     const started = performance.now();
     const attempt = (outcome: string, status: number | null, error?: string): AttemptRecord => ({
@@ -290,25 +303,30 @@ export class MessageOpRunner {
    * (160004, a retry after a lost answer) is success: that thread is the card's. Without a bot (the token was
    * removed since), the card simply has no thread: its follow-ups stay card edits, logged once here.
    */
-  private startThread(op: ReadyOp, now: number): void {
-    const { ops, bot, outbox } = this.deps;
+  private async startThread(op: ReadyOp, now: number): Promise<void> {
+    const { ops, bot } = this.deps;
     if (!bot) {
       this.deps.log.warn({ channelId: this.channelId, messageId: op.discordMessageId }, 'a threads route needs the bot (DISCORD_TOKEN) to start threads; this card gets none');
       this.finish(op, 'no_bot', now, { deliveryIds: [op.deliveryId], webhookId: null, at: now, status: null, latencyMs: 0, outcome: 'no_bot' });
       return;
     }
-    const shown = ops.alertsOf(op.discordMessageId);
+    const shown = await ops.alertsOf(op.discordMessageId);
     const alert = shown[0];
     // An incident's card (its members share the message): its thread is named as the incident is.
     const incidentId = alert?.incidentId;
-    const incidentTitle = shown.length > 1 && incidentId != null && shown.every((a) => a.incidentId === incidentId) ? this.deps.incidents?.titles([incidentId]).get(incidentId) : undefined;
+    const incidents = this.deps.incidents;
+    const incidentTitle = shown.length > 1 && incidentId != null && incidents && shown.every((a) => a.incidentId === incidentId) ? (await incidents.titles([incidentId])).get(incidentId) : undefined;
     if (!alert) return this.finish(op, 'no_card', now, { deliveryIds: [op.deliveryId], webhookId: null, at: now, status: null, latencyMs: 0, outcome: 'no_card' });
-    this.runBotCall(op, now, 'settling a thread start failed; its lease is reclaimed when it expires', (attempt) => {
+    await this.runBotCall(op, now, 'settling a thread start failed; its lease is reclaimed when it expires', (attempt) => {
       const started = (threadId: string, a: AttemptRecord) =>
         this.deps.recorder.record({
           what: `recording thread ${threadId} of message ${op.discordMessageId}`,
           opIds: [op.id],
-          write: () => ops.done(op.id, 'thread_started', Date.now(), a, () => outbox.setThread(op.discordMessageId, threadId)),
+          // One transaction: the operation done, then the card's thread (what `done`'s `also` did).
+          write: async (tx) => {
+            await tx.messageOps.done(op.id, 'thread_started', Date.now(), a);
+            await tx.deliveries.setThread(op.discordMessageId, threadId);
+          },
         });
       const name = incidentTitle !== undefined ? incidentThreadName(incidentTitle, incidentId!) : threadName(alert);
       return bot.startThreadFromMessage(op.discordChannelId, op.discordMessageId, name).then(
@@ -331,16 +349,15 @@ export class MessageOpRunner {
   /** The bot deleted the message: its alerts that are still shown get posted again through the current pool. */
   private afterBotDelete(op: ReadyOp, attempt: AttemptRecord): void {
     const now = Date.now();
-    const { ops, outbox } = this.deps;
     this.deps.recorder.record({
       what: `recording the bot's delete of message ${op.discordMessageId}`,
       opIds: [op.id],
       // Read in the transaction that records the delete, so a retried record reposts what is shown then.
-      write: () => {
-        const again = ops.alertsOf(op.discordMessageId).filter((a) => !a.retractedAt);
-        ops.done(op.id, again.length ? 'reposted' : 'deleted_by_bot', now, attempt, () => {
-          for (const a of again) outbox.enqueue(a.id, this.channelId, severityRank(a.severity), now);
-        });
+      write: async (tx) => {
+        const again = (await tx.messageOps.alertsOf(op.discordMessageId)).filter((a) => !a.retractedAt);
+        // One transaction: the operation done, then the repost's new deliveries (what `done`'s `also` did).
+        await tx.messageOps.done(op.id, again.length ? 'reposted' : 'deleted_by_bot', now, attempt);
+        for (const a of again) await tx.deliveries.enqueue(a.id, this.channelId, severityRank(a.severity), now);
         return again.length;
       },
       then: (reposted) => {
@@ -352,7 +369,7 @@ export class MessageOpRunner {
 
   /** The operation is finished: recorded even if the database is busy now (the edit is never made twice). */
   private finish(op: ReadyOp, outcome: string, now: number, attempt: AttemptRecord): void {
-    this.deps.recorder.record({ what: `recording the ${outcome} of message ${op.discordMessageId}`, opIds: [op.id], write: () => this.deps.ops.done(op.id, outcome, now, attempt) });
+    this.deps.recorder.record({ what: `recording the ${outcome} of message ${op.discordMessageId}`, opIds: [op.id], write: (tx) => tx.messageOps.done(op.id, outcome, now, attempt) });
   }
 
   /** Back to the queue for another try at `availableAt`. */
@@ -360,7 +377,7 @@ export class MessageOpRunner {
     this.deps.recorder.record({
       what: `queueing message operation ${op.id} again`,
       opIds: [op.id],
-      write: () => this.deps.ops.retry(op.id, opts),
+      write: (tx) => tx.messageOps.retry(op.id, opts),
       then: () => {
         this.changed();
         this.lane.schedule(opts.availableAt);
@@ -373,7 +390,7 @@ export class MessageOpRunner {
   }
 
   private deadOp(op: ReadyOp, reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): void {
-    this.deps.recorder.record({ what: `dead-lettering message operation ${op.id}`, opIds: [op.id], write: () => this.deps.ops.dead(op.id, op.deliveryId, reason, discordError, now, attempt) });
+    this.deps.recorder.record({ what: `dead-lettering message operation ${op.id}`, opIds: [op.id], write: (tx) => tx.messageOps.dead(op.id, op.deliveryId, reason, discordError, now, attempt) });
     this.deps.metrics.deadLetters.inc({ reason: 'message_op' });
     this.deps.log.error({ channelId: this.channelId, op: op.id, reason }, 'message edit dead-lettered');
   }

@@ -26,8 +26,10 @@ export class StormKeeper {
     private readonly channelId: number,
     private readonly deps: LaneDeps,
     private readonly lane: { readonly pool: WebhookPool; readonly budget: ChannelBudget; backlog: number; schedule(at?: number): void; pump(): void },
+    /** The channel's storm as the database has it (`storms.current`, read by the lane's `open`). */
+    current: StormRow | null,
   ) {
-    this.storm = deps.storms.current(channelId);
+    this.storm = current;
     // A storm of a previous run: its card is brought up to date (and said to be over, if it is).
     this.dirty = this.storm !== null;
     lane.budget.setStorm(this.storm !== null);
@@ -39,7 +41,7 @@ export class StormKeeper {
   }
 
   /** Enters or leaves storm mode by the backlog and the budget (stormStep). A storm row is written on each change. */
-  update(now: number): void {
+  async update(now: number): Promise<void> {
     const step = stormStep({
       inStorm: this.storm !== null,
       backlog: this.lane.backlog,
@@ -47,14 +49,14 @@ export class StormKeeper {
       horizonMs: this.deps.config.stormHorizonMs,
     });
     if (step === 'enter') {
-      this.storm = this.deps.storms.open(this.channelId, now);
+      this.storm = await this.deps.storms.open(this.channelId, now);
       this.dirty = false;
       this.lane.budget.setStorm(true);
       this.deps.log.warn({ channelId: this.channelId, storm: this.storm.id, backlog: this.lane.backlog }, 'storm: the backlog cannot be posted within the horizon; P2/P3 go out as compact lines');
       this.deps.metrics.storms.inc();
     } else if (step === 'leave') {
       const storm = this.storm!;
-      this.deps.storms.end(storm.id, now);
+      await this.deps.storms.end(storm.id, now);
       this.deps.log.info({ channelId: this.channelId, storm: storm.id }, 'storm over: the backlog is gone');
       storm.endedAt = now;
       this.lane.budget.setStorm(false);
@@ -83,14 +85,14 @@ export class StormKeeper {
     const storm = this.storm!;
     this.busy = true;
     try {
-      const result = await this.deps.transport.executeWebhook(member, this.render(storm));
+      const result = await this.deps.transport.executeWebhook(member, await this.render(storm));
       const verdict = classifyResponse(result, 'execute');
       if (verdict.kind === 'sent' && verdict.messageId) {
         const messageId = verdict.messageId;
         storm.webhookId = member.id;
         storm.summaryMessageId = messageId;
         this.lastEditAt = Date.now();
-        this.deps.recorder.record({ what: `recording the summary card ${messageId} of storm ${storm.id}`, write: () => this.deps.storms.setSummary(storm.id, member.id, messageId) });
+        this.deps.recorder.record({ what: `recording the summary card ${messageId} of storm ${storm.id}`, write: (tx) => tx.storms.setSummary(storm.id, member.id, messageId) });
       } else {
         if (this.ending === storm) this.ending = null;
         this.deps.log.warn({ channelId: this.channelId, storm: storm.id, status: verdict.status }, 'posting the storm summary card failed; trying again with the next post');
@@ -103,9 +105,10 @@ export class StormKeeper {
 
   /**
    * Starts an edit of the summary card if one is due and its webhook's bucket allows (leaving the last
-   * request of the window to a page, like any edit); false when none goes now.
+   * request of the window to a page, like any edit); false when none goes now. Answers at once (a boolean) when
+   * no edit goes; a promise when one starts (the card's tally is read first).
    */
-  editOne(now: number): boolean {
+  editOne(now: number): boolean | Promise<boolean> {
     const storm = this.ending ?? this.storm;
     if (!storm || this.busy || storm.summaryMessageId === null || storm.webhookId === null) return false;
     const ended = this.ending !== null;
@@ -129,15 +132,28 @@ export class StormKeeper {
       this.lane.schedule(Math.max(member.bucket.nextSendAt(now, true), now + 1));
       return false;
     }
-    const body = this.render(storm);
+    return this.startEdit(storm, member, ended, now);
+  }
+
+  private async startEdit(storm: StormRow, member: PoolMember, ended: boolean, now: number): Promise<boolean> {
     const { summaryMessageId } = storm;
+    // Taken before the tally's await: nothing else starts a request of the card or of this member meanwhile.
     this.busy = true;
     this.dirty = false;
     this.lastEditAt = now;
     member.busy = true;
+    let body: Awaited<ReturnType<StormKeeper['render']>>;
+    try {
+      body = await this.render(storm);
+    } catch (err) {
+      this.busy = false;
+      this.dirty = true;
+      member.busy = false;
+      throw err;
+    }
     member.bucket.begin();
     void this.deps.transport
-      .editMessage(member, summaryMessageId, body)
+      .editMessage(member, summaryMessageId!, body)
       .then((result) => {
         const verdict = classifyResponse(result, 'edit');
         member.bucket.end(Date.now(), verdict.rate);
@@ -164,8 +180,8 @@ export class StormKeeper {
     return true;
   }
 
-  private render(storm: StormRow) {
-    const tally = this.deps.storms.tally(storm.id);
+  private async render(storm: StormRow) {
+    const tally = await this.deps.storms.tally(storm.id);
     const { endedAt } = storm;
     return stormSummaryCard({ stormId: storm.id, startedAt: storm.startedAt, endedAt, waiting: endedAt === null ? this.lane.backlog : 0, ...tally }, this.deps.config.username);
   }

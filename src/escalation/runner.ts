@@ -12,9 +12,11 @@ import { PassTimer } from '../delivery/wake-timer.js';
 export interface EscalationDeps {
   /** One transaction per move (store.transaction). */
   transactions: Pick<Store, 'transaction'>;
+  /** Outside transactions (a pass's reads, a failed move's retry time); moves go through their transaction's `tx`. */
   escalations: EscalationStore;
   /** Which route arms which chain (cached by the route store, refreshed by the escalations store's writes). */
   routes: Pick<RouteStore, 'chainOf' | 'anyChain'>;
+  /** Unused by the runner since its moves write through their transaction (`tx.deliveries`); kept for its callers. */
   outbox: Pick<Outbox, 'enqueue'>;
   /** Tells delivery that a step's deliveries were committed (the commit signals' delivery part). */
   signals: Pick<DeliverySignals, 'deliveriesQueued'>;
@@ -48,6 +50,8 @@ export class EscalationRunner {
   /** Earliest due time armed in transactions not yet followed by `afterCommit`. */
   private armedDueAt = Infinity;
   private running = false;
+  /** A pass was asked for while one ran: another follows at once. */
+  private again = false;
 
   constructor(private readonly deps: EscalationDeps) {
     const pass = deps.guard.wrap('escalation pass', () => this.run(), { retry: (ms) => this.schedule(Date.now() + ms) });
@@ -59,21 +63,27 @@ export class EscalationRunner {
    * name, its first step due after that step's delay. `incidentId`: the alert opened that incident, and the
    * chain runs for the incident (one per incident and chain, stopped by the incident's acknowledgement or
    * resolve: `EscalationStore.withAlert`): a chain the incident already has is not armed again for a later member. `channelIds`: where the alert was routed (mention
-   * steps without a channel of their own post there).
+   * steps without a channel of their own post there). `tx`: the ingest transaction's store. Answers at once
+   * (undefined, no promise) when no route names a chain.
    */
-  arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number, incidentId?: number): void {
-    if (!this.deps.routes.anyChain || routeIds.length === 0) return;
+  arm(tx: Pick<Store, 'escalations'>, alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number, incidentId?: number): Promise<void> | undefined {
+    if (!this.deps.routes.anyChain || routeIds.length === 0) return undefined;
     const chainIds = new Set<number>();
     for (const r of routeIds) {
       const c = this.deps.routes.chainOf(r);
       if (c !== undefined) chainIds.add(c);
     }
+    if (chainIds.size === 0) return undefined;
+    return this.armChains(tx.escalations, alertId, chainIds, channelIds, now, incidentId);
+  }
+
+  private async armChains(escalations: EscalationStore, alertId: number, chainIds: Set<number>, channelIds: readonly number[], now: number, incidentId: number | undefined): Promise<void> {
     for (const chainId of chainIds) {
-      const first = this.deps.escalations.steps(chainId)[0];
+      const first = (await escalations.steps(chainId))[0];
       if (!first) continue;
-      if (incidentId !== undefined && this.deps.escalations.armedForIncident(incidentId, chainId)) continue;
+      if (incidentId !== undefined && (await escalations.armedForIncident(incidentId, chainId))) continue;
       const dueAt = now + first.delayMs;
-      this.deps.escalations.arm({ alertId, chainId, channelIds: [...channelIds], dueAt, now, incidentId: incidentId ?? null });
+      await escalations.arm({ alertId, chainId, channelIds: [...channelIds], dueAt, now, incidentId: incidentId ?? null });
       this.armedDueAt = Math.min(this.armedDueAt, dueAt);
     }
   }
@@ -105,18 +115,25 @@ export class EscalationRunner {
   }
 
   /** One guarded pass (see the constructor): a failure is retried with backoff by the guard. */
-  private run(): void {
-    if (this.timer.stopped || this.running) return;
+  private async run(): Promise<void> {
+    if (this.timer.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
     this.running = true;
     try {
-      this.tick(Date.now());
+      this.again = false;
+      await this.tick(Date.now());
     } finally {
       this.running = false;
     }
-    if (!this.timer.stopped) this.schedule(Math.min(this.nextDueAt() ?? Infinity, Date.now() + this.deps.pollMs));
+    if (this.timer.stopped) return;
+    if (this.again) this.schedule(Date.now());
+    else this.schedule(Math.min((await this.nextDueAt()) ?? Infinity, Date.now() + this.deps.pollMs));
   }
   /** Earliest due time of an escalation still going. */
-  nextDueAt(): number | null {
+  nextDueAt(): Promise<number | null> {
     return this.deps.escalations.nextDueAt();
   }
 
@@ -124,57 +141,57 @@ export class EscalationRunner {
    * One pass: every escalation that is due, or whose alert was acknowledged, resolved or retracted
    * meanwhile, moves on (each in its own transaction). Returns what it did.
    */
-  tick(now: number): TickResult {
+  async tick(now: number): Promise<TickResult> {
     const result: TickResult = { stepsRun: 0, stopped: 0, rearmed: 0 };
-    const candidates = this.deps.escalations.candidates(now);
+    const candidates = await this.deps.escalations.candidates(now);
     for (const id of candidates) {
       try {
         // A few moves at once at most (e.g. an acknowledgement seen, then its re-arm already due).
         for (let i = 0; i < 4; i++) {
-          const moved = this.advance(id, now, result);
+          const moved = await this.advance(id, now, result);
           if (!moved) break;
         }
       } catch (err) {
         // Nothing of the failed move was committed; try this one again in a second, the others now.
         this.deps.log.error({ err, escalationId: id }, 'escalation step failed; retrying in 1 s');
-        this.deps.escalations.retryAt(id, now + 1000);
+        await this.deps.escalations.retryAt(id, now + 1000);
       }
     }
     return result;
   }
 
   /** Moves one escalation on by one transition, in one transaction; false when nothing is due. */
-  private advance(id: number, now: number, result: TickResult): boolean {
+  private async advance(id: number, now: number, result: TickResult): Promise<boolean> {
     const woken = new Map<number, number>();
-    const store = this.deps.escalations;
-    const moved = this.deps.transactions.transaction(() => {
-      const row = store.withAlert(id);
+    const moved = await this.deps.transactions.transaction(async (tx) => {
+      const store = tx.escalations;
+      const row = await store.withAlert(id);
       if (!row || row.e.state === 'done') return false;
       const { e, a } = row;
       const set = (values: Partial<EscalationRow>) => store.move(e, values, now);
-      const finish = (reason: string) => {
-        set({ state: 'done', reason });
+      const finish = async (reason: string) => {
+        await set({ state: 'done', reason });
         result.stopped++;
         return true;
       };
 
       if (a.retractedAt !== null) return finish('retracted');
       if (a.resolvedAt !== null || a.status === 'resolved') return finish('resolved');
-      const chain = store.chain(e.chainId);
+      const chain = await store.chain(e.chainId);
       if (!chain) return finish('chain deleted');
-      const steps = store.steps(e.chainId);
+      const steps = await store.steps(e.chainId);
       if (steps.length === 0) return finish('chain has no steps');
 
       if (e.state === 'active' && a.acknowledgedAt !== null && a.acknowledgedAt > (e.ackSeenAt ?? -1)) {
         if (chain.rearmAfterMs === null) return finish('acknowledged');
         // Wait for a resolve; without one in time, the chain starts again.
-        set({ state: 'acked', ackSeenAt: a.acknowledgedAt, dueAt: a.acknowledgedAt + chain.rearmAfterMs });
+        await set({ state: 'acked', ackSeenAt: a.acknowledgedAt, dueAt: a.acknowledgedAt + chain.rearmAfterMs });
         return true;
       }
       if (e.dueAt > now) return false;
 
       if (e.state === 'acked') {
-        set({ state: 'active', cycle: e.cycle + 1, round: 0, stepIndex: 0, dueAt: now + steps[0]!.delayMs });
+        await set({ state: 'active', cycle: e.cycle + 1, round: 0, stepIndex: 0, dueAt: now + steps[0]!.delayMs });
         result.rearmed++;
         this.deps.log.info({ escalationId: e.id, alertId: e.alertId }, 'acknowledged but not resolved in time: escalation re-armed');
         return true;
@@ -184,27 +201,27 @@ export class EscalationRunner {
       const step = steps[e.stepIndex];
       if (!step) {
         if (e.round < chain.repeats) {
-          set({ round: e.round + 1, stepIndex: 0, dueAt: now + steps[0]!.delayMs });
+          await set({ round: e.round + 1, stepIndex: 0, dueAt: now + steps[0]!.delayMs });
           return true;
         }
         return finish('chain exhausted');
       }
       const wanted = step.channelId !== null ? [step.channelId] : e.channelIds;
       // A channel deleted since the alert was routed is skipped (the run records how many got the step).
-      const targets = store.existingChannels(wanted);
+      const targets = await store.existingChannels(wanted);
       const mention = step.kind === 'channel' || step.target === null ? null : mentionOf(step.kind, step.target);
       const priority = severityRank(a.severity);
       for (const channelId of targets) {
-        this.deps.outbox.enqueue(e.alertId, channelId, priority, now, { mention });
+        await tx.deliveries.enqueue(e.alertId, channelId, priority, now, { mention });
         woken.set(channelId, (woken.get(channelId) ?? 0) + 1);
       }
       // The unique index (escalation, cycle, round, step) refuses a second run of the same step.
-      store.recordRun({ escalationId: e.id, cycle: e.cycle, round: e.round, stepIndex: e.stepIndex, stepId: step.id, kind: step.kind, target: step.target, deliveries: targets.length, at: now });
+      await store.recordRun({ escalationId: e.id, cycle: e.cycle, round: e.round, stepIndex: e.stepIndex, stepId: step.id, kind: step.kind, target: step.target, deliveries: targets.length, at: now });
       const next = steps[e.stepIndex + 1];
       const lastRound = e.round >= chain.repeats;
-      if (next) set({ stepIndex: e.stepIndex + 1, dueAt: now + next.delayMs });
-      else if (!lastRound) set({ round: e.round + 1, stepIndex: 0, dueAt: now + steps[0]!.delayMs });
-      else set({ state: 'done', reason: 'chain exhausted', stepIndex: e.stepIndex + 1 });
+      if (next) await set({ stepIndex: e.stepIndex + 1, dueAt: now + next.delayMs });
+      else if (!lastRound) await set({ round: e.round + 1, stepIndex: 0, dueAt: now + steps[0]!.delayMs });
+      else await set({ state: 'done', reason: 'chain exhausted', stepIndex: e.stepIndex + 1 });
       result.stepsRun++;
       return true;
     });

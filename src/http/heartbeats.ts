@@ -38,7 +38,7 @@ export function registerHeartbeatHook(
     },
     async (req, reply) => {
       try {
-        return reply.code(202).send(await heartbeats.beat(req.sourceId!, req.params.name));
+        return reply.code(202).send(await await heartbeats.beat(req.sourceId!, req.params.name));
       } catch (err) {
         if (!(err instanceof ServiceError) || err.status !== 404) throw err;
         return reply.code(404).send({ error: err.code, message: err.message });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { alertsBody } from '../domain/alert.js';
+import { alertsBody, type AlertInput } from '../domain/alert.js';
 import type { Config } from '../config.js';
 import type { SourceAuth } from '../ingest/auth.js';
 import type { Acceptor, RequestKeys } from '../pipeline/accept.js';
@@ -66,7 +66,7 @@ export const alertHook = (herald: AlertHookDeps) => async (scope: FastifyInstanc
   const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
     if (await throttle.refuseIfThrottled(req, reply)) return reply;
     const token = bearer(req);
-    const sourceId = token === undefined ? undefined : herald.sourceAuth.sourceFor(token);
+    const sourceId = token === undefined ? undefined : await herald.sourceAuth.sourceFor(token);
     if (sourceId === undefined) {
       await throttle.failed(req);
       return unauthorized(reply, token === undefined ? 'missing bearer token' : 'unknown source token');
@@ -75,13 +75,13 @@ export const alertHook = (herald: AlertHookDeps) => async (scope: FastifyInstanc
   };
   /** A source with signing secrets must sign (Standard Webhooks, over the raw body): 401 otherwise. */
   const verifySigned = async (req: FastifyRequest, reply: FastifyReply) => {
-    const settings = herald.sourceAuth.settings(req.sourceId!);
+    const settings = await herald.sourceAuth.settings(req.sourceId!);
     if (!settings || settings.secrets.length === 0) return;
     const v = verifySignature(req.headers, req.rawBody ?? Buffer.alloc(0), settings.secrets);
     if (!v.ok) return reply.code(401).send({ error: 'bad_signature', message: v.reason });
     // A message seen before is not refused here: the acceptor answers a sender's retry as the first time.
     req.webhookId = v.id;
-    seenIds.pruneWebhookIdsNowAndThen();
+    await seenIds.pruneWebhookIdsNowAndThen();
   };
   // The same checks and the same throttle: guessing tokens on one route counts on the other.
   registerHeartbeatHook(app, herald.heartbeats, authenticate, verifySigned);
@@ -111,7 +111,7 @@ export const alertHook = (herald: AlertHookDeps) => async (scope: FastifyInstanc
     },
     async (req, reply) => {
       const sourceId = req.sourceId!;
-      const settings = herald.sourceAuth.settings(sourceId);
+      const settings = await herald.sourceAuth.settings(sourceId);
       const q = req.query as z.output<typeof query>;
       const format: Format = q.format ?? settings?.format ?? 'native';
       // Nothing is recorded for a request that stores nothing (invalid, or storing failed): a sender's
@@ -121,11 +121,11 @@ export const alertHook = (herald: AlertHookDeps) => async (scope: FastifyInstanc
       if (!converted.ok) return reply.code(400).send({ error: 'invalid_request', problems: converted.problems });
       const c = converted.conversion;
       const ignored = [...c.ignored];
-      const inputs = c.alerts.filter((a) => {
-        if (!a.onlyIfOpen || lookup.openWithKey(sourceId, a.input.dedup_key!) !== undefined) return true;
-        ignored.push(`no open alert with dedup key "${a.input.dedup_key}" to resolve`);
-        return false;
-      }).map((a) => a.input);
+      const inputs: AlertInput[] = [];
+      for (const a of c.alerts) {
+        if (!a.onlyIfOpen || (await lookup.openWithKey(sourceId, a.input.dedup_key!)) !== undefined) inputs.push(a.input);
+        else ignored.push(`no open alert with dedup key "${a.input.dedup_key}" to resolve`);
+      }
       // A PagerDuty acknowledge is applied in the same commit as the request's alerts: a 503 means nothing was stored.
       const result =
         inputs.length || c.acknowledge.length ? await herald.acceptor.submit(sourceId, inputs, requestKeys(req, q), c.acknowledge) : { ids: [], replayed: false };
@@ -141,8 +141,8 @@ export const alertHook = (herald: AlertHookDeps) => async (scope: FastifyInstanc
       // A beat is committed (and a miss it ends resolved) before the 202, like the alerts.
       const beaten: string[] = [];
       for (const name of c.beats ?? []) {
-        if (!herald.heartbeats.has(sourceId, name)) continue;
-        await herald.heartbeats.beat(sourceId, name);
+        if (!await herald.heartbeats.has(sourceId, name)) continue;
+        await await herald.heartbeats.beat(sourceId, name);
         beaten.push(name);
       }
       return reply

@@ -27,14 +27,15 @@ export class SourceAuth {
   constructor(private readonly sources: Pick<SourceStore, 'idForTokenHash' | 'settings'>) {}
 
   /** The source's format, secrets and mapping. */
-  settings(sourceId: number): SourceSettings | undefined {
-    return this.sources.settings(sourceId) as SourceSettings | undefined;
+  async settings(sourceId: number): Promise<SourceSettings | undefined> {
+    return (await this.sources.settings(sourceId)) as SourceSettings | undefined;
   }
 
-  sourceFor(token: string): number | undefined {
+  /** The source a token names, if any. */
+  async sourceFor(token: string): Promise<number | undefined> {
     const remembered = this.hashes.get(token);
     const hash = remembered ?? hashToken(token);
-    const id = this.sources.idForTokenHash(hash);
+    const id = await this.sources.idForTokenHash(hash);
     if (id === undefined) {
       if (remembered !== undefined) this.hashes.delete(token);
     } else if (remembered === undefined) {

@@ -9,7 +9,7 @@ export interface DigestJobDeps {
   /** Each channel's settings; the jobs reschedule after every write of them (`onChange`). */
   settings: Pick<DigestStore, 'all' | 'onChange'>;
   /** services/digest.ts `runScheduledDigest`: posts the channel's digest unless it is off or just posted. */
-  runScheduled: (channelId: number, now: number) => DigestReport | null;
+  runScheduled: (channelId: number, now: number) => Promise<DigestReport | null> | DigestReport | null;
   guard: Pick<Guard, 'wrap'>;
   log: Logger;
 }
@@ -30,21 +30,28 @@ export interface DigestJobView {
 export class DigestJobs {
   private tasks = new Map<number, { task: ScheduledTask; timezone: string }>();
   private started = false;
+  /** Counts reloads: one whose read was overtaken by a later reload's leaves the tasks to it. */
+  private generation = 0;
 
   constructor(private readonly deps: DigestJobDeps) {
-    deps.settings.onChange(() => this.reload());
+    const reload = deps.guard.wrap('rescheduling the daily digests', () => this.reload());
+    deps.settings.onChange(() => reload());
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.started = true;
-    this.reload();
+    await this.reload();
   }
 
   /** Re-reads every channel's settings and reschedules (no-op before `start`). */
-  private reload(): void {
+  private async reload(): Promise<void> {
     if (!this.started) return;
+    const generation = ++this.generation;
+    const all = await this.deps.settings.all();
+    // Stopped meanwhile, or a later change's reload is under way: it schedules from what it reads.
+    if (!this.started || generation !== this.generation) return;
     this.clear();
-    for (const s of this.deps.settings.all()) {
+    for (const s of all) {
       if (!s.enabled) continue;
       const [hh, mm] = s.time.split(':');
       const pattern = `${Number(mm)} ${Number(hh)} * * *`;
@@ -66,8 +73,8 @@ export class DigestJobs {
 
   /** The task's body: post the channel's digest (guarded: an error is logged; the next day tries again). */
   fire(channelId: number, now = Date.now()): void {
-    this.deps.guard.wrap(`daily digest of channel ${channelId}`, () => {
-      const r = this.deps.runScheduled(channelId, now);
+    this.deps.guard.wrap(`daily digest of channel ${channelId}`, async () => {
+      const r = await this.deps.runScheduled(channelId, now);
       if (r) this.deps.log.info({ channelId, fired: r.totals.fired }, 'daily digest queued');
     })();
   }

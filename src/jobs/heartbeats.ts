@@ -6,7 +6,7 @@ import type { Heartbeats } from '../services/heartbeats.js';
 export interface HeartbeatRunnerDeps {
   heartbeats: Pick<Heartbeats, 'raiseDue' | 'finishResolves' | 'nextDueAt'>;
   /** One auto-resolve sweep (services/auto-resolve.ts resolveStaleAlerts); returns how many it resolved. */
-  resolveStale: (now: number) => number;
+  resolveStale: (now: number) => Promise<number>;
   /** The longest the runner sleeps: a declaration is noticed, and a miss raised, at most this late. */
   pollMs: number;
   /** How often stale alerts are swept (their scan has no index: rarely). */
@@ -71,7 +71,7 @@ export class HeartbeatRunner {
       if (this.timer.stopped) return;
       if (now >= this.nextSweepAt) {
         this.nextSweepAt = now + this.deps.sweepMs;
-        const n = this.deps.resolveStale(now);
+        const n = await this.deps.resolveStale(now);
         if (n) this.deps.log.info({ resolved: n }, 'stale alerts auto-resolved');
       }
     } finally {
@@ -82,7 +82,7 @@ export class HeartbeatRunner {
       return this.schedule(Date.now());
     }
     // The next due time is on the heartbeats' clock: turned into a wait from the process clock.
-    const due = this.deps.heartbeats.nextDueAt();
+    const due = await this.deps.heartbeats.nextDueAt();
     const wait = Math.min(this.deps.pollMs, due === null ? Infinity : Math.max(0, due - this.clock()));
     this.schedule(Date.now() + wait);
   }

@@ -37,35 +37,35 @@ type ReadDeps = { store: Pick<Store, 'outbound'> };
  * The URL must point at a public address now (its name is resolved); the worker judges it again at each send.
  */
 export async function createTarget(h: Deps & { store: Pick<Store, 'routes'> }, routeId: number, input: TargetInput): Promise<TargetView & { secret?: string }> {
-  refuseIfManaged(h.store.routes.managedBy(routeId), `route ${routeId} (and its outbound targets)`);
+  refuseIfManaged(await h.store.routes.managedBy(routeId), `route ${routeId} (and its outbound targets)`);
   const decision = await h.outboundGuard.decide(input.url);
   if (!decision.ok) throw invalid('url', decision.reason);
   const secret = input.kind === 'webhook' ? newSigningSecret() : null;
-  const row = h.store.outbound.createTarget(routeId, { kind: input.kind, url: input.url, secret });
+  const row = await h.store.outbound.createTarget(routeId, { kind: input.kind, url: input.url, secret });
   return { ...view(row), ...(secret ? { secret } : {}) };
 }
 
-export function listTargets(h: ReadDeps): TargetView[] {
-  return h.store.outbound.listTargets().map(view);
+export async function listTargets(h: ReadDeps): Promise<TargetView[]> {
+  return (await h.store.outbound.listTargets()).map(view);
 }
 
 /** Removes a target; its queued and past deliveries go with it. */
-export function deleteTarget(h: ReadDeps, id: number): void {
-  refuseIfManaged(h.store.outbound.target(id)?.managedBy, `outbound target ${id}`);
-  h.store.outbound.deleteTarget(id);
+export async function deleteTarget(h: ReadDeps, id: number): Promise<void> {
+  refuseIfManaged((await h.store.outbound.target(id))?.managedBy, `outbound target ${id}`);
+  await h.store.outbound.deleteTarget(id);
 }
 
 const view = (t: OutboundTargetRow): TargetView => ({ id: t.id, route_id: t.routeId, kind: t.kind, url_masked: maskTargetUrl(t.url), created_at: t.createdAt });
 
-export function listOutboundDeliveries(h: ReadDeps, f: { state?: 'pending' | 'leased' | 'sent' | 'dead'; alertId?: number; targetId?: number; beforeId?: number; limit: number }): OutboundDeliveryView[] {
+export function listOutboundDeliveries(h: ReadDeps, f: { state?: 'pending' | 'leased' | 'sent' | 'dead'; alertId?: number; targetId?: number; beforeId?: number; limit: number }): Promise<OutboundDeliveryView[]> {
   return h.store.outbound.listDeliveries(f);
 }
 
 /** Sends a dead outbound delivery again from a fresh start (attempts 0, a new age budget). */
-export function replayOutbound(h: ReadDeps & { signals: Pick<CommitSignals, 'outboundQueued'> }, id: number, now = Date.now()): OutboundDeliveryView {
-  h.store.outbound.replay(id, now);
+export async function replayOutbound(h: ReadDeps & { signals: Pick<CommitSignals, 'outboundQueued'> }, id: number, now = Date.now()): Promise<OutboundDeliveryView> {
+  await h.store.outbound.replay(id, now);
   h.signals.outboundQueued();
-  return listOutboundDeliveries(h, { limit: 1, beforeId: id + 1 })[0]!;
+  return (await listOutboundDeliveries(h, { limit: 1, beforeId: id + 1 }))[0]!;
 }
 
 /** What a test send got back: the target's status (null when it did not answer), how long it took, and why it failed. */
@@ -87,7 +87,7 @@ export async function testTarget(
   id: number,
   now = Date.now(),
 ): Promise<TestSendResult> {
-  const target = h.store.outbound.target(id);
+  const target = await h.store.outbound.target(id);
   if (!target) throw notFound('outbound target', id);
   const text = `Herald test message for outbound target #${id}: if you can read this, alerts of route #${target.routeId} reach you.`;
   const body = JSON.stringify(target.kind === 'slack' ? { text } : { type: 'herald.test', timestamp: new Date(now).toISOString(), data: { target_id: id, route_id: target.routeId, message: text } });

@@ -37,12 +37,15 @@ export class OutboundWorker {
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = true;
   private closed = false;
+  /** The claim pass under way (one at a time: two would both count the same free slots); `again`: woken meanwhile. */
+  private pass: Promise<void> | undefined;
+  private again = false;
   /** Its `deliveryIds` are outbound_deliveries ids (this recorder is the worker's own, apart from Discord's). */
   private readonly recorder: OutcomeRecorder;
   /**
    * Claims due rows and sends them. Guarded: it runs from an interval, from `start` and after each send,
    * and a database error there (another process holding the write lock) is logged, never thrown; the
-   * interval is the retry.
+   * interval is the retry. A wake while a claim is under way makes that pass claim again when it is done.
    */
   readonly wake: () => void;
 
@@ -72,22 +75,39 @@ export class OutboundWorker {
   /**
    * Claims as many due rows as there are free slots and sends them; each finished send frees its slot
    * and claims again. No pass waits for a whole batch, so one slow target does not hold up the others.
+   * One pass at a time (the claim is awaited, and the free slots are counted before it): a wake during a
+   * pass is remembered and the pass claims again once its rows are in flight.
    */
-  private claimAndSend(): void {
-    if (this.stopped) return;
-    const free = MAX_IN_FLIGHT - this.inFlight.size;
-    if (free <= 0) return;
-    const now = Date.now();
-    const rows = this.store.outbound.claim(now, now + this.config.requestTimeoutMs * 2 + 1000, free, [...this.recorder.holds().deliveries]);
-    for (const r of rows) {
-      const p: Promise<void> = this.deliver(r)
-        .catch((err) => this.log.error({ err, outboundDelivery: r.id }, 'outbound send failed'))
-        .finally(() => {
-          this.inFlight.delete(p);
-          this.wake();
-        });
-      this.inFlight.add(p);
+  private claimAndSend(): Promise<void> | undefined {
+    if (this.pass) {
+      this.again = true;
+      return undefined;
     }
+    const pass = this.claimPasses().finally(() => {
+      this.pass = undefined;
+    });
+    this.pass = pass;
+    return pass;
+  }
+
+  private async claimPasses(): Promise<void> {
+    do {
+      this.again = false;
+      if (this.stopped) return;
+      const free = MAX_IN_FLIGHT - this.inFlight.size;
+      if (free <= 0) return;
+      const now = Date.now();
+      const rows = await this.store.outbound.claim(now, now + this.config.requestTimeoutMs * 2 + 1000, free, [...this.recorder.holds().deliveries]);
+      for (const r of rows) {
+        const p: Promise<void> = this.deliver(r)
+          .catch((err) => this.log.error({ err, outboundDelivery: r.id }, 'outbound send failed'))
+          .finally(() => {
+            this.inFlight.delete(p);
+            this.wake();
+          });
+        this.inFlight.add(p);
+      }
+    } while (this.again);
   }
 
   /** Stops claiming; waits for sends in flight (each is bounded by the request timeout). */
@@ -95,22 +115,24 @@ export class OutboundWorker {
     this.closed = true;
     this.stopped = true;
     clearInterval(this.timer);
+    // A claim under way puts its rows in flight first (its failure is the guard's to log).
+    if (this.pass) await this.pass.catch(() => undefined);
     while (this.inFlight.size) await Promise.all([...this.inFlight]);
-    const unrecorded = this.recorder.flush();
+    const unrecorded = await this.recorder.flush();
     if (unrecorded > 0) this.log.error({ outcomes: unrecorded }, 'outcomes of outbound sends could not be recorded before shutdown; those are sent again at restart');
   }
 
-  /** Records what became of a claimed row, now or (the database cannot write) as soon as it can. */
-  private settle(id: number, write: () => unknown): void {
+  /** Records what became of a claimed row, now or (the database cannot write) as soon as it can; `write` goes through the recorder's transaction (`tx`). */
+  private settle(id: number, write: (tx: Pick<Store, 'outbound'>) => Promise<void>): void {
     this.recorder.record({ what: `recording the outcome of outbound delivery ${id}`, deliveryIds: [id], write });
   }
 
   private async deliver(r: Claimed): Promise<void> {
-    const target = this.store.outbound.target(r.targetId);
-    const alert = this.store.alerts.find(r.alertId);
+    const target = await this.store.outbound.target(r.targetId);
+    const alert = await this.store.alerts.find(r.alertId);
     const now = Date.now();
     if (!target || !alert) {
-      this.settle(r.id, () => this.store.outbound.markDead(r.id, now, null, 'target or alert no longer exists'));
+      this.settle(r.id, (tx) => tx.outbound.markDead(r.id, now, null, 'target or alert no longer exists'));
       return;
     }
     const body = JSON.stringify(target.kind === 'slack' ? slackBody(alert, r.event) : webhookBody(alert, r.event, now));
@@ -120,18 +142,18 @@ export class OutboundWorker {
     const outcome = await sendToTarget(this.guard, target, headers, body, this.config.requestTimeoutMs);
     const done = Date.now();
     if (outcome.ok) {
-      this.settle(r.id, () => this.store.outbound.markSent(r.id, done, outcome.status));
+      this.settle(r.id, (tx) => tx.outbound.markSent(r.id, done, outcome.status));
       return;
     }
     // `attempts` was counted at claim: it includes this failed try.
     const next = outcome.permanent ? undefined : decideRetry(this.config, { failures: r.attempts, createdAt: r.createdAt, now: done, ...(outcome.retryAfterMs ? { waitAtLeastMs: outcome.retryAfterMs } : {}) });
     if (!next?.retry) {
       const why = outcome.permanent ? outcome.error : `${outcome.error} (gave up after ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`;
-      this.settle(r.id, () => this.store.outbound.markDead(r.id, done, outcome.status, why));
+      this.settle(r.id, (tx) => tx.outbound.markDead(r.id, done, outcome.status, why));
       this.log.warn({ outboundDelivery: r.id, target: r.targetId, status: outcome.status }, 'outbound delivery dead-lettered');
       return;
     }
-    this.settle(r.id, () => this.store.outbound.retryAt(r.id, next.at, outcome.status, outcome.error));
+    this.settle(r.id, (tx) => tx.outbound.retryAt(r.id, next.at, outcome.status, outcome.error));
   }
 }
 

@@ -10,7 +10,7 @@ import type { OutboundTargets } from '../outbound/targets.js';
 import { ServiceError } from '../services/errors.js';
 import { type Actor, acknowledgeFromSender, foldRepeat, resolveFromSender } from '../services/lifecycle.js';
 import { QueuedPosts } from './queued-posts.js';
-import type { PlannedAlert, Stage } from './types.js';
+import type { Pipeline, PlannedAlert } from './types.js';
 
 export interface Accepted {
   ids: number[];
@@ -43,8 +43,16 @@ interface Submission {
   reject: (e: unknown) => void;
 }
 
-/** The store modules one ingest transaction writes (alerts, their deliveries and edits, idempotency, names of sources). */
-export type IngestStore = Pick<Store, 'transaction' | 'durable' | 'alerts' | 'incidents' | 'actions' | 'deliveries' | 'messageOps' | 'idempotency' | 'sources'>;
+/**
+ * What the acceptor uses of the store: its transactions (whose `tx` every write of a batch goes through: alerts,
+ * incidents, their deliveries and edits, idempotency, names of sources, outbound messages, escalations) and `durable`.
+ */
+export type IngestStore = Pick<Store, 'transaction' | 'durable'>;
+
+/** Escalation chains armed on new alerts, in the ingest transaction (`tx`: its store; src/escalation). */
+export interface IngestEscalation {
+  arm(tx: Store, alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number, incidentId?: number): Promise<void> | void;
+}
 
 /** The incident a new alert joined in this transaction (store/incidents.ts), and whether it was created by it. */
 interface Joined {
@@ -62,6 +70,8 @@ interface Stored {
 /** Flush at once past this many queued alerts, so one transaction stays short. */
 const MAX_BATCH_ALERTS = 5000;
 
+const FLUSHED: Promise<void> = Promise.resolve();
+
 /**
  * Group commit: submissions that arrive in the same event-loop turn share one SQLite transaction.
  * A promise resolves only after that transaction committed, so "accepted" always means "on disk"
@@ -71,15 +81,17 @@ export class Acceptor {
   private queue: Submission[] = [];
   private queuedAlerts = 0;
   private flushScheduled = false;
+  /** The flush in flight (one at a time: batches commit in the order they were queued), until the queue is empty. */
+  private flushing: Promise<void> | undefined;
   constructor(
     private readonly store: IngestStore,
-    private readonly pipeline: Stage,
+    private readonly pipeline: Pipeline,
     /** Told after each commit: new deliveries per channel, channels whose sent messages got edits queued, escalations armed. */
     private readonly signals: Pick<CommitSignals, 'deliveriesQueued' | 'editsQueued' | 'escalationsArmed'>,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     /** Arms escalation chains on new alerts, in this same transaction (src/escalation). */
-    private readonly escalation?: { arm(alertId: number, routeIds: readonly number[], channelIds: readonly number[], now: number, incidentId?: number): void },
+    private readonly escalation?: IngestEscalation,
     /**
      * Outbound targets beyond Discord, queued in this same transaction: the firing message (`afterInsert`)
      * and a sender's resolve's follow-up (services/lifecycle.ts queues it).
@@ -93,8 +105,8 @@ export class Acceptor {
    * nor for a resolved with nothing to resolve, nor for a sender's resolve: that one's follow-up is
    * queued by the lifecycle change itself (`followUps`), once, and only if it resolved.
    */
-  private afterInsert(alertId: number, a: PlannedAlert): void {
-    if (a.mutedBy === null) this.followUps?.enqueue(alertId, a.routeIds, 'alert.firing', a.receivedAt);
+  private afterInsert(tx: Store, alertId: number, a: PlannedAlert): Promise<number> | undefined {
+    return a.mutedBy === null ? this.followUps?.enqueue(tx, alertId, a.routeIds, 'alert.firing', a.receivedAt) : undefined;
   }
 
   /**
@@ -105,26 +117,59 @@ export class Acceptor {
     return new Promise((resolve, reject) => {
       this.queue.push({ sourceId, inputs, acknowledge, keys, receivedAt: Date.now(), resolve, reject });
       this.queuedAlerts += inputs.length;
-      if (this.queuedAlerts >= MAX_BATCH_ALERTS) this.flush();
+      if (this.queuedAlerts >= MAX_BATCH_ALERTS) void this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  /** Commits everything queued. Also called at shutdown, after the server stopped taking requests. */
-  flush(): void {
+  /**
+   * Commits everything queued; resolves once it is committed (never rejects: each submission hears of its own
+   * failure). Also called, and awaited, at shutdown, after the server stopped taking requests. One flush runs at a
+   * time: called while one is in flight (a turn's timer, the early flush of a large batch), it returns that one,
+   * which goes on with what was queued meanwhile once its transaction is done, so batches commit in order.
+   */
+  flush(): Promise<void> {
     this.flushScheduled = false;
+    if (this.flushing) return this.flushing;
+    if (this.queue.length === 0) return FLUSHED;
+    this.flushing = this.drain();
+    return this.flushing;
+  }
+
+  /** Commits batch after batch until nothing is queued (`commitBatch` yields at least once: `flushing` is set first). */
+  private async drain(): Promise<void> {
+    try {
+      do {
+        try {
+          await this.commitBatch();
+        } catch (err) {
+          // commitBatch answers every submission itself; this is only a bug's last net (nothing may crash the process).
+          this.log.error({ err }, 'could not store alerts');
+        }
+      } while (this.queue.length > 0);
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** One group commit: everything queued now, in one transaction, one submission after another. */
+  private async commitBatch(): Promise<void> {
     const batch = this.queue;
-    if (batch.length === 0) return;
     this.queue = [];
     this.queuedAlerts = 0;
     const posts = new QueuedPosts();
     const opsChannels = new Set<number>();
     let results: Accepted[];
     try {
-      results = this.store.transaction(() => batch.map((s) => this.apply(s, posts, opsChannels)));
+      results = await this.store.transaction(async (tx) => {
+        const out: Accepted[] = [];
+        // In order: a repeat later in the batch finds the alert stored earlier in it.
+        for (const s of batch) out.push(await this.apply(tx, s, posts, opsChannels));
+        return out;
+      });
     } catch (err) {
       if (isDbUnavailable(err)) {
         // Busy (another process holds the write lock) or unwritable: nothing was committed, and trying
@@ -136,7 +181,7 @@ export class Acceptor {
       // One bad submission must not fail its neighbours: retry each in a transaction of its own.
       if (batch.length > 1) {
         this.log.warn({ err }, 'group commit failed; committing the batch one request at a time');
-        for (const s of batch) this.commitOne(s);
+        for (const s of batch) await this.commitOne(s);
       } else {
         this.log.error({ err }, 'could not store alerts');
         batch[0]!.reject(err);
@@ -167,11 +212,11 @@ export class Acceptor {
     );
   }
 
-  private commitOne(s: Submission): void {
+  private async commitOne(s: Submission): Promise<void> {
     const posts = new QueuedPosts();
     const opsChannels = new Set<number>();
     try {
-      const result = this.store.transaction(() => this.apply(s, posts, opsChannels));
+      const result = await this.store.transaction((tx) => this.apply(tx, s, posts, opsChannels));
       this.whenDurable([s], [result], posts, opsChannels);
     } catch (err) {
       if (isDbUnavailable(err)) return s.reject(new DatabaseUnavailableError(err));
@@ -196,56 +241,64 @@ export class Acceptor {
    * earlier. The answer has one id per alert sent: the new alert's, or the one it was folded into.
    * Requests are applied one after another, so of two copies of one request in flight at once, the
    * second finds what the first recorded (even in the same group commit) and is answered the same.
+   * Every read and write goes through the transaction's store, `tx`.
    */
-  private apply(s: Submission, posts: QueuedPosts, opsChannels: Set<number>): Accepted {
+  private async apply(tx: Store, s: Submission, posts: QueuedPosts, opsChannels: Set<number>): Promise<Accepted> {
     const { webhookId, idempotency } = s.sourceId === null ? {} : s.keys;
     if (webhookId) {
-      const prior = this.store.idempotency.webhookIdAnswer(s.sourceId, webhookId.id);
+      const prior = await tx.idempotency.webhookIdAnswer(s.sourceId, webhookId.id);
       if (prior) return { ...(JSON.parse(prior) as Stored), replayed: true };
     }
     if (idempotency) {
-      const prior = this.store.idempotency.key(s.sourceId, idempotency.key);
+      const prior = await tx.idempotency.key(s.sourceId, idempotency.key);
       if (prior && prior.bodyHash !== null && prior.bodyHash !== idempotency.fingerprint) return { ids: [], replayed: false, keyReused: true };
       if (prior) return { ...(JSON.parse(prior.response) as Stored), replayed: true };
     }
     const ids: number[] = [];
+    // The sender as an actor (its source's name), read once per request and only when a change needs it.
     let sender: Actor | undefined;
-    const by = (): Actor => (sender ??= { kind: 'system', name: (s.sourceId === null ? undefined : this.store.sources.settings(s.sourceId)?.name) ?? 'sender' });
     for (const input of s.inputs) {
       const incoming: PlannedAlert = { input, sourceId: s.sourceId, receivedAt: s.receivedAt, channels: [], routeIds: [], unrouted: false, mutedBy: null };
-      for (const a of this.pipeline([incoming])) {
+      for (const a of await this.pipeline([incoming], tx)) {
         const g = a.grouping ?? { kind: 'new' };
         switch (g.kind) {
           case 'new': {
-            const joined = this.joinIncident(a);
-            const id = this.storeNew(a, posts, null, joined);
-            this.afterInsert(id, a);
+            const joining = this.joinIncident(tx, a);
+            const joined = joining && (await joining);
+            const id = await this.storeNew(tx, a, posts, null, joined);
+            const told = this.afterInsert(tx, id, a);
+            if (told) await told;
             // Escalate only what is posted now: a P2/P3 held for business hours (or the digest) must not page at night.
             const postedNow = a.channels.some((c) => a.held?.get(c) === undefined);
             // Per incident, not per member: each chain once per incident (armed on the first member whose routes name
             // it; the runner reads the incident's state), so a later P0 member of a route with a chain still pages.
-            if (a.mutedBy === null && a.input.status === 'firing' && postedNow) this.escalation?.arm(id, a.routeIds, a.channels, a.receivedAt, joined?.id);
+            if (a.mutedBy === null && a.input.status === 'firing' && postedNow && this.escalation) {
+              const armed = this.escalation.arm(tx, id, a.routeIds, a.channels, a.receivedAt, joined?.id);
+              if (armed) await armed;
+            }
             ids.push(id);
             break;
           }
           case 'orphan':
-            ids.push(this.storeNew(a, posts, by()));
+            ids.push(await this.storeNew(tx, a, posts, (sender ??= await this.senderOf(tx, s.sourceId))));
             break;
           case 'repeat': {
             // Read before the fold raises it: does this member's rise make the incident a page it was not?
-            const pages = g.incidentId !== undefined && this.raisesIncident(g.incidentId, a);
-            for (const c of foldRepeat({ store: this.store }, g.alertId, a.input, { at: a.receivedAt, reopen: g.reopen, by: by() })) opsChannels.add(c);
+            const pages = g.incidentId !== undefined && (await this.raisesIncident(tx, g.incidentId, a));
+            sender ??= await this.senderOf(tx, s.sourceId);
+            for (const c of await foldRepeat({ store: tx }, g.alertId, a.input, { at: a.receivedAt, reopen: g.reopen, by: sender })) opsChannels.add(c);
             // A higher severity is news: the alert is posted again (a new message of the same alert). A member of an
             // incident joins its card again instead (an edit), so where the rise makes a page it is also posted as one.
-            if (g.raised) this.enqueueDeliveries(g.alertId, a, posts);
-            if (pages) this.enqueuePage(g.alertId, a, posts);
-            if (g.reopen || g.raised) this.afterInsert(g.alertId, a);
+            if (g.raised) await this.enqueueDeliveries(tx, g.alertId, a, posts);
+            if (pages) await this.enqueuePage(tx, g.alertId, a, posts);
+            if (g.reopen || g.raised) await this.afterInsert(tx, g.alertId, a);
             ids.push(g.alertId);
             break;
           }
           case 'resolve':
+            sender ??= await this.senderOf(tx, s.sourceId);
             for (const id of g.alertIds) {
-              for (const c of resolveFromSender({ store: this.store, outboundTargets: this.followUps }, id, by(), a.receivedAt)) opsChannels.add(c);
+              for (const c of await resolveFromSender({ store: tx, outboundTargets: this.followUps }, id, sender, a.receivedAt)) opsChannels.add(c);
             }
             ids.push(g.alertIds[0]!);
             break;
@@ -258,13 +311,14 @@ export class Acceptor {
     const acknowledged: number[] = [];
     const ignored: string[] = [];
     for (const key of s.acknowledge) {
-      const open = this.store.alerts.openWithKey(s.sourceId, key);
+      const open = await tx.alerts.openWithKey(s.sourceId, key);
       if (open === undefined) {
         ignored.push(`no open alert with dedup key "${key}" to acknowledge`);
         continue;
       }
       try {
-        for (const c of acknowledgeFromSender({ store: this.store }, open, by(), s.receivedAt)) opsChannels.add(c);
+        sender ??= await this.senderOf(tx, s.sourceId);
+        for (const c of await acknowledgeFromSender({ store: tx }, open, sender, s.receivedAt)) opsChannels.add(c);
         acknowledged.push(open);
       } catch (err) {
         // Refused before anything was written (a retracted or resolved alert): said in the answer.
@@ -274,9 +328,14 @@ export class Acceptor {
     }
     const stored: Stored = { ids, ...(acknowledged.length ? { acknowledged } : {}) };
     const response = JSON.stringify(stored);
-    if (idempotency) this.store.idempotency.saveKeyAnswer(s.sourceId, idempotency.key, idempotency.fingerprint, response, s.receivedAt);
-    if (webhookId) this.store.idempotency.saveWebhookIdAnswer(s.sourceId, webhookId.id, webhookId.keepUntil, response);
+    if (idempotency) await tx.idempotency.saveKeyAnswer(s.sourceId, idempotency.key, idempotency.fingerprint, response, s.receivedAt);
+    if (webhookId) await tx.idempotency.saveWebhookIdAnswer(s.sourceId, webhookId.id, webhookId.keepUntil, response);
     return { ...stored, ...(ignored.length ? { ignored } : {}), replayed: false };
+  }
+
+  /** The sender as the actor of its changes (a resolve, a reopen, an acknowledge): its source's name. */
+  private async senderOf(tx: Store, sourceId: number | null): Promise<Actor> {
+    return { kind: 'system', name: (sourceId === null ? undefined : (await tx.sources.settings(sourceId))?.name) ?? 'sender' };
   }
 
   /**
@@ -284,8 +343,8 @@ export class Acceptor {
    * or kept as 'digest' rows that are never sent). `resolvedBy`: a sender's resolved with nothing to
    * resolve, stored resolved, with 0 occurrences and no delivery.
    */
-  private storeNew(a: PlannedAlert, posts: QueuedPosts, resolvedBy: Actor | null, joined?: Joined): number {
-    const id = this.store.alerts.insert({
+  private async storeNew(tx: Store, a: PlannedAlert, posts: QueuedPosts, resolvedBy: Actor | null, joined?: Joined): Promise<number> {
+    const id = await tx.alerts.insert({
       sourceId: a.sourceId,
       input: a.input,
       status: resolvedBy ? 'resolved' : a.input.status,
@@ -299,7 +358,7 @@ export class Acceptor {
     });
     if (resolvedBy) return id;
     if (a.unrouted) this.metrics.unrouted.inc();
-    this.enqueueDeliveries(id, a, posts, joined);
+    await this.enqueueDeliveries(tx, id, a, posts, joined);
     return id;
   }
 
@@ -307,9 +366,9 @@ export class Acceptor {
    * A new firing alert of a group (an incident stage's `incident`, not muted): the open incident of its
    * source with that key, or a new one. Ungrouped alerts (no `incident`) cost nothing here: no statement.
    */
-  private joinIncident(a: PlannedAlert): Joined | undefined {
+  private joinIncident(tx: Store, a: PlannedAlert): Promise<Joined> | undefined {
     if (a.incident === undefined || a.mutedBy !== null || a.input.status !== 'firing' || a.channels.length === 0) return undefined;
-    return this.store.incidents.join(a.sourceId, a.incident.key, a.incident.title, a.receivedAt);
+    return tx.incidents.join(a.sourceId, a.incident.key, a.incident.title, a.receivedAt);
   }
 
   /**
@@ -317,19 +376,19 @@ export class Acceptor {
    * P0/P1 above the incident's worst, since an edit of the card notifies nobody (the single-alert path posts a
    * raised alert again; an incident keeps that promise with a page, docs/incidents.md).
    */
-  private raisesIncident(incidentId: number, a: PlannedAlert): boolean {
+  private async raisesIncident(tx: Store, incidentId: number, a: PlannedAlert): Promise<boolean> {
     const rank = severityRank(a.input.severity);
     if (rank > 1 || a.mutedBy !== null) return false;
-    const worst = this.store.incidents.summary(incidentId).severity;
+    const worst = (await tx.incidents.summary(incidentId)).severity;
     return worst === null || rank < severityRank(worst);
   }
 
   /** The page of a member risen to P0/P1 (`RAISED_PAGE`), in each channel it is posted to now (not one held for hours). */
-  private enqueuePage(alertId: number, a: PlannedAlert, posts: QueuedPosts): void {
+  private async enqueuePage(tx: Store, alertId: number, a: PlannedAlert, posts: QueuedPosts): Promise<void> {
     const priority = severityRank(a.input.severity);
     for (const channelId of a.channels) {
       if (a.held?.get(channelId) !== undefined) continue;
-      this.store.deliveries.enqueue(alertId, channelId, priority, a.receivedAt, { mention: RAISED_PAGE });
+      await tx.deliveries.enqueue(alertId, channelId, priority, a.receivedAt, { mention: RAISED_PAGE });
       posts.add(channelId, priority, false);
     }
   }
@@ -339,7 +398,7 @@ export class Acceptor {
    * until the incident's group_wait is over (its `available_at`, durable: a restart keeps the wait), so a
    * burst lands as one card; a member joining later goes at once and the lane folds it into the card.
    */
-  private enqueueDeliveries(alertId: number, a: PlannedAlert, posts: QueuedPosts, joined?: Joined): void {
+  private async enqueueDeliveries(tx: Store, alertId: number, a: PlannedAlert, posts: QueuedPosts, joined?: Joined): Promise<void> {
     const i = a.input;
     for (const channelId of a.channels) {
       const held = a.held?.get(channelId);
@@ -349,7 +408,7 @@ export class Acceptor {
         if (waitUntil > (availableAt ?? a.receivedAt)) availableAt = waitUntil;
       }
       const priority = severityRank(i.severity);
-      this.store.deliveries.enqueue(alertId, channelId, priority, a.receivedAt, held === 'digest' ? { state: 'digest' } : availableAt === undefined ? undefined : { availableAt });
+      await tx.deliveries.enqueue(alertId, channelId, priority, a.receivedAt, held === 'digest' ? { state: 'digest' } : availableAt === undefined ? undefined : { availableAt });
       // A held delivery adds nothing to send now, but the lane must learn when it becomes ready. A later member
       // of an incident is no post of its own (it joins the card, an edit), so it does not count as backlog.
       posts.add(channelId, priority, !(held === undefined && (!joined || joined.created)));

@@ -1,13 +1,7 @@
 import { severityRank } from '../domain/alert.js';
-import type { AlertStore } from '../store/alerts.js';
-import type { Grouping, PlannedAlert, Stage } from './types.js';
+import type { AlertLookup, Grouping, PlannedAlert, Stage } from './types.js';
 
-/**
- * The alerts already stored that an incoming one may belong to (store/alerts.ts): the same source and
- * dedup key, retracted alerts left out. Read inside the ingest transaction, so alerts stored earlier in
- * the same request are seen.
- */
-export type AlertLookup = Pick<AlertStore, 'latest' | 'open' | 'openWithKey'>;
+export type { AlertLookup } from './types.js';
 
 /**
  * A re-send of the firing already stored: both carry a firing start (Alertmanager's startsAt) and it is
@@ -37,20 +31,20 @@ export function sameFiring(stored: number | null, incoming: number | undefined):
  *   newest with its key is already resolved, nothing changes; with nothing to resolve, it is recorded
  *   as a resolved alert that fired 0 times, visible in the admin API and never posted (`orphan`).
  */
-export function dedupStage(lookup: AlertLookup, reopenWindowMs: number): Stage {
-  const decide = (a: PlannedAlert): Grouping => {
+export function dedupStage(reopenWindowMs: number): Stage {
+  const decide = async (lookup: AlertLookup, a: PlannedAlert): Promise<Grouping> => {
     const i = a.input;
     if (i.status === 'resolved') {
-      const open = lookup.open(a.sourceId, i);
+      const open = await lookup.open(a.sourceId, i);
       if (open.length) return { kind: 'resolve', alertIds: open };
       if (i.dedup_key !== undefined) {
-        const n = lookup.latest(a.sourceId, i.dedup_key);
+        const n = await lookup.latest(a.sourceId, i.dedup_key);
         if (n && n.status === 'resolved') return { kind: 'resolved-again', alertId: n.id };
       }
       return { kind: 'orphan' };
     }
     if (i.dedup_key === undefined) return { kind: 'new' };
-    const n = lookup.latest(a.sourceId, i.dedup_key);
+    const n = await lookup.latest(a.sourceId, i.dedup_key);
     if (!n || n.occurrences === 0) return { kind: 'new' };
     if ((n.mutedBy === null) !== (a.mutedBy === null)) return { kind: 'new' };
     if (n.status === 'resolved' && n.resolvedByPerson && sameFiring(n.firingStartedAt, i.firing_started_at)) {
@@ -63,5 +57,10 @@ export function dedupStage(lookup: AlertLookup, reopenWindowMs: number): Stage {
     if (n.resolvedAt !== null && a.receivedAt - n.resolvedAt <= reopenWindowMs) return { kind: 'repeat', alertId: n.id, reopen: true, raised, ...member };
     return { kind: 'new' };
   };
-  return (alerts) => alerts.map((a) => ({ ...a, grouping: decide(a) }));
+  // The transaction's alerts (`tx`): what was stored earlier in the same batch is seen. One alert after another.
+  return async (alerts, tx) => {
+    const out: PlannedAlert[] = [];
+    for (const a of alerts) out.push({ ...a, grouping: await decide(tx.alerts, a) });
+    return out;
+  };
 }

@@ -1,4 +1,5 @@
 import type { AlertInput } from '../domain/alert.js';
+import type { AlertStore } from '../store/alerts.js';
 
 /** An alert as it enters the pipeline: validated, attributed to its source, stamped. */
 export interface IncomingAlert {
@@ -63,13 +64,44 @@ export type Grouping =
   | { kind: 'orphan' };
 
 /**
- * A pipeline stage (after Alertmanager's notify stages): takes alerts, returns those that go on,
- * possibly changed. Stages run inside the ingest transaction, so they must be synchronous.
+ * The alerts already stored that an incoming one may belong to (store/alerts.ts): the same source and
+ * dedup key, retracted alerts left out. Read inside the ingest transaction, so alerts stored earlier in
+ * the same request are seen.
  */
-export type Stage = (alerts: PlannedAlert[]) => PlannedAlert[];
+export type AlertLookup = Pick<AlertStore, 'latest' | 'open' | 'openWithKey'>;
 
-/** Runs stages one after the other. */
-export const sequence =
-  (...stages: Stage[]): Stage =>
-  (alerts) =>
-    stages.reduce((acc, stage) => (acc.length ? stage(acc) : acc), alerts);
+/**
+ * What a stage may read of the store: the ingest transaction's modules (`tx`), never the store's own (a call
+ * through the store would wait for the very transaction it runs in). Only the dedup stage reads it; the others
+ * read the caches they were built with (routes, mutes).
+ */
+export interface StageStore {
+  alerts: AlertLookup;
+}
+
+/**
+ * A pipeline stage (after Alertmanager's notify stages): takes alerts, returns those that go on,
+ * possibly changed. Stages run inside the ingest transaction and read the store only through its `tx`;
+ * a stage that reads only memory returns its alerts at once, one that reads the store returns a promise.
+ */
+export type Stage = (alerts: PlannedAlert[], tx: StageStore) => PlannedAlert[] | Promise<PlannedAlert[]>;
+
+/** The composed pipeline: asynchronous (its store stages are), awaited once per alert by the acceptor. */
+export type Pipeline = (alerts: PlannedAlert[], tx: StageStore) => Promise<PlannedAlert[]>;
+
+/**
+ * Runs stages one after the other. A synchronous stage's alerts go straight on; only a stage's promise is waited
+ * for, and the last stage's is returned as it is (the ingest path pays for no wrapper of its own).
+ */
+export const sequence = (...stages: Stage[]): Pipeline => {
+  const from = (first: number, alerts: PlannedAlert[], tx: StageStore): Promise<PlannedAlert[]> => {
+    let acc = alerts;
+    for (let i = first; i < stages.length && acc.length > 0; i++) {
+      const next = stages[i]!(acc, tx);
+      if (Array.isArray(next)) acc = next;
+      else return i === stages.length - 1 ? next : next.then((r) => from(i + 1, r, tx));
+    }
+    return Promise.resolve(acc);
+  };
+  return (alerts, tx) => from(0, alerts, tx);
+};

@@ -1,10 +1,9 @@
 import { staleResolverName } from '../domain/auto-resolve.js';
 import type { Store } from '../store/index.js';
-import { ServiceError } from './errors.js';
-import { resolveAlert } from './lifecycle.js';
+import { resolveIfStale } from './lifecycle.js';
 
 /** What the sweep needs: the lifecycle's resolve path, the alerts' stale candidates, routes (cached) and sources. */
-export type AutoResolveDeps = Parameters<typeof resolveAlert>[0] & { store: Pick<Store, 'alerts' | 'routes' | 'sources'> };
+export type AutoResolveDeps = Parameters<typeof resolveIfStale>[0] & { store: Pick<Store, 'alerts' | 'routes' | 'sources'> };
 
 /**
  * Auto-resolve, for senders that never send a resolve: a firing alert with no repeat for its
@@ -13,26 +12,20 @@ export type AutoResolveDeps = Parameters<typeof resolveAlert>[0] & { store: Pick
  * instead of a resolver. The setting that applies: the shortest of its source's and those of the
  * routes it matches now. Returns how many it resolved (at most one batch of candidates per sweep).
  *
- * Synchronous from the candidates' read to the last resolve: no repeat can be folded in between (the
- * Acceptor commits on a later turn of the event loop), so an alert that just fired again is never
- * resolved as stale. With an asynchronous store the resolve must re-check the last update in its transaction.
+ * Each resolve is its own transaction, which reads the alert again: a repeat folded in after the candidates' read
+ * (the Acceptor commits between the sweep's awaits) leaves it firing, so an alert that just fired again is never
+ * resolved as stale; nor is one resolved or retracted meanwhile.
  */
-export function resolveStaleAlerts(h: AutoResolveDeps, now: number = Date.now()): number {
+export async function resolveStaleAlerts(h: AutoResolveDeps, now: number = Date.now()): Promise<number> {
   const routes = h.store.routes.routes.filter((r) => r.autoResolveAfterMs != null);
   const minRouteMs = h.store.routes.minAutoResolveAfterMs;
-  if (minRouteMs === null && !h.store.sources.anyAutoResolve()) return 0;
+  if (minRouteMs === null && !(await h.store.sources.anyAutoResolve())) return 0;
   let resolved = 0;
-  for (const c of h.store.alerts.staleCandidates(now, minRouteMs)) {
+  for (const c of await h.store.alerts.staleCandidates(now, minRouteMs)) {
     let afterMs = c.sourceAfterMs;
     for (const r of routes) if (r.matches(c) && (afterMs === null || r.autoResolveAfterMs! < afterMs)) afterMs = r.autoResolveAfterMs!;
     if (afterMs === null || c.lastUpdateAt + afterMs > now) continue;
-    try {
-      resolveAlert(h, c.id, { kind: 'system', name: staleResolverName(afterMs) });
-      resolved++;
-    } catch (err) {
-      // Retracted since the candidates were read: nothing to resolve.
-      if (!(err instanceof ServiceError)) throw err;
-    }
+    if (await resolveIfStale(h, c.id, { kind: 'system', name: staleResolverName(afterMs) }, now - afterMs)) resolved++;
   }
   return resolved;
 }

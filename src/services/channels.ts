@@ -29,30 +29,30 @@ export type ChannelUpdate = z.output<typeof channelUpdate>;
 type Deps = { store: Pick<Store, 'channels'>; signals: Pick<CommitSignals, 'poolChanged'> };
 type ReadDeps = { store: Pick<Store, 'channels'> };
 
-export function createChannel(h: Deps, input: ChannelInput): { id: number } {
-  return { id: h.store.channels.create({ name: input.name, discordChannelId: input.discord_channel_id, isDefault: input.default ?? false, moveDefault: input.move_default, kind: input.kind }) };
+export async function createChannel(h: Deps, input: ChannelInput): Promise<{ id: number }> {
+  return { id: await h.store.channels.create({ name: input.name, discordChannelId: input.discord_channel_id, isDefault: input.default ?? false, moveDefault: input.move_default, kind: input.kind }) };
 }
 
-export function updateChannel(h: Deps, id: number, input: ChannelUpdate): ChannelView {
-  refuseIfManaged(h.store.channels.managedBy(id), `channel ${id}`);
-  if (input.default !== undefined) h.store.channels.setDefault(id, input.default, input.move_default);
-  if (input.kind !== undefined) h.store.channels.setKind(id, input.kind);
+export async function updateChannel(h: Deps, id: number, input: ChannelUpdate): Promise<ChannelView> {
+  refuseIfManaged(await h.store.channels.managedBy(id), `channel ${id}`);
+  if (input.default !== undefined) await h.store.channels.setDefault(id, input.default, input.move_default);
+  if (input.kind !== undefined) await h.store.channels.setKind(id, input.kind);
   return getChannel(h, id);
 }
 
-export function getChannel(h: ReadDeps, id: number): ChannelView {
-  const view = h.store.channels.views([id])[0];
+export async function getChannel(h: ReadDeps, id: number): Promise<ChannelView> {
+  const view = (await h.store.channels.views([id]))[0];
   if (!view) throw notFound('channel', id);
   return view;
 }
 
-export function listChannels(h: ReadDeps): ChannelView[] {
+export function listChannels(h: ReadDeps): Promise<ChannelView[]> {
   return h.store.channels.views();
 }
 
 /** Deletes a channel with its webhooks, routes and queued deliveries. */
-export function deleteChannel(h: Deps, id: number): void {
-  refuseIfManaged(h.store.channels.managedBy(id), `channel ${id}`);
-  h.store.channels.delete(id);
+export async function deleteChannel(h: Deps, id: number): Promise<void> {
+  refuseIfManaged(await h.store.channels.managedBy(id), `channel ${id}`);
+  await h.store.channels.delete(id);
   h.signals.poolChanged(id);
 }

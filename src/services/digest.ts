@@ -61,11 +61,11 @@ const view = (s: DigestSettingRow): DigestSettingView => ({
 });
 
 /** Sets a channel's digest (unset fields keep their value, or take the HERALD_DIGEST_* defaults). */
-export function setDigest(h: Deps, channelId: number, input: DigestInput): DigestSettingView {
-  h.store.channels.row(channelId);
-  const prior = h.store.digests.settings(channelId);
+export async function setDigest(h: Deps, channelId: number, input: DigestInput): Promise<DigestSettingView> {
+  await h.store.channels.row(channelId);
+  const prior = await h.store.digests.settings(channelId);
   refuseIfManaged(prior?.managedBy, `the digest of channel ${channelId}`);
-  h.store.digests.save(channelId, {
+  await h.store.digests.save(channelId, {
     enabled: input.enabled,
     time: input.time ?? prior?.time ?? h.config.digest.time,
     timezone: input.timezone ?? prior?.timezone ?? h.config.digest.timezone,
@@ -74,20 +74,20 @@ export function setDigest(h: Deps, channelId: number, input: DigestInput): Diges
 }
 
 /** A channel's digest settings (a channel never set up has none: disabled, with the defaults shown). */
-export function getDigest(h: ReadDeps, channelId: number): DigestSettingView {
-  h.store.channels.row(channelId);
-  const s = h.store.digests.settings(channelId);
+export async function getDigest(h: ReadDeps, channelId: number): Promise<DigestSettingView> {
+  await h.store.channels.row(channelId);
+  const s = await h.store.digests.settings(channelId);
   return s ? view(s) : { channel_id: channelId, enabled: false, time: h.config.digest.time, timezone: h.config.digest.timezone, last_sent_at: null };
 }
 
-export function deleteDigest(h: Deps, channelId: number): void {
-  h.store.channels.row(channelId);
-  refuseIfManaged(h.store.digests.settings(channelId)?.managedBy, `the digest of channel ${channelId}`);
-  if (!h.store.digests.delete(channelId)) throw invalid('channel_id', `channel ${channelId} has no digest`);
+export async function deleteDigest(h: Deps, channelId: number): Promise<void> {
+  await h.store.channels.row(channelId);
+  refuseIfManaged((await h.store.digests.settings(channelId))?.managedBy, `the digest of channel ${channelId}`);
+  if (!(await h.store.digests.delete(channelId))) throw invalid('channel_id', `channel ${channelId} has no digest`);
 }
 
 /** The digest report of a range for a channel, without posting it (the admin API's preview). */
-export function previewDigest(h: { store: Pick<Store, 'digests'> }, channelId: number, range: { from: number; to: number }): DigestReport {
+export function previewDigest(h: { store: Pick<Store, 'digests'> }, channelId: number, range: { from: number; to: number }): Promise<DigestReport> {
   return h.store.digests.report({ ...range, channelId });
 }
 
@@ -96,16 +96,16 @@ export function previewDigest(h: { store: Pick<Store, 'digests'> }, channelId: n
  * there through the outbox (a P3-priority delivery of a message about no alert), in one transaction
  * that also records the period as posted. Returns the report.
  */
-export function postDigest(h: Deps, channelId: number, now: number, range?: { from: number; to: number }): DigestReport {
-  const ch = h.store.channels.row(channelId);
-  const settings = getDigest(h, channelId);
+export async function postDigest(h: Deps, channelId: number, now: number, range?: { from: number; to: number }): Promise<DigestReport> {
+  const ch = await h.store.channels.row(channelId);
+  const settings = await getDigest(h, channelId);
   const to = range?.to ?? now;
   const from = range?.from ?? to - DAY_MS;
-  const report = h.store.transaction(() => {
-    const r = h.store.digests.report({ from, to, channelId });
+  const report = await h.store.transaction(async (tx) => {
+    const r = await tx.digests.report({ from, to, channelId });
     const message = renderDigest(r, { timezone: settings.timezone, username: h.config.delivery.username, channelName: ch.name });
-    h.store.deliveries.enqueue(null, channelId, 3, now, { message });
-    h.store.digests.markSent(channelId, to);
+    await tx.deliveries.enqueue(null, channelId, 3, now, { message });
+    await tx.digests.markSent(channelId, to);
     return r;
   });
   h.signals.deliveriesQueued(channelId, 1);
@@ -116,8 +116,8 @@ export function postDigest(h: Deps, channelId: number, now: number, range?: { fr
  * The cron job's call: posts the channel's digest unless it is disabled or one was posted in the last
  * hour (a second firing, e.g. after a restart in the same minute). Returns the report, or null when skipped.
  */
-export function runScheduledDigest(h: Deps, channelId: number, now: number): DigestReport | null {
-  const s = h.store.digests.settings(channelId);
+export async function runScheduledDigest(h: Deps, channelId: number, now: number): Promise<DigestReport | null> {
+  const s = await h.store.digests.settings(channelId);
   if (!s || !s.enabled) return null;
   if (s.lastSentAt !== null && now - s.lastSentAt < 3_600_000) return null;
   return postDigest(h, channelId, now);

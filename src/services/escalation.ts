@@ -61,23 +61,23 @@ type ReadDeps = { store: Pick<Store, 'escalations'> };
 type RouteChainDeps = { store: Pick<Store, 'escalations' | 'routes'> };
 
 /** Creates a chain (with its first steps, if given). 409 when the name is taken. */
-export function createChain(h: ReadDeps, input: ChainInput): ChainView {
-  const id = h.store.escalations.createChain({ name: input.name, repeats: input.repeats, rearmAfterMs: input.rearm_after_ms ?? null, steps: (input.steps ?? []).map(newStep) });
+export async function createChain(h: ReadDeps, input: ChainInput): Promise<ChainView> {
+  const id = await h.store.escalations.createChain({ name: input.name, repeats: input.repeats, rearmAfterMs: input.rearm_after_ms ?? null, steps: (input.steps ?? []).map(newStep) });
   return getChain(h, id);
 }
 
 /** Appends a step to a chain; running escalations pick it up at their next step. */
-export function addStep(h: Deps, chainId: number, input: StepInput): ChainView {
-  refuseIfManaged(h.store.escalations.managedBy(chainId), `escalation chain ${chainId}`);
-  h.store.escalations.addStep(chainId, newStep(input));
+export async function addStep(h: Deps, chainId: number, input: StepInput): Promise<ChainView> {
+  refuseIfManaged(await h.store.escalations.managedBy(chainId), `escalation chain ${chainId}`);
+  await h.store.escalations.addStep(chainId, newStep(input));
   h.signals.chainsChanged();
   return getChain(h, chainId);
 }
 
 export const newStep = (s: StepInput): NewStep => ({ kind: s.kind, delayMs: s.delay_ms, target: s.target ?? null, channelId: s.channel_id ?? null });
 
-export function listChains(h: ReadDeps): ChainView[] {
-  const { chains, steps, routes } = h.store.escalations.chains();
+export async function listChains(h: ReadDeps): Promise<ChainView[]> {
+  const { chains, steps, routes } = await h.store.escalations.chains();
   return chains.map((c) => ({
     id: c.id,
     name: c.name,
@@ -91,37 +91,37 @@ export function listChains(h: ReadDeps): ChainView[] {
   }));
 }
 
-export function getChain(h: ReadDeps, id: number): ChainView {
-  const c = listChains(h).find((x) => x.id === id);
+export async function getChain(h: ReadDeps, id: number): Promise<ChainView> {
+  const c = (await listChains(h)).find((x) => x.id === id);
   if (!c) throw notFound('escalation chain', id);
   return c;
 }
 
 /** "12", "#12" or a chain's name → its id; 404 otherwise. */
-export function findChain(h: ReadDeps, ref: string): number {
+export async function findChain(h: ReadDeps, ref: string): Promise<number> {
   const r = ref.trim();
   const asId = /^#?(\d{1,15})$/.exec(r);
-  const id = h.store.escalations.chainId(asId ? { id: Number(asId[1]) } : { name: r });
+  const id = await h.store.escalations.chainId(asId ? { id: Number(asId[1]) } : { name: r });
   if (id === undefined) throw notFound('escalation chain', r);
   return id;
 }
 
 /** Deletes a chain: its routes no longer arm it, and escalations running it stop (their history goes with them). */
-export function deleteChain(h: ReadDeps, id: number): void {
-  refuseIfManaged(h.store.escalations.managedBy(id), `escalation chain ${id}`);
-  h.store.escalations.deleteChain(id);
+export async function deleteChain(h: ReadDeps, id: number): Promise<void> {
+  refuseIfManaged(await h.store.escalations.managedBy(id), `escalation chain ${id}`);
+  await h.store.escalations.deleteChain(id);
 }
 
 /** Names (or, with null, clears) the chain a route arms. */
-export function setRouteChain(h: RouteChainDeps, routeId: number, chainId: number | null): { route_id: number; chain_id: number | null } {
-  refuseIfManaged(h.store.routes.managedBy(routeId), `route ${routeId}`);
-  h.store.escalations.setRouteChain(routeId, chainId);
+export async function setRouteChain(h: RouteChainDeps, routeId: number, chainId: number | null): Promise<{ route_id: number; chain_id: number | null }> {
+  refuseIfManaged(await h.store.routes.managedBy(routeId), `route ${routeId}`);
+  await h.store.escalations.setRouteChain(routeId, chainId);
   return { route_id: routeId, chain_id: chainId };
 }
 
 /** Escalations (newest first), of one alert or all, optionally only those still going; each with the steps it ran. */
-export function listEscalations(h: ReadDeps, f: { alertId?: number; active?: boolean; limit?: number } = {}): EscalationView[] {
-  const { escalations: rows, runs } = h.store.escalations.escalations(f);
+export async function listEscalations(h: ReadDeps, f: { alertId?: number; active?: boolean; limit?: number } = {}): Promise<EscalationView[]> {
+  const { escalations: rows, runs } = await h.store.escalations.escalations(f);
   return rows.map((e) => ({
     id: e.id,
     alert_id: e.alertId,

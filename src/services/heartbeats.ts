@@ -94,25 +94,25 @@ export class Heartbeats {
   }
 
   /** Declares a heartbeat: its first beat is due within interval + grace from now. */
-  declare(input: HeartbeatInput): HeartbeatView {
+  async declare(input: HeartbeatInput): Promise<HeartbeatView> {
     const parsed = heartbeatInput.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw invalid(issue.path.join('.') || '(body)', issue.message);
     }
-    const row = this.deps.store.heartbeats.create({ sourceId: parsed.data.source_id, ...heartbeatSettings(parsed.data), now: this.clock() });
-    return heartbeatView({ ...row, sourceName: this.deps.store.sources.settings(row.sourceId)?.name ?? '' });
+    const row = await this.deps.store.heartbeats.create({ sourceId: parsed.data.source_id, ...heartbeatSettings(parsed.data), now: this.clock() });
+    return heartbeatView({ ...row, sourceName: (await this.deps.store.sources.settings(row.sourceId))?.name ?? '' });
   }
 
   /** Heartbeats (of one source when given), by source and name. */
-  list(sourceId?: number): HeartbeatView[] {
-    return this.deps.store.heartbeats.list(sourceId).map(heartbeatView);
+  async list(sourceId?: number): Promise<HeartbeatView[]> {
+    return (await this.deps.store.heartbeats.list(sourceId)).map(heartbeatView);
   }
 
   /** Forgets a heartbeat. An alert it raised stays as it is (resolve it like any other). */
-  remove(id: number): void {
-    refuseIfManaged(this.deps.store.heartbeats.get(id).managedBy, `heartbeat ${id}`);
-    this.deps.store.heartbeats.delete(id);
+  async remove(id: number): Promise<void> {
+    refuseIfManaged((await this.deps.store.heartbeats.get(id)).managedBy, `heartbeat ${id}`);
+    await this.deps.store.heartbeats.delete(id);
   }
 
   /**
@@ -121,12 +121,12 @@ export class Heartbeats {
    * before this returns too. 404 when the source has no heartbeat by that name.
    */
   async beat(sourceId: number, name: string, at: number = this.clock()): Promise<BeatView> {
-    const found = this.deps.store.heartbeats.find(sourceId, name);
+    const found = await this.deps.store.heartbeats.find(sourceId, name);
     if (!found) {
       throw new ServiceError(404, 'not_found', `no heartbeat named "${name.slice(0, 200)}" for this source; declare it first (POST /v1/admin/heartbeats, or /heartbeat add)`);
     }
     return this.serial(found.id, async () => {
-      const row = this.deps.store.heartbeats.beat(found.id, at);
+      const row = await this.deps.store.heartbeats.beat(found.id, at);
       const resolved = row.alertId;
       if (resolved !== null) await this.finishResolve(row);
       return { name: row.name, state: 'ok', last_beat_at: row.lastBeatAt!, due_at: row.dueAt, resolved_alert_id: resolved };
@@ -134,17 +134,17 @@ export class Heartbeats {
   }
 
   /** Whether the source has a heartbeat by that name (a job's on_success beats only a declared one). */
-  has(sourceId: number, name: string): boolean {
-    return this.deps.store.heartbeats.find(sourceId, name) !== undefined;
+  async has(sourceId: number, name: string): Promise<boolean> {
+    return (await this.deps.store.heartbeats.find(sourceId, name)) !== undefined;
   }
 
   /** The runner's pass: raises each heartbeat due by `now`; returns how many were raised. */
   async raiseDue(now: number = this.clock()): Promise<number> {
     let raised = 0;
-    for (const due of this.deps.store.heartbeats.due(now)) {
+    for (const due of await this.deps.store.heartbeats.due(now)) {
       const ok = await this.serial(due.id, async () => {
         // Read again under the heartbeat's turn: a beat may have come since the list was read.
-        const row = this.deps.store.heartbeats.find(due.sourceId, due.name);
+        const row = await this.deps.store.heartbeats.find(due.sourceId, due.name);
         if (!row || row.state !== 'ok' || row.dueAt > now) return false;
         await this.raise(row, now);
         return true;
@@ -157,9 +157,9 @@ export class Heartbeats {
   /** The runner's pass: finishes resolves a crash interrupted (a beat committed, its resolve not). */
   async finishResolves(): Promise<number> {
     let n = 0;
-    for (const pending of this.deps.store.heartbeats.unfinishedResolves()) {
+    for (const pending of await this.deps.store.heartbeats.unfinishedResolves()) {
       await this.serial(pending.id, async () => {
-        const row = this.deps.store.heartbeats.find(pending.sourceId, pending.name);
+        const row = await this.deps.store.heartbeats.find(pending.sourceId, pending.name);
         if (row && row.state === 'ok' && row.alertId !== null) {
           await this.finishResolve(row);
           n++;
@@ -170,7 +170,7 @@ export class Heartbeats {
   }
 
   /** The earliest time a heartbeat falls due (null: none waits for a beat). */
-  nextDueAt(): number | null {
+  nextDueAt(): Promise<number | null> {
     return this.deps.store.heartbeats.nextDueAt();
   }
 
@@ -179,7 +179,7 @@ export class Heartbeats {
     const accepted = await this.deps.acceptor.submit(row.sourceId, [missedAlert(row, now - since, since)]);
     const alertId = accepted.ids[0]!;
     // Only now that the alert is committed (see the class comment).
-    if (!this.deps.store.heartbeats.markMissed(row.id, row.dueAt, alertId, now)) {
+    if (!(await this.deps.store.heartbeats.markMissed(row.id, row.dueAt, alertId, now))) {
       this.deps.log.warn({ heartbeat: row.name, alertId }, 'heartbeat changed while its miss was raised; the runner looks again');
       return;
     }
@@ -189,12 +189,12 @@ export class Heartbeats {
   private async finishResolve(row: HeartbeatRow): Promise<void> {
     const key = heartbeatKey(row.name);
     // Only an alert still open is resolved: a resolve with nothing open would be stored as a resolved alert of its own.
-    if (this.deps.store.alerts.openWithKey(row.sourceId, key) !== undefined) {
+    if ((await this.deps.store.alerts.openWithKey(row.sourceId, key)) !== undefined) {
       await this.deps.acceptor.submit(row.sourceId, [
         { service: row.service, severity: row.severity, title: `heartbeat from ${row.name} is back`, status: 'resolved', dedup_key: key },
       ]);
     }
-    this.deps.store.heartbeats.resolved(row.id, row.alertId!);
+    await this.deps.store.heartbeats.resolved(row.id, row.alertId!);
   }
 
   /** Runs `fn` after every earlier call for the same heartbeat has finished. */

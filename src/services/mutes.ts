@@ -86,23 +86,23 @@ const base = (m: Row, now: number, mutedAlerts: number): MuteView => ({
  * the press's answer updates) and again when the mute runs out (a `mute-end` edit, a row available then, so a
  * restart keeps it), when the card shows the button again.
  */
-export function muteIncidentOnce(
+export async function muteIncidentOnce(
   h: { store: Pick<Store, 'mutes' | 'incidents' | 'messageOps' | 'alerts' | 'transaction'>; signals: Pick<CommitSignals, 'editsQueued'> },
   incidentId: number,
   minutes: number,
   by: Actor,
   opts: { skipMessageId?: string } = {},
   now = Date.now(),
-): { mute: MuteView; created: boolean } {
+): Promise<{ mute: MuteView; created: boolean }> {
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_MUTE_MINUTES) throw invalid('duration_minutes', `a mute lasts 1 to ${MAX_MUTE_MINUTES} minutes`);
-  const incident = h.store.incidents.row(incidentId);
-  const existing = h.store.mutes.list(now).find((m) => m.incidentKey === incident.key && m.sourceId === incident.sourceId);
-  if (existing) return { mute: getMute(h, existing.id, now), created: false };
-  const { row, channels } = h.store.transaction(() => {
-    const row = insert(h, { service: null, routeId: null, dedupKey: null, incidentKey: incident.key, sourceId: incident.sourceId, reason: `muted from incident #${incidentId}` }, minutes, by, now);
-    h.store.alerts.touchIncident(incidentId, now);
-    const channels = h.store.messageOps.enqueueForIncident(incidentId, now, opts.skipMessageId !== undefined ? { skipMessageId: opts.skipMessageId } : {});
-    for (const c of h.store.messageOps.enqueueForIncident(incidentId, now, { at: row.expiresAt + 1 })) channels.add(c);
+  const incident = await h.store.incidents.row(incidentId);
+  const existing = (await h.store.mutes.list(now)).find((m) => m.incidentKey === incident.key && m.sourceId === incident.sourceId);
+  if (existing) return { mute: await getMute(h, existing.id, now), created: false };
+  const { row, channels } = await h.store.transaction(async (tx) => {
+    const row = await insert({ store: tx }, { service: null, routeId: null, dedupKey: null, incidentKey: incident.key, sourceId: incident.sourceId, reason: `muted from incident #${incidentId}` }, minutes, by, now);
+    await tx.alerts.touchIncident(incidentId, now);
+    const channels = await tx.messageOps.enqueueForIncident(incidentId, now, opts.skipMessageId !== undefined ? { skipMessageId: opts.skipMessageId } : {});
+    for (const c of await tx.messageOps.enqueueForIncident(incidentId, now, { at: row.expiresAt + 1 })) channels.add(c);
     return { row, channels };
   });
   for (const c of channels) h.signals.editsQueued(c);
@@ -110,7 +110,7 @@ export function muteIncidentOnce(
 }
 
 /** Mutes matching alerts for `duration_minutes`: they are stored with the mute's id and delivered nowhere. */
-export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now()): MuteView {
+export async function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now()): Promise<MuteView> {
   const parsed = muteInput.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -124,12 +124,12 @@ export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now(
       throw invalid('service', `"${m.service}" is not a valid glob`);
     }
   }
-  if (m.route_id !== undefined && !h.store.routes.exists(m.route_id)) throw notFound('route', m.route_id);
+  if (m.route_id !== undefined && !(await h.store.routes.exists(m.route_id))) throw notFound('route', m.route_id);
   if (m.source_id !== undefined) {
     if (m.dedup_key === undefined) throw invalid('source_id', 'source_id narrows a dedup_key mute; give it only with dedup_key');
-    if (!h.store.sources.exists(m.source_id)) throw notFound('source', m.source_id);
+    if (!(await h.store.sources.exists(m.source_id))) throw notFound('source', m.source_id);
   }
-  const row = insert(
+  const row = await insert(
     h,
     { service: m.service ?? null, routeId: m.route_id ?? null, dedupKey: m.dedup_key ?? null, sourceId: m.source_id ?? null, reason: m.reason ?? null },
     m.duration_minutes,
@@ -140,41 +140,41 @@ export function createMute(h: Deps, input: MuteInput, by: Actor, now = Date.now(
 }
 
 /** Mutes, newest first; `active`: only those still in force. */
-export function listMutes(h: ReadDeps, opts: { active?: boolean } = {}, now = Date.now()): MuteView[] {
-  const counts = h.store.mutes.mutedCounts();
-  return h.store.mutes
-    .list(opts.active ? now : undefined)
+export async function listMutes(h: ReadDeps, opts: { active?: boolean } = {}, now = Date.now()): Promise<MuteView[]> {
+  const counts = await h.store.mutes.mutedCounts();
+  return (await h.store.mutes.list(opts.active ? now : undefined))
     .reverse()
     .map((m) => view(m, now, counts.get(m.id) ?? 0))
     // A maintenance window between two openings is not in force.
     .filter((v) => !opts.active || v.active);
 }
 
-export function getMute(h: ReadDeps, id: number, now = Date.now()): MuteView {
-  return view(h.store.mutes.get(id), now, h.store.mutes.mutedCounts([id]).get(id) ?? 0);
+export async function getMute(h: ReadDeps, id: number, now = Date.now()): Promise<MuteView> {
+  const row = await h.store.mutes.get(id);
+  return view(row, now, (await h.store.mutes.mutedCounts([id])).get(id) ?? 0);
 }
 
 /**
  * Unmutes: alerts arriving from now on are delivered again. A mute made from an alert's card: the
  * alert's cards are edited (their Mute button comes back). 404 when no such mute is in force.
  */
-export function deleteMute(h: AlertMuteDeps, id: number, by: Actor = { kind: 'admin', name: 'admin' }, now = Date.now()): void {
-  const row = h.store.mutes.list().find((m) => m.id === id);
+export async function deleteMute(h: AlertMuteDeps, id: number, by: Actor = { kind: 'admin', name: 'admin' }, now = Date.now()): Promise<void> {
+  const row = (await h.store.mutes.list()).find((m) => m.id === id);
   refuseIfManaged(row?.managedBy, `maintenance window ${row?.configName ?? id}`);
-  const ended = h.store.mutes.end(id, by, now);
-  if (ended.alertId !== null) syncCards(h, ended.alertId, now);
+  const ended = await h.store.mutes.end(id, by, now);
+  if (ended.alertId !== null) await syncCards(h, ended.alertId, now);
   // A group's mute (an incident card's Mute 1h): its incidents' cards show the Mute button again.
   if (ended.incidentKey !== null) {
-    for (const incidentId of h.store.incidents.idsOfKey(ended.sourceId, ended.incidentKey)) {
-      h.store.alerts.touchIncident(incidentId, now);
-      for (const c of h.store.messageOps.enqueueForIncident(incidentId, now)) h.signals.editsQueued(c);
+    for (const incidentId of await h.store.incidents.idsOfKey(ended.sourceId, ended.incidentKey)) {
+      await h.store.alerts.touchIncident(incidentId, now);
+      for (const c of await h.store.messageOps.enqueueForIncident(incidentId, now)) h.signals.editsQueued(c);
     }
   }
 }
 
 /** Queues an edit of every message of the alert (its card shows whether it is muted) and wakes their lanes. */
-function syncCards(h: AlertMuteDeps, alertId: number, now: number, skipMessageId?: string): void {
-  const { channels } = h.store.messageOps.enqueueForAlert(alertId, 'sync', now, skipMessageId);
+async function syncCards(h: AlertMuteDeps, alertId: number, now: number, skipMessageId?: string): Promise<void> {
+  const { channels } = await h.store.messageOps.enqueueForAlert(alertId, 'sync', now, skipMessageId);
   for (const channelId of channels) h.signals.editsQueued(channelId);
 }
 
@@ -183,8 +183,8 @@ function syncCards(h: AlertMuteDeps, alertId: number, now: number, skipMessageId
  * service and title), if any. Route mutes do not count: they silence one route, and the alert still
  * goes where its other routes send it.
  */
-export function muteCovering(h: ReadDeps & { store: Pick<Store, 'alerts'> }, alertId: number, now = Date.now()): MuteView | undefined {
-  const a = h.store.alerts.row(alertId);
+export async function muteCovering(h: ReadDeps & { store: Pick<Store, 'alerts'> }, alertId: number, now = Date.now()): Promise<MuteView | undefined> {
+  const a = await h.store.alerts.row(alertId);
   const like = { sourceId: a.sourceId, input: { service: a.service, title: a.title, ...(a.dedupKey !== null ? { dedup_key: a.dedupKey } : {}) } };
   const m = h.store.mutes.active(now).find((c) => c.routeId === null && c.matches !== null && c.matches(like));
   return m ? getMute(h, m.id, now) : undefined;
@@ -195,8 +195,8 @@ export function muteCovering(h: ReadDeps & { store: Pick<Store, 'alerts'> }, ale
  * from the same source (another sender's alert with that key is another problem), or (without a key, or
  * when the alert's source was deleted) the same service and title. Recorded on the alert.
  */
-export function muteAlert(h: Deps & AlertMuteDeps, alertId: number, minutes: number, by: Actor, opts: { reason?: string; now?: number; skipMessageId?: string } = {}): MuteView {
-  return muteAlertOnce(h, alertId, minutes, by, opts).mute;
+export async function muteAlert(h: Deps & AlertMuteDeps, alertId: number, minutes: number, by: Actor, opts: { reason?: string; now?: number; skipMessageId?: string } = {}): Promise<MuteView> {
+  return (await muteAlertOnce(h, alertId, minutes, by, opts)).mute;
 }
 
 /**
@@ -205,32 +205,32 @@ export function muteAlert(h: Deps & AlertMuteDeps, alertId: number, minutes: num
  * mute). A new mute queues an edit of the alert's other messages (`skipMessageId`: the pressed one,
  * updated by the press's own answer), so the Mute button goes from every card of it.
  */
-export function muteAlertOnce(
+export async function muteAlertOnce(
   h: Deps & AlertMuteDeps,
   alertId: number,
   minutes: number,
   by: Actor,
   opts: { reason?: string; now?: number; skipMessageId?: string } = {},
-): { mute: MuteView; created: boolean } {
+): Promise<{ mute: MuteView; created: boolean }> {
   const now = opts.now ?? Date.now();
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_MUTE_MINUTES) throw invalid('duration_minutes', `a mute lasts 1 to ${MAX_MUTE_MINUTES} minutes`);
-  const existing = muteCovering(h, alertId, now);
+  const existing = await muteCovering(h, alertId, now);
   if (existing) return { mute: existing, created: false };
-  const mute = createAlertMute(h, alertId, minutes, by, opts.reason, now);
-  syncCards(h, alertId, now, opts.skipMessageId);
+  const mute = await createAlertMute(h, alertId, minutes, by, opts.reason, now);
+  await syncCards(h, alertId, now, opts.skipMessageId);
   return { mute, created: true };
 }
 
-function createAlertMute(h: Deps, alertId: number, minutes: number, by: Actor, reason: string | undefined, now: number): MuteView {
-  const a = h.store.alerts.row(alertId);
+async function createAlertMute(h: Deps, alertId: number, minutes: number, by: Actor, reason: string | undefined, now: number): Promise<MuteView> {
+  const a = await h.store.alerts.row(alertId);
   const target =
     a.dedupKey !== null && a.sourceId !== null
       ? { service: null, title: null, dedupKey: a.dedupKey, sourceId: a.sourceId }
       : { service: a.service, title: a.title, dedupKey: null, sourceId: null };
-  const row = insert(h, { ...target, routeId: null, reason: reason ?? `muted from alert #${alertId}`, alertId }, minutes, by, now);
+  const row = await insert(h, { ...target, routeId: null, reason: reason ?? `muted from alert #${alertId}`, alertId }, minutes, by, now);
   return view(row, now);
 }
 
-function insert(h: ReadDeps, what: NewMute, minutes: number, by: Actor, now: number): Row {
+function insert(h: ReadDeps, what: NewMute, minutes: number, by: Actor, now: number): Promise<Row> {
   return h.store.mutes.create(what, minutes, by, now);
 }

@@ -39,6 +39,7 @@ export async function getOverview(h: Deps, now = Date.now()): Promise<Overview> 
     const m = counted.get(minute);
     traffic.push({ minute, requests: m?.requests ?? 0, rate_limited: m?.rateLimited ?? 0 });
   }
-  const channels = listChannels(h).map((c) => ({ ...c, storm_since: h.store.storms.current(c.id)?.startedAt ?? null }));
+  const channels: ChannelActivity[] = [];
+  for (const c of await listChannels(h)) channels.push({ ...c, storm_since: (await h.store.storms.current(c.id))?.startedAt ?? null });
   return { status: await getStatus(h), channels, traffic };
 }

@@ -78,13 +78,13 @@ export function storedRoute(input: RouteInput): NewRoute {
 }
 
 /** Adds a routing rule: an alert matching every given criterion goes to the channel (as well as to other matching routes' channels). */
-export function createRoute(h: ThreadDeps, input: RouteInput): { id: number } {
+export async function createRoute(h: ThreadDeps, input: RouteInput): Promise<{ id: number }> {
   if (input.threads) checkThreads(h, input.channel_id);
-  return { id: h.store.routes.create(storedRoute(input)) };
+  return { id: await h.store.routes.create(storedRoute(input)) };
 }
 
 /** Routes in the order they are evaluated. */
-export function listRoutes(h: Deps): RouteView[] {
+export function listRoutes(h: Deps): Promise<RouteView[]> {
   return h.store.routes.list();
 }
 
@@ -92,8 +92,8 @@ export function listRoutes(h: Deps): RouteView[] {
  * Sets (or with null clears) a route's business hours. Outside them P2/P3 wait for the window to open, or
  * go only to the digest; P0/P1 always go. Deliveries already waiting keep the time they were given.
  */
-export function setRouteHours(h: Deps, id: number, hours: z.input<typeof businessHoursInput> | null): RouteView {
-  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
+export async function setRouteHours(h: Deps, id: number, hours: z.input<typeof businessHoursInput> | null): Promise<RouteView> {
+  refuseIfManaged(await h.store.routes.managedBy(id), `route ${id}`);
   let value: BusinessHours | null = null;
   if (hours !== null) {
     const parsed = businessHoursInput.safeParse(hours);
@@ -103,8 +103,8 @@ export function setRouteHours(h: Deps, id: number, hours: z.input<typeof busines
     }
     value = normalHours(parsed.data);
   }
-  h.store.routes.setHours(id, value);
-  return listRoutes(h).find((r) => r.id === id)!;
+  await h.store.routes.setHours(id, value);
+  return (await listRoutes(h)).find((r) => r.id === id)!;
 }
 
 /** What PATCH /v1/admin/routes/:id changes: business hours, auto-resolve, or both (a field left out stays). */
@@ -122,29 +122,29 @@ export const routePatch = z
   );
 
 /** Sets (or with null clears) a route's auto_resolve_after: its firing alerts with no repeat for that long resolve as stale. */
-export function setRouteAutoResolve(h: Deps, id: number, after: string | null): RouteView {
-  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
-  h.store.routes.setAutoResolve(id, autoResolveAfterMs(after));
-  return listRoutes(h).find((r) => r.id === id)!;
+export async function setRouteAutoResolve(h: Deps, id: number, after: string | null): Promise<RouteView> {
+  refuseIfManaged(await h.store.routes.managedBy(id), `route ${id}`);
+  await h.store.routes.setAutoResolve(id, autoResolveAfterMs(after));
+  return (await listRoutes(h)).find((r) => r.id === id)!;
 }
 
 /** Turns threads on or off for a route's cards from now on (cards already posted keep what they have). */
-export function setRouteThreads(h: ThreadDeps, id: number, threads: boolean): RouteView {
-  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
-  const route = listRoutes(h).find((r) => r.id === id);
+export async function setRouteThreads(h: ThreadDeps, id: number, threads: boolean): Promise<RouteView> {
+  refuseIfManaged(await h.store.routes.managedBy(id), `route ${id}`);
+  const route = (await listRoutes(h)).find((r) => r.id === id);
   if (route && threads) checkThreads(h, route.channel_id);
-  h.store.routes.setThreads(id, threads);
-  return listRoutes(h).find((r) => r.id === id)!;
+  await h.store.routes.setThreads(id, threads);
+  return (await listRoutes(h)).find((r) => r.id === id)!;
 }
 
 /** Applies a PATCH: each field given. */
-export function patchRoute(h: ThreadDeps, id: number, patch: z.output<typeof routePatch>): RouteView {
-  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
+export async function patchRoute(h: ThreadDeps, id: number, patch: z.output<typeof routePatch>): Promise<RouteView> {
+  refuseIfManaged(await h.store.routes.managedBy(id), `route ${id}`);
   let view: RouteView | undefined;
-  if (patch.threads !== undefined) view = setRouteThreads(h, id, patch.threads);
-  if (patch.business_hours !== undefined) view = setRouteHours(h, id, patch.business_hours);
-  if (patch.auto_resolve_after !== undefined) view = setRouteAutoResolve(h, id, patch.auto_resolve_after);
-  if (patch.group_by !== undefined || patch.group_wait !== undefined) view = setRouteGrouping(h, id, patch);
+  if (patch.threads !== undefined) view = await setRouteThreads(h, id, patch.threads);
+  if (patch.business_hours !== undefined) view = await setRouteHours(h, id, patch.business_hours);
+  if (patch.auto_resolve_after !== undefined) view = await setRouteAutoResolve(h, id, patch.auto_resolve_after);
+  if (patch.group_by !== undefined || patch.group_wait !== undefined) view = await setRouteGrouping(h, id, patch);
   return view!;
 }
 
@@ -152,18 +152,18 @@ export function patchRoute(h: ThreadDeps, id: number, patch: z.output<typeof rou
  * Sets a route's incident grouping for alerts from now on: `group_by` (null or [] ends it) and/or
  * `group_wait` (null: back to the default). Incidents already open keep their members and cards.
  */
-export function setRouteGrouping(h: Deps, id: number, g: { group_by?: string[] | null | undefined; group_wait?: string | null | undefined }): RouteView {
-  h.store.routes.setGrouping(id, {
+export async function setRouteGrouping(h: Deps, id: number, g: { group_by?: string[] | null | undefined; group_wait?: string | null | undefined }): Promise<RouteView> {
+  await h.store.routes.setGrouping(id, {
     ...(g.group_by !== undefined ? { groupBy: groupByLabels(g.group_by) } : {}),
     ...(g.group_wait !== undefined ? { groupWaitMs: groupWaitMs(g.group_wait) } : {}),
   });
-  return listRoutes(h).find((r) => r.id === id)!;
+  return (await listRoutes(h)).find((r) => r.id === id)!;
 }
 
 /** Days in week order, once each. */
 const normalHours = (b: BusinessHours): BusinessHours => ({ ...b, days: WEEKDAYS.filter((d) => b.days.includes(d)) });
 
-export function deleteRoute(h: Deps, id: number): void {
-  refuseIfManaged(h.store.routes.managedBy(id), `route ${id}`);
-  h.store.routes.delete(id);
+export async function deleteRoute(h: Deps, id: number): Promise<void> {
+  refuseIfManaged(await h.store.routes.managedBy(id), `route ${id}`);
+  await h.store.routes.delete(id);
 }

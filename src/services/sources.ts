@@ -30,14 +30,14 @@ export type SourceInput = z.output<typeof sourceInput>;
 /** The sources store drops what a write changed from the hook's caches itself. */
 type Deps = { store: Pick<Store, 'sources'> };
 
-export function createSource(h: Deps, input: SourceInput): CreatedSource {
+export async function createSource(h: Deps, input: SourceInput): Promise<CreatedSource> {
   const token = newSourceToken();
   const after = autoResolveAfterMs(input.auto_resolve_after ?? null);
-  const id = h.store.sources.create(input.name, hashToken(token), input.format ?? null, after, storedMapping(input.mapping));
+  const id = await h.store.sources.create(input.name, hashToken(token), input.format ?? null, after, storedMapping(input.mapping));
   return { id, name: input.name, token };
 }
 
-export function listSources(h: Deps): SourceView[] {
+export function listSources(h: Deps): Promise<SourceView[]> {
   return h.store.sources.list();
 }
 
@@ -45,19 +45,19 @@ export function listSources(h: Deps): SourceView[] {
  * Gives a source a new token; the old one stops working at once. The source itself stays, so the
  * alerts it sent keep their source (deleting and re-creating it would leave them without one).
  */
-export function reissueSourceToken(h: Deps, id: number): CreatedSource {
+export async function reissueSourceToken(h: Deps, id: number): Promise<CreatedSource> {
   const token = newSourceToken();
-  return { ...h.store.sources.setTokenHash(id, hashToken(token)), token };
+  return { ...(await h.store.sources.setTokenHash(id, hashToken(token))), token };
 }
 
 /** Deletes a source: its token stops working at once (the auth cache forgets it). Its alerts stay. */
-export function deleteSource(h: Deps, id: number): void {
-  refuseIfManaged(h.store.sources.managedBy(id), `source ${id}`);
-  h.store.sources.delete(id);
+export async function deleteSource(h: Deps, id: number): Promise<void> {
+  refuseIfManaged(await h.store.sources.managedBy(id), `source ${id}`);
+  await h.store.sources.delete(id);
 }
 
-export function getSource(h: Deps, id: number): SourceDetail {
-  const row = h.store.sources.get(id);
+export async function getSource(h: Deps, id: number): Promise<SourceDetail> {
+  const row = await h.store.sources.get(id);
   return {
     id,
     name: row.name,
@@ -70,12 +70,12 @@ export function getSource(h: Deps, id: number): SourceDetail {
 }
 
 /** Sets the source's default format, its auto_resolve_after (null clears it) and/or its mapping (null clears it). */
-export function updateSource(h: Deps, id: number, patch: z.output<typeof sourcePatch>): SourceDetail {
-  refuseIfManaged(h.store.sources.managedBy(id), `source ${id}`);
+export async function updateSource(h: Deps, id: number, patch: z.output<typeof sourcePatch>): Promise<SourceDetail> {
+  refuseIfManaged(await h.store.sources.managedBy(id), `source ${id}`);
   const after = patch.auto_resolve_after === undefined ? undefined : autoResolveAfterMs(patch.auto_resolve_after);
-  if (patch.format !== undefined) h.store.sources.setFormat(id, patch.format);
-  if (after !== undefined) h.store.sources.setAutoResolve(id, after);
-  if (patch.mapping !== undefined) h.store.sources.setMapping(id, storedMapping(patch.mapping));
+  if (patch.format !== undefined) await h.store.sources.setFormat(id, patch.format);
+  if (after !== undefined) await h.store.sources.setAutoResolve(id, after);
+  if (patch.mapping !== undefined) await h.store.sources.setMapping(id, storedMapping(patch.mapping));
   return getSource(h, id);
 }
 
@@ -98,15 +98,15 @@ export const secretInput = z.strictObject({
  * with one of its secrets. For a rotation: add the new secret, switch the sender, then delete the old one.
  * The secret is in this answer only.
  */
-export function addSecret(h: Deps, sourceId: number, input: z.output<typeof secretInput>): { id: number; secret: string; created_at: number } {
+export async function addSecret(h: Deps, sourceId: number, input: z.output<typeof secretInput>): Promise<{ id: number; secret: string; created_at: number }> {
   const secret = input.secret ?? newSigningSecret();
   const problem = importedSecretProblem(secret);
   if (problem) throw invalid('secret', problem);
-  const row = h.store.sources.addSecret(sourceId, secret);
+  const row = await h.store.sources.addSecret(sourceId, secret);
   return { id: row.id, secret, created_at: row.createdAt };
 }
 
 /** Removes a secret: signatures made with it stop verifying at once. Removing the last one makes signing optional again. */
-export function deleteSecret(h: Deps, sourceId: number, secretId: number): void {
-  h.store.sources.deleteSecret(sourceId, secretId);
+export async function deleteSecret(h: Deps, sourceId: number, secretId: number): Promise<void> {
+  await h.store.sources.deleteSecret(sourceId, secretId);
 }

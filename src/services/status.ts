@@ -5,7 +5,7 @@ import type { StatusView } from './views.js';
 
 /** A snapshot of delivery: queue, per-channel lanes, dead letters and breakers. */
 export async function getStatus(h: { store: Pick<Store, 'deliveries' | 'deadLetters' | 'webhooks'>; scheduler: Pick<Scheduler, 'laneStates'> }): Promise<StatusView> {
-  const depth = h.store.deliveries.depthByPriority();
+  const depth = await h.store.deliveries.depthByPriority();
   return {
     queue_depth_by_priority: { P0: depth[0] ?? 0, P1: depth[1] ?? 0, P2: depth[2] ?? 0, P3: depth[3] ?? 0 },
     lanes: h.scheduler.laneStates().map((l) => ({
@@ -21,6 +21,6 @@ export async function getStatus(h: { store: Pick<Store, 'deliveries' | 'deadLett
       },
     })),
     dead_letters_pending: await countPendingDeadLetters(h),
-    breakers: h.store.webhooks.breakerCounts(),
+    breakers: await h.store.webhooks.breakerCounts(),
   };
 }

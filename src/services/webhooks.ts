@@ -105,43 +105,43 @@ async function checkWebhookChannel(h: ConfigDeps, channel: { id: number; discord
  */
 export async function addWebhook(h: Deps, channelId: number, input: WebhookInput): Promise<WebhookView> {
   const { discordWebhookId, token } = parseWebhookUrl(input.url, h.config.discord.apiUrl);
-  const channel = h.store.channels.row(channelId);
+  const channel = await h.store.channels.row(channelId);
   // What Herald can refuse on its own is refused before Discord is asked; checked again in the transaction.
-  h.store.webhooks.checkJoin(channelId, discordWebhookId);
+  await h.store.webhooks.checkJoin(channelId, discordWebhookId);
   await checkWebhookChannel(h, channel, { discordWebhookId, token });
-  const row = h.store.webhooks.join(channelId, { discordWebhookId, token, owner: input.owner ?? 'external' });
+  const row = await h.store.webhooks.join(channelId, { discordWebhookId, token, owner: input.owner ?? 'external' });
   h.signals.poolChanged(channelId);
   return view(h, row);
 }
 
-export function listWebhooks(h: ReadDeps, channelId: number, opts: { includeRemoved?: boolean } = {}): WebhookView[] {
-  return h.store.webhooks.list(channelId, opts).map((w) => view(h, w));
+export async function listWebhooks(h: ReadDeps, channelId: number, opts: { includeRemoved?: boolean } = {}): Promise<WebhookView[]> {
+  return (await h.store.webhooks.list(channelId, opts)).map((w) => view(h, w));
 }
 
-export function getWebhook(h: ReadDeps, id: number): WebhookView {
-  const w = h.store.webhooks.find(id);
+export async function getWebhook(h: ReadDeps, id: number): Promise<WebhookView> {
+  const w = await h.store.webhooks.find(id);
   if (!w) throw notFound('webhook', id);
   return view(h, w);
 }
 
 /** Takes a webhook out of its pool for good, wiping its token. The row stays (state removed) so past deliveries keep their reference. */
-export function removeWebhook(h: Deps, id: number): void {
-  const w = h.store.webhooks.find(id);
+export async function removeWebhook(h: Deps, id: number): Promise<void> {
+  const w = await h.store.webhooks.find(id);
   if (!w || w.state === 'removed') throw notFound('webhook', id);
   refuseIfManaged(w.managedBy, `webhook ${id}`);
-  h.store.webhooks.forget(id, Date.now());
+  await h.store.webhooks.forget(id, Date.now());
   h.signals.poolChanged(w.channelId);
 }
 
 /** Puts a quarantined webhook (or one whose breaker is open) back in rotation with a closed breaker. */
-export function restoreWebhook(h: Deps, id: number): WebhookView {
-  const w = h.store.webhooks.find(id);
+export async function restoreWebhook(h: Deps, id: number): Promise<WebhookView> {
+  const w = await h.store.webhooks.find(id);
   if (!w) throw notFound('webhook', id);
   if (w.state === 'removed') throw new ServiceError(409, 'conflict', `webhook ${id} was removed; add its URL to the channel again`);
   if (w.state === 'retired') throw conflict(`webhook ${id} was rotated out (retired); it only edits its own messages now`);
-  const row = h.store.webhooks.restore(id);
+  const row = await h.store.webhooks.restore(id);
   if (w.state === 'quarantined') {
-    h.store.webhooks.recordEvent('webhook_restored', `webhook ${id} put back in the pool of channel ${w.channelId} by an admin`, Date.now(), {
+    await h.store.webhooks.recordEvent('webhook_restored', `webhook ${id} put back in the pool of channel ${w.channelId} by an admin`, Date.now(), {
       channelId: w.channelId,
       webhookId: id,
     });
@@ -160,11 +160,12 @@ const noBot = (what: string) =>
   new ServiceError(503, 'bot_not_configured', `${what} needs Herald's bot: set DISCORD_TOKEN (a bot with Manage Webhooks in the channel)`);
 
 /** The bot creates a webhook; if storing it then fails, the bot deletes it again so none is left behind on Discord. */
-async function withBotWebhook<T>(h: BotDeps, discordChannelId: string, name: string, store: (hook: { id: string; token: string }) => T): Promise<T> {
+async function withBotWebhook<T>(h: BotDeps, discordChannelId: string, name: string, store: (hook: { id: string; token: string }) => Promise<T>): Promise<T> {
   const bot = h.bot!;
   const hook = await bot.createWebhook(discordChannelId, name);
   try {
-    return store(hook);
+    // Awaited here, so a failure to store it (now a rejection) still deletes the webhook on Discord.
+    return await store(hook);
   } catch (err) {
     await bot.deleteWebhook(hook.id).catch(() => undefined);
     throw err;
@@ -176,9 +177,9 @@ async function withBotWebhook<T>(h: BotDeps, discordChannelId: string, name: str
  * it to the pool: messages it posts can carry buttons. 503 without a bot token.
  */
 export async function createAppWebhook(h: BotDeps, channelId: number, opts: { name?: string } = {}): Promise<WebhookView> {
-  const channel = h.store.channels.row(channelId);
+  const channel = await h.store.channels.row(channelId);
   if (!h.bot) throw noBot('creating a webhook');
-  h.store.webhooks.checkRoom(channelId);
+  await h.store.webhooks.checkRoom(channelId);
   const row = await withBotWebhook(h, channel.discordChannelId, opts.name ?? h.config.delivery.username, (hook) => h.store.webhooks.addCreated(channelId, hook));
   h.signals.poolChanged(channelId);
   return view(h, row);
@@ -191,20 +192,20 @@ export async function createAppWebhook(h: BotDeps, channelId: number, opts: { na
  * but keeps editing and deleting the messages it posted (only it can).
  */
 export async function rotateWebhook(h: BotDeps, webhookId: number, opts: { url?: string } = {}): Promise<{ added: WebhookView; retired: WebhookView }> {
-  const old = h.store.webhooks.find(webhookId);
+  const old = await h.store.webhooks.find(webhookId);
   if (!old || old.state === 'removed') throw notFound('webhook', webhookId);
   refuseIfManaged(old.managedBy, `webhook ${webhookId}`);
   if (old.state === 'retired') throw conflict(`webhook ${webhookId} is already retired`);
-  const channel = h.store.channels.row(old.channelId);
+  const channel = await h.store.channels.row(old.channelId);
   const swap = (m: NewMember) => h.store.webhooks.rotate(webhookId, old.channelId, m, Date.now());
   let result: { added: Row; retired: Row };
   if (opts.url !== undefined) {
     const pasted = parseWebhookUrl(opts.url, h.config.discord.apiUrl);
     await checkWebhookChannel(h, channel, pasted);
-    result = swap({ ...pasted, owner: 'external' });
+    result = await swap({ ...pasted, owner: 'external' });
   } else {
     if (!h.bot) throw noBot('rotating without a pasted url');
-    h.store.webhooks.checkRoom(old.channelId);
+    await h.store.webhooks.checkRoom(old.channelId);
     result = await withBotWebhook(h, channel.discordChannelId, h.config.delivery.username, (hook) => swap({ discordWebhookId: hook.id, token: hook.token, owner: 'app' }));
   }
   // One pool rebuild: the new member is in and the old one out at the same moment.
@@ -217,7 +218,7 @@ export async function rotateWebhook(h: BotDeps, webhookId: number, opts: { url?:
  * messages fall back to the bot (delete, and repost unless retracted).
  */
 export async function deleteRetiredWebhook(h: BotDeps, webhookId: number): Promise<void> {
-  const w = h.store.webhooks.find(webhookId);
+  const w = await h.store.webhooks.find(webhookId);
   if (!w || w.state === 'removed') throw notFound('webhook', webhookId);
   if (w.state !== 'retired') throw conflict(`webhook ${webhookId} is ${w.state}; rotate it out first (only retired webhooks are deleted)`);
   if (!h.bot) throw noBot('deleting a webhook on Discord');
@@ -227,6 +228,6 @@ export async function deleteRetiredWebhook(h: BotDeps, webhookId: number): Promi
     // Already gone on Discord: the goal is reached.
     if (!(err instanceof BotRestError && err.discordStatus === 404)) throw err;
   }
-  h.store.webhooks.forget(webhookId, Date.now(), 'deleted on Discord after rotation');
+  await h.store.webhooks.forget(webhookId, Date.now(), 'deleted on Discord after rotation');
   h.signals.poolChanged(w.channelId);
 }

@@ -16,12 +16,17 @@ export class AlertActionStore {
   constructor(private readonly db: Db) {}
 
   /** Appends to the alert's history. Call inside the transaction that made the change. */
-  record(alertId: number, kind: ActionKind, by: Actor, reason: string | null, now: number): void {
+  async record(alertId: number, kind: ActionKind, by: Actor, reason: string | null, now: number): Promise<void> {
+    this.recordSync(alertId, kind, by, reason, now);
+  }
+
+  /** `record` run synchronously, for this module's and its sibling modules' synchronous transactions. */
+  recordSync(alertId: number, kind: ActionKind, by: Actor, reason: string | null, now: number): void {
     this.db.insert(alertActions).values({ alertId, kind, actorKind: by.kind, actorUserId: by.userId ?? null, actorName: by.name, reason, at: now }).run();
   }
 
   /** The alert's history, oldest first (the console's alert page). */
-  forAlert(alertId: number): ActionRow[] {
+  async forAlert(alertId: number): Promise<ActionRow[]> {
     return this.db
       .select({ id: alertActions.id, kind: alertActions.kind, actorKind: alertActions.actorKind, actorName: alertActions.actorName, reason: alertActions.reason, at: alertActions.at })
       .from(alertActions)

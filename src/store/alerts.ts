@@ -295,7 +295,7 @@ export class AlertStore {
   // --- ingest (inside the ingest transaction) ---
 
   /** Stores a new alert; returns its id. */
-  insert(a: NewAlert): number {
+  async insert(a: NewAlert): Promise<number> {
     const i = a.input;
     return this.insertAlert.get({
       sourceId: a.sourceId,
@@ -325,17 +325,17 @@ export class AlertStore {
    * the same source (a dedup key is the sender's name for a problem; two senders may use one key for
    * different things) and the same key. Inside the ingest transaction, alerts stored earlier in it are seen.
    */
-  latest(sourceId: number | null, key: string): LatestRow | undefined {
+  async latest(sourceId: number | null, key: string): Promise<LatestRow | undefined> {
     return this.newest.get({ sourceId, key });
   }
 
   /** The newest firing alert of this source with this dedup key (never another source's). */
-  openWithKey(sourceId: number | null, key: string): number | undefined {
+  async openWithKey(sourceId: number | null, key: string): Promise<number | undefined> {
     return this.openByKey.get({ sourceId, key })?.id;
   }
 
   /** Firing alerts a `resolved` names: by dedup key, or (without one) by the same service and title. */
-  open(sourceId: number | null, a: { dedup_key?: string | undefined; service: string; title: string }): number[] {
+  async open(sourceId: number | null, a: { dedup_key?: string | undefined; service: string; title: string }): Promise<number[]> {
     const rows = a.dedup_key !== undefined ? this.openByKey.all({ sourceId, key: a.dedup_key }) : this.openByTitle.all({ sourceId, service: a.service, title: a.title });
     return rows.map((r) => r.id);
   }
@@ -345,7 +345,7 @@ export class AlertStore {
    * stored: a notification), last seen `at`, the repeat's content (the severity only goes up) and its
    * firing start. `reopen`: firing again, acknowledgement and resolution cleared.
    */
-  fold(alertId: number, input: AlertInput, at: number, reopen: boolean): void {
+  async fold(alertId: number, input: AlertInput, at: number, reopen: boolean): Promise<void> {
     const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
     (reopen ? this.reopen : this.bump).run({
       id: alertId,
@@ -364,19 +364,19 @@ export class AlertStore {
   // --- lifecycle ---
 
   /** The whole row; 404 when there is none. */
-  row(id: number): AlertRow {
+  async row(id: number): Promise<AlertRow> {
     const a = this.db.select().from(alerts).where(eq(alerts.id, id)).get();
     if (!a) throw notFound('alert', id);
     return a;
   }
 
   /** The row, or undefined (the outbound worker reads alerts that may be gone). */
-  find(id: number): AlertRow | undefined {
+  async find(id: number): Promise<AlertRow | undefined> {
     return this.db.select().from(alerts).where(eq(alerts.id, id)).get();
   }
 
   /** Sets lifecycle columns (inside the caller's transaction). */
-  update(id: number, set: Partial<AlertRow>): void {
+  async update(id: number, set: Partial<AlertRow>): Promise<void> {
     this.db.update(alerts).set(set).where(eq(alerts.id, id)).run();
   }
 
@@ -385,23 +385,23 @@ export class AlertStore {
    * own (its group muted, the mute lifted): a card on its way to Discord at the time is edited after its send
    * (`MessageOps.syncIfChanged`), since it was rendered before.
    */
-  touchIncident(incidentId: number, now: number): void {
+  async touchIncident(incidentId: number, now: number): Promise<void> {
     this.db.update(alerts).set({ changedAt: now }).where(eq(alerts.incidentId, incidentId)).run();
   }
 
   /** The alert as render needs it; 404 when there is none. */
-  renderable(id: number): StatefulAlert & { changedAt: number | null } {
+  async renderable(id: number): Promise<StatefulAlert & { changedAt: number | null }> {
     const a = this.db.select(renderColumns).from(alerts).where(eq(alerts.id, id)).get();
     if (!a) throw notFound('alert', id);
     return a;
   }
 
-  exists(id: number): boolean {
+  async exists(id: number): Promise<boolean> {
     return this.db.select({ id: alerts.id }).from(alerts).where(eq(alerts.id, id)).get() !== undefined;
   }
 
   /** The newest alert with this dedup key. */
-  newestWithKey(key: string): number | undefined {
+  async newestWithKey(key: string): Promise<number | undefined> {
     return this.db.select({ id: alerts.id }).from(alerts).where(eq(alerts.dedupKey, key)).orderBy(desc(alerts.id)).limit(1).get()?.id;
   }
 
@@ -413,7 +413,7 @@ export class AlertStore {
    * have; which route applies is the caller's to match. At most `limit`, oldest first. No index
    * serves this (one on the hot alerts table would cost every ingest): the sweep runs rarely.
    */
-  staleCandidates(now: number, minRouteAfterMs: number | null, limit = 500): StaleCandidate[] {
+  async staleCandidates(now: number, minRouteAfterMs: number | null, limit = 500): Promise<StaleCandidate[]> {
     const lastUpdate = sql<number>`coalesce(${alerts.lastSeenAt}, ${alerts.receivedAt})`;
     return this.db
       .select({
@@ -442,7 +442,7 @@ export class AlertStore {
   // --- views ---
 
   /** One alert with every delivery made (or queued) for it; 404 when there is none. */
-  detail(id: number): AlertDetail {
+  async detail(id: number): Promise<AlertDetail> {
     const row = this.db.select({ ...alertColumns, incident_id: alerts.incidentId }).from(alerts).where(eq(alerts.id, id)).get();
     if (!row) throw notFound('alert', id);
     // Only when it belongs to one, so the answers about ungrouped alerts stay as they were.
@@ -467,7 +467,7 @@ export class AlertStore {
   }
 
   /** Alerts, newest first. */
-  list(f: AlertFilter): AlertView[] {
+  async list(f: AlertFilter): Promise<AlertView[]> {
     return this.db
       .select(alertColumns)
       .from(alerts)
@@ -503,7 +503,7 @@ export class AlertStore {
   }
 
   /** Whether the Discord message `messageId` is one this alert was delivered in. */
-  isMessageOf(alertId: number, messageId: string): boolean {
+  async isMessageOf(alertId: number, messageId: string): Promise<boolean> {
     const row = this.db
       .select({ id: deliveries.id })
       .from(deliveries)
@@ -514,7 +514,7 @@ export class AlertStore {
   }
 
   /** Services of the `limit` newest alerts, newest first (repeats included). */
-  recentServices(limit: number): string[] {
+  async recentServices(limit: number): Promise<string[]> {
     return this.db.select({ service: alerts.service }).from(alerts).orderBy(desc(alerts.id)).limit(limit).all().map((r) => r.service);
   }
 }

@@ -46,7 +46,7 @@ const live = isNull(channels.removedAt);
 export class ChannelStore {
   constructor(
     private readonly db: Db,
-    private readonly routes: Pick<RouteStore, 'refresh'>,
+    private readonly routes: Pick<RouteStore, 'load'>,
     private readonly deliveries: Pick<Outbox, 'pendingByChannel'>,
   ) {}
 
@@ -69,7 +69,7 @@ export class ChannelStore {
   }
 
   /** Adds a channel; 409 when the name is taken, or (see takeDefault) when it would take the default without `moveDefault`. */
-  create(c: { name: string; discordChannelId: string; isDefault: boolean; moveDefault?: boolean | undefined; kind?: ChannelKind | undefined; managedBy?: 'file' }): number {
+  async create(c: { name: string; discordChannelId: string; isDefault: boolean; moveDefault?: boolean | undefined; kind?: ChannelKind | undefined; managedBy?: 'file' }): Promise<number> {
     const taken = () => conflict(`a channel named "${c.name}" already exists`);
     if (this.db.select({ id: channels.id }).from(channels).where(eq(channels.name, c.name)).get()) throw taken();
     let id: number;
@@ -87,22 +87,22 @@ export class ChannelStore {
       throw err;
     }
     this.refreshKinds();
-    this.routes.refresh();
+    this.routes.load();
     return id;
   }
 
   /** Makes the channel the default or stops it being it; 404 for an unknown channel. */
-  setDefault(id: number, isDefault: boolean, moveDefault: boolean | undefined): void {
+  async setDefault(id: number, isDefault: boolean, moveDefault: boolean | undefined): Promise<void> {
     this.db.transaction((tx) => {
       if (!tx.select({ id: channels.id }).from(channels).where(and(eq(channels.id, id), live)).get()) throw notFound('channel', id);
       if (isDefault) this.takeDefault(tx, id, moveDefault);
       tx.update(channels).set({ isDefault }).where(eq(channels.id, id)).run();
     });
-    this.routes.refresh();
+    this.routes.load();
   }
 
   /** Says whether the channel is a text channel or a forum; 404 for an unknown channel. */
-  setKind(id: number, kind: ChannelKind): void {
+  async setKind(id: number, kind: ChannelKind): Promise<void> {
     const n = this.db.update(channels).set({ kind }).where(and(eq(channels.id, id), live)).run().changes;
     if (!n) throw notFound('channel', id);
     this.refreshKinds();
@@ -122,20 +122,20 @@ export class ChannelStore {
   }
 
   /** Deletes a channel with its webhooks, routes and queued deliveries; 404 when there is none. */
-  delete(id: number): void {
+  async delete(id: number): Promise<void> {
     const n = this.db.delete(channels).where(eq(channels.id, id)).run().changes;
     if (!n) throw notFound('channel', id);
-    this.routes.refresh();
+    this.routes.load();
   }
 
-  exists(id: number): boolean {
+  async exists(id: number): Promise<boolean> {
     return this.db.select({ id: channels.id }).from(channels).where(and(eq(channels.id, id), live)).get() !== undefined;
   }
 
   // --- the configuration file's writes (services/config/apply.ts, inside its transaction) ---
 
   /** Who manages the channel (null: the admin API); undefined when there is no such channel. */
-  managedBy(id: number): 'file' | null | undefined {
+  async managedBy(id: number): Promise<'file' | null | undefined> {
     return this.db.select({ m: channels.managedBy }).from(channels).where(and(eq(channels.id, id), live)).get()?.m;
   }
 
@@ -143,53 +143,58 @@ export class ChannelStore {
    * Sets a channel as the file says, and marks it file-managed (an API-made one is taken over, a dropped one
    * brought back). Taking the default needs no `move_default` here: the file says which one channel is the default.
    */
-  setFromFile(id: number, c: FileChannelSettings): void {
+  async setFromFile(id: number, c: FileChannelSettings): Promise<void> {
     this.db.transaction((tx) => {
       if (c.isDefault) tx.update(channels).set({ isDefault: false }).where(and(eq(channels.isDefault, true), ne(channels.id, id))).run();
       tx.update(channels).set({ discordChannelId: c.discordChannelId, isDefault: c.isDefault, kind: c.kind, managedBy: 'file', removedAt: null }).where(eq(channels.id, id)).run();
     });
     this.refreshKinds();
-    this.routes.refresh();
+    this.routes.load();
   }
 
   /** The file dropped the channel: it stops being one (not the default, not listed); the row stays for its dead letters. */
-  retire(id: number, now: number): void {
+  async retire(id: number, now: number): Promise<void> {
     this.db.update(channels).set({ removedAt: now, isDefault: false }).where(eq(channels.id, id)).run();
     this.refreshKinds();
-    this.routes.refresh();
+    this.routes.load();
   }
 
   /** Every channel in use with its settings, for the configuration file's diff and export. */
-  allRows(): (typeof channels.$inferSelect)[] {
+  async allRows(): Promise<(typeof channels.$inferSelect)[]> {
     return this.db.select().from(channels).where(live).orderBy(asc(channels.id)).all();
   }
 
   /** After a transaction that wrote channels was rolled back: the forum cache is read again. */
-  refresh(): void {
+  async refresh(): Promise<void> {
+    this.load();
+  }
+
+  /** The synchronous re-read under `refresh`, for this module's own writes and its sibling modules' transactions. */
+  load(): void {
     this.refreshKinds();
   }
 
   /** A channel by name, dropped ones included (the file brings a dropped channel back under its name). */
-  byName(name: string): { id: number; removed: boolean; managedBy: 'file' | null } | undefined {
+  async byName(name: string): Promise<{ id: number; removed: boolean; managedBy: 'file' | null } | undefined> {
     const r = this.db.select({ id: channels.id, removedAt: channels.removedAt, managedBy: channels.managedBy }).from(channels).where(eq(channels.name, name)).get();
     return r && { id: r.id, removed: r.removedAt !== null, managedBy: r.managedBy };
   }
 
   /** The channel's row; 404 when there is none. */
-  row(id: number): ChannelRow {
+  async row(id: number): Promise<ChannelRow> {
     const c = this.db.select({ id: channels.id, name: channels.name, discordChannelId: channels.discordChannelId }).from(channels).where(and(eq(channels.id, id), live)).get();
     if (!c) throw notFound('channel', id);
     return c;
   }
 
   /** Of these ids, those that are still channels. */
-  existing(ids: readonly number[]): number[] {
+  async existing(ids: readonly number[]): Promise<number[]> {
     if (ids.length === 0) return [];
     return this.db.select({ id: channels.id }).from(channels).where(and(inArray(channels.id, [...ids]), live)).all().map((c) => c.id);
   }
 
   /** Channels with their webhook counts and backlog, in id order; `ids`: only these. */
-  views(ids?: number[]): ChannelView[] {
+  async views(ids?: number[]): Promise<ChannelView[]> {
     const rows = this.db
       .select()
       .from(channels)
@@ -205,7 +210,7 @@ export class ChannelStore {
       .all()) {
       hooks.set(`${r.channelId}:${r.state}`, r.n);
     }
-    const backlog = this.deliveries.pendingByChannel();
+    const backlog = await this.deliveries.pendingByChannel();
     return rows.map((c) => ({
       id: c.id,
       name: c.name,

@@ -35,8 +35,8 @@ export interface DeadLetterFilter {
 export class DeadLetterStore {
   constructor(
     private readonly db: Db,
-    private readonly deliveries: Pick<Outbox, 'reviveDead'>,
-    private readonly messageOps: Pick<MessageOps, 'reviveDead'>,
+    private readonly deliveries: Pick<Outbox, 'reviveDeadSync'>,
+    private readonly messageOps: Pick<MessageOps, 'reviveDeadSync'>,
   ) {}
 
   /** Newest first, text scrubbed of secrets. */
@@ -81,13 +81,13 @@ export class DeadLetterStore {
       if (dl.replayedAt !== null) throw conflict(`dead letter ${id} was already replayed`);
       if (dl.opId !== null) {
         // An edit or delete of the delivery's message: run that operation again from a fresh start.
-        const n = this.messageOps.reviveDead(dl.opId, now);
+        const n = this.messageOps.reviveDeadSync(dl.opId, now);
         if (!n) throw conflict(`the message edit of dead letter ${id} is no longer dead; nothing to replay`);
         tx.update(deadLetters).set({ replayedAt: now }).where(eq(deadLetters.id, id)).run();
         return { delivery_id: dl.deliveryId, channel_id: dl.channelId, op: true };
       }
       if (dl.state !== 'dead') throw conflict(`delivery ${dl.deliveryId} is ${dl.state}, not dead; nothing to replay`);
-      this.deliveries.reviveDead(dl.deliveryId, dl.priority, now);
+      this.deliveries.reviveDeadSync(dl.deliveryId, dl.priority, now);
       tx.update(deadLetters).set({ replayedAt: now }).where(eq(deadLetters.id, id)).run();
       return { delivery_id: dl.deliveryId, channel_id: dl.channelId, op: false };
     });

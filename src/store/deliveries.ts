@@ -180,7 +180,7 @@ export class Outbox {
    * `state: 'digest'`: outside business hours on a digest-only route: kept for the digest, never sent.
    * `mention` / `message`: an escalation step's mention, or a pre-rendered message about no alert (a digest).
    */
-  enqueue(alertId: number | null, channelId: number, priority: number, now: number, opts: DeliveryExtra & { availableAt?: number; state?: 'pending' | 'digest' } = {}): void {
+  async enqueue(alertId: number | null, channelId: number, priority: number, now: number, opts: DeliveryExtra & { availableAt?: number; state?: 'pending' | 'digest' } = {}): Promise<void> {
     const availableAt = opts.availableAt ?? now;
     // An escalation step's mention for an alert whose card has a thread here goes into that thread.
     const thread = opts.mention && alertId !== null ? this.threadsOf.all({ alertId }).find((t) => t.channelId === channelId) : undefined;
@@ -203,7 +203,7 @@ export class Outbox {
    * resolve), inside the transaction that made the change. A repeat or reopen already waiting covers the
    * next (it says the count at send time). Returns the channels to wake.
    */
-  enqueueThreadNotes(alertId: number, note: ThreadNote, now: number): Set<number> {
+  async enqueueThreadNotes(alertId: number, note: ThreadNote, now: number): Promise<Set<number>> {
     const channels = new Set<number>();
     for (const t of this.threadsOf.all({ alertId })) {
       if ((note === 'repeat' || note === 'reopen') && this.pendingNote.get({ alertId, channelId: t.channelId, note }) !== undefined) continue;
@@ -215,7 +215,7 @@ export class Outbox {
   }
 
   /** The thread of a card exists now (started from its message, or the forum post it opened). */
-  setThread(messageId: string, threadId: string): void {
+  async setThread(messageId: string, threadId: string): Promise<void> {
     this.db.update(deliveries).set({ threadId }).where(and(eq(deliveries.discordMessageId, messageId), sql`${deliveries.note} is null`)).run();
   }
 
@@ -223,7 +223,7 @@ export class Outbox {
    * Discord says the thread is locked or gone: no follow-up goes into it any more. Follow-ups still
    * queued for it go to the channel instead, and the card no longer counts as having a thread.
    */
-  dropThread(threadId: string): void {
+  async dropThread(threadId: string): Promise<void> {
     this.db.update(deliveries).set({ threadId: null }).where(eq(deliveries.threadId, threadId)).run();
   }
 
@@ -232,7 +232,7 @@ export class Outbox {
    * `maxPriority` (the channel's reserved headroom is for P0/P1 only). Leased rows survive a crash as
    * leased and are released at the next start.
    */
-  claim(channelId: number, now: number, limit: number, maxPriority: number, leaseMs: number): ClaimedDelivery[] {
+  async claim(channelId: number, now: number, limit: number, maxPriority: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     return this.db.transaction(() => {
       const rows = (maxPriority >= 3 ? this.selectReady : this.selectUrgent).all({ channelId, now, limit });
       if (rows.length === 0) return [];
@@ -251,7 +251,7 @@ export class Outbox {
    * The lane asks it only to correct its running estimate once that estimate reaches zero and it has seen
    * incident members, whose joins and storm lines it cannot count exactly as they go.
    */
-  backlogOf(channelId: number, now: number): number {
+  async backlogOf(channelId: number, now: number): Promise<number> {
     return this.backlogStmt.get({ channelId, now }) ?? 0;
   }
 
@@ -259,12 +259,12 @@ export class Outbox {
    * Incidents: the card of an incident in a channel (a member's sent delivery), if it was posted; later
    * members join it (`attach`) instead of posting.
    */
-  incidentCard(incidentId: number, channelId: number): IncidentCard | undefined {
+  async incidentCard(incidentId: number, channelId: number): Promise<IncidentCard | undefined> {
     return this.incidentCardOf.get({ incidentId, channelId });
   }
 
   /** Deliveries of an incident's members in a channel that are being sent now (its card in flight), but `except`. */
-  incidentInFlight(incidentId: number, channelId: number, except: ReadonlySet<number>): boolean {
+  async incidentInFlight(incidentId: number, channelId: number, except: ReadonlySet<number>): Promise<boolean> {
     return this.incidentBusyOf.all({ incidentId, channelId }).some((id) => !except.has(id));
   }
 
@@ -272,7 +272,7 @@ export class Outbox {
    * Leases every ready delivery of an incident's members in a channel (but `except`, already leased by the
    * caller), so its first card holds every member that arrived within its group_wait.
    */
-  claimIncident(incidentId: number, channelId: number, now: number, leaseMs: number, except: readonly number[]): ClaimedDelivery[] {
+  async claimIncident(incidentId: number, channelId: number, now: number, leaseMs: number, except: readonly number[]): Promise<ClaimedDelivery[]> {
     return this.db.transaction(() => {
       const rows = this.incidentPending.all({ incidentId, channelId, now }).filter((r) => !except.includes(r.deliveryId));
       if (rows.length === 0) return [];
@@ -290,7 +290,7 @@ export class Outbox {
    * message (through the webhook that posted it, in its thread), so every later edit of the card renders
    * them, and their own lifecycle changes edit it. No post: the caller queues the card's edit in this transaction.
    */
-  attach(ids: number[], card: IncidentCard, now: number): void {
+  async attach(ids: number[], card: IncidentCard, now: number): Promise<void> {
     if (ids.length === 0) return;
     this.db
       .update(deliveries)
@@ -326,7 +326,7 @@ export class Outbox {
   }
 
   /** Earliest time a pending delivery of this channel becomes ready (null: nothing pending). */
-  nextAvailableAt(channelId: number): number | null {
+  async nextAvailableAt(channelId: number): Promise<number | null> {
     return this.nextAvailable.get({ channelId })?.at ?? null;
   }
 
@@ -336,7 +336,7 @@ export class Outbox {
    * sent at the first try shows 1 attempt, after three 5xx answers 4. `stormId`: posted as lines of a
    * compact storm message (its later edits re-render those lines).
    */
-  markSent(ids: number[], webhookId: number, messageId: string, now: number, attempt: AttemptRecord, openedThread?: string, stormId: number | null = null): void {
+  async markSent(ids: number[], webhookId: number, messageId: string, now: number, attempt: AttemptRecord, openedThread?: string, stormId: number | null = null): Promise<void> {
     this.db.transaction((tx) => {
       tx.update(deliveries)
         .set({
@@ -361,10 +361,10 @@ export class Outbox {
    * Puts deliveries back in the queue. `countAttempt` is false for waits that are not failures
    * (a 429, a webhook taken out of the pool); `renderLevel` raises caution after a 400.
    */
-  release(
+  async release(
     ids: number[],
     opts: { availableAt: number; countAttempt: boolean; error?: string | null; renderLevel?: number; attempt?: AttemptRecord },
-  ): void {
+  ): Promise<void> {
     if (ids.length === 0) return;
     this.db.transaction((tx) => {
       tx.update(deliveries)
@@ -383,7 +383,12 @@ export class Outbox {
   }
 
   /** Gives up on deliveries: they stay visible as dead letters, with Discord's error, and can be replayed. */
-  deadLetter(ids: number[], reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): void {
+  async deadLetter(ids: number[], reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): Promise<void> {
+    this.deadLetterSync(ids, reason, discordError, now, attempt);
+  }
+
+  /** `deadLetter` run synchronously, for this module's and its sibling modules' synchronous transactions. */
+  deadLetterSync(ids: number[], reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): void {
     if (ids.length === 0) return;
     this.db.transaction((tx) => {
       tx.update(deliveries)
@@ -399,7 +404,7 @@ export class Outbox {
    * The configuration file dropped the channel: its deliveries still queued become dead letters with the
    * reason (replayable once the channel is back), never dropped. Sends in flight finish and are recorded.
    */
-  deadLetterChannel(channelId: number, reason: string, now: number): number {
+  async deadLetterChannel(channelId: number, reason: string, now: number): Promise<number> {
     return this.db.transaction((tx) => {
       const ids = tx
         .select({ id: deliveries.id })
@@ -407,18 +412,18 @@ export class Outbox {
         .where(and(eq(deliveries.channelId, channelId), eq(deliveries.state, 'pending')))
         .all()
         .map((r) => r.id);
-      for (const part of chunks(ids, 500)) this.deadLetter(part, reason, null, now);
+      for (const part of chunks(ids, 500)) this.deadLetterSync(part, reason, null, now);
       return ids.length;
     });
   }
 
   /** How many deliveries of the channel are queued (what dropping it would dead-letter). */
-  pendingIn(channelId: number): number {
+  async pendingIn(channelId: number): Promise<number> {
     return this.db.select({ n: sql<number>`count(*)` }).from(deliveries).where(and(eq(deliveries.channelId, channelId), eq(deliveries.state, 'pending'))).get()?.n ?? 0;
   }
 
   /** A retracted alert's deliveries not sent yet are cancelled (never sent); returns how many, per channel. */
-  cancelForAlert(alertId: number): number {
+  async cancelForAlert(alertId: number): Promise<number> {
     return this.db
       .update(deliveries)
       .set({ state: 'cancelled', leaseUntil: null, lastError: 'alert retracted before it was sent' })
@@ -430,7 +435,12 @@ export class Outbox {
    * A dead delivery replayed: pending again from a fresh start (attempts 0, normal rendering, available
    * now, a new age budget: the retry limit by age counts from the replay, not from the first try).
    */
-  reviveDead(id: number, priority: number, now: number): void {
+  async reviveDead(id: number, priority: number, now: number): Promise<void> {
+    this.reviveDeadSync(id, priority, now);
+  }
+
+  /** `reviveDead` run synchronously, for this module's and its sibling modules' synchronous transactions. */
+  reviveDeadSync(id: number, priority: number, now: number): void {
     this.db
       .update(deliveries)
       .set({ state: 'pending', attempts: 0, renderLevel: 0, availableAt: now, leaseUntil: null, createdAt: now, sortKey: now + priority * this.agingMs })
@@ -439,7 +449,7 @@ export class Outbox {
   }
 
   /** At start: a lease held by a process that died is void, so its deliveries go back to the queue. */
-  recoverLeases(): number {
+  async recoverLeases(): Promise<number> {
     return this.db
       .update(deliveries)
       .set({ state: 'pending', leaseUntil: null })
@@ -453,7 +463,7 @@ export class Outbox {
    * request or an unrecorded outcome for; they are left alone (reclaiming them would post them twice).
    * Returns the reclaimed deliveries per channel.
    */
-  reclaimExpiredLeases(now: number, held: ReadonlySet<number>): Map<number, number> {
+  async reclaimExpiredLeases(now: number, held: ReadonlySet<number>): Promise<Map<number, number>> {
     return this.db.transaction((tx) => {
       const expired = tx
         .select({ id: deliveries.id, channelId: deliveries.channelId })
@@ -476,7 +486,7 @@ export class Outbox {
    * When this channel's recent messages were posted (one time per message, oldest first), so a lane
    * started after a restart knows how much of Discord's sliding window is already used.
    */
-  recentMessageTimes(channelId: number, since: number): number[] {
+  async recentMessageTimes(channelId: number, since: number): Promise<number[]> {
     return this.db
       .select({ at: sql<number>`max(${deliveries.sentAt})` })
       .from(deliveries)
@@ -488,12 +498,12 @@ export class Outbox {
   }
 
   /** When the last message was sent (any channel), for /status; null: none yet. */
-  lastSentAt(): number | null {
+  async lastSentAt(): Promise<number | null> {
     return this.db.select({ at: sql<number | null>`max(${deliveries.sentAt})` }).from(deliveries).get()?.at ?? null;
   }
 
   /** Pending deliveries per channel, to seed the scheduler's lanes at start. */
-  pendingByChannel(): Map<number, number> {
+  async pendingByChannel(): Promise<Map<number, number>> {
     const rows = this.db
       .select({ channelId: deliveries.channelId, n: sql<number>`count(*)` })
       .from(deliveries)
@@ -504,7 +514,7 @@ export class Outbox {
   }
 
   /** Queue depth by priority (pending or in flight), for /metrics and /status. */
-  depthByPriority(): Record<number, number> {
+  async depthByPriority(): Promise<Record<number, number>> {
     const out: Record<number, number> = { 0: 0, 1: 0, 2: 0, 3: 0 };
     const rows = this.db
       .select({ priority: deliveries.priority, n: sql<number>`count(*)` })

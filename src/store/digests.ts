@@ -102,19 +102,19 @@ export class DigestStore {
   }
 
   /** The digest of a time range (see `digestReport`); inside `store.transaction` it reads that transaction's view. */
-  report(range: { from: number; to: number; channelId?: number | null }): DigestReport {
+  async report(range: { from: number; to: number; channelId?: number | null }): Promise<DigestReport> {
     return digestReport(this.db, range);
   }
 
-  settings(channelId: number): DigestSettingRow | undefined {
+  async settings(channelId: number): Promise<DigestSettingRow | undefined> {
     return this.db.select().from(digestSettings).where(eq(digestSettings.channelId, channelId)).get();
   }
 
-  all(): DigestSettingRow[] {
+  async all(): Promise<DigestSettingRow[]> {
     return this.db.select().from(digestSettings).all();
   }
 
-  save(channelId: number, settings: { enabled: boolean; time: string; timezone: string }, managedBy: 'file' | null = null): void {
+  async save(channelId: number, settings: { enabled: boolean; time: string; timezone: string }, managedBy: 'file' | null = null): Promise<void> {
     const values = { ...settings, managedBy };
     this.db
       .insert(digestSettings)
@@ -125,14 +125,14 @@ export class DigestStore {
   }
 
   /** Removes the channel's settings; false when it had none. */
-  delete(channelId: number): boolean {
+  async delete(channelId: number): Promise<boolean> {
     const deleted = this.db.delete(digestSettings).where(eq(digestSettings.channelId, channelId)).run().changes > 0;
     if (deleted) this.changed();
     return deleted;
   }
 
   /** Records the period up to `to` as posted. */
-  markSent(channelId: number, to: number): void {
+  async markSent(channelId: number, to: number): Promise<void> {
     this.db.update(digestSettings).set({ lastSentAt: to }).where(eq(digestSettings.channelId, channelId)).run();
   }
 }

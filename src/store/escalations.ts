@@ -61,7 +61,7 @@ export class EscalationStore {
   // Chains (admin API, bot)
 
   /** Creates a chain with its first steps; 409 when the name is taken. Returns its id. */
-  createChain(c: NewChain): number {
+  async createChain(c: NewChain): Promise<number> {
     return this.db.transaction((tx) => {
       let chainId: number;
       try {
@@ -83,7 +83,7 @@ export class EscalationStore {
    * Sets a chain as the configuration file says: its settings and all its steps (replaced in order; running
    * escalations go on at their step index), marked file-managed.
    */
-  setFromFile(id: number, c: Omit<NewChain, 'name'>): void {
+  async setFromFile(id: number, c: Omit<NewChain, 'name'>): Promise<void> {
     this.db.transaction(() => {
       this.db.update(escalationChains).set({ repeats: c.repeats, rearmAfterMs: c.rearmAfterMs, managedBy: 'file' }).where(eq(escalationChains.id, id)).run();
       this.db.delete(escalationSteps).where(eq(escalationSteps.chainId, id)).run();
@@ -92,12 +92,12 @@ export class EscalationStore {
   }
 
   /** Who manages the chain (null: the admin API); undefined when there is no such chain. */
-  managedBy(id: number): 'file' | null | undefined {
+  async managedBy(id: number): Promise<'file' | null | undefined> {
     return this.db.select({ m: escalationChains.managedBy }).from(escalationChains).where(eq(escalationChains.id, id)).get()?.m;
   }
 
   /** Appends a step; 404 for an unknown chain, 400 for an unknown channel or a 21st step. */
-  addStep(chainId: number, s: NewStep): void {
+  async addStep(chainId: number, s: NewStep): Promise<void> {
     this.db.transaction(() => this.insertStep(chainId, s));
   }
 
@@ -119,7 +119,7 @@ export class EscalationStore {
   }
 
   /** Every chain (id order), every step (by chain, then position) and the routes that arm a chain (id order). */
-  chains(): { chains: EscalationChainRow[]; steps: EscalationStepRow[]; routes: { id: number; chainId: number }[] } {
+  async chains(): Promise<{ chains: EscalationChainRow[]; steps: EscalationStepRow[]; routes: { id: number; chainId: number }[] }> {
     const chains = this.db.select().from(escalationChains).orderBy(asc(escalationChains.id)).all();
     if (chains.length === 0) return { chains, steps: [], routes: [] };
     const steps = this.db.select().from(escalationSteps).orderBy(asc(escalationSteps.chainId), asc(escalationSteps.position)).all();
@@ -127,13 +127,13 @@ export class EscalationStore {
   }
 
   /** A chain's id by id or by name; undefined when there is none. */
-  chainId(ref: { id: number } | { name: string }): number | undefined {
+  async chainId(ref: { id: number } | { name: string }): Promise<number | undefined> {
     const where = 'id' in ref ? eq(escalationChains.id, ref.id) : eq(escalationChains.name, ref.name);
     return this.db.select({ id: escalationChains.id }).from(escalationChains).where(where).get()?.id;
   }
 
   /** Deletes a chain (its routes are detached, its escalations go with it); 404 when there is none. */
-  deleteChain(id: number): void {
+  async deleteChain(id: number): Promise<void> {
     const n = this.db.transaction(() => {
       // Explicit: the migration drizzle-kit generates adds routes.escalation_chain_id with its reference
       // but without ON DELETE SET NULL, so the routes are detached here.
@@ -141,20 +141,20 @@ export class EscalationStore {
       return this.db.delete(escalationChains).where(eq(escalationChains.id, id)).run().changes;
     });
     if (!n) throw notFound('escalation chain', id);
-    this.routes.refresh();
+    this.routes.load();
   }
 
   /** Names (or with null clears) the chain a route arms; 404 for an unknown chain or route. */
-  setRouteChain(routeId: number, chainId: number | null): void {
+  async setRouteChain(routeId: number, chainId: number | null): Promise<void> {
     this.db.transaction(() => {
       if (chainId !== null && this.chainId({ id: chainId }) === undefined) throw notFound('escalation chain', chainId);
       this.routes.setChain(routeId, chainId);
     });
-    this.routes.refresh();
+    this.routes.load();
   }
 
   /** Escalations (newest first), of one alert or all, optionally only those still going; with the runs of each (id order). */
-  escalations(f: { alertId?: number; active?: boolean; limit?: number } = {}): { escalations: EscalationRow[]; runs: EscalationRunRow[] } {
+  async escalations(f: { alertId?: number; active?: boolean; limit?: number } = {}): Promise<{ escalations: EscalationRow[]; runs: EscalationRunRow[] }> {
     const rows = this.db
       .select()
       .from(escalations)
@@ -181,21 +181,21 @@ export class EscalationStore {
   // The runner's reads and writes (src/escalation/runner.ts)
 
   /** A chain's steps, in order. */
-  steps(chainId: number): EscalationStepRow[] {
+  async steps(chainId: number): Promise<EscalationStepRow[]> {
     return this.db.select().from(escalationSteps).where(eq(escalationSteps.chainId, chainId)).orderBy(asc(escalationSteps.position)).all();
   }
 
-  chain(id: number): EscalationChainRow | undefined {
+  async chain(id: number): Promise<EscalationChainRow | undefined> {
     return this.db.select().from(escalationChains).where(eq(escalationChains.id, id)).get();
   }
 
   /** Inside the ingest transaction: arms a chain on an alert (once per alert and chain). */
-  arm(v: { alertId: number; chainId: number; channelIds: number[]; dueAt: number; now: number; incidentId?: number | null }): void {
+  async arm(v: { alertId: number; chainId: number; channelIds: number[]; dueAt: number; now: number; incidentId?: number | null }): Promise<void> {
     this.insertEscalation.run({ ...v, incidentId: v.incidentId ?? null });
   }
 
   /** Whether the incident already has this chain armed (running or done): one chain per incident, whatever its members. */
-  armedForIncident(incidentId: number, chainId: number): boolean {
+  async armedForIncident(incidentId: number, chainId: number): Promise<boolean> {
     return (
       this.db
         .select({ id: escalations.id })
@@ -207,7 +207,7 @@ export class EscalationStore {
   }
 
   /** Earliest due time of an escalation still going. */
-  nextDueAt(): number | null {
+  async nextDueAt(): Promise<number | null> {
     return (
       this.db
         .select({ at: sql<number | null>`min(${escalations.dueAt})` })
@@ -218,7 +218,7 @@ export class EscalationStore {
   }
 
   /** Escalations still going that are due, or whose alert was acknowledged (unseen), resolved or retracted; earliest due first. */
-  candidates(now: number): number[] {
+  async candidates(now: number): Promise<number[]> {
     return this.db
       .select({ id: escalations.id })
       .from(escalations)
@@ -247,7 +247,7 @@ export class EscalationStore {
    * state instead (domain/incidents.ts): resolved once its last firing member resolved, acknowledged once
    * every firing member is, retracted once all its members are, as severe as its worst firing member.
    */
-  withAlert(id: number) {
+  async withAlert(id: number) {
     const row = this.db
       .select({ e: escalations, a: { status: alerts.status, severity: alerts.severity, acknowledgedAt: alerts.acknowledgedAt, resolvedAt: alerts.resolvedAt, retractedAt: alerts.retractedAt } })
       .from(escalations)
@@ -278,7 +278,7 @@ export class EscalationStore {
    * Moves an escalation on, conditional on the state it was read in (`e`): a concurrent pass (there is
    * none today) could not move it twice. Throws when the row changed meanwhile.
    */
-  move(e: EscalationRow, values: Partial<EscalationRow>, now: number): void {
+  async move(e: EscalationRow, values: Partial<EscalationRow>, now: number): Promise<void> {
     const n = this.db
       .update(escalations)
       .set({ ...values, updatedAt: now })
@@ -288,17 +288,17 @@ export class EscalationStore {
   }
 
   /** Records a step as run; the unique index (escalation, cycle, round, step) refuses a second run of the same step. */
-  recordRun(r: Omit<EscalationRunRow, 'id'>): void {
+  async recordRun(r: Omit<EscalationRunRow, 'id'>): Promise<void> {
     this.db.insert(escalationRuns).values(r).run();
   }
 
   /** After a failed move: try this escalation again at `at`. */
-  retryAt(id: number, at: number): void {
+  async retryAt(id: number, at: number): Promise<void> {
     this.db.update(escalations).set({ dueAt: at }).where(eq(escalations.id, id)).run();
   }
 
   /** Of these channel ids, those that still exist. */
-  existingChannels(ids: readonly number[]): number[] {
+  async existingChannels(ids: readonly number[]): Promise<number[]> {
     return ids.length ? this.db.select({ id: channels.id }).from(channels).where(and(inArray(channels.id, [...ids]), isNull(channels.removedAt))).all().map((c) => c.id) : [];
   }
 }

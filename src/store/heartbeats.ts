@@ -41,12 +41,12 @@ export class HeartbeatStore {
   }
 
   /** Declares a heartbeat; 404 for an unknown source, 409 when the source already has one by that name. */
-  create(h: NewHeartbeat): HeartbeatRow {
+  async create(h: NewHeartbeat): Promise<HeartbeatRow> {
     const taken = () => conflict(`the source already has a heartbeat named "${h.name}"`);
     try {
       return this.db.transaction((tx) => {
         if (!tx.select({ id: sources.id }).from(sources).where(eq(sources.id, h.sourceId)).get()) throw notFound('source', h.sourceId);
-        if (this.find(h.sourceId, h.name)) throw taken();
+        if (this.findSync(h.sourceId, h.name)) throw taken();
         const { now, managedBy, ...rest } = h;
         return tx.insert(heartbeats).values({ ...rest, managedBy: managedBy ?? null, dueAt: now + h.intervalMs + h.graceMs, createdAt: now }).returning().get();
       });
@@ -57,19 +57,24 @@ export class HeartbeatStore {
   }
 
   /** The source's heartbeat by that name. */
-  find(sourceId: number, name: string): HeartbeatRow | undefined {
+  async find(sourceId: number, name: string): Promise<HeartbeatRow | undefined> {
+    return this.findSync(sourceId, name);
+  }
+
+  /** `find` run synchronously, for this module's and its sibling modules' synchronous transactions. */
+  findSync(sourceId: number, name: string): HeartbeatRow | undefined {
     return this.byName.get({ sourceId, name });
   }
 
   /** One heartbeat by id; 404 when there is none. */
-  get(id: number): HeartbeatRow {
+  async get(id: number): Promise<HeartbeatRow> {
     const row = this.db.select().from(heartbeats).where(eq(heartbeats.id, id)).get();
     if (!row) throw notFound('heartbeat', id);
     return row;
   }
 
   /** Every heartbeat (of one source when given), by source then name. */
-  list(sourceId?: number): HeartbeatListRow[] {
+  async list(sourceId?: number): Promise<HeartbeatListRow[]> {
     return this.db
       .select({ h: heartbeats, sourceName: sources.name })
       .from(heartbeats)
@@ -84,7 +89,7 @@ export class HeartbeatStore {
    * Sets a heartbeat as the configuration file says and marks it file-managed. A changed interval or grace
    * moves the time it is due (from its last beat, or its declaration); its state and alert stay.
    */
-  setFromFile(id: number, h: Omit<NewHeartbeat, 'sourceId' | 'name' | 'now' | 'managedBy'>): void {
+  async setFromFile(id: number, h: Omit<NewHeartbeat, 'sourceId' | 'name' | 'now' | 'managedBy'>): Promise<void> {
     this.db
       .update(heartbeats)
       .set({ ...h, managedBy: 'file', dueAt: sql`coalesce(${heartbeats.lastBeatAt}, ${heartbeats.createdAt}) + ${h.intervalMs + h.graceMs}` })
@@ -95,7 +100,7 @@ export class HeartbeatStore {
   }
 
   /** Deletes a heartbeat (an alert it raised stays as it is); 404 when there is none. */
-  delete(id: number): void {
+  async delete(id: number): Promise<void> {
     const n = this.db.delete(heartbeats).where(eq(heartbeats.id, id)).run().changes;
     if (!n) throw notFound('heartbeat', id);
   }
@@ -104,7 +109,7 @@ export class HeartbeatStore {
    * A beat at `at`: due again interval + grace after it, state ok. A missed heartbeat keeps its
    * `alertId` (the resolve to finish: `resolved`); a beat older than the last one recorded moves nothing back.
    */
-  beat(id: number, at: number): HeartbeatRow {
+  async beat(id: number, at: number): Promise<HeartbeatRow> {
     const row = this.db
       .update(heartbeats)
       .set({
@@ -123,7 +128,7 @@ export class HeartbeatStore {
    * Records a miss whose alert was committed: state missed, with the alert. Only if the heartbeat is
    * still due as it was judged (`dueAt`, no beat since): false when a beat came in between.
    */
-  markMissed(id: number, dueAt: number, alertId: number, at: number): boolean {
+  async markMissed(id: number, dueAt: number, alertId: number, at: number): Promise<boolean> {
     const n = this.db
       .update(heartbeats)
       .set({ state: 'missed', alertId, missedAt: at })
@@ -133,7 +138,7 @@ export class HeartbeatStore {
   }
 
   /** The alert raised for the last miss is resolved (committed): nothing left to finish. */
-  resolved(id: number, alertId: number): void {
+  async resolved(id: number, alertId: number): Promise<void> {
     this.db
       .update(heartbeats)
       .set({ alertId: null })
@@ -144,7 +149,7 @@ export class HeartbeatStore {
   // --- the runner's reads ---
 
   /** Heartbeats waiting for a beat whose due time has come (`heartbeats_due` index), oldest due first. */
-  due(now: number, limit = 500): HeartbeatRow[] {
+  async due(now: number, limit = 500): Promise<HeartbeatRow[]> {
     return this.db
       .select()
       .from(heartbeats)
@@ -155,7 +160,7 @@ export class HeartbeatStore {
   }
 
   /** Heartbeats beaten after a miss whose alert's resolve was not confirmed (a crash in between). */
-  unfinishedResolves(limit = 500): HeartbeatRow[] {
+  async unfinishedResolves(limit = 500): Promise<HeartbeatRow[]> {
     return this.db
       .select()
       .from(heartbeats)
@@ -165,7 +170,7 @@ export class HeartbeatStore {
   }
 
   /** The earliest due time of a heartbeat waiting for a beat; null when none waits. */
-  nextDueAt(): number | null {
+  async nextDueAt(): Promise<number | null> {
     return this.db.select({ at: min(heartbeats.dueAt) }).from(heartbeats).where(eq(heartbeats.state, 'ok')).get()?.at ?? null;
   }
 }

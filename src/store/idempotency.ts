@@ -42,31 +42,36 @@ export class IdempotencyStore {
   }
 
   /** The answer recorded for this Idempotency-Key, and the fingerprint of the request it came with. */
-  key(sourceId: number | null, key: string): { response: string; bodyHash: string | null } | undefined {
+  async key(sourceId: number | null, key: string): Promise<{ response: string; bodyHash: string | null } | undefined> {
     return this.findKey.get({ sourceId, key });
   }
 
-  saveKeyAnswer(sourceId: number | null, key: string, fingerprint: string, response: string, createdAt: number): void {
+  async saveKeyAnswer(sourceId: number | null, key: string, fingerprint: string, response: string, createdAt: number): Promise<void> {
     this.saveKey.run({ sourceId, key, response, bodyHash: fingerprint, createdAt });
   }
 
   /** The answer recorded for a signed message's id (null: recorded before answers were kept). */
-  webhookIdAnswer(sourceId: number | null, messageId: string): string | null | undefined {
+  async webhookIdAnswer(sourceId: number | null, messageId: string): Promise<string | null | undefined> {
     return this.findWebhookId.get({ sourceId, messageId })?.response;
   }
 
-  saveWebhookIdAnswer(sourceId: number | null, messageId: string, keepUntil: number, response: string): void {
+  async saveWebhookIdAnswer(sourceId: number | null, messageId: string, keepUntil: number, response: string): Promise<void> {
     this.saveWebhookId.run({ sourceId, messageId, expiresAt: keepUntil, response });
   }
 
   /** Forgets a source's keys and ids (the source was deleted; inside that transaction). */
-  forgetSource(sourceId: number): void {
+  async forgetSource(sourceId: number): Promise<void> {
+    this.forgetSourceSync(sourceId);
+  }
+
+  /** `forgetSource` run synchronously, for this module's and its sibling modules' synchronous transactions. */
+  forgetSourceSync(sourceId: number): void {
     this.db.delete(idempotencyKeys).where(eq(idempotencyKeys.sourceId, sourceId)).run();
     this.db.delete(seenWebhookIds).where(eq(seenWebhookIds.sourceId, sourceId)).run();
   }
 
   /** Forgets webhook ids past their time, at most once a minute (the hook calls it on each signed request). */
-  pruneWebhookIdsNowAndThen(now = Date.now()): void {
+  async pruneWebhookIdsNowAndThen(now = Date.now()): Promise<void> {
     if (now - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now;
     this.db.delete(seenWebhookIds).where(lt(seenWebhookIds.expiresAt, now)).run();

@@ -109,21 +109,21 @@ export class IncidentStore {
    * Inside the ingest transaction: the open incident of this source with this key, else a new one
    * created now. `createdAt` is when its first card may go at the soonest (plus the route's group_wait).
    */
-  join(sourceId: number | null, key: string, title: string, now: number): { id: number; createdAt: number; created: boolean } {
+  async join(sourceId: number | null, key: string, title: string, now: number): Promise<{ id: number; createdAt: number; created: boolean }> {
     const open = this.openOfKey.get({ sourceId, key });
     if (open) return { ...open, created: false };
     return { id: this.insertIncident.get({ sourceId, key, title, now })!.id, createdAt: now, created: true };
   }
 
   /** The row; 404 when there is none. */
-  row(id: number): IncidentRow {
+  async row(id: number): Promise<IncidentRow> {
     const r = this.db.select().from(incidents).where(eq(incidents.id, id)).get();
     if (!r) throw notFound('incident', id);
     return r;
   }
 
   /** Titles of these incidents (for rendering their cards). */
-  titles(ids: readonly number[]): Map<number, string> {
+  async titles(ids: readonly number[]): Promise<Map<number, string>> {
     if (ids.length === 0) return new Map();
     return new Map(this.db.select({ id: incidents.id, title: incidents.title }).from(incidents).where(inArray(incidents.id, [...ids])).all().map((r) => [r.id, r.title]));
   }
@@ -132,7 +132,7 @@ export class IncidentStore {
    * Until when the incident's group is muted (its card's Mute 1h, a mute of its key and source in force), or
    * null: the card then says so and offers no Mute button. `now` in ms, like every time column.
    */
-  mutedUntil(incidentId: number, now: number): number | null {
+  async mutedUntil(incidentId: number, now: number): Promise<number | null> {
     return (
       this.db.$client
         .prepare<{ incidentId: number; now: number }, { until: number | null }>(
@@ -144,7 +144,7 @@ export class IncidentStore {
   }
 
   /** The incidents of this source and key (newest first): those a mute of that group changes the cards of. */
-  idsOfKey(sourceId: number | null, key: string, limit = 20): number[] {
+  async idsOfKey(sourceId: number | null, key: string, limit = 20): Promise<number[]> {
     return this.db.$client
       .prepare<{ sourceId: number | null; key: string; limit: number }, number>(`select id from incidents where source_id is @sourceId and key = @key order by id desc limit @limit`)
       .pluck()
@@ -152,12 +152,12 @@ export class IncidentStore {
   }
 
   /** Every member of the incident as a card renders it (an escalation page shows the whole incident), oldest first. */
-  renderMembers(incidentId: number): StatefulAlert[] {
+  async renderMembers(incidentId: number): Promise<StatefulAlert[]> {
     return this.db.select(postColumns).from(alerts).where(eq(alerts.incidentId, incidentId)).orderBy(asc(alerts.id)).all();
   }
 
   /** Every member of the incident (retracted ones included), oldest first. */
-  members(id: number): MemberRow[] {
+  async members(id: number): Promise<MemberRow[]> {
     return this.db
       .select(memberColumns)
       .from(alerts)
@@ -167,12 +167,12 @@ export class IncidentStore {
   }
 
   /** The incident with its members' state; 404 when there is none. */
-  summary(id: number): IncidentSummary {
-    return summarize(this.row(id), this.members(id));
+  async summary(id: number): Promise<IncidentSummary> {
+    return summarize(await this.row(id), await this.members(id));
   }
 
   /** Incidents, newest first, with their state; the filter's criteria all apply. */
-  list(f: IncidentFilter): IncidentSummary[] {
+  async list(f: IncidentFilter): Promise<IncidentSummary[]> {
     // Read in pages of the newest rows: state, service, severity and channel are the members', which no
     // incident column holds, so they are applied to each page read; the creation time is a column.
     const out: IncidentSummary[] = [];
@@ -195,7 +195,7 @@ export class IncidentStore {
       if (rows.length === 0) return out;
       const ids = rows.map((r) => r.id);
       const members = this.membersOf(ids);
-      const channels = f.channelIds?.length ? this.channelsOf(ids) : undefined;
+      const channels = f.channelIds?.length ? await this.channelsOf(ids) : undefined;
       for (const r of rows) {
         const ms = members.get(r.id) ?? [];
         const s = summarize(r, ms);
@@ -212,7 +212,7 @@ export class IncidentStore {
   }
 
   /** The channels each incident's members were routed to (their card deliveries), by incident id. */
-  channelsOf(ids: readonly number[]): Map<number, number[]> {
+  async channelsOf(ids: readonly number[]): Promise<Map<number, number[]>> {
     const out = new Map<number, number[]>();
     if (ids.length === 0) return out;
     const rows = this.db
@@ -230,7 +230,7 @@ export class IncidentStore {
    * The Discord messages the incident's members were posted in (its cards; not thread follow-ups or
    * escalation mentions), one per channel as a rule, first posted first.
    */
-  messages(id: number): IncidentMessage[] {
+  async messages(id: number): Promise<IncidentMessage[]> {
     return this.db
       .select({ channelId: deliveries.channelId, discordMessageId: sql<string>`${deliveries.discordMessageId}`, members: sql<number>`count(distinct ${deliveries.alertId})` })
       .from(deliveries)
@@ -242,7 +242,7 @@ export class IncidentStore {
   }
 
   /** Whether the Discord message `messageId` is one a member of this incident was delivered in (the button check). */
-  isMessageOf(incidentId: number, messageId: string): boolean {
+  async isMessageOf(incidentId: number, messageId: string): Promise<boolean> {
     return (
       this.db
         .select({ one: sql`1` })

@@ -26,6 +26,7 @@ import { MuteStore } from './mutes.js';
 import { RetentionStore } from './retention.js';
 import { RouteStore } from './routes.js';
 import { durabilityFor } from './sqlite/durability.js';
+import { ConnectionGate, gated } from './sqlite/gate.js';
 import { openDb, type Db } from './sqlite/open.js';
 import { WebhookStore } from './webhooks.js';
 
@@ -36,10 +37,12 @@ export interface Store {
    */
   readonly db: Db;
   /**
-   * Runs `fn` as one transaction: every store call made inside commits together or not at all.
-   * `fn` must be synchronous here (better-sqlite3); see README.md for the asynchronous form.
+   * Runs `fn` as one transaction: every call made through `tx` (the same modules, bound to the transaction)
+   * commits together or not at all; a throw rolls it all back and is rethrown. Inside `fn`, call only `tx`
+   * (never this store: on SQLite that call would wait for the transaction it is in) and await nothing but
+   * `tx`'s calls (the transaction holds the database meanwhile). `tx.transaction` joins the transaction.
    */
-  transaction<T>(fn: () => T): T;
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /**
    * Resolves once everything committed before the call is on stable storage (HERALD_DB_SYNC=full: an fsync of
    * the write-ahead log in the thread pool, shared by every caller waiting at the time; 'normal': at once).
@@ -103,10 +106,7 @@ export function openStore(path: string, opts: StoreOptions): Store {
   const mutes = new MuteStore(db, actions);
   const outbound = new OutboundStore(db);
   const sources = new SourceStore(db, idempotency);
-  return {
-    db,
-    transaction: (fn) => db.transaction(fn),
-    durable: () => durability.durable(),
+  const modules = {
     alerts: new AlertStore(db),
     incidents: new IncidentStore(db),
     actions,
@@ -128,16 +128,41 @@ export function openStore(path: string, opts: StoreOptions): Store {
     heartbeats: new HeartbeatStore(db),
     health: new HealthStore(db),
     retention: new RetentionStore(db),
+  };
+  const common = {
+    db,
+    durable: () => durability.durable(),
     refreshCaches: () => {
-      routes.refresh();
-      mutes.refresh();
-      outbound.refresh();
-      channels.refresh();
-      sources.refresh();
+      routes.load();
+      mutes.load();
+      outbound.load();
+      channels.load();
+      sources.load();
     },
     close: () => {
       durability.close();
       db.$client.close();
     },
   };
+  const gate = new ConnectionGate((what) =>
+    opts.onWarning?.(`${what} has waited 30 s for a transaction to end: a call inside store.transaction must go through its tx, not the store`),
+  );
+  // The transaction's view: the modules themselves (one connection: they are bound to it already).
+  const tx: Store = { ...common, ...modules, transaction: (fn) => fn(tx) };
+  const client = db.$client;
+  const transaction = <T>(fn: (tx: Store) => Promise<T>): Promise<T> =>
+    gate.exclusive(async () => {
+      client.exec('BEGIN');
+      try {
+        const result = await fn(tx);
+        client.exec('COMMIT');
+        return result;
+      } catch (err) {
+        // SQLite may have rolled back already (a full disk, an I/O error).
+        if (client.inTransaction) client.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  const outside = Object.fromEntries(Object.entries(modules).map(([name, m]) => [name, gated(m, name, gate)])) as typeof modules;
+  return { ...common, ...outside, transaction };
 }

@@ -114,13 +114,13 @@ export class MessageOps {
    * alert). A message that already has a pending operation gets no second one: that one renders the
    * state at send time. Returns the channels to wake and how many messages the alert has.
    */
-  enqueueForAlert(alertId: number, purpose: OpPurpose, now: number, skipMessageId?: string): { channels: Set<number>; messages: number } {
+  async enqueueForAlert(alertId: number, purpose: OpPurpose, now: number, skipMessageId?: string): Promise<{ channels: Set<number>; messages: number }> {
     // Prepared: a sender's repeats call this on the ingest path.
     const sent = this.sentOf.all({ alertId });
     const channels = new Set<number>();
     for (const m of sent) {
       if (m.messageId === null || m.messageId === skipMessageId) continue;
-      if (this.enqueueMessage(m.channelId, m.webhookId, m.messageId, m.deliveryId, purpose, now)) channels.add(m.channelId);
+      if (this.enqueueMessageSync(m.channelId, m.webhookId, m.messageId, m.deliveryId, purpose, now)) channels.add(m.channelId);
     }
     return { channels, messages: sent.length };
   }
@@ -130,20 +130,25 @@ export class MessageOps {
    * of the incident as a whole (its group muted, the mute lifted). `at`: a `mute-end` edit, ready then (when
    * the mute runs out), which no earlier change waits for. Returns the channels to wake.
    */
-  enqueueForIncident(incidentId: number, now: number, opts: { skipMessageId?: string; at?: number } = {}): Set<number> {
+  async enqueueForIncident(incidentId: number, now: number, opts: { skipMessageId?: string; at?: number } = {}): Promise<Set<number>> {
     const channels = new Set<number>();
     for (const m of this.incidentCardsOf.all({ incidentId })) {
       if (m.messageId === null) continue;
       if (opts.at !== undefined) {
         this.db.insert(messageOps).values({ channelId: m.channelId, webhookId: m.webhookId, discordMessageId: m.messageId, deliveryId: m.deliveryId, purpose: 'mute-end', availableAt: opts.at, createdAt: now }).run();
         channels.add(m.channelId);
-      } else if (m.messageId !== opts.skipMessageId && this.enqueueMessage(m.channelId, m.webhookId, m.messageId, m.deliveryId, 'sync', now)) channels.add(m.channelId);
+      } else if (m.messageId !== opts.skipMessageId && this.enqueueMessageSync(m.channelId, m.webhookId, m.messageId, m.deliveryId, 'sync', now)) channels.add(m.channelId);
     }
     return channels;
   }
 
   /** Queues a sync of one message unless one is already pending; true when a row was added. */
-  enqueueMessage(channelId: number, webhookId: number | null, messageId: string, deliveryId: number, purpose: OpPurpose, now: number): boolean {
+  async enqueueMessage(channelId: number, webhookId: number | null, messageId: string, deliveryId: number, purpose: OpPurpose, now: number): Promise<boolean> {
+    return this.enqueueMessageSync(channelId, webhookId, messageId, deliveryId, purpose, now);
+  }
+
+  /** `enqueueMessage` run synchronously, for this module's and its sibling modules' synchronous transactions. */
+  enqueueMessageSync(channelId: number, webhookId: number | null, messageId: string, deliveryId: number, purpose: OpPurpose, now: number): boolean {
     if (this.pendingFor.get({ messageId }) !== undefined) return false;
     this.insertOp.run({ channelId, webhookId, messageId, deliveryId, purpose, now });
     return true;
@@ -153,12 +158,12 @@ export class MessageOps {
    * Queues the bot's start of a thread from a card just posted (a threads route in a text channel), in the
    * transaction that records the post: a row before it is a request, so a crash between the two still starts it.
    */
-  enqueueThreadStart(channelId: number, webhookId: number, messageId: string, deliveryId: number, now: number): void {
+  async enqueueThreadStart(channelId: number, webhookId: number, messageId: string, deliveryId: number, now: number): Promise<void> {
     this.db.insert(messageOps).values({ channelId, webhookId, discordMessageId: messageId, deliveryId, purpose: 'thread', via: 'bot', availableAt: now, createdAt: now }).run();
   }
 
   /** Ready operations of a channel, oldest first (not leased: the lane leases the one it sends). */
-  ready(channelId: number, now: number, limit: number): ReadyOp[] {
+  async ready(channelId: number, now: number, limit: number): Promise<ReadyOp[]> {
     return this.selectReady.all({ channelId, now, limit }).map((r) => ({
       id: r.id,
       channelId: r.channelId,
@@ -177,7 +182,7 @@ export class MessageOps {
     }));
   }
 
-  lease(id: number, until: number): void {
+  async lease(id: number, until: number): Promise<void> {
     this.db.update(messageOps).set({ state: 'leased', leaseUntil: until }).where(eq(messageOps.id, id)).run();
   }
 
@@ -185,7 +190,7 @@ export class MessageOps {
    * The alerts shown in a message (several when it was packed), as they are now; `mention`: the message is an
    * escalation step's (or an incident's page), which its edits render as such.
    */
-  alertsOf(messageId: string): (StatefulAlert & { changedAt: number | null; mention: string | null })[] {
+  async alertsOf(messageId: string): Promise<(StatefulAlert & { changedAt: number | null; mention: string | null })[]> {
     const rows = this.selectMessageAlerts.all({ messageId });
     // Once each: an incident member whose severity went up joins its card again (a second delivery of it there).
     const seen = new Set<number>();
@@ -193,7 +198,7 @@ export class MessageOps {
   }
 
   /** Whether the message is a compact storm message (its alerts are lines, not cards). */
-  isCompact(messageId: string): boolean {
+  async isCompact(messageId: string): Promise<boolean> {
     return this.compactOf.get({ messageId }) !== undefined;
   }
 
@@ -201,7 +206,7 @@ export class MessageOps {
    * After a send: if an alert changed (ack, resolve, retract) while its message was being rendered and
    * sent, the new message already shows an old state: queue a sync of it.
    */
-  syncIfChanged(sent: { id: number; changedAt: number | null }[], channelId: number, webhookId: number, messageId: string, deliveryId: number, now: number): boolean {
+  async syncIfChanged(sent: { id: number; changedAt: number | null }[], channelId: number, webhookId: number, messageId: string, deliveryId: number, now: number): Promise<boolean> {
     const ids = sent.map((a) => a.id);
     const current = new Map(this.db.select({ id: alerts.id, changedAt: alerts.changedAt }).from(alerts).where(inArray(alerts.id, ids)).all().map((r) => [r.id, r.changedAt]));
     if (!sent.some((a) => (current.get(a.id) ?? null) !== a.changedAt)) return false;
@@ -213,7 +218,7 @@ export class MessageOps {
    * message's `mute-end` edit (unless it has one for that time). The mute's own edits reach only the cards already
    * sent when it was made; a card on its way then would otherwise keep its "Muted until" after the mute ran out.
    */
-  muteEndIfMuted(incidentId: number, channelId: number, webhookId: number, messageId: string, deliveryId: number, now: number): boolean {
+  async muteEndIfMuted(incidentId: number, channelId: number, webhookId: number, messageId: string, deliveryId: number, now: number): Promise<boolean> {
     const until = this.incidentMutedUntil.get({ incidentId, now });
     if (until === null || until === undefined) return false;
     const at = until + 1;
@@ -223,7 +228,7 @@ export class MessageOps {
   }
 
   /** Earliest time a pending operation of this channel becomes ready (null: none pending). */
-  nextAvailableAt(channelId: number): number | null {
+  async nextAvailableAt(channelId: number): Promise<number | null> {
     return (
       this.db
         .select({ at: sql<number | null>`min(${messageOps.availableAt})` })
@@ -234,7 +239,7 @@ export class MessageOps {
   }
 
   /** Finished. `also` runs in the same transaction (a repost's new deliveries commit with the outcome). */
-  done(id: number, outcome: string, now: number, attempt?: AttemptRecord, also?: () => void): void {
+  async done(id: number, outcome: string, now: number, attempt?: AttemptRecord, also?: () => void): Promise<void> {
     this.db.transaction(() => {
       this.db.update(messageOps).set({ state: 'done', outcome, doneAt: now, leaseUntil: null }).where(eq(messageOps.id, id)).run();
       if (attempt) this.recordAttempt(id, attempt);
@@ -243,7 +248,7 @@ export class MessageOps {
   }
 
   /** Back to pending. `countAttempt` false for waits that are not failures (a 429, a busy webhook). */
-  retry(id: number, opts: { availableAt: number; countAttempt: boolean; error?: string; attempt?: AttemptRecord }): void {
+  async retry(id: number, opts: { availableAt: number; countAttempt: boolean; error?: string; attempt?: AttemptRecord }): Promise<void> {
     this.db.transaction(() => {
       this.db
         .update(messageOps)
@@ -261,7 +266,7 @@ export class MessageOps {
   }
 
   /** The webhook that posted the message is gone: from now on the bot handles this operation. */
-  toBot(id: number, now: number, reason: string, attempt?: AttemptRecord): void {
+  async toBot(id: number, now: number, reason: string, attempt?: AttemptRecord): Promise<void> {
     this.db.transaction(() => {
       this.db
         .update(messageOps)
@@ -273,7 +278,7 @@ export class MessageOps {
   }
 
   /** Gives up: the operation is dead and listed as a dead letter of its message's delivery, with the reason. */
-  dead(id: number, deliveryId: number, reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): void {
+  async dead(id: number, deliveryId: number, reason: string, discordError: string | null, now: number, attempt?: AttemptRecord): Promise<void> {
     this.db.transaction(() => {
       this.db
         .update(messageOps)
@@ -286,7 +291,12 @@ export class MessageOps {
   }
 
   /** A dead operation replayed: pending again from a fresh start. Returns 0 when it is no longer dead. */
-  reviveDead(id: number, now: number): number {
+  async reviveDead(id: number, now: number): Promise<number> {
+    return this.reviveDeadSync(id, now);
+  }
+
+  /** `reviveDead` run synchronously, for this module's and its sibling modules' synchronous transactions. */
+  reviveDeadSync(id: number, now: number): number {
     return this.db
       .update(messageOps)
       .set({ state: 'pending', attempts: 0, availableAt: now, leaseUntil: null, createdAt: now })
@@ -295,7 +305,7 @@ export class MessageOps {
   }
 
   /** At start: operations leased by a process that died go back to pending. */
-  recoverLeases(): number {
+  async recoverLeases(): Promise<number> {
     return this.db.update(messageOps).set({ state: 'pending', leaseUntil: null }).where(eq(messageOps.state, 'leased')).run().changes;
   }
 
@@ -303,7 +313,7 @@ export class MessageOps {
    * While running: operations of these channels leased past their time, except those this process still
    * holds (`held`), go back to pending. Returns the channels that got some back.
    */
-  reclaimExpiredLeases(now: number, channelIds: readonly number[], held: ReadonlySet<number>): Set<number> {
+  async reclaimExpiredLeases(now: number, channelIds: readonly number[], held: ReadonlySet<number>): Promise<Set<number>> {
     if (channelIds.length === 0) return new Set();
     return this.db.transaction((tx) => {
       const expired = tx
@@ -321,7 +331,7 @@ export class MessageOps {
     });
   }
 
-  pendingByChannel(): Map<number, number> {
+  async pendingByChannel(): Promise<Map<number, number>> {
     const rows = this.db
       .select({ channelId: messageOps.channelId, n: sql<number>`count(*)` })
       .from(messageOps)

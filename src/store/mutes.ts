@@ -57,12 +57,17 @@ export class MuteStore {
 
   constructor(
     private readonly db: Db,
-    private readonly actions: Pick<AlertActionStore, 'record'>,
+    private readonly actions: Pick<AlertActionStore, 'recordSync'>,
   ) {
-    this.refresh();
+    this.load();
   }
 
-  refresh(now = Date.now()): void {
+  async refresh(now = Date.now()): Promise<void> {
+    this.load(now);
+  }
+
+  /** The synchronous re-read under `refresh`, for this module's own writes and its sibling modules' transactions. */
+  load(now = Date.now()): void {
     this.compiled = this.db
       .select()
       .from(mutes)
@@ -93,59 +98,59 @@ export class MuteStore {
   // --- maintenance windows (the configuration file's, services/config/apply.ts) ---
 
   /** Adds a file-managed maintenance window. */
-  createWindow(w: NewWindow, now: number): MuteRow {
+  async createWindow(w: NewWindow, now: number): Promise<MuteRow> {
     const row = this.db.insert(mutes).values({ ...windowColumns(w), createdBy: 'herald.yaml', createdAt: now, managedBy: 'file' }).returning().get();
-    this.refresh();
+    this.load();
     return row;
   }
 
   /** Sets a window as the file now says (target, schedule, reason). */
-  updateWindow(id: number, w: NewWindow): void {
+  async updateWindow(id: number, w: NewWindow): Promise<void> {
     this.db.update(mutes).set(windowColumns(w)).where(eq(mutes.id, id)).run();
-    this.refresh();
+    this.load();
   }
 
   /** The file dropped a window: it ends now (the row stays: the alerts it silenced keep pointing at it). */
-  endWindow(id: number, now: number): void {
+  async endWindow(id: number, now: number): Promise<void> {
     this.db.update(mutes).set({ endedAt: now }).where(eq(mutes.id, id)).run();
-    this.refresh();
+    this.load();
   }
 
   /** The file's windows not ended (by name in the file). */
-  windows(): MuteRow[] {
+  async windows(): Promise<MuteRow[]> {
     return this.db.select().from(mutes).where(and(eq(mutes.managedBy, 'file'), isNull(mutes.endedAt))).orderBy(asc(mutes.id)).all();
   }
 
   /** Stores a mute lasting `minutes` from `now` (recorded on the alert when made from its card). */
-  create(what: NewMute, minutes: number, by: Actor, now: number): MuteRow {
+  async create(what: NewMute, minutes: number, by: Actor, now: number): Promise<MuteRow> {
     const row = this.db.transaction(() => {
       const r = this.db
         .insert(mutes)
         .values({ ...what, title: what.title ?? null, incidentKey: what.incidentKey ?? null, sourceId: what.sourceId ?? null, alertId: what.alertId ?? null, createdBy: by.name, createdAt: now, expiresAt: now + minutes * 60_000 })
         .returning()
         .get();
-      if (what.alertId !== undefined) this.actions.record(what.alertId, 'mute', by, what.reason, now);
+      if (what.alertId !== undefined) this.actions.recordSync(what.alertId, 'mute', by, what.reason, now);
       return r;
     });
-    this.refresh();
+    this.load();
     return row;
   }
 
   /** Ends a mute in force (recorded on its alert, if made from a card) and returns it as it was; 404 when no such mute is in force. */
-  end(id: number, by: Actor, now: number): MuteRow {
+  async end(id: number, by: Actor, now: number): Promise<MuteRow> {
     const ended = this.db.transaction(() => {
       const m = this.db.select().from(mutes).where(eq(mutes.id, id)).get();
       if (!m || m.endedAt !== null || m.expiresAt <= now) throw new ServiceError(404, 'not_found', `no mute in force with id ${id}`);
       this.db.update(mutes).set({ endedAt: now }).where(eq(mutes.id, id)).run();
-      if (m.alertId !== null) this.actions.record(m.alertId, 'unmute', by, null, now);
+      if (m.alertId !== null) this.actions.recordSync(m.alertId, 'unmute', by, null, now);
       return m;
     });
-    this.refresh();
+    this.load();
     return ended;
   }
 
   /** Mutes, oldest first; `activeAt`: only those in force then. */
-  list(activeAt?: number): MuteRow[] {
+  async list(activeAt?: number): Promise<MuteRow[]> {
     return this.db
       .select()
       .from(mutes)
@@ -155,14 +160,14 @@ export class MuteStore {
   }
 
   /** One mute; 404 when there is none. */
-  get(id: number): MuteRow {
+  async get(id: number): Promise<MuteRow> {
     const m = this.db.select().from(mutes).where(eq(mutes.id, id)).get();
     if (!m) throw notFound('mute', id);
     return m;
   }
 
   /** How many alerts each mute silenced (`ids`: only these mutes). */
-  mutedCounts(ids?: number[]): Map<number, number> {
+  async mutedCounts(ids?: number[]): Promise<Map<number, number>> {
     const rows = this.db
       .select({ id: alerts.mutedByMuteId, n: sql<number>`count(*)` })
       .from(alerts)

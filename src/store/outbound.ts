@@ -74,10 +74,15 @@ export class OutboundStore {
     this.finishRow = c.prepare(`update outbound_deliveries set state = 'sent', sent_at = @now, last_status = @status, last_error = null, lease_until = null where id = @id`);
     this.retryRow = c.prepare(`update outbound_deliveries set state = 'pending', available_at = @at, last_status = @status, last_error = @error, lease_until = null where id = @id`);
     this.killRow = c.prepare(`update outbound_deliveries set state = 'dead', dead_at = @now, last_status = @status, last_error = @error, lease_until = null where id = @id`);
-    this.refresh();
+    this.load();
   }
 
-  refresh(): void {
+  async refresh(): Promise<void> {
+    this.load();
+  }
+
+  /** The synchronous re-read under `refresh`, for this module's own writes and its sibling modules' transactions. */
+  load(): void {
     const m = new Map<number, number[]>();
     for (const t of this.db.select({ id: outboundTargets.id, routeId: outboundTargets.routeId }).from(outboundTargets).all()) {
       m.set(t.routeId, [...(m.get(t.routeId) ?? []), t.id]);
@@ -96,60 +101,60 @@ export class OutboundStore {
   }
 
   /** Targets that were queued the alert's firing message (its follow-ups go to them). */
-  firingTargets(alertId: number): number[] {
+  async firingTargets(alertId: number): Promise<number[]> {
     return this.priorTargets.all({ alertId }).map((r) => r.targetId);
   }
 
-  enqueue(targetId: number, alertId: number, event: OutboundEvent, now: number): void {
+  async enqueue(targetId: number, alertId: number, event: OutboundEvent, now: number): Promise<void> {
     this.insert.run({ targetId, alertId, event, now });
   }
 
   // --- the worker ---
 
-  claim(now: number, leaseUntil: number, limit: number, held: readonly number[]): ClaimedOutbound[] {
+  async claim(now: number, leaseUntil: number, limit: number, held: readonly number[]): Promise<ClaimedOutbound[]> {
     return this.claimRows.all({ now, leaseUntil, limit, held: JSON.stringify(held) });
   }
 
-  target(id: number): OutboundTargetRow | undefined {
+  async target(id: number): Promise<OutboundTargetRow | undefined> {
     return this.db.select().from(outboundTargets).where(eq(outboundTargets.id, id)).get();
   }
 
-  markSent(id: number, now: number, status: number): void {
+  async markSent(id: number, now: number, status: number): Promise<void> {
     this.finishRow.run({ id, now, status });
   }
 
-  retryAt(id: number, at: number, status: number | null, error: string): void {
+  async retryAt(id: number, at: number, status: number | null, error: string): Promise<void> {
     this.retryRow.run({ id, at, status, error });
   }
 
-  markDead(id: number, now: number, status: number | null, error: string): void {
+  async markDead(id: number, now: number, status: number | null, error: string): Promise<void> {
     this.killRow.run({ id, now, status, error });
   }
 
   // --- admin ---
 
   /** Adds a target to a route; 404 when there is no such route. */
-  createTarget(routeId: number, t: { kind: 'slack' | 'webhook'; url: string; secret: string | null; managedBy?: 'file' }): OutboundTargetRow {
+  async createTarget(routeId: number, t: { kind: 'slack' | 'webhook'; url: string; secret: string | null; managedBy?: 'file' }): Promise<OutboundTargetRow> {
     const row = this.db.transaction((tx) => {
       if (!tx.select({ id: routes.id }).from(routes).where(eq(routes.id, routeId)).get()) throw notFound('route', routeId);
       return tx.insert(outboundTargets).values({ routeId, kind: t.kind, url: t.url, secret: t.secret, managedBy: t.managedBy ?? null }).returning().get();
     });
-    this.refresh();
+    this.load();
     return row;
   }
 
-  listTargets(): OutboundTargetRow[] {
+  async listTargets(): Promise<OutboundTargetRow[]> {
     return this.db.select().from(outboundTargets).orderBy(outboundTargets.id).all();
   }
 
   /** Removes a target (its deliveries go with it); 404 when there is none. */
-  deleteTarget(id: number): void {
+  async deleteTarget(id: number): Promise<void> {
     const n = this.db.delete(outboundTargets).where(eq(outboundTargets.id, id)).run().changes;
-    this.refresh();
+    this.load();
     if (!n) throw notFound('outbound target', id);
   }
 
-  listDeliveries(f: { state?: 'pending' | 'leased' | 'sent' | 'dead' | undefined; alertId?: number | undefined; targetId?: number | undefined; beforeId?: number | undefined; limit: number }): OutboundDeliveryRow[] {
+  async listDeliveries(f: { state?: 'pending' | 'leased' | 'sent' | 'dead' | undefined; alertId?: number | undefined; targetId?: number | undefined; beforeId?: number | undefined; limit: number }): Promise<OutboundDeliveryRow[]> {
     const d = outboundDeliveries;
     return this.db
       .select({
@@ -164,7 +169,7 @@ export class OutboundStore {
   }
 
   /** A dead outbound delivery pending again from a fresh start (attempts 0, a new age budget); 404 / 409 otherwise. */
-  replay(id: number, now: number): void {
+  async replay(id: number, now: number): Promise<void> {
     const d = outboundDeliveries;
     const row = this.db.select({ state: d.state }).from(d).where(eq(d.id, id)).get();
     if (!row) throw notFound('outbound delivery', id);

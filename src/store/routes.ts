@@ -67,11 +67,16 @@ export class RouteStore {
     private readonly db: Db,
     private readonly dependents: readonly RouteDependent[] = [],
   ) {
-    this.refresh();
+    this.load();
   }
 
   /** Re-reads the routes, the default channel and the route → chain map; refreshes the caches derived from routes. */
-  refresh(): void {
+  async refresh(): Promise<void> {
+    this.load();
+  }
+
+  /** The synchronous re-read under `refresh`, for this module's own writes and its sibling modules' transactions. */
+  load(): void {
     const rows = this.db.select().from(routes).orderBy(asc(routes.id)).all();
     this.compiled = rows.map(compileRoute);
     this.grouping = rows.some((r) => (r.groupBy?.length ?? 0) > 0);
@@ -112,22 +117,22 @@ export class RouteStore {
     return this.chains.size > 0;
   }
 
-  exists(id: number): boolean {
+  async exists(id: number): Promise<boolean> {
     return this.db.select({ id: routes.id }).from(routes).where(eq(routes.id, id)).get() !== undefined;
   }
 
   /** Adds a route; 404 when its channel does not exist. */
-  create(r: NewRoute): number {
+  async create(r: NewRoute): Promise<number> {
     const id = this.db.transaction((tx) => {
       if (!tx.select({ id: channels.id }).from(channels).where(and(eq(channels.id, r.channelId), isNull(channels.removedAt))).get()) throw notFound('channel', r.channelId);
       return tx.insert(routes).values(r).returning({ id: routes.id }).get().id;
     });
-    this.refresh();
+    this.load();
     return id;
   }
 
   /** Routes in the order they are evaluated, with their channel's name. */
-  list(): RouteView[] {
+  async list(): Promise<RouteView[]> {
     return this.db
       .select({
         id: routes.id,
@@ -163,66 +168,66 @@ export class RouteStore {
   }
 
   /** Every route's row, for the configuration file's diff and export. */
-  allRows(): (typeof routes.$inferSelect)[] {
+  async allRows(): Promise<(typeof routes.$inferSelect)[]> {
     return this.db.select().from(routes).orderBy(asc(routes.id)).all();
   }
 
   /** Who manages the route (null: the admin API); undefined when there is no such route. */
-  managedBy(id: number): 'file' | null | undefined {
+  async managedBy(id: number): Promise<'file' | null | undefined> {
     return this.db.select({ m: routes.managedBy }).from(routes).where(eq(routes.id, id)).get()?.m;
   }
 
   /** Adds a route the configuration file manages (its channel checked like any route's). */
-  createFromFile(r: FileRouteRow): number {
+  async createFromFile(r: FileRouteRow): Promise<number> {
     return this.create({ ...r, managedBy: 'file' });
   }
 
   /** Sets a route as the file says (an API-made one with the same criteria is taken over); 404 when there is none. */
-  setFromFile(id: number, r: FileRouteRow): void {
+  async setFromFile(id: number, r: FileRouteRow): Promise<void> {
     const n = this.db
       .update(routes)
       .set({ ...r, autoResolveAfterMs: r.autoResolveAfterMs ?? null, threads: r.threads ?? false, managedBy: 'file' })
       .where(eq(routes.id, id))
       .run().changes;
     if (!n) throw notFound('route', id);
-    this.refresh();
+    this.load();
   }
 
   /** Sets or clears a route's business hours; 404 when there is no such route. */
-  setHours(id: number, hours: BusinessHours | null): void {
+  async setHours(id: number, hours: BusinessHours | null): Promise<void> {
     const n = this.db.update(routes).set({ businessHours: hours }).where(eq(routes.id, id)).run().changes;
     if (!n) throw notFound('route', id);
-    this.refresh();
+    this.load();
   }
 
   /** Sets or (null) clears a route's auto_resolve_after; 404 when there is no such route. */
-  setAutoResolve(id: number, afterMs: number | null): void {
+  async setAutoResolve(id: number, afterMs: number | null): Promise<void> {
     const n = this.db.update(routes).set({ autoResolveAfterMs: afterMs }).where(eq(routes.id, id)).run().changes;
     if (!n) throw notFound('route', id);
-    this.refresh();
+    this.load();
   }
 
   /** Turns a route's threads on or off; 404 when there is no such route. */
-  setThreads(id: number, threads: boolean): void {
+  async setThreads(id: number, threads: boolean): Promise<void> {
     const n = this.db.update(routes).set({ threads }).where(eq(routes.id, id)).run().changes;
     if (!n) throw notFound('route', id);
-    this.refresh();
+    this.load();
   }
 
   /** Sets a route's incident grouping: `groupBy` (null or empty: none) and/or `groupWaitMs` (null: the default); undefined leaves one as it is. 404 when there is no such route. */
-  setGrouping(id: number, g: { groupBy?: string[] | null; groupWaitMs?: number | null }): void {
+  async setGrouping(id: number, g: { groupBy?: string[] | null; groupWaitMs?: number | null }): Promise<void> {
     const set = { ...(g.groupBy !== undefined ? { groupBy: g.groupBy?.length ? g.groupBy : null } : {}), ...(g.groupWaitMs !== undefined ? { groupWaitMs: g.groupWaitMs } : {}) };
     if (Object.keys(set).length === 0) return;
     const n = this.db.update(routes).set(set).where(eq(routes.id, id)).run().changes;
     if (!n) throw notFound('route', id);
-    this.refresh();
+    this.load();
   }
 
   /** Deletes a route (its outbound targets go with it); 404 when there is none. */
-  delete(id: number): void {
+  async delete(id: number): Promise<void> {
     const n = this.db.delete(routes).where(eq(routes.id, id)).run().changes;
     if (!n) throw notFound('route', id);
-    this.refresh();
+    this.load();
   }
 
   /** Names (or with null clears) the chain a route arms; 404 for an unknown route. The chain's existence is the caller's (escalations store) to check, in the same transaction. */

@@ -42,7 +42,7 @@ export class SourceStore {
 
   constructor(
     private readonly db: Db,
-    private readonly idempotency: Pick<IdempotencyStore, 'forgetSource'>,
+    private readonly idempotency: Pick<IdempotencyStore, 'forgetSourceSync'>,
   ) {
     this.byHash = db.select({ id: sources.id }).from(sources).where(eq(sources.tokenHash, sql.placeholder('hash'))).prepare();
     this.sourceRow = db.select({ name: sources.name, format: sources.format, mapping: sources.mapping }).from(sources).where(eq(sources.id, sql.placeholder('id'))).prepare();
@@ -52,7 +52,7 @@ export class SourceStore {
   // --- the hook's lookups (cached) ---
 
   /** The source whose token has this hash (see domain/tokens.ts hashToken). */
-  idForTokenHash(hash: string): number | undefined {
+  async idForTokenHash(hash: string): Promise<number | undefined> {
     const cached = this.byHashCache.get(hash);
     if (cached !== undefined) return cached;
     const row = this.byHash.get({ hash });
@@ -61,7 +61,7 @@ export class SourceStore {
   }
 
   /** The source's name, format and secrets. */
-  settings(sourceId: number): SourceSettings | undefined {
+  async settings(sourceId: number): Promise<SourceSettings | undefined> {
     const cached = this.settingsCache.get(sourceId);
     if (cached) return cached;
     const row = this.sourceRow.get({ id: sourceId });
@@ -72,7 +72,12 @@ export class SourceStore {
   }
 
   /** Forgets every cached token and setting (they are read again on use). */
-  refresh(): void {
+  async refresh(): Promise<void> {
+    this.load();
+  }
+
+  /** The synchronous re-read under `refresh`, for this module's own writes and its sibling modules' transactions. */
+  load(): void {
     this.settingsCache.clear();
     this.byHashCache.clear();
   }
@@ -85,7 +90,7 @@ export class SourceStore {
   // --- admin ---
 
   /** Adds a source with its token's hash; 409 when the name is taken. */
-  create(name: string, tokenHash: string, format: StoredFormat | null, autoResolveAfterMs: number | null = null, mapping: SourceMapping | null = null, managedBy: 'file' | null = null): number {
+  async create(name: string, tokenHash: string, format: StoredFormat | null, autoResolveAfterMs: number | null = null, mapping: SourceMapping | null = null, managedBy: 'file' | null = null): Promise<number> {
     const taken = () => conflict(`a source named "${name}" already exists`);
     if (this.db.select({ id: sources.id }).from(sources).where(eq(sources.name, name)).get()) throw taken();
     try {
@@ -97,31 +102,31 @@ export class SourceStore {
   }
 
   /** Who manages the source (null: the admin API); undefined when there is no such source. */
-  managedBy(id: number): 'file' | null | undefined {
+  async managedBy(id: number): Promise<'file' | null | undefined> {
     return this.db.select({ m: sources.managedBy }).from(sources).where(eq(sources.id, id)).get()?.m;
   }
 
   /** Sets a source as the configuration file says (format, auto-resolve, mapping) and marks it file-managed; its token and secrets stay. */
-  setFromFile(id: number, s: { format: StoredFormat | null; autoResolveAfterMs: number | null; mapping: SourceMapping | null }): void {
+  async setFromFile(id: number, s: { format: StoredFormat | null; autoResolveAfterMs: number | null; mapping: SourceMapping | null }): Promise<void> {
     this.db.update(sources).set({ ...s, managedBy: 'file' }).where(eq(sources.id, id)).run();
     this.settingsCache.delete(id);
   }
 
   /** Every source's settings, for the configuration file's diff and export. */
-  all(): (typeof sources.$inferSelect)[] {
+  async all(): Promise<(typeof sources.$inferSelect)[]> {
     return this.db.select().from(sources).orderBy(asc(sources.id)).all();
   }
 
-  list(): { id: number; name: string; created_at: number }[] {
+  async list(): Promise<{ id: number; name: string; created_at: number }[]> {
     return this.db.select({ id: sources.id, name: sources.name, created_at: sources.createdAt }).from(sources).orderBy(asc(sources.id)).all();
   }
 
-  exists(id: number): boolean {
+  async exists(id: number): Promise<boolean> {
     return this.db.select({ id: sources.id }).from(sources).where(eq(sources.id, id)).get() !== undefined;
   }
 
   /** The source with its secrets; 404 when there is none. */
-  get(id: number): SourceRow {
+  async get(id: number): Promise<SourceRow> {
     const row = this.db.select().from(sources).where(eq(sources.id, id)).get();
     if (!row) throw notFound('source', id);
     const secrets = this.db.select().from(sourceSecrets).where(eq(sourceSecrets.sourceId, id)).orderBy(asc(sourceSecrets.id)).all();
@@ -129,7 +134,7 @@ export class SourceStore {
   }
 
   /** Replaces the source's token hash (the old token stops working at once); 404 when there is none. */
-  setTokenHash(id: number, tokenHash: string): { id: number; name: string } {
+  async setTokenHash(id: number, tokenHash: string): Promise<{ id: number; name: string }> {
     const row = this.db.update(sources).set({ tokenHash }).where(eq(sources.id, id)).returning({ id: sources.id, name: sources.name }).get();
     this.forget(id);
     if (!row) throw notFound('source', id);
@@ -137,10 +142,10 @@ export class SourceStore {
   }
 
   /** Deletes a source with its idempotency keys and seen webhook ids (its alerts stay); 404 when there is none. */
-  delete(id: number): void {
+  async delete(id: number): Promise<void> {
     const deleted = this.db.transaction((tx) => {
       const n = tx.delete(sources).where(eq(sources.id, id)).run().changes;
-      if (n) this.idempotency.forgetSource(id);
+      if (n) this.idempotency.forgetSourceSync(id);
       return n;
     });
     this.forget(id);
@@ -148,32 +153,32 @@ export class SourceStore {
   }
 
   /** Sets the source's default format; 404 when there is none. */
-  setFormat(id: number, format: StoredFormat): void {
+  async setFormat(id: number, format: StoredFormat): Promise<void> {
     const n = this.db.update(sources).set({ format }).where(eq(sources.id, id)).run().changes;
     if (!n) throw notFound('source', id);
     this.settingsCache.delete(id);
   }
 
   /** Sets or (null) clears the source's auto_resolve_after; 404 when there is none. */
-  setAutoResolve(id: number, afterMs: number | null): void {
+  async setAutoResolve(id: number, afterMs: number | null): Promise<void> {
     const n = this.db.update(sources).set({ autoResolveAfterMs: afterMs }).where(eq(sources.id, id)).run().changes;
     if (!n) throw notFound('source', id);
   }
 
   /** Sets or (null) clears the source's severity and service mapping; 404 when there is none. */
-  setMapping(id: number, mapping: SourceMapping | null): void {
+  async setMapping(id: number, mapping: SourceMapping | null): Promise<void> {
     const n = this.db.update(sources).set({ mapping }).where(eq(sources.id, id)).run().changes;
     if (!n) throw notFound('source', id);
     this.settingsCache.delete(id);
   }
 
   /** True when some source sets auto_resolve_after (the auto-resolve sweep skips its scan otherwise). */
-  anyAutoResolve(): boolean {
+  async anyAutoResolve(): Promise<boolean> {
     return this.db.select({ id: sources.id }).from(sources).where(isNotNull(sources.autoResolveAfterMs)).limit(1).get() !== undefined;
   }
 
   /** Adds a signing secret; 404 for an unknown source, 409 when it already has this secret. */
-  addSecret(sourceId: number, secret: string): { id: number; createdAt: number } {
+  async addSecret(sourceId: number, secret: string): Promise<{ id: number; createdAt: number }> {
     const row = this.db.transaction((tx) => {
       if (!tx.select({ id: sources.id }).from(sources).where(eq(sources.id, sourceId)).get()) throw notFound('source', sourceId);
       if (tx.select({ id: sourceSecrets.id }).from(sourceSecrets).where(and(eq(sourceSecrets.sourceId, sourceId), eq(sourceSecrets.secret, secret))).get()) {
@@ -186,7 +191,7 @@ export class SourceStore {
   }
 
   /** Removes a signing secret; 404 when the source has no such secret. */
-  deleteSecret(sourceId: number, secretId: number): void {
+  async deleteSecret(sourceId: number, secretId: number): Promise<void> {
     const n = this.db.delete(sourceSecrets).where(and(eq(sourceSecrets.id, secretId), eq(sourceSecrets.sourceId, sourceId))).run().changes;
     this.settingsCache.delete(sourceId);
     if (!n) throw notFound('secret', secretId);

@@ -18,7 +18,7 @@ export class StormStore {
   constructor(private readonly db: Db) {}
 
   /** The channel's storm still going on (one at most), e.g. after a restart mid-storm. */
-  current(channelId: number): StormRow | null {
+  async current(channelId: number): Promise<StormRow | null> {
     return (
       this.db
         .select()
@@ -30,25 +30,25 @@ export class StormStore {
     );
   }
 
-  get(id: number): StormRow | null {
+  async get(id: number): Promise<StormRow | null> {
     return this.db.select().from(storms).where(eq(storms.id, id)).get() ?? null;
   }
 
-  open(channelId: number, now: number): StormRow {
+  async open(channelId: number, now: number): Promise<StormRow> {
     return this.db.insert(storms).values({ channelId, startedAt: now }).returning().get();
   }
 
   /** The summary card was posted: remember its message and the webhook that alone may edit it. */
-  setSummary(id: number, webhookId: number, messageId: string): void {
+  async setSummary(id: number, webhookId: number, messageId: string): Promise<void> {
     this.db.update(storms).set({ webhookId, summaryMessageId: messageId }).where(eq(storms.id, id)).run();
   }
 
-  end(id: number, now: number): void {
+  async end(id: number, now: number): Promise<void> {
     this.db.update(storms).set({ endedAt: now }).where(eq(storms.id, id)).run();
   }
 
   /** The storm's compact alerts counted by severity and service, with the first and last arrival. */
-  tally(id: number): StormTally {
+  async tally(id: number): Promise<StormTally> {
     const rows = this.db
       .select({
         severity: alerts.severity,

@@ -43,12 +43,12 @@ export class WebhookStore {
 
   // --- the admin's pool changes ---
 
-  find(id: number): WebhookRow | undefined {
+  async find(id: number): Promise<WebhookRow | undefined> {
     return this.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
   }
 
   /** The channel's webhooks, oldest first (removed ones only with `includeRemoved`); 404 when there is no such channel. */
-  list(channelId: number, opts: { includeRemoved?: boolean | undefined } = {}): WebhookRow[] {
+  async list(channelId: number, opts: { includeRemoved?: boolean | undefined } = {}): Promise<WebhookRow[]> {
     if (!this.db.select({ id: channels.id }).from(channels).where(and(eq(channels.id, channelId), isNull(channels.removedAt))).get()) throw notFound('channel', channelId);
     return this.db
       .select()
@@ -59,7 +59,12 @@ export class WebhookStore {
   }
 
   /** A Discord webhook may join this pool: in no other pool, and the pool has room (409 otherwise). Returns its removed row, if any. */
-  checkJoin(channelId: number, discordWebhookId: string): WebhookRow | undefined {
+  async checkJoin(channelId: number, discordWebhookId: string): Promise<WebhookRow | undefined> {
+    return this.checkJoinSync(channelId, discordWebhookId);
+  }
+
+  /** `checkJoin` run synchronously, for this module's and its sibling modules' synchronous transactions. */
+  checkJoinSync(channelId: number, discordWebhookId: string): WebhookRow | undefined {
     const existing = this.db.select().from(webhooks).where(eq(webhooks.discordWebhookId, discordWebhookId)).get();
     if (existing && existing.state !== 'removed') {
       throw conflict(`Discord webhook ${discordWebhookId} is already in the pool of channel ${existing.channelId} (as webhook ${existing.id})`);
@@ -72,7 +77,12 @@ export class WebhookStore {
   }
 
   /** The channel has room for one more webhook on Discord's side (409 otherwise). */
-  checkRoom(channelId: number): void {
+  async checkRoom(channelId: number): Promise<void> {
+    this.checkRoomSync(channelId);
+  }
+
+  /** `checkRoom` run synchronously, for this module's and its sibling modules' synchronous transactions. */
+  checkRoomSync(channelId: number): void {
     const pool = this.db.select({ id: webhooks.id }).from(webhooks).where(and(eq(webhooks.channelId, channelId), ne(webhooks.state, 'removed'))).all();
     if (pool.length >= MAX_WEBHOOKS_PER_CHANNEL) {
       throw conflict(
@@ -82,10 +92,10 @@ export class WebhookStore {
   }
 
   /** Adds a pasted webhook to the pool (one removed earlier is brought back, same row); checked again inside the transaction. */
-  join(channelId: number, m: NewMember): WebhookRow {
+  async join(channelId: number, m: NewMember): Promise<WebhookRow> {
     return this.db.transaction(() => {
       if (!this.db.select({ id: channels.id }).from(channels).where(and(eq(channels.id, channelId), isNull(channels.removedAt))).get()) throw notFound('channel', channelId);
-      const existing = this.checkJoin(channelId, m.discordWebhookId);
+      const existing = this.checkJoinSync(channelId, m.discordWebhookId);
       const managedBy = m.managedBy ?? null;
       if (existing) return this.db.update(webhooks).set({ ...fresh(channelId, m), managedBy }).where(eq(webhooks.id, existing.id)).returning().get();
       return this.db.insert(webhooks).values({ ...fresh(channelId, m), discordWebhookId: m.discordWebhookId, managedBy }).returning().get();
@@ -93,15 +103,15 @@ export class WebhookStore {
   }
 
   /** Adds a webhook the bot just created (room checked again inside the transaction). */
-  addCreated(channelId: number, hook: { id: string; token: string }): WebhookRow {
+  async addCreated(channelId: number, hook: { id: string; token: string }): Promise<WebhookRow> {
     return this.db.transaction(() => {
-      this.checkRoom(channelId);
+      this.checkRoomSync(channelId);
       return this.db.insert(webhooks).values({ channelId, discordWebhookId: hook.id, token: hook.token, owner: 'app' }).returning().get();
     });
   }
 
   /** Takes a webhook out for good, wiping its token (the row stays, state removed). */
-  forget(id: number, now: number, lastError?: string): void {
+  async forget(id: number, now: number, lastError?: string): Promise<void> {
     this.db
       .update(webhooks)
       .set({ ...forgotten(now), ...(lastError !== undefined ? { lastError } : {}) })
@@ -113,17 +123,17 @@ export class WebhookStore {
    * The file took over a webhook already in the pool (as the API added it), or gives it a new token (the
    * file's URL changed: Discord's "reset token"); its state and breaker stay as they are.
    */
-  setFromFile(id: number, m: { token: string; owner: 'app' | 'external' }): void {
+  async setFromFile(id: number, m: { token: string; owner: 'app' | 'external' }): Promise<void> {
     this.db.update(webhooks).set({ token: m.token, owner: m.owner, managedBy: 'file' }).where(eq(webhooks.id, id)).run();
   }
 
   /** Every webhook of every channel still in a pool (not removed), for the configuration file's diff. */
-  allInPools(): WebhookRow[] {
+  async allInPools(): Promise<WebhookRow[]> {
     return this.db.select().from(webhooks).where(ne(webhooks.state, 'removed')).orderBy(asc(webhooks.id)).all();
   }
 
   /** Back in rotation with a closed breaker. */
-  restore(id: number): WebhookRow {
+  async restore(id: number): Promise<WebhookRow> {
     return this.db
       .update(webhooks)
       .set({ state: 'active', breakerState: 'closed', breakerFailures: 0, breakerOpenedAt: null, lastError: null, goneAt: null })
@@ -136,7 +146,7 @@ export class WebhookStore {
    * Rotation in one transaction: the new member joins the old one's pool and the old one is retired
    * (409 when it was rotated meanwhile, the new one is in another pool, or there is no room); recorded as an event.
    */
-  rotate(webhookId: number, channelId: number, m: NewMember, now: number): { added: WebhookRow; retired: WebhookRow } {
+  async rotate(webhookId: number, channelId: number, m: NewMember, now: number): Promise<{ added: WebhookRow; retired: WebhookRow }> {
     return this.db.transaction(() => {
       const again = this.db.select({ state: webhooks.state }).from(webhooks).where(eq(webhooks.id, webhookId)).get();
       if (again?.state === 'retired' || again?.state === 'removed') throw conflict(`webhook ${webhookId} was rotated meanwhile`);
@@ -144,19 +154,19 @@ export class WebhookStore {
       if (existing && existing.state !== 'removed') {
         throw conflict(`Discord webhook ${m.discordWebhookId} is already in the pool of channel ${existing.channelId} (as webhook ${existing.id})`);
       }
-      this.checkRoom(channelId);
+      this.checkRoomSync(channelId);
       const added = existing
         ? this.db.update(webhooks).set(fresh(channelId, m)).where(eq(webhooks.id, existing.id)).returning().get()
         : this.db.insert(webhooks).values({ ...fresh(channelId, m), discordWebhookId: m.discordWebhookId }).returning().get();
       const retired = this.db.update(webhooks).set({ state: 'retired' }).where(eq(webhooks.id, webhookId)).returning().get();
-      this.recordEvent('webhook_rotated', `webhook ${webhookId} retired in channel ${channelId}; webhook ${added.id} took its place`, now, { channelId, webhookId });
+      this.recordEventSync('webhook_rotated', `webhook ${webhookId} retired in channel ${channelId}; webhook ${added.id} took its place`, now, { channelId, webhookId });
       return { added, retired };
     });
   }
 
   // --- the delivery engine ---
 
-  activeFor(channelId: number): ActiveWebhook[] {
+  async activeFor(channelId: number): Promise<ActiveWebhook[]> {
     return this.db
       .select()
       .from(webhooks)
@@ -172,7 +182,7 @@ export class WebhookStore {
       }));
   }
 
-  saveBreaker(id: number, snap: BreakerSnapshot): void {
+  async saveBreaker(id: number, snap: BreakerSnapshot): Promise<void> {
     this.db
       .update(webhooks)
       .set({ breakerState: snap.state, breakerFailures: snap.failures, breakerOpenedAt: snap.openedAt })
@@ -184,7 +194,7 @@ export class WebhookStore {
    * Discord said the webhook is gone or its token wrong: out of the pool until a person acts. `gone`
    * (a 404 or 401): edits of its messages go to the bot from now on. A retired webhook stays retired.
    */
-  quarantine(id: number, channelId: number, reason: string, now: number, gone = false): void {
+  async quarantine(id: number, channelId: number, reason: string, now: number, gone = false): Promise<void> {
     this.db.transaction((tx) => {
       tx.update(webhooks)
         .set({ state: sql`case when ${webhooks.state} = 'active' then 'quarantined' else ${webhooks.state} end`, lastError: reason, ...(gone ? { goneAt: now } : {}) })
@@ -196,11 +206,16 @@ export class WebhookStore {
     });
   }
 
-  recordEvent(kind: string, message: string, now: number, ref: { channelId?: number; webhookId?: number } = {}): void {
+  async recordEvent(kind: string, message: string, now: number, ref: { channelId?: number; webhookId?: number } = {}): Promise<void> {
+    this.recordEventSync(kind, message, now, ref);
+  }
+
+  /** `recordEvent` run synchronously, for this module's and its sibling modules' synchronous transactions. */
+  recordEventSync(kind: string, message: string, now: number, ref: { channelId?: number; webhookId?: number } = {}): void {
     this.db.insert(events).values({ kind, message, at: now, channelId: ref.channelId ?? null, webhookId: ref.webhookId ?? null }).run();
   }
 
-  breakerCounts(): Record<string, number> {
+  async breakerCounts(): Promise<Record<string, number>> {
     const out: Record<string, number> = { closed: 0, open: 0, half_open: 0 };
     for (const w of this.db.select({ s: webhooks.breakerState }).from(webhooks).where(eq(webhooks.state, 'active')).all()) out[w.s] = (out[w.s] ?? 0) + 1;
     return out;

@@ -74,7 +74,7 @@ export async function startStack(
   // `emulatedConsole`: the console shows the emulator's channels, as in emulator mode (src/main.ts).
   const app = await buildServer(herald, opts.emulatedConsole ? { emulated: emulator } : {});
   await app.listen({ host: '127.0.0.1', port: 0 });
-  herald.startDelivery();
+  await herald.startDelivery();
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 
   const request = async (method: string, path: string, body: unknown, headers: Record<string, string>) => {

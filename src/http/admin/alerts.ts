@@ -26,12 +26,12 @@ export function registerAlertRoutes(app: App, herald: AlertRouteDeps): void {
         response: { 200: z.array(alertView), ...errors },
       },
     },
-    async (req) => listAlerts(herald, { unrouted: req.query.unrouted, muted: req.query.muted, limit: req.query.limit, beforeId: req.query.before_id }),
+    async (req) => await listAlerts(herald, { unrouted: req.query.unrouted, muted: req.query.muted, limit: req.query.limit, beforeId: req.query.before_id }),
   );
 
   app.get(
     '/alerts/:id',
     { schema: { ...admin, summary: 'One alert with its deliveries', params: idParams, response: { 200: alertDetail, ...errorsWith404 } } },
-    async (req) => getAlert(herald, req.params.id),
+    async (req) => await getAlert(herald, req.params.id),
   );
 }

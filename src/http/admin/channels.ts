@@ -24,13 +24,13 @@ export function registerChannelRoutes(app: App, herald: ChannelRouteDeps): void 
         response: { 201: createdId, ...errors, 409: errorBody },
       },
     },
-    async (req, reply) => reply.code(201).send(createChannel(herald, req.body)),
+    async (req, reply) => reply.code(201).send(await createChannel(herald, req.body)),
   );
 
   app.get(
     '/channels',
     { schema: { ...admin, summary: 'List channels with their webhook counts and backlog', response: { 200: z.array(channelView), ...errors } } },
-    async () => listChannels(herald),
+    async () => await listChannels(herald),
   );
 
   app.patch(
@@ -44,7 +44,7 @@ export function registerChannelRoutes(app: App, herald: ChannelRouteDeps): void 
         response: { 200: channelView, ...errorsWith404, 409: errorBody },
       },
     },
-    async (req) => updateChannel(herald, req.params.id, req.body),
+    async (req) => await updateChannel(herald, req.params.id, req.body),
   );
 
   app.delete(
@@ -58,7 +58,7 @@ export function registerChannelRoutes(app: App, herald: ChannelRouteDeps): void 
       },
     },
     async (req, reply) => {
-      deleteChannel(herald, req.params.id);
+      await deleteChannel(herald, req.params.id);
       return reply.code(204).send(null);
     },
   );

@@ -70,6 +70,6 @@ export function registerConfigRoutes(app: App, herald: ConfigRouteDeps): void {
         response: { 200: z.object({ yaml: z.string(), env: z.record(z.string(), z.string()).optional() }), ...errors },
       },
     },
-    async (req) => exportConfig(herald, { secrets: req.query.secrets }),
+    async (req) => await exportConfig(herald, { secrets: req.query.secrets }),
   );
 }

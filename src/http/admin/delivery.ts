@@ -28,7 +28,7 @@ export function registerDeliveryRoutes(app: App, herald: DeliveryRouteDeps): voi
         response: { 200: z.array(deadLetterView), ...errors },
       },
     },
-    async (req) => listDeadLetters(herald, { limit: req.query.limit, pending: req.query.pending, beforeId: req.query.before_id }),
+    async (req) => await listDeadLetters(herald, { limit: req.query.limit, pending: req.query.pending, beforeId: req.query.before_id }),
   );
 
   app.post(
@@ -63,7 +63,7 @@ export function registerDeliveryRoutes(app: App, herald: DeliveryRouteDeps): voi
     },
     async (req) => {
       const q = req.query;
-      return listAttempts(herald, { limit: q.limit, webhookId: q.webhook_id, deliveryId: q.delivery_id, status: q.status, outcome: q.outcome, beforeId: q.before_id });
+      return await listAttempts(herald, { limit: q.limit, webhookId: q.webhook_id, deliveryId: q.delivery_id, status: q.status, outcome: q.outcome, beforeId: q.before_id });
     },
   );
 
@@ -82,12 +82,12 @@ export function registerDeliveryRoutes(app: App, herald: DeliveryRouteDeps): voi
         response: { 200: z.array(eventView), ...errors },
       },
     },
-    async (req) => listEvents(herald, { limit: req.query.limit, kind: req.query.kind, channelId: req.query.channel_id, beforeId: req.query.before_id }),
+    async (req) => await listEvents(herald, { limit: req.query.limit, kind: req.query.kind, channelId: req.query.channel_id, beforeId: req.query.before_id }),
   );
 
   app.get(
     '/status',
     { schema: { ...admin, summary: 'Delivery at a glance: queue by severity, lanes, dead letters, breakers', response: { 200: statusView, ...errors } } },
-    async () => getStatus(herald),
+    async () => await getStatus(herald),
   );
 }

@@ -22,7 +22,7 @@ export function registerDigestRoutes(app: App, herald: DigestRouteDeps): void {
   app.get(
     '/channels/:id/digest',
     { schema: { ...admin, summary: "A channel's daily digest settings", params: idParams, response: { 200: digestSettingView, ...errorsWith404 } } },
-    async (req) => getDigest(herald, req.params.id),
+    async (req) => await getDigest(herald, req.params.id),
   );
 
   app.put(
@@ -36,14 +36,14 @@ export function registerDigestRoutes(app: App, herald: DigestRouteDeps): void {
         response: { 200: digestSettingView, ...errorsWith404 },
       },
     },
-    async (req) => setDigest(herald, req.params.id, req.body),
+    async (req) => await setDigest(herald, req.params.id, req.body),
   );
 
   app.delete(
     '/channels/:id/digest',
     { schema: { ...admin, summary: "Remove a channel's daily digest", params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
-      deleteDigest(herald, req.params.id);
+      await deleteDigest(herald, req.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -60,9 +60,9 @@ export function registerDigestRoutes(app: App, herald: DigestRouteDeps): void {
       },
     },
     async (req) => {
-      getDigest(herald, req.params.id);
+      await getDigest(herald, req.params.id);
       const to = req.query.to ?? Date.now();
-      return previewDigest(herald, req.params.id, { from: req.query.from ?? to - 86_400_000, to });
+      return await previewDigest(herald, req.params.id, { from: req.query.from ?? to - 86_400_000, to });
     },
   );
 
@@ -80,7 +80,7 @@ export function registerDigestRoutes(app: App, herald: DigestRouteDeps): void {
     async (req, reply) => {
       const now = Date.now();
       const to = req.body?.to ?? now;
-      return reply.code(202).send(postDigest(herald, req.params.id, now, { from: req.body?.from ?? to - 86_400_000, to }));
+      return reply.code(202).send(await postDigest(herald, req.params.id, now, { from: req.body?.from ?? to - 86_400_000, to }));
     },
   );
 }

@@ -38,17 +38,17 @@ export function registerEscalationRoutes(app: App, herald: EscalationRouteDeps):
         response: { 201: chainView, ...errors, 409: errorBody },
       },
     },
-    async (req, reply) => reply.code(201).send(createChain(herald, req.body)),
+    async (req, reply) => reply.code(201).send(await createChain(herald, req.body)),
   );
 
   app.get('/escalation-chains', { schema: { ...admin, summary: 'List escalation chains with their steps', response: { 200: z.array(chainView), ...errors } } }, async () =>
-    listChains(herald),
+    await listChains(herald),
   );
 
   app.get(
     '/escalation-chains/:id',
     { schema: { ...admin, summary: 'One escalation chain', params: idParams, response: { 200: chainView, ...errorsWith404 } } },
-    async (req) => getChain(herald, req.params.id),
+    async (req) => await getChain(herald, req.params.id),
   );
 
   app.post(
@@ -62,14 +62,14 @@ export function registerEscalationRoutes(app: App, herald: EscalationRouteDeps):
         response: { 201: chainView, ...errorsWith404 },
       },
     },
-    async (req, reply) => reply.code(201).send(addStep(herald, req.params.id, req.body)),
+    async (req, reply) => reply.code(201).send(await addStep(herald, req.params.id, req.body)),
   );
 
   app.delete(
     '/escalation-chains/:id',
     { schema: { ...admin, summary: 'Delete a chain: routes stop arming it and running escalations of it stop', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
-      deleteChain(herald, req.params.id);
+      await deleteChain(herald, req.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -85,7 +85,7 @@ export function registerEscalationRoutes(app: App, herald: EscalationRouteDeps):
         response: { 200: z.object({ route_id: z.number(), chain_id: z.number().nullable() }), ...errorsWith404 },
       },
     },
-    async (req) => setRouteChain(herald, req.params.id, req.body.chain_id),
+    async (req) => await setRouteChain(herald, req.params.id, req.body.chain_id),
   );
 
   app.get(
@@ -101,6 +101,6 @@ export function registerEscalationRoutes(app: App, herald: EscalationRouteDeps):
         response: { 200: z.array(escalationView), ...errors },
       },
     },
-    async (req) => listEscalations(herald, { ...(req.query.alert_id !== undefined ? { alertId: req.query.alert_id } : {}), ...(req.query.active ? { active: true } : {}) }),
+    async (req) => await listEscalations(herald, { ...(req.query.alert_id !== undefined ? { alertId: req.query.alert_id } : {}), ...(req.query.active ? { active: true } : {}) }),
   );
 }

@@ -21,7 +21,7 @@ export function registerHeartbeatRoutes(app: App, { heartbeats }: HeartbeatRoute
         response: { 201: heartbeatView, ...errorsWith404, 409: errorBody.describe('The source already has a heartbeat by that name') },
       },
     },
-    async (req, reply) => reply.code(201).send(heartbeats.declare(req.body)),
+    async (req, reply) => reply.code(201).send(await heartbeats.declare(req.body)),
   );
 
   app.get(
@@ -34,14 +34,14 @@ export function registerHeartbeatRoutes(app: App, { heartbeats }: HeartbeatRoute
         response: { 200: z.array(heartbeatView), ...errors },
       },
     },
-    async (req) => heartbeats.list(req.query.source_id),
+    async (req) => await heartbeats.list(req.query.source_id),
   );
 
   app.delete(
     '/heartbeats/:id',
     { schema: { ...admin, summary: 'Delete a heartbeat (an alert it raised stays as it is)', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
-      heartbeats.remove(req.params.id);
+      await heartbeats.remove(req.params.id);
       return reply.code(204).send(null);
     },
   );

@@ -25,13 +25,13 @@ export function registerIncidentRoutes(app: App, herald: IncidentRouteDeps): voi
         response: { 200: z.array(incidentView), ...errors },
       },
     },
-    async (req) => listIncidents(herald, { ...(req.query.status ? { status: req.query.status } : {}), limit: req.query.limit, ...(req.query.before_id !== undefined ? { beforeId: req.query.before_id } : {}) }),
+    async (req) => await listIncidents(herald, { ...(req.query.status ? { status: req.query.status } : {}), limit: req.query.limit, ...(req.query.before_id !== undefined ? { beforeId: req.query.before_id } : {}) }),
   );
 
   app.get(
     '/incidents/:id',
     { schema: { ...admin, summary: 'One incident with its members', params: idParams, response: { 200: incidentDetail, ...errorsWith404 } } },
-    async (req) => getIncident(herald, req.params.id),
+    async (req) => await getIncident(herald, req.params.id),
   );
 
   app.post(
@@ -45,7 +45,7 @@ export function registerIncidentRoutes(app: App, herald: IncidentRouteDeps): voi
         response: { 200: incidentActionView, ...errorsWith404 },
       },
     },
-    async (req) => acknowledgeIncident(herald, req.params.id, actorOf(req.body?.by)),
+    async (req) => await acknowledgeIncident(herald, req.params.id, actorOf(req.body?.by)),
   );
 
   app.post(
@@ -59,6 +59,6 @@ export function registerIncidentRoutes(app: App, herald: IncidentRouteDeps): voi
         response: { 200: incidentActionView, ...errorsWith404 },
       },
     },
-    async (req) => resolveIncident(herald, req.params.id, actorOf(req.body?.by)),
+    async (req) => await resolveIncident(herald, req.params.id, actorOf(req.body?.by)),
   );
 }

@@ -36,7 +36,7 @@ export function registerLifecycleRoutes(app: App, herald: LifecycleRouteDeps): v
         response: { 200: alertDetail, ...errorsWith404, 409: errorBody },
       },
     },
-    async (req) => acknowledgeAlert(herald, req.params.id, actorOf(req.body?.by)),
+    async (req) => await acknowledgeAlert(herald, req.params.id, actorOf(req.body?.by)),
   );
 
   app.post(
@@ -50,7 +50,7 @@ export function registerLifecycleRoutes(app: App, herald: LifecycleRouteDeps): v
         response: { 200: alertDetail, ...errorsWith404, 409: errorBody },
       },
     },
-    async (req) => resolveAlert(herald, req.params.id, actorOf(req.body?.by)),
+    async (req) => await resolveAlert(herald, req.params.id, actorOf(req.body?.by)),
   );
 
   app.post(
@@ -64,7 +64,7 @@ export function registerLifecycleRoutes(app: App, herald: LifecycleRouteDeps): v
         response: { 200: z.object({ alert_id: z.number(), messages: z.number(), cancelled: z.number() }), ...errorsWith404, 409: errorBody },
       },
     },
-    async (req) => retractAlert(herald, req.params.id, { mode: req.body.mode, ...(req.body.reason ? { reason: req.body.reason } : {}), by: actorOf(req.body.by) }),
+    async (req) => await retractAlert(herald, req.params.id, { mode: req.body.mode, ...(req.body.reason ? { reason: req.body.reason } : {}), by: actorOf(req.body.by) }),
   );
 
   app.get(
@@ -77,7 +77,7 @@ export function registerLifecycleRoutes(app: App, herald: LifecycleRouteDeps): v
         response: { 200: z.array(muteView), ...errors },
       },
     },
-    async (req) => listMutes(herald, { active: req.query.active ?? false }),
+    async (req) => await listMutes(herald, { active: req.query.active ?? false }),
   );
 
   app.post(
@@ -92,21 +92,21 @@ export function registerLifecycleRoutes(app: App, herald: LifecycleRouteDeps): v
     },
     async (req, reply) => {
       const { by: name, ...input } = req.body;
-      return reply.code(201).send(createMute(herald, input, actorOf(name)));
+      return reply.code(201).send(await createMute(herald, input, actorOf(name)));
     },
   );
 
   app.get(
     '/mutes/:id',
     { schema: { ...admin, summary: 'One mute, with how many alerts it silenced', params: idParams, response: { 200: muteView, ...errorsWith404 } } },
-    async (req) => getMute(herald, req.params.id),
+    async (req) => await getMute(herald, req.params.id),
   );
 
   app.delete(
     '/mutes/:id',
     { schema: { ...admin, summary: 'Lift a mute now', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
-      deleteMute(herald, req.params.id);
+      await deleteMute(herald, req.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -136,6 +136,6 @@ export function registerLifecycleRoutes(app: App, herald: LifecycleRouteDeps): v
         response: { 200: z.object({ added: webhookView, retired: webhookView }), ...errorsWith404, 409: errorBody, 502: errorBody, 503: errorBody },
       },
     },
-    async (req) => rotateWebhook(herald, req.params.id, req.body?.url ? { url: req.body.url } : {}),
+    async (req) => await rotateWebhook(herald, req.params.id, req.body?.url ? { url: req.body.url } : {}),
   );
 }

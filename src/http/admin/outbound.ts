@@ -31,14 +31,14 @@ export function registerOutboundRoutes(app: App, herald: OutboundRouteDeps): voi
   );
 
   app.get('/outbound', { schema: { ...admin, summary: 'List outbound targets (URLs masked)', response: { 200: z.array(targetView), ...errors } } }, async () =>
-    listTargets(herald),
+    await listTargets(herald),
   );
 
   app.delete(
     '/outbound/:id',
     { schema: { ...admin, summary: 'Remove an outbound target', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
-      deleteTarget(herald, req.params.id);
+      await deleteTarget(herald, req.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -61,7 +61,7 @@ export function registerOutboundRoutes(app: App, herald: OutboundRouteDeps): voi
         },
       },
     },
-    async (req) => testTarget(herald, req.params.id),
+    async (req) => await testTarget(herald, req.params.id),
   );
 
   app.get(
@@ -74,12 +74,12 @@ export function registerOutboundRoutes(app: App, herald: OutboundRouteDeps): voi
         response: { 200: z.array(outboundDeliveryView), ...errors },
       },
     },
-    async (req) => listOutboundDeliveries(herald, { state: req.query.state, alertId: req.query.alert_id, targetId: req.query.target_id, beforeId: req.query.before_id, limit: req.query.limit }),
+    async (req) => await listOutboundDeliveries(herald, { state: req.query.state, alertId: req.query.alert_id, targetId: req.query.target_id, beforeId: req.query.before_id, limit: req.query.limit }),
   );
 
   app.post(
     '/outbound/deliveries/:id/replay',
     { schema: { ...admin, summary: 'Send a dead outbound delivery again', params: idParams, response: { 200: outboundDeliveryView, ...errorsWith404, 409: errorBody } } },
-    async (req) => replayOutbound(herald, req.params.id),
+    async (req) => await replayOutbound(herald, req.params.id),
   );
 }

@@ -23,11 +23,11 @@ export function registerRoutingRoutes(app: App, herald: RoutingRouteDeps): void 
         response: { 201: createdId, ...errorsWith404 },
       },
     },
-    async (req, reply) => reply.code(201).send(createRoute(herald, req.body)),
+    async (req, reply) => reply.code(201).send(await createRoute(herald, req.body)),
   );
 
   app.get('/routes', { schema: { ...admin, summary: 'List routes in evaluation order', response: { 200: z.array(routeView), ...errors } } }, async () =>
-    listRoutes(herald),
+    await listRoutes(herald),
   );
 
   app.patch(
@@ -41,14 +41,14 @@ export function registerRoutingRoutes(app: App, herald: RoutingRouteDeps): void 
         response: { 200: routeView, ...errorsWith404 },
       },
     },
-    async (req) => patchRoute(herald, req.params.id, req.body),
+    async (req) => await patchRoute(herald, req.params.id, req.body),
   );
 
   app.delete(
     '/routes/:id',
     { schema: { ...admin, summary: 'Delete a route', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
-      deleteRoute(herald, req.params.id);
+      await deleteRoute(herald, req.params.id);
       return reply.code(204).send(null);
     },
   );

@@ -40,30 +40,30 @@ export function registerSourceRoutes(app: App, herald: SourceRouteDeps): void {
         response: { 201: createdSource, ...errors, 409: errorBody },
       },
     },
-    async (req, reply) => reply.code(201).send(createSource(herald, req.body)),
+    async (req, reply) => reply.code(201).send(await createSource(herald, req.body)),
   );
 
   app.get('/sources', { schema: { ...admin, summary: 'List sources (no tokens)', response: { 200: z.array(sourceView), ...errors } } }, async () =>
-    listSources(herald),
+    await listSources(herald),
   );
 
   app.get(
     '/sources/:id',
     { schema: { ...admin, summary: 'A source with its format and signing secrets (by hint only)', params: idParams, response: { 200: sourceDetail, ...errorsWith404 } } },
-    async (req) => getSource(herald, req.params.id),
+    async (req) => await getSource(herald, req.params.id),
   );
 
   app.patch(
     '/sources/:id',
     { schema: { ...admin, summary: "Set a source's default payload format, its auto_resolve_after and/or its severity and service mapping", params: idParams, body: sourcePatch, response: { 200: sourceDetail, ...errorsWith404 } } },
-    async (req) => updateSource(herald, req.params.id, req.body),
+    async (req) => await updateSource(herald, req.params.id, req.body),
   );
 
   app.delete(
     '/sources/:id',
     { schema: { ...admin, summary: 'Delete a source: its token stops working at once', params: idParams, response: { 204: noContent, ...errorsWith404 } } },
     async (req, reply) => {
-      deleteSource(herald, req.params.id);
+      await deleteSource(herald, req.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -78,7 +78,7 @@ export function registerSourceRoutes(app: App, herald: SourceRouteDeps): void {
         response: { 200: createdSource, ...errorsWith404 },
       },
     },
-    async (req) => reissueSourceToken(herald, req.params.id),
+    async (req) => await reissueSourceToken(herald, req.params.id),
   );
 
   app.post(
@@ -92,7 +92,7 @@ export function registerSourceRoutes(app: App, herald: SourceRouteDeps): void {
         response: { 201: createdSecret, ...errorsWith404, 409: errorBody },
       },
     },
-    async (req, reply) => reply.code(201).send(addSecret(herald, req.params.id, req.body ?? {})),
+    async (req, reply) => reply.code(201).send(await addSecret(herald, req.params.id, req.body ?? {})),
   );
 
   app.delete(
@@ -106,7 +106,7 @@ export function registerSourceRoutes(app: App, herald: SourceRouteDeps): void {
       },
     },
     async (req, reply) => {
-      deleteSecret(herald, req.params.id, req.params.secretId);
+      await deleteSecret(herald, req.params.id, req.params.secretId);
       return reply.code(204).send(null);
     },
   );

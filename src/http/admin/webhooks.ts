@@ -39,7 +39,7 @@ export function registerWebhookRoutes(app: App, herald: WebhookRouteDeps): void 
         response: { 200: z.array(webhookView), ...errorsWith404 },
       },
     },
-    async (req) => listWebhooks(herald, req.params.id, { includeRemoved: req.query.include_removed ?? false }),
+    async (req) => await listWebhooks(herald, req.params.id, { includeRemoved: req.query.include_removed ?? false }),
   );
 
   app.delete(
@@ -53,7 +53,7 @@ export function registerWebhookRoutes(app: App, herald: WebhookRouteDeps): void 
       },
     },
     async (req, reply) => {
-      removeWebhook(herald, req.params.id);
+      await removeWebhook(herald, req.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -68,6 +68,6 @@ export function registerWebhookRoutes(app: App, herald: WebhookRouteDeps): void 
         response: { 200: webhookView, ...errorsWith404, 409: errorBody },
       },
     },
-    async (req) => restoreWebhook(herald, req.params.id),
+    async (req) => await restoreWebhook(herald, req.params.id),
   );
 }

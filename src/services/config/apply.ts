@@ -6,7 +6,7 @@ import { ServiceError } from '../../domain/errors.js';
 import type { OutboundAddressGuard } from '../../outbound/address-policy.js';
 import type { Store } from '../../store/index.js';
 import type { ConfigProblem, LoadedConfig } from './load.js';
-import { contextFor, describeChange, planConfig, type Plan, type PlanDeps } from './plan.js';
+import { contextFor, describeChange, planConfig, type ApplyContext, type Plan, type PlanDeps } from './plan.js';
 
 export type ApplyDeps = PlanDeps & {
   store: PlanDeps['store'] & Pick<Store, 'transaction' | 'refreshCaches'>;
@@ -23,7 +23,7 @@ export type ApplyOutcome = { ok: true; changes: string[]; warnings: ConfigProble
  * posts to another channel, an outbound address Herald may not reach). Writes nothing.
  */
 export async function planWithChecks(h: ApplyDeps, loaded: LoadedConfig): Promise<{ plan: Plan; problems: ConfigProblem[]; warnings: ConfigProblem[] }> {
-  const plan = planConfig(h, loaded);
+  const plan = await planConfig(h, loaded);
   const problems = [...plan.problems];
   const warnings = [...loaded.warnings];
   const at = (path: (string | number)[], message: string, into: ConfigProblem[]) => {
@@ -59,18 +59,35 @@ export async function applyConfig(h: ApplyDeps, loaded: LoadedConfig, now = Date
   const { problems, warnings } = await planWithChecks(h, loaded);
   if (problems.length) return { ok: false, problems };
   // Planned again right before writing: the checks above awaited Discord, and the API may have written meanwhile.
-  const fresh = planConfig(h, loaded);
-  if (fresh.problems.length) return { ok: false, problems: fresh.problems };
-  const ctx = contextFor(h, now);
+  // Planned inside the transaction that writes it (reading through tx), so that nothing writes between the two.
+  // A throw while planning (nothing written yet) leaves applyConfig as it did when planning came before the transaction.
+  let planning: { err: unknown } | undefined;
+  let result: { fresh: Plan; ctx?: ApplyContext } | undefined;
   try {
-    h.store.transaction(() => {
-      for (const change of fresh.changes) change.run(ctx);
+    result = await h.store.transaction(async (tx) => {
+      const inTx = { ...h, store: tx };
+      let fresh: Plan;
+      let ctx: ApplyContext;
+      try {
+        fresh = await planConfig(inTx, loaded);
+        if (fresh.problems.length) return { fresh };
+        ctx = await contextFor(inTx, now);
+      } catch (err) {
+        planning = { err };
+        return undefined;
+      }
+      for (const change of fresh.changes) await change.run(tx, ctx);
+      return { fresh, ctx };
     });
   } catch (err) {
+    // Synchronous, on the outer store, once the transaction has rolled back: the caches its modules refreshed inside it are read again.
     h.store.refreshCaches();
     if (!(err instanceof ServiceError)) throw err;
     return { ok: false, problems: [{ line: 1, column: 1, path: '', message: `could not apply the file: ${err.message}` }] };
   }
+  if (planning) throw planning.err;
+  const { fresh, ctx } = result!;
+  if (!ctx) return { ok: false, problems: fresh.problems };
   for (const id of ctx.poolsChanged) h.signals.poolChanged(id);
   if (fresh.chainsChange) h.signals.chainsChanged();
   return { ok: true, changes: fresh.changes.map(describeChange), warnings };

@@ -27,7 +27,7 @@ const minutes = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` :
  * file only with `secrets` (for a secret store, never for git). Plain mutes are not configuration and stay
  * out; maintenance windows are in.
  */
-export function exportConfig(h: ExportDeps, opts: { secrets?: boolean } = {}): Exported {
+export async function exportConfig(h: ExportDeps, opts: { secrets?: boolean } = {}): Promise<Exported> {
   const s = h.store;
   const env: Record<string, string> = {};
   const used = new Set<string>();
@@ -38,9 +38,9 @@ export function exportConfig(h: ExportDeps, opts: { secrets?: boolean } = {}): E
     env[name] = value;
     return `\${${name}}`;
   };
-  const channelRows = s.channels.allRows();
+  const channelRows = await s.channels.allRows();
   const channelName = new Map(channelRows.map((c) => [c.id, c.name]));
-  const hooks = s.webhooks.allInPools().filter((w) => w.state !== 'retired');
+  const hooks = (await s.webhooks.allInPools()).filter((w) => w.state !== 'retired');
   const apiUrl = h.config.discord.apiUrl;
 
   const channels = channelRows.map((c) => {
@@ -61,7 +61,7 @@ export function exportConfig(h: ExportDeps, opts: { secrets?: boolean } = {}): E
     };
   });
 
-  const { chains, steps } = s.escalations.chains();
+  const { chains, steps } = await s.escalations.chains();
   const chainName = new Map(chains.map((c) => [c.id, c.name]));
   const escalations = chains.map((c) => ({
     name: c.name,
@@ -72,8 +72,8 @@ export function exportConfig(h: ExportDeps, opts: { secrets?: boolean } = {}): E
       .map((x) => ({ kind: x.kind, delay_ms: x.delayMs, ...(x.target !== null ? { target: x.target } : {}), ...(x.channelId !== null ? { channel: channelName.get(x.channelId) } : {}) })),
   }));
 
-  const targets = s.outbound.listTargets();
-  const routeRows = s.routes.allRows().filter((r) => channelName.has(r.channelId));
+  const targets = await s.outbound.listTargets();
+  const routeRows = (await s.routes.allRows()).filter((r) => channelName.has(r.channelId));
   const routeName = new Map(routeRows.filter((r) => r.configName !== null).map((r) => [r.id, r.configName!]));
   const routes = routeRows.map((r) => {
     const label = envPart(r.configName ?? `route_${r.id}`);
@@ -104,7 +104,7 @@ export function exportConfig(h: ExportDeps, opts: { secrets?: boolean } = {}): E
     };
   });
 
-  const sourceRows = s.sources.all();
+  const sourceRows = await s.sources.all();
   const sourceName = new Map(sourceRows.map((x) => [x.id, x.name]));
   const sources = sourceRows.map((x) => ({
     name: x.name,
@@ -113,7 +113,7 @@ export function exportConfig(h: ExportDeps, opts: { secrets?: boolean } = {}): E
     ...(x.mapping !== null ? { mapping: x.mapping } : {}),
   }));
 
-  const heartbeats = s.heartbeats.list().map((b) => ({
+  const heartbeats = (await s.heartbeats.list()).map((b) => ({
     source: b.sourceName,
     name: b.name,
     interval: minutes(b.intervalMs),
@@ -125,8 +125,7 @@ export function exportConfig(h: ExportDeps, opts: { secrets?: boolean } = {}): E
   }));
 
   // Windows whose route or source is gone, or silence a route the file cannot name, cannot be written back.
-  const maintenance = s.mutes
-    .windows()
+  const maintenance = (await s.mutes.windows())
     .filter((m) => (m.routeId === null || routeName.has(m.routeId)) && (m.sourceId === null || sourceName.has(m.sourceId)))
     .map((m) => {
       const sc = scheduleOf(m)!;
@@ -143,8 +142,7 @@ export function exportConfig(h: ExportDeps, opts: { secrets?: boolean } = {}): E
       };
     });
 
-  const digests = s.digests
-    .all()
+  const digests = (await s.digests.all())
     .filter((d) => channelName.has(d.channelId))
     .map((d) => ({ channel: channelName.get(d.channelId)!, ...(d.enabled ? {} : { enabled: false }), time: d.time, timezone: d.timezone }));
 

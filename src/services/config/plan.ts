@@ -24,7 +24,8 @@ export interface Change {
   name: string;
   /** What changes, one short phrase each (`threads: false → true`); for a removal, what goes with it. */
   details: string[];
-  run(ctx: ApplyContext): void;
+  /** Writes the change through `tx` only (the apply's transaction; never the store the plan was read from). */
+  run(tx: PlanStore, ctx: ApplyContext): Promise<void>;
 }
 
 export interface Plan {
@@ -52,8 +53,11 @@ export interface ApplyContext {
   poolsChanged: Set<number>;
 }
 
+/** The store modules a plan reads and its changes write. */
+export type PlanStore = Pick<Store, 'channels' | 'webhooks' | 'routes' | 'escalations' | 'sources' | 'heartbeats' | 'mutes' | 'digests' | 'outbound' | 'deliveries'>;
+
 export type PlanDeps = {
-  store: Pick<Store, 'channels' | 'webhooks' | 'routes' | 'escalations' | 'sources' | 'heartbeats' | 'mutes' | 'digests' | 'outbound' | 'deliveries'>;
+  store: PlanStore;
   config: Pick<Config, 'digest'>;
   /** Present when DISCORD_TOKEN is: threads in a text channel need the bot. */
   bot: object | undefined;
@@ -78,7 +82,7 @@ function diffFields(before: Record<string, unknown>, after: Record<string, unkno
 const hookName = (discordWebhookId: string) => `${discordWebhookId.slice(0, 6)}…${discordWebhookId.slice(-4)}`;
 
 /** Works out the changes; reads only. */
-export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
+export async function planConfig(h: PlanDeps, loaded: LoadedConfig): Promise<Plan> {
   const { file } = loaded;
   const s = h.store;
   const changes: Change[] = [];
@@ -94,7 +98,7 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
   };
 
   // --- sources -------------------------------------------------------------------------------
-  const sourceRows = s.sources.all();
+  const sourceRows = await s.sources.all();
   const fileSources = new Set(file.sources.map((x) => x.name));
   for (const src of file.sources) {
     const want = { format: src.format ?? null, autoResolveAfterMs: autoResolveAfterMs(src.auto_resolve_after ?? null), mapping: storedMapping(src.mapping) };
@@ -102,35 +106,35 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
     if (!row) {
       changes.push({
         action: 'create', kind: 'source', name: src.name, details: ['its token: POST /v1/admin/sources/{id}/token'],
-        run: (ctx) => ctx.sources.set(src.name, s.sources.create(src.name, hashToken(newSourceToken()), want.format, want.autoResolveAfterMs, want.mapping, 'file')),
+        run: async (tx, ctx) => void ctx.sources.set(src.name, await tx.sources.create(src.name, hashToken(newSourceToken()), want.format, want.autoResolveAfterMs, want.mapping, 'file')),
       });
       continue;
     }
     const details = diffFields({ format: row.format, auto_resolve_after_ms: row.autoResolveAfterMs, mapping: row.mapping }, { format: want.format, auto_resolve_after_ms: want.autoResolveAfterMs, mapping: want.mapping });
     if (row.managedBy === 'file' && details.length === 0) continue;
-    changes.push({ action: row.managedBy === 'file' ? 'update' : 'adopt', kind: 'source', name: src.name, details, run: () => s.sources.setFromFile(row.id, want) });
+    changes.push({ action: row.managedBy === 'file' ? 'update' : 'adopt', kind: 'source', name: src.name, details, run: (tx) => tx.sources.setFromFile(row.id, want) });
   }
   for (const row of sourceRows) {
     if (row.managedBy !== 'file' || fileSources.has(row.name)) continue;
-    late.push({ action: 'remove', kind: 'source', name: row.name, details: ['its token stops working; its alerts stay'], run: () => s.sources.delete(row.id) });
+    late.push({ action: 'remove', kind: 'source', name: row.name, details: ['its token stops working; its alerts stay'], run: (tx) => tx.sources.delete(row.id) });
   }
 
   // --- channels and their webhook pools --------------------------------------------------------
-  const channelRows = s.channels.allRows();
+  const channelRows = await s.channels.allRows();
   const fileChannels = new Set(file.channels.map((c) => c.name));
-  const hooks = s.webhooks.allInPools();
+  const hooks = await s.webhooks.allInPools();
   const channelName = new Map(channelRows.map((c) => [c.id, c.name]));
   for (const [ci, c] of file.channels.entries()) {
     const want = { discordChannelId: c.discord_channel_id, isDefault: c.default ?? false, kind: c.kind ?? 'text' };
-    const known = s.channels.byName(c.name);
+    const known = await s.channels.byName(c.name);
     const row = channelRows.find((r) => r.name === c.name);
     if (!known) {
       const from = want.isDefault ? channelRows.find((x) => x.isDefault) : undefined;
       changes.push({
         action: 'create', kind: 'channel', name: c.name, details: from ? [`takes the default over from channel "${from.name}"`] : [],
-        run: (ctx) => {
-          const id = s.channels.create({ name: c.name, discordChannelId: want.discordChannelId, isDefault: false, kind: want.kind, managedBy: 'file' });
-          s.channels.setFromFile(id, want);
+        run: async (tx, ctx) => {
+          const id = await tx.channels.create({ name: c.name, discordChannelId: want.discordChannelId, isDefault: false, kind: want.kind, managedBy: 'file' });
+          await tx.channels.setFromFile(id, want);
           ctx.channels.set(c.name, id);
         },
       });
@@ -143,8 +147,8 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
       if (known.removed || known.managedBy !== 'file' || details.length) {
         changes.push({
           action: known.managedBy === 'file' && !known.removed ? 'update' : known.removed ? 'create' : 'adopt', kind: 'channel', name: c.name, details,
-          run: (ctx) => {
-            s.channels.setFromFile(known.id, want);
+          run: async (tx, ctx) => {
+            await tx.channels.setFromFile(known.id, want);
             ctx.channels.set(c.name, known.id);
           },
         });
@@ -169,9 +173,9 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
         joining.push({ path: ['channels', ci, 'webhooks', wi], discordChannelId: c.discord_channel_id, discordWebhookId: w.discordWebhookId, token: w.token });
         changes.push({
           action: 'create', kind: 'webhook', name: `${hookName(w.discordWebhookId)} in channel "${c.name}"`, details: [],
-          run: (ctx) => {
+          run: async (tx, ctx) => {
             const id = ctx.channels.get(c.name)!;
-            s.webhooks.join(id, { discordWebhookId: w.discordWebhookId, token: w.token, owner: w.owner, managedBy: 'file' });
+            await tx.webhooks.join(id, { discordWebhookId: w.discordWebhookId, token: w.token, owner: w.owner, managedBy: 'file' });
             ctx.poolsChanged.add(id);
           },
         });
@@ -180,8 +184,8 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
         pools.add(c.name);
         changes.push({
           action: inPool.managedBy === 'file' ? 'update' : 'adopt', kind: 'webhook', name: `${hookName(w.discordWebhookId)} in channel "${c.name}"`, details,
-          run: (ctx) => {
-            s.webhooks.setFromFile(inPool.id, { token: w.token, owner: w.owner });
+          run: async (tx, ctx) => {
+            await tx.webhooks.setFromFile(inPool.id, { token: w.token, owner: w.owner });
             ctx.poolsChanged.add(inPool.channelId);
           },
         });
@@ -192,17 +196,17 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
       pools.add(c.name);
       removals.push({
         action: 'remove', kind: 'webhook', name: `${hookName(p.discordWebhookId)} in channel "${c.name}"`, details: ['its token is wiped; its messages are edited by the bot from now on'],
-        run: (ctx) => {
-          s.webhooks.forget(p.id, ctx.now, 'removed from the configuration file');
+        run: async (tx, ctx) => {
+          await tx.webhooks.forget(p.id, ctx.now, 'removed from the configuration file');
           ctx.poolsChanged.add(p.channelId);
         },
       });
     }
   }
-  const routeRows = s.routes.allRows();
+  const routeRows = await s.routes.allRows();
   for (const row of channelRows) {
     if (row.managedBy !== 'file' || fileChannels.has(row.name)) continue;
-    const queued = s.deliveries.pendingIn(row.id);
+    const queued = await s.deliveries.pendingIn(row.id);
     const apiRoutes = routeRows.filter((r) => r.channelId === row.id && r.managedBy !== 'file').length;
     const details = [
       `${queued} queued deliver${queued === 1 ? 'y' : 'ies'} dead-lettered`,
@@ -211,19 +215,19 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
     ];
     late.push({
       action: 'remove', kind: 'channel', name: row.name, details,
-      run: (ctx) => {
-        s.deliveries.deadLetterChannel(row.id, `channel "${row.name}" was removed from the configuration file`, ctx.now);
-        for (const r of s.routes.allRows()) if (r.channelId === row.id) s.routes.delete(r.id);
-        for (const w of hooks) if (w.channelId === row.id) s.webhooks.forget(w.id, ctx.now, 'its channel was removed from the configuration file');
-        s.digests.delete(row.id);
-        s.channels.retire(row.id, ctx.now);
+      run: async (tx, ctx) => {
+        await tx.deliveries.deadLetterChannel(row.id, `channel "${row.name}" was removed from the configuration file`, ctx.now);
+        for (const r of await tx.routes.allRows()) if (r.channelId === row.id) await tx.routes.delete(r.id);
+        for (const w of hooks) if (w.channelId === row.id) await tx.webhooks.forget(w.id, ctx.now, 'its channel was removed from the configuration file');
+        await tx.digests.delete(row.id);
+        await tx.channels.retire(row.id, ctx.now);
         ctx.poolsChanged.add(row.id);
       },
     });
   }
 
   // --- escalation chains -------------------------------------------------------------------------
-  const { chains: chainRows, steps: stepRows } = s.escalations.chains();
+  const { chains: chainRows, steps: stepRows } = await s.escalations.chains();
   const fileChains = new Set(file.escalations.map((c) => c.name));
   for (const c of file.escalations) {
     const wantSteps = c.steps.map((x) => ({ kind: x.kind, delay_ms: x.delay_ms, target: x.target ?? null, channel: x.channel ?? null }));
@@ -234,7 +238,7 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
     });
     const row = chainRows.find((r) => r.name === c.name);
     if (!row) {
-      changes.push({ action: 'create', kind: 'escalation chain', name: c.name, details: [], run: (ctx) => ctx.chains.set(c.name, s.escalations.createChain({ name: c.name, ...toNew(ctx), managedBy: 'file' })) });
+      changes.push({ action: 'create', kind: 'escalation chain', name: c.name, details: [], run: async (tx, ctx) => void ctx.chains.set(c.name, await tx.escalations.createChain({ name: c.name, ...toNew(ctx), managedBy: 'file' })) });
       continue;
     }
     const haveSteps = stepRows
@@ -242,16 +246,16 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
       .map((x) => ({ kind: x.kind, delay_ms: x.delayMs, target: x.target, channel: x.channelId === null ? null : (channelName.get(x.channelId) ?? `#${x.channelId}`) }));
     const details = diffFields({ repeats: row.repeats, rearm_after_ms: row.rearmAfterMs, steps: haveSteps }, { repeats: c.repeats, rearm_after_ms: c.rearm_after_ms ?? null, steps: wantSteps });
     if (row.managedBy === 'file' && details.length === 0) continue;
-    changes.push({ action: row.managedBy === 'file' ? 'update' : 'adopt', kind: 'escalation chain', name: c.name, details, run: (ctx) => s.escalations.setFromFile(row.id, toNew(ctx)) });
+    changes.push({ action: row.managedBy === 'file' ? 'update' : 'adopt', kind: 'escalation chain', name: c.name, details, run: (tx, ctx) => tx.escalations.setFromFile(row.id, toNew(ctx)) });
   }
   for (const row of chainRows) {
     if (row.managedBy !== 'file' || fileChains.has(row.name)) continue;
-    removals.push({ action: 'remove', kind: 'escalation chain', name: row.name, details: ['escalations running it stop'], run: () => s.escalations.deleteChain(row.id) });
+    removals.push({ action: 'remove', kind: 'escalation chain', name: row.name, details: ['escalations running it stop'], run: (tx) => tx.escalations.deleteChain(row.id) });
   }
 
   // --- routes --------------------------------------------------------------------------------------
   const chainName = new Map(chainRows.map((c) => [c.id, c.name]));
-  const targets = s.outbound.listTargets();
+  const targets = await s.outbound.listTargets();
   const taken = new Set<number>();
   const described = (r: FileRoute, i: number) => r.name ?? `routes[${i}] (${r.service ?? '*'} → ${r.channel})`;
   for (const [ri, r] of file.routes.entries()) {
@@ -268,19 +272,19 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
     if (h.bot === undefined && r.threads && (r.channel && file.channels.find((c) => c.name === r.channel)?.kind !== 'forum')) {
       problemAt(['routes', ri, 'threads'], 'threads need the bot: set DISCORD_TOKEN (Herald starts a thread from each card with it), or make the channel a forum');
     }
-    const setOutbound = (routeId: number, have: typeof targets) => {
-      for (const t of have) if (!wantOut.some((w) => w.kind === t.kind && w.url === t.url && w.secret === t.secret)) s.outbound.deleteTarget(t.id);
-      for (const w of wantOut) if (!have.some((t) => w.kind === t.kind && w.url === t.url && w.secret === t.secret)) s.outbound.createTarget(routeId, { ...w, managedBy: 'file' });
+    const setOutbound = async (tx: PlanStore, routeId: number, have: typeof targets) => {
+      for (const t of have) if (!wantOut.some((w) => w.kind === t.kind && w.url === t.url && w.secret === t.secret)) await tx.outbound.deleteTarget(t.id);
+      for (const w of wantOut) if (!have.some((t) => w.kind === t.kind && w.url === t.url && w.secret === t.secret)) await tx.outbound.createTarget(routeId, { ...w, managedBy: 'file' });
     };
-    const setChain = (ctx: ApplyContext, routeId: number) => s.escalations.setRouteChain(routeId, escalation === undefined ? null : ctx.chains.get(escalation)!);
+    const setChain = (tx: PlanStore, ctx: ApplyContext, routeId: number) => tx.escalations.setRouteChain(routeId, escalation === undefined ? null : ctx.chains.get(escalation)!);
     if (!match) {
       changes.push({
         action: 'create', kind: 'route', name: described(r, ri), details: [...(wantOut.length ? [`${wantOut.length} outbound target${wantOut.length === 1 ? '' : 's'}`] : [])],
-        run: (ctx) => {
-          const id = s.routes.createFromFile(stored(ctx));
+        run: async (tx, ctx) => {
+          const id = await tx.routes.createFromFile(stored(ctx));
           if (name !== undefined) ctx.routes.set(name, id);
-          if (escalation !== undefined) setChain(ctx, id);
-          setOutbound(id, []);
+          if (escalation !== undefined) await setChain(tx, ctx, id);
+          await setOutbound(tx, id, []);
         },
       });
       continue;
@@ -307,11 +311,11 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
     if (match.managedBy === 'file' && details.length === 0) continue;
     changes.push({
       action: match.managedBy === 'file' ? 'update' : 'adopt', kind: 'route', name: described(r, ri), details,
-      run: (ctx) => {
-        s.routes.setFromFile(match.id, stored(ctx));
+      run: async (tx, ctx) => {
+        await tx.routes.setFromFile(match.id, stored(ctx));
         if (name !== undefined) ctx.routes.set(name, match.id);
-        setChain(ctx, match.id);
-        setOutbound(match.id, have);
+        await setChain(tx, ctx, match.id);
+        await setOutbound(tx, match.id, have);
       },
     });
   }
@@ -321,12 +325,12 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
     removals.push({
       action: 'remove', kind: 'route', name: row.configName ?? `#${row.id} (${row.service ?? '*'} → ${channelName.get(row.channelId) ?? row.channelId})`,
       details: n ? [`its ${n} outbound target${n === 1 ? '' : 's'} too`] : [],
-      run: () => s.routes.delete(row.id),
+      run: (tx) => tx.routes.delete(row.id),
     });
   }
 
   // --- heartbeats ----------------------------------------------------------------------------------
-  const beats = s.heartbeats.list();
+  const beats = await s.heartbeats.list();
   for (const hb of file.heartbeats) {
     const settings = heartbeatSettings(hb);
     const row = beats.find((b) => b.sourceName === hb.source && b.name === hb.name);
@@ -334,7 +338,7 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
     if (!row) {
       changes.push({
         action: 'create', kind: 'heartbeat', name: label, details: [],
-        run: (ctx) => void s.heartbeats.create({ ...settings, sourceId: ctx.sources.get(hb.source)!, now: ctx.now, managedBy: 'file' }),
+        run: async (tx, ctx) => void (await tx.heartbeats.create({ ...settings, sourceId: ctx.sources.get(hb.source)!, now: ctx.now, managedBy: 'file' })),
       });
       continue;
     }
@@ -343,15 +347,15 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
       interval_ms: rest.intervalMs, grace_ms: rest.graceMs, severity: rest.severity, service: rest.service, environment: rest.environment, labels: rest.labels,
     });
     if (row.managedBy === 'file' && details.length === 0) continue;
-    changes.push({ action: row.managedBy === 'file' ? 'update' : 'adopt', kind: 'heartbeat', name: label, details, run: () => s.heartbeats.setFromFile(row.id, rest) });
+    changes.push({ action: row.managedBy === 'file' ? 'update' : 'adopt', kind: 'heartbeat', name: label, details, run: (tx) => tx.heartbeats.setFromFile(row.id, rest) });
   }
   for (const row of beats) {
     if (row.managedBy !== 'file' || file.heartbeats.some((hb) => hb.source === row.sourceName && hb.name === row.name)) continue;
-    removals.push({ action: 'remove', kind: 'heartbeat', name: `${row.name} of source "${row.sourceName}"`, details: [], run: () => s.heartbeats.delete(row.id) });
+    removals.push({ action: 'remove', kind: 'heartbeat', name: `${row.name} of source "${row.sourceName}"`, details: [], run: (tx) => tx.heartbeats.delete(row.id) });
   }
 
   // --- maintenance windows ---------------------------------------------------------------------------
-  const windows = s.mutes.windows();
+  const windows = await s.mutes.windows();
   const routeName = new Map(routeRows.filter((x) => x.configName !== null).map((x) => [x.id, x.configName!]));
   const sourceName = new Map(sourceRows.map((x) => [x.id, x.name]));
   for (const w of file.maintenance) {
@@ -363,7 +367,7 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
     });
     const row = windows.find((x) => x.configName === w.name);
     if (!row) {
-      changes.push({ action: 'create', kind: 'maintenance window', name: w.name, details: [describeSchedule(schedule)], run: (ctx) => void s.mutes.createWindow(toNew(ctx), ctx.now) });
+      changes.push({ action: 'create', kind: 'maintenance window', name: w.name, details: [describeSchedule(schedule)], run: async (tx, ctx) => void (await tx.mutes.createWindow(toNew(ctx), ctx.now)) });
       continue;
     }
     const details = diffFields(
@@ -371,20 +375,20 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
       want,
     );
     if (details.length === 0) continue;
-    changes.push({ action: 'update', kind: 'maintenance window', name: w.name, details, run: (ctx) => s.mutes.updateWindow(row.id, toNew(ctx)) });
+    changes.push({ action: 'update', kind: 'maintenance window', name: w.name, details, run: (tx, ctx) => tx.mutes.updateWindow(row.id, toNew(ctx)) });
   }
   for (const row of windows) {
     if (file.maintenance.some((w) => w.name === row.configName)) continue;
-    removals.push({ action: 'remove', kind: 'maintenance window', name: row.configName ?? `#${row.id}`, details: ['ends now'], run: (ctx) => s.mutes.endWindow(row.id, ctx.now) });
+    removals.push({ action: 'remove', kind: 'maintenance window', name: row.configName ?? `#${row.id}`, details: ['ends now'], run: (tx, ctx) => tx.mutes.endWindow(row.id, ctx.now) });
   }
 
   // --- digests -----------------------------------------------------------------------------------------
-  const digestRows = s.digests.all();
+  const digestRows = await s.digests.all();
   for (const d of file.digests) {
     const want = { enabled: d.enabled, time: d.time ?? h.config.digest.time, timezone: d.timezone ?? h.config.digest.timezone };
     const channelRow = channelRows.find((c) => c.name === d.channel);
     const row = channelRow && digestRows.find((x) => x.channelId === channelRow.id);
-    const run = (ctx: ApplyContext) => s.digests.save(ctx.channels.get(d.channel)!, want, 'file');
+    const run = (tx: PlanStore, ctx: ApplyContext) => tx.digests.save(ctx.channels.get(d.channel)!, want, 'file');
     if (!row) {
       changes.push({ action: 'create', kind: 'digest', name: `channel "${d.channel}"`, details: [`${want.enabled ? '' : 'disabled, '}at ${want.time} ${want.timezone}`], run });
       continue;
@@ -396,7 +400,7 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
   for (const row of digestRows) {
     const name = channelName.get(row.channelId);
     if (row.managedBy !== 'file' || name === undefined || !fileChannels.has(name) || file.digests.some((d) => d.channel === name)) continue;
-    removals.push({ action: 'remove', kind: 'digest', name: `channel "${name}"`, details: [], run: () => void s.digests.delete(row.channelId) });
+    removals.push({ action: 'remove', kind: 'digest', name: `channel "${name}"`, details: [], run: async (tx) => void (await tx.digests.delete(row.channelId)) });
   }
 
   // Removals first (a webhook or a name moves between objects), then creations and changes in dependency
@@ -406,19 +410,19 @@ export function planConfig(h: PlanDeps, loaded: LoadedConfig): Plan {
 }
 
 /** The ids the plan starts from: every object the file names that exists already. */
-export function contextFor(h: PlanDeps, now: number): ApplyContext {
+export async function contextFor(h: PlanDeps, now: number): Promise<ApplyContext> {
   const s = h.store;
   return {
     now,
-    channels: new Map(s.channels.allRows().map((c) => [c.name, c.id])),
-    sources: new Map(s.sources.all().map((x) => [x.name, x.id])),
-    chains: new Map(s.escalations.chains().chains.map((c) => [c.name, c.id])),
-    routes: new Map(s.routes.allRows().filter((r) => r.managedBy === 'file' && r.configName !== null).map((r) => [r.configName!, r.id])),
+    channels: new Map((await s.channels.allRows()).map((c) => [c.name, c.id])),
+    sources: new Map((await s.sources.all()).map((x) => [x.name, x.id])),
+    chains: new Map((await s.escalations.chains()).chains.map((c) => [c.name, c.id])),
+    routes: new Map((await s.routes.allRows()).filter((r) => r.managedBy === 'file' && r.configName !== null).map((r) => [r.configName!, r.id])),
     poolsChanged: new Set(),
   };
 }
 
-function rowCriteria(r: ReturnType<PlanDeps['store']['routes']['allRows']>[number], channelName: Map<number, string>) {
+function rowCriteria(r: Awaited<ReturnType<PlanStore['routes']['allRows']>>[number], channelName: Map<number, string>) {
   return {
     channel: channelName.get(r.channelId) ?? `#${r.channelId}`,
     service: r.service ?? undefined,

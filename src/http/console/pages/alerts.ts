@@ -78,8 +78,8 @@ export function registerAlertPages(app: FastifyInstance, herald: AlertPageDeps, 
       ...(f.to !== undefined ? { receivedTo: f.to } : {}),
       ...(f.before_id ? { beforeId: f.before_id } : {}),
     };
-    const rows = listAlerts(herald, filter);
-    const channels = listChannels(herald);
+    const rows = await listAlerts(herald, filter);
+    const channels = await listChannels(herald);
     const next = nextPageHref('/console/alerts', req.query, rows);
     const body = html`<h1>Alerts</h1>
 ${problem ? html`<div class="flash error">${problem}</div>` : ''}
@@ -108,10 +108,10 @@ ${next ? html`<p><a href="${next}">Older alerts →</a></p>` : ''}`;
 
   app.get('/alerts/:id', async (req, reply) => {
     const id = idParam((req.params as { id: string }).id, 'alert');
-    const a = getAlert(herald, id);
-    const channels = new Map(listChannels(herald).map((c) => [c.id, c]));
-    const history = alertHistory(herald, id);
-    const escalations = listEscalations(herald, { alertId: id });
+    const a = await getAlert(herald, id);
+    const channels = new Map((await listChannels(herald)).map((c) => [c.id, c]));
+    const history = await alertHistory(herald, id);
+    const escalations = await listEscalations(herald, { alertId: id });
     const attemptsOf = new Map(await Promise.all(a.deliveries.map(async (d) => [d.id, await listAttempts(herald, { deliveryId: d.id, limit: 100 })] as const)));
     const csrf = kit.session(req).csrf;
     const guildId = herald.config.discord.guildId;
@@ -185,8 +185,8 @@ ${
   ] as const) {
     app.post(`/alerts/:id/${path}`, async (req, reply) => {
       const id = idParam((req.params as { id: string }).id, 'alert');
-      return kit.act(req, reply, `/console/alerts/${id}`, () => {
-        fn(herald, id, { kind: 'admin', name: 'console' });
+      return kit.act(req, reply, `/console/alerts/${id}`, async () => {
+        await fn(herald, id, { kind: 'admin', name: 'console' });
         return `Alert #${id} ${verb}; its messages are being edited.`;
       });
     });

@@ -29,8 +29,9 @@ export function registerChannelPages(app: FastifyInstance, herald: ChannelPageDe
   app.get('/channels', async (req, reply) => {
     const csrf = kit.session(req).csrf;
     const token = html`<input type="hidden" name="_csrf" value="${csrf}">`;
-    const channels = listChannels(herald);
+    const channels = await listChannels(herald);
     const recentEvents = new Map(await Promise.all(channels.map(async (c) => [c.id, await listEvents(herald, { limit: 5, channelId: c.id })] as const)));
+    const poolOf = new Map(await Promise.all(channels.map(async (c) => [c.id, await listWebhooks(herald, c.id, { includeRemoved: false })] as const)));
     const canCreate = herald.bot !== undefined;
     const body = html`<h1>Channels</h1>
 <form class="stack" method="post" action="/console/channels">${token}
@@ -41,7 +42,7 @@ export function registerChannelPages(app: FastifyInstance, herald: ChannelPageDe
 </form>
 ${channels.length === 0 ? html`<div class="card">No channels yet.</div>` : ''}
 ${channels.map((c) => {
-  const hooks = listWebhooks(herald, c.id, { includeRemoved: false });
+  const hooks = poolOf.get(c.id)!;
   const events = recentEvents.get(c.id)!;
   return html`<div class="card" id="ch-${c.id}" data-testid="channel-${c.id}">
 <h2>${c.name} ${c.default ? html`<span class="pill">default</span>` : ''} ${c.kind === 'forum' ? html`<span class="pill">forum</span>` : ''} ${fileManaged(c.managed_by)}</h2>
@@ -80,10 +81,10 @@ ${events.length ? html`<h3>Recent events</h3><ul>${events.map((e) => html`<li>${
   });
 
   app.post('/channels', async (req, reply) =>
-    kit.act(req, reply, back, () => {
+    kit.act(req, reply, back, async () => {
       const b = req.body as FormBody;
       const input = parse(channelInput, { name: field(b, 'name'), discord_channel_id: field(b, 'discord_channel_id'), ...(field(b, 'default') === 'yes' ? { default: true } : {}) });
-      const { id } = createChannel(herald, input);
+      const { id } = await createChannel(herald, input);
       return `Channel "${input.name}" added (#${id}); add a webhook to it next.`;
     }),
   );
@@ -115,16 +116,16 @@ ${events.length ? html`<h3>Recent events</h3><ul>${events.map((e) => html`<li>${
 
   app.post('/webhooks/:id/remove', async (req, reply) => {
     const id = idParam((req.params as { id: string }).id, 'webhook');
-    return kit.act(req, reply, back, () => {
-      removeWebhook(herald, id);
+    return kit.act(req, reply, back, async () => {
+      await removeWebhook(herald, id);
       return `Webhook #${id} removed from its pool; its token is wiped.`;
     });
   });
 
   app.post('/webhooks/:id/restore', async (req, reply) => {
     const id = idParam((req.params as { id: string }).id, 'webhook');
-    return kit.act(req, reply, back, () => {
-      restoreWebhook(herald, id);
+    return kit.act(req, reply, back, async () => {
+      await restoreWebhook(herald, id);
       return `Webhook #${id} is back in rotation.`;
     });
   });

@@ -73,7 +73,7 @@ ${o.channels.map((c) => {
     const query = req.query as { all?: string };
     const all = query.all === '1';
     const rows = await listDeadLetters(herald, { limit: 200, pending: all ? undefined : true });
-    const channels = new Map(listChannels(herald).map((c) => [c.id, c.name]));
+    const channels = new Map((await listChannels(herald)).map((c) => [c.id, c.name]));
     const body = html`<h1>Dead letters</h1>
 <p class="muted">Deliveries Herald gave up on (Discord refused them, or retries ran out). Replay queues one again from a fresh start.
 ${all ? html`<a href="/console/dead-letters">Only those not replayed</a>` : html`<a href="/console/dead-letters?all=1">Show replayed ones too</a>`}</p>
@@ -105,7 +105,7 @@ ${rows.map(
 
   app.get('/heartbeats', async (req, reply) => {
     const now = Date.now();
-    const rows = herald.heartbeats.list();
+    const rows = await herald.heartbeats.list();
     const body = html`<h1>Heartbeats</h1>
 <p class="muted">Dead man's switches: a source promises a beat (<code>POST /v1/heartbeats/{name}</code>) every interval; without one for interval + grace, Herald raises an alert. Declare them with <code>POST /v1/admin/heartbeats</code>.</p>
 ${

@@ -75,10 +75,10 @@ export function registerIncidentPages(app: FastifyInstance, herald: IncidentPage
       ...(f.to !== undefined ? { createdTo: f.to } : {}),
       ...(f.before_id ? { beforeId: f.before_id } : {}),
     };
-    const rows = listIncidents(herald, filter);
-    const channels = listChannels(herald);
+    const rows = await listIncidents(herald, filter);
+    const channels = await listChannels(herald);
     const names = new Map(channels.map((c) => [c.id, c.name]));
-    const channelsOf = incidentChannels(herald, rows.map((r) => r.id));
+    const channelsOf = await incidentChannels(herald, rows.map((r) => r.id));
     const next = nextPageHref('/console/incidents', req.query, rows);
     const body = html`<h1>Incidents</h1>
 <p class="muted">An incident is the alerts of one group (an Alertmanager notification group, a native alert's <code>group</code>, a route's <code>group_by</code>), shown as one card per channel. An alert of no group is not listed here: it is an incident of one, on the <a href="/console/alerts">alerts</a> page.</p>
@@ -110,9 +110,9 @@ ${next ? html`<p><a href="${next}">Older incidents →</a></p>` : ''}`;
 
   app.get('/incidents/:id', async (req, reply) => {
     const id = idParam((req.params as { id: string }).id, 'incident');
-    const i = getIncident(herald, id);
-    const messages = incidentMessages(herald, id);
-    const channels = new Map(listChannels(herald).map((c) => [c.id, c]));
+    const i = await getIncident(herald, id);
+    const messages = await incidentMessages(herald, id);
+    const channels = new Map((await listChannels(herald)).map((c) => [c.id, c]));
     const csrf = kit.session(req).csrf;
     const guildId = herald.config.discord.guildId;
     const state = incidentStateOf(i);
@@ -161,8 +161,8 @@ ${members.map(
   ] as const) {
     app.post(`/incidents/:id/${path}`, async (req, reply) => {
       const id = idParam((req.params as { id: string }).id, 'incident');
-      return kit.act(req, reply, `/console/incidents/${id}`, () => {
-        const { changed } = fn(herald, id, CONSOLE);
+      return kit.act(req, reply, `/console/incidents/${id}`, async () => {
+        const { changed } = await fn(herald, id, CONSOLE);
         return changed.length
           ? `Incident #${id} ${verb}: ${changed.length} alert${changed.length === 1 ? '' : 's'} ${verb}; its cards are being edited.`
           : `Incident #${id}: nothing to do (no firing member left to be ${verb}).`;

@@ -21,9 +21,9 @@ export function registerOutboundPages(app: FastifyInstance, herald: OutboundPage
     const token = html`<input type="hidden" name="_csrf" value="${kit.session(req).csrf}">`;
     const q = req.query as { target?: string };
     const targetId = q.target ? Number(q.target) : undefined;
-    const targets = listTargets(herald);
-    const routes = listRoutes(herald);
-    const log = listOutboundDeliveries(herald, { limit: 100, ...(targetId && Number.isSafeInteger(targetId) ? { targetId } : {}) });
+    const targets = await listTargets(herald);
+    const routes = await listRoutes(herald);
+    const log = await listOutboundDeliveries(herald, { limit: 100, ...(targetId && Number.isSafeInteger(targetId) ? { targetId } : {}) });
     const back = targetId ? `/console/outbound?target=${targetId}` : '/console/outbound';
     const body = html`<h1>Outbound targets</h1>
 <p class="muted">Besides Discord, a route's alerts can go to a Slack-compatible incoming webhook or a signed generic webhook. <b>Test send</b> posts one test message now and shows the answer.</p>
@@ -85,16 +85,16 @@ ${log.map(
 
   app.post('/outbound/:id/delete', async (req, reply) => {
     const id = idParam((req.params as { id: string }).id, 'outbound target');
-    return kit.act(req, reply, '/console/outbound', () => {
-      deleteTarget(herald, id);
+    return kit.act(req, reply, '/console/outbound', async () => {
+      await deleteTarget(herald, id);
       return `Target #${id} removed.`;
     });
   });
 
   app.post('/outbound/deliveries/:id/replay', async (req, reply) => {
     const id = idParam((req.params as { id: string }).id, 'outbound delivery');
-    return kit.act(req, reply, backOf(req.body as FormBody), () => {
-      replayOutbound(herald, id);
+    return kit.act(req, reply, backOf(req.body as FormBody), async () => {
+      await replayOutbound(herald, id);
       return `Outbound delivery #${id} queued again.`;
     });
   });

@@ -48,8 +48,8 @@ function span(ms: number): string {
 export function registerRoutingPages(app: FastifyInstance, herald: RoutingPageDeps, kit: Kit): void {
   app.get('/routes', async (req, reply) => {
     const token = html`<input type="hidden" name="_csrf" value="${kit.session(req).csrf}">`;
-    const routes = listRoutes(herald);
-    const channels = listChannels(herald);
+    const routes = await listRoutes(herald);
+    const channels = await listChannels(herald);
     const body = html`<h1>Routes</h1>
 <p class="muted">An alert goes to every channel whose route it matches (every criterion given); one no route takes goes to the default channel. Business hours, thresholds, threads and escalation are set with the admin API (<code>PATCH /v1/admin/routes/:id</code>).</p>
 <form class="stack" method="post" action="/console/routes">${token}
@@ -75,7 +75,7 @@ ${routes.map(
   });
 
   app.post('/routes', async (req, reply) =>
-    kit.act(req, reply, '/console/routes', () => {
+    kit.act(req, reply, '/console/routes', async () => {
       const b = req.body as FormBody;
       const severities = fields(b, 'severities');
       const input = parse(routeInput, {
@@ -84,14 +84,14 @@ ${routes.map(
         ...(severities.length ? { severities } : {}),
         ...(field(b, 'environment') ? { environment: field(b, 'environment') } : {}),
       });
-      return `Route #${createRoute(herald, input).id} added.`;
+      return `Route #${(await createRoute(herald, input)).id} added.`;
     }),
   );
 
   app.post('/routes/:id/delete', async (req, reply) => {
     const id = idParam((req.params as { id: string }).id, 'route');
-    return kit.act(req, reply, '/console/routes', () => {
-      deleteRoute(herald, id);
+    return kit.act(req, reply, '/console/routes', async () => {
+      await deleteRoute(herald, id);
       return `Route #${id} deleted.`;
     });
   });
@@ -101,9 +101,9 @@ ${routes.map(
     const token = html`<input type="hidden" name="_csrf" value="${kit.session(req).csrf}">`;
     const all = (req.query as { all?: string }).all === '1';
     // Maintenance windows have their own table (open or not); the mutes table holds the others.
-    const mutes = listMutes(herald, { active: !all }).filter((m) => !isWindow(m));
-    const windows = listMutes(herald, {}, now).filter((m) => isWindow(m) && (all || (m.ended_at === null && (m.recurrence !== undefined || m.expires_at > now))));
-    const routes = listRoutes(herald);
+    const mutes = (await listMutes(herald, { active: !all })).filter((m) => !isWindow(m));
+    const windows = (await listMutes(herald, {}, now)).filter((m) => isWindow(m) && (all || (m.ended_at === null && (m.recurrence !== undefined || m.expires_at > now))));
+    const routes = await listRoutes(herald);
     const body = html`<h1>Mutes</h1>
 <p class="muted">A mute silences matching alerts for a while: they are stored (and counted here) but delivered nowhere.
 ${all ? html`<a href="/console/mutes">Only mutes in force</a>` : html`<a href="/console/mutes?all=1">Show ended ones too</a>`}</p>
@@ -148,7 +148,7 @@ ${windows.map(
   });
 
   app.post('/mutes', async (req, reply) =>
-    kit.act(req, reply, '/console/mutes', () => {
+    kit.act(req, reply, '/console/mutes', async () => {
       const b = req.body as FormBody;
       const value = field(b, 'value');
       if (!value) throw invalid('value', 'give the service glob, dedup key or route to mute');
@@ -161,15 +161,15 @@ ${windows.map(
             ? { dedup_key: value }
             : { service: value };
       const reason = field(b, 'reason');
-      const m = createMute(herald, { ...what, duration_minutes: minutes, ...(reason ? { reason } : {}) }, CONSOLE);
+      const m = await createMute(herald, { ...what, duration_minutes: minutes, ...(reason ? { reason } : {}) }, CONSOLE);
       return `Mute #${m.id} in force until ${when(m.expires_at)} UTC.`;
     }),
   );
 
   app.post('/mutes/:id/lift', async (req, reply) => {
     const id = idParam((req.params as { id: string }).id, 'mute');
-    return kit.act(req, reply, '/console/mutes', () => {
-      deleteMute(herald, id, CONSOLE);
+    return kit.act(req, reply, '/console/mutes', async () => {
+      await deleteMute(herald, id, CONSOLE);
       return `Mute #${id} lifted: matching alerts are delivered again.`;
     });
   });
