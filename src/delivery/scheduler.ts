@@ -19,11 +19,11 @@ export class Scheduler {
   private readonly building = new Map<number, Promise<Lane>>();
   private stopped = false;
   /**
-   * False until the leases a previous run left are recovered: a lane built before that (a request handled while
+   * True while `start` recovers the leases a previous run left: a lane built meanwhile (for a request handled while
    * `start` awaits) could lease a row the recovery then releases, and send it twice. `start` wakes every channel
-   * with pending work once it is done, so a wake ignored before then is not lost.
+   * with pending work once it is done, so a wake ignored meanwhile is not lost.
    */
-  private recovered = false;
+  private recovering = false;
   readonly recorder: OutcomeRecorder;
   private readonly deps: LaneDeps & { log: Logger };
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -52,12 +52,16 @@ export class Scheduler {
 
   /** Recovers leases of a previous process and starts every channel that has work queued. */
   async start(): Promise<void> {
-    const recovered = await this.deps.outbox.recoverLeases();
-    if (recovered > 0) this.deps.log.warn({ recovered }, 'released deliveries leased by a previous run; they will be sent again');
-    const recoveredOps = await this.deps.ops.recoverLeases();
-    if (recoveredOps > 0) this.deps.log.warn({ recovered: recoveredOps }, 'released message edits leased by a previous run; they will be made again');
-    // From here on a wake builds its lane; what was committed before is read just below.
-    this.recovered = true;
+    this.recovering = true;
+    try {
+      const recovered = await this.deps.outbox.recoverLeases();
+      if (recovered > 0) this.deps.log.warn({ recovered }, 'released deliveries leased by a previous run; they will be sent again');
+      const recoveredOps = await this.deps.ops.recoverLeases();
+      if (recoveredOps > 0) this.deps.log.warn({ recovered: recoveredOps }, 'released message edits leased by a previous run; they will be made again');
+    } finally {
+      // From here on a wake builds its lane; what was committed before is read just below.
+      this.recovering = false;
+    }
     for (const [channelId, n] of await this.deps.outbox.pendingByChannel()) this.wake(channelId, n);
     for (const channelId of (await this.deps.ops.pendingByChannel()).keys()) this.wakeOps(channelId);
     this.sweepTimer = setInterval(this.deps.guard.wrap('reclaiming expired leases', () => this.sweep()), LEASE_SWEEP_MS);
@@ -66,13 +70,13 @@ export class Scheduler {
 
   /** New work for a channel (after it is committed). Never throws: a lane that cannot be built now is woken by the sweep. */
   wake(channelId: number, added = 0, onlyLow = false): void {
-    if (this.stopped || !this.recovered) return;
+    if (this.stopped || this.recovering) return;
     this.wakeGuarded(channelId, added, onlyLow);
   }
 
   /** Edits or deletes of sent messages were queued for a channel (after they are committed). */
   wakeOps(channelId: number): void {
-    if (this.stopped || !this.recovered) return;
+    if (this.stopped || this.recovering) return;
     this.wakeOpsGuarded(channelId);
   }
 
