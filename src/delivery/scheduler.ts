@@ -21,7 +21,8 @@ export class Scheduler {
   /**
    * True while `start` recovers the leases a previous run left: a lane built meanwhile (for a request handled while
    * `start` awaits) could lease a row the recovery then releases, and send it twice. `start` wakes every channel
-   * with pending work once it is done, so a wake ignored meanwhile is not lost.
+   * with pending work once it is done, so a wake ignored meanwhile is not lost. (On SQLite the recovery's awaits
+   * settle within one turn, so no request can come in between; a driver that awaits the network makes room for one.)
    */
   private recovering = false;
   readonly recorder: OutcomeRecorder;
