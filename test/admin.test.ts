@@ -9,6 +9,7 @@ import { createHerald, type Herald } from '../src/herald.js';
 import { buildServer } from '../src/http/server.js';
 import type { App } from '../src/http/typed-app.js';
 import { createLogger } from '../src/log.js';
+import { waitFor } from './support/stack.js';
 
 const ADMIN = 'admin-test-token-0123456789abcde'; // 32 characters
 
@@ -678,9 +679,13 @@ describe('dead letters, attempts, events and status', () => {
   });
 
   it('lists events newest first, including channels left without a webhook', async () => {
-    // The lane of a channel with alerts and no webhook says so once.
-    await new Promise((r) => setTimeout(r, 50));
-    const events = (await call('GET', '/v1/admin/events?limit=100')).body as { id: number; kind: string; channel_id: number | null; message: string }[];
+    // The lane of a channel with alerts and no webhook says so once (recorded as the lane finds it out).
+    type Event = { id: number; kind: string; channel_id: number | null; message: string };
+    let events: Event[] = [];
+    await waitFor('the channel_without_webhook event', async () => {
+      events = (await call('GET', '/v1/admin/events?limit=100')).body as Event[];
+      return events.some((e) => e.kind === 'channel_without_webhook' && e.channel_id === channel);
+    });
     expect(events.length).toBeGreaterThan(0);
     for (let i = 1; i < events.length; i++) expect(events[i - 1]!.id).toBeGreaterThan(events[i]!.id);
     expect(events).toContainEqual(expect.objectContaining({ kind: 'channel_without_webhook', channel_id: channel, message: expect.stringContaining('no healthy webhook') }));
