@@ -77,9 +77,10 @@ export interface Store {
   /**
    * Reads every cache again (routes, mutes, outbound targets, forum channels, sources). For the one writer whose
    * several-module transaction can roll back after modules refreshed their caches inside it: the configuration
-   * file's apply (services/config/apply.ts).
+   * file's apply (services/config/apply.ts). Asynchronous, as a backend that reads over the network must be (on
+   * SQLite it reads at once, through the gate like any call from outside a transaction).
    */
-  refreshCaches(): void;
+  refreshCaches(): Promise<void>;
   /** Closes the database. */
   close(): void;
 }
@@ -129,16 +130,16 @@ export function openStore(path: string, opts: StoreOptions): Store {
     health: new HealthStore(db),
     retention: new RetentionStore(db),
   };
+  const reloadCaches = async () => {
+    routes.load();
+    mutes.load();
+    outbound.load();
+    channels.load();
+    sources.load();
+  };
   const common = {
     db,
     durable: () => durability.durable(),
-    refreshCaches: () => {
-      routes.load();
-      mutes.load();
-      outbound.load();
-      channels.load();
-      sources.load();
-    },
     close: () => {
       durability.close();
       db.$client.close();
@@ -148,7 +149,7 @@ export function openStore(path: string, opts: StoreOptions): Store {
     opts.onWarning?.(`${what} has waited 30 s for a transaction to end: a call inside store.transaction must go through its tx, not the store`),
   );
   // The transaction's view: the modules themselves (one connection: they are bound to it already).
-  const tx: Store = { ...common, ...modules, transaction: (fn) => fn(tx) };
+  const tx: Store = { ...common, ...modules, refreshCaches: reloadCaches, transaction: (fn) => fn(tx) };
   const client = db.$client;
   const transaction = <T>(fn: (tx: Store) => Promise<T>): Promise<T> =>
     gate.exclusive(async () => {
@@ -164,5 +165,5 @@ export function openStore(path: string, opts: StoreOptions): Store {
       }
     });
   const outside = Object.fromEntries(Object.entries(modules).map(([name, m]) => [name, gated(m, name, gate)])) as typeof modules;
-  return { ...common, ...outside, transaction };
+  return { ...common, ...outside, refreshCaches: () => gate.call('refreshCaches', reloadCaches), transaction };
 }

@@ -80,8 +80,8 @@ export async function applyConfig(h: ApplyDeps, loaded: LoadedConfig, now = Date
       return { fresh, ctx };
     });
   } catch (err) {
-    // Synchronous, on the outer store, once the transaction has rolled back: the caches its modules refreshed inside it are read again.
-    h.store.refreshCaches();
+    // On the outer store, once the transaction has rolled back: the caches its modules refreshed inside it are read again.
+    await h.store.refreshCaches();
     if (!(err instanceof ServiceError)) throw err;
     return { ok: false, problems: [{ line: 1, column: 1, path: '', message: `could not apply the file: ${err.message}` }] };
   }
