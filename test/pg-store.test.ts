@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pgDriver from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AttemptStore } from '../src/store/attempts.js';
 import type { EventStore } from '../src/store/events.js';
@@ -11,6 +12,7 @@ import { openPg, type PgHandle } from '../src/store/pg/open.js';
 import * as pgSchema from '../src/store/pg/schema.js';
 import * as liteSchema from '../src/store/sqlite/schema.js';
 import { pgDatabase } from './support/postgres.js';
+import { waitFor } from './support/stack.js';
 
 /**
  * The PostgreSQL store modules (src/store/pg/modules.ts) against a real PostgreSQL database, and the same scenarios
@@ -401,6 +403,41 @@ describe('transaction', () => {
       expect(handle.pool.idleCount).toBe(handle.pool.totalCount);
       const keys = await Promise.all(Array.from({ length: 8 }, (_, i) => onPg.idempotency.key(12, `k${i}`)));
       expect(keys.every((k) => k !== undefined)).toBe(true);
+    });
+
+    it('a transaction whose connection dies while its callback awaits fails with the callback’s error, crashes nothing, and the pool goes on', async () => {
+      const admin = new pgDriver.Client({ connectionString: pg.url });
+      await admin.connect();
+      // As an administrator (or a failover) would: the server ends the session that is in the transaction.
+      const killTheTransaction = async () => {
+        const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'`);
+        expect(killed.rowCount).toBe(1);
+        await waitFor('the session to end', async () => (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'`)).rowCount === 0);
+      };
+      try {
+        // The callback throws: its error, not that of the ROLLBACK that could not be sent.
+        const failure = new Error('the callback’s own');
+        const thrown = await onPg
+          .transaction(async (tx) => {
+            await tx.idempotency.saveKeyAnswer(13, 'a', 'fp', '{}', T0);
+            await killTheTransaction();
+            throw failure;
+          })
+          .catch((err: unknown) => err);
+        expect(thrown).toBe(failure);
+        // The callback goes on through tx: that call fails, and its failure is the transaction's.
+        const next = onPg.transaction(async (tx) => {
+          await tx.idempotency.saveKeyAnswer(13, 'b', 'fp', '{}', T0);
+          await killTheTransaction();
+          await tx.idempotency.saveKeyAnswer(13, 'c', 'fp', '{}', T0);
+        });
+        await expect(next).rejects.toThrow();
+        expect([await onPg.idempotency.key(13, 'a'), await onPg.idempotency.key(13, 'b'), await onPg.idempotency.key(13, 'c')]).toEqual([undefined, undefined, undefined]);
+        await onPg.transaction((tx) => tx.idempotency.saveKeyAnswer(13, 'd', 'fp', '{}', T0));
+        expect(await onPg.idempotency.key(13, 'd')).toEqual({ response: '{}', bodyHash: 'fp' });
+      } finally {
+        await admin.end();
+      }
     });
   });
 });

@@ -57,12 +57,24 @@ export interface PgStore extends PgModules {
 export function pgStore(db: PgDb): PgStore {
   const shared: Shared = { pruneClock: { lastPrune: 0 } };
   const durable = async (): Promise<void> => {};
-  const transaction = <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> =>
-    // drizzle takes a connection from the pool, sends BEGIN, and COMMIT after `fn` resolves (ROLLBACK after a throw,
-    // which it rethrows), then gives the connection back.
-    db.transaction(async (txDb) => {
-      const tx: PgStore = { ...build(txDb, shared), durable, transaction: (inner) => inner(tx) };
-      return fn(tx);
-    });
+  const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
+    // `fn`'s throw, kept: when the connection died, drizzle's ROLLBACK fails too and throws its own error instead.
+    let thrown: { err: unknown } | undefined;
+    try {
+      // drizzle takes a connection from the pool, sends BEGIN, and COMMIT after `fn` resolves (ROLLBACK after a
+      // throw, which it rethrows), then gives the connection back.
+      return await db.transaction(async (txDb) => {
+        const tx: PgStore = { ...build(txDb, shared), durable, transaction: (inner) => inner(tx) };
+        try {
+          return await fn(tx);
+        } catch (err) {
+          thrown = { err };
+          throw err;
+        }
+      });
+    } catch (err) {
+      throw thrown ? thrown.err : err;
+    }
+  };
   return { ...build(db, shared), durable, transaction };
 }

@@ -138,6 +138,11 @@ export async function openPg(url: string, opts: PgOpenOptions): Promise<PgHandle
   const pool = new pg.Pool({ ...base, max: opts.poolSize });
   // Without a listener an idle client's error would crash the process.
   pool.on('error', (err) => opts.onError?.(err));
+  // The pool listens only while a client is idle. A checked-out one whose connection dies between two statements (a
+  // transaction's, while its callback awaits) would emit `error` to nobody and crash the process: this listener
+  // keeps it. Nothing is lost: the client is no longer queryable, so its next statement fails (the transaction's
+  // caller gets the error), and the pool drops it when it is given back.
+  pool.on('connect', (c) => c.on('error', () => {}));
   try {
     await migrateOnce(client());
   } catch (err) {
