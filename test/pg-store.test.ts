@@ -405,6 +405,28 @@ describe('transaction', () => {
       expect(keys.every((k) => k !== undefined)).toBe(true);
     });
 
+    it('a statement that fails inside a transaction aborts it, even when the callback catches the failure (SQLite’s would go on)', async () => {
+      await onPg.idempotency.saveKeyAnswer(14, 'taken', 'fp', '{}', T0);
+      const next = onPg.transaction(async (tx) => {
+        await tx.idempotency.saveKeyAnswer(14, 'a', 'fp', '{}', T0);
+        const clash = await tx.idempotency.saveKeyAnswer(14, 'taken', 'fp', '{}', T0).catch((err: unknown) => err);
+        // A unique violation, on the cause of drizzle's DrizzleQueryError.
+        expect(clash).toMatchObject({ cause: { code: '23505' } });
+        await tx.idempotency.saveKeyAnswer(14, 'b', 'fp', '{}', T0);
+      });
+      // in_failed_sql_transaction: "current transaction is aborted, commands ignored until end of transaction block".
+      await expect(next).rejects.toMatchObject({ cause: { code: '25P02' } });
+      expect([await onPg.idempotency.key(14, 'a'), await onPg.idempotency.key(14, 'b')]).toEqual([undefined, undefined]);
+      // SQLite fails the statement only: the transaction goes on and commits the rest.
+      await lite.idempotency.saveKeyAnswer(14, 'taken', 'fp', '{}', T0);
+      await lite.transaction(async (tx) => {
+        await tx.idempotency.saveKeyAnswer(14, 'a', 'fp', '{}', T0);
+        await expect(tx.idempotency.saveKeyAnswer(14, 'taken', 'fp', '{}', T0)).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+        await tx.idempotency.saveKeyAnswer(14, 'b', 'fp', '{}', T0);
+      });
+      expect([await lite.idempotency.key(14, 'a'), await lite.idempotency.key(14, 'b')]).toEqual([{ response: '{}', bodyHash: 'fp' }, { response: '{}', bodyHash: 'fp' }]);
+    });
+
     it('a transaction whose connection dies while its callback awaits fails with the callback’s error, crashes nothing, and the pool goes on', async () => {
       const admin = new pgDriver.Client({ connectionString: pg.url });
       await admin.connect();
