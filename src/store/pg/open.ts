@@ -1,13 +1,21 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { drizzle, type NodePgDatabase, type NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { LOCK_KEYS, LOCK_SPACE } from './locks.js';
 import * as schema from './schema.js';
 
 export type PgDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
+
+/**
+ * What a PostgreSQL store module runs its SQL on: drizzle's base class of both the pool's database (`PgDb`) and a
+ * transaction of it (`NodePgTransaction`). Built over the pool, each statement takes a pooled connection of its
+ * own; built over a transaction, every statement runs on that transaction's connection (`modules.ts`).
+ */
+export type PgExecutor = PgDatabase<NodePgQueryResultHKT, typeof schema>;
 
 /** Where a database is, for messages and logs: never its password, never its URL (which may hold the password). */
 export interface PgTarget {
@@ -130,6 +138,11 @@ export async function openPg(url: string, opts: PgOpenOptions): Promise<PgHandle
   const pool = new pg.Pool({ ...base, max: opts.poolSize });
   // Without a listener an idle client's error would crash the process.
   pool.on('error', (err) => opts.onError?.(err));
+  // The pool listens only while a client is idle. A checked-out one whose connection dies between two statements (a
+  // transaction's, while its callback awaits) would emit `error` to nobody and crash the process: this listener
+  // keeps it. Nothing is lost: the client is no longer queryable, so its next statement fails (the transaction's
+  // caller gets the error), and the pool drops it when it is given back.
+  pool.on('connect', (c) => c.on('error', () => {}));
   try {
     await migrateOnce(client());
   } catch (err) {

@@ -1,0 +1,80 @@
+import { PgAttemptStore } from './attempts.js';
+import { PgEventStore } from './events.js';
+import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
+import type { PgDb, PgExecutor } from './open.js';
+
+/**
+ * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
+ *
+ * A module is a class with the SQLite module's public methods, parameters and results (checked by
+ * `implements Pick<EventStore, keyof EventStore>` and the like), whose constructor takes the `PgExecutor` it runs
+ * its SQL on and, if it keeps anything between calls (a cache, a throttle), that state as a separate object.
+ * `build` makes every module over one executor. The store (`pgStore`) builds them once over the pool and, for
+ * each `transaction`, again over drizzle's transaction handle: the modules passed as `tx` run every statement on
+ * that transaction's connection, so they commit or roll back together. The state is made once per store and
+ * handed to both builds, so a transaction's modules share the caches and throttles of the pool's.
+ *
+ * Unlike SQLite's (one connection behind a gate, `sqlite/gate.ts`), transactions here run side by side, each on a
+ * pooled connection of its own, at PostgreSQL's default isolation (read committed). A call made through the store
+ * instead of `tx` inside the callback is not part of the transaction (it runs on another connection, and it waits
+ * for a free one when the transaction holds the pool's last).
+ */
+
+/** State of the modules that outlives a transaction: made once per store (`pgStore`), given to every `build`. */
+interface Shared {
+  pruneClock: PruneClock;
+}
+
+/** The PostgreSQL store modules that exist so far; the others are SQLite's only (docs/postgresql.md). */
+export interface PgModules {
+  readonly events: PgEventStore;
+  readonly attempts: PgAttemptStore;
+  readonly idempotency: PgIdempotencyStore;
+}
+
+/** Every module over `db`: the pool's database, or a transaction of it. */
+function build(db: PgExecutor, shared: Shared): PgModules {
+  return {
+    events: new PgEventStore(db),
+    attempts: new PgAttemptStore(db),
+    idempotency: new PgIdempotencyStore(db, shared.pruneClock),
+  };
+}
+
+/** The part of `Store` (`../index.ts`) that exists on PostgreSQL so far, with the same transaction contract. */
+export interface PgStore extends PgModules {
+  /**
+   * Runs `fn` as one transaction on one pooled connection: every call made through `tx` commits together or not at
+   * all; a throw rolls it back and is rethrown. `tx.transaction(fn)` joins the transaction (no savepoint, as on
+   * SQLite: a throw inside it that the outer callback catches undoes nothing by itself).
+   */
+  transaction<T>(fn: (tx: PgStore) => Promise<T>): Promise<T>;
+  /** At once: a PostgreSQL commit is durable when it returns. */
+  durable(): Promise<void>;
+}
+
+/** The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`). */
+export function pgStore(db: PgDb): PgStore {
+  const shared: Shared = { pruneClock: { lastPrune: 0 } };
+  const durable = async (): Promise<void> => {};
+  const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
+    // `fn`'s throw, kept: when the connection died, drizzle's ROLLBACK fails too and throws its own error instead.
+    let thrown: { err: unknown } | undefined;
+    try {
+      // drizzle takes a connection from the pool, sends BEGIN, and COMMIT after `fn` resolves (ROLLBACK after a
+      // throw, which it rethrows), then gives the connection back.
+      return await db.transaction(async (txDb) => {
+        const tx: PgStore = { ...build(txDb, shared), durable, transaction: (inner) => inner(tx) };
+        try {
+          return await fn(tx);
+        } catch (err) {
+          thrown = { err };
+          throw err;
+        }
+      });
+    } catch (err) {
+      throw thrown ? thrown.err : err;
+    }
+  };
+  return { ...build(db, shared), durable, transaction };
+}
