@@ -136,13 +136,13 @@ export class PgAlertStore implements Pick<AlertStore, keyof AlertStore> {
         incidentId: alerts.incidentId,
         resolvedByPerson: sql<0 | 1>`case when "alerts"."status" = 'resolved' and "alerts"."firing_started_at" is not null then
            coalesce((select (x.actor_kind <> 'system')::int from alert_actions x where x.alert_id = "alerts"."id" and x.kind = 'resolve' order by x.id desc limit 1), 0)
-         else 0 end`.mapWith(Number),
+         else 0 end`.mapWith((v): 0 | 1 => (Number(v) === 1 ? 1 : 0)),
       })
       .from(alerts)
       .where(and(eq(alerts.dedupKey, key), sameSource(sourceId), isNull(alerts.retractedAt)))
       .orderBy(desc(alerts.id))
       .limit(1);
-    return row as LatestRow | undefined;
+    return row;
   }
 
   private openBy(sourceId: number | null, match: SQL | undefined, limit: number) {
