@@ -601,3 +601,24 @@ describe('alerts: on PostgreSQL only', () => {
     expect(await ask(backends[1]!)).toEqual(folds ? [1, 1, 1] : [0, 0, 1]);
   });
 });
+
+describe('alerts: two ingest transactions at once, on PostgreSQL only', () => {
+  it('an alert stored by a transaction not yet committed is not seen by another’s latest (read committed; SQLite’s gate runs them one after the other)', async () => {
+    await backends[1]!.seed(SOURCES);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let stored!: () => void;
+    const inserted = new Promise<void>((r) => (stored = r));
+    const first = onPg.transaction(async (tx) => {
+      await tx.alerts.insert(alert({ input: input({ dedup_key: 'k' }) }));
+      stored();
+      await held;
+    });
+    await inserted;
+    const second = await onPg.transaction(async (tx) => ({ latest: await tx.alerts.latest(1, 'k'), open: await tx.alerts.openWithKey(1, 'k') }));
+    release();
+    await first;
+    expect(second).toEqual({ latest: undefined, open: undefined });
+    expect((await onPg.alerts.latest(1, 'k'))?.id).toBe(1);
+  });
+});
