@@ -2,6 +2,7 @@ import { PgAttemptStore } from './attempts.js';
 import { PgEventStore } from './events.js';
 import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
 import type { PgDb, PgExecutor } from './open.js';
+import { PgSourceStore, sourceCaches, type SourceCaches } from './sources.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -23,6 +24,8 @@ import type { PgDb, PgExecutor } from './open.js';
 /** State of the modules that outlives a transaction: made once per store (`pgStore`), given to every `build`. */
 interface Shared {
   pruneClock: PruneClock;
+  // pg-c: sources' caches.
+  sources: SourceCaches;
 }
 
 /** The PostgreSQL store modules that exist so far; the others are SQLite's only (docs/postgresql.md). */
@@ -30,6 +33,8 @@ export interface PgModules {
   readonly events: PgEventStore;
   readonly attempts: PgAttemptStore;
   readonly idempotency: PgIdempotencyStore;
+  // pg-c
+  readonly sources: PgSourceStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -38,6 +43,8 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     events: new PgEventStore(db),
     attempts: new PgAttemptStore(db),
     idempotency: new PgIdempotencyStore(db, shared.pruneClock),
+    // pg-c: `sources.delete` forgets the source's keys through the idempotency module over its own transaction.
+    sources: new PgSourceStore(db, shared.sources, (over) => new PgIdempotencyStore(over, shared.pruneClock)),
   };
 }
 
@@ -55,7 +62,7 @@ export interface PgStore extends PgModules {
 
 /** The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`). */
 export function pgStore(db: PgDb): PgStore {
-  const shared: Shared = { pruneClock: { lastPrune: 0 } };
+  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches() };
   const durable = async (): Promise<void> => {};
   const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
     // `fn`'s throw, kept: when the connection died, drizzle's ROLLBACK fails too and throws its own error instead.
