@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceError } from '../src/domain/errors.js';
-import type { ActionRow } from '../src/store/actions.js';
+import type { ActionRow, Actor } from '../src/store/actions.js';
 import type { IdempotencyStore } from '../src/store/idempotency.js';
 import { openStore, type Store } from '../src/store/index.js';
+import type { MutableAlert, MuteStore, NewWindow } from '../src/store/mutes.js';
 import { pgStore, type PgStore } from '../src/store/pg/modules.js';
 import { openPg, type PgHandle } from '../src/store/pg/open.js';
 import * as pgSchema from '../src/store/pg/schema.js';
@@ -22,6 +23,7 @@ import { pgDatabase } from './support/postgres.js';
 
 interface Common {
   readonly sources: Pick<SourceStore, Exclude<keyof SourceStore, 'load'>>;
+  readonly mutes: Pick<MuteStore, Exclude<keyof MuteStore, 'load'>>;
   readonly idempotency: Pick<IdempotencyStore, 'key' | 'saveKeyAnswer' | 'webhookIdAnswer' | 'saveWebhookIdAnswer'>;
   transaction<T>(fn: (tx: Common) => Promise<T>): Promise<T>;
 }
@@ -91,6 +93,7 @@ beforeEach(async () => {
   for (const b of backends) {
     await b.clear();
     await b.store.sources.refresh();
+    await b.store.mutes.refresh();
   }
 });
 
@@ -114,6 +117,8 @@ async function failure(call: Promise<unknown>): Promise<unknown> {
 
 /** A time past 2^31 ms, as every epoch-ms time is (a bigint column on PostgreSQL). */
 const T0 = 1_764_000_000_000;
+const ADMIN: Actor = { kind: 'admin', name: 'root' };
+const ALICE: Actor = { kind: 'discord', userId: '42', name: 'alice' };
 
 /** Each backend's own `created_at` (the database's clock) checked and left out, so the two can be compared. */
 function withoutCreatedAt<T extends { createdAt: number }>(row: T): Omit<T, 'createdAt'> {
@@ -369,3 +374,257 @@ describe('sources', () => {
     });
   });
 });
+
+describe('mutes', () => {
+  const ALERTS: SeedAlert[] = [
+    { id: 1, service: 'api', severity: 'P1', title: 'down', receivedAt: T0 },
+    { id: 2, service: 'db', severity: 'P2', title: 'slow', receivedAt: T0 },
+    { id: 3, service: 'db', severity: 'P2', title: 'slow', receivedAt: T0 },
+  ];
+  const alert = (over: Partial<MutableAlert> & { service?: string; title?: string; dedup_key?: string }): MutableAlert => ({
+    sourceId: over.sourceId ?? 1,
+    input: { service: over.service ?? 'api', title: over.title ?? 'down', ...(over.dedup_key === undefined ? {} : { dedup_key: over.dedup_key }) },
+    ...(over.incident ? { incident: over.incident } : {}),
+  });
+  /** Which compiled mutes match each probe alert: the cache compared as data (its matchers are functions). */
+  const PROBES: MutableAlert[] = [
+    alert({}),
+    alert({ service: 'API-gateway', title: 'x' }),
+    alert({ dedup_key: 'k1' }),
+    alert({ dedup_key: 'k1', sourceId: 2 }),
+    alert({ incident: { key: 'grp' } }),
+    alert({ incident: { key: 'grp' }, sourceId: 2 }),
+    alert({ service: 'db', title: 'slow' }),
+  ];
+  const compiled = (mutes: Common['mutes'], now: number, wall = now) =>
+    mutes.active(now, wall).map((m) => ({ id: m.id, expiresAt: m.expiresAt, routeId: m.routeId, window: m.inForce !== undefined, matches: m.matches === null ? null : PROBES.map((p) => m.matches!(p)) }));
+
+  it('creates mutes of every kind (recording a mute made from a card on its alert), lists, gets and compiles them', async () => {
+    const answers = await onBoth(async (b) => {
+      const { mutes } = b.store;
+      await b.seedAlerts(ALERTS);
+      const now = Date.now();
+      const glob = await mutes.create({ service: 'api*', routeId: null, dedupKey: null, reason: 'deploy' }, 30, ADMIN, now);
+      const card = await mutes.create({ service: 'db', title: 'slow', routeId: null, dedupKey: null, reason: 'noisy', alertId: 2 }, 60, ALICE, now);
+      const key = await mutes.create({ service: null, routeId: null, dedupKey: 'k1', sourceId: 1, reason: null }, 10, ADMIN, now);
+      const anySource = await mutes.create({ service: null, routeId: null, dedupKey: 'k1', reason: null }, 10, ADMIN, now);
+      const incident = await mutes.create({ service: null, routeId: null, dedupKey: null, incidentKey: 'grp', sourceId: 1, reason: null, alertId: 1 }, 10, ALICE, now);
+      const route = await mutes.create({ service: null, routeId: 5, dedupKey: null, reason: 'route' }, 5, ADMIN, now);
+      const rows = [glob, card, key, anySource, incident, route];
+      return {
+        rows: rows.map((r) => ({ ...r, createdAt: r.createdAt - now, expiresAt: r.expiresAt - now })),
+        list: (await mutes.list()).map((m) => m.id),
+        activeNow: (await mutes.list(now)).map((m) => m.id),
+        activeIn20m: (await mutes.list(now + 20 * 60_000)).map((m) => m.id),
+        get: (await mutes.get(card.id)).reason,
+        missing: await failure(mutes.get(99)),
+        compiled: compiled(mutes, now).map((c) => ({ ...c, expiresAt: c.expiresAt - now })),
+        in20m: compiled(mutes, now + 20 * 60_000).map((c) => c.id),
+        inForce: [mutes.inForce(route, now), mutes.inForce(route, now + 5 * 60_000)],
+        actions: [(await b.actionsOf(1)).map(({ at, ...a }) => ({ ...a, at: at - now })), (await b.actionsOf(2)).map(({ at, ...a }) => ({ ...a, at: at - now })), await b.actionsOf(3)],
+      };
+    });
+    const blank = { title: null, routeId: null, dedupKey: null, incidentKey: null, sourceId: null, alertId: null, endedAt: null, managedBy: null, configName: null, startsAt: null, recurCron: null, recurMs: null, recurTimezone: null, createdAt: 0 };
+    expect(answers.rows).toEqual([
+      { ...blank, id: 1, service: 'api*', reason: 'deploy', createdBy: 'root', expiresAt: 30 * 60_000 },
+      { ...blank, id: 2, service: 'db', title: 'slow', reason: 'noisy', alertId: 2, createdBy: 'alice', expiresAt: 60 * 60_000 },
+      { ...blank, id: 3, service: null, dedupKey: 'k1', sourceId: 1, reason: null, createdBy: 'root', expiresAt: 10 * 60_000 },
+      { ...blank, id: 4, service: null, dedupKey: 'k1', reason: null, createdBy: 'root', expiresAt: 10 * 60_000 },
+      { ...blank, id: 5, service: null, incidentKey: 'grp', sourceId: 1, reason: null, alertId: 1, createdBy: 'alice', expiresAt: 10 * 60_000 },
+      { ...blank, id: 6, service: null, routeId: 5, reason: 'route', createdBy: 'root', expiresAt: 5 * 60_000 },
+    ]);
+    expect(answers.list).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(answers.activeNow).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(answers.activeIn20m).toEqual([1, 2]);
+    expect(answers.get).toBe('noisy');
+    expect(answers.missing).toEqual({ status: 404, code: 'not_found', message: 'no mute with id 99' });
+    expect(answers.compiled).toEqual([
+      // PROBES: api/down, API-gateway/x, dedup k1 (source 1), dedup k1 (source 2), incident grp (1), incident grp (2), db/slow
+      { id: 1, expiresAt: 30 * 60_000, routeId: null, window: false, matches: [true, true, true, true, true, true, false] },
+      { id: 2, expiresAt: 60 * 60_000, routeId: null, window: false, matches: [false, false, false, false, false, false, true] },
+      { id: 3, expiresAt: 10 * 60_000, routeId: null, window: false, matches: [false, false, true, false, false, false, false] },
+      { id: 4, expiresAt: 10 * 60_000, routeId: null, window: false, matches: [false, false, true, true, false, false, false] },
+      { id: 5, expiresAt: 10 * 60_000, routeId: null, window: false, matches: [false, false, false, false, true, false, false] },
+      { id: 6, expiresAt: 5 * 60_000, routeId: 5, window: false, matches: null },
+    ]);
+    expect(answers.in20m).toEqual([1, 2]);
+    expect(answers.inForce).toEqual([true, false]);
+    expect(answers.actions).toEqual([
+      [{ id: 2, kind: 'mute', actorKind: 'discord', actorName: 'alice', reason: null, at: 0 }],
+      [{ id: 1, kind: 'mute', actorKind: 'discord', actorName: 'alice', reason: 'noisy', at: 0 }],
+      [],
+    ]);
+  });
+
+  it('ends a mute in force (recording an unmute on its card’s alert) and returns it as it was; 404 when none is in force', async () => {
+    const answers = await onBoth(async (b) => {
+      const { mutes } = b.store;
+      await b.seedAlerts(ALERTS);
+      const now = Date.now();
+      const card = await mutes.create({ service: 'db', title: 'slow', routeId: null, dedupKey: null, reason: 'noisy', alertId: 2 }, 60, ALICE, now);
+      const plain = await mutes.create({ service: 'api', routeId: null, dedupKey: null, reason: null }, 1, ADMIN, now);
+      const before = compiled(mutes, now).map((m) => m.id);
+      const ended = await mutes.end(card.id, ADMIN, now + 1_000);
+      const after = compiled(mutes, now).map((m) => m.id);
+      return {
+        ended: { id: ended.id, endedAt: ended.endedAt },
+        stored: (await mutes.get(card.id)).endedAt! - now,
+        before,
+        after,
+        again: await failure(mutes.end(card.id, ADMIN, now + 2_000)),
+        expired: await failure(mutes.end(plain.id, ADMIN, now + 60_000)),
+        unknown: await failure(mutes.end(99, ADMIN, now)),
+        plainEnded: (await mutes.end(plain.id, ADMIN, now + 30_000)).id,
+        actions: (await b.actionsOf(2)).map((a) => [a.kind, a.actorName, a.reason, a.at - now]),
+        listActive: (await mutes.list(now)).map((m) => m.id),
+      };
+    });
+    expect(answers).toEqual({
+      ended: { id: 1, endedAt: null },
+      stored: 1_000,
+      before: [1, 2],
+      after: [2],
+      again: { status: 404, code: 'not_found', message: 'no mute in force with id 1' },
+      expired: { status: 404, code: 'not_found', message: 'no mute in force with id 2' },
+      unknown: { status: 404, code: 'not_found', message: 'no mute in force with id 99' },
+      plainEnded: 2,
+      actions: [
+        ['mute', 'alice', 'noisy', 0],
+        ['unmute', 'root', null, 1_000],
+      ],
+      listActive: [],
+    });
+  });
+
+  it('maintenance windows: created, updated and ended from the file, listed, in force only while open', async () => {
+    // Times ahead of the clock: the cache (re-read at Date.now()) keeps only mutes not yet expired.
+    const start = Date.UTC(2030, 0, 1);
+    const now = Date.now();
+    const once: NewWindow = { service: 'api', routeId: null, dedupKey: null, reason: 'upgrade', configName: 'upgrade', schedule: { kind: 'once', startsAt: start, endsAt: start + 3_600_000 } };
+    const nightly: NewWindow = { service: null, routeId: 3, dedupKey: null, reason: 'backups', configName: 'nightly', schedule: { kind: 'recurring', cron: '0 2 * * *', timezone: 'UTC', durationMs: 1_800_000 } };
+    const answers = await onBoth(async (b) => {
+      const { mutes } = b.store;
+      const w1 = await mutes.createWindow(once, T0);
+      const w2 = await mutes.createWindow(nightly, T0);
+      const other = await mutes.create({ service: 'x', routeId: null, dedupKey: null, reason: null }, 10, ADMIN, now);
+      const ids = (wall: number) => compiled(mutes, now, wall).map((m) => m.id);
+      const at2am = Date.UTC(2025, 11, 1, 2, 10);
+      const open = { before: ids(start - 1), during: ids(start + 1), nightly: ids(at2am), noon: ids(at2am + 10 * 3_600_000) };
+      const inForce = [mutes.inForce(w1, start - 1), mutes.inForce(w1, start + 1), mutes.inForce(w2, at2am), mutes.inForce(w2, at2am + 3_600_000)];
+      await mutes.updateWindow(w1.id, { ...once, service: 'db', reason: 'longer', schedule: { kind: 'once', startsAt: start, endsAt: start + 7_200_000 } });
+      const updated = await mutes.get(w1.id);
+      const windows = await mutes.windows();
+      await mutes.endWindow(w2.id, T0 + 5);
+      return {
+        rows: [w1, w2].map(({ createdAt: _, ...r }) => r),
+        createdAt: [w1.createdAt, w2.createdAt],
+        other: other.managedBy,
+        open,
+        inForce,
+        updated: { service: updated.service, reason: updated.reason, expiresAt: updated.expiresAt, startsAt: updated.startsAt },
+        windows: windows.map((w) => w.configName),
+        afterEnd: { windows: (await mutes.windows()).map((w) => w.configName), ended: (await mutes.get(w2.id)).endedAt, nightly: ids(at2am) },
+      };
+    });
+    expect(answers.rows).toEqual([
+      { id: 1, service: 'api', title: null, routeId: null, dedupKey: null, incidentKey: null, sourceId: null, reason: 'upgrade', alertId: null, createdBy: 'herald.yaml', expiresAt: start + 3_600_000, endedAt: null, managedBy: 'file', configName: 'upgrade', startsAt: start, recurCron: null, recurMs: null, recurTimezone: null },
+      { id: 2, service: null, title: null, routeId: 3, dedupKey: null, incidentKey: null, sourceId: null, reason: 'backups', alertId: null, createdBy: 'herald.yaml', expiresAt: 253_402_300_799_000, endedAt: null, managedBy: 'file', configName: 'nightly', startsAt: null, recurCron: '0 2 * * *', recurMs: 1_800_000, recurTimezone: 'UTC' },
+    ]);
+    expect(answers.createdAt).toEqual([T0, T0]);
+    expect(answers.other).toBeNull();
+    expect(answers.open).toEqual({ before: [3], during: [1, 3], nightly: [2, 3], noon: [3] });
+    expect(answers.inForce).toEqual([false, true, true, false]);
+    expect(answers.updated).toEqual({ service: 'db', reason: 'longer', expiresAt: start + 7_200_000, startsAt: start });
+    expect(answers.windows).toEqual(['upgrade', 'nightly']);
+    expect(answers.afterEnd).toEqual({ windows: ['upgrade'], ended: T0 + 5, nightly: [3] });
+  });
+
+  it('counts the alerts each mute silenced, all or only some mutes', async () => {
+    const answers = await onBoth(async (b) => {
+      const { mutes } = b.store;
+      const now = Date.now();
+      const m1 = await mutes.create({ service: 'a', routeId: null, dedupKey: null, reason: null }, 10, ADMIN, now);
+      const m2 = await mutes.create({ service: 'b', routeId: null, dedupKey: null, reason: null }, 10, ADMIN, now);
+      await b.seedAlerts([
+        { id: 1, service: 'a', severity: 'P1', title: 't', receivedAt: T0, mutedByMuteId: m1.id },
+        { id: 2, service: 'a', severity: 'P1', title: 't', receivedAt: T0, mutedByMuteId: m1.id },
+        { id: 3, service: 'b', severity: 'P1', title: 't', receivedAt: T0, mutedByMuteId: m2.id },
+        { id: 4, service: 'c', severity: 'P1', title: 't', receivedAt: T0 },
+      ]);
+      return {
+        all: [...(await mutes.mutedCounts()).entries()].sort((x, y) => x[0] - y[0]),
+        some: [...(await mutes.mutedCounts([m2.id, 99])).entries()],
+        none: [...(await mutes.mutedCounts([])).entries()],
+      };
+    });
+    expect(answers).toEqual({
+      all: [
+        [1, 2],
+        [2, 1],
+      ],
+      some: [[2, 1]],
+      none: [],
+    });
+  });
+
+  it('refresh(now) compiles only what is in force then; a change behind its back is seen after refresh', async () => {
+    const answers = await onBoth(async (b) => {
+      const { mutes } = b.store;
+      const now = Date.now();
+      await mutes.create({ service: 'a', routeId: null, dedupKey: null, reason: null }, 10, ADMIN, now);
+      await mutes.create({ service: 'b', routeId: null, dedupKey: null, reason: null }, 60, ADMIN, now);
+      const ids = () => compiled(mutes, now).map((m) => m.id);
+      await b.exec(`UPDATE mutes SET ended_at = ${now} WHERE id = 2`);
+      const cached = ids();
+      await mutes.refresh();
+      const refreshed = ids();
+      await b.exec(`UPDATE mutes SET ended_at = NULL WHERE id = 2`);
+      await mutes.refresh(now + 30 * 60_000);
+      return { cached, refreshed, later: compiled(mutes, now + 30 * 60_000).map((m) => m.id), atNow: ids() };
+    });
+    expect(answers).toEqual({ cached: [1, 2], refreshed: [1], later: [2], atNow: [2] });
+  });
+
+  it('inside a transaction: a create and its recorded action roll back together; the cache is the store’s, seen at once', async () => {
+    const answers = await onBoth(async (b) => {
+      const { mutes } = b.store;
+      await b.seedAlerts(ALERTS);
+      const now = Date.now();
+      const committed = await b.store.transaction(async (tx) => {
+        const m = await tx.mutes.create({ service: 'api', routeId: null, dedupKey: null, reason: 'r', alertId: 1 }, 10, ALICE, now);
+        return { id: m.id, seenByStore: compiled(mutes, now).map((c) => c.id) };
+      });
+      const boom = new Error('boom');
+      const thrown = await b.store
+        .transaction(async (tx) => {
+          await tx.mutes.end(committed.id, ADMIN, now + 1);
+          await tx.mutes.create({ service: 'db', routeId: null, dedupKey: null, reason: null, alertId: 2 }, 10, ALICE, now);
+          throw boom;
+        })
+        .catch((err: unknown) => err);
+      // As on SQLite, a cache refreshed inside a transaction that rolls back is refreshed again by the caller.
+      await mutes.refresh();
+      return {
+        committed,
+        same: thrown === boom,
+        list: (await mutes.list()).map((m) => [m.id, m.endedAt]),
+        compiled: compiled(mutes, now).map((c) => c.id),
+        actions: [(await b.actionsOf(1)).map((a) => a.kind), (await b.actionsOf(2)).map((a) => a.kind)],
+      };
+    });
+    expect(answers).toEqual({ committed: { id: 1, seenByStore: [1] }, same: true, list: [[1, null]], compiled: [1], actions: [['mute'], []] });
+  });
+
+  describe('on PostgreSQL only', () => {
+    it('two ends of one mute side by side: one ends it (one unmute recorded), the other is a 404', async () => {
+      await backends[1]!.seedAlerts(ALERTS);
+      const now = Date.now();
+      const m = await onPg.mutes.create({ service: 'api', routeId: null, dedupKey: null, reason: null, alertId: 1 }, 10, ALICE, now);
+      const results = await Promise.all([failure(onPg.mutes.end(m.id, ADMIN, now + 1)), failure(onPg.mutes.end(m.id, ADMIN, now + 2))]);
+      expect(results.filter((r) => r === 'ok')).toHaveLength(1);
+      expect(results).toContainEqual({ status: 404, code: 'not_found', message: `no mute in force with id ${m.id}` });
+      expect((await backends[1]!.actionsOf(1)).map((a) => a.kind)).toEqual(['mute', 'unmute']);
+    });
+  });
+});
+

@@ -1,6 +1,7 @@
 import { PgAttemptStore } from './attempts.js';
 import { PgEventStore } from './events.js';
 import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
+import { PgMuteStore, muteCache, type MuteCache } from './mutes.js';
 import type { PgDb, PgExecutor } from './open.js';
 import { PgSourceStore, sourceCaches, type SourceCaches } from './sources.js';
 
@@ -24,8 +25,9 @@ import { PgSourceStore, sourceCaches, type SourceCaches } from './sources.js';
 /** State of the modules that outlives a transaction: made once per store (`pgStore`), given to every `build`. */
 interface Shared {
   pruneClock: PruneClock;
-  // pg-c: sources' caches.
+  // pg-c: sources' and mutes' caches.
   sources: SourceCaches;
+  mutes: MuteCache;
 }
 
 /** The PostgreSQL store modules that exist so far; the others are SQLite's only (docs/postgresql.md). */
@@ -35,6 +37,7 @@ export interface PgModules {
   readonly idempotency: PgIdempotencyStore;
   // pg-c
   readonly sources: PgSourceStore;
+  readonly mutes: PgMuteStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -45,6 +48,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     idempotency: new PgIdempotencyStore(db, shared.pruneClock),
     // pg-c: `sources.delete` forgets the source's keys through the idempotency module over its own transaction.
     sources: new PgSourceStore(db, shared.sources, (over) => new PgIdempotencyStore(over, shared.pruneClock)),
+    mutes: new PgMuteStore(db, shared.mutes),
   };
 }
 
@@ -62,7 +66,7 @@ export interface PgStore extends PgModules {
 
 /** The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`). */
 export function pgStore(db: PgDb): PgStore {
-  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches() };
+  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches(), mutes: muteCache() };
   const durable = async (): Promise<void> => {};
   const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
     // `fn`'s throw, kept: when the connection died, drizzle's ROLLBACK fails too and throws its own error instead.
