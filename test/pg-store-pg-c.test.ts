@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceError } from '../src/domain/errors.js';
 import type { ActionRow, Actor } from '../src/store/actions.js';
@@ -9,6 +10,7 @@ import type { IdempotencyStore } from '../src/store/idempotency.js';
 import { openStore, type Store } from '../src/store/index.js';
 import type { MutableAlert, MuteStore, NewWindow } from '../src/store/mutes.js';
 import { pgStore, type PgStore } from '../src/store/pg/modules.js';
+import { PgMuteStore, muteCache } from '../src/store/pg/mutes.js';
 import { openPg, type PgHandle } from '../src/store/pg/open.js';
 import * as pgSchema from '../src/store/pg/schema.js';
 import type { SourceStore } from '../src/store/sources.js';
@@ -624,6 +626,34 @@ describe('mutes', () => {
       expect(results.filter((r) => r === 'ok')).toHaveLength(1);
       expect(results).toContainEqual({ status: 404, code: 'not_found', message: `no mute in force with id ${m.id}` });
       expect((await backends[1]!.actionsOf(1)).map((a) => a.kind)).toEqual(['mute', 'unmute']);
+    });
+
+    it('a re-read that returns after a later-started one does not overwrite the cache', async () => {
+      const now = Date.now();
+      await onPg.mutes.create({ service: 'a', routeId: null, dedupKey: null, reason: null }, 10, ADMIN, now);
+      const cache = muteCache();
+      const locker = await handle.pool.connect();
+      try {
+        await locker.query('BEGIN; LOCK TABLE mutes IN ACCESS EXCLUSIVE MODE');
+        // Two modules sharing one cache: one over the pool, which waits for the lock; one over the session that holds it.
+        const overPool = new PgMuteStore(handle.db, cache);
+        const overLocker = new PgMuteStore(drizzle(locker, { schema: pgSchema }), cache);
+        // Started first, at a time past the mute's expiry (it would compile nothing), and answered last.
+        const stale = overPool.refresh(now + 3_600_000);
+        for (let i = 0; ; i++) {
+          if (i === 200) throw new Error('the re-read never waited for the lock');
+          const waiting = await handle.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+          if ((waiting.rows[0] as { n: number }).n >= 1) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await overLocker.refresh(now);
+        expect(overPool.active(now).map((m) => m.id)).toEqual([1]);
+        await locker.query('COMMIT');
+        await stale;
+      } finally {
+        locker.release();
+      }
+      expect(cache.compiled.map((m) => m.id)).toEqual([1]);
     });
   });
 });
