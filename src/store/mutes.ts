@@ -178,7 +178,8 @@ export class MuteStore {
   }
 }
 
-function windowColumns(w: NewWindow) {
+/** A window's columns as the file says them (shared with `pg/mutes.ts`). */
+export function windowColumns(w: NewWindow) {
   const s = w.schedule;
   return {
     service: w.service,
@@ -203,7 +204,8 @@ export function scheduleOf(m: Pick<MuteRow, 'startsAt' | 'expiresAt' | 'recurCro
   return undefined;
 }
 
-function matcherOf(m: MuteRow): CompiledMute['matches'] {
+/** The matcher a mute compiles to (shared with `pg/mutes.ts`). */
+export function matcherOf(m: MuteRow): CompiledMute['matches'] {
   if (m.incidentKey !== null) {
     // An incident card's Mute: the group's later members, of its source only (a key is its source's own).
     const key = m.incidentKey;

@@ -2,7 +2,9 @@ import { PgAlertStore } from './alerts.js';
 import { PgAttemptStore } from './attempts.js';
 import { PgEventStore } from './events.js';
 import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
+import { PgMuteStore, muteCache, type MuteCache } from './mutes.js';
 import type { PgDb, PgExecutor } from './open.js';
+import { PgSourceStore, sourceCaches, type SourceCaches } from './sources.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -24,6 +26,9 @@ import type { PgDb, PgExecutor } from './open.js';
 /** State of the modules that outlives a transaction: made once per store (`pgStore`), given to every `build`. */
 interface Shared {
   pruneClock: PruneClock;
+  // pg-c: sources' and mutes' caches.
+  sources: SourceCaches;
+  mutes: MuteCache;
 }
 
 /** The PostgreSQL store modules that exist so far; the others are SQLite's only (docs/postgresql.md). */
@@ -32,6 +37,8 @@ export interface PgModules {
   readonly attempts: PgAttemptStore;
   readonly idempotency: PgIdempotencyStore;
   readonly alerts: PgAlertStore;
+  readonly sources: PgSourceStore;
+  readonly mutes: PgMuteStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -41,6 +48,8 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     attempts: new PgAttemptStore(db),
     idempotency: new PgIdempotencyStore(db, shared.pruneClock),
     alerts: new PgAlertStore(db),
+    sources: new PgSourceStore(db, shared.sources, (over) => new PgIdempotencyStore(over, shared.pruneClock)),
+    mutes: new PgMuteStore(db, shared.mutes),
   };
 }
 
@@ -58,7 +67,7 @@ export interface PgStore extends PgModules {
 
 /** The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`). */
 export function pgStore(db: PgDb): PgStore {
-  const shared: Shared = { pruneClock: { lastPrune: 0 } };
+  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches(), mutes: muteCache() };
   const durable = async (): Promise<void> => {};
   const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
     // `fn`'s throw, kept: when the connection died, drizzle's ROLLBACK fails too and throws its own error instead.
