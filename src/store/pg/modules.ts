@@ -26,7 +26,7 @@ import { PgSourceStore, sourceCaches, type SourceCaches } from './sources.js';
 /** State of the modules that outlives a transaction: made once per store (`pgStore`), given to every `build`. */
 interface Shared {
   pruneClock: PruneClock;
-  // pg-c: sources' and mutes' caches.
+  // The caches of sources and mutes (one per store, shared by every transaction's modules).
   sources: SourceCaches;
   mutes: MuteCache;
 }
