@@ -2,6 +2,7 @@ import { PgAttemptStore } from './attempts.js';
 import { PgEventStore } from './events.js';
 import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
 import type { PgDb, PgExecutor } from './open.js';
+import { PgWebhookStore } from './webhooks.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -30,6 +31,7 @@ export interface PgModules {
   readonly events: PgEventStore;
   readonly attempts: PgAttemptStore;
   readonly idempotency: PgIdempotencyStore;
+  readonly webhooks: PgWebhookStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -38,6 +40,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     events: new PgEventStore(db),
     attempts: new PgAttemptStore(db),
     idempotency: new PgIdempotencyStore(db, shared.pruneClock),
+    webhooks: new PgWebhookStore(db),
   };
 }
 
