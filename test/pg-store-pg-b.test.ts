@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceError } from '../src/domain/errors.js';
 import type { EventStore } from '../src/store/events.js';
 import { openStore, type Store } from '../src/store/index.js';
+import type { OutboundStore } from '../src/store/outbound.js';
 import { pgStore, type PgStore } from '../src/store/pg/modules.js';
 import { openPg, type PgHandle } from '../src/store/pg/open.js';
 import * as pgSchema from '../src/store/pg/schema.js';
@@ -14,7 +15,7 @@ import type { NewMember, WebhookRow, WebhookStore } from '../src/store/webhooks.
 import { pgDatabase } from './support/postgres.js';
 
 /**
- * The PostgreSQL webhooks module (src/store/pg/webhooks.ts) against a real PostgreSQL
+ * The PostgreSQL webhooks and outbound modules (src/store/pg/webhooks.ts, pg/outbound.ts) against a real PostgreSQL
  * database, and the same scenarios against the SQLite modules on a file: one behaviour, two backends. Each scenario
  * runs on both, asserts what it expects of each, and that both answered the same (test/pg-store.test.ts's style).
  */
@@ -23,19 +24,24 @@ import { pgDatabase } from './support/postgres.js';
 interface Common {
   readonly events: Pick<EventStore, keyof EventStore>;
   readonly webhooks: Pick<WebhookStore, Exclude<keyof WebhookStore, 'checkJoinSync' | 'checkRoomSync' | 'recordEventSync'>>;
+  readonly outbound: Pick<OutboundStore, Exclude<keyof OutboundStore, 'load'>>;
   transaction<T>(fn: (tx: Common) => Promise<T>): Promise<T>;
 }
 
-/** Rows of other modules' tables (not ported here) and the pools to start from, written the same on both, with their ids. */
+/** Rows of other modules' tables (not ported here), written the same on both, with their ids. */
 interface Seed {
   channels?: { id: number; name: string; discordChannelId: string; removedAt?: number }[];
   webhooks?: { id: number; channelId: number; discordWebhookId: string; token: string; state?: WebhookRow['state']; owner?: WebhookRow['owner'] }[];
+  routes?: { id: number; channelId: number }[];
+  alerts?: { id: number; service: string; severity: 'P0' | 'P1' | 'P2' | 'P3'; title: string; receivedAt: number }[];
 }
 
 interface Backend {
   name: 'sqlite' | 'postgresql';
   store: Common;
   seed(rows: Seed): Promise<void>;
+  /** An outbound delivery's row as it is stored, to check what the worker's methods wrote. */
+  delivery(id: number): Promise<Record<string, unknown> | undefined>;
   clear(): Promise<void>;
 }
 
@@ -47,7 +53,7 @@ let onPg: PgStore;
 const backends: Backend[] = [];
 
 /** Every table these tests write, children first. */
-const TABLES = ['events', 'webhooks', 'channels'] as const;
+const TABLES = ['outbound_deliveries', 'outbound_targets', 'alerts', 'routes', 'events', 'webhooks', 'channels'] as const;
 
 beforeAll(async () => {
   handle = await openPg(pg.url, { poolSize: 4 });
@@ -63,11 +69,15 @@ beforeAll(async () => {
       seed: async (s) => {
         if (s.channels) lite.db.insert(l.channels).values(s.channels).run();
         if (s.webhooks) lite.db.insert(l.webhooks).values(s.webhooks).run();
+        if (s.routes) lite.db.insert(l.routes).values(s.routes).run();
+        if (s.alerts) lite.db.insert(l.alerts).values(s.alerts).run();
       },
+      delivery: async (id) => lite.db.select().from(l.outboundDeliveries).where(sql`${l.outboundDeliveries.id} = ${id}`).get(),
       clear: async () => {
         for (const t of TABLES) lite.db.run(sql.raw(`delete from ${t}`));
         // Ids start again at 1, as PostgreSQL's identities do after the truncate below.
         lite.db.run(sql`delete from sqlite_sequence`);
+        await lite.outbound.refresh();
       },
     },
     {
@@ -76,13 +86,20 @@ beforeAll(async () => {
       seed: async (s) => {
         if (s.channels) await handle.db.insert(p.channels).values(s.channels);
         if (s.webhooks) await handle.db.insert(p.webhooks).values(s.webhooks);
+        if (s.routes) await handle.db.insert(p.routes).values(s.routes);
+        if (s.alerts) await handle.db.insert(p.alerts).values(s.alerts);
         // Rows inserted with their ids leave an identity's sequence behind (SQLite's next id is past the largest).
-        for (const t of ['channels', 'webhooks'] as const) {
+        for (const t of ['channels', 'webhooks', 'routes', 'alerts'] as const) {
           if (s[t]) await handle.db.execute(sql.raw(`select setval(pg_get_serial_sequence('${t}', 'id'), (select max(id) from ${t}))`));
         }
       },
+      delivery: async (id) => {
+        const [row] = await handle.db.select().from(p.outboundDeliveries).where(sql`${p.outboundDeliveries.id} = ${id}`);
+        return row;
+      },
       clear: async () => {
         await handle.db.execute(sql.raw(`truncate ${TABLES.join(', ')} restart identity cascade`));
+        await onPg.outbound.refresh();
       },
     },
   );
@@ -421,8 +438,220 @@ describe('webhooks', () => {
       events: [],
     });
   });
+});
+
+const OUTBOUND: Seed = {
+  channels: [{ id: 1, name: 'ops', discordChannelId: '1001' }],
+  routes: [
+    { id: 1, channelId: 1 },
+    { id: 2, channelId: 1 },
+    { id: 3, channelId: 1 },
+  ],
+  alerts: [1, 2, 3].map((id) => ({ id, service: 'api', severity: 'P1' as const, title: `alert ${id}`, receivedAt: T0 })),
+};
+
+describe('outbound', () => {
+  it('creates, lists, reads and deletes targets, the cache of targets by route following its own writes; 404s', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed(OUTBOUND);
+      const o = b.store.outbound;
+      const empty = [...o.targetsOf([1, 2, 3])];
+      const t1 = timeless(await o.createTarget(1, { kind: 'slack', url: 'https://hooks.slack.test/1', secret: null }));
+      const t2 = timeless(await o.createTarget(1, { kind: 'webhook', url: 'https://example.test/2', secret: 's2', managedBy: 'file' }));
+      const t3 = timeless(await o.createTarget(2, { kind: 'webhook', url: 'https://example.test/3', secret: null }));
+      const created = {
+        byRoute: [[...o.targetsOf([1])], [...o.targetsOf([2])], [...o.targetsOf([3])], [...o.targetsOf([2, 1, 2])], [...o.targetsOf([])]],
+        list: timelessAll(await o.listTargets()),
+        target: maybeTimeless(await o.target(2)),
+        unknown: await o.target(99),
+      };
+      const unknownRoute = await outcome(o.createTarget(99, { kind: 'slack', url: 'https://x.test', secret: null }));
+      await o.deleteTarget(1);
+      const deleted = { byRoute: [...o.targetsOf([1, 2])], list: (await o.listTargets()).map((t) => t.id), again: await outcome(o.deleteTarget(1)) };
+      await o.refresh();
+      return { empty, t1, t2, t3, created, unknownRoute, deleted, refreshed: [...o.targetsOf([1, 2, 3])] };
+    });
+    expect(answers.empty).toEqual([]);
+    expect(answers.t1).toEqual({ id: 1, routeId: 1, kind: 'slack', url: 'https://hooks.slack.test/1', secret: null, managedBy: null });
+    expect(answers.t2).toEqual({ id: 2, routeId: 1, kind: 'webhook', url: 'https://example.test/2', secret: 's2', managedBy: 'file' });
+    expect(answers.created).toEqual({ byRoute: [[1, 2], [3], [], [3, 1, 2], []], list: [answers.t1, answers.t2, answers.t3], target: answers.t2, unknown: undefined });
+    expect(answers.unknownRoute).toEqual({ status: 404, message: 'no route with id 99' });
+    expect(answers.deleted).toEqual({ byRoute: [2, 3], list: [2, 3], again: { status: 404, message: 'no outbound target with id 1' } });
+    expect(answers.refreshed).toEqual([2, 3]);
+  });
+
+  it('enqueues for a target that exists only (a stale cache fails nothing), and names the targets an alert’s firing went to', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed(OUTBOUND);
+      const o = b.store.outbound;
+      for (const r of [1, 1, 2]) await o.createTarget(r, { kind: 'webhook', url: `https://example.test/${r}`, secret: null });
+      await o.enqueue(3, 1, 'alert.firing', T0);
+      await o.enqueue(1, 1, 'alert.firing', T0);
+      await o.enqueue(1, 1, 'alert.acknowledged', T0 + 1);
+      await o.enqueue(2, 1, 'alert.resolved', T0 + 2);
+      await o.enqueue(2, 2, 'alert.firing', T0 + 3);
+      // A target deleted since the cache was read: nothing queued, no error.
+      await o.enqueue(99, 1, 'alert.firing', T0 + 4);
+      // The same firing queued twice (a repeat): named once.
+      await o.enqueue(3, 1, 'alert.firing', T0 + 5);
+      return {
+        firing1: await o.firingTargets(1),
+        firing2: await o.firingTargets(2),
+        firing3: await o.firingTargets(3),
+        rows: (await o.listDeliveries({ limit: 10 })).map((d) => [d.id, d.target_id, d.alert_id, d.event, d.state, d.created_at]),
+        stored: await b.delivery(1),
+      };
+    });
+    // Each once, in the order first queued.
+    expect(answers.firing1).toEqual([3, 1]);
+    expect(answers.firing2).toEqual([2]);
+    expect(answers.firing3).toEqual([]);
+    expect(answers.rows).toEqual([
+      [6, 3, 1, 'alert.firing', 'pending', T0 + 5],
+      [5, 2, 2, 'alert.firing', 'pending', T0 + 3],
+      [4, 2, 1, 'alert.resolved', 'pending', T0 + 2],
+      [3, 1, 1, 'alert.acknowledged', 'pending', T0 + 1],
+      [2, 1, 1, 'alert.firing', 'pending', T0],
+      [1, 3, 1, 'alert.firing', 'pending', T0],
+    ]);
+    expect(answers.stored).toMatchObject({ availableAt: T0, createdAt: T0, attempts: 0, leaseUntil: null });
+  });
+
+  it('claims due rows by id up to the limit (expired leases again, not held ones), records outcomes, lists with filters, replays the dead', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed(OUTBOUND);
+      const o = b.store.outbound;
+      await o.createTarget(1, { kind: 'webhook', url: 'https://example.test/1', secret: null });
+      await o.createTarget(2, { kind: 'slack', url: 'https://example.test/2', secret: null });
+      for (let i = 0; i < 6; i++) await o.enqueue(1 + (i % 2), 1 + (i % 3), 'alert.firing', T0 + i * 1_000);
+      // Rows 1–6 available at T0, T0+1 s, …, T0+5 s.
+      const first = await o.claim(T0 + 2_000, T0 + 30_000, 2, []);
+      const second = await o.claim(T0 + 2_000, T0 + 30_000, 5, []);
+      const none = await o.claim(T0 + 2_500, T0 + 30_000, 5, []);
+      // Leases of 1–3 expired at T0+30 s; 1 is held (its outcome waits in the recorder).
+      const reclaimed = await o.claim(T0 + 31_000, T0 + 60_000, 10, [1, 77]);
+      await o.markSent(2, T0 + 32_000, 204);
+      await o.retryAt(3, T0 + 40_000, 503, 'unavailable');
+      await o.markDead(4, T0 + 33_000, null, 'timeout');
+      await o.markDead(5, T0 + 34_000, 410, 'gone');
+      const rows = {
+        sent: await b.delivery(2),
+        retry: await b.delivery(3),
+        dead: await b.delivery(4),
+      };
+      const list = (f: Parameters<OutboundStore['listDeliveries']>[0]) => o.listDeliveries(f).then((r) => r.map((d) => d.id));
+      const lists = {
+        all: await o.listDeliveries({ limit: 10 }),
+        two: await list({ limit: 2 }),
+        dead: await list({ limit: 10, state: 'dead' }),
+        alert: await list({ limit: 10, alertId: 1 }),
+        target: await list({ limit: 10, targetId: 2 }),
+        before: await list({ limit: 10, beforeId: 4 }),
+        combined: await list({ limit: 10, state: 'leased', targetId: 1, alertId: 1 }),
+      };
+      const replays = {
+        unknown: await outcome(o.replay(99, T0 + 50_000)),
+        notDead: await outcome(o.replay(2, T0 + 50_000)),
+        replayed: await outcome(o.replay(4, T0 + 50_000)),
+        twice: await outcome(o.replay(4, T0 + 50_000)),
+      };
+      return { first, second, none, reclaimed, rows, lists, replays, afterReplay: await b.delivery(4), claimReplayed: await o.claim(T0 + 50_000, T0 + 80_000, 10, []) };
+    });
+    const claimed = (id: number, attempts: number) => ({ id, targetId: 1 + ((id - 1) % 2), alertId: 1 + ((id - 1) % 3), event: 'alert.firing', attempts, createdAt: T0 + (id - 1) * 1_000 });
+    expect(answers.first).toEqual([claimed(1, 1), claimed(2, 1)]);
+    expect(answers.second).toEqual([claimed(3, 1)]);
+    expect(answers.none).toEqual([]);
+    expect(answers.reclaimed).toEqual([claimed(2, 2), claimed(3, 2), claimed(4, 1), claimed(5, 1), claimed(6, 1)]);
+    expect(answers.rows.sent).toMatchObject({ state: 'sent', sentAt: T0 + 32_000, lastStatus: 204, lastError: null, leaseUntil: null });
+    expect(answers.rows.retry).toMatchObject({ state: 'pending', availableAt: T0 + 40_000, lastStatus: 503, lastError: 'unavailable', leaseUntil: null });
+    expect(answers.rows.dead).toMatchObject({ state: 'dead', deadAt: T0 + 33_000, lastStatus: null, lastError: 'timeout', leaseUntil: null });
+    expect(answers.lists.all[0]).toEqual({
+      id: 6, target_id: 2, alert_id: 3, event: 'alert.firing', state: 'leased', attempts: 1, last_status: null, last_error: null,
+      created_at: T0 + 5_000, sent_at: null, dead_at: null, replayed_at: null,
+    });
+    expect(answers.lists.all.find((d) => d.id === 5)).toMatchObject({ state: 'dead', last_status: 410, last_error: 'gone', dead_at: T0 + 34_000 });
+    expect(answers.lists).toMatchObject({ two: [6, 5], dead: [5, 4], alert: [4, 1], target: [6, 4, 2], before: [3, 2, 1], combined: [1] });
+    expect(answers.replays).toEqual({
+      unknown: { status: 404, message: 'no outbound delivery with id 99' },
+      notDead: { status: 409, message: 'outbound delivery 2 is sent, not dead; nothing to replay' },
+      replayed: undefined,
+      twice: { status: 409, message: 'outbound delivery 4 is pending, not dead; nothing to replay' },
+    });
+    expect(answers.afterReplay).toMatchObject({ state: 'pending', attempts: 0, availableAt: T0 + 50_000, createdAt: T0 + 50_000, leaseUntil: null, replayedAt: T0 + 50_000, deadAt: T0 + 33_000 });
+    // Due again: 1 (its lease expired, no longer held), 3 (its retry time passed), 4 (replayed); not 6 (leased till T0+60 s), 5 (dead).
+    expect(answers.claimReplayed.map((c) => [c.id, c.attempts])).toEqual([[1, 2], [3, 3], [4, 1]]);
+  });
+
+  it('a transaction’s module shares the cache of targets: a target created through tx is seen by the store; deleted targets take their deliveries', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed(OUTBOUND);
+      const id = await b.store.transaction(async (tx) => {
+        const t = await tx.outbound.createTarget(3, { kind: 'slack', url: 'https://example.test/3', secret: null });
+        await tx.outbound.enqueue(t.id, 1, 'alert.firing', T0);
+        return t.id;
+      });
+      const seen = [...b.store.outbound.targetsOf([3])];
+      const rolledBack = await outcome(
+        b.store.transaction(async (tx) => {
+          await tx.outbound.deleteTarget(id);
+          throw new Error('undo');
+        }),
+      );
+      // The rollback left the cache as the delete made it; the caller re-reads (as `store.refreshCaches()` does).
+      const afterRollback = [...b.store.outbound.targetsOf([3])];
+      await b.store.outbound.refresh();
+      const refreshed = [...b.store.outbound.targetsOf([3])];
+      await b.store.outbound.deleteTarget(id);
+      return { id, seen, rolledBack, afterRollback, refreshed, deliveries: await b.store.outbound.listDeliveries({ limit: 10 }) };
+    });
+    expect(answers).toEqual({ id: 1, seen: [1], rolledBack: { other: 'Error: undo' }, afterRollback: [], refreshed: [1], deliveries: [] });
+  });
 
   describe('on PostgreSQL only', () => {
+    it('two claims at once, each in its own transaction, lease different rows', async () => {
+      const b = backends[1]!;
+      await b.seed(OUTBOUND);
+      await onPg.outbound.createTarget(1, { kind: 'webhook', url: 'https://example.test/1', secret: null });
+      for (let i = 0; i < 6; i++) await onPg.outbound.enqueue(1, 1, 'alert.firing', T0);
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      // The first claim's transaction stays open (its rows locked) while the second claims.
+      const first = onPg.transaction(async (tx) => {
+        const rows = await tx.outbound.claim(T0, T0 + 30_000, 4, []);
+        await held;
+        return rows;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      const second = await onPg.transaction((tx) => tx.outbound.claim(T0, T0 + 30_000, 4, []));
+      release();
+      expect((await first).map((c) => c.id)).toEqual([1, 2, 3, 4]);
+      expect(second.map((c) => c.id)).toEqual([5, 6]);
+    });
+
+    it('an enqueue while another transaction deletes its target waits for it, then queues nothing and fails nothing', async () => {
+      const b = backends[1]!;
+      await b.seed(OUTBOUND);
+      const t = await onPg.outbound.createTarget(1, { kind: 'webhook', url: 'https://example.test/1', secret: null });
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const deleting = onPg.transaction(async (tx) => {
+        await tx.outbound.deleteTarget(t.id);
+        await held;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      // The ingest transaction's cache still names the target.
+      const ingest = onPg.transaction(async (tx) => {
+        await tx.outbound.enqueue(t.id, 1, 'alert.firing', T0);
+        await tx.outbound.enqueue(t.id, 2, 'alert.firing', T0);
+        return 'committed';
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      release();
+      await deleting;
+      expect(await ingest).toBe('committed');
+      expect(await onPg.outbound.listDeliveries({ limit: 10 })).toEqual([]);
+    });
+
     it('a join and an add at once into a pool with room for one: one joins, the other waits for it and gets the 409', async () => {
       const b = backends[1]!;
       await b.seed({ ...POOLS, webhooks: POOLS.webhooks!.filter((w) => w.id !== 24) });

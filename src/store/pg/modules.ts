@@ -2,6 +2,7 @@ import { PgAttemptStore } from './attempts.js';
 import { PgEventStore } from './events.js';
 import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
 import type { PgDb, PgExecutor } from './open.js';
+import { PgOutboundStore, type OutboundTargetsCache } from './outbound.js';
 import { PgWebhookStore } from './webhooks.js';
 
 /**
@@ -24,6 +25,7 @@ import { PgWebhookStore } from './webhooks.js';
 /** State of the modules that outlives a transaction: made once per store (`pgStore`), given to every `build`. */
 interface Shared {
   pruneClock: PruneClock;
+  outboundTargets: OutboundTargetsCache;
 }
 
 /** The PostgreSQL store modules that exist so far; the others are SQLite's only (docs/postgresql.md). */
@@ -32,6 +34,7 @@ export interface PgModules {
   readonly attempts: PgAttemptStore;
   readonly idempotency: PgIdempotencyStore;
   readonly webhooks: PgWebhookStore;
+  readonly outbound: PgOutboundStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -41,6 +44,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     attempts: new PgAttemptStore(db),
     idempotency: new PgIdempotencyStore(db, shared.pruneClock),
     webhooks: new PgWebhookStore(db),
+    outbound: new PgOutboundStore(db, shared.outboundTargets),
   };
 }
 
@@ -58,7 +62,7 @@ export interface PgStore extends PgModules {
 
 /** The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`). */
 export function pgStore(db: PgDb): PgStore {
-  const shared: Shared = { pruneClock: { lastPrune: 0 } };
+  const shared: Shared = { pruneClock: { lastPrune: 0 }, outboundTargets: { byRoute: new Map() } };
   const durable = async (): Promise<void> => {};
   const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
     // `fn`'s throw, kept: when the connection died, drizzle's ROLLBACK fails too and throws its own error instead.
