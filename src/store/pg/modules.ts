@@ -5,6 +5,8 @@ import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
 import { PgMuteStore, muteCache, type MuteCache } from './mutes.js';
 import type { PgDb, PgExecutor } from './open.js';
 import { PgSourceStore, sourceCaches, type SourceCaches } from './sources.js';
+import { PgOutboundStore, type OutboundTargetsCache } from './outbound.js';
+import { PgWebhookStore } from './webhooks.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -26,9 +28,10 @@ import { PgSourceStore, sourceCaches, type SourceCaches } from './sources.js';
 /** State of the modules that outlives a transaction: made once per store (`pgStore`), given to every `build`. */
 interface Shared {
   pruneClock: PruneClock;
-  // The caches of sources and mutes (one per store, shared by every transaction's modules).
+  // The caches of sources, mutes and outbound targets (one per store, shared by every transaction's modules).
   sources: SourceCaches;
   mutes: MuteCache;
+  outboundTargets: OutboundTargetsCache;
 }
 
 /** The PostgreSQL store modules that exist so far; the others are SQLite's only (docs/postgresql.md). */
@@ -39,6 +42,8 @@ export interface PgModules {
   readonly alerts: PgAlertStore;
   readonly sources: PgSourceStore;
   readonly mutes: PgMuteStore;
+  readonly webhooks: PgWebhookStore;
+  readonly outbound: PgOutboundStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -50,6 +55,8 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     alerts: new PgAlertStore(db),
     sources: new PgSourceStore(db, shared.sources, (over) => new PgIdempotencyStore(over, shared.pruneClock)),
     mutes: new PgMuteStore(db, shared.mutes),
+    webhooks: new PgWebhookStore(db),
+    outbound: new PgOutboundStore(db, shared.outboundTargets),
   };
 }
 
@@ -67,7 +74,7 @@ export interface PgStore extends PgModules {
 
 /** The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`). */
 export function pgStore(db: PgDb): PgStore {
-  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches(), mutes: muteCache() };
+  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches(), mutes: muteCache(), outboundTargets: { byRoute: new Map() } };
   const durable = async (): Promise<void> => {};
   const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
     // `fn`'s throw, kept: when the connection died, drizzle's ROLLBACK fails too and throws its own error instead.
