@@ -1,3 +1,4 @@
+import { PgAlertActionStore } from './actions.js';
 import { PgAttemptStore } from './attempts.js';
 import { PgEventStore } from './events.js';
 import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
@@ -30,6 +31,7 @@ export interface PgModules {
   readonly events: PgEventStore;
   readonly attempts: PgAttemptStore;
   readonly idempotency: PgIdempotencyStore;
+  readonly actions: PgAlertActionStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -38,6 +40,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     events: new PgEventStore(db),
     attempts: new PgAttemptStore(db),
     idempotency: new PgIdempotencyStore(db, shared.pruneClock),
+    actions: new PgAlertActionStore(db),
   };
 }
 
