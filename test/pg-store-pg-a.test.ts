@@ -9,10 +9,11 @@ import { openStore, type Store } from '../src/store/index.js';
 import { pgStore, type PgStore } from '../src/store/pg/modules.js';
 import { openPg, type PgHandle } from '../src/store/pg/open.js';
 import * as pgSchema from '../src/store/pg/schema.js';
+import type { StormStore } from '../src/store/storms.js';
 import { pgDatabase } from './support/postgres.js';
 
 /**
- * The PostgreSQL ports of actions.ts (src/store/pg/) against a real PostgreSQL
+ * The PostgreSQL ports of actions.ts and storms.ts (src/store/pg/) against a real PostgreSQL
  * database, and the same scenarios against the SQLite modules on a file, as test/pg-store.test.ts does: each
  * scenario runs on both, asserts what it expects of each, and that both answered the same.
  */
@@ -20,6 +21,7 @@ import { pgDatabase } from './support/postgres.js';
 /** What both backends offer of these modules (without SQLite's synchronous twins) and the transaction. */
 interface Common {
   readonly actions: Pick<AlertActionStore, Exclude<keyof AlertActionStore, 'recordSync'>>;
+  readonly storms: Pick<StormStore, keyof StormStore>;
   transaction<T>(fn: (tx: Common) => Promise<T>): Promise<T>;
 }
 
@@ -162,6 +164,16 @@ const SOURCES: Seed = {
     { id: 2, name: 'alpha' },
   ],
 };
+const CHANNELS: Seed = {
+  channels: [
+    { id: 1, name: 'ops' },
+    { id: 2, name: 'db' },
+  ],
+  webhooks: [
+    { id: 1, channelId: 1 },
+    { id: 2, channelId: 2 },
+  ],
+};
 const alert = (id: number, service: string, severity: Severity, receivedAt: number) => ({ id, sourceId: 1, service, severity, title: `Alert ${id}`, receivedAt });
 
 describe('actions', () => {
@@ -213,5 +225,85 @@ describe('actions', () => {
       return { missing, same: thrown === failure, one: await b.store.actions.forAlert(1), two: (await b.store.actions.forAlert(2)).map((a) => a.kind) };
     });
     expect(answers).toEqual({ missing: 'refused', same: true, one: [], two: ['mute'] });
+  });
+});
+
+describe('storms', () => {
+  it('opens, finds the current one per channel, remembers the summary card, ends', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed(CHANNELS);
+      const { storms } = b.store;
+      const before = { current: await storms.current(1), get: await storms.get(1) };
+      const opened = await storms.open(1, T0);
+      const other = await storms.open(2, T0 + 1);
+      const current = { one: await storms.current(1), two: await storms.current(2) };
+      await storms.setSummary(opened.id, 1, '3001');
+      const summarised = await storms.get(opened.id);
+      await storms.end(opened.id, T0 + 60_000);
+      const ended = { current: await storms.current(1), get: await storms.get(opened.id), other: await storms.current(2) };
+      // Two going on in one channel (never the lane's doing): the newest is the current one.
+      const next = await storms.open(1, T0 + 120_000);
+      const newest = await storms.open(1, T0 + 120_001);
+      return { before, opened, other, current, summarised, ended, next: next.id, newest: (await storms.current(1))?.id, newestId: newest.id, unknown: await storms.get(99) };
+    });
+    expect(answers.before).toEqual({ current: null, get: null });
+    expect(answers.opened).toEqual({ id: 1, channelId: 1, startedAt: T0, endedAt: null, webhookId: null, summaryMessageId: null });
+    expect(answers.other).toMatchObject({ id: 2, channelId: 2 });
+    expect(answers.current).toEqual({ one: answers.opened, two: answers.other });
+    expect(answers.summarised).toEqual({ ...answers.opened, webhookId: 1, summaryMessageId: '3001' });
+    expect(answers.ended).toEqual({ current: null, get: { ...answers.opened, webhookId: 1, summaryMessageId: '3001', endedAt: T0 + 60_000 }, other: answers.other });
+    expect([answers.next, answers.newest, answers.newestId]).toEqual([3, 4, 4]);
+    expect(answers.unknown).toBeNull();
+  });
+
+  it('tallies a storm’s lines by severity and service, with the first and last arrival and the messages posted', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed({ ...SOURCES, ...CHANNELS });
+      const { storms } = b.store;
+      const storm = await storms.open(1, T0);
+      const otherStorm = await storms.open(2, T0);
+      const empty = await storms.open(1, T0 + 1);
+      await b.seed({
+        alerts: [
+          alert(1, 'api', 'P2', T0 + 5_000),
+          alert(2, 'api', 'P3', T0 + 1_000),
+          alert(3, 'db', 'P2', T0 + 9_000),
+          alert(4, 'web', 'P3', T0 + 2_000),
+          alert(5, 'db', 'P3', T0 + 3_000),
+          // Lines of another storm, and a card of no storm: not counted.
+          alert(6, 'api', 'P2', T0 + 100),
+          alert(7, 'cache', 'P1', T0 + 50_000),
+        ],
+        deliveries: [
+          // Three lines in one compact message, two in another; alert 1 has a line in both.
+          { id: 1, alertId: 1, channelId: 1, priority: 2, at: T0 + 10_000, webhookId: 1, messageId: '4001', stormId: storm.id },
+          { id: 2, alertId: 2, channelId: 1, priority: 3, at: T0 + 10_000, webhookId: 1, messageId: '4001', stormId: storm.id },
+          { id: 3, alertId: 3, channelId: 1, priority: 2, at: T0 + 10_000, webhookId: 1, messageId: '4001', stormId: storm.id },
+          { id: 4, alertId: 4, channelId: 1, priority: 3, at: T0 + 20_000, webhookId: 1, messageId: '4002', stormId: storm.id },
+          { id: 5, alertId: 1, channelId: 1, priority: 2, at: T0 + 20_000, webhookId: 1, messageId: '4002', stormId: storm.id },
+          { id: 6, alertId: 5, channelId: 1, priority: 3, at: T0 + 20_000, webhookId: 1, messageId: '4002', stormId: storm.id },
+          { id: 7, alertId: 6, channelId: 2, priority: 2, at: T0 + 30_000, webhookId: 2, messageId: '4003', stormId: otherStorm.id },
+          { id: 8, alertId: 7, channelId: 1, priority: 1, at: T0 + 40_000, webhookId: 1, messageId: '4004', stormId: null },
+        ],
+      });
+      return { tally: await storms.tally(storm.id), other: await storms.tally(otherStorm.id), empty: await storms.tally(empty.id), unknown: await storms.tally(99) };
+    });
+    expect(answers.tally).toEqual({
+      total: 6,
+      bySeverity: { P2: 3, P3: 3 },
+      // Most lines first, then by name.
+      byService: [
+        { service: 'api', count: 3 },
+        { service: 'db', count: 2 },
+        { service: 'web', count: 1 },
+      ],
+      firstArrivalAt: T0 + 1_000,
+      lastArrivalAt: T0 + 9_000,
+      messages: 2,
+    });
+    expect(answers.other).toEqual({ total: 1, bySeverity: { P2: 1 }, byService: [{ service: 'api', count: 1 }], firstArrivalAt: T0 + 100, lastArrivalAt: T0 + 100, messages: 1 });
+    const none = { total: 0, bySeverity: {}, byService: [], firstArrivalAt: null, lastArrivalAt: null, messages: 0 };
+    expect(answers.empty).toEqual(none);
+    expect(answers.unknown).toEqual(none);
   });
 });

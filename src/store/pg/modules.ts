@@ -3,6 +3,7 @@ import { PgAttemptStore } from './attempts.js';
 import { PgEventStore } from './events.js';
 import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
 import type { PgDb, PgExecutor } from './open.js';
+import { PgStormStore } from './storms.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -32,6 +33,7 @@ export interface PgModules {
   readonly attempts: PgAttemptStore;
   readonly idempotency: PgIdempotencyStore;
   readonly actions: PgAlertActionStore;
+  readonly storms: PgStormStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -41,6 +43,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     attempts: new PgAttemptStore(db),
     idempotency: new PgIdempotencyStore(db, shared.pruneClock),
     actions: new PgAlertActionStore(db),
+    storms: new PgStormStore(db),
   };
 }
 
