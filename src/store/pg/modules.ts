@@ -1,6 +1,7 @@
 import { PgAlertActionStore } from './actions.js';
 import { PgAttemptStore } from './attempts.js';
 import { PgEventStore } from './events.js';
+import { PgHeartbeatStore } from './heartbeats.js';
 import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
 import type { PgDb, PgExecutor } from './open.js';
 import { PgStormStore } from './storms.js';
@@ -34,6 +35,7 @@ export interface PgModules {
   readonly idempotency: PgIdempotencyStore;
   readonly actions: PgAlertActionStore;
   readonly storms: PgStormStore;
+  readonly heartbeats: PgHeartbeatStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -44,6 +46,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     idempotency: new PgIdempotencyStore(db, shared.pruneClock),
     actions: new PgAlertActionStore(db),
     storms: new PgStormStore(db),
+    heartbeats: new PgHeartbeatStore(db),
   };
 }
 
