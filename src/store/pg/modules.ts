@@ -1,12 +1,15 @@
 import { PgAlertStore } from './alerts.js';
+import { PgAlertActionStore } from './actions.js';
 import { PgAttemptStore } from './attempts.js';
 import { PgEventStore } from './events.js';
+import { PgHeartbeatStore } from './heartbeats.js';
 import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
 import { PgMuteStore, muteCache, type MuteCache } from './mutes.js';
 import type { PgDb, PgExecutor } from './open.js';
 import { PgSourceStore, sourceCaches, type SourceCaches } from './sources.js';
 import { PgOutboundStore, type OutboundTargetsCache } from './outbound.js';
 import { PgWebhookStore } from './webhooks.js';
+import { PgStormStore } from './storms.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -44,6 +47,9 @@ export interface PgModules {
   readonly mutes: PgMuteStore;
   readonly webhooks: PgWebhookStore;
   readonly outbound: PgOutboundStore;
+  readonly actions: PgAlertActionStore;
+  readonly storms: PgStormStore;
+  readonly heartbeats: PgHeartbeatStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -57,6 +63,9 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     mutes: new PgMuteStore(db, shared.mutes),
     webhooks: new PgWebhookStore(db),
     outbound: new PgOutboundStore(db, shared.outboundTargets),
+    actions: new PgAlertActionStore(db),
+    storms: new PgStormStore(db),
+    heartbeats: new PgHeartbeatStore(db),
   };
 }
 
