@@ -10,6 +10,8 @@ import { PgSourceStore, sourceCaches, type SourceCaches } from './sources.js';
 import { PgOutboundStore, type OutboundTargetsCache } from './outbound.js';
 import { PgWebhookStore } from './webhooks.js';
 import { PgStormStore } from './storms.js';
+import { PgMessageOps } from './message-ops.js';
+import { PgDigestStore, digestListeners, type DigestListeners } from './digests.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -35,6 +37,8 @@ interface Shared {
   sources: SourceCaches;
   mutes: MuteCache;
   outboundTargets: OutboundTargetsCache;
+  // The digests' onChange listeners (one list per store: a write through a transaction's module tells them too).
+  digests: DigestListeners;
 }
 
 /** The PostgreSQL store modules that exist so far; the others are SQLite's only (docs/postgresql.md). */
@@ -50,6 +54,8 @@ export interface PgModules {
   readonly actions: PgAlertActionStore;
   readonly storms: PgStormStore;
   readonly heartbeats: PgHeartbeatStore;
+  readonly messageOps: PgMessageOps;
+  readonly digests: PgDigestStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -66,6 +72,8 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     actions: new PgAlertActionStore(db),
     storms: new PgStormStore(db),
     heartbeats: new PgHeartbeatStore(db),
+    messageOps: new PgMessageOps(db),
+    digests: new PgDigestStore(db, shared.digests),
   };
 }
 
@@ -83,7 +91,7 @@ export interface PgStore extends PgModules {
 
 /** The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`). */
 export function pgStore(db: PgDb): PgStore {
-  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches(), mutes: muteCache(), outboundTargets: { byRoute: new Map() } };
+  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches(), mutes: muteCache(), outboundTargets: { byRoute: new Map() }, digests: digestListeners() };
   const durable = async (): Promise<void> => {};
   const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
     // `fn`'s throw, kept: when the connection died, drizzle's ROLLBACK fails too and throws its own error instead.
