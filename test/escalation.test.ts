@@ -240,6 +240,11 @@ describe('escalation chains', () => {
     expect(step.status).toBe(201);
     expect(step.body.steps).toHaveLength(1);
     expect((await stack.admin('PUT', '/v1/admin/routes/999/escalation-chain', { chain_id: ok.body.id })).status).toBe(404);
+    // An unknown chain for a real route: 404 naming the chain (not the database's foreign-key failure).
+    const routeId = ((await stack.admin('GET', '/v1/admin/routes')).body as { id: number; channel_id: number }[]).find((r) => r.channel_id === ch.id)!.id;
+    const unknownChain = await stack.admin('PUT', `/v1/admin/routes/${routeId}/escalation-chain`, { chain_id: 99999 });
+    expect(unknownChain.status).toBe(404);
+    expect(unknownChain.body.message).toBe("no escalation chain with id 99999");
     expect((await stack.admin('DELETE', `/v1/admin/escalation-chains/${ok.body.id}`)).status).toBe(204);
     expect((await stack.admin('GET', `/v1/admin/escalation-chains/${ok.body.id}`)).status).toBe(404);
     const doc = (await stack.admin('GET', '/openapi.json')).body;

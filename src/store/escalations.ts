@@ -128,6 +128,11 @@ export class EscalationStore {
 
   /** A chain's id by id or by name; undefined when there is none. */
   async chainId(ref: { id: number } | { name: string }): Promise<number | undefined> {
+    return this.chainIdSync(ref);
+  }
+
+  /** `chainId` run synchronously, for this module's and its sibling modules' synchronous transactions. */
+  chainIdSync(ref: { id: number } | { name: string }): number | undefined {
     const where = 'id' in ref ? eq(escalationChains.id, ref.id) : eq(escalationChains.name, ref.name);
     return this.db.select({ id: escalationChains.id }).from(escalationChains).where(where).get()?.id;
   }
@@ -147,7 +152,7 @@ export class EscalationStore {
   /** Names (or with null clears) the chain a route arms; 404 for an unknown chain or route. */
   async setRouteChain(routeId: number, chainId: number | null): Promise<void> {
     this.db.transaction(() => {
-      if (chainId !== null && this.chainId({ id: chainId }) === undefined) throw notFound('escalation chain', chainId);
+      if (chainId !== null && this.chainIdSync({ id: chainId }) === undefined) throw notFound('escalation chain', chainId);
       this.routes.setChain(routeId, chainId);
     });
     this.routes.load();
