@@ -10,6 +10,7 @@ import { PgSourceStore, sourceCaches, type SourceCaches } from './sources.js';
 import { PgOutboundStore, type OutboundTargetsCache } from './outbound.js';
 import { PgWebhookStore } from './webhooks.js';
 import { PgStormStore } from './storms.js';
+import { PgRouteStore, routeCache, type RouteCache } from './routes.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -35,6 +36,8 @@ interface Shared {
   sources: SourceCaches;
   mutes: MuteCache;
   outboundTargets: OutboundTargetsCache;
+  // The cache of routes (compiled routes, default channel, route → chain, grouping).
+  routes: RouteCache;
 }
 
 /** The PostgreSQL store modules that exist so far; the others are SQLite's only (docs/postgresql.md). */
@@ -50,10 +53,12 @@ export interface PgModules {
   readonly actions: PgAlertActionStore;
   readonly storms: PgStormStore;
   readonly heartbeats: PgHeartbeatStore;
+  readonly routes: PgRouteStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
 function build(db: PgExecutor, shared: Shared): PgModules {
+  const routes = new PgRouteStore(db, shared.routes);
   return {
     events: new PgEventStore(db),
     attempts: new PgAttemptStore(db),
@@ -66,6 +71,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     actions: new PgAlertActionStore(db),
     storms: new PgStormStore(db),
     heartbeats: new PgHeartbeatStore(db),
+    routes,
   };
 }
 
@@ -83,7 +89,7 @@ export interface PgStore extends PgModules {
 
 /** The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`). */
 export function pgStore(db: PgDb): PgStore {
-  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches(), mutes: muteCache(), outboundTargets: { byRoute: new Map() } };
+  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches(), mutes: muteCache(), outboundTargets: { byRoute: new Map() }, routes: routeCache() };
   const durable = async (): Promise<void> => {};
   const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
     // `fn`'s throw, kept: when the connection died, drizzle's ROLLBACK fails too and throws its own error instead.
