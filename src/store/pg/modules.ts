@@ -11,6 +11,7 @@ import { PgOutboundStore, type OutboundTargetsCache } from './outbound.js';
 import { PgWebhookStore } from './webhooks.js';
 import { PgStormStore } from './storms.js';
 import { PgRouteStore, routeCache, type RouteCache } from './routes.js';
+import { PgChannelStore, channelKindCache, type ChannelKindCache } from './channels.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -36,8 +37,9 @@ interface Shared {
   sources: SourceCaches;
   mutes: MuteCache;
   outboundTargets: OutboundTargetsCache;
-  // The cache of routes (compiled routes, default channel, route → chain, grouping).
+  // The caches of routes (compiled routes, default channel, route → chain, grouping) and of which channels are forums.
   routes: RouteCache;
+  channelKinds: ChannelKindCache;
 }
 
 /** The PostgreSQL store modules that exist so far; the others are SQLite's only (docs/postgresql.md). */
@@ -54,10 +56,12 @@ export interface PgModules {
   readonly storms: PgStormStore;
   readonly heartbeats: PgHeartbeatStore;
   readonly routes: PgRouteStore;
+  readonly channels: PgChannelStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
 function build(db: PgExecutor, shared: Shared): PgModules {
+  // Channels refresh the routes' cache after their writes, through the routes module over the same executor.
   const routes = new PgRouteStore(db, shared.routes);
   return {
     events: new PgEventStore(db),
@@ -72,6 +76,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     storms: new PgStormStore(db),
     heartbeats: new PgHeartbeatStore(db),
     routes,
+    channels: new PgChannelStore(db, shared.channelKinds, routes),
   };
 }
 
@@ -89,7 +94,7 @@ export interface PgStore extends PgModules {
 
 /** The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`). */
 export function pgStore(db: PgDb): PgStore {
-  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches(), mutes: muteCache(), outboundTargets: { byRoute: new Map() }, routes: routeCache() };
+  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches(), mutes: muteCache(), outboundTargets: { byRoute: new Map() }, routes: routeCache(), channelKinds: channelKindCache() };
   const durable = async (): Promise<void> => {};
   const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
     // `fn`'s throw, kept: when the connection died, drizzle's ROLLBACK fails too and throws its own error instead.
