@@ -358,6 +358,19 @@ describe('channels', () => {
     });
   });
 
+  it('a kind changed behind the cache’s back is seen after refresh()', async () => {
+    const answers = await onBoth(async (b) => {
+      const { channels } = b.store;
+      const a = await channels.create({ name: 'alpha', discordChannelId: '100', isDefault: false });
+      const before = channels.kindOf(a);
+      await b.exec(`UPDATE channels SET kind = 'forum'`);
+      const stale = channels.kindOf(a);
+      await channels.refresh();
+      return { before, stale, fresh: channels.kindOf(a) };
+    });
+    expect(answers).toEqual({ before: 'text', stale: 'text', fresh: 'forum' });
+  });
+
   it('the file sets and retires channels (a dropped one stays a row, brought back by setFromFile), and the caches follow', async () => {
     const answers = await onBoth(async ({ store: { channels, routes } }) => {
       const a = await channels.create({ name: 'alpha', discordChannelId: '100', isDefault: true });
