@@ -10,4 +10,6 @@ export const LOCK_KEYS = {
   migrate: 1,
   /** Held by the instance whose bot is connected to Discord (`leader.ts`). */
   bot: 2,
+  /** Held by a transaction that makes a channel the default (`channels.ts`), to its end: one default at a time. */
+  defaultChannel: 3,
 } as const;

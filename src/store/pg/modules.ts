@@ -12,6 +12,8 @@ import { PgWebhookStore } from './webhooks.js';
 import { PgStormStore } from './storms.js';
 import { PgMessageOps } from './message-ops.js';
 import { PgDigestStore, digestListeners, type DigestListeners } from './digests.js';
+import { PgRouteStore, routeCache, type RouteCache } from './routes.js';
+import { PgChannelStore, channelKindCache, type ChannelKindCache } from './channels.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -39,6 +41,9 @@ interface Shared {
   outboundTargets: OutboundTargetsCache;
   // The digests' onChange listeners (one list per store: a write through a transaction's module tells them too).
   digests: DigestListeners;
+  // The caches of routes (compiled routes, default channel, route → chain, grouping) and of which channels are forums.
+  routes: RouteCache;
+  channelKinds: ChannelKindCache;
 }
 
 /** The PostgreSQL store modules that exist so far; the others are SQLite's only (docs/postgresql.md). */
@@ -56,10 +61,14 @@ export interface PgModules {
   readonly heartbeats: PgHeartbeatStore;
   readonly messageOps: PgMessageOps;
   readonly digests: PgDigestStore;
+  readonly routes: PgRouteStore;
+  readonly channels: PgChannelStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
 function build(db: PgExecutor, shared: Shared): PgModules {
+  // Channels refresh the routes' cache after their writes, through the routes module over the same executor.
+  const routes = new PgRouteStore(db, shared.routes);
   return {
     events: new PgEventStore(db),
     attempts: new PgAttemptStore(db),
@@ -74,6 +83,8 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     heartbeats: new PgHeartbeatStore(db),
     messageOps: new PgMessageOps(db),
     digests: new PgDigestStore(db, shared.digests),
+    routes,
+    channels: new PgChannelStore(db, shared.channelKinds, routes),
   };
 }
 
@@ -91,7 +102,15 @@ export interface PgStore extends PgModules {
 
 /** The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`). */
 export function pgStore(db: PgDb): PgStore {
-  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches(), mutes: muteCache(), outboundTargets: { byRoute: new Map() }, digests: digestListeners() };
+  const shared: Shared = {
+    pruneClock: { lastPrune: 0 },
+    sources: sourceCaches(),
+    mutes: muteCache(),
+    outboundTargets: { byRoute: new Map() },
+    digests: digestListeners(),
+    routes: routeCache(),
+    channelKinds: channelKindCache(),
+  };
   const durable = async (): Promise<void> => {};
   const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
     // `fn`'s throw, kept: when the connection died, drizzle's ROLLBACK fails too and throws its own error instead.
