@@ -1,6 +1,7 @@
 import { PgAlertStore } from './alerts.js';
 import { PgAlertActionStore } from './actions.js';
 import { PgAttemptStore } from './attempts.js';
+import { PgOutbox } from './deliveries.js';
 import { PgEventStore } from './events.js';
 import { PgHeartbeatStore } from './heartbeats.js';
 import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
@@ -39,6 +40,8 @@ interface Shared {
   outboundTargets: OutboundTargetsCache;
   // The digests' onChange listeners (one list per store: a write through a transaction's module tells them too).
   digests: DigestListeners;
+  // The outbox's aging (`delivery.agingMs`, HERALD_AGING_MS): configuration, the same for every build.
+  agingMs: number;
 }
 
 /** The PostgreSQL store modules that exist so far; the others are SQLite's only (docs/postgresql.md). */
@@ -56,6 +59,7 @@ export interface PgModules {
   readonly heartbeats: PgHeartbeatStore;
   readonly messageOps: PgMessageOps;
   readonly digests: PgDigestStore;
+  readonly deliveries: PgOutbox;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -74,6 +78,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     heartbeats: new PgHeartbeatStore(db),
     messageOps: new PgMessageOps(db),
     digests: new PgDigestStore(db, shared.digests),
+    deliveries: new PgOutbox(db, shared.agingMs),
   };
 }
 
@@ -89,9 +94,19 @@ export interface PgStore extends PgModules {
   durable(): Promise<void>;
 }
 
-/** The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`). */
-export function pgStore(db: PgDb): PgStore {
-  const shared: Shared = { pruneClock: { lastPrune: 0 }, sources: sourceCaches(), mutes: muteCache(), outboundTargets: { byRoute: new Map() }, digests: digestListeners() };
+/**
+ * The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`).
+ * `agingMs`: the outbox's aging, as `openStore`'s (default HERALD_AGING_MS's, 60 s).
+ */
+export function pgStore(db: PgDb, opts: { agingMs?: number } = {}): PgStore {
+  const shared: Shared = {
+    pruneClock: { lastPrune: 0 },
+    sources: sourceCaches(),
+    mutes: muteCache(),
+    outboundTargets: { byRoute: new Map() },
+    digests: digestListeners(),
+    agingMs: opts.agingMs ?? 60_000,
+  };
   const durable = async (): Promise<void> => {};
   const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
     // `fn`'s throw, kept: when the connection died, drizzle's ROLLBACK fails too and throws its own error instead.
