@@ -1,7 +1,6 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, notInArray, sql } from 'drizzle-orm';
-import type { WebhookMessage } from '../../discord/message.js';
 import type { ThreadNote } from '../../domain/threads.js';
-import type { ClaimedDelivery, DeliveryExtra, IncidentCard, Outbox } from '../deliveries.js';
+import { chunks, toClaimed, type ClaimedDelivery, type DeliveryExtra, type IncidentCard, type Outbox } from '../deliveries.js';
 import { attemptRow, type AttemptRecord } from '../delivery-rows.js';
 import { postColumns } from './delivery-rows.js';
 import type { PgExecutor } from './open.js';
@@ -420,43 +419,4 @@ export class PgOutbox implements Pick<Outbox, Exclude<keyof Outbox, 'deadLetterS
 async function insertAttempts(db: PgExecutor, a: AttemptRecord): Promise<void> {
   const ids = a.deliveryIds.length ? a.deliveryIds : [null];
   await db.insert(attempts).values(ids.map((deliveryId) => attemptRow(a, deliveryId)));
-}
-
-/** A claimed row as the lane takes it (`../deliveries.ts`'s `toClaimed`). */
-function toClaimed(r: {
-  deliveryId: number;
-  alertId: number | null;
-  channelId: number;
-  priority: number;
-  attempts: number;
-  renderLevel: number;
-  createdAt: number;
-  mention: string | null;
-  message: string | null;
-  note: ThreadNote | null;
-  threadId: string | null;
-  id: number | null;
-}): ClaimedDelivery {
-  const { deliveryId, alertId, channelId, priority, attempts: n, renderLevel, createdAt, mention, message, note, threadId, ...alert } = r;
-  return {
-    id: deliveryId,
-    alertId,
-    channelId,
-    mention,
-    message: message === null ? null : (JSON.parse(message) as WebhookMessage),
-    note,
-    threadId,
-    priority,
-    attempts: n,
-    renderLevel,
-    createdAt,
-    alert: alert.id === null ? null : (alert as unknown as ClaimedDelivery['alert']),
-  };
-}
-
-/** `list` in parts of at most `n`, as SQLite's module dead-letters a channel. */
-function chunks<T>(list: readonly T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < list.length; i += n) out.push(list.slice(i, i + n));
-  return out;
 }
