@@ -535,8 +535,8 @@ export class Outbox {
   }
 }
 
-/** A claimed row (the ready queries' shape) as the lane takes it. */
-function toClaimed(r: {
+/** A claimed row (the ready queries' shape) as the lane takes it; `pg/deliveries.ts` maps its rows with it too. */
+export function toClaimed(r: {
   deliveryId: number;
   alertId: number | null;
   channelId: number;
@@ -567,8 +567,8 @@ function toClaimed(r: {
   };
 }
 
-/** `list` in parts of at most `n` (SQLite's limit on bound parameters). */
-function chunks<T>(list: readonly T[], n: number): T[][] {
+/** `list` in parts of at most `n` (SQLite's limit on bound parameters; `pg/deliveries.ts` dead-letters in the same parts). */
+export function chunks<T>(list: readonly T[], n: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += n) out.push(list.slice(i, i + n));
   return out;

@@ -1,6 +1,7 @@
 import { PgAlertStore } from './alerts.js';
 import { PgAlertActionStore } from './actions.js';
 import { PgAttemptStore } from './attempts.js';
+import { PgOutbox } from './deliveries.js';
 import { PgEventStore } from './events.js';
 import { PgHeartbeatStore } from './heartbeats.js';
 import { PgIdempotencyStore, type PruneClock } from './idempotency.js';
@@ -44,6 +45,8 @@ interface Shared {
   // The caches of routes (compiled routes, default channel, route → chain, grouping) and of which channels are forums.
   routes: RouteCache;
   channelKinds: ChannelKindCache;
+  // The outbox's aging (`delivery.agingMs`, HERALD_AGING_MS): configuration, the same for every build.
+  agingMs: number;
 }
 
 /** The PostgreSQL store modules that exist so far; the others are SQLite's only (docs/postgresql.md). */
@@ -63,6 +66,7 @@ export interface PgModules {
   readonly digests: PgDigestStore;
   readonly routes: PgRouteStore;
   readonly channels: PgChannelStore;
+  readonly deliveries: PgOutbox;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -85,6 +89,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     digests: new PgDigestStore(db, shared.digests),
     routes,
     channels: new PgChannelStore(db, shared.channelKinds, routes),
+    deliveries: new PgOutbox(db, shared.agingMs),
   };
 }
 
@@ -100,8 +105,11 @@ export interface PgStore extends PgModules {
   durable(): Promise<void>;
 }
 
-/** The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`). */
-export function pgStore(db: PgDb): PgStore {
+/**
+ * The PostgreSQL store over an open database (`openPg(…).db`); closing the pool is the caller's (`PgHandle.close`).
+ * `agingMs`: the outbox's aging, as `openStore`'s (default HERALD_AGING_MS's, 60 s).
+ */
+export function pgStore(db: PgDb, opts: { agingMs?: number } = {}): PgStore {
   const shared: Shared = {
     pruneClock: { lastPrune: 0 },
     sources: sourceCaches(),
@@ -110,6 +118,7 @@ export function pgStore(db: PgDb): PgStore {
     digests: digestListeners(),
     routes: routeCache(),
     channelKinds: channelKindCache(),
+    agingMs: opts.agingMs ?? 60_000,
   };
   const durable = async (): Promise<void> => {};
   const transaction = async <T>(fn: (tx: PgStore) => Promise<T>): Promise<T> => {
