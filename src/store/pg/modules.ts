@@ -16,6 +16,7 @@ import { PgDigestStore, digestListeners, type DigestListeners } from './digests.
 import { PgRouteStore, routeCache, type RouteCache } from './routes.js';
 import { PgChannelStore, channelKindCache, type ChannelKindCache } from './channels.js';
 import { PgIncidentStore } from './incidents.js';
+import { PgEscalationStore } from './escalations.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -69,6 +70,8 @@ export interface PgModules {
   readonly channels: PgChannelStore;
   readonly deliveries: PgOutbox;
   readonly incidents: PgIncidentStore;
+  // Writes routes.escalation_chain_id itself: the PostgreSQL routes module's cache needs a refresh after (pg/escalations.ts).
+  readonly escalations: PgEscalationStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -93,6 +96,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     channels: new PgChannelStore(db, shared.channelKinds, routes),
     deliveries: new PgOutbox(db, shared.agingMs),
     incidents: new PgIncidentStore(db),
+    escalations: new PgEscalationStore(db),
   };
 }
 
