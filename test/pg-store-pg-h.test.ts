@@ -419,22 +419,30 @@ describe('escalations: chains (admin)', () => {
       const c = await escalations.createChain({ name: 'c', repeats: 0, rearmAfterMs: null, steps: [] });
       await escalations.setRouteChain(2, a);
       await escalations.setRouteChain(1, c);
+      // The routes cache (route → chain, for arming) is refreshed after each change.
+      const chainOf = (route: number) => (b.name === 'sqlite' ? lite.routes.chainOf(route) : onPg.routes.chainOf(route));
+      const cached = [chainOf(1), chainOf(2)];
       const set = (await escalations.chains()).routes;
       const unknownChain = await outcome(escalations.setRouteChain(1, 99));
       const unknownRoute = await outcome(escalations.setRouteChain(99, a));
       const unknownRouteNull = await outcome(escalations.setRouteChain(99, null));
       await escalations.setRouteChain(1, null);
       const cleared = (await escalations.chains()).routes;
+      const cachedCleared = [chainOf(1), chainOf(2)];
       await escalations.deleteChain(a);
+      const cachedDeleted = [chainOf(1), chainOf(2)];
       const deleted = await escalations.chains();
       const again = await outcome(escalations.deleteChain(a));
-      return { set, unknownChain, unknownRoute, unknownRouteNull, cleared, deleted: { chains: deleted.chains.map((x) => x.id), steps: deleted.steps.length, routes: deleted.routes }, again };
+      return { cached, cachedCleared, cachedDeleted, set, unknownChain, unknownRoute, unknownRouteNull, cleared, deleted: { chains: deleted.chains.map((x) => x.id), steps: deleted.steps.length, routes: deleted.routes }, again };
     });
     expect(answers).toEqual({
       set: [
         { id: 1, chainId: 2 },
         { id: 2, chainId: 1 },
       ],
+      cached: [2, 1],
+      cachedCleared: [undefined, 1],
+      cachedDeleted: [undefined, undefined],
       unknownChain: { status: 404, code: 'not_found', message: 'no escalation chain with id 99' },
       unknownRoute: { status: 404, code: 'not_found', message: 'no route with id 99' },
       unknownRouteNull: { status: 404, code: 'not_found', message: 'no route with id 99' },

@@ -4,7 +4,8 @@ import { incidentState } from '../../domain/incidents.js';
 import type { EscalationChainRow, EscalationRow, EscalationRunRow, EscalationStepRow, EscalationStore, NewChain, NewStep } from '../escalations.js';
 import { isPgUniqueViolation } from './errors.js';
 import type { PgExecutor } from './open.js';
-import { alerts, channels, escalationChains, escalationRuns, escalations, escalationSteps, routes } from './schema.js';
+import type { PgRouteStore } from './routes.js';
+import { alerts, channels, escalationChains, escalationRuns, escalations, escalationSteps } from './schema.js';
 
 const MAX_STEPS = 20;
 
@@ -12,12 +13,10 @@ const MAX_STEPS = 20;
  * `../escalations.ts` on PostgreSQL: every public method but `chainIdSync` (SQLite's twin for its synchronous
  * transactions), the same order, limits, row shapes and 400/404/409s.
  *
- * Route → chain (`routes.escalation_chain_id`): SQLite's module writes it through the route store's `setChain` /
- * `detachChain` inside its transaction and then re-reads the route store's cache (`routes.load()`). The PostgreSQL
- * routes module is not there yet, so this one writes the column itself, through the schema, in the same
- * transaction (and `chains()` reads the routes that arm a chain itself). The routes cache (route → chain, for
- * arming) then needs the PostgreSQL routes module's `refresh()` after `setRouteChain` and `deleteChain`: to be
- * called here once that module exists (and, with several instances, its change signal).
+ * Route → chain (`routes.escalation_chain_id`): as on SQLite, written through the routes module's `setChain` /
+ * `detachChain` inside this module's transaction (the PostgreSQL routes module over that transaction's handle,
+ * `routesOver(tx)`, awaited), and the routes cache (route → chain, for arming) re-read after it (`refresh()`, where
+ * SQLite's calls `routes.load()`). With several instances the other instances' caches need the change signal too.
  *
  * Where transactions run side by side (SQLite's gate runs them one after the other):
  * - The runner's claim: `withAlert`, read inside the runner's transaction for one escalation, locks the escalation's
@@ -30,7 +29,11 @@ const MAX_STEPS = 20;
  *   check does): its delete not yet committed is waited for, and then it is not found (404 / 400).
  */
 export class PgEscalationStore implements Pick<EscalationStore, Exclude<keyof EscalationStore, 'chainIdSync'>> {
-  constructor(private readonly db: PgExecutor) {}
+  constructor(
+    private readonly db: PgExecutor,
+    /** The routes module over an executor: this module's own (for `refresh`) or one of its transactions. */
+    private readonly routesOver: (db: PgExecutor) => Pick<PgRouteStore, 'setChain' | 'detachChain' | 'chainRoutes' | 'refresh'>,
+  ) {}
 
   // --- chains (admin API, bot) ---
 
@@ -74,13 +77,7 @@ export class PgEscalationStore implements Pick<EscalationStore, Exclude<keyof Es
     const chains = await this.db.select().from(escalationChains).orderBy(asc(escalationChains.id));
     if (chains.length === 0) return { chains, steps: [], routes: [] };
     const steps = await this.db.select().from(escalationSteps).orderBy(asc(escalationSteps.chainId), asc(escalationSteps.position));
-    // The route store's `chainRoutes()` on SQLite.
-    const armed = (await this.db
-      .select({ id: routes.id, chainId: routes.escalationChainId })
-      .from(routes)
-      .where(isNotNull(routes.escalationChainId))
-      .orderBy(asc(routes.id))) as { id: number; chainId: number }[];
-    return { chains, steps, routes: armed };
+    return { chains, steps, routes: await this.routesOver(this.db).chainRoutes() };
   }
 
   async chainId(ref: { id: number } | { name: string }): Promise<number | undefined> {
@@ -91,12 +88,12 @@ export class PgEscalationStore implements Pick<EscalationStore, Exclude<keyof Es
 
   async deleteChain(id: number): Promise<void> {
     const gone = await this.db.transaction(async (tx) => {
-      // The route store's `detachChain` on SQLite (explicit there; PostgreSQL's foreign key would also set null).
-      await tx.update(routes).set({ escalationChainId: null }).where(eq(routes.escalationChainId, id));
+      // Explicit, as on SQLite (whose migration has no ON DELETE SET NULL; PostgreSQL's foreign key would set null).
+      await this.routesOver(tx).detachChain(id);
       return tx.delete(escalationChains).where(eq(escalationChains.id, id)).returning({ id: escalationChains.id });
     });
     if (gone.length === 0) throw notFound('escalation chain', id);
-    // Here SQLite's re-reads the routes cache (`routes.load()`): the PostgreSQL routes module's `refresh()`, once ported.
+    await this.routesOver(this.db).refresh();
   }
 
   async setRouteChain(routeId: number, chainId: number | null): Promise<void> {
@@ -105,11 +102,9 @@ export class PgEscalationStore implements Pick<EscalationStore, Exclude<keyof Es
         const [chain] = await tx.select({ id: escalationChains.id }).from(escalationChains).where(eq(escalationChains.id, chainId)).for('key share');
         if (!chain) throw notFound('escalation chain', chainId);
       }
-      // The route store's `setChain` on SQLite: 404 for an unknown route.
-      const set = await tx.update(routes).set({ escalationChainId: chainId }).where(eq(routes.id, routeId)).returning({ id: routes.id });
-      if (set.length === 0) throw notFound('route', routeId);
+      await this.routesOver(tx).setChain(routeId, chainId);
     });
-    // Here SQLite's re-reads the routes cache (`routes.load()`): the PostgreSQL routes module's `refresh()`, once ported.
+    await this.routesOver(this.db).refresh();
   }
 
   async escalations(f: { alertId?: number; active?: boolean; limit?: number } = {}): Promise<{ escalations: EscalationRow[]; runs: EscalationRunRow[] }> {

@@ -70,7 +70,6 @@ export interface PgModules {
   readonly channels: PgChannelStore;
   readonly deliveries: PgOutbox;
   readonly incidents: PgIncidentStore;
-  // Writes routes.escalation_chain_id itself: the PostgreSQL routes module's cache needs a refresh after (pg/escalations.ts).
   readonly escalations: PgEscalationStore;
 }
 
@@ -96,7 +95,8 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     channels: new PgChannelStore(db, shared.channelKinds, routes),
     deliveries: new PgOutbox(db, shared.agingMs),
     incidents: new PgIncidentStore(db),
-    escalations: new PgEscalationStore(db),
+    // Route → chain through the routes module over the escalation module's own transaction, then its cache refreshed.
+    escalations: new PgEscalationStore(db, (over) => (over === db ? routes : new PgRouteStore(over, shared.routes))),
   };
 }
 
