@@ -278,14 +278,15 @@ export function stateOf(s: Pick<IncidentSummary, 'status' | 'acknowledged_at'>):
   return s.acknowledged_at !== null ? 'acknowledged' : 'firing';
 }
 
-/** A service criterion as the alerts page gives it: exact, or a glob where `*` is any run of characters (case-insensitive, like the alerts filter's LIKE). */
-function serviceMatcher(pattern: string): (service: string) => boolean {
+/** A service criterion as the alerts page gives it: exact, or a glob where `*` is any run of characters (case-insensitive, like the alerts filter's LIKE). Also `pg/incidents.ts`'s. */
+export function serviceMatcher(pattern: string): (service: string) => boolean {
   if (!pattern.includes('*')) return (s) => s === pattern;
   const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'is');
   return (s) => re.test(s);
 }
 
-function summarize(r: IncidentRow, members: MemberRow[]): IncidentSummary {
+/** The summary of an incident row and its members (also `pg/incidents.ts`'s). */
+export function summarize(r: IncidentRow, members: MemberRow[]): IncidentSummary {
   const s: IncidentState = incidentState(members);
   return {
     id: r.id,

@@ -13,3 +13,9 @@ export const LOCK_KEYS = {
   /** Held by a transaction that makes a channel the default (`channels.ts`), to its end: one default at a time. */
   defaultChannel: 3,
 } as const;
+
+/**
+ * The space of the transaction-level locks on an incident's group (`pg_advisory_xact_lock(space, hash)`, `incidents.ts`
+ * `join`): "HRLI", apart from `LOCK_SPACE` so that a group's hash never meets the migration's or the bot's key.
+ */
+export const INCIDENT_LOCK_SPACE = 0x48524c49;

@@ -15,6 +15,8 @@ import { PgMessageOps } from './message-ops.js';
 import { PgDigestStore, digestListeners, type DigestListeners } from './digests.js';
 import { PgRouteStore, routeCache, type RouteCache } from './routes.js';
 import { PgChannelStore, channelKindCache, type ChannelKindCache } from './channels.js';
+import { PgIncidentStore } from './incidents.js';
+import { PgEscalationStore } from './escalations.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -67,6 +69,8 @@ export interface PgModules {
   readonly routes: PgRouteStore;
   readonly channels: PgChannelStore;
   readonly deliveries: PgOutbox;
+  readonly incidents: PgIncidentStore;
+  readonly escalations: PgEscalationStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -90,6 +94,9 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     routes,
     channels: new PgChannelStore(db, shared.channelKinds, routes),
     deliveries: new PgOutbox(db, shared.agingMs),
+    incidents: new PgIncidentStore(db),
+    // Route → chain through the routes module over the escalation module's own transaction, then its cache refreshed.
+    escalations: new PgEscalationStore(db, (over) => (over === db ? routes : new PgRouteStore(over, shared.routes))),
   };
 }
 
