@@ -17,6 +17,7 @@ import { PgRouteStore, routeCache, type RouteCache } from './routes.js';
 import { PgChannelStore, channelKindCache, type ChannelKindCache } from './channels.js';
 import { PgIncidentStore } from './incidents.js';
 import { PgEscalationStore } from './escalations.js';
+import { PgDeadLetterStore } from './dead-letters.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -71,6 +72,7 @@ export interface PgModules {
   readonly deliveries: PgOutbox;
   readonly incidents: PgIncidentStore;
   readonly escalations: PgEscalationStore;
+  readonly deadLetters: PgDeadLetterStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -97,6 +99,8 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     incidents: new PgIncidentStore(db),
     // Route → chain through the routes module over the escalation module's own transaction, then its cache refreshed.
     escalations: new PgEscalationStore(db, (over) => (over === db ? routes : new PgRouteStore(over, shared.routes))),
+    // Replay revives through the outbox and the message operations built over its own transaction.
+    deadLetters: new PgDeadLetterStore(db, (over) => ({ deliveries: new PgOutbox(over, shared.agingMs), messageOps: new PgMessageOps(over) })),
   };
 }
 

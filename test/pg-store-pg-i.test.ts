@@ -1,0 +1,258 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { asc, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DeadLetterStore } from '../src/store/dead-letters.js';
+import { openStore, type Store } from '../src/store/index.js';
+import { pgStore, type PgStore } from '../src/store/pg/modules.js';
+import { openPg, type PgHandle } from '../src/store/pg/open.js';
+import * as pgSchema from '../src/store/pg/schema.js';
+import * as liteSchema from '../src/store/sqlite/schema.js';
+import { pgDatabase } from './support/postgres.js';
+
+/**
+ * The PostgreSQL dead letters, health and retention modules (src/store/pg/dead-letters.ts, pg/health.ts,
+ * pg/retention.ts) against a real PostgreSQL database, and the same scenarios against the SQLite modules on a file:
+ * one behaviour, two backends. Each scenario runs on both, asserts what it expects of each, and that both answered
+ * the same (test/pg-store.test.ts's style), the 404s and 409s of a replay included.
+ */
+
+/** What both backends offer for these modules. */
+interface Common {
+  readonly deadLetters: Pick<DeadLetterStore, keyof DeadLetterStore>;
+  transaction<T>(fn: (tx: Common) => Promise<T>): Promise<T>;
+}
+
+type Severity = 'P0' | 'P1' | 'P2' | 'P3';
+type DeliveryState = 'pending' | 'leased' | 'sent' | 'dead' | 'cancelled' | 'digest';
+
+/** Rows of the tables these modules read and write, written the same on both, with their ids. */
+interface Seed {
+  channels?: { id: number; name: string; discordChannelId: string; removedAt?: number }[];
+  webhooks?: { id: number; channelId: number; discordWebhookId: string; token: string; state?: 'active' | 'quarantined' | 'gone'; breakerState?: 'closed' | 'open' | 'half_open' }[];
+  incidents?: { id: number; sourceId: number | null; key: string; title: string; createdAt: number }[];
+  alerts?: {
+    id: number; service: string; severity: Severity; title: string; receivedAt: number; status?: 'firing' | 'resolved'; incidentId?: number;
+    lastSeenAt?: number; changedAt?: number; resolvedAt?: number; retractedAt?: number;
+  }[];
+  mutes?: { id: number; alertId?: number; service?: string; createdBy: string; createdAt: number; expiresAt: number; endedAt?: number }[];
+  alertActions?: { alertId: number; kind: 'ack' | 'resolve'; actorKind: 'discord' | 'admin' | 'system'; actorName: string; at: number }[];
+  deliveries?: {
+    id: number; alertId: number | null; channelId: number; priority: number; sortKey: number; availableAt: number; createdAt: number;
+    state?: DeliveryState; webhookId?: number; discordMessageId?: string; sentAt?: number; attempts?: number; renderLevel?: number;
+  }[];
+  messageOps?: { id: number; channelId: number; discordMessageId: string; deliveryId: number; purpose: 'sync' | 'resolve'; state?: 'pending' | 'leased' | 'done' | 'dead'; availableAt: number; createdAt: number; attempts?: number }[];
+  deadLetters?: { id: number; deliveryId: number; opId?: number; reason: string; discordError?: string; createdAt: number; replayedAt?: number }[];
+  attempts?: { deliveryId: number; at: number; latencyMs: number; outcome: string }[];
+  idempotencyKeys?: { sourceId: number; key: string; response: string; createdAt: number }[];
+  events?: { kind: string; message: string; at: number }[];
+}
+const SEEDED = ['channels', 'webhooks', 'incidents', 'alerts', 'mutes', 'alertActions', 'deliveries', 'messageOps', 'deadLetters', 'attempts', 'idempotencyKeys', 'events'] as const;
+/** Every table these tests write, children first. */
+const TABLES = ['events', 'idempotency_keys', 'attempts', 'dead_letters', 'message_ops', 'deliveries', 'alert_actions', 'mutes', 'alerts', 'incidents', 'webhooks', 'channels'] as const;
+
+interface Backend {
+  name: 'sqlite' | 'postgresql';
+  store: Common;
+  seed(rows: Seed): Promise<void>;
+  /** Rows of a table as stored, by id (a table without one: by its first column). */
+  rows(table: (typeof SEEDED)[number]): Promise<Record<string, unknown>[]>;
+  clear(): Promise<void>;
+}
+
+const pg = pgDatabase();
+let handle: PgHandle;
+let dir: string;
+let lite: Store;
+let onPg: PgStore;
+const backends: Backend[] = [];
+
+beforeAll(async () => {
+  handle = await openPg(pg.url, { poolSize: 4 });
+  onPg = pgStore(handle.db);
+  dir = mkdtempSync(join(tmpdir(), 'herald-pgstore-i-'));
+  lite = openStore(join(dir, 'herald.db'), { sync: 'normal', agingMs: 60_000 });
+  const l = liteSchema;
+  const p = pgSchema;
+  const order = (t: (typeof SEEDED)[number], s: typeof l | typeof p) => {
+    const table = s[t] as unknown as Record<string, never>;
+    return asc(('id' in table ? table.id : t === 'idempotencyKeys' ? table.key : table.at) as never);
+  };
+  backends.push(
+    {
+      name: 'sqlite',
+      store: lite,
+      seed: async (s) => {
+        for (const t of SEEDED) {
+          const rows = s[t];
+          if (rows) lite.db.insert(l[t]).values(rows as never).run();
+        }
+      },
+      rows: async (t) => lite.db.select().from(l[t] as never).orderBy(order(t, l)).all() as Record<string, unknown>[],
+      clear: async () => {
+        for (const t of TABLES) lite.db.run(sql.raw(`delete from ${t}`));
+        lite.db.run(sql`delete from sqlite_sequence`);
+      },
+    },
+    {
+      name: 'postgresql',
+      store: onPg,
+      seed: async (s) => {
+        for (const t of SEEDED) {
+          const rows = s[t];
+          if (rows) await handle.db.insert(p[t]).values(rows as never);
+        }
+        // Rows inserted with their ids leave an identity's sequence behind (SQLite's next id is past the largest).
+        for (const t of ['channels', 'webhooks', 'incidents', 'alerts', 'mutes', 'deliveries', 'message_ops', 'dead_letters'] as const) {
+          await handle.db.execute(sql.raw(`select setval(pg_get_serial_sequence('${t}', 'id'), coalesce((select max(id) from ${t}), 0) + 1, false)`));
+        }
+      },
+      rows: async (t) => (await handle.db.select().from(p[t] as never).orderBy(order(t, p))) as Record<string, unknown>[],
+      clear: async () => {
+        await handle.db.execute(sql.raw(`truncate ${TABLES.join(', ')} restart identity cascade`));
+      },
+    },
+  );
+});
+afterAll(async () => {
+  lite?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  await handle?.close();
+});
+beforeEach(async () => {
+  for (const b of backends) await b.clear();
+});
+
+/** Runs `scenario` on each backend; returns both answers after asserting they are equal. */
+async function onBoth<T>(scenario: (b: Backend) => Promise<T>): Promise<T> {
+  const [sqlite, postgresql] = [await scenario(backends[0]!), await scenario(backends[1]!)];
+  expect(postgresql, 'PostgreSQL answers as SQLite does').toEqual(sqlite);
+  return postgresql;
+}
+
+/** What a call threw (its status and code, for a ServiceError), or what it returned. */
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    (v) => ({ ok: v }),
+    (err: unknown) => {
+      const e = err as { status?: number; code?: string; message?: string };
+      return { status: e.status, code: e.code, message: e.message };
+    },
+  );
+
+/** A time past 2^31 ms, as every epoch-ms time is (a bigint column on PostgreSQL). */
+const T0 = 1_764_000_000_000;
+
+const alert = (id: number, extra: Partial<NonNullable<Seed['alerts']>[number]> = {}) => ({ id, service: 'api', severity: 'P2' as const, title: `alert ${id}`, receivedAt: T0, ...extra });
+const delivery = (id: number, alertId: number | null, channelId: number, state: DeliveryState, extra: Partial<NonNullable<Seed['deliveries']>[number]> = {}) => ({
+  id, alertId, channelId, priority: 2, sortKey: T0, availableAt: T0, createdAt: T0, state, ...extra,
+});
+
+const CHANNELS: Seed['channels'] = [
+  { id: 1, name: 'ops', discordChannelId: '1001' },
+  { id: 2, name: 'db', discordChannelId: '1002' },
+];
+
+describe('dead letters', () => {
+  const seed: Seed = {
+    channels: CHANNELS,
+    alerts: [alert(1, { severity: 'P1' }), alert(2)],
+    deliveries: [
+      delivery(1, 1, 1, 'dead', { attempts: 5, renderLevel: 2 }),
+      delivery(2, 2, 2, 'sent', { discordMessageId: 'm2' }),
+      delivery(3, null, 1, 'dead'),
+      delivery(4, 2, 1, 'sent', { discordMessageId: 'm4' }),
+    ],
+    messageOps: [
+      { id: 1, channelId: 2, discordMessageId: 'm2', deliveryId: 2, purpose: 'sync', state: 'dead', availableAt: T0, createdAt: T0, attempts: 4 },
+      { id: 2, channelId: 1, discordMessageId: 'm4', deliveryId: 4, purpose: 'resolve', state: 'done', availableAt: T0, createdAt: T0 },
+    ],
+    deadLetters: [
+      { id: 1, deliveryId: 1, reason: 'gave up: https://discord.com/api/webhooks/123/secrettoken', discordError: '{"message":"x"}', createdAt: T0 + 1 },
+      { id: 2, deliveryId: 2, opId: 1, reason: 'edit failed', createdAt: T0 + 2 },
+      { id: 3, deliveryId: 3, reason: 'digest dead', createdAt: T0 + 3, replayedAt: T0 + 4 },
+      { id: 4, deliveryId: 4, opId: 2, reason: 'op no longer dead', createdAt: T0 + 5 },
+      { id: 5, deliveryId: 2, reason: 'delivery not dead', createdAt: T0 + 6 },
+    ],
+  };
+
+  it('list (newest first, pending, beforeId, limit, scrubbed, joined with its alert) and countPending', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed(seed);
+      const d = b.store.deadLetters;
+      return {
+        all: await d.list({ limit: 10 }),
+        pending: (await d.list({ limit: 10, pending: true })).map((r) => r.id),
+        before: (await d.list({ limit: 2, beforeId: 4 })).map((r) => r.id),
+        count: await d.countPending(),
+      };
+    });
+    expect(answers.all.map((r) => r.id)).toEqual([5, 4, 3, 2, 1]);
+    expect(answers.all[4]).toEqual({
+      id: 1, delivery_id: 1, alert_id: 1, channel_id: 1, alert_title: 'alert 1', severity: 'P1', reason: expect.not.stringContaining('secrettoken') as unknown as string,
+      discord_error: '{"message":"x"}', created_at: T0 + 1, replayed_at: null,
+    });
+    expect(answers.all[2]).toMatchObject({ id: 3, alert_id: null, alert_title: null, severity: null, replayed_at: T0 + 4 });
+    expect(answers.pending).toEqual([5, 4, 2, 1]);
+    expect(answers.before).toEqual([3, 2]);
+    expect(answers.count).toBe(4);
+  });
+
+  it('replay revives a dead delivery and a dead message operation, marks the letter; 404 and the 409s roll back', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed(seed);
+      const d = b.store.deadLetters;
+      const now = T0 + 1_000;
+      return {
+        delivery: await outcome(d.replay(1, now)),
+        op: await outcome(d.replay(2, now)),
+        again: await outcome(d.replay(1, now)),
+        replayed: await outcome(d.replay(3, now)),
+        opNotDead: await outcome(d.replay(4, now)),
+        notDead: await outcome(d.replay(5, now)),
+        missing: await outcome(d.replay(99, now)),
+        // Inside a caller's transaction: the 409 rolls back only when the caller lets it through.
+        inTx: await outcome(b.store.transaction(async (tx) => tx.deadLetters.replay(5, now))),
+        count: await d.countPending(),
+        deliveries: (await b.rows('deliveries')).map((r) => [r.id, r.state, r.attempts, r.renderLevel, r.availableAt, r.createdAt, r.sortKey, r.leaseUntil]),
+        ops: (await b.rows('messageOps')).map((r) => [r.id, r.state, r.attempts, r.availableAt, r.createdAt]),
+        letters: (await b.rows('deadLetters')).map((r) => [r.id, r.replayedAt]),
+      };
+    });
+    const now = T0 + 1_000;
+    expect(answers.delivery).toEqual({ ok: { delivery_id: 1, channel_id: 1, op: false } });
+    expect(answers.op).toEqual({ ok: { delivery_id: 2, channel_id: 2, op: true } });
+    expect(answers.again).toEqual({ status: 409, code: 'conflict', message: 'dead letter 1 was already replayed' });
+    expect(answers.replayed).toMatchObject({ status: 409 });
+    expect(answers.opNotDead).toEqual({ status: 409, code: 'conflict', message: 'the message edit of dead letter 4 is no longer dead; nothing to replay' });
+    expect(answers.notDead).toEqual({ status: 409, code: 'conflict', message: 'delivery 2 is sent, not dead; nothing to replay' });
+    expect(answers.missing).toEqual({ status: 404, code: 'not_found', message: 'no dead letter with id 99' });
+    expect(answers.inTx).toMatchObject({ status: 409 });
+    expect(answers.count).toBe(2);
+    expect(answers.deliveries[0]).toEqual([1, 'pending', 0, 0, now, now, now + 2 * 60_000, null]);
+    expect(answers.ops[0]).toEqual([1, 'pending', 0, now, now]);
+    expect(answers.letters).toEqual([[1, now], [2, now], [3, T0 + 4], [4, null], [5, null]]);
+  });
+
+  it('a replay whose transaction rolls back leaves the delivery dead and the letter pending', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed(seed);
+      const r = await outcome(
+        b.store.transaction(async (tx) => {
+          await tx.deadLetters.replay(1, T0 + 1_000);
+          throw new Error('caller gave up');
+        }),
+      );
+      return { r, count: await b.store.deadLetters.countPending(), state: (await b.rows('deliveries'))[0]!.state };
+    });
+    expect(answers).toEqual({ r: { status: undefined, code: undefined, message: 'caller gave up' }, count: 4, state: 'dead' });
+  });
+
+  it('PostgreSQL: two replays of one letter at once: one revives, the other gets the 409', async () => {
+    await backends[1]!.seed(seed);
+    const results = await Promise.all([outcome(onPg.deadLetters.replay(1, T0 + 1_000)), outcome(onPg.deadLetters.replay(1, T0 + 2_000))]);
+    expect(results.filter((r) => 'ok' in r)).toHaveLength(1);
+    expect(results.filter((r) => 'status' in r && r.status === 409)).toHaveLength(1);
+  });
+});
