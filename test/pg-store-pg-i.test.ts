@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asc, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import type { DeadLetterStore } from '../src/store/dead-letters.js';
+import type { HealthStore } from '../src/store/health.js';
 import { openStore, type Store } from '../src/store/index.js';
+import { PgHealthStore } from '../src/store/pg/health.js';
 import { pgStore, type PgStore } from '../src/store/pg/modules.js';
 import { openPg, type PgHandle } from '../src/store/pg/open.js';
 import * as pgSchema from '../src/store/pg/schema.js';
@@ -21,6 +24,7 @@ import { pgDatabase } from './support/postgres.js';
 /** What both backends offer for these modules. */
 interface Common {
   readonly deadLetters: Pick<DeadLetterStore, keyof DeadLetterStore>;
+  readonly health: Pick<HealthStore, keyof HealthStore>;
   transaction<T>(fn: (tx: Common) => Promise<T>): Promise<T>;
 }
 
@@ -254,5 +258,66 @@ describe('dead letters', () => {
     const results = await Promise.all([outcome(onPg.deadLetters.replay(1, T0 + 1_000)), outcome(onPg.deadLetters.replay(1, T0 + 2_000))]);
     expect(results.filter((r) => 'ok' in r)).toHaveLength(1);
     expect(results.filter((r) => 'status' in r && r.status === 409)).toHaveLength(1);
+  });
+});
+
+describe('health', () => {
+  it('channels: healthy webhooks (active, breaker not open) and the oldest pending delivery, removed channels left out', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed({
+        channels: [...CHANNELS!, { id: 3, name: 'gone', discordChannelId: '1003', removedAt: T0 }, { id: 4, name: 'empty', discordChannelId: '1004' }],
+        webhooks: [
+          { id: 11, channelId: 1, discordWebhookId: '2011', token: 't11' },
+          { id: 12, channelId: 1, discordWebhookId: '2012', token: 't12', breakerState: 'half_open' },
+          { id: 13, channelId: 1, discordWebhookId: '2013', token: 't13', breakerState: 'open' },
+          { id: 21, channelId: 2, discordWebhookId: '2021', token: 't21', state: 'quarantined' },
+          { id: 31, channelId: 3, discordWebhookId: '2031', token: 't31' },
+        ],
+        alerts: [alert(1)],
+        deliveries: [
+          delivery(1, 1, 1, 'pending', { availableAt: T0 + 50 }),
+          delivery(2, 1, 1, 'pending', { availableAt: T0 + 20 }),
+          delivery(3, 1, 1, 'leased', { availableAt: T0 + 1 }),
+          delivery(4, 1, 2, 'sent', { availableAt: T0 + 2 }),
+          delivery(5, 1, 3, 'pending', { availableAt: T0 + 3 }),
+        ],
+      });
+      return b.store.health.channels();
+    });
+    expect(answers).toEqual([
+      { id: 1, name: 'ops', healthy: 2, oldestDue: T0 + 20 },
+      { id: 2, name: 'db', healthy: 0, oldestDue: null },
+      { id: 4, name: 'empty', healthy: 0, oldestDue: null },
+    ]);
+  });
+
+  it('probe: no problem while the database takes writes', async () => {
+    expect(await onBoth(async (b) => b.store.health.probe())).toEqual({ unreachable: false, problems: [] });
+  });
+
+  it('probe: a database that cannot take writes (SQLite: another writer holds the lock; PostgreSQL: read-only) or cannot be reached', async () => {
+    const other = new Database(join(dir, 'herald.db'));
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const locked = await lite.health.probe();
+      expect(locked.unreachable).toBe(false);
+      expect(locked.problems).toEqual([expect.stringMatching(/^database: cannot take the write lock \(SQLITE_BUSY: .*\); alerts cannot be stored now$/)]);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    const readOnly = await handle.db.transaction(async (tx) => {
+      await tx.execute(sql`set transaction read only`);
+      return new PgHealthStore(tx).probe();
+    });
+    expect(readOnly).toEqual({ unreachable: false, problems: ['database: cannot take writes (transactions are read-only: default_transaction_read_only); alerts cannot be stored now'] });
+
+    const closedLite = openStore(join(dir, 'closed.db'), { sync: 'normal', agingMs: 60_000 });
+    closedLite.close();
+    const closedPg = await openPg(pg.url, { poolSize: 1 });
+    await closedPg.close();
+    const unreachable = { unreachable: true, problems: ['database unavailable'] };
+    expect(await closedLite.health.probe()).toEqual(unreachable);
+    expect(await new PgHealthStore(closedPg.db).probe()).toEqual(unreachable);
   });
 });

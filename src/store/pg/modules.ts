@@ -18,6 +18,7 @@ import { PgChannelStore, channelKindCache, type ChannelKindCache } from './chann
 import { PgIncidentStore } from './incidents.js';
 import { PgEscalationStore } from './escalations.js';
 import { PgDeadLetterStore } from './dead-letters.js';
+import { PgHealthStore } from './health.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -73,6 +74,7 @@ export interface PgModules {
   readonly incidents: PgIncidentStore;
   readonly escalations: PgEscalationStore;
   readonly deadLetters: PgDeadLetterStore;
+  readonly health: PgHealthStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -101,6 +103,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     escalations: new PgEscalationStore(db, (over) => (over === db ? routes : new PgRouteStore(over, shared.routes))),
     // Replay revives through the outbox and the message operations built over its own transaction.
     deadLetters: new PgDeadLetterStore(db, (over) => ({ deliveries: new PgOutbox(over, shared.agingMs), messageOps: new PgMessageOps(over) })),
+    health: new PgHealthStore(db),
   };
 }
 
