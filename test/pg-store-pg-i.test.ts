@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import type { DeadLetterStore } from '../src/store/dead-letters.js';
 import type { HealthStore } from '../src/store/health.js';
+import { addCounts, noCounts, type RetentionBatch, type RetentionStore } from '../src/store/retention.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { PgHealthStore } from '../src/store/pg/health.js';
 import { pgStore, type PgStore } from '../src/store/pg/modules.js';
@@ -25,6 +26,7 @@ import { pgDatabase } from './support/postgres.js';
 interface Common {
   readonly deadLetters: Pick<DeadLetterStore, keyof DeadLetterStore>;
   readonly health: Pick<HealthStore, keyof HealthStore>;
+  readonly retention: Pick<RetentionStore, keyof RetentionStore>;
   transaction<T>(fn: (tx: Common) => Promise<T>): Promise<T>;
 }
 
@@ -319,5 +321,161 @@ describe('health', () => {
     const unreachable = { unreachable: true, problems: ['database unavailable'] };
     expect(await closedLite.health.probe()).toEqual(unreachable);
     expect(await new PgHealthStore(closedPg.db).probe()).toEqual(unreachable);
+  });
+});
+
+describe('retention', () => {
+  const cutoff = T0 + 1_000;
+  const now = T0 + 2_000;
+  const old = { status: 'resolved' as const, resolvedAt: T0 + 10 };
+  const seed: Seed = {
+    channels: CHANNELS,
+    incidents: [
+      { id: 1, sourceId: null, key: 'alone', title: 'alone', createdAt: T0 },
+      { id: 2, sourceId: null, key: 'shared', title: 'shared', createdAt: T0 },
+    ],
+    alerts: [
+      alert(1, old),
+      alert(2, { status: 'resolved', resolvedAt: T0 + 5_000 }),
+      alert(3),
+      alert(4, old),
+      alert(5, old),
+      alert(6, old),
+      alert(7, old),
+      alert(8, { retractedAt: T0 + 20, incidentId: 1 }),
+      alert(9, { ...old, incidentId: 2 }),
+      alert(10, { incidentId: 2 }),
+      alert(11, { ...old, lastSeenAt: T0 + 1_500 }),
+    ],
+    mutes: [
+      { id: 1, alertId: 1, createdBy: 'ann', createdAt: T0, expiresAt: T0 + 100, endedAt: T0 + 50 },
+      { id: 2, alertId: 5, createdBy: 'ann', createdAt: T0, expiresAt: T0 + 10_000 },
+    ],
+    alertActions: [
+      { alertId: 1, kind: 'resolve', actorKind: 'discord', actorName: 'ann', at: T0 + 10 },
+      { alertId: 3, kind: 'ack', actorKind: 'admin', actorName: 'bob', at: T0 + 10 },
+    ],
+    deliveries: [
+      delivery(1, 1, 1, 'sent', { discordMessageId: 'm1', sentAt: T0 + 1 }),
+      delivery(2, 1, 2, 'dead'),
+      delivery(3, 4, 1, 'pending'),
+      delivery(4, 6, 1, 'sent', { discordMessageId: 'm6' }),
+      delivery(5, 7, 1, 'sent', { discordMessageId: 'm7' }),
+      delivery(6, 3, 1, 'sent', { discordMessageId: 'm7' }),
+      delivery(7, null, 1, 'sent', { discordMessageId: 'dg1', sentAt: T0 + 1 }),
+      delivery(8, null, 1, 'pending'),
+      delivery(9, null, 1, 'sent', { discordMessageId: 'dg2', sentAt: T0 + 5_000 }),
+      delivery(10, null, 1, 'sent', { discordMessageId: 'dg3', sentAt: T0 + 2 }),
+      delivery(11, null, 2, 'dead', { createdAt: T0 + 3 }),
+      delivery(12, 9, 2, 'sent', { discordMessageId: 'm9', sentAt: T0 + 1 }),
+    ],
+    messageOps: [
+      { id: 1, channelId: 1, discordMessageId: 'm1', deliveryId: 1, purpose: 'resolve', state: 'done', availableAt: T0, createdAt: T0 },
+      { id: 2, channelId: 1, discordMessageId: 'm6', deliveryId: 4, purpose: 'sync', state: 'pending', availableAt: T0, createdAt: T0 },
+      { id: 3, channelId: 1, discordMessageId: 'dg3', deliveryId: 10, purpose: 'sync', state: 'leased', availableAt: T0, createdAt: T0 },
+    ],
+    deadLetters: [
+      { id: 1, deliveryId: 2, reason: 'gave up', createdAt: T0 + 1 },
+      { id: 2, deliveryId: 11, reason: 'digest gave up', createdAt: T0 + 3 },
+    ],
+    attempts: [
+      { deliveryId: 1, at: T0 + 1, latencyMs: 5, outcome: 'sent' },
+      { deliveryId: 2, at: T0 + 1, latencyMs: 5, outcome: 'server_error' },
+      { deliveryId: 7, at: T0 + 1, latencyMs: 5, outcome: 'sent' },
+      { deliveryId: 6, at: T0 + 1, latencyMs: 5, outcome: 'sent' },
+    ],
+  };
+
+  /** Every batch from the start until `next` is null, as jobs/retention.ts runs them. */
+  async function run(batch: (after: number) => Promise<RetentionBatch>) {
+    const batches: RetentionBatch[] = [];
+    let after = 0;
+    for (;;) {
+      const b = await batch(after);
+      batches.push(b);
+      if (b.next === null) return batches;
+      after = b.next;
+    }
+  }
+
+  it('deleteAlertBatch: finished, quiet alerts with nothing still to do go with every row about them, page by page; an incident with its last members', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed(seed);
+      const batches = await run((after) => b.store.retention.deleteAlertBatch(after, 4, cutoff, now));
+      const total = noCounts();
+      for (const x of batches) addCounts(total, x.counts);
+      return {
+        batches: batches.map((x) => x.next),
+        total,
+        alerts: (await b.rows('alerts')).map((r) => r.id),
+        incidents: (await b.rows('incidents')).map((r) => r.id),
+        deliveries: (await b.rows('deliveries')).map((r) => r.id),
+        mutes: (await b.rows('mutes')).map((r) => [r.id, r.alertId]),
+        actions: (await b.rows('alertActions')).map((r) => r.alertId),
+        ops: (await b.rows('messageOps')).map((r) => r.id),
+        letters: (await b.rows('deadLetters')).map((r) => r.id),
+        attempts: (await b.rows('attempts')).map((r) => r.deliveryId),
+      };
+    });
+    expect(answers.batches).toEqual([4, 8, 11, null]);
+    expect(answers.alerts).toEqual([2, 3, 4, 5, 6, 7, 10, 11]);
+    expect(answers.incidents).toEqual([2]);
+    expect(answers.deliveries).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(answers.mutes).toEqual([[1, null], [2, 5]]);
+    expect(answers.actions).toEqual([3]);
+    expect(answers.ops).toEqual([2, 3]);
+    expect(answers.letters).toEqual([2]);
+    expect(answers.attempts).toEqual([7, 6]);
+    expect(answers.total).toEqual({ ...noCounts(), alerts: 3, alertActions: 1, deliveries: 3, attempts: 2, messageOps: 1, deadLetters: 1 });
+  });
+
+  it('deleteAlertBatch: nothing to look at (empty table, a page received after the cutoff)', async () => {
+    const answers = await onBoth(async (b) => {
+      const empty = await b.store.retention.deleteAlertBatch(0, 10, cutoff, now);
+      await b.seed({ alerts: [alert(1, { ...old, receivedAt: T0 + 5_000 }), alert(2, old)] });
+      return { empty, recent: await b.store.retention.deleteAlertBatch(0, 1, cutoff, now), past: await b.store.retention.deleteAlertBatch(2, 1, cutoff, now) };
+    });
+    expect(answers).toEqual({ empty: { next: null, counts: {} }, recent: { next: null, counts: {} }, past: { next: null, counts: {} } });
+  });
+
+  it('deleteDeliveriesWithoutAlertBatch: finished digest messages before the cutoff with no edit to make, in batches', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed(seed);
+      const batches = await run((after) => b.store.retention.deleteDeliveriesWithoutAlertBatch(after, 1, cutoff));
+      return { batches, deliveries: (await b.rows('deliveries')).map((r) => r.id), letters: (await b.rows('deadLetters')).map((r) => r.id) };
+    });
+    expect(answers.batches).toEqual([
+      { next: 7, counts: { attempts: 1, deadLetters: 0, messageOps: 0, deliveries: 1 } },
+      { next: 11, counts: { attempts: 0, deadLetters: 1, messageOps: 0, deliveries: 1 } },
+      { next: null, counts: {} },
+    ]);
+    expect(answers.deliveries).toEqual([1, 2, 3, 4, 5, 6, 8, 9, 10, 12]);
+    expect(answers.letters).toEqual([1]);
+  });
+
+  it('deleteIdempotencyKeys and deleteEvents: up to the limit of those before the cutoff', async () => {
+    const answers = await onBoth(async (b) => {
+      await b.seed({
+        idempotencyKeys: [
+          { sourceId: 1, key: 'a', response: '{}', createdAt: T0 },
+          { sourceId: 1, key: 'b', response: '{}', createdAt: T0 + 1 },
+          { sourceId: 2, key: 'a', response: '{}', createdAt: T0 + 2 },
+          { sourceId: 2, key: 'c', response: '{}', createdAt: T0 + 5_000 },
+        ],
+        events: [
+          { kind: 'x', message: 'one', at: T0 },
+          { kind: 'x', message: 'two', at: T0 + 1 },
+          { kind: 'x', message: 'three', at: T0 + 2 },
+          { kind: 'x', message: 'late', at: T0 + 5_000 },
+        ],
+      });
+      const r = b.store.retention;
+      const keys = [await r.deleteIdempotencyKeys(cutoff, 2), await r.deleteIdempotencyKeys(cutoff, 2), await r.deleteIdempotencyKeys(cutoff, 2)];
+      const events = [await r.deleteEvents(cutoff, 2)];
+      const firstEvents = (await b.rows('events')).map((e) => e.message);
+      events.push(await r.deleteEvents(cutoff, 2), await r.deleteEvents(cutoff, 2));
+      return { keys, events, firstEvents, leftKeys: (await b.rows('idempotencyKeys')).map((k) => [k.sourceId, k.key]), leftEvents: (await b.rows('events')).map((e) => e.message) };
+    });
+    expect(answers).toEqual({ keys: [2, 1, 0], events: [2, 1, 0], firstEvents: ['three', 'late'], leftKeys: [[2, 'c']], leftEvents: ['late'] });
   });
 });

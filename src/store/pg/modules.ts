@@ -19,6 +19,7 @@ import { PgIncidentStore } from './incidents.js';
 import { PgEscalationStore } from './escalations.js';
 import { PgDeadLetterStore } from './dead-letters.js';
 import { PgHealthStore } from './health.js';
+import { PgRetentionStore } from './retention.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -75,6 +76,7 @@ export interface PgModules {
   readonly escalations: PgEscalationStore;
   readonly deadLetters: PgDeadLetterStore;
   readonly health: PgHealthStore;
+  readonly retention: PgRetentionStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -104,6 +106,7 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     // Replay revives through the outbox and the message operations built over its own transaction.
     deadLetters: new PgDeadLetterStore(db, (over) => ({ deliveries: new PgOutbox(over, shared.agingMs), messageOps: new PgMessageOps(over) })),
     health: new PgHealthStore(db),
+    retention: new PgRetentionStore(db),
   };
 }
 
