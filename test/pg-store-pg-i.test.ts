@@ -429,6 +429,16 @@ describe('retention', () => {
     expect(answers.total).toEqual({ ...noCounts(), alerts: 3, alertActions: 1, deliveries: 3, attempts: 2, messageOps: 1, deadLetters: 1 });
   });
 
+  it('PostgreSQL: an alert another transaction holds (an ingest folding a repeat into it) is skipped by the batch, not waited for', async () => {
+    await backends[1]!.seed(seed);
+    const batch = await handle.db.transaction(async (tx) => {
+      await tx.execute(sql`select id from alerts where id = 1 for update`);
+      return onPg.retention.deleteAlertBatch(0, 20, cutoff, now);
+    });
+    expect(batch).toMatchObject({ next: 11, counts: { alerts: 2 } });
+    expect((await backends[1]!.rows('alerts')).map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 10, 11]);
+  });
+
   it('deleteAlertBatch: nothing to look at (empty table, a page received after the cutoff)', async () => {
     const answers = await onBoth(async (b) => {
       const empty = await b.store.retention.deleteAlertBatch(0, 10, cutoff, now);
