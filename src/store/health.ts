@@ -1,7 +1,7 @@
 import { isNull, sql } from 'drizzle-orm';
 import type { Db } from './sqlite/open.js';
 import { sqliteCode } from './sqlite/health.js';
-import { channels, deliveries, webhooks } from './sqlite/schema.js';
+import { channels } from './sqlite/schema.js';
 
 export interface ChannelHealth {
   id: number;
@@ -38,9 +38,11 @@ export class HealthStore {
   }
 
   async channels(): Promise<ChannelHealth[]> {
-    const healthy = sql<number>`(select count(*) from ${webhooks} where ${webhooks.channelId} = ${channels.id} and ${webhooks.state} = 'active' and ${webhooks.breakerState} != 'open')`;
+    // Written out with aliases: drizzle renders a column in a select's fields without its table, so `${webhooks.channelId}
+    // = ${channels.id}` there became `"channel_id" = "id"`, both the subquery's own table (every count wrong).
+    const healthy = sql<number>`(select count(*) from webhooks w where w.channel_id = channels.id and w.state = 'active' and w.breaker_state != 'open')`;
     // `min(available_at)` walks the (channel, state, available_at) index, one seek per channel.
-    const oldestDue = sql<number | null>`(select min(${deliveries.availableAt}) from ${deliveries} where ${deliveries.channelId} = ${channels.id} and ${deliveries.state} = 'pending')`;
+    const oldestDue = sql<number | null>`(select min(d.available_at) from deliveries d where d.channel_id = channels.id and d.state = 'pending')`;
     return this.db.select({ id: channels.id, name: channels.name, healthy, oldestDue }).from(channels).where(isNull(channels.removedAt)).all();
   }
 }

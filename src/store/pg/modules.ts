@@ -17,6 +17,9 @@ import { PgRouteStore, routeCache, type RouteCache } from './routes.js';
 import { PgChannelStore, channelKindCache, type ChannelKindCache } from './channels.js';
 import { PgIncidentStore } from './incidents.js';
 import { PgEscalationStore } from './escalations.js';
+import { PgDeadLetterStore } from './dead-letters.js';
+import { PgHealthStore } from './health.js';
+import { PgRetentionStore } from './retention.js';
 
 /**
  * How the PostgreSQL store is put together (issue 12; not used by Herald yet, docs/postgresql.md).
@@ -71,6 +74,9 @@ export interface PgModules {
   readonly deliveries: PgOutbox;
   readonly incidents: PgIncidentStore;
   readonly escalations: PgEscalationStore;
+  readonly deadLetters: PgDeadLetterStore;
+  readonly health: PgHealthStore;
+  readonly retention: PgRetentionStore;
 }
 
 /** Every module over `db`: the pool's database, or a transaction of it. */
@@ -97,6 +103,10 @@ function build(db: PgExecutor, shared: Shared): PgModules {
     incidents: new PgIncidentStore(db),
     // Route → chain through the routes module over the escalation module's own transaction, then its cache refreshed.
     escalations: new PgEscalationStore(db, (over) => (over === db ? routes : new PgRouteStore(over, shared.routes))),
+    // Replay revives through the outbox and the message operations built over its own transaction.
+    deadLetters: new PgDeadLetterStore(db, (over) => ({ deliveries: new PgOutbox(over, shared.agingMs), messageOps: new PgMessageOps(over) })),
+    health: new PgHealthStore(db),
+    retention: new PgRetentionStore(db),
   };
 }
 
