@@ -157,12 +157,9 @@ export class Lane {
     return { deliveries: [...this.inFlight.values()].flat(), ops: this.ops.inFlightIds() };
   }
 
+  /** Only through `pump`, which holds a second run back while one is under way. */
   private async pumpOnce(): Promise<void> {
     if (this.stopped) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
     this.pumping = true;
     try {
       do {

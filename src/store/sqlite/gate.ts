@@ -15,10 +15,6 @@ export class ConnectionGate {
     private readonly slowWaitMs = 30_000,
   ) {}
 
-  get busy(): boolean {
-    return this.held;
-  }
-
   /** Runs `fn` with the connection to itself, after every turn queued before it. */
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.held) await new Promise<void>((resolve) => this.waiting.push(resolve));
